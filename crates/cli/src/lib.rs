@@ -1,0 +1,279 @@
+//! The `neuromap` command line. Only this crate prints.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use neuromap_diag::Diagnostics;
+use neuromap_import::Netlist;
+use neuromap_report::{RunSummary, write};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "neuromap",
+    version,
+    about = "Compile spiking and binary neural networks onto neuromorphic chip models, simulate and price them",
+    long_about = "neuromap reads networks (TOML netlists), checks them, and simulates them.\n\n\
+        Start with:\n  neuromap check netlists/brunel_1k.toml\n  \
+        neuromap simulate --reference netlists/brunel_1k.toml --steps 1000\n\n\
+        The netlist format is described in docs/netlist.md; `neuromap models` lists the\n\
+        neuron models and their parameters."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Check netlists: report every problem with file, line and column.
+    Check {
+        /// Netlist files (.toml).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also expand the connectors (draws every synapse) to catch problems that
+        /// only show then.
+        #[arg(long)]
+        build: bool,
+    },
+    /// Simulate a network and write its spikes and a summary.
+    Simulate(SimulateArgs),
+    /// List neuron models, their parameters and defaults, and the connectors.
+    Models,
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    /// The netlist to simulate.
+    net: PathBuf,
+    /// Use the f64 reference simulator (the oracle; currently the engine of `simulate`).
+    #[arg(long)]
+    reference: bool,
+    /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Override the netlist's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the netlist's scale (population sizes and total synapse counts).
+    #[arg(long)]
+    scale: Option<f64>,
+    /// Output folder (default: out/<network name>).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Write no files, print the summary only.
+    #[arg(long)]
+    no_output: bool,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Entry point of the `neuromap` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let r = match cli.cmd {
+        Cmd::Check { files, build } => check(&files, build, color),
+        Cmd::Simulate(a) => simulate(&a, color),
+        Cmd::Models => {
+            print!("{}", models_text());
+            Ok(())
+        }
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input) => ExitCode::from(1),
+        Err(Failure::Other(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+enum Failure {
+    /// Diagnostics were printed already.
+    Input,
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+/// Renders diagnostics the way the CLI prints them.
+pub fn render_diagnostics(diags: &Diagnostics, color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for d in diags.iter() {
+        let _ = handler.render_report(&mut out, d);
+        out.push('\n');
+    }
+    out
+}
+
+fn report(diags: &Diagnostics, color: bool) {
+    if !diags.is_empty() {
+        eprint!("{}", render_diagnostics(diags, color));
+    }
+}
+
+fn load(path: &Path, color: bool) -> Result<Netlist, Failure> {
+    match neuromap_import::load_path(path) {
+        Ok(n) => {
+            report(&n.warnings, color);
+            Ok(n)
+        }
+        Err(d) => {
+            report(&d, color);
+            eprintln!(
+                "{}: {} error(s); nothing was run",
+                path.display(),
+                d.error_count()
+            );
+            Err(Failure::Input)
+        }
+    }
+}
+
+fn check(files: &[PathBuf], build: bool, color: bool) -> Result<(), Failure> {
+    let mut failed = 0;
+    for f in files {
+        let Ok(n) = load(f, color) else {
+            failed += 1;
+            continue;
+        };
+        let s = &n.spec;
+        let syn: f64 = s.expected_synapses().iter().sum();
+        let neurons: u64 = (0..s.populations.len()).map(|i| s.scaled_size(i)).sum();
+        let mut line = format!(
+            "{}: ok — {} populations and sources ({} neurons), {} projections, ~{} synapses expected",
+            f.display(),
+            s.populations.len(),
+            neurons,
+            s.projections.len(),
+            neuromap_report::fmt_si(syn)
+        );
+        if build {
+            match s.build() {
+                Ok(net) => line.push_str(&format!("; built {} synapses", net.n_synapses())),
+                Err(e) => {
+                    eprintln!("{}: error: {e}", f.display());
+                    failed += 1;
+                    continue;
+                }
+            }
+        }
+        println!("{line}");
+    }
+    if failed > 0 {
+        Err(Failure::Input)
+    } else {
+        Ok(())
+    }
+}
+
+fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
+    let mut n = load(&a.net, color)?;
+    if let Some(s) = a.seed {
+        n.spec.seed = s;
+    }
+    if let Some(s) = a.scale {
+        n.spec.scale = s;
+    }
+    let steps = a.steps.or(n.steps).unwrap_or(1000);
+    let t0 = Instant::now();
+    let net = n
+        .spec
+        .build()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.display()))?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let run = neuromap_sim::simulate(&net, steps);
+    let wall = t1.elapsed().as_secs_f64();
+    let summary = RunSummary::new(&net, &run, "reference", Some(wall));
+    if a.json {
+        print!("{}", write::pretty_json(&summary));
+    } else {
+        print!("{}", summary.to_text());
+        println!("network built in {build_s:.3} s");
+    }
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&net.name));
+    let mut files = vec![
+        ("summary.json", write::pretty_json(&summary)),
+        ("network.json", write::pretty_json(&n.spec)),
+        ("spikes.csv", write::spikes_csv(&net, &run)),
+        ("spikes.json", write::spikes_json(&net, &run)),
+    ];
+    if !net.probes().is_empty() {
+        files.push(("probes.csv", write::probes_csv(&net, &run)));
+    }
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    if !a.json {
+        let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+        println!("wrote {} in {}", names.join(", "), dir.display());
+    }
+    Ok(())
+}
+
+/// `neuromap models`: every model with its parameters and defaults.
+pub fn models_text() -> String {
+    use neuromap_import::netlist::{CONNECTORS, MODELS, SOURCE_KINDS, model_params};
+    let mut s = String::from("Neuron models (population `model`), parameters and defaults:\n");
+    for m in MODELS {
+        s.push_str(&format!("\n  {m}\n"));
+        for (k, d, _) in model_params(m).unwrap_or(&[]) {
+            s.push_str(&format!("    {k:<12} {d}\n"));
+        }
+        match m {
+            "threshold" => s.push_str("    encoding     \"binary\" | \"bipolar\"\n"),
+            "li" => s.push_str("    v_init       v_rest\n"),
+            _ => s.push_str("    reset        \"value\" | \"subtract\"\n    v_init       resting value, a list, or a distribution\n"),
+        }
+    }
+    s.push_str(&format!(
+        "\nSpike sources (`[[source]] kind`): {}\n",
+        SOURCE_KINDS.join(", ")
+    ));
+    s.push_str(&format!(
+        "Connectors (`connector`): {}\n",
+        CONNECTORS.join(", ")
+    ));
+    s.push_str("\nUnits: ms, mV, nF, nA, Hz. See docs/netlist.md.\n");
+    s
+}

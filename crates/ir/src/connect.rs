@@ -1,0 +1,704 @@
+//! Connectors: rules that generate a projection's synapses, and value distributions.
+//!
+//! Generation is seeded per projection (three streams: connectivity, weights, delays),
+//! so changing a weight distribution leaves connectivity unchanged, and building
+//! projections in parallel gives the same synapses as building them one by one.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Binomial, Distribution, StandardNormal};
+use serde::Serialize;
+
+use crate::{IrError, Synapses, SynapsesBuilder, rng};
+
+/// A value distribution (weights in nA or mV, delays in ms).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "dist", rename_all = "snake_case")]
+pub enum Dist {
+    Const {
+        value: f64,
+    },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+    /// Normal, truncated to [min, max] when given (values outside are drawn again).
+    Normal {
+        mean: f64,
+        sd: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    /// One of `values`, each equally likely (e.g. binary weights ±1).
+    Choice {
+        values: Vec<f64>,
+    },
+}
+
+impl Dist {
+    pub fn constant(value: f64) -> Self {
+        Dist::Const { value }
+    }
+
+    /// The smallest value the distribution can produce.
+    pub fn lower_bound(&self) -> f64 {
+        match *self {
+            Dist::Const { value } => value,
+            Dist::Uniform { lo, .. } => lo,
+            Dist::Normal { min, .. } => min.unwrap_or(f64::NEG_INFINITY),
+            Dist::Choice { ref values } => values.iter().copied().fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    pub fn upper_bound(&self) -> f64 {
+        match *self {
+            Dist::Const { value } => value,
+            Dist::Uniform { hi, .. } => hi,
+            Dist::Normal { max, .. } => max.unwrap_or(f64::INFINITY),
+            Dist::Choice { ref values } => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    pub fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match *self {
+            Dist::Const { value } => value,
+            Dist::Uniform { lo, hi } => lo + (hi - lo) * rng.random::<f64>(),
+            Dist::Normal { mean, sd, min, max } => {
+                let (lo, hi) = (
+                    min.unwrap_or(f64::NEG_INFINITY),
+                    max.unwrap_or(f64::INFINITY),
+                );
+                for _ in 0..10_000 {
+                    let z: f64 = StandardNormal.sample(rng);
+                    let x = mean + sd * z;
+                    if x >= lo && x <= hi {
+                        return x;
+                    }
+                }
+                // The bounds sit far in a tail: fall back to the nearest bound.
+                mean.clamp(lo, hi)
+            }
+            Dist::Choice { ref values } => values[rng.random_range(0..values.len())],
+        }
+    }
+}
+
+/// One explicit synapse of a `list` connector.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ListEntry {
+    pub pre: u32,
+    pub post: u32,
+    pub weight: Option<f64>,
+    pub delay: Option<f64>,
+}
+
+/// Shape of a 2-D feature map: channels, height, width (flattened channel-major, as NIR
+/// and PyTorch lay them out: index = c·H·W + y·W + x).
+pub type Shape3 = [u32; 3];
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Connector {
+    AllToAll {
+        allow_self: bool,
+    },
+    OneToOne,
+    /// Each possible pair independently with probability `p`.
+    FixedProbability {
+        p: f64,
+        allow_self: bool,
+    },
+    /// Each postsynaptic neuron receives exactly `n` inputs.
+    FixedNumberPre {
+        n: u64,
+        allow_self: bool,
+        replace: bool,
+    },
+    /// Each presynaptic neuron makes exactly `n` outputs.
+    FixedNumberPost {
+        n: u64,
+        allow_self: bool,
+        replace: bool,
+    },
+    /// `n` synapses in total, each (pre, post) pair drawn uniformly with replacement
+    /// (multapses allowed), as in the Potjans–Diesmann microcircuit. `n` scales with the
+    /// network's `scale`, which keeps in-degrees.
+    FixedTotalNumber {
+        n: u64,
+        allow_self: bool,
+    },
+    List {
+        entries: Vec<ListEntry>,
+    },
+    /// Row-major `n_pre × n_post` weights; zero entries make no synapse.
+    Dense {
+        weights: Vec<f64>,
+    },
+    Conv2d {
+        in_shape: Shape3,
+        out_channels: u32,
+        kernel: [u32; 2],
+        stride: [u32; 2],
+        padding: [u32; 2],
+        weights: Vec<f64>,
+    },
+    /// Sum pooling: every input in a window connects with the projection's weight.
+    Pool2d {
+        in_shape: Shape3,
+        kernel: [u32; 2],
+        stride: [u32; 2],
+        padding: [u32; 2],
+    },
+}
+
+fn out_len(len: u32, k: u32, s: u32, p: u32) -> Option<u32> {
+    let padded = len.checked_add(p.checked_mul(2)?)?;
+    if s == 0 || k == 0 || padded < k {
+        None
+    } else {
+        Some((padded - k) / s + 1)
+    }
+}
+
+impl Connector {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Connector::AllToAll { .. } => "all_to_all",
+            Connector::OneToOne => "one_to_one",
+            Connector::FixedProbability { .. } => "fixed_probability",
+            Connector::FixedNumberPre { .. } => "fixed_number_pre",
+            Connector::FixedNumberPost { .. } => "fixed_number_post",
+            Connector::FixedTotalNumber { .. } => "fixed_total_number",
+            Connector::List { .. } => "list",
+            Connector::Dense { .. } => "dense",
+            Connector::Conv2d { .. } => "conv2d",
+            Connector::Pool2d { .. } => "pool2d",
+        }
+    }
+
+    /// Whether the weights come from the connector itself (no projection `weight`).
+    pub fn carries_weights(&self) -> bool {
+        matches!(self, Connector::Dense { .. } | Connector::Conv2d { .. })
+    }
+
+    /// Whether the connector's indices are tied to exact population sizes (so the
+    /// network cannot be rescaled).
+    pub fn fixes_sizes(&self) -> bool {
+        matches!(
+            self,
+            Connector::List { .. }
+                | Connector::Dense { .. }
+                | Connector::Conv2d { .. }
+                | Connector::Pool2d { .. }
+        )
+    }
+
+    /// Output shape (channels, height, width) of a convolution or pooling.
+    pub fn out_shape(&self) -> Option<Shape3> {
+        match self {
+            Connector::Conv2d {
+                in_shape: [_, h, w],
+                out_channels,
+                kernel,
+                stride,
+                padding,
+                ..
+            } => Some([
+                *out_channels,
+                out_len(*h, kernel[0], stride[0], padding[0])?,
+                out_len(*w, kernel[1], stride[1], padding[1])?,
+            ]),
+            Connector::Pool2d {
+                in_shape: [c, h, w],
+                kernel,
+                stride,
+                padding,
+            } => Some([
+                *c,
+                out_len(*h, kernel[0], stride[0], padding[0])?,
+                out_len(*w, kernel[1], stride[1], padding[1])?,
+            ]),
+            _ => None,
+        }
+    }
+
+    /// Checks the connector against the sizes it connects; the message says what is
+    /// expected.
+    pub fn check(&self, n_pre: u64, n_post: u64, same_pop: bool) -> Result<(), String> {
+        let avail_pre = |allow_self: bool| {
+            if same_pop && !allow_self {
+                n_pre.saturating_sub(1)
+            } else {
+                n_pre
+            }
+        };
+        let avail_post = |allow_self: bool| {
+            if same_pop && !allow_self {
+                n_post.saturating_sub(1)
+            } else {
+                n_post
+            }
+        };
+        match self {
+            Connector::AllToAll { .. } | Connector::FixedTotalNumber { .. } => Ok(()),
+            Connector::OneToOne if n_pre != n_post => Err(format!(
+                "one_to_one needs equal sizes, but pre has {n_pre} neurons and post has {n_post}"
+            )),
+            Connector::OneToOne => Ok(()),
+            Connector::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => {
+                Err(format!("probability {p} is outside [0, 1]"))
+            }
+            Connector::FixedProbability { .. } => Ok(()),
+            Connector::FixedNumberPre {
+                n,
+                allow_self,
+                replace,
+            } if !replace && *n > avail_pre(*allow_self) => Err(format!(
+                "each target needs {n} distinct sources, but only {} are available",
+                avail_pre(*allow_self)
+            )),
+            Connector::FixedNumberPost {
+                n,
+                allow_self,
+                replace,
+            } if !replace && *n > avail_post(*allow_self) => Err(format!(
+                "each source needs {n} distinct targets, but only {} are available",
+                avail_post(*allow_self)
+            )),
+            Connector::FixedNumberPre { .. } | Connector::FixedNumberPost { .. } => Ok(()),
+            Connector::List { entries } => {
+                for e in entries {
+                    if u64::from(e.pre) >= n_pre || u64::from(e.post) >= n_post {
+                        return Err(format!(
+                            "entry ({}, {}) is out of range: pre has {n_pre} neurons, post has {n_post}",
+                            e.pre, e.post
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Connector::Dense { weights } => {
+                let want = n_pre.checked_mul(n_post).unwrap_or(u64::MAX);
+                if weights.len() as u64 != want {
+                    return Err(format!(
+                        "a dense matrix for {n_pre} × {n_post} neurons needs {want} weights, found {}",
+                        weights.len()
+                    ));
+                }
+                Ok(())
+            }
+            Connector::Conv2d {
+                in_shape,
+                out_channels,
+                kernel,
+                weights,
+                ..
+            } => {
+                let want = u64::from(*out_channels)
+                    * u64::from(in_shape[0])
+                    * u64::from(kernel[0])
+                    * u64::from(kernel[1]);
+                if weights.len() as u64 != want {
+                    return Err(format!(
+                        "conv2d weights must have out_channels × in_channels × kh × kw = {want} values, found {}",
+                        weights.len()
+                    ));
+                }
+                self.check_shapes(n_pre, n_post)
+            }
+            Connector::Pool2d { .. } => self.check_shapes(n_pre, n_post),
+        }
+    }
+
+    fn check_shapes(&self, n_pre: u64, n_post: u64) -> Result<(), String> {
+        let (Connector::Conv2d { in_shape, .. } | Connector::Pool2d { in_shape, .. }) = self else {
+            return Ok(());
+        };
+        let n_in: u64 = in_shape.iter().map(|&x| u64::from(x)).product();
+        if n_in != n_pre {
+            return Err(format!(
+                "input shape {}×{}×{} has {n_in} neurons, but pre has {n_pre}",
+                in_shape[0], in_shape[1], in_shape[2]
+            ));
+        }
+        let Some(o) = self.out_shape() else {
+            return Err("kernel larger than the padded input, or a zero kernel or stride".into());
+        };
+        let n_out: u64 = o.iter().map(|&x| u64::from(x)).product();
+        if n_out != n_post {
+            return Err(format!(
+                "output shape {}×{}×{} has {n_out} neurons, but post has {n_post}",
+                o[0], o[1], o[2]
+            ));
+        }
+        Ok(())
+    }
+
+    /// Expected number of synapses (exact for deterministic connectors).
+    pub fn expected_synapses(&self, n_pre: u64, n_post: u64, same_pop: bool, scale: f64) -> f64 {
+        let (a, b) = (n_pre as f64, n_post as f64);
+        let pairs = |allow_self: bool| {
+            if same_pop && !allow_self {
+                a * (b - 1.0).max(0.0)
+            } else {
+                a * b
+            }
+        };
+        match self {
+            Connector::AllToAll { allow_self } => pairs(*allow_self),
+            Connector::OneToOne => a,
+            Connector::FixedProbability { p, allow_self } => p * pairs(*allow_self),
+            Connector::FixedNumberPre { n, .. } => *n as f64 * b,
+            Connector::FixedNumberPost { n, .. } => *n as f64 * a,
+            Connector::FixedTotalNumber { n, .. } => (*n as f64 * scale).round(),
+            Connector::List { entries } => entries.len() as f64,
+            Connector::Dense { weights } => weights.iter().filter(|w| **w != 0.0).count() as f64,
+            Connector::Conv2d {
+                in_shape, kernel, ..
+            }
+            | Connector::Pool2d {
+                in_shape, kernel, ..
+            } => {
+                let per_out = f64::from(kernel[0])
+                    * f64::from(kernel[1])
+                    * if matches!(self, Connector::Conv2d { .. }) {
+                        f64::from(in_shape[0])
+                    } else {
+                        1.0
+                    };
+                b * per_out
+            }
+        }
+    }
+}
+
+/// Everything `expand` needs besides the connector.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    pub seed: u64,
+    /// Projection name: it keys the random streams.
+    pub name: &'a str,
+    pub n_pre: u32,
+    pub n_post: u32,
+    pub same_pop: bool,
+    pub dt: f64,
+    pub scale: f64,
+}
+
+struct Values<'a> {
+    weight: Option<&'a Dist>,
+    delay: &'a Dist,
+    wrng: ChaCha8Rng,
+    drng: ChaCha8Rng,
+    dt: f64,
+    proj: &'a str,
+}
+
+impl Values<'_> {
+    fn err(&self, msg: String) -> IrError {
+        IrError::Projection {
+            proj: self.proj.to_string(),
+            msg,
+        }
+    }
+
+    #[inline]
+    fn weight(&mut self) -> Result<f32, IrError> {
+        match self.weight {
+            Some(d) => Ok(d.sample(&mut self.wrng) as f32),
+            None => Err(self.err("needs a `weight`".into())),
+        }
+    }
+
+    #[inline]
+    fn delay(&mut self) -> Result<u16, IrError> {
+        let ms = self.delay.sample(&mut self.drng);
+        self.steps(ms)
+    }
+
+    fn steps(&self, ms: f64) -> Result<u16, IrError> {
+        let s = (ms / self.dt).round();
+        if !(0.0..=f64::from(u16::MAX)).contains(&s) {
+            return Err(self.err(format!(
+                "delay {ms} ms is {s} steps, outside 0..={}",
+                u16::MAX
+            )));
+        }
+        Ok(s as u16)
+    }
+}
+
+/// Generates the synapses of one projection.
+pub fn expand(
+    conn: &Connector,
+    weight: Option<&Dist>,
+    delay: &Dist,
+    cx: Context<'_>,
+) -> Result<Synapses, IrError> {
+    conn.check(u64::from(cx.n_pre), u64::from(cx.n_post), cx.same_pop)
+        .map_err(|msg| IrError::Projection {
+            proj: cx.name.to_string(),
+            msg,
+        })?;
+    let mut crng = rng::stream(cx.seed, "connect", cx.name, 0);
+    let mut v = Values {
+        weight,
+        delay,
+        wrng: rng::stream(cx.seed, "weight", cx.name, 0),
+        drng: rng::stream(cx.seed, "delay", cx.name, 0),
+        dt: cx.dt,
+        proj: cx.name,
+    };
+    let (n_pre, n_post) = (cx.n_pre as usize, cx.n_post as usize);
+    let exclude_self = |allow: bool| cx.same_pop && !allow;
+    let est = conn.expected_synapses(n_pre as u64, n_post as u64, cx.same_pop, cx.scale);
+    let mut b = SynapsesBuilder::with_capacity(n_pre, (est * 1.02) as usize + 16);
+    match conn {
+        Connector::AllToAll { allow_self } => {
+            for i in 0..n_pre {
+                for j in 0..n_post {
+                    if !(exclude_self(*allow_self) && i == j) {
+                        b.push(j as u32, v.weight()?, v.delay()?);
+                    }
+                }
+                b.end_row();
+            }
+        }
+        Connector::OneToOne => {
+            for i in 0..n_pre {
+                b.push(i as u32, v.weight()?, v.delay()?);
+                b.end_row();
+            }
+        }
+        Connector::FixedProbability { p, allow_self } => {
+            let ln1mp = (1.0 - p).ln();
+            for i in 0..n_pre {
+                if *p >= 1.0 {
+                    for j in 0..n_post {
+                        if !(exclude_self(*allow_self) && i == j) {
+                            b.push(j as u32, v.weight()?, v.delay()?);
+                        }
+                    }
+                } else if *p > 0.0 {
+                    // Geometric skipping: one draw per synapse, not per pair.
+                    let mut j: i64 = -1;
+                    loop {
+                        let u: f64 = crng.random();
+                        let skip = ((1.0 - u).ln() / ln1mp).floor() as i64;
+                        j = j.saturating_add(skip).saturating_add(1);
+                        if j >= n_post as i64 {
+                            break;
+                        }
+                        if exclude_self(*allow_self) && j as usize == i {
+                            continue;
+                        }
+                        b.push(j as u32, v.weight()?, v.delay()?);
+                    }
+                }
+                b.end_row();
+            }
+        }
+        Connector::FixedNumberPost {
+            n,
+            allow_self,
+            replace,
+        } => {
+            for i in 0..n_pre {
+                for j in choose(
+                    &mut crng,
+                    n_post,
+                    *n as usize,
+                    *replace,
+                    exclude_self(*allow_self).then_some(i),
+                ) {
+                    b.push(j as u32, v.weight()?, v.delay()?);
+                }
+                b.end_row();
+            }
+        }
+        Connector::FixedTotalNumber { n, allow_self } => {
+            // Multinomial counts per presynaptic neuron by sequential binomials, then
+            // uniform targets: the same distribution as drawing each pair uniformly.
+            let mut remaining = (*n as f64 * cx.scale).round() as u64;
+            let span = if exclude_self(*allow_self) {
+                n_post.saturating_sub(1)
+            } else {
+                n_post
+            };
+            for i in 0..n_pre {
+                let left = (n_pre - i) as f64;
+                let c = if i + 1 == n_pre {
+                    remaining
+                } else {
+                    Binomial::new(remaining, 1.0 / left)
+                        .map_err(|e| v.err(e.to_string()))?
+                        .sample(&mut crng)
+                };
+                remaining -= c;
+                if span > 0 {
+                    for _ in 0..c {
+                        let mut j = crng.random_range(0..span);
+                        if exclude_self(*allow_self) && j >= i {
+                            j += 1;
+                        }
+                        b.push(j as u32, v.weight()?, v.delay()?);
+                    }
+                }
+                b.end_row();
+            }
+        }
+        Connector::Dense { weights } => {
+            for i in 0..n_pre {
+                for j in 0..n_post {
+                    let w = weights[i * n_post + j];
+                    if w != 0.0 {
+                        b.push(j as u32, w as f32, v.delay()?);
+                    }
+                }
+                b.end_row();
+            }
+        }
+        Connector::FixedNumberPre { .. }
+        | Connector::List { .. }
+        | Connector::Conv2d { .. }
+        | Connector::Pool2d { .. } => {
+            return column_major(conn, &mut crng, &mut v, cx);
+        }
+    }
+    debug_assert_eq!(b.rows_done(), n_pre);
+    Ok(b.finish())
+}
+
+/// Connectors whose natural order is by target: collect, then transpose.
+fn column_major(
+    conn: &Connector,
+    crng: &mut ChaCha8Rng,
+    v: &mut Values<'_>,
+    cx: Context<'_>,
+) -> Result<Synapses, IrError> {
+    let (n_pre, n_post) = (cx.n_pre as usize, cx.n_post as usize);
+    let (mut pre, mut post, mut w, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut push = |i: usize, j: usize, wt: f32, dl: u16| {
+        pre.push(i as u32);
+        post.push(j as u32);
+        w.push(wt);
+        d.push(dl);
+    };
+    match conn {
+        Connector::FixedNumberPre {
+            n,
+            allow_self,
+            replace,
+        } => {
+            for j in 0..n_post {
+                for i in choose(
+                    crng,
+                    n_pre,
+                    *n as usize,
+                    *replace,
+                    (cx.same_pop && !allow_self).then_some(j),
+                ) {
+                    push(i, j, v.weight()?, v.delay()?);
+                }
+            }
+        }
+        Connector::List { entries } => {
+            for e in entries {
+                let wt = match e.weight {
+                    Some(x) => x as f32,
+                    None => v.weight()?,
+                };
+                let dl = match e.delay {
+                    Some(ms) => v.steps(ms)?,
+                    None => v.delay()?,
+                };
+                push(e.pre as usize, e.post as usize, wt, dl);
+            }
+        }
+        Connector::Conv2d {
+            in_shape: [ic, h, wd],
+            kernel: [kh, kw],
+            stride: [sh, sw],
+            padding: [ph, pw],
+            ..
+        }
+        | Connector::Pool2d {
+            in_shape: [ic, h, wd],
+            kernel: [kh, kw],
+            stride: [sh, sw],
+            padding: [ph, pw],
+        } => {
+            let weights: &[f64] = match conn {
+                Connector::Conv2d { weights, .. } => weights,
+                _ => &[],
+            };
+            let conv = matches!(conn, Connector::Conv2d { .. });
+            let Some([oc, oh, ow]) = conn.out_shape() else {
+                return Err(v.err("invalid convolution shape".into()));
+            };
+            let (ic, h, wd, kh, kw) = (*ic as i64, *h as i64, *wd as i64, *kh as i64, *kw as i64);
+            for o in 0..oc as i64 {
+                for oy in 0..oh as i64 {
+                    for ox in 0..ow as i64 {
+                        let j = ((o * oh as i64 + oy) * ow as i64 + ox) as usize;
+                        let channels = if conv { 0..ic } else { o..o + 1 };
+                        for c in channels {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = oy * i64::from(*sh) + ky - i64::from(*ph);
+                                    let ix = ox * i64::from(*sw) + kx - i64::from(*pw);
+                                    if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+                                        continue;
+                                    }
+                                    let i = ((c * h + iy) * wd + ix) as usize;
+                                    let wt = if conv {
+                                        let x =
+                                            weights[(((o * ic + c) * kh + ky) * kw + kx) as usize];
+                                        if x == 0.0 {
+                                            continue;
+                                        }
+                                        x as f32
+                                    } else {
+                                        v.weight()?
+                                    };
+                                    push(i, j, wt, v.delay()?);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        _ => unreachable!("row-major connectors are expanded in `expand`"),
+    }
+    Synapses::from_unsorted(n_pre, &pre, post, w, d)
+}
+
+/// `k` indices from `0..len`, distinct unless `replace`, never `exclude`; ascending when
+/// distinct.
+fn choose(
+    rng: &mut ChaCha8Rng,
+    len: usize,
+    k: usize,
+    replace: bool,
+    exclude: Option<usize>,
+) -> Vec<usize> {
+    let span = len - usize::from(exclude.is_some());
+    let shift = |x: usize| match exclude {
+        Some(e) if x >= e => x + 1,
+        _ => x,
+    };
+    if span == 0 {
+        return Vec::new();
+    }
+    if replace {
+        (0..k).map(|_| shift(rng.random_range(0..span))).collect()
+    } else {
+        let mut v: Vec<usize> = rand::seq::index::sample(rng, span, k.min(span))
+            .into_iter()
+            .map(shift)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}

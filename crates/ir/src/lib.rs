@@ -1,0 +1,382 @@
+//! The network IR: what a network *is*, independent of any file format or chip.
+//!
+//! **Architecture invariant:** no I/O here. Importers build a [`spec::NetworkSpec`] (the
+//! declarative description: connectors, distributions, seeds) and [`spec::NetworkSpec::build`]
+//! expands it into a [`Network`] whose projections hold explicit synapses in compressed
+//! sparse rows. [`Network::new`] checks every invariant; a `Network` that exists is valid.
+
+pub mod connect;
+mod model;
+pub mod rng;
+pub mod spec;
+mod synapses;
+
+pub use model::*;
+pub use synapses::{Row, Synapses, SynapsesBuilder};
+
+use serde::Serialize;
+
+/// Dense index of a population (sources included) in [`Network::populations`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PopId(pub u32);
+
+impl PopId {
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Dense index of a projection in [`Network::projections`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ProjId(pub u32);
+
+impl ProjId {
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum IrError {
+    #[error(
+        "zero-delay connections form a cycle: {0}; give one of these projections a delay of at least one timestep"
+    )]
+    ZeroDelayCycle(String),
+    #[error("projection `{proj}`: {msg}")]
+    Projection { proj: String, msg: String },
+    #[error("population `{pop}`: {msg}")]
+    Population { pop: String, msg: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Projection {
+    pub name: String,
+    pub pre: PopId,
+    pub post: PopId,
+    pub receptor: Receptor,
+    pub synapses: Synapses,
+}
+
+/// A recorded state variable of some neurons of a population.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Probe {
+    pub population: PopId,
+    pub variable: Variable,
+    pub neurons: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    /// Timestep in ms.
+    pub dt: f64,
+    /// The run seed every stream derives from.
+    pub seed: u64,
+    populations: Vec<Population>,
+    projections: Vec<Projection>,
+    probes: Vec<Probe>,
+    update_order: Vec<PopId>,
+    incoming: Vec<Vec<ProjId>>,
+    outgoing: Vec<Vec<ProjId>>,
+}
+
+impl Network {
+    /// Checks every invariant and computes the update order.
+    pub fn new(
+        name: String,
+        dt: f64,
+        seed: u64,
+        populations: Vec<Population>,
+        projections: Vec<Projection>,
+        probes: Vec<Probe>,
+    ) -> Result<Self, IrError> {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(IrError::Invalid(format!(
+                "dt must be a positive number of ms, got {dt}"
+            )));
+        }
+        let np = populations.len();
+        for (i, p) in populations.iter().enumerate() {
+            if populations[..i].iter().any(|q| q.name == p.name) {
+                return Err(IrError::Population {
+                    pop: p.name.clone(),
+                    msg: "duplicate name".into(),
+                });
+            }
+            validate_population(p)?;
+        }
+        let mut incoming = vec![Vec::new(); np];
+        let mut outgoing = vec![Vec::new(); np];
+        for (k, pr) in projections.iter().enumerate() {
+            let err = |msg: String| IrError::Projection {
+                proj: pr.name.clone(),
+                msg,
+            };
+            let (pre, post) = (pr.pre.index(), pr.post.index());
+            if pre >= np || post >= np {
+                return Err(err("refers to a population that does not exist".into()));
+            }
+            if populations[post].is_source() {
+                return Err(err(format!(
+                    "targets `{}`, which is a spike source",
+                    populations[post].name
+                )));
+            }
+            if pr.synapses.n_pre() != populations[pre].size as usize {
+                return Err(err(format!(
+                    "has {} rows but `{}` has {} neurons",
+                    pr.synapses.n_pre(),
+                    populations[pre].name,
+                    populations[pre].size
+                )));
+            }
+            let n_post = populations[post].size;
+            if let Some(bad) = pr.synapses.posts().iter().find(|&&j| j >= n_post) {
+                return Err(err(format!(
+                    "targets neuron {bad} but `{}` has {n_post}",
+                    populations[post].name
+                )));
+            }
+            if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
+                return Err(err(format!("has a non-finite weight {w}")));
+            }
+            incoming[post].push(ProjId(k as u32));
+            outgoing[pre].push(ProjId(k as u32));
+        }
+        for pb in &probes {
+            let Some(p) = populations.get(pb.population.index()) else {
+                return Err(IrError::Invalid(
+                    "probe refers to a population that does not exist".into(),
+                ));
+            };
+            if p.is_source() {
+                return Err(IrError::Population {
+                    pop: p.name.clone(),
+                    msg: "a spike source has no state to probe".into(),
+                });
+            }
+            if let Some(n) = pb.neurons.iter().find(|&&n| n >= p.size) {
+                return Err(IrError::Population {
+                    pop: p.name.clone(),
+                    msg: format!("probe names neuron {n}, the population has {}", p.size),
+                });
+            }
+        }
+        let update_order = update_order(&populations, &projections)?;
+        Ok(Self {
+            name,
+            dt,
+            seed,
+            populations,
+            projections,
+            probes,
+            update_order,
+            incoming,
+            outgoing,
+        })
+    }
+
+    pub fn populations(&self) -> &[Population] {
+        &self.populations
+    }
+
+    pub fn projections(&self) -> &[Projection] {
+        &self.projections
+    }
+
+    pub fn probes(&self) -> &[Probe] {
+        &self.probes
+    }
+
+    #[inline]
+    pub fn pop(&self, id: PopId) -> &Population {
+        &self.populations[id.index()]
+    }
+
+    #[inline]
+    pub fn proj(&self, id: ProjId) -> &Projection {
+        &self.projections[id.index()]
+    }
+
+    pub fn find(&self, name: &str) -> Option<PopId> {
+        self.populations
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| PopId(i as u32))
+    }
+
+    pub fn pop_ids(&self) -> impl Iterator<Item = PopId> + use<> {
+        (0..self.populations.len() as u32).map(PopId)
+    }
+
+    /// Populations in the order a timestep updates them: every zero-delay projection's
+    /// source comes before its target; otherwise declaration order.
+    pub fn update_order(&self) -> &[PopId] {
+        &self.update_order
+    }
+
+    pub fn incoming(&self, pop: PopId) -> &[ProjId] {
+        &self.incoming[pop.index()]
+    }
+
+    pub fn outgoing(&self, pop: PopId) -> &[ProjId] {
+        &self.outgoing[pop.index()]
+    }
+
+    /// Largest delay (steps) of any projection into `pop`.
+    pub fn max_delay_into(&self, pop: PopId) -> u16 {
+        self.incoming(pop)
+            .iter()
+            .map(|&p| self.proj(p).synapses.max_delay())
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn n_neurons(&self) -> u64 {
+        self.populations
+            .iter()
+            .filter(|p| !p.is_source())
+            .map(|p| u64::from(p.size))
+            .sum()
+    }
+
+    pub fn n_sources(&self) -> u64 {
+        self.populations
+            .iter()
+            .filter(|p| p.is_source())
+            .map(|p| u64::from(p.size))
+            .sum()
+    }
+
+    pub fn n_synapses(&self) -> u64 {
+        self.projections
+            .iter()
+            .map(|p| p.synapses.len() as u64)
+            .sum()
+    }
+
+    /// Bytes held by synapse arrays.
+    pub fn synapse_bytes(&self) -> usize {
+        self.projections
+            .iter()
+            .map(|p| p.synapses.heap_bytes())
+            .sum()
+    }
+}
+
+fn validate_population(p: &Population) -> Result<(), IrError> {
+    let err = |msg: String| IrError::Population {
+        pop: p.name.clone(),
+        msg,
+    };
+    if p.size == 0 {
+        return Err(err("has no neurons".into()));
+    }
+    let check_len = |name: &str, prm: &Param| -> Result<(), IrError> {
+        match prm.per_neuron_len() {
+            Some(n) if n != p.size as usize => Err(err(format!(
+                "`{name}` has {n} values for {} neurons",
+                p.size
+            ))),
+            _ => Ok(()),
+        }
+    };
+    match &p.kind {
+        PopKind::Neurons(NeuronModel::Lif(l)) => {
+            for (name, prm) in l.params() {
+                check_len(name, prm)?;
+                if prm.values().iter().any(|x| x.is_nan()) {
+                    return Err(err(format!("`{name}` is not a number")));
+                }
+            }
+            for (name, prm) in [("tau_m", &l.tau_m), ("cm", &l.cm)] {
+                if prm.min() <= 0.0 {
+                    return Err(err(format!("`{name}` must be positive")));
+                }
+            }
+            for (name, prm) in [
+                ("t_ref", &l.t_ref),
+                ("tau_syn_e", &l.tau_syn_e),
+                ("tau_syn_i", &l.tau_syn_i),
+            ] {
+                if prm.min() < 0.0 {
+                    return Err(err(format!("`{name}` must not be negative")));
+                }
+            }
+        }
+        PopKind::Neurons(NeuronModel::Threshold(t)) => {
+            check_len("theta", &t.theta)?;
+            check_len("bias", &t.bias)?;
+        }
+        PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => {
+            check_len("rate", rate_hz)?;
+            if rate_hz.min() < 0.0 {
+                return Err(err("`rate` must not be negative".into()));
+            }
+        }
+        PopKind::Source(SourceKind::Bernoulli { p: prob }) => {
+            check_len("p", prob)?;
+            if prob.min() < 0.0 || prob.max() > 1.0 {
+                return Err(err("`p` must lie in [0, 1]".into()));
+            }
+        }
+        PopKind::Source(SourceKind::Array { steps }) => {
+            if steps.len() != p.size as usize {
+                return Err(err(format!(
+                    "has spike lists for {} neurons, size is {}",
+                    steps.len(),
+                    p.size
+                )));
+            }
+            if steps.iter().any(|s| s.windows(2).any(|w| w[0] > w[1])) {
+                return Err(err("spike steps must be sorted".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Kahn's algorithm over zero-delay edges, taking the earliest-declared ready population.
+fn update_order(pops: &[Population], projs: &[Projection]) -> Result<Vec<PopId>, IrError> {
+    let n = pops.len();
+    let mut indeg = vec![0usize; n];
+    let mut succ = vec![Vec::new(); n];
+    for p in projs {
+        if !p.synapses.is_empty() && p.synapses.min_delay() == 0 {
+            succ[p.pre.index()].push(p.post.index());
+            indeg[p.post.index()] += 1;
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        order.push(PopId(i as u32));
+        for &j in &succ[i] {
+            indeg[j] -= 1;
+            if indeg[j] == 0 {
+                ready.insert(j);
+            }
+        }
+    }
+    if order.len() < n {
+        let names: Vec<String> = projs
+            .iter()
+            .filter(|p| !p.synapses.is_empty() && p.synapses.min_delay() == 0)
+            .filter(|p| indeg[p.post.index()] > 0 && indeg[p.pre.index()] > 0)
+            .map(|p| {
+                format!(
+                    "`{}` ({} → {})",
+                    p.name,
+                    pops[p.pre.index()].name,
+                    pops[p.post.index()].name
+                )
+            })
+            .collect();
+        return Err(IrError::ZeroDelayCycle(names.join(", ")));
+    }
+    Ok(order)
+}

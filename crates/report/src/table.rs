@@ -1,0 +1,57 @@
+//! Plain text tables: left-aligned first column, right-aligned numbers.
+
+#[derive(Debug, Clone)]
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new<const N: usize>(header: [&str; N]) -> Self {
+        Self {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row<const N: usize>(&mut self, cells: [String; N]) {
+        self.rows.push(cells.to_vec());
+    }
+
+    pub fn render(&self) -> String {
+        let n = self.header.len();
+        let mut w = vec![0usize; n];
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(n) {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |r: &Vec<String>| {
+            let cells: Vec<String> = (0..n)
+                .map(|i| {
+                    let c = r.get(i).map_or("", String::as_str);
+                    if i == 0 {
+                        format!("{c:<width$}", width = w[i])
+                    } else {
+                        format!("{c:>width$}", width = w[i])
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        };
+        let mut out = line(&self.header);
+        out.push('\n');
+        out.push_str(
+            &w.iter()
+                .map(|&x| "-".repeat(x))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+}

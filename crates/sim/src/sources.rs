@@ -1,0 +1,120 @@
+//! Spike sources. Each source neuron draws from its own stream
+//! (`rng::stream(seed, "source", population, neuron)`), so any simulator, however it
+//! splits a population, sees the same source spikes.
+
+use neuromap_ir::{Param, Population, SourceKind, rng};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// The per-step state of one source population.
+#[derive(Debug)]
+pub struct SourceState {
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// `exp(-λ)` per neuron (λ = rate·dt), for inversion sampling of Poisson counts.
+    Poisson {
+        rngs: Vec<ChaCha8Rng>,
+        exp_neg_lambda: Param,
+        start: u32,
+        stop: u32,
+    },
+    Bernoulli {
+        rngs: Vec<ChaCha8Rng>,
+        p: Param,
+    },
+    Array {
+        steps: Vec<Vec<u32>>,
+        cursor: Vec<usize>,
+    },
+}
+
+impl SourceState {
+    pub fn new(pop: &Population, src: &SourceKind, seed: u64, dt_ms: f64) -> Self {
+        let rngs = || {
+            (0..pop.size)
+                .map(|i| rng::stream(seed, "source", &pop.name, u64::from(i)))
+                .collect()
+        };
+        let kind = match src {
+            SourceKind::Poisson {
+                rate_hz,
+                start_step,
+                stop_step,
+            } => {
+                let e = |r: f64| (-r * dt_ms / 1000.0).exp();
+                let exp_neg_lambda = match rate_hz {
+                    Param::Shared(r) => Param::Shared(e(*r)),
+                    Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| e(*r)).collect()),
+                };
+                Kind::Poisson {
+                    rngs: rngs(),
+                    exp_neg_lambda,
+                    start: *start_step,
+                    stop: stop_step.unwrap_or(u32::MAX),
+                }
+            }
+            SourceKind::Bernoulli { p } => Kind::Bernoulli {
+                rngs: rngs(),
+                p: p.clone(),
+            },
+            SourceKind::Array { steps } => Kind::Array {
+                steps: steps.clone(),
+                cursor: vec![0; steps.len()],
+            },
+        };
+        Self { kind }
+    }
+
+    /// Appends (neuron, spike count) for step `t` to `out`, in neuron order. Must be
+    /// called for every step in order.
+    pub fn step(&mut self, t: u32, out: &mut Vec<(u32, u32)>) {
+        match &mut self.kind {
+            Kind::Poisson {
+                rngs,
+                exp_neg_lambda,
+                start,
+                stop,
+            } => {
+                let active = t >= *start && t < *stop;
+                for (i, r) in rngs.iter_mut().enumerate() {
+                    // Draw even when inactive, so a window does not shift later draws.
+                    let l = exp_neg_lambda.get(i);
+                    let mut prod: f64 = r.random();
+                    let mut k = 0u32;
+                    while prod > l {
+                        k += 1;
+                        prod *= r.random::<f64>();
+                    }
+                    if active && k > 0 {
+                        out.push((i as u32, k));
+                    }
+                }
+            }
+            Kind::Bernoulli { rngs, p } => {
+                for (i, r) in rngs.iter_mut().enumerate() {
+                    if r.random::<f64>() < p.get(i) {
+                        out.push((i as u32, 1));
+                    }
+                }
+            }
+            Kind::Array { steps, cursor } => {
+                for (i, (s, c)) in steps.iter().zip(cursor.iter_mut()).enumerate() {
+                    while *c < s.len() && s[*c] < t {
+                        *c += 1;
+                    }
+                    let mut k = 0;
+                    while *c < s.len() && s[*c] == t {
+                        k += 1;
+                        *c += 1;
+                    }
+                    if k > 0 {
+                        out.push((i as u32, k));
+                    }
+                }
+            }
+        }
+    }
+}

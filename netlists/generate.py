@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Writes the netlists that are too repetitive to write by hand.
+
+    python3 netlists/generate.py          # rewrites synfire.toml and microcircuit.toml
+
+Standard library only; the output is deterministic (fixed seeds), so running it again
+changes nothing unless this script changes.
+"""
+import math
+import os
+import random
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def synfire():
+    groups, width = 10, 100
+    rng = random.Random(12345)
+    out = [
+        "# Synfire chain: 10 groups of 100 LIF neurons, each neuron driven by every neuron of",
+        "# the previous group; a synchronous pulse packet injected into group 0 every 50 ms",
+        "# travels down the chain over Poisson background noise.",
+        "#",
+        "# Source: M. Diesmann, M.-O. Gewaltig & A. Aertsen, \"Stable propagation of synchronous",
+        "# spiking in cortical neural networks\", Nature 402:529–533 (1999): groups of w = 100,",
+        "# full feed-forward connectivity, tau_m 10 ms, threshold 15 mV above rest, t_ref 1 ms.",
+        "# Here with exponential instead of alpha synapses (tau_syn 0.5 ms); 0.15 nA per synapse",
+        "# gives 0.3 mV of charge per input, so about half of a packet reaches threshold.",
+        "# Written by netlists/generate.py.",
+        "",
+        "[network]",
+        'name = "synfire"',
+        "dt = 0.1",
+        "seed = 5",
+        "steps = 1500   # 150 ms",
+        "",
+    ]
+    for g in range(groups):
+        out += [
+            "[[population]]",
+            f'name = "g{g}"',
+            f"size = {width}",
+            'model = "lif"',
+            "tau_m = 10.0",
+            "cm = 0.25",
+            "v_rest = -70.0",
+            "v_reset = -70.0",
+            "v_thresh = -55.0",
+            "t_ref = 1.0",
+            "tau_syn_e = 0.5",
+            "tau_syn_i = 0.5",
+            "",
+        ]
+    times = []
+    for _ in range(width):
+        times.append([round(t0 + rng.gauss(0.0, 0.5), 1) for t0 in (10.0, 60.0, 110.0)])
+    out += ["[[source]]", 'name = "stimulus"', f"size = {width}", 'kind = "array"', "spikes = ["]
+    out += ["  [" + ", ".join(f"{t:.1f}" for t in ts) + "]," for ts in times]
+    out += ["]", ""]
+    out += ["[[source]]", 'name = "background"', f"size = {groups * width}", 'kind = "poisson"', "rate = 2000.0", ""]
+    out += [
+        "[[projection]]",
+        'pre = "stimulus"',
+        'post = "g0"',
+        'connector = "all_to_all"',
+        "weight = 0.15",
+        "delay = 1.0",
+        "",
+    ]
+    for g in range(1, groups):
+        out += [
+            "[[projection]]",
+            f'pre = "g{g - 1}"',
+            f'post = "g{g}"',
+            'connector = "all_to_all"',
+            "weight = 0.15",
+            "delay = 1.0",
+            "",
+        ]
+    # Background: one Poisson source per neuron, as a list per group (index ranges).
+    for g in range(groups):
+        entries = ", ".join(f"[{g * width + i}, {i}]" for i in range(width))
+        out += [
+            "[[projection]]",
+            f'name = "background->g{g}"',
+            'pre = "background"',
+            f'post = "g{g}"',
+            f"connector = {{ kind = \"list\", entries = [{entries}] }}",
+            "weight = 0.1",
+            "delay = 0.1",
+            "",
+        ]
+    return "\n".join(out)
+
+
+# Potjans & Diesmann (2014), Cereb. Cortex 24:785–806, Table 5; NEST's microcircuit example.
+POPS = ["L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i"]
+SIZES = [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948]
+# conn_probs[target][source]
+PROBS = [
+    [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
+    [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
+    [0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0],
+    [0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0],
+    [0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0],
+    [0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0],
+    [0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252],
+    [0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443],
+]
+K_EXT = [1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100]
+BG_RATE = 8.0  # Hz per external input
+W = 0.0878  # nA (87.8 pA PSC amplitude)
+G = -4.0
+
+
+def microcircuit():
+    out = [
+        "# Potjans–Diesmann cortical microcircuit: 8 populations (L2/3, L4, L5, L6; E and I),",
+        "# 77,169 neurons and about 3×10⁸ synapses at scale 1, Poisson background drive.",
+        "#",
+        "# Source: T. C. Potjans & M. Diesmann, \"The cell-type specific cortical microcircuit\",",
+        "# Cereb. Cortex 24(3):785–806 (2014), Tables 4–5, and NEST's microcircuit example:",
+        "# iaf_psc_exp (C_m 250 pF, tau_m 10 ms, E_L = V_reset −65 mV, V_th −50 mV, t_ref 2 ms,",
+        "# tau_syn 0.5 ms), PSC 87.8 pA ± 10 % (×2 for L4e→L23e), g = −4, delays 1.5 ± 0.75 ms",
+        "# (E) and 0.75 ± 0.375 ms (I) truncated at dt, V0 ~ N(−58, 10) mV, background",
+        "# K_ext × 8 Hz Poisson per neuron. Total synapses per projection",
+        "# K = log(1 − p)/log(1 − 1/(N_pre·N_post)), drawn with multapses (fixed_total_number).",
+        "# `scale` multiplies sizes and K (in-degrees kept): `--scale 0.1` runs a 10 % model.",
+        "# Written by netlists/generate.py.",
+        "",
+        "[network]",
+        'name = "microcircuit"',
+        "dt = 0.1",
+        "seed = 55",
+        "scale = 1.0",
+        "steps = 1000   # 100 ms",
+        "",
+    ]
+    for name, n in zip(POPS, SIZES):
+        out += [
+            "[[population]]",
+            f'name = "{name}"',
+            f"size = {n}",
+            'model = "lif"',
+            "tau_m = 10.0",
+            "cm = 0.25",
+            "v_rest = -65.0",
+            "v_reset = -65.0",
+            "v_thresh = -50.0",
+            "t_ref = 2.0",
+            "tau_syn_e = 0.5",
+            "tau_syn_i = 0.5",
+            "v_init = { normal = [-58.0, 10.0] }",
+            "",
+        ]
+    for name, n, k in zip(POPS, SIZES, K_EXT):
+        out += [
+            "[[source]]",
+            f'name = "bg_{name}"',
+            f"size = {n}",
+            'kind = "poisson"',
+            f"rate = {k * BG_RATE:.1f}   # {k} inputs × {BG_RATE} Hz",
+            "",
+        ]
+        out += [
+            "[[projection]]",
+            f'pre = "bg_{name}"',
+            f'post = "{name}"',
+            'connector = "one_to_one"',
+            f"weight = {W}",
+            "delay = 0.1",
+            "",
+        ]
+    for t, (tname, nt) in enumerate(zip(POPS, SIZES)):
+        for s, (sname, ns) in enumerate(zip(POPS, SIZES)):
+            p = PROBS[t][s]
+            if p == 0.0:
+                continue
+            k = round(math.log(1.0 - p) / math.log((ns * nt - 1.0) / (ns * nt)))
+            exc = sname.endswith("e")
+            w = W * (2.0 if (sname, tname) == ("L4e", "L23e") else 1.0) * (1.0 if exc else G)
+            out += [
+                "[[projection]]",
+                f'pre = "{sname}"',
+                f'post = "{tname}"',
+            ]
+            if not exc:
+                out.append('receptor = "inhibitory"')
+            out.append(f'connector = {{ kind = "fixed_total_number", n = {k} }}')
+            bound = "min = 0.0" if exc else "max = 0.0"
+            out.append(f"weight = {{ normal = [{w:.4f}, {abs(w) * 0.1:.5f}], {bound} }}")
+            d, sd = (1.5, 0.75) if exc else (0.75, 0.375)
+            out.append(f"delay = {{ normal = [{d}, {sd}], min = 0.1 }}")
+            out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    for name, text in [("synfire.toml", synfire()), ("microcircuit.toml", microcircuit())]:
+        with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
+            f.write(text.rstrip() + "\n")
+        print("wrote", name)
