@@ -223,6 +223,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     name = n.value;
                 }
                 if let Some(dt) = net.req::<f64>("dt") {
+                    // the timestep in ms
                     if dt.value > 0.0 {
                         self.dt = dt.value;
                         dt_ok = true;
@@ -257,7 +258,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 net.finish();
             }
             None if !root.contains("network") => {
-                root.missing("network", "a table with at least `dt`");
+                root.missing("network", "a table with at least `dt`, the timestep in ms");
             }
             None => {}
         }
@@ -497,7 +498,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (v_init, v_init_dist) = match t.get("v_init") {
             None => (None, None),
             Some(v) if v.is_table() => (None, Some(self.dist(v)?)),
-            Some(v) => (Some(self.param_value(v, size, Any)?), None),
+            Some(v) => (Some(self.param_value("v_init", v, size, Any)?), None),
         };
         if p.iter().any(Option::is_none) {
             return None;
@@ -591,11 +592,17 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn param(&self, t: &Table<'d, 'a>, (key, default, c): Def, size: Option<u64>) -> Option<Param> {
         match t.get(key) {
             None => Some(Param::Shared(default)),
-            Some(v) => self.param_value(v, size, c),
+            Some(v) => self.param_value(key, v, size, c),
         }
     }
 
-    fn param_value(&self, v: Value<'d, 'a>, size: Option<u64>, c: Constraint) -> Option<Param> {
+    fn param_value(
+        &self,
+        key: &str,
+        v: Value<'d, 'a>,
+        size: Option<u64>,
+        c: Constraint,
+    ) -> Option<Param> {
         let check = |x: f64, span: Span| -> bool {
             let bad = match c {
                 Any => None,
@@ -604,7 +611,10 @@ impl<'d, 'a> Reader<'d, 'a> {
                 _ => None,
             };
             if let Some(why) = bad {
-                self.emit(self.error(span, format!("value {x} {why}")).with_label(why));
+                self.emit(
+                    self.error(span, format!("`{key}` = {x} {why}"))
+                        .with_label(why),
+                );
             }
             bad.is_none()
         };
@@ -734,7 +744,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             "poisson" => {
                 let rate = t
                     .req_value("rate", "a rate in Hz")
-                    .and_then(|v| self.param_value(v, size, NonNegative));
+                    .and_then(|v| self.param_value("rate", v, size, NonNegative));
                 let start = t.opt::<f64>("start").map_or(0.0, |s| s.value);
                 let stop = t.opt::<f64>("stop").map(|s| s.value);
                 rate.map(|rate_hz| SourceSpec::Poisson {
@@ -745,7 +755,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             }
             "bernoulli" => {
                 let p = t.req_value("p", "a probability per step").and_then(|v| {
-                    let p = self.param_value(v, size, NonNegative)?;
+                    let p = self.param_value("p", v, size, NonNegative)?;
                     if p.max() > 1.0 {
                         self.emit(
                             self.error(v.span(), format!("probability {} is above 1", p.max()))
@@ -948,14 +958,12 @@ impl<'d, 'a> Reader<'d, 'a> {
             _ => {}
         }
         let mut min_delay_ms = delay.lower_bound();
-        if let Connector::List { entries } = &connector {
-            if let Some(m) = entries.iter().filter_map(|e| e.delay).reduce(f64::min) {
-                min_delay_ms = if entries.iter().all(|e| e.delay.is_some()) {
-                    m
-                } else {
-                    m.min(min_delay_ms)
-                };
-            }
+        if let Connector::List { entries } = &connector
+            && let Some(m) = entries.iter().filter_map(|e| e.delay).reduce(f64::min)
+        {
+            // Entries without a delay of their own take the projection's.
+            let all_own = entries.iter().all(|e| e.delay.is_some());
+            min_delay_ms = if all_own { m } else { m.min(min_delay_ms) };
         }
         if matches!(delay, Dist::Normal { min: None, .. }) {
             self.emit(

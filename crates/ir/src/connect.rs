@@ -278,7 +278,7 @@ impl Connector {
                 Ok(())
             }
             Connector::Dense { weights } => {
-                let want = n_pre.checked_mul(n_post).unwrap_or(u64::MAX);
+                let want = n_pre.saturating_mul(n_post);
                 if weights.len() as u64 != want {
                     return Err(format!(
                         "a dense matrix for {n_pre} × {n_post} neurons needs {want} weights, found {}",
