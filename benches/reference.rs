@@ -1,1 +1,79 @@
-fn main() {}
+//! Benchmarks of the foundation, on the example netlists:
+//!
+//! - the full-scale Potjans–Diesmann microcircuit loaded from its netlist into the IR
+//!   (every synapse drawn): wall time and peak memory (targets: < 30 s, < 6 GiB);
+//! - the f64 reference simulator on Brunel-10k: synaptic events per second on one core
+//!   (target ≥ 3×10⁷).
+//!
+//! Run with `cargo bench --bench reference`. `NEUROMAP_BENCH_QUICK=1` runs the
+//! microcircuit at scale 0.1 instead (for a smoke test).
+
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use neuromap::import::load_path;
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`).
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "meets target" } else { "MISSES target" }
+}
+
+fn main() {
+    let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();
+    // The microcircuit first, so that the peak memory is its own.
+    let t0 = Instant::now();
+    let mut mc = load_path(Path::new("netlists/microcircuit.toml")).expect("microcircuit loads");
+    if quick {
+        mc.spec.scale = 0.1;
+    }
+    let net = mc.spec.build().expect("microcircuit builds");
+    let load_s = t0.elapsed().as_secs_f64();
+    let peak = peak_rss().unwrap_or(0) as f64 / (1u64 << 30) as f64;
+    println!("microcircuit (scale {}) netlist → IR", mc.spec.scale);
+    println!(
+        "  neurons {}  synapses {}  synapse memory {:.2} GiB",
+        net.n_neurons(),
+        net.n_synapses(),
+        net.synapse_bytes() as f64 / (1u64 << 30) as f64
+    );
+    println!(
+        "  load {load_s:.2} s (target < 30 s: {})",
+        verdict(load_s < 30.0)
+    );
+    println!(
+        "  peak memory {peak:.2} GiB (target < 6 GiB: {})",
+        verdict(peak < 6.0)
+    );
+    drop(net);
+
+    let b = load_path(Path::new("netlists/brunel_10k.toml")).expect("brunel-10k loads");
+    let net = b.spec.build().expect("brunel-10k builds");
+    let steps = 2000; // 200 ms
+    // One warm-up run, then the best of three.
+    let mut best = f64::INFINITY;
+    let mut events = 0;
+    for _ in 0..4 {
+        let t = Instant::now();
+        let run = neuromap::sim::simulate(&net, steps);
+        let s = t.elapsed().as_secs_f64();
+        events = run.total_synaptic_events();
+        best = best.min(s);
+    }
+    let rate = events as f64 / best;
+    println!("reference simulator, brunel-10k, {steps} steps on one core");
+    println!("  {events} synaptic events in {best:.3} s (best of 3 after a warm-up)");
+    println!(
+        "  {rate:.3e} synaptic events/s (target ≥ 3e7: {}), real-time factor {:.2}",
+        verdict(rate >= 3e7),
+        best / (f64::from(steps) * net.dt / 1000.0)
+    );
+}

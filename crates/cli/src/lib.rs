@@ -81,6 +81,9 @@ struct SimulateArgs {
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write every synapse to synapses.csv (projection, pre, post, weight, delay).
+    #[arg(long)]
+    write_synapses: bool,
 }
 
 /// Entry point of the `neuromap` binary.
@@ -240,6 +243,9 @@ fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     ];
     if !net.probes().is_empty() {
         files.push(("probes.csv", write::probes_csv(&net, &run)));
+    }
+    if a.write_synapses {
+        files.push(("synapses.csv", write::synapses_csv(&net)));
     }
     for (name, body) in &files {
         write::write_atomic(&dir.join(name), body.as_bytes())?;

@@ -102,6 +102,17 @@ pub fn spikes_json(net: &Network, run: &RunResult) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
+/// `projection,pre,post,weight,delay_steps`, one row per synapse, in CSR order.
+pub fn synapses_csv(net: &Network) -> String {
+    let mut s = String::from("projection,pre,post,weight,delay_steps\n");
+    for p in net.projections() {
+        for (i, j, w, d) in p.synapses.iter() {
+            let _ = writeln!(s, "{},{i},{j},{w},{d}", p.name);
+        }
+    }
+    s
+}
+
 /// `probe,population,variable,neuron,step,value`.
 pub fn probes_csv(net: &Network, run: &RunResult) -> String {
     let mut s = String::from("probe,population,variable,neuron,step,value\n");

@@ -1,0 +1,225 @@
+"""Runs a neuromap netlist in Brian2 and compares mean rates with neuromap's reference.
+
+Called by brian2_compare.sh. The Brian2 network is built from the same TOML netlist
+(the subset of the format these benchmarks use: the LIF kernel with delta or
+exponential synapses, Poisson sources, one_to_one / fixed_probability /
+fixed_number_pre / all_to_all connectors, constant weights and delays). Source spike
+trains are not redrawn: the ones neuromap generated are fed to Brian2, so both
+simulators see identical input. Recurrent connectivity is drawn by each tool with the
+same rules (different random realisations), so rates agree statistically, not spike
+for spike.
+
+Refractory convention: neuromap, like NEST's iaf_psc_* refractory counter, holds V for
+n = round(t_ref/dt) steps after the spike step and drops the voltage jumps that arrive
+in those steps. Brian2 holds V while t − t_spike < t_ref (one step fewer) and applies
+`on_pre` after the threshold of the step it is due in, so its window of dropped inputs
+sits one step later. The harness spells neuromap's rule out in Brian2: refractory
+t_ref + dt, and delta inputs collected in `p_exc`/`p_inh` and added to V after the next
+state update (slot `after_groups`), gated by that step's refractoriness.
+
+Timing convention: neuromap adds a spike sent in step t over a delay of d steps to its
+target in step t + d; Brian2 processes `on_pre` in the step it is due in, and the
+harness applies it in the next one. A Brian2 delay of (d − 1)·dt is therefore the same
+as neuromap's d steps.
+"""
+
+import json
+import math
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+from brian2 import (
+    ms,
+    NeuronGroup,
+    Network,
+    SpikeGeneratorGroup,
+    SpikeMonitor,
+    Synapses,
+    defaultclock,
+    prefs,
+    seed as brian_seed,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NEUROMAP = ROOT / "target" / "release" / "neuromap"
+NETS = ["cuba", "brunel_1k"]
+TOLERANCE = 0.05
+
+LIF_DEFAULTS = dict(tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=0.1,
+                    tau_syn_e=5.0, tau_syn_i=5.0, i_offset=0.0)
+
+
+def run_neuromap(path, same_synapses):
+    out = ROOT / "benches" / ".out" / path.stem
+    cmd = [str(NEUROMAP), "simulate", "--reference", str(path), "--json", "--out", str(out)]
+    if same_synapses:
+        cmd.append("--write-synapses")
+    summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    spikes = json.loads((out / "spikes.json").read_text())
+    synapses = None
+    if same_synapses:
+        synapses = {}
+        rows = np.genfromtxt(out / "synapses.csv", delimiter=",", skip_header=1, dtype=None, encoding="utf-8")
+        for name, pre, post in ((r[0], r[1], r[2]) for r in np.atleast_1d(rows)):
+            synapses.setdefault(str(name), ([], []))
+            synapses[str(name)][0].append(int(pre))
+            synapses[str(name)][1].append(int(post))
+    return summary, {p["name"]: p for p in spikes["populations"]}, synapses
+
+
+def lif_group(pop, dt):
+    p = {**LIF_DEFAULTS, **{k: pop[k] for k in LIF_DEFAULTS if k in pop}}
+    exc_delta, inh_delta = p["tau_syn_e"] == 0.0, p["tau_syn_i"] == 0.0
+    eqs = ["dv/dt = (v_rest - v)/tau_m + (ie + ii + i_offset)/cm_t : 1 (unless refractory)"]
+    eqs.append("ie : 1" if exc_delta else "die/dt = -ie/tau_e : 1")
+    eqs.append("ii : 1" if inh_delta else "dii/dt = -ii/tau_i : 1")
+    eqs.append("p_exc : 1")
+    eqs.append("p_inh : 1")
+    ns = dict(tau_m=p["tau_m"] * ms, cm_t=p["cm"] * ms, v_rest=p["v_rest"], v_reset=p["v_reset"],
+              v_thresh=p["v_thresh"], i_offset=p["i_offset"], tau_e=max(p["tau_syn_e"], 1e-9) * ms,
+              tau_i=max(p["tau_syn_i"], 1e-9) * ms)
+    reset = "v = v_reset" if pop.get("reset", "value") == "value" else "v -= (v_thresh - v_reset)"
+    g = NeuronGroup(pop["size"], "\n".join(eqs), threshold="v >= v_thresh", reset=reset,
+                    refractory=(round(p["t_ref"] / dt) + 1) * dt * ms, method="exact", namespace=ns,
+                    name=pop["name"])
+    g.run_regularly("v += (p_exc + p_inh) * int(not_refractory)\np_exc = 0\np_inh = 0", when="after_groups")
+    init = pop.get("v_init", p["v_rest"])
+    if isinstance(init, dict) and "uniform" in init:
+        lo, hi = init["uniform"]
+        g.v = f"{lo} + rand()*({hi} - {lo})"
+    else:
+        g.v = init
+    return g, exc_delta, inh_delta
+
+
+def source_groups(src, spikes, dt):
+    """One SpikeGeneratorGroup per multiplicity layer (Brian2 takes one spike per neuron
+    and step; a Poisson count k becomes one spike in each of k layers)."""
+    steps = np.asarray(spikes["steps"], dtype=np.int64)
+    neurons = np.asarray(spikes["neurons"], dtype=np.int64)
+    key = steps * src["size"] + neurons
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    rank = np.zeros(len(key), dtype=np.int64)
+    if len(key):
+        same = np.concatenate([[False], key[1:] == key[:-1]])
+        run_start = np.maximum.accumulate(np.where(~same, np.arange(len(key)), 0))
+        rank = np.arange(len(key)) - run_start
+    groups = []
+    for layer in range(int(rank.max()) + 1 if len(rank) else 0):
+        sel = order[rank == layer]
+        groups.append(SpikeGeneratorGroup(src["size"], neurons[sel], steps[sel] * dt * ms,
+                                          name=f"{src['name']}_layer{layer}"))
+    return groups
+
+
+def connect(syn, conn, n_pre, n_post, same, rng):
+    kind = conn if isinstance(conn, str) else conn["kind"]
+    allow_self = True if isinstance(conn, str) else conn.get("allow_self", True)
+    if kind == "one_to_one":
+        syn.connect(j="i")
+    elif kind == "all_to_all":
+        syn.connect(condition=None if allow_self or not same else "i != j")
+    elif kind == "fixed_probability":
+        syn.connect(p=conn["p"], condition=None if allow_self or not same else "i != j")
+    elif kind == "fixed_number_pre":
+        n = conn["n"]
+        pre, post = [], []
+        for j in range(n_post):
+            pool = np.arange(n_pre)
+            if same and not allow_self:
+                pool = pool[pool != j]
+            pre.append(rng.choice(pool, size=n, replace=conn.get("replace", False)))
+            post.append(np.full(n, j))
+        syn.connect(i=np.concatenate(pre), j=np.concatenate(post))
+    else:
+        raise SystemExit(f"connector {kind} is not in this comparison's subset")
+
+
+def run_brian2(net_toml, source_spikes, synapses):
+    cfg = tomllib.loads(net_toml.read_text())
+    dt = cfg["network"]["dt"]
+    steps = cfg["network"]["steps"]
+    defaultclock.dt = dt * ms
+    brian_seed(cfg["network"].get("seed", 0))
+    rng = np.random.default_rng(cfg["network"].get("seed", 0))
+    objects, groups, monitors = [], {}, {}
+    for pop in cfg.get("population", []):
+        g, exc_delta, inh_delta = lif_group(pop, dt)
+        groups[pop["name"]] = (g, pop["size"], exc_delta, inh_delta)
+        monitors[pop["name"]] = SpikeMonitor(g)
+        objects += [g, monitors[pop["name"]]]
+    sources = {}
+    for src in cfg.get("source", []):
+        layers = source_groups(src, source_spikes[src["name"]], dt)
+        sources[src["name"]] = (layers, src["size"])
+        objects += layers
+    for k, pr in enumerate(cfg.get("projection", [])):
+        post, n_post, exc_delta, inh_delta = groups[pr["post"]]
+        inh = pr.get("receptor", "excitatory") in ("inhibitory", "inh")
+        delta = inh_delta if inh else exc_delta
+        target = ("p_inh" if inh else "p_exc") if delta else ("ii" if inh else "ie")
+        on_pre = f"{target} += w"
+        d_steps = round(pr.get("delay", dt) / dt)
+        pres = sources[pr["pre"]][0] if pr["pre"] in sources else [groups[pr["pre"]][0]]
+        n_pre = sources[pr["pre"]][1] if pr["pre"] in sources else groups[pr["pre"]][1]
+        for layer, pre in enumerate(pres):
+            syn = Synapses(pre, post, "w : 1", on_pre=on_pre, name=f"proj{k}_{layer}")
+            pname = pr.get("name", f"{pr['pre']}->{pr['post']}")
+            if synapses is not None:
+                syn.connect(i=np.asarray(synapses[pname][0]), j=np.asarray(synapses[pname][1]))
+            else:
+                connect(syn, pr["connector"], n_pre, n_post, pr["pre"] == pr["post"], rng)
+            syn.w = pr["weight"]
+            syn.delay = max(d_steps - 1, 0) * dt * ms
+            objects.append(syn)
+    net = Network(*objects)
+    net.run(0 * ms)  # generate and compile the code outside the timed run
+    t0 = time.perf_counter()
+    net.run(steps * dt * ms)
+    wall = time.perf_counter() - t0
+    duration_s = steps * dt / 1000.0
+    rates = {name: monitors[name].num_spikes / groups[name][1] / duration_s for name in groups}
+    return rates, wall
+
+
+def compare(paths, same):
+    """Prints one table; returns True when every rate agrees within TOLERANCE."""
+    ok = True
+    print()
+    print("Brian2 runs neuromap's own synapses: only the simulators differ" if same
+          else "each tool draws its own connectivity with the same rules; input spike trains are shared")
+    print(f"{'network':<11} {'population':<10} {'neuromap Hz':>12} {'Brian2 Hz':>10} {'diff':>7}")
+    for path in paths:
+        name = path.stem
+        summary, spikes, synapses = run_neuromap(path, same)
+        rates, b_wall = run_brian2(path, spikes, synapses)
+        for p in summary["populations"]:
+            if p["name"] not in rates:
+                continue
+            ours, theirs = p["rate_hz"], rates[p["name"]]
+            diff = (ours - theirs) / theirs if theirs else math.inf
+            ok &= abs(diff) <= TOLERANCE
+            print(f"{name:<11} {p['name']:<10} {ours:>12.3f} {theirs:>10.3f} {diff:>+7.1%}")
+        n_wall = summary["wall_seconds"]
+        print(f"{name:<11} wall: neuromap {n_wall:.3f} s, Brian2 (cython runtime, compiled beforehand) "
+              f"{b_wall:.3f} s; neuromap/Brian2 = {n_wall / b_wall:.3f}")
+    return ok
+
+
+def main():
+    prefs.codegen.target = "cython"
+    args = sys.argv[1:]
+    paths = [Path(a) for a in args if not a.startswith("--")] or [ROOT / "netlists" / f"{n}.toml" for n in NETS]
+    modes = [True] if "--same-synapses" in args else [False, True]
+    ok = all([compare(paths, same) for same in modes])
+    print(f"\nrates within {TOLERANCE:.0%}: " + ("yes" if ok else "no"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
