@@ -55,7 +55,7 @@ LIF_DEFAULTS = dict(tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-5
 
 def run_neuromap(path, same_synapses):
     out = ROOT / "benches" / ".out" / path.stem
-    cmd = [str(NEUROMAP), "simulate", "--reference", str(path), "--json", "--out", str(out)]
+    cmd = [str(NEUROMAP), "simulate", "--reference", str(path), "--json", "--record-sources", "--out", str(out)]
     if same_synapses:
         cmd.append("--write-synapses")
     summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)

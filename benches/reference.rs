@@ -63,7 +63,7 @@ fn main() {
     let mut events = 0;
     for _ in 0..4 {
         let t = Instant::now();
-        let run = neuromap::sim::simulate(&net, steps);
+        let run = neuromap::sim::simulate(&net, steps, neuromap::sim::Options::default());
         let s = t.elapsed().as_secs_f64();
         events = run.total_synaptic_events();
         best = best.min(s);

@@ -31,7 +31,13 @@ fn golden_summary(path: &Path) -> String {
     }
     let steps = n.steps.unwrap_or(1000).min(MAX_STEPS);
     let net = n.spec.build().expect("example netlists build");
-    let run = neuromap::sim::simulate(&net, steps);
+    let run = neuromap::sim::simulate(
+        &net,
+        steps,
+        neuromap::sim::Options {
+            record_sources: true,
+        },
+    );
     let summary = RunSummary::new(&net, &run, "reference", None);
     let mut s = summary.to_text();
     s.push_str("\nprojection                 synapses  delays (steps)  synaptic events\n");

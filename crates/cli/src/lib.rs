@@ -49,11 +49,61 @@ enum Cmd {
         /// only show then.
         #[arg(long)]
         build: bool,
+        #[command(flatten)]
+        mem: MemoryLimit,
     },
     /// Simulate a network and write its spikes and a summary.
     Simulate(SimulateArgs),
     /// List neuron models, their parameters and defaults, and the connectors.
     Models,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct MemoryLimit {
+    /// Refuse networks whose estimated memory exceeds this many GiB (default: 80 % of
+    /// this machine's memory).
+    #[arg(long, value_name = "GIB")]
+    max_memory: Option<f64>,
+}
+
+impl MemoryLimit {
+    fn bytes(self) -> (f64, String) {
+        const GIB: f64 = (1u64 << 30) as f64;
+        if let Some(g) = self.max_memory {
+            return (g * GIB, "set by --max-memory".to_string());
+        }
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        });
+        match total {
+            Some(kb) => (
+                0.8 * kb * 1024.0,
+                "80 % of this machine's memory".to_string(),
+            ),
+            None => (
+                16.0 * GIB,
+                "a default: this machine's memory size is unknown".to_string(),
+            ),
+        }
+    }
+}
+
+/// Builds the network within the memory limit; the error says what to change.
+fn build(
+    spec: &neuromap_ir::spec::NetworkSpec,
+    mem: MemoryLimit,
+    path: &Path,
+) -> Result<neuromap_ir::Network, Failure> {
+    let (limit, why) = mem.bytes();
+    spec.build_within(limit).map_err(|e| match e {
+        neuromap_ir::IrError::TooLarge(msg) => anyhow::anyhow!(
+            "{}: {msg} ({why}); lower `scale` or the sizes, or raise --max-memory",
+            path.display()
+        )
+        .into(),
+        e => anyhow::anyhow!("{}: {e}", path.display()).into(),
+    })
 }
 
 #[derive(clap::Args, Debug)]
@@ -81,9 +131,15 @@ struct SimulateArgs {
     /// Print the summary as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Record the spike trains of sources too (by default only their counts: they
+    /// follow from the seed, and a Poisson background can be very large).
+    #[arg(long)]
+    record_sources: bool,
     /// Also write every synapse to synapses.csv (projection, pre, post, weight, delay).
     #[arg(long)]
     write_synapses: bool,
+    #[command(flatten)]
+    mem: MemoryLimit,
 }
 
 /// Entry point of the `neuromap` binary.
@@ -95,7 +151,7 @@ pub fn main() -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let r = match cli.cmd {
-        Cmd::Check { files, build } => check(&files, build, color),
+        Cmd::Check { files, build, mem } => check(&files, build.then_some(mem), color),
         Cmd::Simulate(a) => simulate(&a, color),
         Cmd::Models => {
             print!("{}", models_text());
@@ -166,7 +222,7 @@ fn load(path: &Path, color: bool) -> Result<Netlist, Failure> {
     }
 }
 
-fn check(files: &[PathBuf], build: bool, color: bool) -> Result<(), Failure> {
+fn check(files: &[PathBuf], build_limit: Option<MemoryLimit>, color: bool) -> Result<(), Failure> {
     let mut failed = 0;
     for f in files {
         let Ok(n) = load(f, color) else {
@@ -177,18 +233,20 @@ fn check(files: &[PathBuf], build: bool, color: bool) -> Result<(), Failure> {
         let syn: f64 = s.expected_synapses().iter().sum();
         let neurons: u64 = (0..s.populations.len()).map(|i| s.scaled_size(i)).sum();
         let mut line = format!(
-            "{}: ok — {} populations and sources ({} neurons), {} projections, ~{} synapses expected",
+            "{}: ok — {} populations and sources ({} neurons and sources), {} projections, ~{} synapses expected",
             f.display(),
             s.populations.len(),
             neurons,
             s.projections.len(),
             neuromap_report::fmt_si(syn)
         );
-        if build {
-            match s.build() {
+        if let Some(mem) = build_limit {
+            match build(s, mem, f) {
                 Ok(net) => line.push_str(&format!("; built {} synapses", net.n_synapses())),
                 Err(e) => {
-                    eprintln!("{}: error: {e}", f.display());
+                    if let Failure::Other(e) = e {
+                        eprintln!("error: {e:#}");
+                    }
                     failed += 1;
                     continue;
                 }
@@ -213,13 +271,24 @@ fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     }
     let steps = a.steps.or(n.steps).unwrap_or(1000);
     let t0 = Instant::now();
-    let net = n
-        .spec
-        .build()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.display()))?;
+    let net = build(&n.spec, a.mem, &a.net)?;
     let build_s = t0.elapsed().as_secs_f64();
+    let (limit, why) = a.mem.bytes();
+    let need = neuromap_sim::memory_estimate(&net) + net.synapse_bytes() as f64;
+    if need > limit {
+        return Err(anyhow::anyhow!(
+            "{}: simulating needs about {:.2} GiB (synapses and input buffers); the limit is {:.2} GiB ({why}); lower `scale` or the sizes, or raise --max-memory",
+            a.net.display(),
+            need / (1u64 << 30) as f64,
+            limit / (1u64 << 30) as f64
+        )
+        .into());
+    }
     let t1 = Instant::now();
-    let run = neuromap_sim::simulate(&net, steps);
+    let options = neuromap_sim::Options {
+        record_sources: a.record_sources,
+    };
+    let run = neuromap_sim::simulate(&net, steps, options);
     let wall = t1.elapsed().as_secs_f64();
     let summary = RunSummary::new(&net, &run, "reference", Some(wall));
     if a.json {

@@ -50,6 +50,8 @@ pub enum IrError {
     Population { pop: String, msg: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 #[derive(Clone, Debug)]

@@ -121,6 +121,62 @@ impl NetworkSpec {
             .collect()
     }
 
+    /// Bytes that building the network will take (synapses, per-neuron parameters and
+    /// source spike lists), from the connectors' expected counts; nothing is allocated.
+    pub fn estimate_bytes(&self) -> f64 {
+        // 10 bytes per synapse, 8 per row start; transposing connectors need a copy.
+        let syn: f64 = self
+            .projections
+            .iter()
+            .zip(self.expected_synapses())
+            .map(|(p, n)| {
+                let rows = self.scaled_size(p.pre) as f64 * 8.0;
+                let per = if matches!(
+                    p.connector,
+                    Connector::FixedNumberPre { .. }
+                        | Connector::List { .. }
+                        | Connector::Conv2d { .. }
+                        | Connector::Pool2d { .. }
+                ) {
+                    24.0
+                } else {
+                    10.0
+                };
+                n * per + rows
+            })
+            .sum();
+        let neurons: f64 = (0..self.populations.len())
+            .map(|i| self.scaled_size(i) as f64 * 16.0 * 8.0)
+            .sum();
+        syn + neurons
+    }
+
+    /// Like [`NetworkSpec::build`], but first refuses a network whose estimated size
+    /// ([`NetworkSpec::estimate_bytes`]) exceeds `max_bytes`.
+    pub fn build_within(&self, max_bytes: f64) -> Result<Network, IrError> {
+        let need = self.estimate_bytes();
+        if need > max_bytes {
+            let biggest = self
+                .projections
+                .iter()
+                .zip(self.expected_synapses())
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(p, n)| {
+                    format!(
+                        "; the largest projection, `{}`, has about {n:.3e} synapses",
+                        p.name
+                    )
+                })
+                .unwrap_or_default();
+            return Err(IrError::TooLarge(format!(
+                "the network needs about {:.2} GiB to build{biggest}; the limit is {:.2} GiB",
+                need / GIB,
+                max_bytes / GIB
+            )));
+        }
+        self.build()
+    }
+
     /// Expands every connector and source and checks the result.
     pub fn build(&self) -> Result<Network, IrError> {
         if !(self.scale.is_finite() && self.scale > 0.0) {
@@ -252,6 +308,8 @@ impl NetworkSpec {
         })
     }
 }
+
+const GIB: f64 = (1u64 << 30) as f64;
 
 fn scaled(size: u64, scale: f64) -> u64 {
     if scale == 1.0 {

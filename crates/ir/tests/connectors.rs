@@ -241,3 +241,48 @@ fn choice_draws_only_its_values_evenly() {
     assert!(xs.iter().all(|&x| x == 1.0 || x == -1.0));
     assert!((plus as f64 - 5000.0).abs() < 5.0 * 50.0, "plus {plus}");
 }
+
+/// A network too large for the memory limit is refused before anything is allocated,
+/// with the demand and the limit in the message.
+#[test]
+fn oversized_networks_are_refused_before_allocation() {
+    use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec};
+    use neuromap_ir::{Encoding, NeuronModel, Receptor, Threshold};
+    let model = NeuronModel::Threshold(Threshold {
+        theta: 0.0.into(),
+        bias: 0.0.into(),
+        encoding: Encoding::Binary,
+    });
+    let spec = NetworkSpec {
+        name: "big".into(),
+        dt: 1.0,
+        seed: 0,
+        scale: 1.0,
+        populations: vec![PopSpec {
+            name: "a".into(),
+            size: 4_000_000_000,
+            kind: PopSpecKind::Neurons {
+                model,
+                v_init_dist: None,
+            },
+        }],
+        projections: vec![ProjSpec {
+            name: "aa".into(),
+            pre: 0,
+            post: 0,
+            receptor: Receptor::Excitatory,
+            connector: Connector::AllToAll { allow_self: true },
+            weight: Some(Dist::constant(1.0)),
+            delay: Dist::constant(0.0),
+        }],
+        probes: vec![],
+    };
+    let err = spec
+        .build_within(16.0 * (1u64 << 30) as f64)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("GiB") && err.contains("`aa`") && err.contains("1.600e19"),
+        "{err}"
+    );
+}

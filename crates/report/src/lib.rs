@@ -63,14 +63,14 @@ impl RunSummary {
         let populations = net
             .populations()
             .iter()
-            .zip(&run.spikes)
-            .map(|(p, s)| PopSummary {
+            .zip(&run.spike_counts)
+            .map(|(p, &n)| PopSummary {
                 name: p.name.clone(),
                 model: p.model_name().to_string(),
                 size: p.size,
-                spikes: s.len() as u64,
+                spikes: n,
                 rate_hz: if duration_ms > 0.0 {
-                    s.len() as f64 / f64::from(p.size) / (duration_ms / 1000.0)
+                    n as f64 / f64::from(p.size) / (duration_ms / 1000.0)
                 } else {
                     0.0
                 },

@@ -45,7 +45,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     result.map_err(err)
 }
 
-/// `population,neuron,step,time_ms`, one row per spike, populations in network order.
+/// `population,neuron,step,time_ms`, one row per recorded spike, populations in
+/// network order.
 pub fn spikes_csv(net: &Network, run: &RunResult) -> String {
     let mut s = String::from("population,neuron,step,time_ms\n");
     for (p, rec) in net.populations().iter().zip(&run.spikes) {
@@ -80,7 +81,8 @@ struct PopSpikes<'a> {
     neurons: &'a [u32],
 }
 
-/// Spikes as JSON: per population, parallel arrays of steps and neuron indices.
+/// Spikes as JSON: per recorded population, parallel arrays of steps and neuron indices
+/// (a source's count k appears as k equal entries).
 pub fn spikes_json(net: &Network, run: &RunResult) -> String {
     let doc = SpikesJson {
         schema_version: SCHEMA_VERSION,
@@ -91,7 +93,9 @@ pub fn spikes_json(net: &Network, run: &RunResult) -> String {
             .populations()
             .iter()
             .zip(&run.spikes)
-            .map(|(p, r)| PopSpikes {
+            .zip(&run.recorded)
+            .filter(|(_, recorded)| **recorded)
+            .map(|((p, r), _)| PopSpikes {
                 name: &p.name,
                 size: p.size,
                 steps: &r.steps,

@@ -7,4 +7,6 @@
 pub mod reference;
 pub mod sources;
 
-pub use reference::{ProbeTrace, Reference, RunResult, SpikeRecord, simulate};
+pub use reference::{
+    Options, ProbeTrace, Reference, RunResult, SpikeRecord, memory_estimate, simulate,
+};

@@ -62,11 +62,24 @@ pub struct ProbeTrace {
     pub values: Vec<f64>,
 }
 
+/// What a run records besides counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Record the spike trains of sources too. They can be regenerated from the seed,
+    /// and a Poisson background can hold far more spikes than the network's neurons,
+    /// so by default only their counts are kept.
+    pub record_sources: bool,
+}
+
 /// What a run produced and counted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunResult {
     pub steps: u32,
-    /// Per population, in network order.
+    /// Spikes per population, in network order (every population, recorded or not).
+    pub spike_counts: Vec<u64>,
+    /// Whether each population's spike train was recorded in `spikes`.
+    pub recorded: Vec<bool>,
+    /// Spike trains per population, in network order; empty where not recorded.
     pub spikes: Vec<SpikeRecord>,
     /// Per probe, in network order.
     pub probes: Vec<ProbeTrace>,
@@ -82,7 +95,7 @@ impl RunResult {
     }
 
     pub fn total_spikes(&self) -> u64 {
-        self.spikes.iter().map(|s| s.len() as u64).sum()
+        self.spike_counts.iter().sum()
     }
 }
 
@@ -288,7 +301,7 @@ pub struct Reference<'n> {
 }
 
 impl<'n> Reference<'n> {
-    pub fn new(net: &'n Network) -> Self {
+    pub fn new(net: &'n Network, options: Options) -> Self {
         let states = net
             .pop_ids()
             .map(|id| {
@@ -319,6 +332,12 @@ impl<'n> Reference<'n> {
             .collect();
         let result = RunResult {
             steps: 0,
+            spike_counts: vec![0; net.populations().len()],
+            recorded: net
+                .populations()
+                .iter()
+                .map(|p| options.record_sources || !p.is_source())
+                .collect(),
             spikes: vec![SpikeRecord::default(); net.populations().len()],
             probes: net
                 .probes()
@@ -366,11 +385,14 @@ impl<'n> Reference<'n> {
                 }
                 PopState::Source(s) => s.step(self.t, spikes),
             }
-            let rec = &mut self.result.spikes[p];
-            for &(j, k) in spikes.iter() {
-                for _ in 0..k {
-                    rec.steps.push(self.t);
-                    rec.neurons.push(j);
+            self.result.spike_counts[p] += spikes.iter().map(|&(_, k)| u64::from(k)).sum::<u64>();
+            if self.result.recorded[p] {
+                let rec = &mut self.result.spikes[p];
+                for &(j, k) in spikes.iter() {
+                    for _ in 0..k {
+                        rec.steps.push(self.t);
+                        rec.neurons.push(j);
+                    }
                 }
             }
             for &q in net.outgoing(pop) {
@@ -418,9 +440,27 @@ impl<'n> Reference<'n> {
     }
 }
 
+/// Bytes the reference simulator allocates for `net` (state and input ring buffers),
+/// so that a caller can refuse a run before it starts.
+pub fn memory_estimate(net: &Network) -> f64 {
+    net.pop_ids()
+        .map(|id| {
+            let p = net.pop(id);
+            let n = f64::from(p.size);
+            if p.is_source() {
+                // A stream per neuron (ChaCha8 with its buffer) and the spike cursor.
+                n * 400.0
+            } else {
+                let slots = (usize::from(net.max_delay_into(id)) + 1).next_power_of_two() as f64;
+                n * (2.0 * slots * 8.0 + 20.0 * 8.0)
+            }
+        })
+        .sum()
+}
+
 /// Runs `steps` timesteps from the initial state.
-pub fn simulate(net: &Network, steps: u32) -> RunResult {
-    let mut sim = Reference::new(net);
+pub fn simulate(net: &Network, steps: u32, options: Options) -> RunResult {
+    let mut sim = Reference::new(net, options);
     for _ in 0..steps {
         sim.step();
     }

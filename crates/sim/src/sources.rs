@@ -6,6 +6,9 @@ use neuromap_ir::{Param, Population, SourceKind, rng};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+/// Above this many expected spikes per step, Poisson counts are drawn directly.
+const LARGE_LAMBDA: f64 = 30.0;
+
 /// The per-step state of one source population.
 #[derive(Debug)]
 pub struct SourceState {
@@ -14,9 +17,11 @@ pub struct SourceState {
 
 #[derive(Debug)]
 enum Kind {
-    /// `exp(-λ)` per neuron (λ = rate·dt), for inversion sampling of Poisson counts.
+    /// λ = rate·dt per neuron: counts by inversion (`exp(-λ)`) up to λ = 30, above that
+    /// by `rand_distr::Poisson` (inversion would take about λ draws).
     Poisson {
         rngs: Vec<ChaCha8Rng>,
+        lambda: Param,
         exp_neg_lambda: Param,
         start: u32,
         stop: u32,
@@ -44,14 +49,14 @@ impl SourceState {
                 start_step,
                 stop_step,
             } => {
-                let e = |r: f64| (-r * dt_ms / 1000.0).exp();
-                let exp_neg_lambda = match rate_hz {
-                    Param::Shared(r) => Param::Shared(e(*r)),
-                    Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| e(*r)).collect()),
+                let map = |f: &dyn Fn(f64) -> f64| match rate_hz {
+                    Param::Shared(r) => Param::Shared(f(*r)),
+                    Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| f(*r)).collect()),
                 };
                 Kind::Poisson {
                     rngs: rngs(),
-                    exp_neg_lambda,
+                    lambda: map(&|r| r * dt_ms / 1000.0),
+                    exp_neg_lambda: map(&|r| (-r * dt_ms / 1000.0).exp()),
                     start: *start_step,
                     stop: stop_step.unwrap_or(u32::MAX),
                 }
@@ -74,6 +79,7 @@ impl SourceState {
         match &mut self.kind {
             Kind::Poisson {
                 rngs,
+                lambda,
                 exp_neg_lambda,
                 start,
                 stop,
@@ -81,13 +87,20 @@ impl SourceState {
                 let active = t >= *start && t < *stop;
                 for (i, r) in rngs.iter_mut().enumerate() {
                     // Draw even when inactive, so a window does not shift later draws.
-                    let l = exp_neg_lambda.get(i);
-                    let mut prod: f64 = r.random();
-                    let mut k = 0u32;
-                    while prod > l {
-                        k += 1;
-                        prod *= r.random::<f64>();
-                    }
+                    let lam = lambda.get(i);
+                    let k = if lam > LARGE_LAMBDA {
+                        let d = rand_distr::Poisson::new(lam);
+                        d.map_or(0.0, |d| r.sample(d)).min(f64::from(u32::MAX)) as u32
+                    } else {
+                        let l = exp_neg_lambda.get(i);
+                        let mut prod: f64 = r.random();
+                        let mut k = 0u32;
+                        while prod > l {
+                            k += 1;
+                            prod *= r.random::<f64>();
+                        }
+                        k
+                    };
                     if active && k > 0 {
                         out.push((i as u32, k));
                     }

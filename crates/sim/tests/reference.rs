@@ -6,7 +6,11 @@ use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProbeSpec, ProjSpec, 
 use neuromap_ir::{
     Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable,
 };
-use neuromap_sim::simulate;
+use neuromap_sim::{Options, simulate};
+
+const ALL: Options = Options {
+    record_sources: true,
+};
 
 fn lif(
     tau_m: f64,
@@ -103,7 +107,7 @@ fn constant_current_spike_times_match_the_analytic_solution() {
         vec![],
         vec![],
     );
-    let run = simulate(&spec.build().unwrap(), 3000);
+    let run = simulate(&spec.build().unwrap(), 3000, ALL);
     let v_inf: f64 = v_rest + i * tau / cm; // −29 mV
     // The first spike is in step s when V((s+1)·dt) ≥ θ.
     let t_first = tau * ((v_inf - v_rest) / (v_inf - theta)).ln();
@@ -144,7 +148,7 @@ fn delta_synapse_arrives_after_its_delay_and_decays() {
             neurons: None,
         }],
     );
-    let run = simulate(&spec.build().unwrap(), 12);
+    let run = simulate(&spec.build().unwrap(), 12, ALL);
     let v = &run.probes[0].values;
     // Spike in step 5, delay 2 steps: V jumps in step 7.
     assert!(v[..7].iter().all(|&x| x == 0.0), "{v:?}");
@@ -181,7 +185,7 @@ fn exponential_synapse_delivers_its_charge() {
             neurons: None,
         }],
     );
-    let run = simulate(&spec.build().unwrap(), 20_000);
+    let run = simulate(&spec.build().unwrap(), 20_000, ALL);
     let v_end = *run.probes[0].values.last().unwrap();
     let geometric = dt / cm * w / (1.0 - (-dt / tau_s).exp());
     assert!(
@@ -205,7 +209,7 @@ fn reset_by_subtraction_conserves_charge() {
         vec![],
         vec![],
     );
-    let run = simulate(&spec.build().unwrap(), 1001);
+    let run = simulate(&spec.build().unwrap(), 1001, ALL);
     assert_eq!(run.spikes[0].len(), 250);
     assert_eq!(run.spikes[0].steps[..3], [3, 7, 11]);
 }
@@ -239,7 +243,7 @@ fn zero_delay_chains_fire_in_the_same_step() {
         ],
         vec![],
     );
-    let run = simulate(&spec.build().unwrap(), 20);
+    let run = simulate(&spec.build().unwrap(), 20, ALL);
     assert_eq!(run.spikes[2].steps, [3, 9], "a fires with the source");
     assert_eq!(
         run.spikes[1].steps,
@@ -284,7 +288,7 @@ fn bipolar_threshold_neurons_compute_the_xnor_popcount() {
         vec![proj(1, 0, Connector::List { entries }, None, 0.0)],
         vec![],
     );
-    let run = simulate(&spec.build().unwrap(), 16);
+    let run = simulate(&spec.build().unwrap(), 16, ALL);
     let want: Vec<u32> = (0..16u32)
         .filter(|p| {
             let s: f64 = (0..4)
@@ -321,7 +325,7 @@ fn poisson_sources_have_poisson_counts() {
         vec![],
         vec![],
     );
-    let run = simulate(&spec.build().unwrap(), steps);
+    let run = simulate(&spec.build().unwrap(), steps, ALL);
     let lambda = rate * dt / 1000.0;
     let mut per_step = vec![0u32; (n as usize) * steps as usize];
     for (&t, &j) in run.spikes[0].steps.iter().zip(&run.spikes[0].neurons) {
@@ -379,10 +383,78 @@ fn runs_are_deterministic_for_a_seed() {
             vec![],
         );
         s.seed = seed;
-        simulate(&s.build().unwrap(), 2000)
+        simulate(&s.build().unwrap(), 2000, ALL)
     };
     let (a, b, c) = (make(1), make(1), make(2));
     assert!(a.spikes[0].len() > 100);
     assert_eq!(a, b);
     assert_ne!(a.spikes[0], c.spikes[0]);
+}
+
+/// Without `record_sources`, sources are counted but their trains are not kept; the
+/// neurons' spikes are the same either way.
+#[test]
+fn sources_are_counted_without_being_recorded() {
+    let spec = net(
+        0.1,
+        vec![
+            neurons(
+                "n",
+                50,
+                NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0)),
+            ),
+            source(
+                "p",
+                50,
+                SourceSpec::Poisson {
+                    rate_hz: 1500.0.into(),
+                    start_ms: 0.0,
+                    stop_ms: None,
+                },
+            ),
+        ],
+        vec![proj(1, 0, Connector::OneToOne, Some(1.0), 0.1)],
+        vec![],
+    );
+    let net = spec.build().unwrap();
+    let all = simulate(&net, 1000, ALL);
+    let lean = simulate(&net, 1000, Options::default());
+    assert_eq!(all.spike_counts, lean.spike_counts);
+    assert_eq!(all.spike_counts[1], all.spikes[1].len() as u64);
+    assert!(lean.spikes[1].is_empty() && !lean.recorded[1]);
+    assert_eq!(all.spikes[0], lean.spikes[0]);
+}
+
+/// Above λ = 30 per step, counts are drawn directly; mean and variance stay λ.
+#[test]
+fn very_high_rates_keep_poisson_statistics() {
+    let (rate, dt, n, steps) = (1.0e6, 0.1, 50u64, 400u32);
+    let spec = net(
+        dt,
+        vec![source(
+            "p",
+            n,
+            SourceSpec::Poisson {
+                rate_hz: rate.into(),
+                start_ms: 0.0,
+                stop_ms: None,
+            },
+        )],
+        vec![],
+        vec![],
+    );
+    let run = simulate(&spec.build().unwrap(), steps, ALL);
+    let lambda = rate * dt / 1000.0;
+    let mut c = vec![0f64; (n as usize) * steps as usize];
+    for (&t, &j) in run.spikes[0].steps.iter().zip(&run.spikes[0].neurons) {
+        c[t as usize * n as usize + j as usize] += 1.0;
+    }
+    let m = c.len() as f64;
+    let mean = c.iter().sum::<f64>() / m;
+    let var = c.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / m;
+    assert!(
+        (mean - lambda).abs() < 5.0 * (lambda / m).sqrt(),
+        "mean {mean}"
+    );
+    assert!((var / lambda - 1.0).abs() < 0.1, "variance {var}");
 }
