@@ -3,7 +3,9 @@
 //!
 //! This facade re-exports the layers; see `ARCHITECTURE.md` for the map.
 
+pub use neuromap_compile as compile;
 pub use neuromap_diag as diag;
+pub use neuromap_hw as hw;
 pub use neuromap_import as import;
 pub use neuromap_ir as ir;
 pub use neuromap_report as report;

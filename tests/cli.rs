@@ -14,7 +14,11 @@ fn neuromap(args: &[&str]) -> std::process::Output {
 }
 
 fn invalid_files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir("netlists/invalid")
+    toml_files("netlists/invalid")
+}
+
+fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -31,6 +35,7 @@ fn every_subcommand_rejects_every_invalid_file_cleanly() {
             vec!["check", f],
             vec!["check", "--build", f],
             vec!["simulate", "--reference", f, "--no-output", "--steps", "5"],
+            vec!["compile", f, "--hw", "spinnaker1-spinn5"],
         ] {
             let out = neuromap(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
@@ -120,6 +125,104 @@ fn help_explains_the_commands() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(
         s.contains("cuba_lif") && s.contains("tau_syn") && s.contains("fixed_total_number"),
+        "{s}"
+    );
+}
+
+#[test]
+fn every_hw_command_rejects_every_invalid_chip_model_cleanly() {
+    for f in toml_files("hw-models/invalid") {
+        let f = f.to_str().unwrap();
+        for args in [
+            vec!["hw", "show", f],
+            vec!["compile", "netlists/lsm.toml", "--hw", f],
+        ] {
+            let out = neuromap(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{args:?}\n{stderr}");
+            let name = Path::new(f).file_name().unwrap().to_str().unwrap();
+            assert!(
+                stderr.contains(&format!("{name}:")),
+                "{args:?}: no location in\n{stderr}"
+            );
+        }
+    }
+    for args in [
+        vec!["compile", "netlists/lsm.toml", "--hw", "no-such-model"],
+        vec!["hw", "describe", "no-such-family"],
+    ] {
+        let out = neuromap(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn compile_writes_a_complete_artifact_and_reports_faults() {
+    let path = std::env::temp_dir().join(format!("neuromap-map-{}.json", std::process::id()));
+    let out = neuromap(&[
+        "compile",
+        "netlists/brunel_1k.toml",
+        "--hw",
+        "spinnaker1-spinn3",
+        "--dead-chip",
+        "0,0",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    let slices = doc["slices"].as_array().unwrap();
+    assert!(
+        slices
+            .iter()
+            .all(|s| s["chip"] != serde_json::json!([0, 0])),
+        "a slice sits on the dead chip"
+    );
+    assert_eq!(doc["summary"]["machine_working_chips"], 3);
+    std::fs::remove_file(&path).unwrap();
+    for (flag, value) in [
+        ("--dead-chip", "9,9"),
+        ("--dead-link", "0,0,up"),
+        ("--dead-core", "0,0,99"),
+        ("--dead-chip", "x"),
+    ] {
+        let out = neuromap(&[
+            "compile",
+            "netlists/lsm.toml",
+            "--hw",
+            "spinnaker1-spinn3",
+            flag,
+            value,
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}");
+    }
+}
+
+#[test]
+fn hw_commands_describe_the_models() {
+    let out = neuromap(&["hw", "describe", "arm-core"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("chip.router_entries") && s.contains("required") && s.contains("optional"),
+        "{s}"
+    );
+    let out = neuromap(&["hw", "show", "spinnaker1-spinn5"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("48 chips")
+            && s.contains("source: SpiNNMachine version_spin1.py n_router_entries"),
+        "{s}"
+    );
+    let out = neuromap(&["hw", "list"]);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        s.contains("spinnaker2-board") && !s.contains("invalid"),
         "{s}"
     );
 }

@@ -56,6 +56,71 @@ enum Cmd {
     Simulate(SimulateArgs),
     /// List neuron models, their parameters and defaults, and the connectors.
     Models,
+    /// Map a network onto a chip model: partition, place, route, build and compress
+    /// routing tables, verify; print the resource report.
+    Compile(CompileArgs),
+    /// Chip models: list them, describe a family's parameters, show a resolved model.
+    #[command(subcommand)]
+    Hw(HwCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum HwCmd {
+    /// List the chip models in hw-models/.
+    List,
+    /// Every parameter of a hardware family: unit, meaning, default or "required".
+    Describe {
+        /// A family name (arm-core).
+        family: String,
+    },
+    /// A model as neuromap resolves it: machine, every figure with its provenance.
+    Show {
+        /// A model name from hw-models/ or a path to a model file.
+        model: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct CompileArgs {
+    /// The netlist to compile.
+    net: PathBuf,
+    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
+    #[arg(long)]
+    hw: String,
+    /// Write the mapping artifact (JSON) here.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Seed of placement refinement.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Firing rate (Hz) assumed for neurons when estimating traffic.
+    #[arg(long, default_value_t = 10.0)]
+    assumed_rate: f64,
+    /// Placement refinement moves (default: 200 per slice, at most 2,000,000; 0 turns
+    /// refinement off).
+    #[arg(long)]
+    placement_budget: Option<u64>,
+    /// Override the netlist's scale.
+    #[arg(long)]
+    scale: Option<f64>,
+    /// Resize a board-built machine to this many boards.
+    #[arg(long)]
+    boards: Option<u32>,
+    /// A dead chip `X,Y` (repeatable).
+    #[arg(long, value_name = "X,Y")]
+    dead_chip: Vec<String>,
+    /// A dead core `X,Y,CORE` (repeatable).
+    #[arg(long, value_name = "X,Y,CORE")]
+    dead_core: Vec<String>,
+    /// A dead link `X,Y,DIRECTION` (repeatable; directions: east, north_east, north,
+    /// west, south_west, south).
+    #[arg(long, value_name = "X,Y,DIR")]
+    dead_link: Vec<String>,
+    /// Print the resource report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    mem: MemoryLimit,
 }
 
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -157,6 +222,8 @@ pub fn main() -> ExitCode {
             print!("{}", models_text());
             Ok(())
         }
+        Cmd::Compile(a) => compile(&a, color),
+        Cmd::Hw(h) => hw(h, color),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -351,4 +418,210 @@ pub fn models_text() -> String {
     ));
     s.push_str("\nUnits: ms, mV, nF, nA, Hz. See docs/netlist.md.\n");
     s
+}
+
+/// Finds a chip model: a path, or a name in `hw-models/` (here, or in the source tree
+/// this binary was built from).
+fn resolve_hw(name: &str) -> PathBuf {
+    let p = PathBuf::from(name);
+    if p.is_file() {
+        return p;
+    }
+    let file = format!("{name}.toml");
+    let local = Path::new("hw-models").join(&file);
+    if local.is_file() {
+        return local;
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../hw-models")
+        .join(&file);
+    if built.is_file() {
+        return built;
+    }
+    p
+}
+
+fn load_hw(name: &str, color: bool) -> Result<neuromap_hw::HwModel, Failure> {
+    let path = resolve_hw(name);
+    if !path.is_file() {
+        return Err(anyhow::anyhow!(
+            "no chip model `{name}`: not a file, and not in hw-models/ (`neuromap hw list` shows the models)"
+        )
+        .into());
+    }
+    neuromap_hw::load_path(&path).map_err(|d| {
+        report(&d, color);
+        eprintln!("{}: {} error(s)", path.display(), d.error_count());
+        Failure::Input
+    })
+}
+
+fn parse_fault<const N: usize>(flag: &str, text: &str) -> Result<[String; N], Failure> {
+    let parts: Vec<String> = text.split(',').map(|s| s.trim().to_string()).collect();
+    parts
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("--{flag} {text}: expected {N} comma-separated values").into())
+}
+
+fn num(flag: &str, s: &str) -> Result<u32, Failure> {
+    s.parse()
+        .map_err(|_| anyhow::anyhow!("--{flag}: `{s}` is not a whole number").into())
+}
+
+fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
+    let mut n = load(&a.net, color)?;
+    if let Some(s) = a.scale {
+        n.spec.scale = s;
+    }
+    let mut model = load_hw(&a.hw, color)?;
+    if let Some(b) = a.boards {
+        model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut faults = neuromap_hw::Faults::default();
+    for f in &a.dead_chip {
+        let [x, y] = parse_fault::<2>("dead-chip", f)?;
+        faults
+            .chips
+            .push((num("dead-chip", &x)?, num("dead-chip", &y)?));
+    }
+    for f in &a.dead_core {
+        let [x, y, c] = parse_fault::<3>("dead-core", f)?;
+        faults.cores.push((
+            num("dead-core", &x)?,
+            num("dead-core", &y)?,
+            num("dead-core", &c)?,
+        ));
+    }
+    for f in &a.dead_link {
+        let [x, y, d] = parse_fault::<3>("dead-link", f)?;
+        faults
+            .links
+            .push((num("dead-link", &x)?, num("dead-link", &y)?, d));
+    }
+    model
+        .apply_faults(&faults)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let net = build(&n.spec, a.mem, &a.net)?;
+    let opts = neuromap_compile::CompileOptions {
+        seed: a.seed,
+        assumed_rate_hz: a.assumed_rate,
+        placement_budget: a.placement_budget,
+    };
+    let t0 = Instant::now();
+    let mapping = neuromap_compile::compile(&net, &model, &opts)
+        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
+    let secs = t0.elapsed().as_secs_f64();
+    let summary = neuromap_compile::artifact::summary(&net, &model, &mapping, &opts);
+    if a.json {
+        print!("{}", write::pretty_json(&summary));
+    } else {
+        print!("{}", neuromap_report::mapping_text(&summary));
+        println!("compiled and verified in {secs:.3} s");
+    }
+    if let Some(out) = &a.output {
+        let json = neuromap_compile::artifact::to_json(&net, &model, &mapping, &opts);
+        write::write_atomic(out, json.as_bytes())?;
+        if !a.json {
+            println!("wrote {}", out.display());
+        }
+    }
+    Ok(())
+}
+
+fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
+    match cmd {
+        HwCmd::List => {
+            let dirs = [
+                PathBuf::from("hw-models"),
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models"),
+            ];
+            let dir = dirs
+                .iter()
+                .find(|d| d.is_dir())
+                .ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            names.sort();
+            for p in names {
+                match neuromap_hw::load_path(&p) {
+                    Ok(m) => println!(
+                        "{:<22} {:<9} {:>6} chips  {}",
+                        m.name,
+                        m.family,
+                        m.machine.chips().len(),
+                        m.description
+                    ),
+                    Err(d) => println!("{:<22} (invalid: {})", p.display(), d),
+                }
+            }
+            Ok(())
+        }
+        HwCmd::Describe { family } => {
+            let Some(defs) = neuromap_hw::family::family(&family) else {
+                let names: Vec<&str> = neuromap_hw::family::FAMILIES.iter().map(|f| f.0).collect();
+                return Err(anyhow::anyhow!(
+                    "unknown family `{family}`; the families are: {}",
+                    names.join(", ")
+                )
+                .into());
+            };
+            let about = neuromap_hw::family::FAMILIES
+                .iter()
+                .find(|f| f.0 == family)
+                .map_or("", |f| f.2);
+            println!("family `{family}`: {about}\n");
+            println!(
+                "Each figure is written {{ value = …, source = \"…\" }} or {{ value = …, assumption = \"…\" }}.\n"
+            );
+            let mut t =
+                neuromap_report::table::Table::new(["parameter", "unit", "default", "meaning"]);
+            for d in defs {
+                let dflt = match (d.default, d.optional) {
+                    (Some((v, _)), _) => neuromap_report::fmt_g(v),
+                    (None, true) => "optional".into(),
+                    (None, false) => "required".into(),
+                };
+                t.row([d.path(), d.unit.to_string(), dflt, d.doc.to_string()]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        HwCmd::Show { model } => {
+            let m = load_hw(&model, color)?;
+            let mc = &m.machine;
+            println!("{} ({}): {}", m.name, m.family, m.description);
+            println!(
+                "machine: {:?} topology, {} × {} grid{}, {} chips ({} working){}",
+                mc.topology,
+                mc.width,
+                mc.height,
+                if mc.wrap { " with wrap-around" } else { "" },
+                mc.chips().len(),
+                mc.alive_chips(),
+                mc.boards.map_or(String::new(), |b| format!(
+                    ", {b} board{}",
+                    if b == 1 { "" } else { "s" }
+                ))
+            );
+            let mut t =
+                neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
+            for f in &m.figures {
+                let prov = match &f.provenance {
+                    neuromap_hw::Provenance::Source(s) => format!("source: {s}"),
+                    neuromap_hw::Provenance::Assumption(s) => format!("assumption: {s}"),
+                    neuromap_hw::Provenance::Default(s) => format!("default: {s}"),
+                };
+                t.row([
+                    format!("{}.{}", f.section, f.key),
+                    neuromap_report::fmt_g(f.value),
+                    f.unit.to_string(),
+                    prov,
+                ]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+    }
 }

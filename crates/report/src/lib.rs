@@ -158,6 +158,7 @@ impl RunSummary {
 
 /// A float without trailing zeros (for headers).
 pub fn fmt_g(x: f64) -> String {
+    let x = x + 0.0; // never "-0"
     let s = format!("{x:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -169,4 +170,72 @@ pub fn fmt_si(x: f64) -> String {
     } else {
         format!("{x:.3e}")
     }
+}
+
+/// The compiler's resource report as terminal text.
+pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
+    let mmm = |m: &neuromap_compile::artifact::MinMeanMax, dec: usize| {
+        format!("{:.dec$} / {:.dec$} / {:.dec$}", m.min, m.mean, m.max)
+    };
+    let mut t = table::Table::new(["resource", "min / mean / max", "capacity"]);
+    t.row([
+        "neurons per core".into(),
+        mmm(&s.neurons_per_core, 1),
+        String::new(),
+    ]);
+    t.row([
+        "local memory per core (bytes)".into(),
+        mmm(&s.local_memory_bytes_per_core, 0),
+        s.local_memory_capacity.to_string(),
+    ]);
+    t.row([
+        "synaptic memory per core (bytes)".into(),
+        mmm(&s.synapse_bytes_per_core, 0),
+        s.synapse_bytes_capacity.to_string(),
+    ]);
+    let r = &s.routing;
+    let mut out = format!(
+        "{} on {}: {} slices on {} of {} usable cores, {} of {} working chips\n  ({} neuron, {} source, {} delay-extension slices)\n\n",
+        s.network,
+        s.hw_model,
+        s.cores_used,
+        s.cores_used,
+        s.machine_usable_cores,
+        s.chips_used,
+        s.machine_working_chips,
+        s.neuron_slices,
+        s.source_slices,
+        s.delay_extension_slices
+    );
+    out.push_str(&t.render());
+    out.push_str(&format!(
+        "\nrouting tables on {} chips; largest table: {} routes → {} entries without default routes → {} compressed (capacity {}); {} entries in all\n",
+        r.chips_with_tables, r.max_routed, r.max_uncompressed, r.max_compressed, r.capacity, r.total_compressed
+    ));
+    let p = &s.placement;
+    out.push_str(&format!(
+        "placement: traffic cost {} → {} ({} of {} moves accepted; {})\n",
+        fmt_g(p.initial_cost),
+        fmt_g(p.final_cost),
+        p.moves_accepted,
+        p.moves_tried,
+        p.stop_reason
+    ));
+    out.push_str(&format!(
+        "expected packets per timestep (neurons assumed to fire at {} Hz): {} over all links",
+        fmt_g(s.assumed_neuron_rate_hz),
+        fmt_g((s.packets_per_step * 1000.0).round() / 1000.0 + 0.0)
+    ));
+    if s.hottest_links.is_empty() {
+        out.push_str("; no packet leaves its chip\n");
+    } else {
+        out.push_str("; busiest links:\n");
+        for l in &s.hottest_links {
+            out.push_str(&format!(
+                "  ({}, {}) {:<10} {:.3}\n",
+                l.chip[0], l.chip[1], l.link, l.packets_per_step
+            ));
+        }
+    }
+    out
 }

@@ -1,4 +1,4 @@
-//! Plain text tables: left-aligned first column, right-aligned numbers.
+//! Plain text tables: text columns left-aligned, numeric columns right-aligned.
 
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -26,14 +26,27 @@ impl Table {
                 w[i] = w[i].max(c.chars().count());
             }
         }
+        // A column is numeric when every body cell starts like a number.
+        let looks_numeric = |c: &str| {
+            c.is_empty() || c.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-' || ch == '.')
+        };
+        let numeric: Vec<bool> = (0..n)
+            .map(|i| {
+                i > 0
+                    && self
+                        .rows
+                        .iter()
+                        .all(|r| r.get(i).is_none_or(|c| looks_numeric(c)))
+            })
+            .collect();
         let line = |r: &Vec<String>| {
             let cells: Vec<String> = (0..n)
                 .map(|i| {
                     let c = r.get(i).map_or("", String::as_str);
-                    if i == 0 {
-                        format!("{c:<width$}", width = w[i])
-                    } else {
+                    if numeric[i] {
                         format!("{c:>width$}", width = w[i])
+                    } else {
+                        format!("{c:<width$}", width = w[i])
                     }
                 })
                 .collect();

@@ -1,0 +1,350 @@
+//! The mapper: a [`neuromap_ir::Network`] onto a chip model.
+//!
+//! Passes: [`partition`] → [`traffic`] → [`place`] → keys → [`route::trees`] →
+//! [`route::tables`] → [`route::compress`] → [`verify`]. The verifier always runs: a
+//! [`Mapping`] that is returned routes every sender's packets to exactly the cores of
+//! its targets and fits every resource.
+//!
+//! **Architecture invariant:** the passes see the hardware through the family's typed
+//! view ([`neuromap_hw::arm_core::ArmCore`]) and the [`neuromap_hw::Machine`]; they
+//! never read files and never print.
+
+pub mod artifact;
+pub mod partition;
+pub mod place;
+pub mod route;
+pub mod traffic;
+
+use std::collections::BTreeMap;
+
+use neuromap_hw::arm_core::ArmCore;
+use neuromap_hw::{ChipId, HwModel};
+use neuromap_ir::Network;
+
+use crate::partition::{Partition, SliceKind};
+use crate::place::Placement;
+use crate::route::{Table, TableStats, Tree};
+use crate::traffic::Traffic;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CompileError {
+    #[error(
+        "not enough {resource}: the network needs {demand}; the machine has {capacity}. {help}"
+    )]
+    DoesNotFit {
+        resource: String,
+        demand: String,
+        capacity: String,
+        help: String,
+    },
+    #[error("{0}")]
+    NoRoute(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the mapping failed verification: {0}")]
+    Verify(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// Seeds placement refinement.
+    pub seed: u64,
+    /// Firing rate assumed for neurons when estimating traffic (sources use their own).
+    pub assumed_rate_hz: f64,
+    /// Placement refinement moves (`None`: 200 per slice, at most 2×10⁶).
+    pub placement_budget: Option<u64>,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            assumed_rate_hz: 10.0,
+            placement_budget: None,
+        }
+    }
+}
+
+/// A compiled network: where every slice runs and how its spikes travel.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    pub hw: ArmCore,
+    pub partition: Partition,
+    pub traffic: Traffic,
+    pub placement: Placement,
+    /// Per slice: its routing key, if it sends.
+    pub key: Vec<Option<u32>>,
+    /// Low key bits that index the neuron (and delay stage) within a slice.
+    pub block_bits: u32,
+    pub trees: Vec<(u32, Tree)>,
+    pub tables: BTreeMap<ChipId, Table>,
+    pub table_stats: TableStats,
+    /// Expected packets per timestep per (chip, outgoing link).
+    pub link_load: BTreeMap<(ChipId, u8), f64>,
+}
+
+/// 123469792 → "123,469,792".
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// "1 chip", "2 chips".
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn bits_for(n: u64) -> u32 {
+    if n <= 1 {
+        0
+    } else {
+        64 - (n - 1).leading_zeros()
+    }
+}
+
+pub fn compile(
+    net: &Network,
+    model: &HwModel,
+    opts: &CompileOptions,
+) -> Result<Mapping, CompileError> {
+    let hw = ArmCore::from_model(model).ok_or_else(|| {
+        CompileError::Unsupported(format!(
+            "the compiler maps onto the arm-core family, not `{}`",
+            model.family
+        ))
+    })?;
+    if hw.cores > route::MAX_CORES {
+        return Err(CompileError::Unsupported(format!(
+            "{} cores per chip; routes name at most {}",
+            hw.cores,
+            route::MAX_CORES
+        )));
+    }
+    let machine = &model.machine;
+    let partition = partition::partition(net, &hw)?;
+    let traffic = traffic::traffic(net, &partition, &hw, opts.assumed_rate_hz);
+    let placement = place::place(machine, &hw, &traffic, opts.seed, opts.placement_budget)?;
+
+    // Keys: one block per sending slice; the low bits index neuron and delay stage.
+    let longest = partition
+        .slices
+        .iter()
+        .map(|s| u64::from(s.len()))
+        .max()
+        .unwrap_or(1);
+    let has_de = partition
+        .slices
+        .iter()
+        .any(|s| matches!(s.kind, SliceKind::DelayExtension { .. }));
+    let stage_bits = if has_de {
+        bits_for(u64::from(hw.delay_extension_stages) + 1)
+    } else {
+        0
+    };
+    let block_bits = bits_for(longest) + stage_bits;
+    let senders: Vec<u32> = (0..partition.slices.len() as u32)
+        .filter(|&s| !traffic.targets[s as usize].is_empty())
+        .collect();
+    if block_bits >= 32 || (senders.len() as u64) > (1u64 << (32 - block_bits)) {
+        return Err(CompileError::DoesNotFit {
+            resource: "32-bit routing keys".into(),
+            demand: format!(
+                "{} sending slices × 2^{block_bits} keys each",
+                senders.len()
+            ),
+            capacity: "2^32 keys".into(),
+            help: "use fewer, larger slices".into(),
+        });
+    }
+    let mask = if block_bits == 0 {
+        u32::MAX
+    } else {
+        u32::MAX << block_bits
+    };
+    let mut key = vec![None; partition.slices.len()];
+    for (k, &s) in senders.iter().enumerate() {
+        key[s as usize] = Some((k as u32) << block_bits);
+    }
+    let targets_of = |s: u32| -> Vec<(ChipId, u32)> {
+        let mut v: Vec<(ChipId, u32)> = traffic.targets[s as usize]
+            .iter()
+            .map(|&t| placement.core_of[t as usize])
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let routed: Vec<route::Sender> = senders
+        .iter()
+        .map(|&s| (s, placement.core_of[s as usize].0, targets_of(s)))
+        .collect();
+    let trees = route::trees(machine, &routed)?;
+    let keys: Vec<u32> = senders
+        .iter()
+        .map(|&s| key[s as usize].unwrap_or(0))
+        .collect();
+    let mut tables = route::tables(&keys, mask, &trees);
+    let capacity = hw.router_entries as usize;
+    let max_routed = tables.values().map(|t| t.routed).max().unwrap_or(0);
+    let max_uncompressed = tables.values().map(|t| t.uncompressed).max().unwrap_or(0);
+    for (chip, t) in tables.iter_mut() {
+        route::compress(t, capacity, block_bits);
+        if t.entries.len() > capacity {
+            let c = machine.chip(*chip);
+            return Err(CompileError::DoesNotFit {
+                resource: "router table entries".into(),
+                demand: format!(
+                    "{} entries at chip ({}, {}) after compression ({} before)",
+                    t.entries.len(),
+                    c.x,
+                    c.y,
+                    t.uncompressed
+                ),
+                capacity: format!("{capacity} entries per chip"),
+                help: "spread the network over more chips, or use larger slices".into(),
+            });
+        }
+    }
+    let table_stats = TableStats {
+        chips_with_tables: tables.len(),
+        max_routed,
+        max_uncompressed,
+        max_compressed: tables.values().map(|t| t.entries.len()).max().unwrap_or(0),
+        total_compressed: tables.values().map(|t| t.entries.len()).sum(),
+        capacity,
+    };
+    let mut link_load: BTreeMap<(ChipId, u8), f64> = BTreeMap::new();
+    for (&s, tree) in senders.iter().zip(&trees) {
+        for (&chip, (route, _)) in &tree.chips {
+            for d in 0..8u8 {
+                if route.links >> d & 1 == 1 {
+                    *link_load.entry((chip, d)).or_default() += traffic.spikes_per_step[s as usize];
+                }
+            }
+        }
+    }
+    let trees = senders.iter().copied().zip(trees).collect();
+    let mapping = Mapping {
+        hw,
+        partition,
+        traffic,
+        placement,
+        key,
+        block_bits,
+        trees,
+        tables,
+        table_stats,
+        link_load,
+    };
+    verify(net, model, &mapping)?;
+    Ok(mapping)
+}
+
+/// Checks a mapping against the network and the machine: every neuron in exactly one
+/// slice, every slice on its own working core, every resource within capacity, and
+/// every sender's packets reaching exactly its targets' cores through the (compressed)
+/// tables, for the first and the last key of its block.
+pub fn verify(net: &Network, model: &HwModel, m: &Mapping) -> Result<(), CompileError> {
+    let err = |s: String| Err(CompileError::Verify(s));
+    let machine = &model.machine;
+    // Partition: contiguous, complete, in range.
+    for id in net.pop_ids() {
+        let mut next = 0;
+        for s in m
+            .partition
+            .slices
+            .iter()
+            .filter(|s| s.pop == id && !matches!(s.kind, SliceKind::DelayExtension { .. }))
+        {
+            if s.lo != next || s.hi <= s.lo {
+                return err(format!(
+                    "population `{}` is not cut into contiguous slices",
+                    net.pop(id).name
+                ));
+            }
+            next = s.hi;
+        }
+        if next != net.pop(id).size {
+            return err(format!(
+                "population `{}`: slices cover {next} of {} neurons",
+                net.pop(id).name,
+                net.pop(id).size
+            ));
+        }
+    }
+    // Placement: distinct working cores, resources within capacity.
+    let mut used = std::collections::BTreeSet::new();
+    for (s, &(chip, core)) in m.placement.core_of.iter().enumerate() {
+        let c = machine.chip(chip);
+        if !c.alive
+            || core < m.hw.reserved_cores
+            || core >= m.hw.cores
+            || c.dead_cores.contains(&core)
+        {
+            return err(format!(
+                "slice {s} is on core {core} of chip ({}, {}), which cannot run it",
+                c.x, c.y
+            ));
+        }
+        if !used.insert((chip, core)) {
+            return err(format!(
+                "core {core} of chip ({}, {}) holds two slices",
+                c.x, c.y
+            ));
+        }
+        let sl = &m.partition.slices[s];
+        if sl.local_memory_bytes > m.hw.local_memory_bytes
+            || sl.synapse_bytes > m.hw.sdram_per_core()
+        {
+            return err(format!("slice {s} exceeds a core's memory"));
+        }
+    }
+    if let Some((chip, t)) = m
+        .tables
+        .iter()
+        .find(|(_, t)| t.entries.len() > m.hw.router_entries as usize)
+    {
+        let c = machine.chip(*chip);
+        return err(format!(
+            "chip ({}, {}) has {} routing entries",
+            c.x,
+            c.y,
+            t.entries.len()
+        ));
+    }
+    // Routing: follow the tables.
+    let last = if m.block_bits == 0 {
+        0
+    } else {
+        (1u32 << m.block_bits) - 1
+    };
+    for (s, _) in &m.trees {
+        let s = *s as usize;
+        let key = m.key[s].unwrap_or(0);
+        let mut want: Vec<(ChipId, u32)> = m.traffic.targets[s]
+            .iter()
+            .map(|&t| m.placement.core_of[t as usize])
+            .collect();
+        want.sort();
+        want.dedup();
+        for k in [key, key | last] {
+            let got = route::follow(machine, &m.tables, m.placement.core_of[s].0, k)
+                .map_err(CompileError::Verify)?;
+            if got != want {
+                return err(format!(
+                    "key {k:#010x} of slice {s} reaches {} cores, its targets are on {}",
+                    got.len(),
+                    want.len()
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Partitioning: populations into core-sized slices under every per-core limit.
+//!
+//! Slices of a population are equal (the last may be shorter), as in sPyNNaker. The
+//! size starts at the smaller of the core's neuron limit and what fits its local
+//! memory, and shrinks until every slice's synaptic matrix fits the core's share of
+//! its chip's shared memory. Delays longer than a core's ring buffer go through a
+//! delay-extension core per source slice.
+
+use neuromap_hw::arm_core::ArmCore;
+use neuromap_ir::{Network, PopId};
+use serde::Serialize;
+
+use crate::CompileError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SliceKind {
+    Neurons,
+    Source,
+    /// Re-sends the spikes of slice `of` after multiples of the core's longest delay.
+    DelayExtension {
+        of: u32,
+    },
+}
+
+/// A range of neurons `lo..hi` of one population, simulated by one core.
+#[derive(Clone, Debug, Serialize)]
+pub struct Slice {
+    pub pop: PopId,
+    pub lo: u32,
+    pub hi: u32,
+    pub kind: SliceKind,
+    pub local_memory_bytes: u64,
+    pub synapse_bytes: u64,
+}
+
+impl Slice {
+    pub fn len(&self) -> u32 {
+        self.hi - self.lo
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hi == self.lo
+    }
+}
+
+/// Slices and how to find the slice of any neuron.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    pub slices: Vec<Slice>,
+    /// Per population: (first slice index, slice size).
+    pub pop_slices: Vec<(u32, u32)>,
+    /// Per neuron/source slice: its delay-extension slice, if it has one.
+    pub delay_extension: Vec<Option<u32>>,
+}
+
+impl Partition {
+    #[inline]
+    pub fn slice_of(&self, pop: PopId, neuron: u32) -> u32 {
+        let (first, size) = self.pop_slices[pop.index()];
+        first + neuron / size
+    }
+}
+
+pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError> {
+    let by_memory =
+        hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
+    let cap = u64::from(hw.max_neurons).min(by_memory);
+    if cap == 0 {
+        return Err(CompileError::DoesNotFit {
+            resource: "core local memory".into(),
+            demand: format!(
+                "{} bytes for one neuron",
+                crate::group(hw.overhead_bytes + hw.neuron_state_bytes)
+            ),
+            capacity: format!("{} bytes", crate::group(hw.local_memory_bytes)),
+            help: "the model's overhead_bytes and neuron_state_bytes leave no room for a neuron"
+                .into(),
+        });
+    }
+    let budget = hw.sdram_per_core();
+    let mut slices = Vec::new();
+    let mut pop_slices = Vec::with_capacity(net.populations().len());
+    for id in net.pop_ids() {
+        let p = net.pop(id);
+        let n = u64::from(p.size);
+        // Synapses into each neuron, and per projection the source count (a bound on rows).
+        let mut prefix = vec![0u64; p.size as usize + 1];
+        let mut sources = 0u64;
+        for &q in net.incoming(id) {
+            let pr = net.proj(q);
+            let longest = u32::from(pr.synapses.max_delay());
+            if longest > hw.longest_delay() {
+                return Err(CompileError::DoesNotFit {
+                    resource: "delay range".into(),
+                    demand: format!("{longest} steps in projection `{}`", pr.name),
+                    capacity: format!(
+                        "{} steps ({} in a core × {} with {} delay-extension stages)",
+                        hw.longest_delay(),
+                        hw.max_delay_steps,
+                        hw.delay_extension_stages + 1,
+                        hw.delay_extension_stages
+                    ),
+                    help: "shorten the delays, or use a larger dt".into(),
+                });
+            }
+            for &j in pr.synapses.posts() {
+                prefix[j as usize + 1] += 1;
+            }
+            sources += u64::from(net.pop(pr.pre).size);
+        }
+        for i in 0..p.size as usize {
+            prefix[i + 1] += prefix[i];
+        }
+        let bytes = |lo: u64, hi: u64| {
+            let syn = prefix[hi as usize] - prefix[lo as usize];
+            syn * hw.synapse_bytes + syn.min(sources) * hw.row_header_bytes
+        };
+        let mut size = cap.min(n).max(1);
+        loop {
+            let worst = (0..n.div_ceil(size))
+                .map(|k| bytes(k * size, ((k + 1) * size).min(n)))
+                .max()
+                .unwrap_or(0);
+            if worst <= budget {
+                break;
+            }
+            if size == 1 {
+                return Err(CompileError::DoesNotFit {
+                    resource: "shared memory (synaptic matrix)".into(),
+                    demand: format!(
+                        "{} bytes for one neuron of population `{}`",
+                        crate::group(worst),
+                        p.name
+                    ),
+                    capacity: format!(
+                        "{} bytes, a core's share of a chip's {} bytes over {} cores",
+                        crate::group(budget),
+                        crate::group(hw.sdram_bytes),
+                        hw.app_cores()
+                    ),
+                    help: "reduce that neuron's in-degree, or use a chip with more shared memory"
+                        .into(),
+                });
+            }
+            size = (size * budget / worst).clamp(1, size - 1);
+        }
+        // Equal slices: as many as the size needs, as even as they can be.
+        let size = n.div_ceil(n.div_ceil(size));
+        let first = slices.len() as u32;
+        pop_slices.push((first, size as u32));
+        let kind = if p.is_source() {
+            SliceKind::Source
+        } else {
+            SliceKind::Neurons
+        };
+        let mut lo = 0u64;
+        while lo < n {
+            let hi = (lo + size).min(n);
+            slices.push(Slice {
+                pop: id,
+                lo: lo as u32,
+                hi: hi as u32,
+                kind,
+                local_memory_bytes: hw.overhead_bytes + (hi - lo) * hw.neuron_state_bytes,
+                synapse_bytes: bytes(lo, hi),
+            });
+            lo = hi;
+        }
+    }
+    // A delay-extension core for every slice that sends over a delay too long for a core.
+    let mut delay_extension = vec![None; slices.len()];
+    let needs: Vec<bool> = net
+        .pop_ids()
+        .map(|id| {
+            net.outgoing(id)
+                .iter()
+                .any(|&q| u32::from(net.proj(q).synapses.max_delay()) > hw.max_delay_steps)
+        })
+        .collect();
+    for s in 0..slices.len() {
+        let sl = &slices[s];
+        if needs[sl.pop.index()] {
+            delay_extension[s] = Some(slices.len() as u32);
+            let n = u64::from(sl.len());
+            let (pop, lo, hi) = (sl.pop, sl.lo, sl.hi);
+            slices.push(Slice {
+                pop,
+                lo,
+                hi,
+                kind: SliceKind::DelayExtension { of: s as u32 },
+                // A bit per neuron and stage of pending spikes.
+                local_memory_bytes: hw.overhead_bytes
+                    + n * u64::from(hw.delay_extension_stages + 1).div_ceil(8).max(1)
+                        * u64::from(hw.max_delay_steps),
+                synapse_bytes: 0,
+            });
+        }
+    }
+    delay_extension.resize(slices.len(), None);
+    Ok(Partition {
+        slices,
+        pop_slices,
+        delay_extension,
+    })
+}

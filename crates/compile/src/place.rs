@@ -1,0 +1,254 @@
+//! Placement: slices onto cores.
+//!
+//! 1. Chips are ordered by a breadth-first walk over working links from the first
+//!    working chip, so consecutive slices land on neighbouring chips, and chips the
+//!    walk cannot reach (cut off by dead chips or links) are never used.
+//! 2. Slices fill cores in population order along that walk.
+//! 3. Simulated annealing swaps slices to lower Σ expected spikes × hops between
+//!    communicating slices, under a move budget; it is seeded, so placement is
+//!    deterministic, and it reports why it stopped.
+
+use std::collections::VecDeque;
+
+use neuromap_hw::arm_core::ArmCore;
+use neuromap_hw::{ChipId, Machine};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::CompileError;
+use crate::traffic::Traffic;
+
+/// Where each slice runs.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    /// Per slice: chip and core number.
+    pub core_of: Vec<(ChipId, u32)>,
+    pub stats: PlaceStats,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PlaceStats {
+    /// Σ expected spikes per step × hops, before and after refinement.
+    pub initial_cost: f64,
+    pub final_cost: f64,
+    pub moves_tried: u64,
+    pub moves_accepted: u64,
+    pub stop_reason: String,
+}
+
+/// Breadth-first order of the working chips reachable from the first working chip.
+pub fn chip_order(m: &Machine) -> Vec<ChipId> {
+    let Some(start) = m.chip_ids().find(|&c| m.chip(c).alive) else {
+        return Vec::new();
+    };
+    let mut seen = vec![false; m.chips().len()];
+    let mut order = Vec::new();
+    let mut q = VecDeque::from([start]);
+    seen[start.index()] = true;
+    while let Some(c) = q.pop_front() {
+        order.push(c);
+        for d in 0..m.topology.n_links() {
+            if let Some(n) = m.neighbour(c, d)
+                && !seen[n.index()]
+            {
+                seen[n.index()] = true;
+                q.push_back(n);
+            }
+        }
+    }
+    order
+}
+
+/// Hop distances between the given chips (over working links), `dist[a * n + b]`.
+fn distances(m: &Machine, chips: &[ChipId]) -> Vec<u16> {
+    let n = chips.len();
+    let mut local = vec![u32::MAX; m.chips().len()];
+    for (i, c) in chips.iter().enumerate() {
+        local[c.index()] = i as u32;
+    }
+    let mut dist = vec![u16::MAX; n * n];
+    let mut hop = vec![u16::MAX; m.chips().len()];
+    for (a, &src) in chips.iter().enumerate() {
+        hop.iter_mut().for_each(|h| *h = u16::MAX);
+        hop[src.index()] = 0;
+        let mut q = VecDeque::from([src]);
+        while let Some(c) = q.pop_front() {
+            let h = hop[c.index()];
+            if local[c.index()] != u32::MAX {
+                dist[a * n + local[c.index()] as usize] = h;
+            }
+            for d in 0..m.topology.n_links() {
+                if let Some(nb) = m.neighbour(c, d)
+                    && hop[nb.index()] == u16::MAX
+                {
+                    hop[nb.index()] = h.saturating_add(1);
+                    q.push_back(nb);
+                }
+            }
+        }
+    }
+    dist
+}
+
+/// The cores of a chip that may run slices.
+pub fn app_cores(m: &Machine, hw: &ArmCore, c: ChipId) -> Vec<u32> {
+    let chip = m.chip(c);
+    (hw.reserved_cores..hw.cores)
+        .filter(|k| !chip.dead_cores.contains(k))
+        .collect()
+}
+
+pub fn place(
+    m: &Machine,
+    hw: &ArmCore,
+    traffic: &Traffic,
+    seed: u64,
+    budget: Option<u64>,
+) -> Result<Placement, CompileError> {
+    let n = traffic.targets.len();
+    let order = chip_order(m);
+    let total_cores: usize = order.iter().map(|&c| app_cores(m, hw, c).len()).sum();
+    if n > total_cores {
+        let all: usize = m.chip_ids().map(|c| app_cores(m, hw, c).len()).sum();
+        let cut = if all > total_cores {
+            format!(
+                " ({} of {} working cores are cut off from the rest by dead chips or links)",
+                all - total_cores,
+                all
+            )
+        } else {
+            String::new()
+        };
+        return Err(CompileError::DoesNotFit {
+            resource: "cores".into(),
+            demand: format!("{}, one per slice", crate::plural(n, "core")),
+            capacity: format!(
+                "{} on {}{cut}",
+                crate::plural(total_cores, "usable core"),
+                crate::plural(order.len(), "reachable chip")
+            ),
+            help: "use a larger machine (more chips or boards), or fewer or smaller populations"
+                .into(),
+        });
+    }
+    // Slots: the cores of the chips the fill needs, plus a margin for refinement.
+    let mut slots: Vec<(usize, u32)> = Vec::new();
+    let mut chips = Vec::new();
+    for &c in &order {
+        let cores = app_cores(m, hw, c);
+        if cores.is_empty() {
+            continue;
+        }
+        let enough = slots.len() >= n;
+        if enough && chips.len() > (n.div_ceil(cores.len()).max(1) * 5).div_ceil(4) {
+            break;
+        }
+        chips.push(c);
+        for k in cores {
+            slots.push((chips.len() - 1, k));
+        }
+    }
+    let dist = distances(m, &chips);
+    let nc = chips.len();
+    let mut slot_of: Vec<usize> = (0..n).collect();
+    let mut held: Vec<Option<u32>> = (0..slots.len())
+        .map(|s| (s < n).then_some(s as u32))
+        .collect();
+    // Edges in both directions, weighted by the sender's spikes per step.
+    let mut adj: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
+    for (s, ts) in traffic.targets.iter().enumerate() {
+        for &t in ts {
+            if t as usize != s {
+                let w = traffic.spikes_per_step[s];
+                adj[s].push((t, w));
+                adj[t as usize].push((s as u32, w));
+            }
+        }
+    }
+    let chip_of = |slot_of: &Vec<usize>, s: usize| slots[slot_of[s]].0;
+    let cost_of = |slot_of: &Vec<usize>, s: usize| -> f64 {
+        let a = chip_of(slot_of, s);
+        adj[s]
+            .iter()
+            .map(|&(t, w)| w * f64::from(dist[a * nc + chip_of(slot_of, t as usize)]))
+            .sum()
+    };
+    let total =
+        |slot_of: &Vec<usize>| -> f64 { (0..n).map(|s| cost_of(slot_of, s)).sum::<f64>() / 2.0 };
+    let initial_cost = total(&slot_of);
+    let budget = budget.unwrap_or_else(|| (200 * n as u64).min(2_000_000));
+    let mut stats = PlaceStats {
+        initial_cost,
+        final_cost: initial_cost,
+        moves_tried: 0,
+        moves_accepted: 0,
+        stop_reason: String::new(),
+    };
+    if nc <= 1 || n < 2 {
+        stats.stop_reason = "nothing to refine: the slices share one chip".into();
+    } else if initial_cost == 0.0 {
+        stats.stop_reason = "nothing to refine: no traffic between chips".into();
+    } else if budget == 0 {
+        stats.stop_reason = "refinement disabled (a budget of 0 moves)".into();
+    } else {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // Move a slice to a slot (swapping with its holder); returns the cost change.
+        let delta = |slot_of: &mut Vec<usize>, held: &[Option<u32>], a: usize, to: usize| -> f64 {
+            let from = slot_of[a];
+            let other = held[to];
+            let before = cost_of(slot_of, a) + other.map_or(0.0, |b| cost_of(slot_of, b as usize));
+            slot_of[a] = to;
+            if let Some(b) = other {
+                slot_of[b as usize] = from;
+            }
+            let after = cost_of(slot_of, a) + other.map_or(0.0, |b| cost_of(slot_of, b as usize));
+            slot_of[a] = from;
+            if let Some(b) = other {
+                slot_of[b as usize] = to;
+            }
+            after - before
+        };
+        // Start hot enough to accept most uphill moves of a typical size.
+        let mut sample = 0.0;
+        for _ in 0..100 {
+            let (a, to) = (rng.random_range(0..n), rng.random_range(0..slots.len()));
+            sample += delta(&mut slot_of, &held, a, to).abs();
+        }
+        let t0 = (sample / 100.0).max(1e-12);
+        let start = slot_of.clone();
+        for k in 0..budget {
+            let temp = t0 * (1e-3f64).powf(k as f64 / budget as f64);
+            let (a, to) = (rng.random_range(0..n), rng.random_range(0..slots.len()));
+            if slot_of[a] == to {
+                continue;
+            }
+            stats.moves_tried += 1;
+            let d = delta(&mut slot_of, &held, a, to);
+            if d <= 0.0 || rng.random::<f64>() < (-d / temp).exp() {
+                let from = slot_of[a];
+                let other = held[to];
+                slot_of[a] = to;
+                held[to] = Some(a as u32);
+                held[from] = other;
+                if let Some(b) = other {
+                    slot_of[b as usize] = from;
+                }
+                stats.moves_accepted += 1;
+            }
+        }
+        stats.stop_reason = format!("move budget of {budget} used");
+        if total(&slot_of) > initial_cost {
+            // Annealing accepts uphill moves; never end worse than the fill.
+            slot_of = start;
+            stats
+                .stop_reason
+                .push_str("; the fill was better and is kept");
+        }
+    }
+    stats.final_cost = total(&slot_of);
+    let core_of = (0..n)
+        .map(|s| (chips[slots[slot_of[s]].0], slots[slot_of[s]].1))
+        .collect();
+    Ok(Placement { core_of, stats })
+}

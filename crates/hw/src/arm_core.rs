@@ -1,0 +1,71 @@
+//! The `arm-core` family as typed values (SpiNNaker-like chips).
+
+use crate::HwModel;
+
+/// Every `arm-core` parameter, read once from a validated model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmCore {
+    pub cores: u32,
+    pub reserved_cores: u32,
+    pub sdram_bytes: u64,
+    pub router_entries: u32,
+    pub clock_hz: f64,
+    pub local_memory_bytes: u64,
+    pub max_neurons: u32,
+    pub neuron_state_bytes: u64,
+    pub overhead_bytes: u64,
+    pub synapse_bytes: u64,
+    pub row_header_bytes: u64,
+    pub max_delay_steps: u32,
+    pub delay_extension_stages: u32,
+    pub packet_bits: u32,
+    pub idle_chip_w: Option<f64>,
+    pub busy_core_w: Option<f64>,
+    pub router_bit_j: Option<f64>,
+}
+
+impl ArmCore {
+    /// The typed view of a model of the `arm-core` family (`None` for another family).
+    pub fn from_model(m: &HwModel) -> Option<Self> {
+        if m.family != "arm-core" {
+            return None;
+        }
+        let c = |s: &str, k: &str| m.require(s, k);
+        Some(Self {
+            cores: c("chip", "cores") as u32,
+            reserved_cores: c("chip", "reserved_cores") as u32,
+            sdram_bytes: c("chip", "sdram_bytes") as u64,
+            router_entries: c("chip", "router_entries") as u32,
+            clock_hz: c("chip", "clock_hz"),
+            local_memory_bytes: c("core", "local_memory_bytes") as u64,
+            max_neurons: c("core", "max_neurons") as u32,
+            neuron_state_bytes: c("core", "neuron_state_bytes") as u64,
+            overhead_bytes: c("core", "overhead_bytes") as u64,
+            synapse_bytes: c("core", "synapse_bytes") as u64,
+            row_header_bytes: c("core", "row_header_bytes") as u64,
+            max_delay_steps: c("core", "max_delay_steps") as u32,
+            delay_extension_stages: c("core", "delay_extension_stages") as u32,
+            packet_bits: c("router", "packet_bits") as u32,
+            idle_chip_w: m.get("energy", "idle_chip_w"),
+            busy_core_w: m.get("energy", "busy_core_w"),
+            router_bit_j: m.get("energy", "router_bit_j"),
+        })
+    }
+
+    /// Cores per chip that may hold neurons.
+    pub fn app_cores(&self) -> u32 {
+        self.cores.saturating_sub(self.reserved_cores)
+    }
+
+    /// A core's share of its chip's shared memory: the partitioner keeps every slice's
+    /// synaptic matrix within it, so any placement fits the chip.
+    pub fn sdram_per_core(&self) -> u64 {
+        self.sdram_bytes / u64::from(self.app_cores().max(1))
+    }
+
+    /// The longest delay (steps) the chip handles, with delay extensions.
+    pub fn longest_delay(&self) -> u32 {
+        self.max_delay_steps
+            .saturating_mul(self.delay_extension_stages + 1)
+    }
+}

@@ -1,0 +1,216 @@
+//! Hardware families and the parameters each declares.
+//!
+//! A family lists its parameters once (section, key, unit, meaning, and a default with
+//! its provenance or "required"); the loader validates model files against that list,
+//! and `neuromap hw describe FAMILY` prints it.
+
+use serde::Serialize;
+
+/// Whether a parameter is a count (an integer) or a real quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Count,
+    Real,
+}
+
+/// One parameter of a family.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ParamDef {
+    /// The model file's table (`chip`, `core`, `router`, `energy`, `timing`).
+    pub section: &'static str,
+    pub key: &'static str,
+    pub unit: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+    /// The value used when a file leaves the parameter out, with its provenance;
+    /// `None` for a required parameter (or an optional one with no default, see
+    /// [`ParamDef::optional`]).
+    pub default: Option<(f64, &'static str)>,
+    /// Optional parameters may be absent (the cost they feed is then reported as
+    /// unknown rather than guessed).
+    pub optional: bool,
+}
+
+impl ParamDef {
+    pub fn path(&self) -> String {
+        format!("{}.{}", self.section, self.key)
+    }
+}
+
+const fn req(
+    section: &'static str,
+    key: &'static str,
+    unit: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> ParamDef {
+    ParamDef {
+        section,
+        key,
+        unit,
+        kind,
+        doc,
+        default: None,
+        optional: false,
+    }
+}
+
+const fn opt(
+    section: &'static str,
+    key: &'static str,
+    unit: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> ParamDef {
+    ParamDef {
+        section,
+        key,
+        unit,
+        kind,
+        doc,
+        default: None,
+        optional: true,
+    }
+}
+
+const fn dflt(
+    section: &'static str,
+    key: &'static str,
+    unit: &'static str,
+    kind: Kind,
+    doc: &'static str,
+    value: f64,
+    source: &'static str,
+) -> ParamDef {
+    ParamDef {
+        section,
+        key,
+        unit,
+        kind,
+        doc,
+        default: Some((value, source)),
+        optional: false,
+    }
+}
+
+use Kind::{Count, Real};
+
+/// The `arm-core` family: many-core chips of general-purpose cores with a key/mask
+/// multicast router (SpiNNaker 1 and 2).
+pub const ARM_CORE: &[ParamDef] = &[
+    req("chip", "cores", "cores", Count, "processor cores per chip"),
+    req(
+        "chip",
+        "reserved_cores",
+        "cores",
+        Count,
+        "cores per chip kept for the system (monitor), not for neurons",
+    ),
+    req(
+        "chip",
+        "sdram_bytes",
+        "bytes",
+        Count,
+        "shared memory per chip available to applications (synaptic matrices)",
+    ),
+    req(
+        "chip",
+        "router_entries",
+        "entries",
+        Count,
+        "multicast routing table entries per chip available to applications",
+    ),
+    req("chip", "clock_hz", "Hz", Real, "core clock"),
+    req(
+        "core",
+        "local_memory_bytes",
+        "bytes",
+        Count,
+        "core-local data memory (neuron state, input buffers)",
+    ),
+    req(
+        "core",
+        "max_neurons",
+        "neurons",
+        Count,
+        "neurons one core may simulate (the software's limit)",
+    ),
+    req(
+        "core",
+        "neuron_state_bytes",
+        "bytes/neuron",
+        Count,
+        "local memory per neuron (state, parameters, input ring buffer)",
+    ),
+    req(
+        "core",
+        "overhead_bytes",
+        "bytes",
+        Count,
+        "local memory a core uses besides its neurons",
+    ),
+    req(
+        "core",
+        "synapse_bytes",
+        "bytes/synapse",
+        Count,
+        "shared memory per synapse in a synaptic row",
+    ),
+    req(
+        "core",
+        "row_header_bytes",
+        "bytes/row",
+        Count,
+        "shared memory per synaptic row (one row per source neuron)",
+    ),
+    req(
+        "core",
+        "max_delay_steps",
+        "steps",
+        Count,
+        "longest delay a core's input ring buffer holds; longer delays go through delay-extension cores",
+    ),
+    req(
+        "core",
+        "delay_extension_stages",
+        "stages",
+        Count,
+        "delay-extension stages of max_delay_steps each (longest delay = max_delay_steps × (stages + 1))",
+    ),
+    dflt(
+        "router",
+        "packet_bits",
+        "bits",
+        Count,
+        "bits in a multicast packet without payload",
+        40.0,
+        "Furber et al., IEEE TC 62(12), 2013: packets are 40 or 72 bits",
+    ),
+    opt("energy", "idle_chip_w", "W", Real, "power of an idle chip"),
+    opt(
+        "energy",
+        "busy_core_w",
+        "W",
+        Real,
+        "extra power of a core that is running",
+    ),
+    opt(
+        "energy",
+        "router_bit_j",
+        "J/bit",
+        Real,
+        "energy per bit of a packet routed through a router",
+    ),
+];
+
+/// The families neuromap knows, by the name a model file gives.
+pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[(
+    "arm-core",
+    ARM_CORE,
+    "many-core chips of programmable cores with a key/mask multicast router (SpiNNaker 1 and 2)",
+)];
+
+pub fn family(name: &str) -> Option<&'static [ParamDef]> {
+    FAMILIES.iter().find(|f| f.0 == name).map(|f| f.1)
+}

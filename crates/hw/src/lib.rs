@@ -1,0 +1,15 @@
+//! Chip models: what a neuromorphic machine is made of.
+//!
+//! **Architecture invariant:** no file leaves this crate unvalidated: [`load_path`]
+//! returns a [`HwModel`] whose every figure has a value within its unit's range and a
+//! provenance, or diagnostics naming file, line and column. Families
+//! ([`family::FAMILIES`]) declare their parameters once; the generic compiler layers
+//! read them through [`arm_core::ArmCore`] and never parse files.
+
+pub mod arm_core;
+pub mod family;
+mod model;
+pub mod topology;
+
+pub use model::{Faults, Figure, HwModel, Provenance, load_path, load_str};
+pub use topology::{Chip, ChipId, Machine, Topology};

@@ -1,0 +1,621 @@
+//! Chip model files (`hw-models/*.toml`): reading, validating, resolving.
+//!
+//! Every figure is written `{ value = …, source = "…" }` or
+//! `{ value = …, assumption = "…" }`; a bare number is an error, so no model can
+//! hold a figure nobody can trace.
+
+use std::path::Path;
+
+use neuromap_diag::toml::{Document, Span, Table, closest};
+use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
+use serde::Serialize;
+
+use crate::family::{self, FAMILIES, Kind, ParamDef};
+use crate::topology::{Machine, Topology, board48_contains, triad_torus};
+
+/// Where a figure comes from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// A citation (paper, table, datasheet, code constant).
+    Source(String),
+    /// Not published: an assumption, with the reason.
+    Assumption(String),
+    /// Left out of the file: the family's default, with the default's citation.
+    Default(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Figure {
+    pub section: &'static str,
+    pub key: &'static str,
+    pub unit: &'static str,
+    pub value: f64,
+    pub provenance: Provenance,
+}
+
+/// A validated chip model.
+#[derive(Clone, Debug, Serialize)]
+pub struct HwModel {
+    pub name: String,
+    pub family: &'static str,
+    pub description: String,
+    pub machine: Machine,
+    /// Every parameter of the family that has a value, in the family's order.
+    pub figures: Vec<Figure>,
+}
+
+impl HwModel {
+    /// The value of `section.key`, if the model has one.
+    pub fn get(&self, section: &str, key: &str) -> Option<f64> {
+        self.figures
+            .iter()
+            .find(|f| f.section == section && f.key == key)
+            .map(|f| f.value)
+    }
+
+    /// A required parameter (the loader guarantees it exists).
+    pub fn require(&self, section: &str, key: &str) -> f64 {
+        self.get(section, key).unwrap_or(f64::NAN)
+    }
+}
+
+impl HwModel {
+    /// Resizes a board-built machine (`shape = "spinn5"`) to `boards` boards. Faults
+    /// declared in the file do not carry over; give them again with the command line.
+    pub fn set_boards(&mut self, boards: u32) -> Result<(), String> {
+        let m = &self.machine;
+        if m.boards.is_none() {
+            return Err(format!(
+                "`{}` is not built of boards (shape \"spinn5\"), so --boards does not apply",
+                self.name
+            ));
+        }
+        if !(1..=20_000).contains(&boards) {
+            return Err("--boards must be between 1 and 20,000".into());
+        }
+        self.machine = if boards == 1 {
+            Machine::new(m.topology, 8, 8, false, Some(1), board48_contains)
+        } else {
+            let (w, h) = triad_torus(boards);
+            Machine::new(m.topology, w, h, true, Some(w * h / 48), |_, _| true)
+        };
+        Ok(())
+    }
+}
+
+/// Faults given outside the model file (e.g. on the command line): dead chips
+/// `(x, y)`, cores `(x, y, core)` and links `(x, y, direction)`.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    pub chips: Vec<(u32, u32)>,
+    pub cores: Vec<(u32, u32, u32)>,
+    pub links: Vec<(u32, u32, String)>,
+}
+
+impl HwModel {
+    /// Applies faults; the message names the first that does not exist.
+    pub fn apply_faults(&mut self, f: &Faults) -> Result<(), String> {
+        let cores = self.get("chip", "cores").unwrap_or(0.0) as u32;
+        let m = &mut self.machine;
+        for &(x, y) in &f.chips {
+            let id = m
+                .at(x, y)
+                .ok_or_else(|| format!("dead chip ({x}, {y}) is not in the machine"))?;
+            m.kill_chip(id);
+        }
+        for &(x, y, c) in &f.cores {
+            let id = m.at(x, y).ok_or_else(|| {
+                format!("dead core ({x}, {y}, {c}): chip ({x}, {y}) is not in the machine")
+            })?;
+            if c >= cores {
+                return Err(format!(
+                    "dead core ({x}, {y}, {c}): chips have cores 0..{cores}"
+                ));
+            }
+            m.kill_core(id, c);
+        }
+        for (x, y, dir) in &f.links {
+            let id = m.at(*x, *y).ok_or_else(|| {
+                format!("dead link ({x}, {y}, {dir}): chip ({x}, {y}) is not in the machine")
+            })?;
+            let d = m.topology.link_by_name(dir).ok_or_else(|| {
+                format!(
+                    "dead link ({x}, {y}, {dir}): links are {}",
+                    m.topology.link_names().join(", ")
+                )
+            })?;
+            m.kill_link(id, d);
+        }
+        Ok(())
+    }
+}
+
+/// Bases may chain (a board model on a chip model), but not endlessly.
+const MAX_BASE_DEPTH: usize = 4;
+
+pub fn load_path(path: &Path) -> Result<HwModel, Diagnostics> {
+    load_path_depth(path, 0)
+}
+
+fn load_path_depth(path: &Path, depth: usize) -> Result<HwModel, Diagnostics> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load(&name, &text, path.parent(), depth),
+        Err(e) => {
+            let file = SourceFile::new(name, "");
+            Err(Diagnostics(vec![Diagnostic::error(
+                &file,
+                None,
+                format!("cannot read the chip model: {e}"),
+            )]))
+        }
+    }
+}
+
+/// Loads a model from text; a `base` is looked up relative to the current folder.
+pub fn load_str(name: &str, text: &str) -> Result<HwModel, Diagnostics> {
+    load(name, text, None, 0)
+}
+
+fn load(name: &str, text: &str, dir: Option<&Path>, depth: usize) -> Result<HwModel, Diagnostics> {
+    let file = SourceFile::new(name, text);
+    let doc = Document::parse(&file);
+    if doc.has_errors() {
+        return Err(doc.into_diagnostics());
+    }
+    // A base model lends the figures this file leaves out.
+    let mut base = None;
+    if let Some(b) = doc
+        .root()
+        .get("model")
+        .and_then(|v| v.table("[model]"))
+        .and_then(|t| t.opt::<String>("base"))
+    {
+        if depth >= MAX_BASE_DEPTH {
+            let d = doc.error(
+                b.span,
+                format!("`base` models nest deeper than {MAX_BASE_DEPTH} (a cycle?)"),
+            );
+            return Err(Diagnostics(vec![d.with_label("this base")]));
+        }
+        let path = dir.unwrap_or(Path::new(".")).join(&b.value);
+        if !path.is_file() {
+            let d = doc.error(
+                b.span,
+                format!("the base model `{}` does not exist", b.value),
+            );
+            return Err(Diagnostics(vec![
+                d.with_label(format!("looked for {}", path.display())),
+            ]));
+        }
+        match load_path_depth(&path, depth + 1) {
+            Ok(m) => base = Some(m),
+            Err(mut inner) => {
+                inner.push(
+                    doc.error(b.span, format!("the base model `{}` has errors", b.value))
+                        .with_label("loaded from here"),
+                );
+                return Err(inner);
+            }
+        }
+    }
+    let model = read(&doc, base.as_ref());
+    let diags = doc.into_diagnostics().sorted();
+    match model {
+        Some(m) if !diags.has_errors() => Ok(m),
+        _ => Err(diags),
+    }
+}
+
+const SCHEMA: u64 = 1;
+
+fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
+    let root = doc.root();
+    let head = root.get("model").and_then(|v| v.table("[model]"));
+    if head.is_none() && !root.contains("model") {
+        root.missing("model", "a table with `name`, `schema` and `family`");
+    }
+    let (mut name, mut fam, mut description) = (None, None, String::new());
+    if let Some(t) = &head {
+        name = t.req::<String>("name").map(|s| s.value);
+        let _ = t.get("base"); // read by `load`
+        if let Some(s) = t.req::<u64>("schema")
+            && s.value != SCHEMA
+        {
+            doc.emit(doc.error(
+                s.span,
+                format!(
+                    "schema {} is not supported; this neuromap reads schema {SCHEMA}",
+                    s.value
+                ),
+            ));
+        }
+        let family_value = match base {
+            Some(b) => t.opt::<String>("family").or_else(|| {
+                Some(neuromap_diag::toml::Spanned::new(
+                    b.family.to_string(),
+                    t.head_span(),
+                ))
+            }),
+            None => t.req::<String>("family"),
+        };
+        if let Some(f) = family_value {
+            match family::family(&f.value) {
+                Some(_) => fam = FAMILIES.iter().find(|x| x.0 == f.value).map(|x| x.0),
+                None => {
+                    let names: Vec<&str> = FAMILIES.iter().map(|x| x.0).collect();
+                    let mut d = doc
+                        .error(f.span, format!("unknown hardware family `{}`", f.value))
+                        .with_label("not a family");
+                    d = match closest(&f.value, &names) {
+                        Some(c) => d.with_help(format!("did you mean `{c}`?")),
+                        None => d.with_help(format!("the families are: {}", names.join(", "))),
+                    };
+                    doc.emit(d);
+                }
+            }
+        }
+        description = t
+            .opt::<String>("description")
+            .map(|s| s.value)
+            .unwrap_or_default();
+    }
+    if let Some(t) = head {
+        t.finish();
+    }
+    let machine = root
+        .get("machine")
+        .and_then(|v| v.table("[machine]"))
+        .and_then(|t| read_machine(doc, t));
+    if !root.contains("machine") {
+        root.missing("machine", "a table describing the chips and their links");
+    }
+    if let (Some(b), Some(f)) = (base, fam)
+        && b.family != f
+    {
+        doc.emit(doc.error(
+            root.head_span(),
+            format!(
+                "the base model is of family `{}`, this one of `{f}`",
+                b.family
+            ),
+        ));
+    }
+    let figures =
+        fam.and_then(|f| read_figures(doc, &root, family::family(f).unwrap_or(&[]), base));
+    let faults = match root.get("faults") {
+        None => Some(None),
+        Some(v) => v
+            .table("[faults]")
+            .and_then(|t| read_faults(doc, t))
+            .map(Some),
+    };
+    // Sections a family does not use are reported by `read_figures`; `faults` above.
+    root.finish();
+    let mut model = HwModel {
+        name: name?,
+        family: fam?,
+        description,
+        machine: machine?,
+        figures: figures?,
+    };
+    if let Some((f, span)) = faults?
+        && let Err(msg) = model.apply_faults(&f)
+    {
+        doc.emit(doc.error(span, msg).with_label("this fault"));
+    }
+    Some(model)
+}
+
+fn read_machine(doc: &Document<'_>, t: Table<'_, '_>) -> Option<Machine> {
+    let topology = match t.req::<String>("topology") {
+        Some(s) => match s.value.as_str() {
+            "hex" => Some(Topology::Hex),
+            "mesh" => Some(Topology::Mesh),
+            other => {
+                doc.emit(
+                    doc.error(s.span, format!("unknown topology `{other}`"))
+                        .with_label("expected \"hex\" or \"mesh\""),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let shape = t.opt::<String>("shape");
+    let width = t.opt::<u64>("width");
+    let height = t.opt::<u64>("height");
+    let wrap = t.opt::<bool>("wrap").is_some_and(|w| w.value);
+    let boards = t.opt::<u64>("boards");
+    let head = t.head_span();
+    t.finish();
+    let topology = topology?;
+    let limit = 4096u64;
+    let dim = |v: Option<neuromap_diag::toml::Spanned<u64>>, key: &str| -> Option<u32> {
+        match v {
+            Some(v) if (1..=limit).contains(&v.value) => Some(v.value as u32),
+            Some(v) => {
+                doc.emit(
+                    doc.error(
+                        v.span,
+                        format!("`{key}` must be between 1 and {limit} chips"),
+                    )
+                    .with_label("out of range"),
+                );
+                None
+            }
+            None => {
+                doc.emit(
+                    doc.error(head.clone(), format!("missing key `{key}` in [machine]"))
+                        .with_label(format!("needs `{key}` (chips)")),
+                );
+                None
+            }
+        }
+    };
+    let shape_span = shape.as_ref().map_or(head.clone(), |s| s.span.clone());
+    match shape.as_ref().map(|s| s.value.as_str()) {
+        None | Some("rectangle") => {
+            if let Some(b) = boards {
+                doc.emit(
+                    doc.error(b.span, "`boards` needs shape = \"spinn5\"")
+                        .with_label("boards of what shape?"),
+                );
+                return None;
+            }
+            let (w, h) = (dim(width, "width")?, dim(height, "height")?);
+            Some(Machine::new(topology, w, h, wrap, None, |_, _| true))
+        }
+        Some("spinn5") => match (boards, width, height) {
+            (Some(b), None, None) => {
+                if !(1..=20_000).contains(&b.value) {
+                    doc.emit(
+                        doc.error(b.span, "`boards` must be between 1 and 20,000")
+                            .with_label("out of range"),
+                    );
+                    return None;
+                }
+                if b.value == 1 {
+                    return Some(Machine::new(
+                        topology,
+                        8,
+                        8,
+                        false,
+                        Some(1),
+                        board48_contains,
+                    ));
+                }
+                let (w, h) = triad_torus(b.value as u32);
+                Some(Machine::new(
+                    topology,
+                    w,
+                    h,
+                    true,
+                    Some(w * h / 48),
+                    |_, _| true,
+                ))
+            }
+            _ => {
+                doc.emit(
+                    doc.error(shape_span, "shape \"spinn5\" is sized by `boards` alone")
+                        .with_label("give `boards = N` and no width or height")
+                        .with_help("one board is 48 chips; more boards form a torus of 3-board triads (12 × 12 chips each)"),
+                );
+                None
+            }
+        },
+        Some(other) => {
+            doc.emit(
+                doc.error(shape_span.clone(), format!("unknown shape `{other}`"))
+                    .with_label("expected \"rectangle\" or \"spinn5\""),
+            );
+            None
+        }
+    }
+}
+
+fn read_figures(
+    doc: &Document<'_>,
+    root: &Table<'_, '_>,
+    defs: &'static [ParamDef],
+    base: Option<&HwModel>,
+) -> Option<Vec<Figure>> {
+    let mut sections: Vec<&'static str> = defs.iter().map(|d| d.section).collect();
+    sections.dedup();
+    let tables: Vec<(&'static str, Option<Table<'_, '_>>)> = sections
+        .iter()
+        .map(|&s| (s, root.get(s).and_then(|v| v.table(format!("[{s}]")))))
+        .collect();
+    let mut out = Vec::new();
+    let mut ok = true;
+    let mut missing_sections: Vec<&'static str> = Vec::new();
+    for def in defs {
+        let t = tables
+            .iter()
+            .find(|(s, _)| *s == def.section)
+            .and_then(|(_, t)| t.as_ref());
+        let v = t.and_then(|t| t.get(def.key));
+        let inherited = base.and_then(|b| {
+            b.figures
+                .iter()
+                .find(|f| f.section == def.section && f.key == def.key)
+        });
+        match (v, t) {
+            (Some(v), _) => match read_figure(doc, v, def) {
+                Some(f) => out.push(f),
+                None => ok = false,
+            },
+            (None, _) if inherited.is_some() => out.extend(inherited.cloned()),
+            (None, _) if def.default.is_some() => {
+                let (value, src) = def.default.unwrap_or((0.0, ""));
+                out.push(Figure {
+                    section: def.section,
+                    key: def.key,
+                    unit: def.unit,
+                    value,
+                    provenance: Provenance::Default(src.to_string()),
+                });
+            }
+            (None, _) if def.optional => {}
+            (None, Some(t)) => {
+                t.missing(def.key, &format!("{}, in {}", def.doc, def.unit));
+                ok = false;
+            }
+            (None, None) => {
+                if !missing_sections.contains(&def.section) {
+                    missing_sections.push(def.section);
+                    let keys: Vec<&str> = defs
+                        .iter()
+                        .filter(|d| d.section == def.section && d.default.is_none() && !d.optional)
+                        .map(|d| d.key)
+                        .collect();
+                    root.missing(def.section, &format!("a table with {}", keys.join(", ")));
+                }
+                ok = false;
+            }
+        }
+    }
+    for (_, t) in tables.into_iter() {
+        if let Some(t) = t {
+            t.finish();
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read_figure(
+    doc: &Document<'_>,
+    v: neuromap_diag::toml::Value<'_, '_>,
+    def: &ParamDef,
+) -> Option<Figure> {
+    let what = def.path();
+    if !v.is_table() {
+        doc.emit(
+            doc.error(v.span(), format!("`{what}` has no provenance"))
+                .with_label("a bare number")
+                .with_help(format!(
+                    "write {{ value = …, source = \"paper, table or datasheet\" }} or {{ value = …, assumption = \"why\" }} ({})",
+                    def.unit
+                )),
+        );
+        return None;
+    }
+    let t = v.table(format!("`{what}`"))?;
+    let value = t.req::<f64>("value");
+    let source = t.opt::<String>("source");
+    let assumption = t.opt::<String>("assumption");
+    let span = t.span();
+    t.finish();
+    let value = value?;
+    let provenance = match (source, assumption) {
+        (Some(s), None) if !s.value.trim().is_empty() => Provenance::Source(s.value),
+        (None, Some(a)) if !a.value.trim().is_empty() => Provenance::Assumption(a.value),
+        (Some(_), Some(_)) => {
+            doc.emit(
+                doc.error(
+                    span,
+                    format!("`{what}` gives both a source and an assumption"),
+                )
+                .with_label("keep one"),
+            );
+            return None;
+        }
+        _ => {
+            doc.emit(
+                doc.error(span, format!("`{what}` has no provenance"))
+                    .with_label("needs `source` or `assumption`")
+                    .with_help(
+                        "cite where the figure comes from, or say `assumption = \"…\"` and why",
+                    ),
+            );
+            return None;
+        }
+    };
+    if def.kind == Kind::Count && (value.value < 0.0 || value.value.fract() != 0.0) {
+        doc.emit(
+            doc.error(
+                value.span,
+                format!(
+                    "`{what}` counts {}; {} is not a whole number ≥ 0",
+                    def.unit, value.value
+                ),
+            )
+            .with_label("expected a count"),
+        );
+        return None;
+    }
+    if value.value < 0.0 {
+        doc.emit(
+            doc.error(value.span, format!("`{what}` cannot be negative"))
+                .with_label("negative"),
+        );
+        return None;
+    }
+    Some(Figure {
+        section: def.section,
+        key: def.key,
+        unit: def.unit,
+        value: value.value,
+        provenance,
+    })
+}
+
+fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
+    let span = t.span();
+    let mut f = Faults::default();
+    let mut ok = true;
+    if let Some(v) = t.get("dead_chips") {
+        for e in v.array().unwrap_or_default() {
+            match e.array_of::<u64>().as_deref() {
+                Some(&[x, y]) => f.chips.push((x as u32, y as u32)),
+                _ => {
+                    doc.emit(
+                        doc.error(e.span(), "a dead chip is [x, y]")
+                            .with_label("expected two integers"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    if let Some(v) = t.get("dead_cores") {
+        for e in v.array().unwrap_or_default() {
+            match e.array_of::<u64>().as_deref() {
+                Some(&[x, y, c]) => f.cores.push((x as u32, y as u32, c as u32)),
+                _ => {
+                    doc.emit(
+                        doc.error(e.span(), "a dead core is [x, y, core]")
+                            .with_label("expected three integers"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    if let Some(v) = t.get("dead_links") {
+        for e in v.array().unwrap_or_default() {
+            let parts = e.array();
+            let parsed = parts.as_deref().and_then(|p| match p {
+                [x, y, d] => Some((
+                    x.try_get::<u64>()? as u32,
+                    y.try_get::<u64>()? as u32,
+                    d.try_get::<String>()?,
+                )),
+                _ => None,
+            });
+            match parsed {
+                Some(l) => f.links.push(l),
+                None => {
+                    doc.emit(
+                        doc.error(e.span(), "a dead link is [x, y, \"direction\"]")
+                            .with_label("e.g. [0, 0, \"east\"]"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    t.finish();
+    ok.then_some((f, span))
+}

@@ -1,0 +1,114 @@
+//! Golden mappings: every example netlist × every shipped chip model → the resource
+//! report (or the error that says why it does not fit), as readable snapshots.
+//!
+//! The microcircuit runs at scale 0.02 here; `benches/` compiles it at full scale.
+
+use std::path::{Path, PathBuf};
+
+use neuromap::compile::{CompileOptions, artifact, compile};
+use neuromap::import::load_path;
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn network(path: &Path) -> neuromap::ir::Network {
+    let mut n = load_path(path).unwrap();
+    if n.spec.name == "microcircuit" {
+        n.spec.scale = 0.02;
+    }
+    n.spec.build().unwrap()
+}
+
+#[test]
+fn golden_mappings() {
+    let opts = CompileOptions::default();
+    for net_path in files("netlists") {
+        let net = network(&net_path);
+        for hw_path in files("hw-models") {
+            let hw = neuromap::hw::load_path(&hw_path).unwrap();
+            let text = match compile(&net, &hw, &opts) {
+                Ok(m) => neuromap::report::mapping_text(&artifact::summary(&net, &hw, &m, &opts)),
+                Err(e) => format!("error: {e}\n"),
+            };
+            let name = format!(
+                "{}@{}",
+                net_path.file_stem().unwrap().to_string_lossy(),
+                hw.name
+            );
+            insta::assert_snapshot!(name, text);
+        }
+    }
+}
+
+/// The network is built with rayon; the mapping artifact must not depend on how many
+/// threads built it.
+#[test]
+fn artifacts_are_identical_for_one_and_many_threads() {
+    let opts = CompileOptions::default();
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    for name in ["brunel_10k", "synfire", "microcircuit"] {
+        let path = PathBuf::from(format!("netlists/{name}.toml"));
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let one = pool(1).install(|| network(&path));
+        let many = pool(4).install(|| network(&path));
+        let a = compile(&one, &hw, &opts).unwrap();
+        let b = compile(&many, &hw, &opts).unwrap();
+        assert_eq!(
+            artifact::to_json(&one, &hw, &a, &opts),
+            artifact::to_json(&many, &hw, &b, &opts),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn invalid_chip_models_are_diagnosed() {
+    for path in files("hw-models/invalid") {
+        let diags = match neuromap::hw::load_path(&path) {
+            Ok(_) => panic!("{} loaded, but it is in the invalid corpus", path.display()),
+            Err(d) => d,
+        };
+        assert!(diags.has_errors());
+        for d in diags.iter() {
+            assert!(d.span.is_some(), "{d}: no line and column");
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(name, neuromap_cli::render_diagnostics(&diags, false));
+    }
+}
+
+/// Every shipped model loads, and every figure in it has a provenance.
+#[test]
+fn shipped_models_load_with_provenance() {
+    for path in files("hw-models") {
+        let m =
+            neuromap::hw::load_path(&path).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
+        assert!(!m.figures.is_empty());
+        for f in &m.figures {
+            let text = match &f.provenance {
+                neuromap::hw::Provenance::Source(s)
+                | neuromap::hw::Provenance::Assumption(s)
+                | neuromap::hw::Provenance::Default(s) => s,
+            };
+            assert!(
+                text.len() > 10,
+                "{}: {}.{} has a thin provenance",
+                m.name,
+                f.section,
+                f.key
+            );
+        }
+    }
+}
