@@ -1,0 +1,94 @@
+//! Compiler benchmarks on the example netlists:
+//!
+//! - the full-scale Potjans–Diesmann microcircuit (77,169 neurons, 3×10⁸ synapses)
+//!   compiled onto a 24-board SpiNNaker 1 machine and onto a SpiNNaker 2 board:
+//!   netlist → IR and IR → verified mapping, wall time and peak memory
+//!   (target: ≤ 30 s in all and ≤ 8 GiB on SpiNNaker 1);
+//! - Brunel-10k onto one SpiNN-5 board (the network of the sPyNNaker comparison).
+//!
+//! Run with `cargo bench --bench compile`. `NEUROMAP_BENCH_QUICK=1` uses the
+//! microcircuit at scale 0.1.
+
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use neuromap::compile::{CompileOptions, artifact, compile};
+use neuromap::import::load_path;
+
+fn peak_rss_gib() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = s
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0.0);
+    kb / (1u64 << 20) as f64
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "meets target" } else { "MISSES target" }
+}
+
+fn main() {
+    let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();
+    let opts = CompileOptions::default();
+    let t0 = Instant::now();
+    let mut mc = load_path(Path::new("netlists/microcircuit.toml")).expect("microcircuit loads");
+    if quick {
+        mc.spec.scale = 0.1;
+    }
+    let net = mc.spec.build().expect("microcircuit builds");
+    let load_s = t0.elapsed().as_secs_f64();
+    println!(
+        "microcircuit (scale {}): {} neurons, {} synapses; netlist → IR {load_s:.2} s",
+        mc.spec.scale,
+        net.n_neurons(),
+        net.n_synapses()
+    );
+    for (model, target) in [("spinnaker1-machine", true), ("spinnaker2-board", false)] {
+        let hw = neuromap::hw::load_path(Path::new(&format!("hw-models/{model}.toml")))
+            .expect("model loads");
+        let t = Instant::now();
+        let m = compile(&net, &hw, &opts).expect("the microcircuit maps");
+        let secs = t.elapsed().as_secs_f64();
+        let s = artifact::summary(&net, &hw, &m, &opts);
+        println!(
+            "  onto {model}: {} cores on {} chips, largest routing table {} entries; compile {secs:.2} s, total {:.2} s{}",
+            s.cores_used,
+            s.chips_used,
+            s.routing.max_compressed,
+            load_s + secs,
+            if target {
+                format!(" (target ≤ 30 s: {})", verdict(load_s + secs <= 30.0))
+            } else {
+                String::new()
+            }
+        );
+    }
+    let peak = peak_rss_gib();
+    println!(
+        "  peak memory {peak:.2} GiB (target ≤ 8 GiB: {})",
+        verdict(peak <= 8.0)
+    );
+    drop(net);
+
+    let b = load_path(Path::new("netlists/brunel_10k.toml"))
+        .expect("brunel loads")
+        .spec
+        .build()
+        .expect("brunel builds");
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml"))
+        .expect("model loads");
+    let mut best = f64::INFINITY;
+    let mut cores = 0;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let m = compile(&b, &hw, &opts).expect("brunel maps");
+        best = best.min(t.elapsed().as_secs_f64());
+        cores = m.partition.slices.len();
+    }
+    println!("brunel-10k onto spinnaker1-spinn5: {cores} cores, compile {best:.3} s (best of 3)");
+}
