@@ -11,26 +11,16 @@
 
 #![allow(clippy::print_stdout)]
 
+#[path = "common.rs"]
+mod common;
+
 use std::path::Path;
+
+use common::{peak_rss_gib, verdict};
 use std::time::Instant;
 
 use neuromap::compile::{CompileOptions, artifact, compile};
 use neuromap::import::load_path;
-
-fn peak_rss_gib() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(0.0);
-    kb / (1u64 << 20) as f64
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "meets target" } else { "MISSES target" }
-}
 
 fn main() {
     let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();

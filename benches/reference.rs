@@ -10,22 +10,15 @@
 
 #![allow(clippy::print_stdout)]
 
+#[path = "common.rs"]
+mod common;
+
 use std::path::Path;
+
+use common::{peak_rss_gib, verdict};
 use std::time::Instant;
 
 use neuromap::import::load_path;
-
-/// Peak resident memory of this process in bytes (Linux `VmHWM`).
-fn peak_rss() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok { "meets target" } else { "MISSES target" }
-}
 
 fn main() {
     let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();
@@ -37,7 +30,7 @@ fn main() {
     }
     let net = mc.spec.build().expect("microcircuit builds");
     let load_s = t0.elapsed().as_secs_f64();
-    let peak = peak_rss().unwrap_or(0) as f64 / (1u64 << 30) as f64;
+    let peak = peak_rss_gib();
     println!("microcircuit (scale {}) netlist → IR", mc.spec.scale);
     println!(
         "  neurons {}  synapses {}  synapse memory {:.2} GiB",

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::toml_files;
+
 fn neuromap(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_neuromap"))
         .args(args)
@@ -15,16 +18,6 @@ fn neuromap(args: &[&str]) -> std::process::Output {
 
 fn invalid_files() -> Vec<PathBuf> {
     toml_files("netlists/invalid")
-}
-
-fn toml_files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

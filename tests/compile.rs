@@ -8,15 +8,8 @@ use std::path::{Path, PathBuf};
 use neuromap::compile::{CompileOptions, artifact, compile};
 use neuromap::import::load_path;
 
-fn files(dir: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    v.sort();
-    v
-}
+mod common;
+use common::toml_files as files;
 
 fn network(path: &Path) -> neuromap::ir::Network {
     let mut n = load_path(path).unwrap();

@@ -182,6 +182,16 @@ impl miette::SourceCode for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// The one diagnostic for a file that cannot be read at all.
+    pub fn unreadable(name: String, what: &str, e: &std::io::Error) -> Self {
+        let file = SourceFile::new(name, "");
+        Diagnostics(vec![Diagnostic::error(
+            &file,
+            None,
+            format!("cannot read {what}: {e}"),
+        )])
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }

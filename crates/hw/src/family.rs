@@ -64,13 +64,8 @@ const fn opt(
     doc: &'static str,
 ) -> ParamDef {
     ParamDef {
-        section,
-        key,
-        unit,
-        kind,
-        doc,
-        default: None,
         optional: true,
+        ..req(section, key, unit, kind, doc)
     }
 }
 
@@ -84,13 +79,8 @@ const fn dflt(
     source: &'static str,
 ) -> ParamDef {
     ParamDef {
-        section,
-        key,
-        unit,
-        kind,
-        doc,
         default: Some((value, source)),
-        optional: false,
+        ..req(section, key, unit, kind, doc)
     }
 }
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use neuromap_diag::toml::{Document, Span, Table, closest};
-use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
+use neuromap_diag::{Diagnostics, SourceFile};
 use serde::Serialize;
 
 use crate::family::{self, FAMILIES, Kind, ParamDef};
@@ -142,14 +142,7 @@ fn load_path_depth(path: &Path, depth: usize) -> Result<HwModel, Diagnostics> {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
         Ok(text) => load(&name, &text, path.parent(), depth),
-        Err(e) => {
-            let file = SourceFile::new(name, "");
-            Err(Diagnostics(vec![Diagnostic::error(
-                &file,
-                None,
-                format!("cannot read the chip model: {e}"),
-            )]))
-        }
+        Err(e) => Err(Diagnostics::unreadable(name, "the chip model", &e)),
     }
 }
 

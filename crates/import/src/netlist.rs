@@ -48,14 +48,7 @@ pub fn load_path(path: &Path) -> Result<Netlist, Diagnostics> {
                 ]))
             }
         },
-        Err(e) => {
-            let file = SourceFile::new(name, "");
-            Err(Diagnostics(vec![Diagnostic::error(
-                &file,
-                None,
-                format!("cannot read the file: {e}"),
-            )]))
-        }
+        Err(e) => Err(Diagnostics::unreadable(name, "the file", &e)),
     }
 }
 
