@@ -11,7 +11,7 @@
 # neuromap is less than 20× faster or uses more cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=benches/.venv-spynnaker
+venv="$(pwd)/benches/.venv-spynnaker"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi

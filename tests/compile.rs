@@ -105,3 +105,77 @@ fn shipped_models_load_with_provenance() {
         }
     }
 }
+
+/// The errors that say what does not fit, with demand and capacity.
+#[test]
+fn resource_errors_name_the_resource_the_demand_and_the_capacity() {
+    let opts = CompileOptions::default();
+    let brunel = network(Path::new("netlists/brunel_10k.toml"));
+    let base = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
+    let variant = |name: &str, from: &str, to: &str, machine: &str| {
+        assert!(base.contains(from), "{from}");
+        let text = base
+            .replace(from, to)
+            .replace("width = 1\nheight = 1", machine);
+        neuromap::hw::load_str(name, &text).unwrap()
+    };
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    // Dead links cut chip (0, 0) off the rest of a SpiNN-3 board.
+    let mut cut = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn3.toml")).unwrap();
+    let faults = neuromap::hw::Faults {
+        links: ["east", "north_east", "north"]
+            .iter()
+            .map(|d| (0, 0, d.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    cut.apply_faults(&faults).unwrap();
+    cases.push((
+        "dead_region",
+        compile(&brunel, &cut, &opts).unwrap_err().to_string(),
+    ));
+    // A router too small for the tables even after compression.
+    let tiny_router = variant(
+        "tiny-router.toml",
+        "router_entries = { value = 1023,",
+        "router_entries = { value = 3,",
+        "width = 4\nheight = 4",
+    );
+    cases.push((
+        "router_entries",
+        compile(&brunel, &tiny_router, &opts)
+            .unwrap_err()
+            .to_string(),
+    ));
+    // A chip whose shared memory cannot hold one neuron's synapses.
+    let tiny_sdram = variant(
+        "tiny-sdram.toml",
+        "sdram_bytes = { value = 123469792,",
+        "sdram_bytes = { value = 40000,",
+        "width = 4\nheight = 4",
+    );
+    cases.push((
+        "shared_memory",
+        compile(&brunel, &tiny_sdram, &opts)
+            .unwrap_err()
+            .to_string(),
+    ));
+    // Delays longer than a core and its delay extensions hold.
+    let long = "[network]\ndt = 0.1\n[[population]]\nname = \"a\"\nsize = 10\nmodel = \"lif\"\n\
+                [[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"one_to_one\"\nweight = 1.0\ndelay = 20.0\n";
+    let long = neuromap::import::load_str("long-delay.toml", long)
+        .unwrap()
+        .spec
+        .build()
+        .unwrap();
+    let board = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    cases.push((
+        "delay_range",
+        compile(&long, &board, &opts).unwrap_err().to_string(),
+    ));
+    let text: String = cases
+        .iter()
+        .map(|(k, e)| format!("{k}:\n  {e}\n"))
+        .collect();
+    insta::assert_snapshot!("resource_errors", text);
+}
