@@ -39,8 +39,7 @@ fn main() {
         net.n_synapses()
     );
     for (model, target) in [("spinnaker1-machine", true), ("spinnaker2-board", false)] {
-        let hw = neuromap::hw::load_path(Path::new(&format!("hw-models/{model}.toml")))
-            .expect("model loads");
+        let hw = neuromap::hw::load_path(Path::new(&format!("hw-models/{model}.toml"))).expect("model loads");
         let t = Instant::now();
         let m = compile(&net, &hw, &opts).expect("the microcircuit maps");
         let secs = t.elapsed().as_secs_f64();
@@ -51,27 +50,16 @@ fn main() {
             s.chips_used,
             s.routing.max_compressed,
             load_s + secs,
-            if target {
-                format!(" (target ≤ 30 s: {})", verdict(load_s + secs <= 30.0))
-            } else {
-                String::new()
-            }
+            if target { format!(" (target ≤ 30 s: {})", verdict(load_s + secs <= 30.0)) } else { String::new() }
         );
     }
     let peak = peak_rss_gib();
-    println!(
-        "  peak memory {peak:.2} GiB (target ≤ 8 GiB: {})",
-        verdict(peak <= 8.0)
-    );
+    println!("  peak memory {peak:.2} GiB (target ≤ 8 GiB: {})", verdict(peak <= 8.0));
     drop(net);
 
-    let b = load_path(Path::new("netlists/brunel_10k.toml"))
-        .expect("brunel loads")
-        .spec
-        .build()
-        .expect("brunel builds");
-    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml"))
-        .expect("model loads");
+    let b =
+        load_path(Path::new("netlists/brunel_10k.toml")).expect("brunel loads").spec.build().expect("brunel builds");
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).expect("model loads");
     let mut best = f64::INFINITY;
     let mut cores = 0;
     for _ in 0..3 {

@@ -38,14 +38,8 @@ fn main() {
         net.n_synapses(),
         net.synapse_bytes() as f64 / (1u64 << 30) as f64
     );
-    println!(
-        "  load {load_s:.2} s (target < 30 s: {})",
-        verdict(load_s < 30.0)
-    );
-    println!(
-        "  peak memory {peak:.2} GiB (target < 6 GiB: {})",
-        verdict(peak < 6.0)
-    );
+    println!("  load {load_s:.2} s (target < 30 s: {})", verdict(load_s < 30.0));
+    println!("  peak memory {peak:.2} GiB (target < 6 GiB: {})", verdict(peak < 6.0));
     drop(net);
 
     let b = load_path(Path::new("netlists/brunel_10k.toml")).expect("brunel-10k loads");

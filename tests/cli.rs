@@ -9,11 +9,7 @@ mod common;
 use common::toml_files;
 
 fn neuromap(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_neuromap"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_neuromap")).args(args).env("NO_COLOR", "1").output().expect("the binary runs")
 }
 
 fn invalid_files() -> Vec<PathBuf> {
@@ -34,10 +30,7 @@ fn every_subcommand_rejects_every_invalid_file_cleanly() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{args:?}\n{stderr}");
             let name = Path::new(f).file_name().unwrap().to_str().unwrap();
-            assert!(
-                stderr.contains(&format!("{name}:")),
-                "{args:?}: no location in\n{stderr}"
-            );
+            assert!(stderr.contains(&format!("{name}:")), "{args:?}: no location in\n{stderr}");
             assert!(!stderr.contains("panicked"), "{args:?}\n{stderr}");
         }
     }
@@ -54,54 +47,22 @@ fn a_missing_file_is_an_error_not_a_panic() {
 fn simulate_writes_complete_outputs() {
     let dir = std::env::temp_dir().join(format!("neuromap-cli-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = neuromap(&[
-        "simulate",
-        "--reference",
-        "netlists/cuba.toml",
-        "--steps",
-        "200",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        neuromap(&["simulate", "--reference", "netlists/cuba.toml", "--steps", "200", "--out", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("population") && stdout.contains("exc"),
-        "{stdout}"
-    );
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(stdout.contains("population") && stdout.contains("exc"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["steps"], 200);
     assert_eq!(summary["schema_version"], 1);
     let spikes = std::fs::read_to_string(dir.join("spikes.csv")).unwrap();
     let rows = spikes.lines().count() - 1;
-    let total: u64 = summary["populations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["spikes"].as_u64().unwrap())
-        .sum();
+    let total: u64 = summary["populations"].as_array().unwrap().iter().map(|p| p["spikes"].as_u64().unwrap()).sum();
     assert_eq!(rows as u64, total, "one CSV row per spike");
-    assert!(
-        std::fs::read_to_string(dir.join("probes.csv"))
-            .unwrap()
-            .lines()
-            .count()
-            == 1 + 3 * 200
-    );
+    assert!(std::fs::read_to_string(dir.join("probes.csv")).unwrap().lines().count() == 1 + 3 * 200);
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".tmp")
-        })
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -116,34 +77,24 @@ fn help_explains_the_commands() {
     }
     let out = neuromap(&["models"]);
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        s.contains("cuba_lif") && s.contains("tau_syn") && s.contains("fixed_total_number"),
-        "{s}"
-    );
+    assert!(s.contains("cuba_lif") && s.contains("tau_syn") && s.contains("fixed_total_number"), "{s}");
 }
 
 #[test]
 fn every_hw_command_rejects_every_invalid_chip_model_cleanly() {
     for f in toml_files("hw-models/invalid") {
         let f = f.to_str().unwrap();
-        for args in [
-            vec!["hw", "show", f],
-            vec!["compile", "netlists/lsm.toml", "--hw", f],
-        ] {
+        for args in [vec!["hw", "show", f], vec!["compile", "netlists/lsm.toml", "--hw", f]] {
             let out = neuromap(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(1), "{args:?}\n{stderr}");
             let name = Path::new(f).file_name().unwrap().to_str().unwrap();
-            assert!(
-                stderr.contains(&format!("{name}:")),
-                "{args:?}: no location in\n{stderr}"
-            );
+            assert!(stderr.contains(&format!("{name}:")), "{args:?}: no location in\n{stderr}");
         }
     }
-    for args in [
-        vec!["compile", "netlists/lsm.toml", "--hw", "no-such-model"],
-        vec!["hw", "describe", "no-such-family"],
-    ] {
+    for args in
+        [vec!["compile", "netlists/lsm.toml", "--hw", "no-such-model"], vec!["hw", "describe", "no-such-family"]]
+    {
         let out = neuromap(&args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
@@ -163,36 +114,17 @@ fn compile_writes_a_complete_artifact_and_reports_faults() {
         "-o",
         path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(doc["schema_version"], 1);
     let slices = doc["slices"].as_array().unwrap();
-    assert!(
-        slices
-            .iter()
-            .all(|s| s["chip"] != serde_json::json!([0, 0])),
-        "a slice sits on the dead chip"
-    );
+    assert!(slices.iter().all(|s| s["chip"] != serde_json::json!([0, 0])), "a slice sits on the dead chip");
     assert_eq!(doc["summary"]["machine_working_chips"], 3);
     std::fs::remove_file(&path).unwrap();
-    for (flag, value) in [
-        ("--dead-chip", "9,9"),
-        ("--dead-link", "0,0,up"),
-        ("--dead-core", "0,0,99"),
-        ("--dead-chip", "x"),
-    ] {
-        let out = neuromap(&[
-            "compile",
-            "netlists/lsm.toml",
-            "--hw",
-            "spinnaker1-spinn3",
-            flag,
-            value,
-        ]);
+    for (flag, value) in
+        [("--dead-chip", "9,9"), ("--dead-link", "0,0,up"), ("--dead-core", "0,0,99"), ("--dead-chip", "x")]
+    {
+        let out = neuromap(&["compile", "netlists/lsm.toml", "--hw", "spinnaker1-spinn3", flag, value]);
         assert_eq!(out.status.code(), Some(1), "{flag} {value}");
     }
 }
@@ -201,21 +133,11 @@ fn compile_writes_a_complete_artifact_and_reports_faults() {
 fn hw_commands_describe_the_models() {
     let out = neuromap(&["hw", "describe", "arm-core"]);
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        s.contains("chip.router_entries") && s.contains("required") && s.contains("optional"),
-        "{s}"
-    );
+    assert!(s.contains("chip.router_entries") && s.contains("required") && s.contains("optional"), "{s}");
     let out = neuromap(&["hw", "show", "spinnaker1-spinn5"]);
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        s.contains("48 chips")
-            && s.contains("source: SpiNNMachine version_spin1.py n_router_entries"),
-        "{s}"
-    );
+    assert!(s.contains("48 chips") && s.contains("source: SpiNNMachine version_spin1.py n_router_entries"), "{s}");
     let out = neuromap(&["hw", "list"]);
     let s = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        s.contains("spinnaker2-board") && !s.contains("invalid"),
-        "{s}"
-    );
+    assert!(s.contains("spinnaker2-board") && !s.contains("invalid"), "{s}");
 }

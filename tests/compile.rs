@@ -30,11 +30,7 @@ fn golden_mappings() {
                 Ok(m) => neuromap::report::mapping_text(&artifact::summary(&net, &hw, &m, &opts)),
                 Err(e) => format!("error: {e}\n"),
             };
-            let name = format!(
-                "{}@{}",
-                net_path.file_stem().unwrap().to_string_lossy(),
-                hw.name
-            );
+            let name = format!("{}@{}", net_path.file_stem().unwrap().to_string_lossy(), hw.name);
             insta::assert_snapshot!(name, text);
         }
     }
@@ -48,21 +44,12 @@ fn artifacts_are_identical_for_one_and_many_threads() {
     let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
     for name in ["brunel_10k", "synfire", "microcircuit"] {
         let path = PathBuf::from(format!("netlists/{name}.toml"));
-        let pool = |n| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .unwrap()
-        };
+        let pool = |n| rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
         let one = pool(1).install(|| network(&path));
         let many = pool(4).install(|| network(&path));
         let a = compile(&one, &hw, &opts).unwrap();
         let b = compile(&many, &hw, &opts).unwrap();
-        assert_eq!(
-            artifact::to_json(&one, &hw, &a, &opts),
-            artifact::to_json(&many, &hw, &b, &opts),
-            "{name}"
-        );
+        assert_eq!(artifact::to_json(&one, &hw, &a, &opts), artifact::to_json(&many, &hw, &b, &opts), "{name}");
     }
 }
 
@@ -86,8 +73,7 @@ fn invalid_chip_models_are_diagnosed() {
 #[test]
 fn shipped_models_load_with_provenance() {
     for path in files("hw-models") {
-        let m =
-            neuromap::hw::load_path(&path).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
+        let m = neuromap::hw::load_path(&path).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
         assert!(!m.figures.is_empty());
         for f in &m.figures {
             let text = match &f.provenance {
@@ -95,13 +81,7 @@ fn shipped_models_load_with_provenance() {
                 | neuromap::hw::Provenance::Assumption(s)
                 | neuromap::hw::Provenance::Default(s) => s,
             };
-            assert!(
-                text.len() > 10,
-                "{}: {}.{} has a thin provenance",
-                m.name,
-                f.section,
-                f.key
-            );
+            assert!(text.len() > 10, "{}: {}.{} has a thin provenance", m.name, f.section, f.key);
         }
     }
 }
@@ -114,26 +94,18 @@ fn resource_errors_name_the_resource_the_demand_and_the_capacity() {
     let base = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
     let variant = |name: &str, from: &str, to: &str, machine: &str| {
         assert!(base.contains(from), "{from}");
-        let text = base
-            .replace(from, to)
-            .replace("width = 1\nheight = 1", machine);
+        let text = base.replace(from, to).replace("width = 1\nheight = 1", machine);
         neuromap::hw::load_str(name, &text).unwrap()
     };
     let mut cases: Vec<(&str, String)> = Vec::new();
     // Dead links cut chip (0, 0) off the rest of a SpiNN-3 board.
     let mut cut = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn3.toml")).unwrap();
     let faults = neuromap::hw::Faults {
-        links: ["east", "north_east", "north"]
-            .iter()
-            .map(|d| (0, 0, d.to_string()))
-            .collect(),
+        links: ["east", "north_east", "north"].iter().map(|d| (0, 0, d.to_string())).collect(),
         ..Default::default()
     };
     cut.apply_faults(&faults).unwrap();
-    cases.push((
-        "dead_region",
-        compile(&brunel, &cut, &opts).unwrap_err().to_string(),
-    ));
+    cases.push(("dead_region", compile(&brunel, &cut, &opts).unwrap_err().to_string()));
     // A router too small for the tables even after compression.
     let tiny_router = variant(
         "tiny-router.toml",
@@ -141,12 +113,7 @@ fn resource_errors_name_the_resource_the_demand_and_the_capacity() {
         "router_entries = { value = 3,",
         "width = 4\nheight = 4",
     );
-    cases.push((
-        "router_entries",
-        compile(&brunel, &tiny_router, &opts)
-            .unwrap_err()
-            .to_string(),
-    ));
+    cases.push(("router_entries", compile(&brunel, &tiny_router, &opts).unwrap_err().to_string()));
     // A chip whose shared memory cannot hold one neuron's synapses.
     let tiny_sdram = variant(
         "tiny-sdram.toml",
@@ -154,28 +121,13 @@ fn resource_errors_name_the_resource_the_demand_and_the_capacity() {
         "sdram_bytes = { value = 40000,",
         "width = 4\nheight = 4",
     );
-    cases.push((
-        "shared_memory",
-        compile(&brunel, &tiny_sdram, &opts)
-            .unwrap_err()
-            .to_string(),
-    ));
+    cases.push(("shared_memory", compile(&brunel, &tiny_sdram, &opts).unwrap_err().to_string()));
     // Delays longer than a core and its delay extensions hold.
     let long = "[network]\ndt = 0.1\n[[population]]\nname = \"a\"\nsize = 10\nmodel = \"lif\"\n\
                 [[projection]]\npre = \"a\"\npost = \"a\"\nconnector = \"one_to_one\"\nweight = 1.0\ndelay = 20.0\n";
-    let long = neuromap::import::load_str("long-delay.toml", long)
-        .unwrap()
-        .spec
-        .build()
-        .unwrap();
+    let long = neuromap::import::load_str("long-delay.toml", long).unwrap().spec.build().unwrap();
     let board = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
-    cases.push((
-        "delay_range",
-        compile(&long, &board, &opts).unwrap_err().to_string(),
-    ));
-    let text: String = cases
-        .iter()
-        .map(|(k, e)| format!("{k}:\n  {e}\n"))
-        .collect();
+    cases.push(("delay_range", compile(&long, &board, &opts).unwrap_err().to_string()));
+    let text: String = cases.iter().map(|(k, e)| format!("{k}:\n  {e}\n")).collect();
     insta::assert_snapshot!("resource_errors", text);
 }

@@ -31,13 +31,7 @@ fn golden_summary(path: &Path) -> String {
     }
     let steps = n.steps.unwrap_or(1000).min(MAX_STEPS);
     let net = n.spec.build().expect("example netlists build");
-    let run = neuromap::sim::simulate(
-        &net,
-        steps,
-        neuromap::sim::Options {
-            record_sources: true,
-        },
-    );
+    let run = neuromap::sim::simulate(&net, steps, neuromap::sim::Options { record_sources: true });
     let summary = RunSummary::new(&net, &run, "reference", None);
     let mut s = summary.to_text();
     s.push_str("\nprojection                 synapses  delays (steps)  synaptic events\n");
@@ -51,14 +45,14 @@ fn golden_summary(path: &Path) -> String {
             p.synaptic_events
         );
     }
+    // The quantised functional model (s16.15) on the same network, against the reference.
+    let quantised = neuromap::sim::simulate_quantised(&net, steps, neuromap::sim::Options { record_sources: true });
+    let fidelity = neuromap::sim::fidelity::compare(&net, &run, &quantised, 10.0);
+    s.push('\n');
+    s.push_str(&neuromap::report::fidelity_text(&fidelity, 10.0));
     s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
     for (p, rec) in net.populations().iter().zip(&run.spikes) {
-        let _ = writeln!(
-            s,
-            "{:<12} {:016x}",
-            p.name,
-            digest(&rec.steps, &rec.neurons)
-        );
+        let _ = writeln!(s, "{:<12} {:016x}", p.name, digest(&rec.steps, &rec.neurons));
     }
     s
 }
@@ -83,8 +77,5 @@ fn build_is_independent_of_thread_count() {
 }
 
 fn rayon_pool(n: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(n)
-        .build()
-        .unwrap()
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
 }

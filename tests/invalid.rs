@@ -24,13 +24,7 @@ fn invalid_netlists_are_diagnosed() {
 fn the_invalid_corpus_has_at_least_twenty_files() {
     let n = std::fs::read_dir("netlists/invalid")
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "toml")
-        })
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "toml"))
         .count();
     assert!(n >= 20, "{n} files");
 }

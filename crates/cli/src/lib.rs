@@ -142,14 +142,8 @@ impl MemoryLimit {
             line.split_whitespace().nth(1)?.parse::<f64>().ok()
         });
         match total {
-            Some(kb) => (
-                0.8 * kb * 1024.0,
-                "80 % of this machine's memory".to_string(),
-            ),
-            None => (
-                16.0 * GIB,
-                "a default: this machine's memory size is unknown".to_string(),
-            ),
+            Some(kb) => (0.8 * kb * 1024.0, "80 % of this machine's memory".to_string()),
+            None => (16.0 * GIB, "a default: this machine's memory size is unknown".to_string()),
         }
     }
 }
@@ -162,11 +156,10 @@ fn build(
 ) -> Result<neuromap_ir::Network, Failure> {
     let (limit, why) = mem.bytes();
     spec.build_within(limit).map_err(|e| match e {
-        neuromap_ir::IrError::TooLarge(msg) => anyhow::anyhow!(
-            "{}: {msg} ({why}); lower `scale` or the sizes, or raise --max-memory",
-            path.display()
-        )
-        .into(),
+        neuromap_ir::IrError::TooLarge(msg) => {
+            anyhow::anyhow!("{}: {msg} ({why}); lower `scale` or the sizes, or raise --max-memory", path.display())
+                .into()
+        }
         e => anyhow::anyhow!("{}: {e}", path.display()).into(),
     })
 }
@@ -175,9 +168,13 @@ fn build(
 struct SimulateArgs {
     /// The netlist to simulate.
     net: PathBuf,
-    /// Use the f64 reference simulator (the oracle; currently the engine of `simulate`).
-    #[arg(long)]
+    /// Use the f64 reference simulator (the oracle; the default).
+    #[arg(long, conflicts_with = "quantised")]
     reference: bool,
+    /// Use the quantised functional model (SpiNNaker's s16.15 formats, 16-bit weights),
+    /// and report its fidelity against the reference, which runs too.
+    #[arg(long)]
+    quantised: bool,
     /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
     #[arg(long)]
     steps: Option<u32>,
@@ -249,14 +246,8 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 /// Renders diagnostics the way the CLI prints them.
 pub fn render_diagnostics(diags: &Diagnostics, color: bool) -> String {
-    let theme = if color {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();
     for d in diags.iter() {
         let _ = handler.render_report(&mut out, d);
@@ -279,11 +270,7 @@ fn load(path: &Path, color: bool) -> Result<Netlist, Failure> {
         }
         Err(d) => {
             report(&d, color);
-            eprintln!(
-                "{}: {} error(s); nothing was run",
-                path.display(),
-                d.error_count()
-            );
+            eprintln!("{}: {} error(s); nothing was run", path.display(), d.error_count());
             Err(Failure::Input)
         }
     }
@@ -321,11 +308,7 @@ fn check(files: &[PathBuf], build_limit: Option<MemoryLimit>, color: bool) -> Re
         }
         println!("{line}");
     }
-    if failed > 0 {
-        Err(Failure::Input)
-    } else {
-        Ok(())
-    }
+    if failed > 0 { Err(Failure::Input) } else { Ok(()) }
 }
 
 fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
@@ -352,25 +335,33 @@ fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
         .into());
     }
     let t1 = Instant::now();
-    let options = neuromap_sim::Options {
-        record_sources: a.record_sources,
+    let options = neuromap_sim::Options { record_sources: a.record_sources };
+    let (run, engine) = if a.quantised {
+        (neuromap_sim::simulate_quantised(&net, steps, options), "quantised s16.15")
+    } else {
+        (neuromap_sim::simulate(&net, steps, options), "reference")
     };
-    let run = neuromap_sim::simulate(&net, steps, options);
     let wall = t1.elapsed().as_secs_f64();
-    let summary = RunSummary::new(&net, &run, "reference", Some(wall));
+    let summary = RunSummary::new(&net, &run, engine, Some(wall));
+    const TAU_MS: f64 = 10.0;
+    let fidelity = a.quantised.then(|| {
+        let reference = neuromap_sim::simulate(&net, steps, options);
+        neuromap_sim::fidelity::compare(&net, &reference, &run, TAU_MS)
+    });
     if a.json {
         print!("{}", write::pretty_json(&summary));
     } else {
         print!("{}", summary.to_text());
         println!("network built in {build_s:.3} s");
+        if let Some(f) = &fidelity {
+            println!();
+            print!("{}", neuromap_report::fidelity_text(f, TAU_MS));
+        }
     }
     if a.no_output {
         return Ok(());
     }
-    let dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&net.name));
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&net.name));
     let mut files = vec![
         ("summary.json", write::pretty_json(&summary)),
         ("network.json", write::pretty_json(&n.spec)),
@@ -382,6 +373,9 @@ fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     }
     if a.write_synapses {
         files.push(("synapses.csv", write::synapses_csv(&net)));
+    }
+    if let Some(f) = &fidelity {
+        files.push(("fidelity.json", write::pretty_json(f)));
     }
     for (name, body) in &files {
         write::write_atomic(&dir.join(name), body.as_bytes())?;
@@ -408,14 +402,8 @@ pub fn models_text() -> String {
             _ => s.push_str("    reset        \"value\" | \"subtract\"\n    v_init       resting value, a list, or a distribution\n"),
         }
     }
-    s.push_str(&format!(
-        "\nSpike sources (`[[source]] kind`): {}\n",
-        SOURCE_KINDS.join(", ")
-    ));
-    s.push_str(&format!(
-        "Connectors (`connector`): {}\n",
-        CONNECTORS.join(", ")
-    ));
+    s.push_str(&format!("\nSpike sources (`[[source]] kind`): {}\n", SOURCE_KINDS.join(", ")));
+    s.push_str(&format!("Connectors (`connector`): {}\n", CONNECTORS.join(", ")));
     s.push_str("\nUnits: ms, mV, nF, nA, Hz. See docs/netlist.md.\n");
     s
 }
@@ -432,9 +420,7 @@ fn resolve_hw(name: &str) -> PathBuf {
     if local.is_file() {
         return local;
     }
-    let built = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../hw-models")
-        .join(&file);
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models").join(&file);
     if built.is_file() {
         return built;
     }
@@ -458,14 +444,11 @@ fn load_hw(name: &str, color: bool) -> Result<neuromap_hw::HwModel, Failure> {
 
 fn parse_fault<const N: usize>(flag: &str, text: &str) -> Result<[String; N], Failure> {
     let parts: Vec<String> = text.split(',').map(|s| s.trim().to_string()).collect();
-    parts
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("--{flag} {text}: expected {N} comma-separated values").into())
+    parts.try_into().map_err(|_| anyhow::anyhow!("--{flag} {text}: expected {N} comma-separated values").into())
 }
 
 fn num(flag: &str, s: &str) -> Result<u32, Failure> {
-    s.parse()
-        .map_err(|_| anyhow::anyhow!("--{flag}: `{s}` is not a whole number").into())
+    s.parse().map_err(|_| anyhow::anyhow!("--{flag}: `{s}` is not a whole number").into())
 }
 
 fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
@@ -480,27 +463,17 @@ fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
     let mut faults = neuromap_hw::Faults::default();
     for f in &a.dead_chip {
         let [x, y] = parse_fault::<2>("dead-chip", f)?;
-        faults
-            .chips
-            .push((num("dead-chip", &x)?, num("dead-chip", &y)?));
+        faults.chips.push((num("dead-chip", &x)?, num("dead-chip", &y)?));
     }
     for f in &a.dead_core {
         let [x, y, c] = parse_fault::<3>("dead-core", f)?;
-        faults.cores.push((
-            num("dead-core", &x)?,
-            num("dead-core", &y)?,
-            num("dead-core", &c)?,
-        ));
+        faults.cores.push((num("dead-core", &x)?, num("dead-core", &y)?, num("dead-core", &c)?));
     }
     for f in &a.dead_link {
         let [x, y, d] = parse_fault::<3>("dead-link", f)?;
-        faults
-            .links
-            .push((num("dead-link", &x)?, num("dead-link", &y)?, d));
+        faults.links.push((num("dead-link", &x)?, num("dead-link", &y)?, d));
     }
-    model
-        .apply_faults(&faults)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    model.apply_faults(&faults).map_err(|e| anyhow::anyhow!("{e}"))?;
     let net = build(&n.spec, a.mem, &a.net)?;
     let opts = neuromap_compile::CompileOptions {
         seed: a.seed,
@@ -531,14 +504,8 @@ fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
 fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
     match cmd {
         HwCmd::List => {
-            let dirs = [
-                PathBuf::from("hw-models"),
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models"),
-            ];
-            let dir = dirs
-                .iter()
-                .find(|d| d.is_dir())
-                .ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
+            let dirs = [PathBuf::from("hw-models"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models")];
+            let dir = dirs.iter().find(|d| d.is_dir()).ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
             let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -561,22 +528,14 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
         HwCmd::Describe { family } => {
             let Some(defs) = neuromap_hw::family::family(&family) else {
                 let names: Vec<&str> = neuromap_hw::family::FAMILIES.iter().map(|f| f.0).collect();
-                return Err(anyhow::anyhow!(
-                    "unknown family `{family}`; the families are: {}",
-                    names.join(", ")
-                )
-                .into());
+                return Err(anyhow::anyhow!("unknown family `{family}`; the families are: {}", names.join(", ")).into());
             };
-            let about = neuromap_hw::family::FAMILIES
-                .iter()
-                .find(|f| f.0 == family)
-                .map_or("", |f| f.2);
+            let about = neuromap_hw::family::FAMILIES.iter().find(|f| f.0 == family).map_or("", |f| f.2);
             println!("family `{family}`: {about}\n");
             println!(
                 "Each figure is written {{ value = …, source = \"…\" }} or {{ value = …, assumption = \"…\" }}.\n"
             );
-            let mut t =
-                neuromap_report::table::Table::new(["parameter", "unit", "default", "meaning"]);
+            let mut t = neuromap_report::table::Table::new(["parameter", "unit", "default", "meaning"]);
             for d in defs {
                 let dflt = match (d.default, d.optional) {
                     (Some((v, _)), _) => neuromap_report::fmt_g(v),
@@ -600,25 +559,16 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
                 if mc.wrap { " with wrap-around" } else { "" },
                 mc.chips().len(),
                 mc.alive_chips(),
-                mc.boards.map_or(String::new(), |b| format!(
-                    ", {b} board{}",
-                    if b == 1 { "" } else { "s" }
-                ))
+                mc.boards.map_or(String::new(), |b| format!(", {b} board{}", if b == 1 { "" } else { "s" }))
             );
-            let mut t =
-                neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
+            let mut t = neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
             for f in &m.figures {
                 let prov = match &f.provenance {
                     neuromap_hw::Provenance::Source(s) => format!("source: {s}"),
                     neuromap_hw::Provenance::Assumption(s) => format!("assumption: {s}"),
                     neuromap_hw::Provenance::Default(s) => format!("default: {s}"),
                 };
-                t.row([
-                    format!("{}.{}", f.section, f.key),
-                    neuromap_report::fmt_g(f.value),
-                    f.unit.to_string(),
-                    prov,
-                ]);
+                t.row([format!("{}.{}", f.section, f.key), neuromap_report::fmt_g(f.value), f.unit.to_string(), prov]);
             }
             print!("{}", t.render());
             Ok(())

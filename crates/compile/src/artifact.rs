@@ -31,19 +31,7 @@ impl MinMeanMax {
             sum += x;
             n += 1;
         }
-        if n == 0 {
-            Self {
-                min: 0.0,
-                mean: 0.0,
-                max: 0.0,
-            }
-        } else {
-            Self {
-                min,
-                mean: sum / n as f64,
-                max,
-            }
-        }
+        if n == 0 { Self { min: 0.0, mean: 0.0, max: 0.0 } } else { Self { min, mean: sum / n as f64, max } }
     }
 }
 
@@ -143,26 +131,17 @@ pub fn summary(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
         .filter(|&c| machine.chip(c).alive)
         .map(|c| crate::place::app_cores(machine, &m.hw, c).len())
         .sum();
-    let real = || {
-        sl.iter()
-            .filter(|s| !matches!(s.kind, SliceKind::DelayExtension { .. }))
-    };
+    let real = || sl.iter().filter(|s| !matches!(s.kind, SliceKind::DelayExtension { .. }));
     let mut loads: Vec<LinkLoad> = m
         .link_load
         .iter()
         .map(|(&(c, d), &v)| {
             let ch = machine.chip(c);
-            LinkLoad {
-                chip: [ch.x, ch.y],
-                link: machine.topology.link_name(usize::from(d)),
-                packets_per_step: v,
-            }
+            LinkLoad { chip: [ch.x, ch.y], link: machine.topology.link_name(usize::from(d)), packets_per_step: v }
         })
         .collect();
     loads.sort_by(|a, b| {
-        b.packets_per_step
-            .total_cmp(&a.packets_per_step)
-            .then((a.chip, a.link).cmp(&(b.chip, b.link)))
+        b.packets_per_step.total_cmp(&a.packets_per_step).then((a.chip, a.link).cmp(&(b.chip, b.link)))
     });
     Summary {
         network: net.name.clone(),
@@ -259,11 +238,7 @@ pub fn to_json(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
             assumed_rate_hz: opts.assumed_rate_hz,
             placement_budget: opts.placement_budget,
         },
-        mask: hex(if m.block_bits == 0 {
-            u32::MAX
-        } else {
-            u32::MAX << m.block_bits
-        }),
+        mask: hex(if m.block_bits == 0 { u32::MAX } else { u32::MAX << m.block_bits }),
         slices,
         routing_tables,
         link_load,

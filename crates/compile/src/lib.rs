@@ -28,15 +28,8 @@ use crate::traffic::Traffic;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum CompileError {
-    #[error(
-        "not enough {resource}: the network needs {demand}; the machine has {capacity}. {help}"
-    )]
-    DoesNotFit {
-        resource: String,
-        demand: String,
-        capacity: String,
-        help: String,
-    },
+    #[error("not enough {resource}: the network needs {demand}; the machine has {capacity}. {help}")]
+    DoesNotFit { resource: String, demand: String, capacity: String, help: String },
     #[error("{0}")]
     NoRoute(String),
     #[error("{0}")]
@@ -57,11 +50,7 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self {
-            seed: 1,
-            assumed_rate_hz: 10.0,
-            placement_budget: None,
-        }
+        Self { seed: 1, assumed_rate_hz: 10.0, placement_budget: None }
     }
 }
 
@@ -102,23 +91,12 @@ pub fn plural(n: usize, word: &str) -> String {
 }
 
 fn bits_for(n: u64) -> u32 {
-    if n <= 1 {
-        0
-    } else {
-        64 - (n - 1).leading_zeros()
-    }
+    if n <= 1 { 0 } else { 64 - (n - 1).leading_zeros() }
 }
 
-pub fn compile(
-    net: &Network,
-    model: &HwModel,
-    opts: &CompileOptions,
-) -> Result<Mapping, CompileError> {
+pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<Mapping, CompileError> {
     let hw = ArmCore::from_model(model).ok_or_else(|| {
-        CompileError::Unsupported(format!(
-            "the compiler maps onto the arm-core family, not `{}`",
-            model.family
-        ))
+        CompileError::Unsupported(format!("the compiler maps onto the arm-core family, not `{}`", model.family))
     })?;
     if hw.cores > route::MAX_CORES {
         return Err(CompileError::Unsupported(format!(
@@ -133,63 +111,36 @@ pub fn compile(
     let placement = place::place(machine, &hw, &traffic, opts.seed, opts.placement_budget)?;
 
     // Keys: one block per sending slice; the low bits index neuron and delay stage.
-    let longest = partition
-        .slices
-        .iter()
-        .map(|s| u64::from(s.len()))
-        .max()
-        .unwrap_or(1);
-    let has_de = partition
-        .slices
-        .iter()
-        .any(|s| matches!(s.kind, SliceKind::DelayExtension { .. }));
-    let stage_bits = if has_de {
-        bits_for(u64::from(hw.delay_extension_stages) + 1)
-    } else {
-        0
-    };
+    let longest = partition.slices.iter().map(|s| u64::from(s.len())).max().unwrap_or(1);
+    let has_de = partition.slices.iter().any(|s| matches!(s.kind, SliceKind::DelayExtension { .. }));
+    let stage_bits = if has_de { bits_for(u64::from(hw.delay_extension_stages) + 1) } else { 0 };
     let block_bits = bits_for(longest) + stage_bits;
-    let senders: Vec<u32> = (0..partition.slices.len() as u32)
-        .filter(|&s| !traffic.targets[s as usize].is_empty())
-        .collect();
+    let senders: Vec<u32> =
+        (0..partition.slices.len() as u32).filter(|&s| !traffic.targets[s as usize].is_empty()).collect();
     if block_bits >= 32 || (senders.len() as u64) > (1u64 << (32 - block_bits)) {
         return Err(CompileError::DoesNotFit {
             resource: "32-bit routing keys".into(),
-            demand: format!(
-                "{} sending slices × 2^{block_bits} keys each",
-                senders.len()
-            ),
+            demand: format!("{} sending slices × 2^{block_bits} keys each", senders.len()),
             capacity: "2^32 keys".into(),
             help: "use fewer, larger slices".into(),
         });
     }
-    let mask = if block_bits == 0 {
-        u32::MAX
-    } else {
-        u32::MAX << block_bits
-    };
+    let mask = if block_bits == 0 { u32::MAX } else { u32::MAX << block_bits };
     let mut key = vec![None; partition.slices.len()];
     for (k, &s) in senders.iter().enumerate() {
         key[s as usize] = Some((k as u32) << block_bits);
     }
     let targets_of = |s: u32| -> Vec<(ChipId, u32)> {
-        let mut v: Vec<(ChipId, u32)> = traffic.targets[s as usize]
-            .iter()
-            .map(|&t| placement.core_of[t as usize])
-            .collect();
+        let mut v: Vec<(ChipId, u32)> =
+            traffic.targets[s as usize].iter().map(|&t| placement.core_of[t as usize]).collect();
         v.sort();
         v.dedup();
         v
     };
-    let routed: Vec<route::Sender> = senders
-        .iter()
-        .map(|&s| (s, placement.core_of[s as usize].0, targets_of(s)))
-        .collect();
+    let routed: Vec<route::Sender> =
+        senders.iter().map(|&s| (s, placement.core_of[s as usize].0, targets_of(s))).collect();
     let trees = route::trees(machine, &routed)?;
-    let keys: Vec<u32> = senders
-        .iter()
-        .map(|&s| key[s as usize].unwrap_or(0))
-        .collect();
+    let keys: Vec<u32> = senders.iter().map(|&s| key[s as usize].unwrap_or(0)).collect();
     let mut tables = route::tables(&keys, mask, &trees);
     let capacity = hw.router_entries as usize;
     let max_routed = tables.values().map(|t| t.routed).max().unwrap_or(0);
@@ -231,18 +182,7 @@ pub fn compile(
         }
     }
     let trees = senders.iter().copied().zip(trees).collect();
-    let mapping = Mapping {
-        hw,
-        partition,
-        traffic,
-        placement,
-        key,
-        block_bits,
-        trees,
-        tables,
-        table_stats,
-        link_load,
-    };
+    let mapping = Mapping { hw, partition, traffic, placement, key, block_bits, trees, tables, table_stats, link_load };
     verify(net, model, &mapping)?;
     Ok(mapping)
 }
@@ -257,17 +197,11 @@ pub fn verify(net: &Network, model: &HwModel, m: &Mapping) -> Result<(), Compile
     // Partition: contiguous, complete, in range.
     for id in net.pop_ids() {
         let mut next = 0;
-        for s in m
-            .partition
-            .slices
-            .iter()
-            .filter(|s| s.pop == id && !matches!(s.kind, SliceKind::DelayExtension { .. }))
+        for s in
+            m.partition.slices.iter().filter(|s| s.pop == id && !matches!(s.kind, SliceKind::DelayExtension { .. }))
         {
             if s.lo != next || s.hi <= s.lo {
-                return err(format!(
-                    "population `{}` is not cut into contiguous slices",
-                    net.pop(id).name
-                ));
+                return err(format!("population `{}` is not cut into contiguous slices", net.pop(id).name));
             }
             next = s.hi;
         }
@@ -283,60 +217,32 @@ pub fn verify(net: &Network, model: &HwModel, m: &Mapping) -> Result<(), Compile
     let mut used = std::collections::BTreeSet::new();
     for (s, &(chip, core)) in m.placement.core_of.iter().enumerate() {
         let c = machine.chip(chip);
-        if !c.alive
-            || core < m.hw.reserved_cores
-            || core >= m.hw.cores
-            || c.dead_cores.contains(&core)
-        {
-            return err(format!(
-                "slice {s} is on core {core} of chip ({}, {}), which cannot run it",
-                c.x, c.y
-            ));
+        if !c.alive || core < m.hw.reserved_cores || core >= m.hw.cores || c.dead_cores.contains(&core) {
+            return err(format!("slice {s} is on core {core} of chip ({}, {}), which cannot run it", c.x, c.y));
         }
         if !used.insert((chip, core)) {
-            return err(format!(
-                "core {core} of chip ({}, {}) holds two slices",
-                c.x, c.y
-            ));
+            return err(format!("core {core} of chip ({}, {}) holds two slices", c.x, c.y));
         }
         let sl = &m.partition.slices[s];
-        if sl.local_memory_bytes > m.hw.local_memory_bytes
-            || sl.synapse_bytes > m.hw.sdram_per_core()
-        {
+        if sl.local_memory_bytes > m.hw.local_memory_bytes || sl.synapse_bytes > m.hw.sdram_per_core() {
             return err(format!("slice {s} exceeds a core's memory"));
         }
     }
-    if let Some((chip, t)) = m
-        .tables
-        .iter()
-        .find(|(_, t)| t.entries.len() > m.hw.router_entries as usize)
-    {
+    if let Some((chip, t)) = m.tables.iter().find(|(_, t)| t.entries.len() > m.hw.router_entries as usize) {
         let c = machine.chip(*chip);
-        return err(format!(
-            "chip ({}, {}) has {} routing entries",
-            c.x,
-            c.y,
-            t.entries.len()
-        ));
+        return err(format!("chip ({}, {}) has {} routing entries", c.x, c.y, t.entries.len()));
     }
     // Routing: follow the tables.
-    let last = if m.block_bits == 0 {
-        0
-    } else {
-        (1u32 << m.block_bits) - 1
-    };
+    let last = if m.block_bits == 0 { 0 } else { (1u32 << m.block_bits) - 1 };
     for (s, _) in &m.trees {
         let s = *s as usize;
         let key = m.key[s].unwrap_or(0);
-        let mut want: Vec<(ChipId, u32)> = m.traffic.targets[s]
-            .iter()
-            .map(|&t| m.placement.core_of[t as usize])
-            .collect();
+        let mut want: Vec<(ChipId, u32)> =
+            m.traffic.targets[s].iter().map(|&t| m.placement.core_of[t as usize]).collect();
         want.sort();
         want.dedup();
         for k in [key, key | last] {
-            let got = route::follow(machine, &m.tables, m.placement.core_of[s].0, k)
-                .map_err(CompileError::Verify)?;
+            let got = route::follow(machine, &m.tables, m.placement.core_of[s].0, k).map_err(CompileError::Verify)?;
             if got != want {
                 return err(format!(
                     "key {k:#010x} of slice {s} reaches {} cores, its targets are on {}",

@@ -63,19 +63,14 @@ impl Partition {
 }
 
 pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError> {
-    let by_memory =
-        hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
+    let by_memory = hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
     let cap = u64::from(hw.max_neurons).min(by_memory);
     if cap == 0 {
         return Err(CompileError::DoesNotFit {
             resource: "core local memory".into(),
-            demand: format!(
-                "{} bytes for one neuron",
-                crate::group(hw.overhead_bytes + hw.neuron_state_bytes)
-            ),
+            demand: format!("{} bytes for one neuron", crate::group(hw.overhead_bytes + hw.neuron_state_bytes)),
             capacity: format!("{} bytes", crate::group(hw.local_memory_bytes)),
-            help: "the model's overhead_bytes and neuron_state_bytes leave no room for a neuron"
-                .into(),
+            help: "the model's overhead_bytes and neuron_state_bytes leave no room for a neuron".into(),
         });
     }
     let budget = hw.sdram_per_core();
@@ -118,29 +113,21 @@ pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError>
         };
         let mut size = cap.min(n).max(1);
         loop {
-            let worst = (0..n.div_ceil(size))
-                .map(|k| bytes(k * size, ((k + 1) * size).min(n)))
-                .max()
-                .unwrap_or(0);
+            let worst = (0..n.div_ceil(size)).map(|k| bytes(k * size, ((k + 1) * size).min(n))).max().unwrap_or(0);
             if worst <= budget {
                 break;
             }
             if size == 1 {
                 return Err(CompileError::DoesNotFit {
                     resource: "shared memory (synaptic matrix)".into(),
-                    demand: format!(
-                        "{} bytes for one neuron of population `{}`",
-                        crate::group(worst),
-                        p.name
-                    ),
+                    demand: format!("{} bytes for one neuron of population `{}`", crate::group(worst), p.name),
                     capacity: format!(
                         "{} bytes, a core's share of a chip's {} bytes over {} cores",
                         crate::group(budget),
                         crate::group(hw.sdram_bytes),
                         hw.app_cores()
                     ),
-                    help: "reduce that neuron's in-degree, or use a chip with more shared memory"
-                        .into(),
+                    help: "reduce that neuron's in-degree, or use a chip with more shared memory".into(),
                 });
             }
             size = (size * budget / worst).clamp(1, size - 1);
@@ -149,11 +136,7 @@ pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError>
         let size = n.div_ceil(n.div_ceil(size));
         let first = slices.len() as u32;
         pop_slices.push((first, size as u32));
-        let kind = if p.is_source() {
-            SliceKind::Source
-        } else {
-            SliceKind::Neurons
-        };
+        let kind = if p.is_source() { SliceKind::Source } else { SliceKind::Neurons };
         let mut lo = 0u64;
         while lo < n {
             let hi = (lo + size).min(n);
@@ -172,11 +155,7 @@ pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError>
     let mut delay_extension = vec![None; slices.len()];
     let needs: Vec<bool> = net
         .pop_ids()
-        .map(|id| {
-            net.outgoing(id)
-                .iter()
-                .any(|&q| u32::from(net.proj(q).synapses.max_delay()) > hw.max_delay_steps)
-        })
+        .map(|id| net.outgoing(id).iter().any(|&q| u32::from(net.proj(q).synapses.max_delay()) > hw.max_delay_steps))
         .collect();
     for s in 0..slices.len() {
         let sl = &slices[s];
@@ -191,16 +170,11 @@ pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError>
                 kind: SliceKind::DelayExtension { of: s as u32 },
                 // A bit per neuron and stage of pending spikes.
                 local_memory_bytes: hw.overhead_bytes
-                    + n * u64::from(hw.delay_extension_stages + 1).div_ceil(8).max(1)
-                        * u64::from(hw.max_delay_steps),
+                    + n * u64::from(hw.delay_extension_stages + 1).div_ceil(8).max(1) * u64::from(hw.max_delay_steps),
                 synapse_bytes: 0,
             });
         }
     }
     delay_extension.resize(slices.len(), None);
-    Ok(Partition {
-        slices,
-        pop_slices,
-        delay_extension,
-    })
+    Ok(Partition { slices, pop_slices, delay_extension })
 }

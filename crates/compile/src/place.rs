@@ -94,9 +94,7 @@ fn distances(m: &Machine, chips: &[ChipId]) -> Vec<u16> {
 /// The cores of a chip that may run slices.
 pub fn app_cores(m: &Machine, hw: &ArmCore, c: ChipId) -> Vec<u32> {
     let chip = m.chip(c);
-    (hw.reserved_cores..hw.cores)
-        .filter(|k| !chip.dead_cores.contains(k))
-        .collect()
+    (hw.reserved_cores..hw.cores).filter(|k| !chip.dead_cores.contains(k)).collect()
 }
 
 pub fn place(
@@ -128,8 +126,7 @@ pub fn place(
                 crate::plural(total_cores, "usable core"),
                 crate::plural(order.len(), "reachable chip")
             ),
-            help: "use a larger machine (more chips or boards), or fewer or smaller populations"
-                .into(),
+            help: "use a larger machine (more chips or boards), or fewer or smaller populations".into(),
         });
     }
     // Slots: the cores of the chips the fill needs, plus a margin for refinement.
@@ -152,9 +149,7 @@ pub fn place(
     let dist = distances(m, &chips);
     let nc = chips.len();
     let mut slot_of: Vec<usize> = (0..n).collect();
-    let mut held: Vec<Option<u32>> = (0..slots.len())
-        .map(|s| (s < n).then_some(s as u32))
-        .collect();
+    let mut held: Vec<Option<u32>> = (0..slots.len()).map(|s| (s < n).then_some(s as u32)).collect();
     // Edges in both directions, weighted by the sender's spikes per step.
     let mut adj: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
     for (s, ts) in traffic.targets.iter().enumerate() {
@@ -169,13 +164,9 @@ pub fn place(
     let chip_of = |slot_of: &Vec<usize>, s: usize| slots[slot_of[s]].0;
     let cost_of = |slot_of: &Vec<usize>, s: usize| -> f64 {
         let a = chip_of(slot_of, s);
-        adj[s]
-            .iter()
-            .map(|&(t, w)| w * f64::from(dist[a * nc + chip_of(slot_of, t as usize)]))
-            .sum()
+        adj[s].iter().map(|&(t, w)| w * f64::from(dist[a * nc + chip_of(slot_of, t as usize)])).sum()
     };
-    let total =
-        |slot_of: &Vec<usize>| -> f64 { (0..n).map(|s| cost_of(slot_of, s)).sum::<f64>() / 2.0 };
+    let total = |slot_of: &Vec<usize>| -> f64 { (0..n).map(|s| cost_of(slot_of, s)).sum::<f64>() / 2.0 };
     let initial_cost = total(&slot_of);
     let budget = budget.unwrap_or_else(|| (200 * n as u64).min(2_000_000));
     let mut stats = PlaceStats {
@@ -241,14 +232,10 @@ pub fn place(
         if total(&slot_of) > initial_cost {
             // Annealing accepts uphill moves; never end worse than the fill.
             slot_of = start;
-            stats
-                .stop_reason
-                .push_str("; the fill was better and is kept");
+            stats.stop_reason.push_str("; the fill was better and is kept");
         }
     }
     stats.final_cost = total(&slot_of);
-    let core_of = (0..n)
-        .map(|s| (chips[slots[slot_of[s]].0], slots[slot_of[s]].1))
-        .collect();
+    let core_of = (0..n).map(|s| (chips[slots[slot_of[s]].0], slots[slot_of[s]].1)).collect();
     Ok(Placement { core_of, stats })
 }

@@ -23,9 +23,7 @@ impl Route {
     }
 
     pub fn core_list(&self) -> Vec<u32> {
-        (0..MAX_CORES)
-            .filter(|&c| self.cores[(c / 64) as usize] >> (c % 64) & 1 == 1)
-            .collect()
+        (0..MAX_CORES).filter(|&c| self.cores[(c / 64) as usize] >> (c % 64) & 1 == 1).collect()
     }
 
     pub fn has_cores(&self) -> bool {
@@ -176,12 +174,8 @@ pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) {
             break;
         }
         // Blockers: every other key present at this router.
-        let mut blockers: Vec<u32> = t
-            .entries
-            .iter()
-            .filter(|e| e.route != *route)
-            .map(|e| e.key >> block_bits)
-            .collect();
+        let mut blockers: Vec<u32> =
+            t.entries.iter().filter(|e| e.route != *route).map(|e| e.key >> block_bits).collect();
         blockers.extend(t.defaulted.iter().map(|k| k >> block_bits));
         blockers.sort_unstable();
         let mut merged = Vec::new();
@@ -190,20 +184,11 @@ pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) {
         result.extend(merged.into_iter().map(|(prefix, bits)| {
             let shift = block_bits + bits;
             let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
-            Entry {
-                key: prefix << block_bits & mask,
-                mask,
-                route: *route,
-            }
+            Entry { key: prefix << block_bits & mask, mask, route: *route }
         }));
         merged_routes.insert(*route);
     }
-    result.extend(
-        t.entries
-            .iter()
-            .filter(|e| !merged_routes.contains(&e.route))
-            .copied(),
-    );
+    result.extend(t.entries.iter().filter(|e| !merged_routes.contains(&e.route)).copied());
     result.sort();
     t.entries = result;
 }
@@ -243,21 +228,13 @@ pub fn follow(
         if visits > 4 * m.chips().len() * m.topology.n_links() + 16 {
             return Err(format!("key {key:#010x} loops between routers"));
         }
-        let hit = tables
-            .get(&chip)
-            .and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
+        let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
         let route = match (hit, arrived) {
             (Some(e), _) => e.route,
-            (None, Some(d)) => Route {
-                links: 1 << d,
-                cores: [0; 3],
-            },
+            (None, Some(d)) => Route { links: 1 << d, cores: [0; 3] },
             (None, None) => {
                 let c = m.chip(chip);
-                return Err(format!(
-                    "key {key:#010x} has no entry at its source chip ({}, {})",
-                    c.x, c.y
-                ));
+                return Err(format!("key {key:#010x} has no entry at its source chip ({}, {})", c.x, c.y));
             }
         };
         for c in route.core_list() {

@@ -68,23 +68,14 @@ pub fn traffic(net: &Network, part: &Partition, hw: &ArmCore, assumed_rate_hz: f
             let range = sl.lo as usize..sl.hi as usize;
             match &p.kind {
                 PopKind::Neurons(_) => f64::from(sl.len()) * assumed_rate_hz * dt_s,
-                PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => {
-                    range.map(|i| rate_hz.get(i) * dt_s).sum()
-                }
+                PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => range.map(|i| rate_hz.get(i) * dt_s).sum(),
                 PopKind::Source(SourceKind::Bernoulli { p }) => range.map(|i| p.get(i)).sum(),
                 PopKind::Source(SourceKind::Array { steps }) => {
-                    let horizon = steps
-                        .iter()
-                        .filter_map(|s| s.last())
-                        .max()
-                        .map_or(1, |&l| l + 1);
+                    let horizon = steps.iter().filter_map(|s| s.last()).max().map_or(1, |&l| l + 1);
                     steps[range].iter().map(|s| s.len()).sum::<usize>() as f64 / f64::from(horizon)
                 }
             }
         })
         .collect();
-    Traffic {
-        targets,
-        spikes_per_step,
-    }
+    Traffic { targets, spikes_per_step }
 }

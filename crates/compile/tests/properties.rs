@@ -42,20 +42,13 @@ fn network(sizes: &[u64], projs: &[(usize, usize, f64, u8)], seed: u64) -> neuro
         .map(|(i, &n)| PopSpec {
             name: format!("p{i}"),
             size: n,
-            kind: PopSpecKind::Neurons {
-                model: lif(),
-                v_init_dist: None,
-            },
+            kind: PopSpecKind::Neurons { model: lif(), v_init_dist: None },
         })
         .collect();
     populations.push(PopSpec {
         name: "src".into(),
         size: 100,
-        kind: PopSpecKind::Source(SourceSpec::Poisson {
-            rate_hz: 20.0.into(),
-            start_ms: 0.0,
-            stop_ms: None,
-        }),
+        kind: PopSpecKind::Source(SourceSpec::Poisson { rate_hz: 20.0.into(), start_ms: 0.0, stop_ms: None }),
     });
     let n = populations.len();
     let projections = projs
@@ -66,25 +59,14 @@ fn network(sizes: &[u64], projs: &[(usize, usize, f64, u8)], seed: u64) -> neuro
             pre: a % n,
             post: b % (n - 1),
             receptor: Receptor::Excitatory,
-            connector: Connector::FixedProbability {
-                p,
-                allow_self: true,
-            },
+            connector: Connector::FixedProbability { p, allow_self: true },
             weight: Some(Dist::constant(0.1)),
             delay: Dist::constant(f64::from(d.max(1))),
         })
         .collect();
-    NetworkSpec {
-        name: "random".into(),
-        dt: 1.0,
-        seed,
-        scale: 1.0,
-        populations,
-        projections,
-        probes: vec![],
-    }
-    .build()
-    .unwrap()
+    NetworkSpec { name: "random".into(), dt: 1.0, seed, scale: 1.0, populations, projections, probes: vec![] }
+        .build()
+        .unwrap()
 }
 
 proptest! {
@@ -155,16 +137,7 @@ proptest! {
 /// Placement and the artifact do not depend on anything but the inputs and the seed.
 #[test]
 fn compiling_twice_gives_identical_artifacts() {
-    let net = network(
-        &[300, 500, 200],
-        &[
-            (0, 1, 0.1, 3),
-            (1, 2, 0.2, 40),
-            (3, 0, 0.3, 1),
-            (2, 0, 0.05, 20),
-        ],
-        9,
-    );
+    let net = network(&[300, 500, 200], &[(0, 1, 0.1, 3), (1, 2, 0.2, 40), (3, 0, 0.3, 1), (2, 0, 0.05, 20)], 9);
     let hw = model("spinnaker1-spinn5");
     let opts = CompileOptions::default();
     let a = compile(&net, &hw, &opts).unwrap();
@@ -172,10 +145,12 @@ fn compiling_twice_gives_identical_artifacts() {
     let ja = neuromap_compile::artifact::to_json(&net, &hw, &a, &opts);
     let jb = neuromap_compile::artifact::to_json(&net, &hw, &b, &opts);
     assert_eq!(ja, jb);
-    assert!(a.partition.slices.iter().any(|s| matches!(
-        s.kind,
-        neuromap_compile::partition::SliceKind::DelayExtension { .. }
-    )));
+    assert!(
+        a.partition
+            .slices
+            .iter()
+            .any(|s| matches!(s.kind, neuromap_compile::partition::SliceKind::DelayExtension { .. }))
+    );
 }
 
 /// A router too small for the uncompressed tables: compression must make them fit,
@@ -185,26 +160,13 @@ fn compression_makes_tables_fit_a_small_router() {
     // 17 slices of p0 fill chip 0 and all send to p1 on chip 1: 17 entries with one
     // route on each chip, which compression merges.
     let net = network(&[17 * 255, 10], &[(0, 1, 0.1, 1)], 3);
-    let text = std::fs::read_to_string(format!(
-        "{}/../../hw-models/spinnaker1.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let mut small = text.replace(
-        "router_entries = { value = 1023,",
-        "router_entries = { value = 6,",
-    );
+    let text =
+        std::fs::read_to_string(format!("{}/../../hw-models/spinnaker1.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut small = text.replace("router_entries = { value = 1023,", "router_entries = { value = 6,");
     small = small.replace("width = 1\nheight = 1", "width = 4\nheight = 4");
     let hw = neuromap_hw::load_str("small-router.toml", &small).unwrap();
-    let opts = CompileOptions {
-        placement_budget: Some(0),
-        ..Default::default()
-    };
+    let opts = CompileOptions { placement_budget: Some(0), ..Default::default() };
     let m = compile(&net, &hw, &opts).unwrap();
-    assert!(
-        m.table_stats.max_uncompressed > 6,
-        "the test needs tables that do not fit: {:?}",
-        m.table_stats
-    );
+    assert!(m.table_stats.max_uncompressed > 6, "the test needs tables that do not fit: {:?}", m.table_stats);
     assert!(m.table_stats.max_compressed <= 6);
 }

@@ -22,10 +22,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(Self {
-            name: name.into(),
-            text: text.into(),
-        })
+        Arc::new(Self { name: name.into(), text: text.into() })
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -67,30 +64,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(
-        file: &Arc<SourceFile>,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity: Severity::Error,
-            file: file.clone(),
-            span,
-            message: message.into(),
-            label: None,
-            help: None,
-        }
+    pub fn error(file: &Arc<SourceFile>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, file: file.clone(), span, message: message.into(), label: None, help: None }
     }
 
-    pub fn warning(
-        file: &Arc<SourceFile>,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity: Severity::Warning,
-            ..Self::error(file, span, message)
-        }
+    pub fn warning(file: &Arc<SourceFile>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(file, span, message) }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
@@ -137,9 +116,7 @@ impl miette::Diagnostic for Diagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -160,10 +137,7 @@ impl miette::SourceCode for Diagnostic {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .file
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner = self.file.text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.file.name.clone(),
             inner.data(),
@@ -185,11 +159,7 @@ impl Diagnostics {
     /// The one diagnostic for a file that cannot be read at all.
     pub fn unreadable(name: String, what: &str, e: &std::io::Error) -> Self {
         let file = SourceFile::new(name, "");
-        Diagnostics(vec![Diagnostic::error(
-            &file,
-            None,
-            format!("cannot read {what}: {e}"),
-        )])
+        Diagnostics(vec![Diagnostic::error(&file, None, format!("cannot read {what}: {e}"))])
     }
 
     pub fn push(&mut self, d: Diagnostic) {
@@ -201,10 +171,7 @@ impl Diagnostics {
     }
 
     pub fn error_count(&self) -> usize {
-        self.0
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.0.iter().filter(|d| d.severity == Severity::Error).count()
     }
 
     pub fn is_empty(&self) -> bool {

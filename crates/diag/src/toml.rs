@@ -27,10 +27,7 @@ impl<T> Spanned<T> {
     }
 
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned {
-            value: f(self.value),
-            span: self.span,
-        }
+        Spanned { value: f(self.value), span: self.span }
     }
 }
 
@@ -49,16 +46,9 @@ impl<'a> Document<'a> {
         let mut diags = Diagnostics::default();
         for e in errors {
             let msg = e.message().trim().trim_end_matches('.').to_string();
-            diags.push(
-                Diagnostic::error(file, e.span(), format!("TOML syntax error: {msg}"))
-                    .with_label("here"),
-            );
+            diags.push(Diagnostic::error(file, e.span(), format!("TOML syntax error: {msg}")).with_label("here"));
         }
-        Self {
-            file: file.clone(),
-            root,
-            diags: RefCell::new(diags),
-        }
+        Self { file: file.clone(), root, diags: RefCell::new(diags) }
     }
 
     pub fn file(&self) -> &Arc<SourceFile> {
@@ -72,12 +62,7 @@ impl<'a> Document<'a> {
     }
 
     pub fn root(&self) -> Table<'_, 'a> {
-        Table::new(
-            self,
-            self.root.get_ref(),
-            self.root.span(),
-            "the top level".to_string(),
-        )
+        Table::new(self, self.root.get_ref(), self.root.span(), "the top level".to_string())
     }
 
     /// A new error diagnostic on this file (not yet recorded; see [`Document::emit`]).
@@ -142,10 +127,7 @@ impl<'d, 'a> Value<'d, 'a> {
     pub fn expected(&self, what: &str) {
         self.doc.emit(
             self.doc
-                .error(
-                    self.span(),
-                    format!("expected {what}, found {}", self.kind()),
-                )
+                .error(self.span(), format!("expected {what}, found {}", self.kind()))
                 .with_label(format!("expected {what}")),
         );
     }
@@ -190,15 +172,9 @@ impl<'d, 'a> Value<'d, 'a> {
     /// This value as an array of values, or a diagnostic.
     pub fn array(&self) -> Option<Vec<Value<'d, 'a>>> {
         match self.v {
-            DeValue::Array(a) => Some(
-                a.iter()
-                    .map(|e| Value {
-                        doc: self.doc,
-                        v: e.get_ref(),
-                        span: e.span().into(),
-                    })
-                    .collect(),
-            ),
+            DeValue::Array(a) => {
+                Some(a.iter().map(|e| Value { doc: self.doc, v: e.get_ref(), span: e.span().into() }).collect())
+            }
             _ => {
                 self.expected("an array");
                 None
@@ -307,13 +283,7 @@ pub struct Table<'d, 'a> {
 
 impl<'d, 'a> Table<'d, 'a> {
     fn new(doc: &'d Document<'a>, t: &'d DeTable<'a>, span: Span, context: String) -> Self {
-        Self {
-            doc,
-            t,
-            span,
-            context,
-            known: RefCell::new(Vec::new()),
-        }
+        Self { doc, t, span, context, known: RefCell::new(Vec::new()) }
     }
 
     pub fn span(&self) -> Span {
@@ -323,11 +293,7 @@ impl<'d, 'a> Table<'d, 'a> {
     /// The span of the table's header: the first key's span when the table has keys.
     pub fn head_span(&self) -> Span {
         let s = self.span.clone();
-        if s.end > s.start {
-            s.start..s.start.max(s.end.min(s.start + 1))
-        } else {
-            s
-        }
+        if s.end > s.start { s.start..s.start.max(s.end.min(s.start + 1)) } else { s }
     }
 
     pub fn doc(&self) -> &'d Document<'a> {
@@ -351,11 +317,7 @@ impl<'d, 'a> Table<'d, 'a> {
     /// The raw value at `key`, if present.
     pub fn get(&self, key: &'static str) -> Option<Value<'d, 'a>> {
         self.known.borrow_mut().push(key);
-        self.t.get_key_value(key).map(|(_, v)| Value {
-            doc: self.doc,
-            v: v.get_ref(),
-            span: v.span().into(),
-        })
+        self.t.get_key_value(key).map(|(_, v)| Value { doc: self.doc, v: v.get_ref(), span: v.span().into() })
     }
 
     /// The span of a key (the key itself, not its value).
@@ -392,10 +354,7 @@ impl<'d, 'a> Table<'d, 'a> {
     pub fn missing(&self, key: &str, expected: &str) {
         self.doc.emit(
             self.doc
-                .error(
-                    self.head_span(),
-                    format!("missing key `{key}` in {}", self.context),
-                )
+                .error(self.head_span(), format!("missing key `{key}` in {}", self.context))
                 .with_label(format!("this table needs `{key}` ({expected})")),
         );
     }
@@ -407,11 +366,7 @@ impl<'d, 'a> Table<'d, 'a> {
             .map(|(k, v)| {
                 (
                     Spanned::new(k.get_ref().to_string(), k.span()),
-                    Value {
-                        doc: self.doc,
-                        v: v.get_ref(),
-                        span: v.span().into(),
-                    },
+                    Value { doc: self.doc, v: v.get_ref(), span: v.span().into() },
                 )
             })
             .collect()
@@ -427,10 +382,7 @@ impl<'d, 'a> Table<'d, 'a> {
             }
             let mut d = self
                 .doc
-                .error(
-                    k.span(),
-                    format!("unknown key `{name}` in {}", self.context),
-                )
+                .error(k.span(), format!("unknown key `{name}` in {}", self.context))
                 .with_label("not a key of this table");
             let mut sorted: Vec<&str> = known.clone();
             sorted.sort_unstable();
@@ -468,9 +420,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut x = (d[i - 1][j - 1] + cost)
-                .min(d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1);
+            let mut x = (d[i - 1][j - 1] + cost).min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 x = x.min(d[i - 2][j - 2] + 1);
             }
@@ -511,14 +461,7 @@ mod tests {
         let doc = Document::parse(&f);
         assert!(doc.has_errors());
         let d = doc.into_diagnostics();
-        assert!(
-            d.iter()
-                .next()
-                .unwrap()
-                .to_string()
-                .starts_with("t.toml:2:"),
-            "{d}"
-        );
+        assert!(d.iter().next().unwrap().to_string().starts_with("t.toml:2:"), "{d}");
     }
 
     #[test]

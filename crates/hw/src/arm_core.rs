@@ -65,7 +65,6 @@ impl ArmCore {
 
     /// The longest delay (steps) the chip handles, with delay extensions.
     pub fn longest_delay(&self) -> u32 {
-        self.max_delay_steps
-            .saturating_mul(self.delay_extension_stages + 1)
+        self.max_delay_steps.saturating_mul(self.delay_extension_stages + 1)
     }
 }

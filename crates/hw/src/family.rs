@@ -38,35 +38,12 @@ impl ParamDef {
     }
 }
 
-const fn req(
-    section: &'static str,
-    key: &'static str,
-    unit: &'static str,
-    kind: Kind,
-    doc: &'static str,
-) -> ParamDef {
-    ParamDef {
-        section,
-        key,
-        unit,
-        kind,
-        doc,
-        default: None,
-        optional: false,
-    }
+const fn req(section: &'static str, key: &'static str, unit: &'static str, kind: Kind, doc: &'static str) -> ParamDef {
+    ParamDef { section, key, unit, kind, doc, default: None, optional: false }
 }
 
-const fn opt(
-    section: &'static str,
-    key: &'static str,
-    unit: &'static str,
-    kind: Kind,
-    doc: &'static str,
-) -> ParamDef {
-    ParamDef {
-        optional: true,
-        ..req(section, key, unit, kind, doc)
-    }
+const fn opt(section: &'static str, key: &'static str, unit: &'static str, kind: Kind, doc: &'static str) -> ParamDef {
+    ParamDef { optional: true, ..req(section, key, unit, kind, doc) }
 }
 
 const fn dflt(
@@ -78,10 +55,7 @@ const fn dflt(
     value: f64,
     source: &'static str,
 ) -> ParamDef {
-    ParamDef {
-        default: Some((value, source)),
-        ..req(section, key, unit, kind, doc)
-    }
+    ParamDef { default: Some((value, source)), ..req(section, key, unit, kind, doc) }
 }
 
 use Kind::{Count, Real};
@@ -90,20 +64,8 @@ use Kind::{Count, Real};
 /// multicast router (SpiNNaker 1 and 2).
 pub const ARM_CORE: &[ParamDef] = &[
     req("chip", "cores", "cores", Count, "processor cores per chip"),
-    req(
-        "chip",
-        "reserved_cores",
-        "cores",
-        Count,
-        "cores per chip kept for the system (monitor), not for neurons",
-    ),
-    req(
-        "chip",
-        "sdram_bytes",
-        "bytes",
-        Count,
-        "shared memory per chip available to applications (synaptic matrices)",
-    ),
+    req("chip", "reserved_cores", "cores", Count, "cores per chip kept for the system (monitor), not for neurons"),
+    req("chip", "sdram_bytes", "bytes", Count, "shared memory per chip available to applications (synaptic matrices)"),
     req(
         "chip",
         "router_entries",
@@ -112,20 +74,8 @@ pub const ARM_CORE: &[ParamDef] = &[
         "multicast routing table entries per chip available to applications",
     ),
     req("chip", "clock_hz", "Hz", Real, "core clock"),
-    req(
-        "core",
-        "local_memory_bytes",
-        "bytes",
-        Count,
-        "core-local data memory (neuron state, input buffers)",
-    ),
-    req(
-        "core",
-        "max_neurons",
-        "neurons",
-        Count,
-        "neurons one core may simulate (the software's limit)",
-    ),
+    req("core", "local_memory_bytes", "bytes", Count, "core-local data memory (neuron state, input buffers)"),
+    req("core", "max_neurons", "neurons", Count, "neurons one core may simulate (the software's limit)"),
     req(
         "core",
         "neuron_state_bytes",
@@ -133,27 +83,9 @@ pub const ARM_CORE: &[ParamDef] = &[
         Count,
         "local memory per neuron (state, parameters, input ring buffer)",
     ),
-    req(
-        "core",
-        "overhead_bytes",
-        "bytes",
-        Count,
-        "local memory a core uses besides its neurons",
-    ),
-    req(
-        "core",
-        "synapse_bytes",
-        "bytes/synapse",
-        Count,
-        "shared memory per synapse in a synaptic row",
-    ),
-    req(
-        "core",
-        "row_header_bytes",
-        "bytes/row",
-        Count,
-        "shared memory per synaptic row (one row per source neuron)",
-    ),
+    req("core", "overhead_bytes", "bytes", Count, "local memory a core uses besides its neurons"),
+    req("core", "synapse_bytes", "bytes/synapse", Count, "shared memory per synapse in a synaptic row"),
+    req("core", "row_header_bytes", "bytes/row", Count, "shared memory per synaptic row (one row per source neuron)"),
     req(
         "core",
         "max_delay_steps",
@@ -178,20 +110,8 @@ pub const ARM_CORE: &[ParamDef] = &[
         "Furber et al., IEEE TC 62(12), 2013: packets are 40 or 72 bits",
     ),
     opt("energy", "idle_chip_w", "W", Real, "power of an idle chip"),
-    opt(
-        "energy",
-        "busy_core_w",
-        "W",
-        Real,
-        "extra power of a core that is running",
-    ),
-    opt(
-        "energy",
-        "router_bit_j",
-        "J/bit",
-        Real,
-        "energy per bit of a packet routed through a router",
-    ),
+    opt("energy", "busy_core_w", "W", Real, "extra power of a core that is running"),
+    opt("energy", "router_bit_j", "J/bit", Real, "energy per bit of a packet routed through a router"),
 ];
 
 /// The families neuromap knows, by the name a model file gives.

@@ -48,10 +48,7 @@ pub struct HwModel {
 impl HwModel {
     /// The value of `section.key`, if the model has one.
     pub fn get(&self, section: &str, key: &str) -> Option<f64> {
-        self.figures
-            .iter()
-            .find(|f| f.section == section && f.key == key)
-            .map(|f| f.value)
+        self.figures.iter().find(|f| f.section == section && f.key == key).map(|f| f.value)
     }
 
     /// A required parameter (the loader guarantees it exists).
@@ -99,31 +96,24 @@ impl HwModel {
         let cores = self.get("chip", "cores").unwrap_or(0.0) as u32;
         let m = &mut self.machine;
         for &(x, y) in &f.chips {
-            let id = m
-                .at(x, y)
-                .ok_or_else(|| format!("dead chip ({x}, {y}) is not in the machine"))?;
+            let id = m.at(x, y).ok_or_else(|| format!("dead chip ({x}, {y}) is not in the machine"))?;
             m.kill_chip(id);
         }
         for &(x, y, c) in &f.cores {
-            let id = m.at(x, y).ok_or_else(|| {
-                format!("dead core ({x}, {y}, {c}): chip ({x}, {y}) is not in the machine")
-            })?;
+            let id = m
+                .at(x, y)
+                .ok_or_else(|| format!("dead core ({x}, {y}, {c}): chip ({x}, {y}) is not in the machine"))?;
             if c >= cores {
-                return Err(format!(
-                    "dead core ({x}, {y}, {c}): chips have cores 0..{cores}"
-                ));
+                return Err(format!("dead core ({x}, {y}, {c}): chips have cores 0..{cores}"));
             }
             m.kill_core(id, c);
         }
         for (x, y, dir) in &f.links {
-            let id = m.at(*x, *y).ok_or_else(|| {
-                format!("dead link ({x}, {y}, {dir}): chip ({x}, {y}) is not in the machine")
-            })?;
+            let id = m
+                .at(*x, *y)
+                .ok_or_else(|| format!("dead link ({x}, {y}, {dir}): chip ({x}, {y}) is not in the machine"))?;
             let d = m.topology.link_by_name(dir).ok_or_else(|| {
-                format!(
-                    "dead link ({x}, {y}, {dir}): links are {}",
-                    m.topology.link_names().join(", ")
-                )
+                format!("dead link ({x}, {y}, {dir}): links are {}", m.topology.link_names().join(", "))
             })?;
             m.kill_link(id, d);
         }
@@ -159,28 +149,15 @@ fn load(name: &str, text: &str, dir: Option<&Path>, depth: usize) -> Result<HwMo
     }
     // A base model lends the figures this file leaves out.
     let mut base = None;
-    if let Some(b) = doc
-        .root()
-        .get("model")
-        .and_then(|v| v.table("[model]"))
-        .and_then(|t| t.opt::<String>("base"))
-    {
+    if let Some(b) = doc.root().get("model").and_then(|v| v.table("[model]")).and_then(|t| t.opt::<String>("base")) {
         if depth >= MAX_BASE_DEPTH {
-            let d = doc.error(
-                b.span,
-                format!("`base` models nest deeper than {MAX_BASE_DEPTH} (a cycle?)"),
-            );
+            let d = doc.error(b.span, format!("`base` models nest deeper than {MAX_BASE_DEPTH} (a cycle?)"));
             return Err(Diagnostics(vec![d.with_label("this base")]));
         }
         let path = dir.unwrap_or(Path::new(".")).join(&b.value);
         if !path.is_file() {
-            let d = doc.error(
-                b.span,
-                format!("the base model `{}` does not exist", b.value),
-            );
-            return Err(Diagnostics(vec![
-                d.with_label(format!("looked for {}", path.display())),
-            ]));
+            let d = doc.error(b.span, format!("the base model `{}` does not exist", b.value));
+            return Err(Diagnostics(vec![d.with_label(format!("looked for {}", path.display()))]));
         }
         match load_path_depth(&path, depth + 1) {
             Ok(m) => base = Some(m),
@@ -216,21 +193,14 @@ fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
         if let Some(s) = t.req::<u64>("schema")
             && s.value != SCHEMA
         {
-            doc.emit(doc.error(
-                s.span,
-                format!(
-                    "schema {} is not supported; this neuromap reads schema {SCHEMA}",
-                    s.value
-                ),
-            ));
+            doc.emit(
+                doc.error(s.span, format!("schema {} is not supported; this neuromap reads schema {SCHEMA}", s.value)),
+            );
         }
         let family_value = match base {
-            Some(b) => t.opt::<String>("family").or_else(|| {
-                Some(neuromap_diag::toml::Spanned::new(
-                    b.family.to_string(),
-                    t.head_span(),
-                ))
-            }),
+            Some(b) => t
+                .opt::<String>("family")
+                .or_else(|| Some(neuromap_diag::toml::Spanned::new(b.family.to_string(), t.head_span()))),
             None => t.req::<String>("family"),
         };
         if let Some(f) = family_value {
@@ -238,9 +208,8 @@ fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
                 Some(_) => fam = FAMILIES.iter().find(|x| x.0 == f.value).map(|x| x.0),
                 None => {
                     let names: Vec<&str> = FAMILIES.iter().map(|x| x.0).collect();
-                    let mut d = doc
-                        .error(f.span, format!("unknown hardware family `{}`", f.value))
-                        .with_label("not a family");
+                    let mut d =
+                        doc.error(f.span, format!("unknown hardware family `{}`", f.value)).with_label("not a family");
                     d = match closest(&f.value, &names) {
                         Some(c) => d.with_help(format!("did you mean `{c}`?")),
                         None => d.with_help(format!("the families are: {}", names.join(", "))),
@@ -249,50 +218,28 @@ fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
                 }
             }
         }
-        description = t
-            .opt::<String>("description")
-            .map(|s| s.value)
-            .unwrap_or_default();
+        description = t.opt::<String>("description").map(|s| s.value).unwrap_or_default();
     }
     if let Some(t) = head {
         t.finish();
     }
-    let machine = root
-        .get("machine")
-        .and_then(|v| v.table("[machine]"))
-        .and_then(|t| read_machine(doc, t));
+    let machine = root.get("machine").and_then(|v| v.table("[machine]")).and_then(|t| read_machine(doc, t));
     if !root.contains("machine") {
         root.missing("machine", "a table describing the chips and their links");
     }
     if let (Some(b), Some(f)) = (base, fam)
         && b.family != f
     {
-        doc.emit(doc.error(
-            root.head_span(),
-            format!(
-                "the base model is of family `{}`, this one of `{f}`",
-                b.family
-            ),
-        ));
+        doc.emit(doc.error(root.head_span(), format!("the base model is of family `{}`, this one of `{f}`", b.family)));
     }
-    let figures =
-        fam.and_then(|f| read_figures(doc, &root, family::family(f).unwrap_or(&[]), base));
+    let figures = fam.and_then(|f| read_figures(doc, &root, family::family(f).unwrap_or(&[]), base));
     let faults = match root.get("faults") {
         None => Some(None),
-        Some(v) => v
-            .table("[faults]")
-            .and_then(|t| read_faults(doc, t))
-            .map(Some),
+        Some(v) => v.table("[faults]").and_then(|t| read_faults(doc, t)).map(Some),
     };
     // Sections a family does not use are reported by `read_figures`; `faults` above.
     root.finish();
-    let mut model = HwModel {
-        name: name?,
-        family: fam?,
-        description,
-        machine: machine?,
-        figures: figures?,
-    };
+    let mut model = HwModel { name: name?, family: fam?, description, machine: machine?, figures: figures? };
     if let Some((f, span)) = faults?
         && let Err(msg) = model.apply_faults(&f)
     {
@@ -308,8 +255,7 @@ fn read_machine(doc: &Document<'_>, t: Table<'_, '_>) -> Option<Machine> {
             "mesh" => Some(Topology::Mesh),
             other => {
                 doc.emit(
-                    doc.error(s.span, format!("unknown topology `{other}`"))
-                        .with_label("expected \"hex\" or \"mesh\""),
+                    doc.error(s.span, format!("unknown topology `{other}`")).with_label("expected \"hex\" or \"mesh\""),
                 );
                 None
             }
@@ -330,11 +276,8 @@ fn read_machine(doc: &Document<'_>, t: Table<'_, '_>) -> Option<Machine> {
             Some(v) if (1..=limit).contains(&v.value) => Some(v.value as u32),
             Some(v) => {
                 doc.emit(
-                    doc.error(
-                        v.span,
-                        format!("`{key}` must be between 1 and {limit} chips"),
-                    )
-                    .with_label("out of range"),
+                    doc.error(v.span, format!("`{key}` must be between 1 and {limit} chips"))
+                        .with_label("out of range"),
                 );
                 None
             }
@@ -351,53 +294,35 @@ fn read_machine(doc: &Document<'_>, t: Table<'_, '_>) -> Option<Machine> {
     match shape.as_ref().map(|s| s.value.as_str()) {
         None | Some("rectangle") => {
             if let Some(b) = boards {
-                doc.emit(
-                    doc.error(b.span, "`boards` needs shape = \"spinn5\"")
-                        .with_label("boards of what shape?"),
-                );
+                doc.emit(doc.error(b.span, "`boards` needs shape = \"spinn5\"").with_label("boards of what shape?"));
                 return None;
             }
             let (w, h) = (dim(width, "width")?, dim(height, "height")?);
             Some(Machine::new(topology, w, h, wrap, None, |_, _| true))
         }
-        Some("spinn5") => match (boards, width, height) {
-            (Some(b), None, None) => {
-                if !(1..=20_000).contains(&b.value) {
+        Some("spinn5") => {
+            match (boards, width, height) {
+                (Some(b), None, None) => {
+                    if !(1..=20_000).contains(&b.value) {
+                        doc.emit(doc.error(b.span, "`boards` must be between 1 and 20,000").with_label("out of range"));
+                        return None;
+                    }
+                    if b.value == 1 {
+                        return Some(Machine::new(topology, 8, 8, false, Some(1), board48_contains));
+                    }
+                    let (w, h) = triad_torus(b.value as u32);
+                    Some(Machine::new(topology, w, h, true, Some(w * h / 48), |_, _| true))
+                }
+                _ => {
                     doc.emit(
-                        doc.error(b.span, "`boards` must be between 1 and 20,000")
-                            .with_label("out of range"),
-                    );
-                    return None;
-                }
-                if b.value == 1 {
-                    return Some(Machine::new(
-                        topology,
-                        8,
-                        8,
-                        false,
-                        Some(1),
-                        board48_contains,
-                    ));
-                }
-                let (w, h) = triad_torus(b.value as u32);
-                Some(Machine::new(
-                    topology,
-                    w,
-                    h,
-                    true,
-                    Some(w * h / 48),
-                    |_, _| true,
-                ))
-            }
-            _ => {
-                doc.emit(
                     doc.error(shape_span, "shape \"spinn5\" is sized by `boards` alone")
                         .with_label("give `boards = N` and no width or height")
                         .with_help("one board is 48 chips; more boards form a torus of 3-board triads (12 × 12 chips each)"),
                 );
-                None
+                    None
+                }
             }
-        },
+        }
         Some(other) => {
             doc.emit(
                 doc.error(shape_span.clone(), format!("unknown shape `{other}`"))
@@ -416,24 +341,15 @@ fn read_figures(
 ) -> Option<Vec<Figure>> {
     let mut sections: Vec<&'static str> = defs.iter().map(|d| d.section).collect();
     sections.dedup();
-    let tables: Vec<(&'static str, Option<Table<'_, '_>>)> = sections
-        .iter()
-        .map(|&s| (s, root.get(s).and_then(|v| v.table(format!("[{s}]")))))
-        .collect();
+    let tables: Vec<(&'static str, Option<Table<'_, '_>>)> =
+        sections.iter().map(|&s| (s, root.get(s).and_then(|v| v.table(format!("[{s}]"))))).collect();
     let mut out = Vec::new();
     let mut ok = true;
     let mut missing_sections: Vec<&'static str> = Vec::new();
     for def in defs {
-        let t = tables
-            .iter()
-            .find(|(s, _)| *s == def.section)
-            .and_then(|(_, t)| t.as_ref());
+        let t = tables.iter().find(|(s, _)| *s == def.section).and_then(|(_, t)| t.as_ref());
         let v = t.and_then(|t| t.get(def.key));
-        let inherited = base.and_then(|b| {
-            b.figures
-                .iter()
-                .find(|f| f.section == def.section && f.key == def.key)
-        });
+        let inherited = base.and_then(|b| b.figures.iter().find(|f| f.section == def.section && f.key == def.key));
         match (v, t) {
             (Some(v), _) => match read_figure(doc, v, def) {
                 Some(f) => out.push(f),
@@ -477,11 +393,7 @@ fn read_figures(
     ok.then_some(out)
 }
 
-fn read_figure(
-    doc: &Document<'_>,
-    v: neuromap_diag::toml::Value<'_, '_>,
-    def: &ParamDef,
-) -> Option<Figure> {
+fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &ParamDef) -> Option<Figure> {
     let what = def.path();
     if !v.is_table() {
         doc.emit(
@@ -505,53 +417,30 @@ fn read_figure(
         (Some(s), None) if !s.value.trim().is_empty() => Provenance::Source(s.value),
         (None, Some(a)) if !a.value.trim().is_empty() => Provenance::Assumption(a.value),
         (Some(_), Some(_)) => {
-            doc.emit(
-                doc.error(
-                    span,
-                    format!("`{what}` gives both a source and an assumption"),
-                )
-                .with_label("keep one"),
-            );
+            doc.emit(doc.error(span, format!("`{what}` gives both a source and an assumption")).with_label("keep one"));
             return None;
         }
         _ => {
             doc.emit(
                 doc.error(span, format!("`{what}` has no provenance"))
                     .with_label("needs `source` or `assumption`")
-                    .with_help(
-                        "cite where the figure comes from, or say `assumption = \"…\"` and why",
-                    ),
+                    .with_help("cite where the figure comes from, or say `assumption = \"…\"` and why"),
             );
             return None;
         }
     };
     if def.kind == Kind::Count && (value.value < 0.0 || value.value.fract() != 0.0) {
         doc.emit(
-            doc.error(
-                value.span,
-                format!(
-                    "`{what}` counts {}; {} is not a whole number ≥ 0",
-                    def.unit, value.value
-                ),
-            )
-            .with_label("expected a count"),
+            doc.error(value.span, format!("`{what}` counts {}; {} is not a whole number ≥ 0", def.unit, value.value))
+                .with_label("expected a count"),
         );
         return None;
     }
     if value.value < 0.0 {
-        doc.emit(
-            doc.error(value.span, format!("`{what}` cannot be negative"))
-                .with_label("negative"),
-        );
+        doc.emit(doc.error(value.span, format!("`{what}` cannot be negative")).with_label("negative"));
         return None;
     }
-    Some(Figure {
-        section: def.section,
-        key: def.key,
-        unit: def.unit,
-        value: value.value,
-        provenance,
-    })
+    Some(Figure { section: def.section, key: def.key, unit: def.unit, value: value.value, provenance })
 }
 
 fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
@@ -563,10 +452,7 @@ fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
             match e.array_of::<u64>().as_deref() {
                 Some(&[x, y]) => f.chips.push((x as u32, y as u32)),
                 _ => {
-                    doc.emit(
-                        doc.error(e.span(), "a dead chip is [x, y]")
-                            .with_label("expected two integers"),
-                    );
+                    doc.emit(doc.error(e.span(), "a dead chip is [x, y]").with_label("expected two integers"));
                     ok = false;
                 }
             }
@@ -577,10 +463,7 @@ fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
             match e.array_of::<u64>().as_deref() {
                 Some(&[x, y, c]) => f.cores.push((x as u32, y as u32, c as u32)),
                 _ => {
-                    doc.emit(
-                        doc.error(e.span(), "a dead core is [x, y, core]")
-                            .with_label("expected three integers"),
-                    );
+                    doc.emit(doc.error(e.span(), "a dead core is [x, y, core]").with_label("expected three integers"));
                     ok = false;
                 }
             }
@@ -590,19 +473,14 @@ fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
         for e in v.array().unwrap_or_default() {
             let parts = e.array();
             let parsed = parts.as_deref().and_then(|p| match p {
-                [x, y, d] => Some((
-                    x.try_get::<u64>()? as u32,
-                    y.try_get::<u64>()? as u32,
-                    d.try_get::<String>()?,
-                )),
+                [x, y, d] => Some((x.try_get::<u64>()? as u32, y.try_get::<u64>()? as u32, d.try_get::<String>()?)),
                 _ => None,
             });
             match parsed {
                 Some(l) => f.links.push(l),
                 None => {
                     doc.emit(
-                        doc.error(e.span(), "a dead link is [x, y, \"direction\"]")
-                            .with_label("e.g. [0, 0, \"east\"]"),
+                        doc.error(e.span(), "a dead link is [x, y, \"direction\"]").with_label("e.g. [0, 0, \"east\"]"),
                     );
                     ok = false;
                 }

@@ -14,20 +14,9 @@ pub enum Topology {
     Mesh,
 }
 
-const HEX: [(&str, i64, i64); 6] = [
-    ("east", 1, 0),
-    ("north_east", 1, 1),
-    ("north", 0, 1),
-    ("west", -1, 0),
-    ("south_west", -1, -1),
-    ("south", 0, -1),
-];
-const MESH: [(&str, i64, i64); 4] = [
-    ("east", 1, 0),
-    ("north", 0, 1),
-    ("west", -1, 0),
-    ("south", 0, -1),
-];
+const HEX: [(&str, i64, i64); 6] =
+    [("east", 1, 0), ("north_east", 1, 1), ("north", 0, 1), ("west", -1, 0), ("south_west", -1, -1), ("south", 0, -1)];
+const MESH: [(&str, i64, i64); 4] = [("east", 1, 0), ("north", 0, 1), ("west", -1, 0), ("south", 0, -1)];
 
 impl Topology {
     fn dirs(self) -> &'static [(&'static str, i64, i64)] {
@@ -118,25 +107,11 @@ impl Machine {
             for x in 0..width {
                 if exists(x, y) {
                     grid[(y * width + x) as usize] = Some(chips.len() as u32);
-                    chips.push(Chip {
-                        x,
-                        y,
-                        alive: true,
-                        dead_cores: Vec::new(),
-                    });
+                    chips.push(Chip { x, y, alive: true, dead_cores: Vec::new() });
                 }
             }
         }
-        Self {
-            topology,
-            width,
-            height,
-            wrap,
-            boards,
-            chips,
-            grid,
-            dead_links: BTreeSet::new(),
-        }
+        Self { topology, width, height, wrap, boards, chips, grid, dead_links: BTreeSet::new() }
     }
 
     pub fn chips(&self) -> &[Chip] {
@@ -176,9 +151,8 @@ impl Machine {
     /// The neighbour across link `d` if both chips and the link work.
     pub fn neighbour(&self, id: ChipId, d: usize) -> Option<ChipId> {
         let n = self.across(id, d)?;
-        let ok = self.chips[id.index()].alive
-            && self.chips[n.index()].alive
-            && !self.dead_links.contains(&(id.0, d as u8));
+        let ok =
+            self.chips[id.index()].alive && self.chips[n.index()].alive && !self.dead_links.contains(&(id.0, d as u8));
         ok.then_some(n)
     }
 
@@ -198,15 +172,12 @@ impl Machine {
     pub fn kill_link(&mut self, id: ChipId, d: usize) {
         self.dead_links.insert((id.0, d as u8));
         if let Some(n) = self.across(id, d) {
-            self.dead_links
-                .insert((n.0, self.topology.opposite(d) as u8));
+            self.dead_links.insert((n.0, self.topology.opposite(d) as u8));
         }
     }
 
     pub fn dead_links(&self) -> impl Iterator<Item = (ChipId, usize)> + '_ {
-        self.dead_links
-            .iter()
-            .map(|&(c, d)| (ChipId(c), usize::from(d)))
+        self.dead_links.iter().map(|&(c, d)| (ChipId(c), usize::from(d)))
     }
 
     pub fn alive_chips(&self) -> usize {
@@ -230,10 +201,7 @@ mod tests {
 
     #[test]
     fn a_board_has_48_chips() {
-        let n = (0..8)
-            .flat_map(|y| (0..8).map(move |x| (x, y)))
-            .filter(|&(x, y)| board48_contains(x, y))
-            .count();
+        let n = (0..8).flat_map(|y| (0..8).map(move |x| (x, y))).filter(|&(x, y)| board48_contains(x, y)).count();
         assert_eq!(n, 48);
     }
 

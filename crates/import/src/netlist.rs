@@ -12,9 +12,7 @@ use neuromap_diag::toml::{Document, Span, Spanned, Table, Value, closest};
 use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
 use neuromap_ir::connect::{Connector, Dist, ListEntry};
 use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProbeSpec, ProjSpec, SourceSpec};
-use neuromap_ir::{
-    Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable,
-};
+use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable};
 
 /// A loaded netlist: the network and the run settings it carries.
 #[derive(Debug)]
@@ -35,12 +33,8 @@ pub fn load_path(path: &Path) -> Result<Netlist, Diagnostics> {
             Err(e) => {
                 // The text before the first bad byte is unchanged by a lossy decoding.
                 let at = e.utf8_error().valid_up_to();
-                let file =
-                    SourceFile::new(name, String::from_utf8_lossy(e.as_bytes()).into_owned());
-                let end = file.text[at..]
-                    .chars()
-                    .next()
-                    .map_or(at, |c| at + c.len_utf8());
+                let file = SourceFile::new(name, String::from_utf8_lossy(e.as_bytes()).into_owned());
+                let end = file.text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
                 Err(Diagnostics(vec![
                     Diagnostic::error(&file, Some(at..end), "the file is not UTF-8 text")
                         .with_label(format!("invalid byte 0x{:02x}", e.as_bytes()[at]))
@@ -62,11 +56,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Netlist, Diagnostics> {
     let out = Reader::new(&doc).read();
     let diags = doc.into_diagnostics().sorted();
     match out {
-        Some((spec, steps)) if !diags.has_errors() => Ok(Netlist {
-            spec,
-            steps,
-            warnings: diags,
-        }),
+        Some((spec, steps)) if !diags.has_errors() => Ok(Netlist { spec, steps, warnings: diags }),
         _ => Err(diags),
     }
 }
@@ -178,13 +168,7 @@ struct Reader<'d, 'a> {
 
 impl<'d, 'a> Reader<'d, 'a> {
     fn new(doc: &'d Document<'a>) -> Self {
-        Self {
-            doc,
-            dt: 1.0,
-            pops: Vec::new(),
-            info: Vec::new(),
-            by_name: HashMap::new(),
-        }
+        Self { doc, dt: 1.0, pops: Vec::new(), info: Vec::new(), by_name: HashMap::new() }
     }
 
     fn error(&self, span: Span, msg: impl Into<String>) -> Diagnostic {
@@ -201,10 +185,9 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn read(mut self) -> Option<(NetworkSpec, Option<u32>)> {
         let root = self.doc.root();
-        let default_name = Path::new(&self.doc.file().name).file_stem().map_or_else(
-            || "network".to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
+        let default_name = Path::new(&self.doc.file().name)
+            .file_stem()
+            .map_or_else(|| "network".to_string(), |s| s.to_string_lossy().into_owned());
         let mut name = default_name;
         let mut seed = 0;
         let mut scale = 1.0;
@@ -234,18 +217,13 @@ impl<'d, 'a> Reader<'d, 'a> {
                     if s.value > 0.0 {
                         scale = s.value;
                     } else {
-                        self.emit(
-                            self.error(s.span, "`scale` must be positive")
-                                .with_label("not positive"),
-                        );
+                        self.emit(self.error(s.span, "`scale` must be positive").with_label("not positive"));
                     }
                 }
                 if let Some(s) = net.opt::<u64>("steps") {
                     match u32::try_from(s.value) {
                         Ok(v) => steps = Some(v),
-                        Err(_) => self.emit(
-                            self.error(s.span, format!("`steps` must be at most {}", u32::MAX)),
-                        ),
+                        Err(_) => self.emit(self.error(s.span, format!("`steps` must be at most {}", u32::MAX))),
                     }
                 }
                 net.finish();
@@ -279,24 +257,12 @@ impl<'d, 'a> Reader<'d, 'a> {
                 proj_info.push(info);
             }
         }
-        let probes: Vec<ProbeSpec> = self
-            .tables(&root, "probe")
-            .into_iter()
-            .filter_map(|t| self.probe(t))
-            .collect();
+        let probes: Vec<ProbeSpec> = self.tables(&root, "probe").into_iter().filter_map(|t| self.probe(t)).collect();
         root.finish();
         if dt_ok {
             self.zero_delay_cycles(&projections, &proj_info);
         }
-        let spec = NetworkSpec {
-            name,
-            dt: self.dt,
-            seed,
-            scale,
-            populations: self.pops,
-            projections,
-            probes,
-        };
+        let spec = NetworkSpec { name, dt: self.dt, seed, scale, populations: self.pops, projections, probes };
         Some((spec, steps))
     }
 
@@ -309,29 +275,20 @@ impl<'d, 'a> Reader<'d, 'a> {
             self.emit(
                 self.error(v.span(), format!("`{key}` must be an array of tables"))
                     .with_label("a single table")
-                    .with_help(format!(
-                        "write `[[{key}]]` (double brackets), one per entry"
-                    )),
+                    .with_help(format!("write `[[{key}]]` (double brackets), one per entry")),
             );
             return Vec::new();
         }
         let Some(items) = v.array() else {
             return Vec::new();
         };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| it.table(format!("[[{key}]] #{}", i + 1)))
-            .collect()
+        items.iter().enumerate().filter_map(|(i, it)| it.table(format!("[[{key}]] #{}", i + 1))).collect()
     }
 
     fn name_of(&self, t: &mut Table<'d, 'a>, what: &str) -> Option<Spanned<String>> {
         let n = t.req::<String>("name")?;
         t.set_context(format!("{what} `{}`", n.value));
-        let valid = !n.value.is_empty()
-            && n.value
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        let valid = !n.value.is_empty() && n.value.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
         if !valid {
             self.emit(
                 self.error(n.span.clone(), format!("invalid name `{}`", n.value))
@@ -345,23 +302,13 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn size_of(&self, t: &Table<'d, 'a>) -> Option<u64> {
         let s = t.req::<u64>("size")?;
         if s.value == 0 {
-            self.emit(
-                self.error(s.span, "`size` must be at least 1")
-                    .with_label("empty population"),
-            );
+            self.emit(self.error(s.span, "`size` must be at least 1").with_label("empty population"));
             return None;
         }
         if s.value > u64::from(u32::MAX) {
             self.emit(
-                self.error(
-                    s.span,
-                    format!(
-                        "`size` {} is more than a population can hold ({})",
-                        s.value,
-                        u32::MAX
-                    ),
-                )
-                .with_label("too large"),
+                self.error(s.span, format!("`size` {} is more than a population can hold ({})", s.value, u32::MAX))
+                    .with_label("too large"),
             );
             return None;
         }
@@ -374,7 +321,9 @@ impl<'d, 'a> Reader<'d, 'a> {
             self.emit(
                 self.error(name.span, format!("duplicate population name `{}`", name.value))
                     .with_label("declared again here")
-                    .with_help(format!("first declared on line {line}; names must be unique across populations and sources")),
+                    .with_help(format!(
+                        "first declared on line {line}; names must be unique across populations and sources"
+                    )),
             );
             return;
         }
@@ -384,34 +333,17 @@ impl<'d, 'a> Reader<'d, 'a> {
             return;
         };
         let is_source = matches!(kind, PopSpecKind::Source(_));
-        let is_threshold = matches!(
-            kind,
-            PopSpecKind::Neurons {
-                model: NeuronModel::Threshold(_),
-                ..
-            }
-        );
+        let is_threshold = matches!(kind, PopSpecKind::Neurons { model: NeuronModel::Threshold(_), .. });
         self.by_name.insert(name.value.clone(), self.pops.len());
-        self.info.push(PopInfo {
-            name_span: name.span,
-            size,
-            is_source,
-            is_threshold,
-        });
-        self.pops.push(PopSpec {
-            name: name.value,
-            size,
-            kind,
-        });
+        self.info.push(PopInfo { name_span: name.span, size, is_source, is_threshold });
+        self.pops.push(PopSpec { name: name.value, size, kind });
     }
 
     fn population(&mut self, mut t: Table<'d, 'a>) {
         let name = self.name_of(&mut t, "population");
         let size = self.size_of(&t);
         let model = t.req::<String>("model");
-        let known_model = model
-            .as_ref()
-            .is_some_and(|m| model_params(&m.value).is_some());
+        let known_model = model.as_ref().is_some_and(|m| model_params(&m.value).is_some());
         let kind = model.and_then(|m| self.model(&t, m, size));
         // With an unknown model, which keys are valid is unknown too: say nothing more.
         if known_model {
@@ -422,18 +354,10 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn model(
-        &self,
-        t: &Table<'d, 'a>,
-        model: Spanned<String>,
-        size: Option<u64>,
-    ) -> Option<PopSpecKind> {
+    fn model(&self, t: &Table<'d, 'a>, model: Spanned<String>, size: Option<u64>) -> Option<PopSpecKind> {
         let Some(defs) = model_params(&model.value) else {
             let mut d = self
-                .error(
-                    model.span,
-                    format!("unknown neuron model `{}`", model.value),
-                )
+                .error(model.span, format!("unknown neuron model `{}`", model.value))
                 .with_label("not a neuron model");
             d = match closest(&model.value, &MODELS) {
                 Some(c) => d.with_help(format!("did you mean `{c}`?")),
@@ -462,11 +386,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 return None;
             };
             return Some(PopSpecKind::Neurons {
-                model: NeuronModel::Threshold(Threshold {
-                    theta,
-                    bias,
-                    encoding: encoding?,
-                }),
+                model: NeuronModel::Threshold(Threshold { theta, bias, encoding: encoding? }),
                 v_init_dist: None,
             });
         }
@@ -497,13 +417,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             return None;
         }
         let p: Vec<Param> = p.into_iter().flatten().collect();
-        let get = |k: &str| {
-            p[defs
-                .iter()
-                .position(|d| d.0 == k)
-                .expect("key is in the model's table")]
-            .clone()
-        };
+        let get = |k: &str| p[defs.iter().position(|d| d.0 == k).expect("key is in the model's table")].clone();
         let inf = Param::Shared(f64::INFINITY);
         let zero = Param::Shared(0.0);
         let lif = match model.value.as_str() {
@@ -575,10 +489,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 }
             }
         };
-        Some(PopSpecKind::Neurons {
-            model: NeuronModel::Lif(lif),
-            v_init_dist,
-        })
+        Some(PopSpecKind::Neurons { model: NeuronModel::Lif(lif), v_init_dist })
     }
 
     /// A model parameter: absent → default; a number; or one number per neuron.
@@ -589,13 +500,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn param_value(
-        &self,
-        key: &str,
-        v: Value<'d, 'a>,
-        size: Option<u64>,
-        c: Constraint,
-    ) -> Option<Param> {
+    fn param_value(&self, key: &str, v: Value<'d, 'a>, size: Option<u64>, c: Constraint) -> Option<Param> {
         let check = |x: f64, span: Span| -> bool {
             let bad = match c {
                 Any => None,
@@ -604,10 +509,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 _ => None,
             };
             if let Some(why) = bad {
-                self.emit(
-                    self.error(span, format!("`{key}` = {x} {why}"))
-                        .with_label(why),
-                );
+                self.emit(self.error(span, format!("`{key}` = {x} {why}")).with_label(why));
             }
             bad.is_none()
         };
@@ -617,13 +519,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 && items.len() as u64 != n
             {
                 self.emit(
-                    self.error(
-                        v.span(),
-                        format!("{} values given for a population of {n}", items.len()),
-                    )
-                    .with_label(format!(
-                        "expected one number, or {n} numbers (one per neuron)"
-                    )),
+                    self.error(v.span(), format!("{} values given for a population of {n}", items.len()))
+                        .with_label(format!("expected one number, or {n} numbers (one per neuron)")),
                 );
                 return None;
             }
@@ -654,10 +551,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             match p.array_of::<f64>() {
                 Some(x) if x.len() == 2 => Some((x[0], x[1])),
                 Some(_) => {
-                    p.doc().emit(
-                        self.error(p.span(), format!("`{key}` takes two numbers"))
-                            .with_label("expected [a, b]"),
-                    );
+                    p.doc()
+                        .emit(self.error(p.span(), format!("`{key}` takes two numbers")).with_label("expected [a, b]"));
                     None
                 }
                 None => None,
@@ -669,11 +564,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             let values = c.array_of::<f64>()?;
             if values.is_empty() || has_u || has_n || t.contains("min") || t.contains("max") {
                 self.emit(
-                    self.error(
-                        t.span(),
-                        "`choice` takes a non-empty list of values and nothing else",
-                    )
-                    .with_label("expected { choice = [a, b, ...] }"),
+                    self.error(t.span(), "`choice` takes a non-empty list of values and nothing else")
+                        .with_label("expected { choice = [a, b, ...] }"),
                 );
                 return None;
             }
@@ -692,18 +584,12 @@ impl<'d, 'a> Reader<'d, 'a> {
                     );
                     return None;
                 }
-                Dist::Uniform {
-                    lo: lo.max(min.unwrap_or(lo)),
-                    hi: hi.min(max.unwrap_or(hi)),
-                }
+                Dist::Uniform { lo: lo.max(min.unwrap_or(lo)), hi: hi.min(max.unwrap_or(hi)) }
             }
             (false, true) => {
                 let (mean, sd) = pair("normal")?;
                 if sd < 0.0 {
-                    self.emit(self.error(
-                        t.span(),
-                        format!("normal standard deviation {sd} is negative"),
-                    ));
+                    self.emit(self.error(t.span(), format!("normal standard deviation {sd} is negative")));
                     return None;
                 }
                 Dist::Normal { mean, sd, min, max }
@@ -730,21 +616,14 @@ impl<'d, 'a> Reader<'d, 'a> {
         let name = self.name_of(&mut t, "source");
         let size = self.size_of(&t);
         let kind_name = t.req::<String>("kind");
-        let known_kind = kind_name
-            .as_ref()
-            .is_some_and(|k| SOURCE_KINDS.contains(&k.value.as_str()));
+        let known_kind = kind_name.as_ref().is_some_and(|k| SOURCE_KINDS.contains(&k.value.as_str()));
         let kind = kind_name.and_then(|k| match k.value.as_str() {
             "poisson" => {
-                let rate = t
-                    .req_value("rate", "a rate in Hz")
-                    .and_then(|v| self.param_value("rate", v, size, NonNegative));
+                let rate =
+                    t.req_value("rate", "a rate in Hz").and_then(|v| self.param_value("rate", v, size, NonNegative));
                 let start = t.opt::<f64>("start").map_or(0.0, |s| s.value);
                 let stop = t.opt::<f64>("stop").map(|s| s.value);
-                rate.map(|rate_hz| SourceSpec::Poisson {
-                    rate_hz,
-                    start_ms: start,
-                    stop_ms: stop,
-                })
+                rate.map(|rate_hz| SourceSpec::Poisson { rate_hz, start_ms: start, stop_ms: stop })
             }
             "bernoulli" => {
                 let p = t.req_value("p", "a probability per step").and_then(|v| {
@@ -762,9 +641,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             }
             "array" => self.spike_array(&t, size),
             other => {
-                let mut d = self
-                    .error(k.span, format!("unknown source kind `{other}`"))
-                    .with_label("not a source kind");
+                let mut d =
+                    self.error(k.span, format!("unknown source kind `{other}`")).with_label("not a source kind");
                 d = match closest(other, &SOURCE_KINDS) {
                     Some(c) => d.with_help(format!("did you mean `{c}`?")),
                     None => d.with_help(format!("the kinds are: {}", SOURCE_KINDS.join(", "))),
@@ -788,14 +666,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             && rows.len() as u64 != n
         {
             self.emit(
-                self.error(
-                    v.span(),
-                    format!(
-                        "spike times for {} neurons, but the source has {n}",
-                        rows.len()
-                    ),
-                )
-                .with_label(format!("expected {n} arrays of times")),
+                self.error(v.span(), format!("spike times for {} neurons, but the source has {n}", rows.len()))
+                    .with_label(format!("expected {n} arrays of times")),
             );
             return None;
         }
@@ -819,10 +691,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             None => {
                 let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
                 let mut d = self
-                    .error(
-                        n.span,
-                        format!("no population or source is named `{}`", n.value),
-                    )
+                    .error(n.span, format!("no population or source is named `{}`", n.value))
                     .with_label("unknown name");
                 d = match closest(&n.value, &names) {
                     Some(c) => d.with_help(format!("did you mean `{c}`?")),
@@ -835,21 +704,16 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn projection(
-        &self,
-        mut t: Table<'d, 'a>,
-        names: &mut HashMap<String, Span>,
-    ) -> Option<(ProjSpec, ProjInfo)> {
+    fn projection(&self, mut t: Table<'d, 'a>, names: &mut HashMap<String, Span>) -> Option<(ProjSpec, ProjInfo)> {
         let head = t.head_span();
         let pre = self.pop_ref(&t, "pre");
         let post = self.pop_ref(&t, "post");
         let name = match t.opt::<String>("name") {
             Some(n) => Some(n),
             None => match (&pre, &post) {
-                (Some((a, _)), Some((b, _))) => Some(Spanned::new(
-                    format!("{}->{}", self.pops[*a].name, self.pops[*b].name),
-                    head.clone(),
-                )),
+                (Some((a, _)), Some((b, _))) => {
+                    Some(Spanned::new(format!("{}->{}", self.pops[*a].name, self.pops[*b].name), head.clone()))
+                }
                 _ => None,
             },
         };
@@ -857,15 +721,12 @@ impl<'d, 'a> Reader<'d, 'a> {
             t.set_context(format!("projection `{}`", n.value));
             if let Some(first) = names.get(&n.value) {
                 self.emit(
-                    self.error(
-                        n.span.clone(),
-                        format!("duplicate projection name `{}`", n.value),
-                    )
-                    .with_label("declared again here")
-                    .with_help(format!(
-                        "first declared on line {}; give each projection a distinct `name`",
-                        self.line(first)
-                    )),
+                    self.error(n.span.clone(), format!("duplicate projection name `{}`", n.value))
+                        .with_label("declared again here")
+                        .with_help(format!(
+                            "first declared on line {}; give each projection a distinct `name`",
+                            self.line(first)
+                        )),
                 );
             } else {
                 names.insert(n.value.clone(), n.span.clone());
@@ -899,8 +760,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         let delay_span = delay_v.map_or(head.clone(), |v| v.span());
         t.finish();
-        let (connector, (pre, _), (post, post_span), receptor) =
-            (connector?, pre?, post?, receptor?);
+        let (connector, (pre, _), (post, post_span), receptor) = (connector?, pre?, post?, receptor?);
         let name = name?.value;
         let conn_span = conn_v.map_or(head.clone(), |v| v.span());
         let mut ok = true;
@@ -908,43 +768,32 @@ impl<'d, 'a> Reader<'d, 'a> {
             self.emit(
                 self.error(
                     post_span,
-                    format!(
-                        "`{}` is a spike source; a projection cannot target it",
-                        self.pops[post].name
-                    ),
+                    format!("`{}` is a spike source; a projection cannot target it", self.pops[post].name),
                 )
                 .with_label("a source has no inputs"),
             );
             ok = false;
         }
         if let Err(msg) = connector.check(self.info[pre].size, self.info[post].size, pre == post) {
-            self.emit(
-                self.error(conn_span.clone(), msg)
-                    .with_label(format!("this `{}` connector", connector.kind())),
-            );
+            self.emit(self.error(conn_span.clone(), msg).with_label(format!("this `{}` connector", connector.kind())));
             ok = false;
         }
         match (&weight, connector.carries_weights(), weight_v) {
             (None, false, _) => {
-                let list_has_all = matches!(&connector, Connector::List { entries } if entries.iter().all(|e| e.weight.is_some()));
+                let list_has_all =
+                    matches!(&connector, Connector::List { entries } if entries.iter().all(|e| e.weight.is_some()));
                 if !list_has_all {
                     self.emit(
-                        self.error(
-                            head.clone(),
-                            format!("missing key `weight` in projection `{name}`"),
-                        )
-                        .with_label("this projection needs `weight` (a number or a distribution)"),
+                        self.error(head.clone(), format!("missing key `weight` in projection `{name}`"))
+                            .with_label("this projection needs `weight` (a number or a distribution)"),
                     );
                     ok = false;
                 }
             }
             (Some(_), true, Some(v)) => {
                 self.emit(
-                    self.error(
-                        v.span(),
-                        format!("a `{}` connector carries its own weights", connector.kind()),
-                    )
-                    .with_label("remove this `weight`"),
+                    self.error(v.span(), format!("a `{}` connector carries its own weights", connector.kind()))
+                        .with_label("remove this `weight`"),
                 );
                 ok = false;
             }
@@ -960,63 +809,34 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
         if matches!(delay, Dist::Normal { min: None, .. }) {
             self.emit(
-                self.error(
-                    delay_span.clone(),
-                    "a normal delay needs a `min`: delays cannot be negative",
-                )
-                .with_label("unbounded below")
-                .with_help("add `min = 0.1` (or the smallest delay you want) to the distribution"),
+                self.error(delay_span.clone(), "a normal delay needs a `min`: delays cannot be negative")
+                    .with_label("unbounded below")
+                    .with_help("add `min = 0.1` (or the smallest delay you want) to the distribution"),
             );
             ok = false;
         } else if min_delay_ms < 0.0 {
             self.emit(
-                self.error(
-                    delay_span.clone(),
-                    format!("delay {min_delay_ms} ms is negative"),
-                )
-                .with_label("delays must be ≥ 0 ms"),
+                self.error(delay_span.clone(), format!("delay {min_delay_ms} ms is negative"))
+                    .with_label("delays must be ≥ 0 ms"),
             );
             ok = false;
-        } else if delay.upper_bound().is_finite()
-            && delay.upper_bound() / self.dt > f64::from(u16::MAX)
-        {
+        } else if delay.upper_bound().is_finite() && delay.upper_bound() / self.dt > f64::from(u16::MAX) {
             self.emit(
                 self.error(
                     delay_span.clone(),
-                    format!(
-                        "delay {} ms is more than {} steps",
-                        delay.upper_bound(),
-                        u16::MAX
-                    ),
+                    format!("delay {} ms is more than {} steps", delay.upper_bound(), u16::MAX),
                 )
                 .with_label("too long"),
             );
             ok = false;
         }
-        let info = ProjInfo {
-            head,
-            delay_span,
-            min_delay_ms,
-        };
-        ok.then_some((
-            ProjSpec {
-                name,
-                pre,
-                post,
-                receptor,
-                connector,
-                weight,
-                delay,
-            },
-            info,
-        ))
+        let info = ProjInfo { head, delay_span, min_delay_ms };
+        ok.then_some((ProjSpec { name, pre, post, receptor, connector, weight, delay }, info))
     }
 
     fn connector(&self, v: Value<'d, 'a>) -> Option<Connector> {
         let unknown = |kind: &str, span: Span| {
-            let mut d = self
-                .error(span, format!("unknown connector `{kind}`"))
-                .with_label("not a connector");
+            let mut d = self.error(span, format!("unknown connector `{kind}`")).with_label("not a connector");
             d = match closest(kind, &CONNECTORS) {
                 Some(c) => d.with_help(format!("did you mean `{c}`?")),
                 None => d.with_help(format!("the connectors are: {}", CONNECTORS.join(", "))),
@@ -1032,7 +852,9 @@ impl<'d, 'a> Reader<'d, 'a> {
                     self.emit(
                         self.error(v.span(), format!("connector `{k}` needs parameters"))
                             .with_label("write it as a table")
-                            .with_help(format!("for example: connector = {{ kind = \"{k}\", ... }} (see docs/netlist.md)")),
+                            .with_help(format!(
+                                "for example: connector = {{ kind = \"{k}\", ... }} (see docs/netlist.md)"
+                            )),
                     );
                     None
                 }
@@ -1046,9 +868,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let kind = t.req::<String>("kind")?;
         let allow_self = || t.opt::<bool>("allow_self").is_none_or(|b| b.value);
         let c = match kind.value.as_str() {
-            "all_to_all" => Connector::AllToAll {
-                allow_self: allow_self(),
-            },
+            "all_to_all" => Connector::AllToAll { allow_self: allow_self() },
             "one_to_one" => Connector::OneToOne,
             "fixed_probability" => {
                 let p = t.req::<f64>("p")?;
@@ -1059,58 +879,43 @@ impl<'d, 'a> Reader<'d, 'a> {
                     );
                     return None;
                 }
-                Connector::FixedProbability {
-                    p: p.value,
-                    allow_self: allow_self(),
-                }
+                Connector::FixedProbability { p: p.value, allow_self: allow_self() }
             }
             k @ ("fixed_number_pre" | "fixed_number_post" | "fixed_total_number") => {
                 let n = t.req::<u64>("n")?.value;
                 let a = allow_self();
                 let replace = t.opt::<bool>("replace").is_some_and(|b| b.value);
                 match k {
-                    "fixed_number_pre" => Connector::FixedNumberPre {
-                        n,
-                        allow_self: a,
-                        replace,
-                    },
-                    "fixed_number_post" => Connector::FixedNumberPost {
-                        n,
-                        allow_self: a,
-                        replace,
-                    },
+                    "fixed_number_pre" => Connector::FixedNumberPre { n, allow_self: a, replace },
+                    "fixed_number_post" => Connector::FixedNumberPost { n, allow_self: a, replace },
                     _ => Connector::FixedTotalNumber { n, allow_self: a },
                 }
             }
             "list" => {
-                let entries_v = t.req_value(
-                    "entries",
-                    "an array of [pre, post] or [pre, post, weight, delay]",
-                )?;
+                let entries_v = t.req_value("entries", "an array of [pre, post] or [pre, post, weight, delay]")?;
                 let mut entries = Vec::new();
                 for e in entries_v.array()? {
                     let Some(xs) = e.array_of::<f64>() else {
                         continue;
                     };
-                    let idx = |x: f64| {
-                        (x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX))
-                            .then_some(x as u32)
-                    };
+                    let idx = |x: f64| (x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX)).then_some(x as u32);
                     match (xs.len(), xs.first().copied().and_then(idx), xs.get(1).copied().and_then(idx)) {
                         (2..=4, Some(pre), Some(post)) => {
                             entries.push(ListEntry { pre, post, weight: xs.get(2).copied(), delay: xs.get(3).copied() })
                         }
                         _ => self.emit(
-                            self.error(e.span(), "a list entry is [pre, post], [pre, post, weight] or [pre, post, weight, delay]")
-                                .with_label("pre and post must be neuron indices"),
+                            self.error(
+                                e.span(),
+                                "a list entry is [pre, post], [pre, post, weight] or [pre, post, weight, delay]",
+                            )
+                            .with_label("pre and post must be neuron indices"),
                         ),
                     }
                 }
                 Connector::List { entries }
             }
             "dense" => {
-                let w =
-                    t.req_value("weights", "rows of weights, one row per presynaptic neuron")?;
+                let w = t.req_value("weights", "rows of weights, one row per presynaptic neuron")?;
                 let rows = w.array()?;
                 let mut weights = Vec::new();
                 let mut width = None;
@@ -1122,10 +927,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                             self.emit(
                                 self.error(
                                     r.span(),
-                                    format!(
-                                        "this row has {} weights, the first row has {n}",
-                                        xs.len()
-                                    ),
+                                    format!("this row has {} weights, the first row has {n}", xs.len()),
                                 )
                                 .with_label("rows of a dense matrix must have equal length"),
                             );
@@ -1149,21 +951,9 @@ impl<'d, 'a> Reader<'d, 'a> {
                     let w = t.req_value("weights", "weights [out][in][kh][kw], nested or flat")?;
                     let mut weights = Vec::new();
                     flatten(w, &mut weights)?;
-                    Connector::Conv2d {
-                        in_shape,
-                        out_channels,
-                        kernel,
-                        stride,
-                        padding,
-                        weights,
-                    }
+                    Connector::Conv2d { in_shape, out_channels, kernel, stride, padding, weights }
                 } else {
-                    Connector::Pool2d {
-                        in_shape,
-                        kernel,
-                        stride,
-                        padding,
-                    }
+                    Connector::Pool2d { in_shape, kernel, stride, padding }
                 }
             }
             other => {
@@ -1192,12 +982,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn pair(
-        &self,
-        t: &Table<'d, 'a>,
-        key: &'static str,
-        default: Option<[u32; 2]>,
-    ) -> Option<[u32; 2]> {
+    fn pair(&self, t: &Table<'d, 'a>, key: &'static str, default: Option<[u32; 2]>) -> Option<[u32; 2]> {
         let Some(v) = t.get(key) else {
             if default.is_none() {
                 t.missing(key, "an integer or [height, width]");
@@ -1209,16 +994,11 @@ impl<'d, 'a> Reader<'d, 'a> {
             None => v.array_of::<u64>()?,
         };
         match xs.as_slice() {
-            &[a, b] if a <= u64::from(u32::MAX) && b <= u64::from(u32::MAX) => {
-                Some([a as u32, b as u32])
-            }
+            &[a, b] if a <= u64::from(u32::MAX) && b <= u64::from(u32::MAX) => Some([a as u32, b as u32]),
             _ => {
                 self.emit(
-                    self.error(
-                        v.span(),
-                        format!("`{key}` must be an integer or two integers"),
-                    )
-                    .with_label("expected n or [h, w]"),
+                    self.error(v.span(), format!("`{key}` must be an integer or two integers"))
+                        .with_label("expected n or [h, w]"),
                 );
                 None
             }
@@ -1233,11 +1013,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (pop, span) = pop?;
         if self.info[pop].is_source || self.info[pop].is_threshold {
             self.emit(
-                self.error(
-                    span,
-                    format!("`{}` has no membrane state to probe", self.pops[pop].name),
-                )
-                .with_label("probes record LIF-family populations"),
+                self.error(span, format!("`{}` has no membrane state to probe", self.pops[pop].name))
+                    .with_label("probes record LIF-family populations"),
             );
             return None;
         }
@@ -1261,32 +1038,20 @@ impl<'d, 'a> Reader<'d, 'a> {
                 let size = self.info[pop].size;
                 if let Some(bad) = list.iter().find(|&&n| n >= size) {
                     self.emit(
-                        self.error(
-                            span,
-                            format!(
-                                "neuron {bad} does not exist: `{}` has {size}",
-                                self.pops[pop].name
-                            ),
-                        )
-                        .with_label(format!("indices run from 0 to {}", size - 1)),
+                        self.error(span, format!("neuron {bad} does not exist: `{}` has {size}", self.pops[pop].name))
+                            .with_label(format!("indices run from 0 to {}", size - 1)),
                     );
                     return None;
                 }
                 Some(list.into_iter().map(|n| n as u32).collect())
             }
         };
-        Some(ProbeSpec {
-            population: pop,
-            variable,
-            neurons,
-        })
+        Some(ProbeSpec { population: pop, variable, neurons })
     }
 
     /// Reports a cycle of projections that can all have zero delay.
     fn zero_delay_cycles(&self, projs: &[ProjSpec], info: &[ProjInfo]) {
-        let zero: Vec<usize> = (0..projs.len())
-            .filter(|&k| (info[k].min_delay_ms / self.dt).round() == 0.0)
-            .collect();
+        let zero: Vec<usize> = (0..projs.len()).filter(|&k| (info[k].min_delay_ms / self.dt).round() == 0.0).collect();
         let n = self.pops.len();
         // Iterative DFS colouring over populations, following zero-delay projections.
         let mut colour = vec![0u8; n];
@@ -1298,11 +1063,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             let mut stack = vec![(start, 0usize)];
             colour[start] = 1;
             while let Some(&mut (u, ref mut next)) = stack.last_mut() {
-                let out: Vec<usize> = zero
-                    .iter()
-                    .copied()
-                    .filter(|&k| projs[k].pre == u)
-                    .collect();
+                let out: Vec<usize> = zero.iter().copied().filter(|&k| projs[k].pre == u).collect();
                 if *next < out.len() {
                     let k = out[*next];
                     *next += 1;
@@ -1321,18 +1082,12 @@ impl<'d, 'a> Reader<'d, 'a> {
                             x = projs[e].pre;
                         }
                         cyc.reverse();
-                        let path: Vec<String> = cyc
-                            .iter()
-                            .map(|&e| format!("`{}`", projs[e].name))
-                            .collect();
+                        let path: Vec<String> = cyc.iter().map(|&e| format!("`{}`", projs[e].name)).collect();
                         let first = cyc[0];
                         let mut d = self
                             .error(
                                 info[first].delay_span.clone(),
-                                format!(
-                                    "zero-delay projections form a cycle: {}",
-                                    path.join(" → ")
-                                ),
+                                format!("zero-delay projections form a cycle: {}", path.join(" → ")),
                             )
                             .with_label("this delay can round to 0 steps");
                         d = d.with_help(format!(

@@ -64,10 +64,7 @@ impl Dist {
             Dist::Const { value } => value,
             Dist::Uniform { lo, hi } => lo + (hi - lo) * rng.random::<f64>(),
             Dist::Normal { mean, sd, min, max } => {
-                let (lo, hi) = (
-                    min.unwrap_or(f64::NEG_INFINITY),
-                    max.unwrap_or(f64::INFINITY),
-                );
+                let (lo, hi) = (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY));
                 for _ in 0..10_000 {
                     let z: f64 = StandardNormal.sample(rng);
                     let x = mean + sd * z;
@@ -153,11 +150,7 @@ pub enum Connector {
 
 fn out_len(len: u32, k: u32, s: u32, p: u32) -> Option<u32> {
     let padded = len.checked_add(p.checked_mul(2)?)?;
-    if s == 0 || k == 0 || padded < k {
-        None
-    } else {
-        Some((padded - k) / s + 1)
-    }
+    if s == 0 || k == 0 || padded < k { None } else { Some((padded - k) / s + 1) }
 }
 
 impl Connector {
@@ -186,34 +179,19 @@ impl Connector {
     pub fn fixes_sizes(&self) -> bool {
         matches!(
             self,
-            Connector::List { .. }
-                | Connector::Dense { .. }
-                | Connector::Conv2d { .. }
-                | Connector::Pool2d { .. }
+            Connector::List { .. } | Connector::Dense { .. } | Connector::Conv2d { .. } | Connector::Pool2d { .. }
         )
     }
 
     /// Output shape (channels, height, width) of a convolution or pooling.
     pub fn out_shape(&self) -> Option<Shape3> {
         match self {
-            Connector::Conv2d {
-                in_shape: [_, h, w],
-                out_channels,
-                kernel,
-                stride,
-                padding,
-                ..
-            } => Some([
+            Connector::Conv2d { in_shape: [_, h, w], out_channels, kernel, stride, padding, .. } => Some([
                 *out_channels,
                 out_len(*h, kernel[0], stride[0], padding[0])?,
                 out_len(*w, kernel[1], stride[1], padding[1])?,
             ]),
-            Connector::Pool2d {
-                in_shape: [c, h, w],
-                kernel,
-                stride,
-                padding,
-            } => Some([
+            Connector::Pool2d { in_shape: [c, h, w], kernel, stride, padding } => Some([
                 *c,
                 out_len(*h, kernel[0], stride[0], padding[0])?,
                 out_len(*w, kernel[1], stride[1], padding[1])?,
@@ -226,45 +204,27 @@ impl Connector {
     /// expected.
     pub fn check(&self, n_pre: u64, n_post: u64, same_pop: bool) -> Result<(), String> {
         let avail_pre = |allow_self: bool| {
-            if same_pop && !allow_self {
-                n_pre.saturating_sub(1)
-            } else {
-                n_pre
-            }
+            if same_pop && !allow_self { n_pre.saturating_sub(1) } else { n_pre }
         };
         let avail_post = |allow_self: bool| {
-            if same_pop && !allow_self {
-                n_post.saturating_sub(1)
-            } else {
-                n_post
-            }
+            if same_pop && !allow_self { n_post.saturating_sub(1) } else { n_post }
         };
         match self {
             Connector::AllToAll { .. } | Connector::FixedTotalNumber { .. } => Ok(()),
-            Connector::OneToOne if n_pre != n_post => Err(format!(
-                "one_to_one needs equal sizes, but pre has {n_pre} neurons and post has {n_post}"
-            )),
+            Connector::OneToOne if n_pre != n_post => {
+                Err(format!("one_to_one needs equal sizes, but pre has {n_pre} neurons and post has {n_post}"))
+            }
             Connector::OneToOne => Ok(()),
             Connector::FixedProbability { p, .. } if !(0.0..=1.0).contains(p) => {
                 Err(format!("probability {p} is outside [0, 1]"))
             }
             Connector::FixedProbability { .. } => Ok(()),
-            Connector::FixedNumberPre {
-                n,
-                allow_self,
-                replace,
-            } if !replace && *n > avail_pre(*allow_self) => Err(format!(
-                "each target needs {n} distinct sources, but only {} are available",
-                avail_pre(*allow_self)
-            )),
-            Connector::FixedNumberPost {
-                n,
-                allow_self,
-                replace,
-            } if !replace && *n > avail_post(*allow_self) => Err(format!(
-                "each source needs {n} distinct targets, but only {} are available",
-                avail_post(*allow_self)
-            )),
+            Connector::FixedNumberPre { n, allow_self, replace } if !replace && *n > avail_pre(*allow_self) => Err(
+                format!("each target needs {n} distinct sources, but only {} are available", avail_pre(*allow_self)),
+            ),
+            Connector::FixedNumberPost { n, allow_self, replace } if !replace && *n > avail_post(*allow_self) => Err(
+                format!("each source needs {n} distinct targets, but only {} are available", avail_post(*allow_self)),
+            ),
             Connector::FixedNumberPre { .. } | Connector::FixedNumberPost { .. } => Ok(()),
             Connector::List { entries } => {
                 for e in entries {
@@ -287,17 +247,9 @@ impl Connector {
                 }
                 Ok(())
             }
-            Connector::Conv2d {
-                in_shape,
-                out_channels,
-                kernel,
-                weights,
-                ..
-            } => {
-                let want = u64::from(*out_channels)
-                    * u64::from(in_shape[0])
-                    * u64::from(kernel[0])
-                    * u64::from(kernel[1]);
+            Connector::Conv2d { in_shape, out_channels, kernel, weights, .. } => {
+                let want =
+                    u64::from(*out_channels) * u64::from(in_shape[0]) * u64::from(kernel[0]) * u64::from(kernel[1]);
                 if weights.len() as u64 != want {
                     return Err(format!(
                         "conv2d weights must have out_channels × in_channels × kh × kw = {want} values, found {}",
@@ -326,10 +278,7 @@ impl Connector {
         };
         let n_out: u64 = o.iter().map(|&x| u64::from(x)).product();
         if n_out != n_post {
-            return Err(format!(
-                "output shape {}×{}×{} has {n_out} neurons, but post has {n_post}",
-                o[0], o[1], o[2]
-            ));
+            return Err(format!("output shape {}×{}×{} has {n_out} neurons, but post has {n_post}", o[0], o[1], o[2]));
         }
         Ok(())
     }
@@ -338,11 +287,7 @@ impl Connector {
     pub fn expected_synapses(&self, n_pre: u64, n_post: u64, same_pop: bool, scale: f64) -> f64 {
         let (a, b) = (n_pre as f64, n_post as f64);
         let pairs = |allow_self: bool| {
-            if same_pop && !allow_self {
-                a * (b - 1.0).max(0.0)
-            } else {
-                a * b
-            }
+            if same_pop && !allow_self { a * (b - 1.0).max(0.0) } else { a * b }
         };
         match self {
             Connector::AllToAll { allow_self } => pairs(*allow_self),
@@ -353,19 +298,10 @@ impl Connector {
             Connector::FixedTotalNumber { n, .. } => (*n as f64 * scale).round(),
             Connector::List { entries } => entries.len() as f64,
             Connector::Dense { weights } => weights.iter().filter(|w| **w != 0.0).count() as f64,
-            Connector::Conv2d {
-                in_shape, kernel, ..
-            }
-            | Connector::Pool2d {
-                in_shape, kernel, ..
-            } => {
+            Connector::Conv2d { in_shape, kernel, .. } | Connector::Pool2d { in_shape, kernel, .. } => {
                 let per_out = f64::from(kernel[0])
                     * f64::from(kernel[1])
-                    * if matches!(self, Connector::Conv2d { .. }) {
-                        f64::from(in_shape[0])
-                    } else {
-                        1.0
-                    };
+                    * if matches!(self, Connector::Conv2d { .. }) { f64::from(in_shape[0]) } else { 1.0 };
                 b * per_out
             }
         }
@@ -396,10 +332,7 @@ struct Values<'a> {
 
 impl Values<'_> {
     fn err(&self, msg: String) -> IrError {
-        IrError::Projection {
-            proj: self.proj.to_string(),
-            msg,
-        }
+        IrError::Projection { proj: self.proj.to_string(), msg }
     }
 
     #[inline]
@@ -419,27 +352,16 @@ impl Values<'_> {
     fn steps(&self, ms: f64) -> Result<u16, IrError> {
         let s = (ms / self.dt).round();
         if !(0.0..=f64::from(u16::MAX)).contains(&s) {
-            return Err(self.err(format!(
-                "delay {ms} ms is {s} steps, outside 0..={}",
-                u16::MAX
-            )));
+            return Err(self.err(format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX)));
         }
         Ok(s as u16)
     }
 }
 
 /// Generates the synapses of one projection.
-pub fn expand(
-    conn: &Connector,
-    weight: Option<&Dist>,
-    delay: &Dist,
-    cx: Context<'_>,
-) -> Result<Synapses, IrError> {
+pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context<'_>) -> Result<Synapses, IrError> {
     conn.check(u64::from(cx.n_pre), u64::from(cx.n_post), cx.same_pop)
-        .map_err(|msg| IrError::Projection {
-            proj: cx.name.to_string(),
-            msg,
-        })?;
+        .map_err(|msg| IrError::Projection { proj: cx.name.to_string(), msg })?;
     let mut crng = rng::stream(cx.seed, "connect", cx.name, 0);
     let mut v = Values {
         weight,
@@ -498,19 +420,9 @@ pub fn expand(
                 b.end_row();
             }
         }
-        Connector::FixedNumberPost {
-            n,
-            allow_self,
-            replace,
-        } => {
+        Connector::FixedNumberPost { n, allow_self, replace } => {
             for i in 0..n_pre {
-                for j in choose(
-                    &mut crng,
-                    n_post,
-                    *n as usize,
-                    *replace,
-                    exclude_self(*allow_self).then_some(i),
-                ) {
+                for j in choose(&mut crng, n_post, *n as usize, *replace, exclude_self(*allow_self).then_some(i)) {
                     b.push(j as u32, v.weight()?, v.delay()?);
                 }
                 b.end_row();
@@ -520,19 +432,13 @@ pub fn expand(
             // Multinomial counts per presynaptic neuron by sequential binomials, then
             // uniform targets: the same distribution as drawing each pair uniformly.
             let mut remaining = (*n as f64 * cx.scale).round() as u64;
-            let span = if exclude_self(*allow_self) {
-                n_post.saturating_sub(1)
-            } else {
-                n_post
-            };
+            let span = if exclude_self(*allow_self) { n_post.saturating_sub(1) } else { n_post };
             for i in 0..n_pre {
                 let left = (n_pre - i) as f64;
                 let c = if i + 1 == n_pre {
                     remaining
                 } else {
-                    Binomial::new(remaining, 1.0 / left)
-                        .map_err(|e| v.err(e.to_string()))?
-                        .sample(&mut crng)
+                    Binomial::new(remaining, 1.0 / left).map_err(|e| v.err(e.to_string()))?.sample(&mut crng)
                 };
                 remaining -= c;
                 if span > 0 {
@@ -585,19 +491,9 @@ fn column_major(
         d.push(dl);
     };
     match conn {
-        Connector::FixedNumberPre {
-            n,
-            allow_self,
-            replace,
-        } => {
+        Connector::FixedNumberPre { n, allow_self, replace } => {
             for j in 0..n_post {
-                for i in choose(
-                    crng,
-                    n_pre,
-                    *n as usize,
-                    *replace,
-                    (cx.same_pop && !allow_self).then_some(j),
-                ) {
+                for i in choose(crng, n_pre, *n as usize, *replace, (cx.same_pop && !allow_self).then_some(j)) {
                     push(i, j, v.weight()?, v.delay()?);
                 }
             }
@@ -615,19 +511,8 @@ fn column_major(
                 push(e.pre as usize, e.post as usize, wt, dl);
             }
         }
-        Connector::Conv2d {
-            in_shape: [ic, h, wd],
-            kernel: [kh, kw],
-            stride: [sh, sw],
-            padding: [ph, pw],
-            ..
-        }
-        | Connector::Pool2d {
-            in_shape: [ic, h, wd],
-            kernel: [kh, kw],
-            stride: [sh, sw],
-            padding: [ph, pw],
-        } => {
+        Connector::Conv2d { in_shape: [ic, h, wd], kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw], .. }
+        | Connector::Pool2d { in_shape: [ic, h, wd], kernel: [kh, kw], stride: [sh, sw], padding: [ph, pw] } => {
             let weights: &[f64] = match conn {
                 Connector::Conv2d { weights, .. } => weights,
                 _ => &[],
@@ -652,8 +537,7 @@ fn column_major(
                                     }
                                     let i = ((c * h + iy) * wd + ix) as usize;
                                     let wt = if conv {
-                                        let x =
-                                            weights[(((o * ic + c) * kh + ky) * kw + kx) as usize];
+                                        let x = weights[(((o * ic + c) * kh + ky) * kw + kx) as usize];
                                         if x == 0.0 {
                                             continue;
                                         }
@@ -676,13 +560,7 @@ fn column_major(
 
 /// `k` indices from `0..len`, distinct unless `replace`, never `exclude`; ascending when
 /// distinct.
-fn choose(
-    rng: &mut ChaCha8Rng,
-    len: usize,
-    k: usize,
-    replace: bool,
-    exclude: Option<usize>,
-) -> Vec<usize> {
+fn choose(rng: &mut ChaCha8Rng, len: usize, k: usize, replace: bool, exclude: Option<usize>) -> Vec<usize> {
     let span = len - usize::from(exclude.is_some());
     let shift = |x: usize| match exclude {
         Some(e) if x >= e => x + 1,
@@ -694,10 +572,7 @@ fn choose(
     if replace {
         (0..k).map(|_| shift(rng.random_range(0..span))).collect()
     } else {
-        let mut v: Vec<usize> = rand::seq::index::sample(rng, span, k.min(span))
-            .into_iter()
-            .map(shift)
-            .collect();
+        let mut v: Vec<usize> = rand::seq::index::sample(rng, span, k.min(span)).into_iter().map(shift).collect();
         v.sort_unstable();
         v
     }

@@ -40,9 +40,7 @@ impl ProjId {
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum IrError {
-    #[error(
-        "zero-delay connections form a cycle: {0}; give one of these projections a delay of at least one timestep"
-    )]
+    #[error("zero-delay connections form a cycle: {0}; give one of these projections a delay of at least one timestep")]
     ZeroDelayCycle(String),
     #[error("projection `{proj}`: {msg}")]
     Projection { proj: String, msg: String },
@@ -97,36 +95,25 @@ impl Network {
         probes: Vec<Probe>,
     ) -> Result<Self, IrError> {
         if !(dt.is_finite() && dt > 0.0) {
-            return Err(IrError::Invalid(format!(
-                "dt must be a positive number of ms, got {dt}"
-            )));
+            return Err(IrError::Invalid(format!("dt must be a positive number of ms, got {dt}")));
         }
         let np = populations.len();
         for (i, p) in populations.iter().enumerate() {
             if populations[..i].iter().any(|q| q.name == p.name) {
-                return Err(IrError::Population {
-                    pop: p.name.clone(),
-                    msg: "duplicate name".into(),
-                });
+                return Err(IrError::Population { pop: p.name.clone(), msg: "duplicate name".into() });
             }
             validate_population(p)?;
         }
         let mut incoming = vec![Vec::new(); np];
         let mut outgoing = vec![Vec::new(); np];
         for (k, pr) in projections.iter().enumerate() {
-            let err = |msg: String| IrError::Projection {
-                proj: pr.name.clone(),
-                msg,
-            };
+            let err = |msg: String| IrError::Projection { proj: pr.name.clone(), msg };
             let (pre, post) = (pr.pre.index(), pr.post.index());
             if pre >= np || post >= np {
                 return Err(err("refers to a population that does not exist".into()));
             }
             if populations[post].is_source() {
-                return Err(err(format!(
-                    "targets `{}`, which is a spike source",
-                    populations[post].name
-                )));
+                return Err(err(format!("targets `{}`, which is a spike source", populations[post].name)));
             }
             if pr.synapses.n_pre() != populations[pre].size as usize {
                 return Err(err(format!(
@@ -138,10 +125,7 @@ impl Network {
             }
             let n_post = populations[post].size;
             if let Some(bad) = pr.synapses.posts().iter().find(|&&j| j >= n_post) {
-                return Err(err(format!(
-                    "targets neuron {bad} but `{}` has {n_post}",
-                    populations[post].name
-                )));
+                return Err(err(format!("targets neuron {bad} but `{}` has {n_post}", populations[post].name)));
             }
             if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
                 return Err(err(format!("has a non-finite weight {w}")));
@@ -151,14 +135,12 @@ impl Network {
         }
         for pb in &probes {
             let Some(p) = populations.get(pb.population.index()) else {
-                return Err(IrError::Invalid(
-                    "probe refers to a population that does not exist".into(),
-                ));
+                return Err(IrError::Invalid("probe refers to a population that does not exist".into()));
             };
-            if p.is_source() {
+            if !matches!(p.kind, PopKind::Neurons(NeuronModel::Lif(_))) {
                 return Err(IrError::Population {
                     pop: p.name.clone(),
-                    msg: "a spike source has no state to probe".into(),
+                    msg: "only LIF-family populations have membrane state to probe".into(),
                 });
             }
             if let Some(n) = pb.neurons.iter().find(|&&n| n >= p.size) {
@@ -169,17 +151,7 @@ impl Network {
             }
         }
         let update_order = update_order(&populations, &projections)?;
-        Ok(Self {
-            name,
-            dt,
-            seed,
-            populations,
-            projections,
-            probes,
-            update_order,
-            incoming,
-            outgoing,
-        })
+        Ok(Self { name, dt, seed, populations, projections, probes, update_order, incoming, outgoing })
     }
 
     pub fn populations(&self) -> &[Population] {
@@ -205,10 +177,7 @@ impl Network {
     }
 
     pub fn find(&self, name: &str) -> Option<PopId> {
-        self.populations
-            .iter()
-            .position(|p| p.name == name)
-            .map(|i| PopId(i as u32))
+        self.populations.iter().position(|p| p.name == name).map(|i| PopId(i as u32))
     }
 
     pub fn pop_ids(&self) -> impl Iterator<Item = PopId> + use<> {
@@ -231,59 +200,35 @@ impl Network {
 
     /// Largest delay (steps) of any projection into `pop`.
     pub fn max_delay_into(&self, pop: PopId) -> u16 {
-        self.incoming(pop)
-            .iter()
-            .map(|&p| self.proj(p).synapses.max_delay())
-            .max()
-            .unwrap_or(0)
+        self.incoming(pop).iter().map(|&p| self.proj(p).synapses.max_delay()).max().unwrap_or(0)
     }
 
     pub fn n_neurons(&self) -> u64 {
-        self.populations
-            .iter()
-            .filter(|p| !p.is_source())
-            .map(|p| u64::from(p.size))
-            .sum()
+        self.populations.iter().filter(|p| !p.is_source()).map(|p| u64::from(p.size)).sum()
     }
 
     pub fn n_sources(&self) -> u64 {
-        self.populations
-            .iter()
-            .filter(|p| p.is_source())
-            .map(|p| u64::from(p.size))
-            .sum()
+        self.populations.iter().filter(|p| p.is_source()).map(|p| u64::from(p.size)).sum()
     }
 
     pub fn n_synapses(&self) -> u64 {
-        self.projections
-            .iter()
-            .map(|p| p.synapses.len() as u64)
-            .sum()
+        self.projections.iter().map(|p| p.synapses.len() as u64).sum()
     }
 
     /// Bytes held by synapse arrays.
     pub fn synapse_bytes(&self) -> usize {
-        self.projections
-            .iter()
-            .map(|p| p.synapses.heap_bytes())
-            .sum()
+        self.projections.iter().map(|p| p.synapses.heap_bytes()).sum()
     }
 }
 
 fn validate_population(p: &Population) -> Result<(), IrError> {
-    let err = |msg: String| IrError::Population {
-        pop: p.name.clone(),
-        msg,
-    };
+    let err = |msg: String| IrError::Population { pop: p.name.clone(), msg };
     if p.size == 0 {
         return Err(err("has no neurons".into()));
     }
     let check_len = |name: &str, prm: &Param| -> Result<(), IrError> {
         match prm.per_neuron_len() {
-            Some(n) if n != p.size as usize => Err(err(format!(
-                "`{name}` has {n} values for {} neurons",
-                p.size
-            ))),
+            Some(n) if n != p.size as usize => Err(err(format!("`{name}` has {n} values for {} neurons", p.size))),
             _ => Ok(()),
         }
     };
@@ -300,11 +245,7 @@ fn validate_population(p: &Population) -> Result<(), IrError> {
                     return Err(err(format!("`{name}` must be positive")));
                 }
             }
-            for (name, prm) in [
-                ("t_ref", &l.t_ref),
-                ("tau_syn_e", &l.tau_syn_e),
-                ("tau_syn_i", &l.tau_syn_i),
-            ] {
+            for (name, prm) in [("t_ref", &l.t_ref), ("tau_syn_e", &l.tau_syn_e), ("tau_syn_i", &l.tau_syn_i)] {
                 if prm.min() < 0.0 {
                     return Err(err(format!("`{name}` must not be negative")));
                 }
@@ -328,11 +269,7 @@ fn validate_population(p: &Population) -> Result<(), IrError> {
         }
         PopKind::Source(SourceKind::Array { steps }) => {
             if steps.len() != p.size as usize {
-                return Err(err(format!(
-                    "has spike lists for {} neurons, size is {}",
-                    steps.len(),
-                    p.size
-                )));
+                return Err(err(format!("has spike lists for {} neurons, size is {}", steps.len(), p.size)));
             }
             if steps.iter().any(|s| s.windows(2).any(|w| w[0] > w[1])) {
                 return Err(err("spike steps must be sorted".into()));
@@ -369,14 +306,7 @@ fn update_order(pops: &[Population], projs: &[Projection]) -> Result<Vec<PopId>,
             .iter()
             .filter(|p| !p.synapses.is_empty() && p.synapses.min_delay() == 0)
             .filter(|p| indeg[p.post.index()] > 0 && indeg[p.pre.index()] > 0)
-            .map(|p| {
-                format!(
-                    "`{}` ({} → {})",
-                    p.name,
-                    pops[p.pre.index()].name,
-                    pops[p.post.index()].name
-                )
-            })
+            .map(|p| format!("`{}` ({} → {})", p.name, pops[p.pre.index()].name, pops[p.post.index()].name))
             .collect();
         return Err(IrError::ZeroDelayCycle(names.join(", ")));
     }

@@ -39,10 +39,7 @@ impl Param {
     }
 
     pub fn max(&self) -> f64 {
-        self.values()
-            .iter()
-            .copied()
-            .fold(f64::NEG_INFINITY, f64::max)
+        self.values().iter().copied().fold(f64::NEG_INFINITY, f64::max)
     }
 }
 
@@ -161,11 +158,7 @@ impl NeuronModel {
 pub enum SourceKind {
     /// Poisson process at `rate_hz`; a step can hold several spikes (a count), as for
     /// the background drive of the cortical microcircuit.
-    Poisson {
-        rate_hz: Param,
-        start_step: u32,
-        stop_step: Option<u32>,
-    },
+    Poisson { rate_hz: Param, start_step: u32, stop_step: Option<u32> },
     /// One spike per step with probability `p` (random binary patterns).
     Bernoulli { p: Param },
     /// Explicit spike steps per neuron, sorted ascending.

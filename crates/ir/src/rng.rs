@@ -24,12 +24,7 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// The stream for `purpose` (e.g. "connect") of entity `name`, element `index`.
 pub fn stream(seed: u64, purpose: &str, name: &str, index: u64) -> ChaCha8Rng {
-    let words = [
-        seed,
-        fnv1a(purpose.as_bytes()),
-        fnv1a(name.as_bytes()),
-        index,
-    ];
+    let words = [seed, fnv1a(purpose.as_bytes()), fnv1a(name.as_bytes()), index];
     let mut key = [0u8; 32];
     let mut acc = 0u64;
     for (i, w) in words.iter().enumerate() {

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::connect::{self, Connector, Dist};
 use crate::{
-    IrError, Network, NeuronModel, Param, PopId, PopKind, Population, Probe, Projection, Receptor,
-    SourceKind, Variable, rng,
+    IrError, Network, NeuronModel, Param, PopId, PopKind, Population, Probe, Projection, Receptor, SourceKind,
+    Variable, rng,
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -50,17 +50,15 @@ pub struct PopSpec {
 impl PopSpec {
     fn has_per_neuron_values(&self) -> bool {
         match &self.kind {
-            PopSpecKind::Neurons {
-                model: NeuronModel::Lif(l),
-                ..
-            } => l.params().iter().any(|(_, p)| p.per_neuron_len().is_some()),
-            PopSpecKind::Neurons {
-                model: NeuronModel::Threshold(t),
-                ..
-            } => t.theta.per_neuron_len().is_some() || t.bias.per_neuron_len().is_some(),
-            PopSpecKind::Source(
-                SourceSpec::Poisson { rate_hz: p, .. } | SourceSpec::Bernoulli { p },
-            ) => p.per_neuron_len().is_some(),
+            PopSpecKind::Neurons { model: NeuronModel::Lif(l), .. } => {
+                l.params().iter().any(|(_, p)| p.per_neuron_len().is_some())
+            }
+            PopSpecKind::Neurons { model: NeuronModel::Threshold(t), .. } => {
+                t.theta.per_neuron_len().is_some() || t.bias.per_neuron_len().is_some()
+            }
+            PopSpecKind::Source(SourceSpec::Poisson { rate_hz: p, .. } | SourceSpec::Bernoulli { p }) => {
+                p.per_neuron_len().is_some()
+            }
             PopSpecKind::Source(SourceSpec::Array { .. }) => true,
         }
     }
@@ -145,9 +143,7 @@ impl NetworkSpec {
                 n * per + rows
             })
             .sum();
-        let neurons: f64 = (0..self.populations.len())
-            .map(|i| self.scaled_size(i) as f64 * 16.0 * 8.0)
-            .sum();
+        let neurons: f64 = (0..self.populations.len()).map(|i| self.scaled_size(i) as f64 * 16.0 * 8.0).sum();
         syn + neurons
     }
 
@@ -161,12 +157,7 @@ impl NetworkSpec {
                 .iter()
                 .zip(self.expected_synapses())
                 .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(p, n)| {
-                    format!(
-                        "; the largest projection, `{}`, has about {n:.3e} synapses",
-                        p.name
-                    )
-                })
+                .map(|(p, n)| format!("; the largest projection, `{}`, has about {n:.3e} synapses", p.name))
                 .unwrap_or_default();
             return Err(IrError::TooLarge(format!(
                 "the network needs about {:.2} GiB to build{biggest}; the limit is {:.2} GiB",
@@ -180,10 +171,7 @@ impl NetworkSpec {
     /// Expands every connector and source and checks the result.
     pub fn build(&self) -> Result<Network, IrError> {
         if !(self.scale.is_finite() && self.scale > 0.0) {
-            return Err(IrError::Invalid(format!(
-                "scale must be positive, got {}",
-                self.scale
-            )));
+            return Err(IrError::Invalid(format!("scale must be positive, got {}", self.scale)));
         }
         if self.scale != 1.0 {
             if let Some(p) = self.populations.iter().find(|p| p.has_per_neuron_values()) {
@@ -211,12 +199,8 @@ impl NetworkSpec {
             })?;
             sizes.push(n);
         }
-        let populations: Vec<Population> = self
-            .populations
-            .iter()
-            .zip(&sizes)
-            .map(|(p, &n)| self.build_population(p, n))
-            .collect::<Result<_, _>>()?;
+        let populations: Vec<Population> =
+            self.populations.iter().zip(&sizes).map(|(p, &n)| self.build_population(p, n)).collect::<Result<_, _>>()?;
         let projections: Vec<Projection> = self
             .projections
             .par_iter()
@@ -246,20 +230,10 @@ impl NetworkSpec {
             .map(|pb| Probe {
                 population: PopId(pb.population as u32),
                 variable: pb.variable,
-                neurons: pb
-                    .neurons
-                    .clone()
-                    .unwrap_or_else(|| (0..sizes[pb.population]).collect()),
+                neurons: pb.neurons.clone().unwrap_or_else(|| (0..sizes[pb.population]).collect()),
             })
             .collect();
-        Network::new(
-            self.name.clone(),
-            self.dt,
-            self.seed,
-            populations,
-            projections,
-            probes,
-        )
+        Network::new(self.name.clone(), self.dt, self.seed, populations, projections, probes)
     }
 
     fn build_population(&self, p: &PopSpec, n: u32) -> Result<Population, IrError> {
@@ -274,22 +248,13 @@ impl NetworkSpec {
             }
             PopSpecKind::Source(s) => PopKind::Source(self.build_source(s)?),
         };
-        Ok(Population {
-            name: p.name.clone(),
-            size: n,
-            kind,
-        })
+        Ok(Population { name: p.name.clone(), size: n, kind })
     }
 
     fn build_source(&self, s: &SourceSpec) -> Result<SourceKind, IrError> {
-        let step =
-            |ms: f64| -> u32 { (ms / self.dt).round().clamp(0.0, f64::from(u32::MAX)) as u32 };
+        let step = |ms: f64| -> u32 { (ms / self.dt).round().clamp(0.0, f64::from(u32::MAX)) as u32 };
         Ok(match s {
-            SourceSpec::Poisson {
-                rate_hz,
-                start_ms,
-                stop_ms,
-            } => SourceKind::Poisson {
+            SourceSpec::Poisson { rate_hz, start_ms, stop_ms } => SourceKind::Poisson {
                 rate_hz: rate_hz.clone(),
                 start_step: step(*start_ms),
                 stop_step: stop_ms.map(step),
@@ -312,9 +277,5 @@ impl NetworkSpec {
 const GIB: f64 = (1u64 << 30) as f64;
 
 fn scaled(size: u64, scale: f64) -> u64 {
-    if scale == 1.0 {
-        size
-    } else {
-        ((size as f64 * scale).round() as u64).max(1)
-    }
+    if scale == 1.0 { size } else { ((size as f64 * scale).round() as u64).max(1) }
 }

@@ -42,11 +42,7 @@ impl Synapses {
     pub fn row(&self, pre: usize) -> Row<'_> {
         let a = self.row_start[pre] as usize;
         let b = self.row_start[pre + 1] as usize;
-        Row {
-            post: &self.post[a..b],
-            weight: &self.weight[a..b],
-            delay: &self.delay[a..b],
-        }
+        Row { post: &self.post[a..b], weight: &self.weight[a..b], delay: &self.delay[a..b] }
     }
 
     pub fn row_len(&self, pre: usize) -> usize {
@@ -103,9 +99,7 @@ impl Synapses {
         for &p in pre {
             let p = p as usize;
             if p >= n_pre {
-                return Err(IrError::Invalid(format!(
-                    "presynaptic index {p} out of range 0..{n_pre}"
-                )));
+                return Err(IrError::Invalid(format!("presynaptic index {p} out of range 0..{n_pre}")));
             }
             counts[p + 1] += 1;
         }
@@ -126,8 +120,7 @@ impl Synapses {
             o_weight[at] = weight[k];
             o_delay[at] = delay[k];
         }
-        let mut s = SynapsesBuilder::with_capacity(n_pre, n)
-            .finish_raw(row_start, o_post, o_weight, o_delay);
+        let mut s = SynapsesBuilder::with_capacity(n_pre, n).finish_raw(row_start, o_post, o_weight, o_delay);
         s.update_delay_range();
         Ok(s)
     }
@@ -189,19 +182,7 @@ impl SynapsesBuilder {
         self.s
     }
 
-    fn finish_raw(
-        self,
-        row_start: Vec<u64>,
-        post: Vec<u32>,
-        weight: Vec<f32>,
-        delay: Vec<u16>,
-    ) -> Synapses {
-        Synapses {
-            row_start,
-            post,
-            weight,
-            delay,
-            ..self.s
-        }
+    fn finish_raw(self, row_start: Vec<u64>, post: Vec<u32>, weight: Vec<f32>, delay: Vec<u16>) -> Synapses {
+        Synapses { row_start, post, weight, delay, ..self.s }
     }
 }

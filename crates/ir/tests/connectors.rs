@@ -5,25 +5,11 @@ use neuromap_ir::connect::{Connector, Context, Dist, ListEntry, expand};
 use proptest::prelude::*;
 
 fn cx(name: &str, n_pre: u32, n_post: u32, same: bool, seed: u64) -> Context<'_> {
-    Context {
-        seed,
-        name,
-        n_pre,
-        n_post,
-        same_pop: same,
-        dt: 0.1,
-        scale: 1.0,
-    }
+    Context { seed, name, n_pre, n_post, same_pop: same, dt: 0.1, scale: 1.0 }
 }
 
 fn build(c: &Connector, n_pre: u32, n_post: u32, same: bool, seed: u64) -> Synapses {
-    expand(
-        c,
-        Some(&Dist::constant(1.0)),
-        &Dist::constant(1.0),
-        cx("p", n_pre, n_post, same, seed),
-    )
-    .unwrap()
+    expand(c, Some(&Dist::constant(1.0)), &Dist::constant(1.0), cx("p", n_pre, n_post, same, seed)).unwrap()
 }
 
 fn in_degrees(s: &Synapses, n_post: u32) -> Vec<usize> {
@@ -171,22 +157,10 @@ fn fixed_probability_count_is_binomial() {
     let (mean, sd) = (pairs * p, (pairs * p * (1.0 - p)).sqrt());
     let mut total = 0.0;
     for seed in 0..20 {
-        let s = build(
-            &Connector::FixedProbability {
-                p,
-                allow_self: false,
-            },
-            n,
-            n,
-            true,
-            seed,
-        );
+        let s = build(&Connector::FixedProbability { p, allow_self: false }, n, n, true, seed);
         assert!(s.iter().all(|(i, j, _, _)| i != j));
         let c = s.len() as f64;
-        assert!(
-            (c - mean).abs() < 5.0 * sd,
-            "count {c} vs mean {mean} ± {sd}"
-        );
+        assert!((c - mean).abs() < 5.0 * sd, "count {c} vs mean {mean} ± {sd}");
         total += c;
     }
     // Mean over 20 seeds: σ/√20.
@@ -195,19 +169,8 @@ fn fixed_probability_count_is_binomial() {
 
 #[test]
 fn pooling_sums_each_window_once() {
-    let conn = Connector::Pool2d {
-        in_shape: [2, 4, 4],
-        kernel: [2, 2],
-        stride: [2, 2],
-        padding: [0, 0],
-    };
-    let s = expand(
-        &conn,
-        Some(&Dist::constant(1.0)),
-        &Dist::constant(0.0),
-        cx("pool", 32, 8, false, 0),
-    )
-    .unwrap();
+    let conn = Connector::Pool2d { in_shape: [2, 4, 4], kernel: [2, 2], stride: [2, 2], padding: [0, 0] };
+    let s = expand(&conn, Some(&Dist::constant(1.0)), &Dist::constant(0.0), cx("pool", 32, 8, false, 0)).unwrap();
     assert_eq!(s.len(), 32, "every input in exactly one window");
     assert_eq!(in_degrees(&s, 8), vec![4; 8]);
     // Channel 1 inputs only reach channel 1 outputs.
@@ -216,12 +179,7 @@ fn pooling_sums_each_window_once() {
 
 #[test]
 fn truncated_normal_stays_in_bounds() {
-    let d = Dist::Normal {
-        mean: 1.5,
-        sd: 0.75,
-        min: Some(0.1),
-        max: None,
-    };
+    let d = Dist::Normal { mean: 1.5, sd: 0.75, min: Some(0.1), max: None };
     let mut r = neuromap_ir::rng::stream(3, "t", "t", 0);
     let xs: Vec<f64> = (0..20_000).map(|_| d.sample(&mut r)).collect();
     assert!(xs.iter().all(|&x| x >= 0.1));
@@ -232,9 +190,7 @@ fn truncated_normal_stays_in_bounds() {
 
 #[test]
 fn choice_draws_only_its_values_evenly() {
-    let d = Dist::Choice {
-        values: vec![-1.0, 1.0],
-    };
+    let d = Dist::Choice { values: vec![-1.0, 1.0] };
     let mut r = neuromap_ir::rng::stream(9, "t", "t", 0);
     let xs: Vec<f64> = (0..10_000).map(|_| d.sample(&mut r)).collect();
     let plus = xs.iter().filter(|&&x| x == 1.0).count();
@@ -248,11 +204,7 @@ fn choice_draws_only_its_values_evenly() {
 fn oversized_networks_are_refused_before_allocation() {
     use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec};
     use neuromap_ir::{Encoding, NeuronModel, Receptor, Threshold};
-    let model = NeuronModel::Threshold(Threshold {
-        theta: 0.0.into(),
-        bias: 0.0.into(),
-        encoding: Encoding::Binary,
-    });
+    let model = NeuronModel::Threshold(Threshold { theta: 0.0.into(), bias: 0.0.into(), encoding: Encoding::Binary });
     let spec = NetworkSpec {
         name: "big".into(),
         dt: 1.0,
@@ -261,10 +213,7 @@ fn oversized_networks_are_refused_before_allocation() {
         populations: vec![PopSpec {
             name: "a".into(),
             size: 4_000_000_000,
-            kind: PopSpecKind::Neurons {
-                model,
-                v_init_dist: None,
-            },
+            kind: PopSpecKind::Neurons { model, v_init_dist: None },
         }],
         projections: vec![ProjSpec {
             name: "aa".into(),
@@ -277,12 +226,6 @@ fn oversized_networks_are_refused_before_allocation() {
         }],
         probes: vec![],
     };
-    let err = spec
-        .build_within(16.0 * (1u64 << 30) as f64)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("GiB") && err.contains("`aa`") && err.contains("1.600e19"),
-        "{err}"
-    );
+    let err = spec.build_within(16.0 * (1u64 << 30) as f64).unwrap_err().to_string();
+    assert!(err.contains("GiB") && err.contains("`aa`") && err.contains("1.600e19"), "{err}");
 }

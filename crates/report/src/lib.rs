@@ -69,11 +69,7 @@ impl RunSummary {
                 model: p.model_name().to_string(),
                 size: p.size,
                 spikes: n,
-                rate_hz: if duration_ms > 0.0 {
-                    n as f64 / f64::from(p.size) / (duration_ms / 1000.0)
-                } else {
-                    0.0
-                },
+                rate_hz: if duration_ms > 0.0 { n as f64 / f64::from(p.size) / (duration_ms / 1000.0) } else { 0.0 },
             })
             .collect();
         let projections = net
@@ -137,19 +133,11 @@ impl RunSummary {
             self.neurons, self.sources, self.synapses, self.synaptic_events, self.neuron_updates
         ));
         if let Some(w) = self.wall_seconds {
-            let rate = if w > 0.0 {
-                self.synaptic_events as f64 / w
-            } else {
-                0.0
-            };
+            let rate = if w > 0.0 { self.synaptic_events as f64 / w } else { 0.0 };
             out.push_str(&format!(
                 "wall time {w:.3} s  ({} synaptic events/s, real-time factor {:.3})\n",
                 fmt_si(rate),
-                if self.duration_ms > 0.0 {
-                    w / (self.duration_ms / 1000.0)
-                } else {
-                    0.0
-                }
+                if self.duration_ms > 0.0 { w / (self.duration_ms / 1000.0) } else { 0.0 }
             ));
         }
         out
@@ -165,11 +153,7 @@ pub fn fmt_g(x: f64) -> String {
 
 /// 12345678 → "1.23e7".
 pub fn fmt_si(x: f64) -> String {
-    if x == 0.0 {
-        "0".into()
-    } else {
-        format!("{x:.3e}")
-    }
+    if x == 0.0 { "0".into() } else { format!("{x:.3e}") }
 }
 
 /// The compiler's resource report as terminal text.
@@ -178,11 +162,7 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
         format!("{:.dec$} / {:.dec$} / {:.dec$}", m.min, m.mean, m.max)
     };
     let mut t = table::Table::new(["resource", "min / mean / max", "capacity"]);
-    t.row([
-        "neurons per core".into(),
-        mmm(&s.neurons_per_core, 1),
-        String::new(),
-    ]);
+    t.row(["neurons per core".into(), mmm(&s.neurons_per_core, 1), String::new()]);
     t.row([
         "local memory per core (bytes)".into(),
         mmm(&s.local_memory_bytes_per_core, 0),
@@ -231,11 +211,29 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
     } else {
         out.push_str("; busiest links:\n");
         for l in &s.hottest_links {
-            out.push_str(&format!(
-                "  ({}, {}) {:<10} {:.3}\n",
-                l.chip[0], l.chip[1], l.link, l.packets_per_step
-            ));
+            out.push_str(&format!("  ({}, {}) {:<10} {:.3}\n", l.chip[0], l.chip[1], l.link, l.packets_per_step));
         }
     }
     out
+}
+
+/// Fidelity against the reference as terminal text.
+pub fn fidelity_text(rows: &[neuromap_sim::fidelity::PopFidelity], tau_ms: f64) -> String {
+    let mut t =
+        table::Table::new(["population", "reference spikes", "spikes", "count error", "same step", "van Rossum"]);
+    for r in rows {
+        t.row([
+            r.population.clone(),
+            r.reference_spikes.to_string(),
+            r.spikes.to_string(),
+            format!("{:+.2} %", 100.0 * r.count_error),
+            format!("{:.1} %", 100.0 * r.exact_match),
+            format!("{:.3}", r.van_rossum),
+        ]);
+    }
+    format!(
+        "fidelity against the f64 reference (same step: share of reference spikes at the same step and neuron;\nvan Rossum: mean distance per neuron, τ = {} ms)\n\n{}",
+        fmt_g(tau_ms),
+        t.render()
+    )
 }

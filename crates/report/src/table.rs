@@ -8,10 +8,7 @@ pub struct Table {
 
 impl Table {
     pub fn new<const N: usize>(header: [&str; N]) -> Self {
-        Self {
-            header: header.iter().map(|s| s.to_string()).collect(),
-            rows: Vec::new(),
-        }
+        Self { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
     }
 
     pub fn row<const N: usize>(&mut self, cells: [String; N]) {
@@ -28,38 +25,22 @@ impl Table {
         }
         // A column is numeric when every body cell starts like a number.
         let looks_numeric = |c: &str| {
-            c.is_empty() || c.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-' || ch == '.')
+            c.is_empty() || c.starts_with(|ch: char| ch.is_ascii_digit() || ch == '-' || ch == '+' || ch == '.')
         };
-        let numeric: Vec<bool> = (0..n)
-            .map(|i| {
-                i > 0
-                    && self
-                        .rows
-                        .iter()
-                        .all(|r| r.get(i).is_none_or(|c| looks_numeric(c)))
-            })
-            .collect();
+        let numeric: Vec<bool> =
+            (0..n).map(|i| i > 0 && self.rows.iter().all(|r| r.get(i).is_none_or(|c| looks_numeric(c)))).collect();
         let line = |r: &Vec<String>| {
             let cells: Vec<String> = (0..n)
                 .map(|i| {
                     let c = r.get(i).map_or("", String::as_str);
-                    if numeric[i] {
-                        format!("{c:>width$}", width = w[i])
-                    } else {
-                        format!("{c:<width$}", width = w[i])
-                    }
+                    if numeric[i] { format!("{c:>width$}", width = w[i]) } else { format!("{c:<width$}", width = w[i]) }
                 })
                 .collect();
             cells.join("  ").trim_end().to_string()
         };
         let mut out = line(&self.header);
         out.push('\n');
-        out.push_str(
-            &w.iter()
-                .map(|&x| "-".repeat(x))
-                .collect::<Vec<_>>()
-                .join("  "),
-        );
+        out.push_str(&w.iter().map(|&x| "-".repeat(x)).collect::<Vec<_>>().join("  "));
         out.push('\n');
         for r in &self.rows {
             out.push_str(&line(r));

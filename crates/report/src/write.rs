@@ -20,18 +20,10 @@ pub struct WriteError {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let err = |source| WriteError { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -51,14 +43,7 @@ pub fn spikes_csv(net: &Network, run: &RunResult) -> String {
     let mut s = String::from("population,neuron,step,time_ms\n");
     for (p, rec) in net.populations().iter().zip(&run.spikes) {
         for (&t, &j) in rec.steps.iter().zip(&rec.neurons) {
-            let _ = writeln!(
-                s,
-                "{},{},{},{}",
-                p.name,
-                j,
-                t,
-                crate::fmt_g(f64::from(t) * net.dt)
-            );
+            let _ = writeln!(s, "{},{},{},{}", p.name, j, t, crate::fmt_g(f64::from(t) * net.dt));
         }
     }
     s
@@ -95,12 +80,7 @@ pub fn spikes_json(net: &Network, run: &RunResult) -> String {
             .zip(&run.spikes)
             .zip(&run.recorded)
             .filter(|(_, recorded)| **recorded)
-            .map(|((p, r), _)| PopSpikes {
-                name: &p.name,
-                size: p.size,
-                steps: &r.steps,
-                neurons: &r.neurons,
-            })
+            .map(|((p, r), _)| PopSpikes { name: &p.name, size: p.size, steps: &r.steps, neurons: &r.neurons })
             .collect(),
     };
     serde_json::to_string(&doc).unwrap_or_default()

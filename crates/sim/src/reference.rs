@@ -1,4 +1,10 @@
-//! The f64 reference simulator: the oracle every other simulator is compared with.
+//! The simulation engine, and the f64 reference simulator built from it: the oracle
+//! every other simulator is compared with.
+//!
+//! [`Engine`] is generic over a number format ([`Arith`]): with [`F64`] it is the
+//! reference ([`Reference`], [`simulate`]); with [`S1615`] it is the quantised
+//! functional model in SpiNNaker's formats ([`Quantised`], [`simulate_quantised`]).
+//! Both share every rule below; only the arithmetic differs.
 //!
 //! # Discretisation (the one definition; `docs/semantics.md` says the same in prose)
 //!
@@ -23,9 +29,9 @@
 //! 3. sends each spike (× its count) along every outgoing synapse into the target's
 //!    input for step `t + d`.
 
-use neuromap_ir::{
-    Encoding, Lif, Network, NeuronModel, PopId, PopKind, Receptor, Reset, Threshold, Variable,
-};
+use neuromap_ir::{Encoding, Lif, Network, NeuronModel, PopId, PopKind, Receptor, Reset, Threshold, Variable};
+
+use crate::arith::{Arith, F64, S1615};
 
 use crate::sources::SourceState;
 
@@ -102,136 +108,116 @@ impl RunResult {
 /// Input ring buffer of one receptor of one population: `slots` (a power of two, more
 /// than the largest delay) rows of `n` accumulators.
 #[derive(Debug)]
-struct Ring {
+struct Ring<Acc> {
     n: usize,
     mask: usize,
-    data: Vec<f64>,
+    data: Vec<Acc>,
 }
 
-impl Ring {
+impl<Acc: Copy + Default> Ring<Acc> {
     fn new(n: usize, max_delay: u16) -> Self {
         let slots = (usize::from(max_delay) + 1).next_power_of_two();
-        Self {
-            n,
-            mask: slots - 1,
-            data: vec![0.0; slots * n],
-        }
+        Self { n, mask: slots - 1, data: vec![Acc::default(); slots * n] }
     }
 
     #[inline]
-    fn slot(&mut self, t: usize) -> &mut [f64] {
+    fn slot(&mut self, t: usize) -> &mut [Acc] {
         let s = (t & self.mask) * self.n;
         &mut self.data[s..s + self.n]
     }
 }
 
 #[derive(Debug)]
-struct LifState {
-    v: Vec<f64>,
-    i_e: Vec<f64>,
-    i_i: Vec<f64>,
+struct LifState<A: Arith> {
+    v: Vec<A::V>,
+    i_e: Vec<A::V>,
+    i_i: Vec<A::V>,
     refractory: Vec<u32>,
-    a: Vec<f64>,
-    k: Vec<f64>,
-    c: Vec<f64>,
-    decay_e: Vec<f64>,
-    decay_i: Vec<f64>,
+    a: Vec<A::Decay>,
+    k: Vec<A::V>,
+    c: Vec<A::V>,
+    decay_e: Vec<A::Decay>,
+    decay_i: Vec<A::Decay>,
     delta_e: Vec<bool>,
     delta_i: Vec<bool>,
-    i_offset: Vec<f64>,
-    v_thresh: Vec<f64>,
-    v_reset: Vec<f64>,
+    i_offset: Vec<A::V>,
+    v_thresh: Vec<A::V>,
+    v_reset: Vec<A::V>,
+    /// `v_thresh − v_reset`, for reset by subtraction.
+    v_drop: Vec<A::V>,
     t_ref: Vec<u32>,
     reset: Reset,
 }
 
-impl LifState {
+impl<A: Arith> LifState<A> {
     fn new(l: &Lif, n: usize, dt: f64) -> Self {
         let per = |f: &dyn Fn(usize) -> f64| (0..n).map(f).collect::<Vec<f64>>();
         let a = per(&|i| {
             let tau = l.tau_m.get(i);
-            if tau.is_infinite() {
-                1.0
-            } else {
-                (-dt / tau).exp()
-            }
+            if tau.is_infinite() { 1.0 } else { (-dt / tau).exp() }
         });
         let k = per(&|i| {
             let (tau, cm) = (l.tau_m.get(i), l.cm.get(i));
-            if tau.is_infinite() {
-                dt / cm
-            } else {
-                tau / cm * (1.0 - a[i])
-            }
+            if tau.is_infinite() { dt / cm } else { tau / cm * (1.0 - a[i]) }
         });
-        let c = per(&|i| {
-            if l.tau_m.get(i).is_infinite() {
-                0.0
-            } else {
-                (1.0 - a[i]) * l.v_rest.get(i)
-            }
-        });
-        let decay = |p: &neuromap_ir::Param| {
-            per(&|i| {
-                if p.get(i) > 0.0 {
-                    (-dt / p.get(i)).exp()
-                } else {
-                    0.0
-                }
-            })
-        };
+        let c = per(&|i| if l.tau_m.get(i).is_infinite() { 0.0 } else { (1.0 - a[i]) * l.v_rest.get(i) });
+        let decay = |p: &neuromap_ir::Param| per(&|i| if p.get(i) > 0.0 { (-dt / p.get(i)).exp() } else { 0.0 });
+        let v = |xs: Vec<f64>| xs.into_iter().map(A::v).collect::<Vec<_>>();
+        let d = |xs: Vec<f64>| xs.into_iter().map(A::decay).collect::<Vec<_>>();
+        let v_thresh = per(&|i| l.v_thresh.get(i));
+        let v_reset = per(&|i| l.v_reset.get(i));
         Self {
-            v: per(&|i| l.v_init.get(i)),
-            i_e: vec![0.0; n],
-            i_i: vec![0.0; n],
+            v: v(per(&|i| l.v_init.get(i))),
+            i_e: vec![A::zero(); n],
+            i_i: vec![A::zero(); n],
             refractory: vec![0; n],
-            decay_e: decay(&l.tau_syn_e),
-            decay_i: decay(&l.tau_syn_i),
+            decay_e: d(decay(&l.tau_syn_e)),
+            decay_i: d(decay(&l.tau_syn_i)),
             delta_e: (0..n).map(|i| l.tau_syn_e.get(i) == 0.0).collect(),
             delta_i: (0..n).map(|i| l.tau_syn_i.get(i) == 0.0).collect(),
-            i_offset: per(&|i| l.i_offset.get(i)),
-            v_thresh: per(&|i| l.v_thresh.get(i)),
-            v_reset: per(&|i| l.v_reset.get(i)),
-            t_ref: (0..n)
-                .map(|i| (l.t_ref.get(i) / dt).round() as u32)
-                .collect(),
-            a,
-            k,
-            c,
+            i_offset: v(per(&|i| l.i_offset.get(i))),
+            v_drop: v((0..n).map(|i| v_thresh[i] - v_reset[i]).collect()),
+            v_thresh: v(v_thresh),
+            v_reset: v(v_reset),
+            t_ref: (0..n).map(|i| (l.t_ref.get(i) / dt).round() as u32).collect(),
+            a: d(a),
+            k: v(k),
+            c: v(c),
             reset: l.reset,
         }
     }
 
-    fn update(&mut self, in_e: &mut [f64], in_i: &mut [f64], spikes: &mut Vec<(u32, u32)>) {
+    fn update(&mut self, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
         for j in 0..self.v.len() {
-            let (ie, ii) = (in_e[j], in_i[j]);
-            in_e[j] = 0.0;
-            in_i[j] = 0.0;
-            let mut dv = 0.0;
+            let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
+            in_e[j] = A::Acc::default();
+            in_i[j] = A::Acc::default();
+            let mut dv = A::zero();
             if self.delta_e[j] {
-                dv += ie
+                dv = A::add(dv, ie)
             } else {
-                self.i_e[j] += ie
+                self.i_e[j] = A::add(self.i_e[j], ie)
             }
             if self.delta_i[j] {
-                dv += ii
+                dv = A::add(dv, ii)
             } else {
-                self.i_i[j] += ii
+                self.i_i[j] = A::add(self.i_i[j], ii)
             }
             let refractory = self.refractory[j] > 0;
             if refractory {
                 self.refractory[j] -= 1;
             } else {
-                let i_total = self.i_e[j] + self.i_i[j] + self.i_offset[j];
-                self.v[j] = self.a[j] * self.v[j] + self.k[j] * i_total + self.c[j] + dv;
+                let i_total = A::add(A::add(self.i_e[j], self.i_i[j]), self.i_offset[j]);
+                let leak = A::add(A::decay_by(self.a[j], self.v[j]), A::mul(self.k[j], i_total));
+                self.v[j] = A::add(A::add(leak, self.c[j]), dv);
             }
-            self.i_e[j] *= self.decay_e[j];
-            self.i_i[j] *= self.decay_i[j];
+            self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j]);
+            self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j]);
             if !refractory && self.v[j] >= self.v_thresh[j] {
                 spikes.push((j as u32, 1));
                 self.v[j] = match self.reset {
                     Reset::ToValue => self.v_reset[j],
-                    Reset::Subtract => self.v[j] - (self.v_thresh[j] - self.v_reset[j]),
+                    Reset::Subtract => A::sub(self.v[j], self.v_drop[j]),
                 };
                 self.refractory[j] = self.t_ref[j];
             }
@@ -240,42 +226,42 @@ impl LifState {
 }
 
 #[derive(Debug)]
-struct ThresholdState {
-    theta: Vec<f64>,
-    bias: Vec<f64>,
+struct ThresholdState<A: Arith> {
+    theta: Vec<A::V>,
+    bias: Vec<A::V>,
     /// Σ of incoming weights per neuron (for bipolar encoding), else empty.
-    w_sum: Vec<f64>,
+    w_sum: Vec<A::V>,
 }
 
-impl ThresholdState {
-    fn new(net: &Network, pop: PopId, t: &Threshold) -> Self {
+impl<A: Arith> ThresholdState<A> {
+    fn new(net: &Network, pop: PopId, t: &Threshold, q: [i32; 2]) -> Self {
         let n = net.pop(pop).size as usize;
         let mut w_sum = Vec::new();
         if t.encoding == Encoding::Bipolar {
-            w_sum = vec![0.0; n];
-            for &q in net.incoming(pop) {
-                let s = &net.proj(q).synapses;
+            let mut acc = vec![[A::Acc::default(); 2]; n];
+            for &p in net.incoming(pop) {
+                let proj = net.proj(p);
+                let r = receptor_index(proj.receptor);
+                let s = &proj.synapses;
                 for (&j, &w) in s.posts().iter().zip(s.weights()) {
-                    w_sum[j as usize] += f64::from(w);
+                    acc[j as usize][r] += A::acc_weight(w, 1, q[r]);
                 }
             }
+            w_sum = acc.iter().map(|[e, i]| A::add(A::input(*e, q[0]), A::input(*i, q[1]))).collect();
         }
-        Self {
-            theta: (0..n).map(|i| t.theta.get(i)).collect(),
-            bias: (0..n).map(|i| t.bias.get(i)).collect(),
-            w_sum,
-        }
+        let v = |p: &neuromap_ir::Param| (0..n).map(|i| A::v(p.get(i))).collect();
+        Self { theta: v(&t.theta), bias: v(&t.bias), w_sum }
     }
 
-    fn update(&mut self, in_e: &mut [f64], in_i: &mut [f64], spikes: &mut Vec<(u32, u32)>) {
+    fn update(&mut self, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
         for j in 0..self.theta.len() {
-            let mut x = in_e[j] + in_i[j];
-            in_e[j] = 0.0;
-            in_i[j] = 0.0;
+            let mut x = A::add(A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
+            in_e[j] = A::Acc::default();
+            in_i[j] = A::Acc::default();
             if !self.w_sum.is_empty() {
-                x = 2.0 * x - self.w_sum[j];
+                x = A::sub(A::add(x, x), self.w_sum[j]);
             }
-            if x + self.bias[j] >= self.theta[j] {
+            if A::add(x, self.bias[j]) >= self.theta[j] {
                 spikes.push((j as u32, 1));
             }
         }
@@ -283,81 +269,86 @@ impl ThresholdState {
 }
 
 #[derive(Debug)]
-enum PopState {
-    Lif(LifState),
-    Threshold(ThresholdState),
+enum PopState<A: Arith> {
+    Lif(LifState<A>),
+    Threshold(ThresholdState<A>),
     Source(SourceState),
 }
 
-/// A reference simulation in progress.
+fn receptor_index(r: Receptor) -> usize {
+    match r {
+        Receptor::Excitatory => 0,
+        Receptor::Inhibitory => 1,
+    }
+}
+
+/// Weight scale exponents per population and receptor (0 for f64).
+fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
+    net.pop_ids()
+        .map(|id| {
+            let mut max = [0.0f64; 2];
+            for &p in net.incoming(id) {
+                let proj = net.proj(p);
+                let r = receptor_index(proj.receptor);
+                let m = proj.synapses.weights().iter().fold(0.0f64, |m, w| m.max(f64::from(w.abs())));
+                max[r] = max[r].max(m);
+            }
+            [A::weight_shift(max[0]), A::weight_shift(max[1])]
+        })
+        .collect()
+}
+
+/// A simulation in progress, in number format `A`.
 #[derive(Debug)]
-pub struct Reference<'n> {
+pub struct Engine<'n, A: Arith> {
     net: &'n Network,
     t: u32,
-    states: Vec<PopState>,
-    rings: Vec<[Ring; 2]>,
+    states: Vec<PopState<A>>,
+    rings: Vec<[Ring<A::Acc>; 2]>,
+    shifts: Vec<[i32; 2]>,
     scratch: Vec<(u32, u32)>,
     result: RunResult,
 }
 
-impl<'n> Reference<'n> {
+/// The f64 reference simulator.
+pub type Reference<'n> = Engine<'n, F64>;
+/// The quantised functional model in SpiNNaker's s16.15 formats.
+pub type Quantised<'n> = Engine<'n, S1615>;
+
+impl<'n, A: Arith> Engine<'n, A> {
     pub fn new(net: &'n Network, options: Options) -> Self {
+        let shifts = weight_shifts::<A>(net);
         let states = net
             .pop_ids()
             .map(|id| {
                 let p = net.pop(id);
                 match &p.kind {
-                    PopKind::Neurons(NeuronModel::Lif(l)) => {
-                        PopState::Lif(LifState::new(l, p.size as usize, net.dt))
-                    }
+                    PopKind::Neurons(NeuronModel::Lif(l)) => PopState::Lif(LifState::new(l, p.size as usize, net.dt)),
                     PopKind::Neurons(NeuronModel::Threshold(t)) => {
-                        PopState::Threshold(ThresholdState::new(net, id, t))
+                        PopState::Threshold(ThresholdState::new(net, id, t, shifts[id.index()]))
                     }
-                    PopKind::Source(s) => {
-                        PopState::Source(SourceState::new(p, s, net.seed, net.dt))
-                    }
+                    PopKind::Source(s) => PopState::Source(SourceState::new(p, s, net.seed, net.dt)),
                 }
             })
             .collect();
         let rings = net
             .pop_ids()
             .map(|id| {
-                let (n, d) = if net.pop(id).is_source() {
-                    (0, 0)
-                } else {
-                    (net.pop(id).size as usize, net.max_delay_into(id))
-                };
+                let (n, d) =
+                    if net.pop(id).is_source() { (0, 0) } else { (net.pop(id).size as usize, net.max_delay_into(id)) };
                 [Ring::new(n, d), Ring::new(n, d)]
             })
             .collect();
         let result = RunResult {
             steps: 0,
             spike_counts: vec![0; net.populations().len()],
-            recorded: net
-                .populations()
-                .iter()
-                .map(|p| options.record_sources || !p.is_source())
-                .collect(),
+            recorded: net.populations().iter().map(|p| options.record_sources || !p.is_source()).collect(),
             spikes: vec![SpikeRecord::default(); net.populations().len()],
-            probes: net
-                .probes()
-                .iter()
-                .map(|p| ProbeTrace {
-                    neurons: p.neurons.len(),
-                    values: Vec::new(),
-                })
-                .collect(),
+            probes: net.probes().iter().map(|p| ProbeTrace { neurons: p.neurons.len(), values: Vec::new() }).collect(),
             synaptic_events: vec![0; net.projections().len()],
             neuron_updates: 0,
         };
-        Self {
-            net,
-            t: 0,
-            states,
-            rings,
-            scratch: Vec::new(),
-            result,
-        }
+        Self { net, t: 0, states, rings, shifts, scratch: Vec::new(), result }
     }
 
     /// The next step to simulate.
@@ -374,13 +365,14 @@ impl<'n> Reference<'n> {
             let spikes = &mut self.scratch;
             spikes.clear();
             let [re, ri] = &mut self.rings[p];
+            let q = self.shifts[p];
             match &mut self.states[p] {
                 PopState::Lif(s) => {
-                    s.update(re.slot(t), ri.slot(t), spikes);
+                    s.update(re.slot(t), ri.slot(t), q, spikes);
                     self.result.neuron_updates += s.v.len() as u64;
                 }
                 PopState::Threshold(s) => {
-                    s.update(re.slot(t), ri.slot(t), spikes);
+                    s.update(re.slot(t), ri.slot(t), q, spikes);
                     self.result.neuron_updates += s.theta.len() as u64;
                 }
                 PopState::Source(s) => s.step(self.t, spikes),
@@ -395,23 +387,21 @@ impl<'n> Reference<'n> {
                     }
                 }
             }
-            for &q in net.outgoing(pop) {
-                let proj = net.proj(q);
-                let ring = &mut self.rings[proj.post.index()][match proj.receptor {
-                    Receptor::Excitatory => 0,
-                    Receptor::Inhibitory => 1,
-                }];
+            for &qid in net.outgoing(pop) {
+                let proj = net.proj(qid);
+                let r = receptor_index(proj.receptor);
+                let shift = self.shifts[proj.post.index()][r];
+                let ring = &mut self.rings[proj.post.index()][r];
                 let mut events = 0u64;
                 for &(j, k) in spikes.iter() {
                     let row = proj.synapses.row(j as usize);
-                    let kf = f64::from(k);
                     for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
                         let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
-                        ring.data[at] += f64::from(w) * kf;
+                        ring.data[at] += A::acc_weight(w, k, shift);
                     }
                     events += row.post.len() as u64 * u64::from(k);
                 }
-                self.result.synaptic_events[q.index()] += events;
+                self.result.synaptic_events[qid.index()] += events;
             }
         }
         for (k, probe) in net.probes().iter().enumerate() {
@@ -422,13 +412,7 @@ impl<'n> Reference<'n> {
                     Variable::ISynE => &s.i_e,
                     Variable::ISynI => &s.i_i,
                 };
-                trace
-                    .values
-                    .extend(probe.neurons.iter().map(|&j| var[j as usize]));
-            } else {
-                trace
-                    .values
-                    .extend(std::iter::repeat_n(f64::NAN, probe.neurons.len()));
+                trace.values.extend(probe.neurons.iter().map(|&j| A::to_f64(var[j as usize])));
             }
         }
         self.t += 1;
@@ -458,11 +442,21 @@ pub fn memory_estimate(net: &Network) -> f64 {
         .sum()
 }
 
-/// Runs `steps` timesteps from the initial state.
-pub fn simulate(net: &Network, steps: u32, options: Options) -> RunResult {
-    let mut sim = Reference::new(net, options);
+/// Runs `steps` timesteps from the initial state, in number format `A`.
+pub fn simulate_in<A: Arith>(net: &Network, steps: u32, options: Options) -> RunResult {
+    let mut sim = Engine::<A>::new(net, options);
     for _ in 0..steps {
         sim.step();
     }
     sim.finish()
+}
+
+/// Runs the f64 reference for `steps` timesteps from the initial state.
+pub fn simulate(net: &Network, steps: u32, options: Options) -> RunResult {
+    simulate_in::<F64>(net, steps, options)
+}
+
+/// Runs the quantised functional model (s16.15) for `steps` timesteps.
+pub fn simulate_quantised(net: &Network, steps: u32, options: Options) -> RunResult {
+    simulate_in::<S1615>(net, steps, options)
 }

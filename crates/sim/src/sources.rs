@@ -38,17 +38,9 @@ enum Kind {
 
 impl SourceState {
     pub fn new(pop: &Population, src: &SourceKind, seed: u64, dt_ms: f64) -> Self {
-        let rngs = || {
-            (0..pop.size)
-                .map(|i| rng::stream(seed, "source", &pop.name, u64::from(i)))
-                .collect()
-        };
+        let rngs = || (0..pop.size).map(|i| rng::stream(seed, "source", &pop.name, u64::from(i))).collect();
         let kind = match src {
-            SourceKind::Poisson {
-                rate_hz,
-                start_step,
-                stop_step,
-            } => {
+            SourceKind::Poisson { rate_hz, start_step, stop_step } => {
                 let map = |f: &dyn Fn(f64) -> f64| match rate_hz {
                     Param::Shared(r) => Param::Shared(f(*r)),
                     Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| f(*r)).collect()),
@@ -61,14 +53,8 @@ impl SourceState {
                     stop: stop_step.unwrap_or(u32::MAX),
                 }
             }
-            SourceKind::Bernoulli { p } => Kind::Bernoulli {
-                rngs: rngs(),
-                p: p.clone(),
-            },
-            SourceKind::Array { steps } => Kind::Array {
-                steps: steps.clone(),
-                cursor: vec![0; steps.len()],
-            },
+            SourceKind::Bernoulli { p } => Kind::Bernoulli { rngs: rngs(), p: p.clone() },
+            SourceKind::Array { steps } => Kind::Array { steps: steps.clone(), cursor: vec![0; steps.len()] },
         };
         Self { kind }
     }
@@ -77,13 +63,7 @@ impl SourceState {
     /// called for every step in order.
     pub fn step(&mut self, t: u32, out: &mut Vec<(u32, u32)>) {
         match &mut self.kind {
-            Kind::Poisson {
-                rngs,
-                lambda,
-                exp_neg_lambda,
-                start,
-                stop,
-            } => {
+            Kind::Poisson { rngs, lambda, exp_neg_lambda, start, stop } => {
                 let active = t >= *start && t < *stop;
                 for (i, r) in rngs.iter_mut().enumerate() {
                     // Draw even when inactive, so a window does not shift later draws.

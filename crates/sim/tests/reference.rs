@@ -3,24 +3,12 @@
 
 use neuromap_ir::connect::{Connector, Dist, ListEntry};
 use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProbeSpec, ProjSpec, SourceSpec};
-use neuromap_ir::{
-    Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable,
-};
+use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable};
 use neuromap_sim::{Options, simulate};
 
-const ALL: Options = Options {
-    record_sources: true,
-};
+const ALL: Options = Options { record_sources: true };
 
-fn lif(
-    tau_m: f64,
-    cm: f64,
-    v_rest: f64,
-    v_reset: f64,
-    v_thresh: f64,
-    t_ref: f64,
-    i_offset: f64,
-) -> Lif {
+fn lif(tau_m: f64, cm: f64, v_rest: f64, v_reset: f64, v_thresh: f64, t_ref: f64, i_offset: f64) -> Lif {
     Lif {
         flavour: LifFlavour::Lif,
         tau_m: tau_m.into(),
@@ -38,31 +26,14 @@ fn lif(
 }
 
 fn neurons(name: &str, size: u64, model: NeuronModel) -> PopSpec {
-    PopSpec {
-        name: name.into(),
-        size,
-        kind: PopSpecKind::Neurons {
-            model,
-            v_init_dist: None,
-        },
-    }
+    PopSpec { name: name.into(), size, kind: PopSpecKind::Neurons { model, v_init_dist: None } }
 }
 
 fn source(name: &str, size: u64, s: SourceSpec) -> PopSpec {
-    PopSpec {
-        name: name.into(),
-        size,
-        kind: PopSpecKind::Source(s),
-    }
+    PopSpec { name: name.into(), size, kind: PopSpecKind::Source(s) }
 }
 
-fn proj(
-    pre: usize,
-    post: usize,
-    connector: Connector,
-    weight: Option<f64>,
-    delay_ms: f64,
-) -> ProjSpec {
+fn proj(pre: usize, post: usize, connector: Connector, weight: Option<f64>, delay_ms: f64) -> ProjSpec {
     ProjSpec {
         name: format!("{pre}->{post}"),
         pre,
@@ -74,21 +45,8 @@ fn proj(
     }
 }
 
-fn net(
-    dt: f64,
-    populations: Vec<PopSpec>,
-    projections: Vec<ProjSpec>,
-    probes: Vec<ProbeSpec>,
-) -> NetworkSpec {
-    NetworkSpec {
-        name: "t".into(),
-        dt,
-        seed: 1,
-        scale: 1.0,
-        populations,
-        projections,
-        probes,
-    }
+fn net(dt: f64, populations: Vec<PopSpec>, projections: Vec<ProjSpec>, probes: Vec<ProbeSpec>) -> NetworkSpec {
+    NetworkSpec { name: "t".into(), dt, seed: 1, scale: 1.0, populations, projections, probes }
 }
 
 /// Constant current: the spike times follow from the continuous solution
@@ -99,11 +57,7 @@ fn constant_current_spike_times_match_the_analytic_solution() {
     let dt = 0.1;
     let spec = net(
         dt,
-        vec![neurons(
-            "n",
-            1,
-            NeuronModel::Lif(lif(tau, cm, v_rest, v_reset, theta, t_ref, i)),
-        )],
+        vec![neurons("n", 1, NeuronModel::Lif(lif(tau, cm, v_rest, v_reset, theta, t_ref, i)))],
         vec![],
         vec![],
     );
@@ -128,25 +82,12 @@ fn constant_current_spike_times_match_the_analytic_solution() {
 /// then V decays by exp(−dt/τ) per step.
 #[test]
 fn delta_synapse_arrives_after_its_delay_and_decays() {
-    let spikes = SourceSpec::Array {
-        times_ms: vec![vec![0.5]],
-    };
+    let spikes = SourceSpec::Array { times_ms: vec![vec![0.5]] };
     let spec = net(
         0.1,
-        vec![
-            neurons(
-                "n",
-                1,
-                NeuronModel::Lif(lif(10.0, 1.0, 0.0, 0.0, 100.0, 0.0, 0.0)),
-            ),
-            source("s", 1, spikes),
-        ],
+        vec![neurons("n", 1, NeuronModel::Lif(lif(10.0, 1.0, 0.0, 0.0, 100.0, 0.0, 0.0))), source("s", 1, spikes)],
         vec![proj(1, 0, Connector::OneToOne, Some(3.0), 0.2)],
-        vec![ProbeSpec {
-            population: 0,
-            variable: Variable::V,
-            neurons: None,
-        }],
+        vec![ProbeSpec { population: 0, variable: Variable::V, neurons: None }],
     );
     let run = simulate(&spec.build().unwrap(), 12, ALL);
     let v = &run.probes[0].values;
@@ -168,30 +109,14 @@ fn exponential_synapse_delivers_its_charge() {
     m.tau_syn_e = tau_s.into();
     let spec = net(
         dt,
-        vec![
-            neurons("n", 1, NeuronModel::Lif(m)),
-            source(
-                "s",
-                1,
-                SourceSpec::Array {
-                    times_ms: vec![vec![0.0]],
-                },
-            ),
-        ],
+        vec![neurons("n", 1, NeuronModel::Lif(m)), source("s", 1, SourceSpec::Array { times_ms: vec![vec![0.0]] })],
         vec![proj(1, 0, Connector::OneToOne, Some(w), dt)],
-        vec![ProbeSpec {
-            population: 0,
-            variable: Variable::V,
-            neurons: None,
-        }],
+        vec![ProbeSpec { population: 0, variable: Variable::V, neurons: None }],
     );
     let run = simulate(&spec.build().unwrap(), 20_000, ALL);
     let v_end = *run.probes[0].values.last().unwrap();
     let geometric = dt / cm * w / (1.0 - (-dt / tau_s).exp());
-    assert!(
-        (v_end - geometric).abs() < 1e-9 * geometric,
-        "{v_end} vs {geometric}"
-    );
+    assert!((v_end - geometric).abs() < 1e-9 * geometric, "{v_end} vs {geometric}");
     let continuous = w * tau_s / cm;
     assert!((v_end - continuous).abs() / continuous < dt / tau_s);
 }
@@ -203,12 +128,7 @@ fn reset_by_subtraction_conserves_charge() {
     let mut m = lif(1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 2.5);
     m.tau_m = Param::Shared(f64::INFINITY);
     m.reset = Reset::Subtract;
-    let spec = net(
-        0.1,
-        vec![neurons("n", 1, NeuronModel::Lif(m))],
-        vec![],
-        vec![],
-    );
+    let spec = net(0.1, vec![neurons("n", 1, NeuronModel::Lif(m))], vec![], vec![]);
     let run = simulate(&spec.build().unwrap(), 1001, ALL);
     assert_eq!(run.spikes[0].len(), 250);
     assert_eq!(run.spikes[0].steps[..3], [3, 7, 11]);
@@ -217,23 +137,14 @@ fn reset_by_subtraction_conserves_charge() {
 /// A zero-delay chain delivers within the step; a delay of d steps d steps later.
 #[test]
 fn zero_delay_chains_fire_in_the_same_step() {
-    let model = NeuronModel::Lif(Lif {
-        tau_m: Param::Shared(f64::INFINITY),
-        ..lif(1.0, 1.0, 0.0, 0.0, 0.5, 0.0, 0.0)
-    });
+    let model = NeuronModel::Lif(Lif { tau_m: Param::Shared(f64::INFINITY), ..lif(1.0, 1.0, 0.0, 0.0, 0.5, 0.0, 0.0) });
     let spec = net(
         1.0,
         vec![
             neurons("c", 1, model.clone()),
             neurons("b", 1, model.clone()),
             neurons("a", 1, model),
-            source(
-                "s",
-                1,
-                SourceSpec::Array {
-                    times_ms: vec![vec![3.0, 9.0]],
-                },
-            ),
+            source("s", 1, SourceSpec::Array { times_ms: vec![vec![3.0, 9.0]] }),
         ],
         // Declared out of order on purpose: the update order must follow the zero delays.
         vec![
@@ -245,11 +156,7 @@ fn zero_delay_chains_fire_in_the_same_step() {
     );
     let run = simulate(&spec.build().unwrap(), 20, ALL);
     assert_eq!(run.spikes[2].steps, [3, 9], "a fires with the source");
-    assert_eq!(
-        run.spikes[1].steps,
-        [3, 9],
-        "b fires in the same step over a zero delay"
-    );
+    assert_eq!(run.spikes[1].steps, [3, 9], "b fires in the same step over a zero delay");
     assert_eq!(run.spikes[0].steps, [7, 13], "c fires 4 steps later");
 }
 
@@ -260,17 +167,8 @@ fn bipolar_threshold_neurons_compute_the_xnor_popcount() {
     let w = [1.0, -1.0, 1.0, 1.0];
     let theta = 1.0;
     // Pattern p (0..16) is presented in step p: bit k of p drives input k.
-    let times: Vec<Vec<f64>> = (0..4)
-        .map(|k| (0..16).filter(|p| p >> k & 1 == 1).map(f64::from).collect())
-        .collect();
-    let entries = (0..4)
-        .map(|k| ListEntry {
-            pre: k,
-            post: 0,
-            weight: Some(w[k as usize]),
-            delay: None,
-        })
-        .collect();
+    let times: Vec<Vec<f64>> = (0..4).map(|k| (0..16).filter(|p| p >> k & 1 == 1).map(f64::from).collect()).collect();
+    let entries = (0..4).map(|k| ListEntry { pre: k, post: 0, weight: Some(w[k as usize]), delay: None }).collect();
     let spec = net(
         1.0,
         vec![
@@ -291,9 +189,7 @@ fn bipolar_threshold_neurons_compute_the_xnor_popcount() {
     let run = simulate(&spec.build().unwrap(), 16, ALL);
     let want: Vec<u32> = (0..16u32)
         .filter(|p| {
-            let s: f64 = (0..4)
-                .map(|k| w[k] * if p >> k & 1 == 1 { 1.0 } else { -1.0 })
-                .sum();
+            let s: f64 = (0..4).map(|k| w[k] * if p >> k & 1 == 1 { 1.0 } else { -1.0 }).sum();
             s >= theta
         })
         .collect();
@@ -307,20 +203,8 @@ fn poisson_sources_have_poisson_counts() {
     let spec = net(
         dt,
         vec![
-            source(
-                "p",
-                n,
-                SourceSpec::Poisson {
-                    rate_hz: rate.into(),
-                    start_ms: 0.0,
-                    stop_ms: None,
-                },
-            ),
-            neurons(
-                "sink",
-                1,
-                NeuronModel::Lif(lif(10.0, 1.0, 0.0, 0.0, 1e9, 0.0, 0.0)),
-            ),
+            source("p", n, SourceSpec::Poisson { rate_hz: rate.into(), start_ms: 0.0, stop_ms: None }),
+            neurons("sink", 1, NeuronModel::Lif(lif(10.0, 1.0, 0.0, 0.0, 1e9, 0.0, 0.0))),
         ],
         vec![],
         vec![],
@@ -333,15 +217,8 @@ fn poisson_sources_have_poisson_counts() {
     }
     let m = per_step.len() as f64;
     let mean = per_step.iter().map(|&c| f64::from(c)).sum::<f64>() / m;
-    let var = per_step
-        .iter()
-        .map(|&c| (f64::from(c) - mean).powi(2))
-        .sum::<f64>()
-        / m;
-    assert!(
-        (mean - lambda).abs() < 5.0 * (lambda / m).sqrt(),
-        "mean {mean}"
-    );
+    let var = per_step.iter().map(|&c| (f64::from(c) - mean).powi(2)).sum::<f64>() / m;
+    assert!((mean - lambda).abs() < 5.0 * (lambda / m).sqrt(), "mean {mean}");
     assert!((var - lambda).abs() < 0.05 * lambda, "variance {var}");
 }
 
@@ -352,33 +229,12 @@ fn runs_are_deterministic_for_a_seed() {
         let mut s = net(
             0.1,
             vec![
-                neurons(
-                    "n",
-                    100,
-                    NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0)),
-                ),
-                source(
-                    "p",
-                    100,
-                    SourceSpec::Poisson {
-                        rate_hz: 1500.0.into(),
-                        start_ms: 0.0,
-                        stop_ms: None,
-                    },
-                ),
+                neurons("n", 100, NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0))),
+                source("p", 100, SourceSpec::Poisson { rate_hz: 1500.0.into(), start_ms: 0.0, stop_ms: None }),
             ],
             vec![
                 proj(1, 0, Connector::OneToOne, Some(1.0), 0.1),
-                proj(
-                    0,
-                    0,
-                    Connector::FixedProbability {
-                        p: 0.1,
-                        allow_self: false,
-                    },
-                    Some(0.5),
-                    1.0,
-                ),
+                proj(0, 0, Connector::FixedProbability { p: 0.1, allow_self: false }, Some(0.5), 1.0),
             ],
             vec![],
         );
@@ -398,20 +254,8 @@ fn sources_are_counted_without_being_recorded() {
     let spec = net(
         0.1,
         vec![
-            neurons(
-                "n",
-                50,
-                NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0)),
-            ),
-            source(
-                "p",
-                50,
-                SourceSpec::Poisson {
-                    rate_hz: 1500.0.into(),
-                    start_ms: 0.0,
-                    stop_ms: None,
-                },
-            ),
+            neurons("n", 50, NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0))),
+            source("p", 50, SourceSpec::Poisson { rate_hz: 1500.0.into(), start_ms: 0.0, stop_ms: None }),
         ],
         vec![proj(1, 0, Connector::OneToOne, Some(1.0), 0.1)],
         vec![],
@@ -431,15 +275,7 @@ fn very_high_rates_keep_poisson_statistics() {
     let (rate, dt, n, steps) = (1.0e6, 0.1, 50u64, 400u32);
     let spec = net(
         dt,
-        vec![source(
-            "p",
-            n,
-            SourceSpec::Poisson {
-                rate_hz: rate.into(),
-                start_ms: 0.0,
-                stop_ms: None,
-            },
-        )],
+        vec![source("p", n, SourceSpec::Poisson { rate_hz: rate.into(), start_ms: 0.0, stop_ms: None })],
         vec![],
         vec![],
     );
@@ -452,9 +288,74 @@ fn very_high_rates_keep_poisson_statistics() {
     let m = c.len() as f64;
     let mean = c.iter().sum::<f64>() / m;
     let var = c.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / m;
-    assert!(
-        (mean - lambda).abs() < 5.0 * (lambda / m).sqrt(),
-        "mean {mean}"
-    );
+    assert!((mean - lambda).abs() < 5.0 * (lambda / m).sqrt(), "mean {mean}");
     assert!((var / lambda - 1.0).abs() < 0.1, "variance {var}");
+}
+
+/// The quantised model (s16.15) against the reference on the analytic constant-current
+/// neuron: the same spikes within one step each.
+#[test]
+fn quantised_constant_current_spikes_within_a_step_of_the_reference() {
+    let spec = net(
+        0.1,
+        vec![neurons("n", 1, NeuronModel::Lif(lif(20.0, 0.5, -65.0, -70.0, -50.0, 2.0, 0.9)))],
+        vec![],
+        vec![],
+    );
+    let network = spec.build().unwrap();
+    let f = simulate(&network, 3000, ALL);
+    let q = neuromap_sim::simulate_quantised(&network, 3000, ALL);
+    assert_eq!(f.spikes[0].len(), q.spikes[0].len());
+    for (a, b) in f.spikes[0].steps.iter().zip(&q.spikes[0].steps) {
+        assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
+    }
+}
+
+/// Integer weights and thresholds are exact in s16.15: binary neurons agree bit for bit.
+#[test]
+fn quantised_binary_neurons_are_exact() {
+    let w = [1.0, -1.0, 1.0, 1.0];
+    let times: Vec<Vec<f64>> = (0..4).map(|k| (0..16).filter(|p| p >> k & 1 == 1).map(f64::from).collect()).collect();
+    let entries = (0..4).map(|k| ListEntry { pre: k, post: 0, weight: Some(w[k as usize]), delay: None }).collect();
+    let spec = net(
+        1.0,
+        vec![
+            neurons(
+                "t",
+                1,
+                NeuronModel::Threshold(Threshold { theta: 1.0.into(), bias: 0.0.into(), encoding: Encoding::Bipolar }),
+            ),
+            source("x", 4, SourceSpec::Array { times_ms: times }),
+        ],
+        vec![proj(1, 0, Connector::List { entries }, None, 0.0)],
+        vec![],
+    );
+    let network = spec.build().unwrap();
+    assert_eq!(simulate(&network, 16, ALL).spikes[0], neuromap_sim::simulate_quantised(&network, 16, ALL).spikes[0]);
+}
+
+/// Recurrent networks are chaotic, so spike times diverge; rates must not.
+#[test]
+fn quantised_rates_stay_close_to_the_reference() {
+    let mut s = net(
+        0.1,
+        vec![
+            neurons("n", 400, NeuronModel::Lif(lif(20.0, 1.0, 0.0, 0.0, 15.0, 2.0, 0.0))),
+            source("p", 400, SourceSpec::Poisson { rate_hz: 1500.0.into(), start_ms: 0.0, stop_ms: None }),
+        ],
+        vec![
+            proj(1, 0, Connector::OneToOne, Some(1.0), 0.1),
+            proj(0, 0, Connector::FixedProbability { p: 0.1, allow_self: false }, Some(0.2), 1.0),
+        ],
+        vec![],
+    );
+    s.seed = 4;
+    let network = s.build().unwrap();
+    let f = simulate(&network, 5000, ALL);
+    let q = neuromap_sim::simulate_quantised(&network, 5000, ALL);
+    let fid = neuromap_sim::fidelity::compare(&network, &f, &q, 10.0);
+    assert!(f.spike_counts[0] > 1000);
+    assert!(fid[0].count_error.abs() < 0.03, "{:?}", fid[0]);
+    // Same seed, same quantised spikes.
+    assert_eq!(q, neuromap_sim::simulate_quantised(&network, 5000, ALL));
 }

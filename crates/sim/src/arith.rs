@@ -1,0 +1,216 @@
+//! Number formats a simulation runs in.
+//!
+//! The simulation engine ([`crate::reference::Engine`]) is written once, generic over
+//! [`Arith`]; [`F64`] makes it the reference (the oracle), [`S1615`] makes it the
+//! quantised functional model in SpiNNaker's formats. A chip simulator reuses the
+//! same kernel with the same format, so the chip and the quantised model compute the
+//! same bits.
+//!
+//! # The s16.15 formats (`S1615`), after sPyNNaker
+//!
+//! - State (V, synaptic currents, parameters): `I17F15`, 32-bit signed with 15
+//!   fraction bits, saturating at ±65,536.
+//! - Decay factors `exp(−dt/τ)`: `U1F31` (31 fraction bits; unlike sPyNNaker's 32-bit
+//!   fraction it holds 1.0 exactly, so a neuron without leak loses nothing). `a·x` is
+//!   `(a_bits · x_bits) >> 31`, and
+//!   `k·x` (both s16.15) is `(k_bits · x_bits) >> 15`: an arithmetic shift, rounding
+//!   toward −∞ as the ARM code does.
+//! - Weights: 16-bit signed integers scaled by 2^q, with one q per target
+//!   population and receptor. q is the largest value (at most 15) at which the
+//!   receptor's largest |weight| still fits 16 bits, as sPyNNaker picks a shift per
+//!   synapse type. Inputs are summed exactly in 64-bit integers and converted to
+//!   s16.15 once per step (saturating), so the order packets arrive in cannot change
+//!   the result.
+
+use std::fmt::Debug;
+use std::ops::AddAssign;
+
+use fixed::types::{I17F15, U1F31};
+
+/// The operations the engine needs from a number format.
+pub trait Arith: Copy + Debug + Default + Send + Sync + 'static {
+    /// State and parameter values.
+    type V: Copy + Debug + PartialOrd + Send + Sync;
+    /// Decay factors in [0, 1].
+    type Decay: Copy + Debug + Send + Sync;
+    /// Input accumulators.
+    type Acc: Copy + Debug + Default + AddAssign + Send + Sync;
+
+    /// A name for reports ("f64", "s16.15").
+    const NAME: &'static str;
+
+    fn v(x: f64) -> Self::V;
+    fn decay(x: f64) -> Self::Decay;
+    fn zero() -> Self::V;
+    /// Weight scale exponent for a receptor whose largest |weight| is `max_abs`.
+    fn weight_shift(max_abs: f64) -> i32;
+    /// `w × count` in accumulator units.
+    fn acc_weight(w: f32, count: u32, q: i32) -> Self::Acc;
+    /// An accumulated input in state units.
+    fn input(acc: Self::Acc, q: i32) -> Self::V;
+    fn add(a: Self::V, b: Self::V) -> Self::V;
+    fn sub(a: Self::V, b: Self::V) -> Self::V;
+    /// `a · x` with `a` a decay factor.
+    fn decay_by(a: Self::Decay, x: Self::V) -> Self::V;
+    /// `k · x` with both in state format.
+    fn mul(k: Self::V, x: Self::V) -> Self::V;
+    fn to_f64(x: Self::V) -> f64;
+}
+
+/// IEEE double precision: the reference.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct F64;
+
+impl Arith for F64 {
+    type V = f64;
+    type Decay = f64;
+    type Acc = f64;
+    const NAME: &'static str = "f64";
+
+    #[inline]
+    fn v(x: f64) -> f64 {
+        x
+    }
+    #[inline]
+    fn decay(x: f64) -> f64 {
+        x
+    }
+    #[inline]
+    fn zero() -> f64 {
+        0.0
+    }
+    fn weight_shift(_: f64) -> i32 {
+        0
+    }
+    #[inline]
+    fn acc_weight(w: f32, count: u32, _: i32) -> f64 {
+        f64::from(w) * f64::from(count)
+    }
+    #[inline]
+    fn input(acc: f64, _: i32) -> f64 {
+        acc
+    }
+    #[inline]
+    fn add(a: f64, b: f64) -> f64 {
+        a + b
+    }
+    #[inline]
+    fn sub(a: f64, b: f64) -> f64 {
+        a - b
+    }
+    #[inline]
+    fn decay_by(a: f64, x: f64) -> f64 {
+        a * x
+    }
+    #[inline]
+    fn mul(k: f64, x: f64) -> f64 {
+        k * x
+    }
+    #[inline]
+    fn to_f64(x: f64) -> f64 {
+        x
+    }
+}
+
+/// SpiNNaker's s16.15 state with 16-bit scaled weights (see the module docs).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct S1615;
+
+const FRAC: i32 = 15;
+
+#[inline]
+fn sat(x: i64) -> I17F15 {
+    I17F15::from_bits(x.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+}
+
+impl Arith for S1615 {
+    type V = I17F15;
+    type Decay = U1F31;
+    type Acc = i64;
+    const NAME: &'static str = "s16.15";
+
+    #[inline]
+    fn v(x: f64) -> I17F15 {
+        if x.is_infinite() { if x > 0.0 { I17F15::MAX } else { I17F15::MIN } } else { I17F15::saturating_from_num(x) }
+    }
+    #[inline]
+    fn decay(x: f64) -> U1F31 {
+        U1F31::saturating_from_num(x)
+    }
+    #[inline]
+    fn zero() -> I17F15 {
+        I17F15::ZERO
+    }
+    fn weight_shift(max_abs: f64) -> i32 {
+        if max_abs <= 0.0 || !max_abs.is_finite() {
+            return FRAC;
+        }
+        ((f64::from(i16::MAX) / max_abs).log2().floor() as i32).min(FRAC)
+    }
+    #[inline]
+    fn acc_weight(w: f32, count: u32, q: i32) -> i64 {
+        let scaled = (f64::from(w) * 2f64.powi(q)).round().clamp(f64::from(i16::MIN), f64::from(i16::MAX));
+        scaled as i64 * i64::from(count)
+    }
+    #[inline]
+    fn input(acc: i64, q: i32) -> I17F15 {
+        let shift = FRAC - q;
+        if shift >= 0 { sat(acc.saturating_mul(1i64 << shift.min(62))) } else { sat(acc >> (-shift).min(63)) }
+    }
+    #[inline]
+    fn add(a: I17F15, b: I17F15) -> I17F15 {
+        a.saturating_add(b)
+    }
+    #[inline]
+    fn sub(a: I17F15, b: I17F15) -> I17F15 {
+        a.saturating_sub(b)
+    }
+    #[inline]
+    fn decay_by(a: U1F31, x: I17F15) -> I17F15 {
+        sat((i64::from(a.to_bits()) * i64::from(x.to_bits())) >> 31)
+    }
+    #[inline]
+    fn mul(k: I17F15, x: I17F15) -> I17F15 {
+        sat((i64::from(k.to_bits()) * i64::from(x.to_bits())) >> FRAC)
+    }
+    #[inline]
+    fn to_f64(x: I17F15) -> f64 {
+        x.to_num()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_use_the_largest_shift_that_fits_16_bits() {
+        assert_eq!(S1615::weight_shift(1.0), 14); // 1.0·2^14 = 16384 ≤ 32767 < 2^15
+        assert_eq!(S1615::weight_shift(0.001), 15); // capped at the state's 15 fraction bits
+        assert_eq!(S1615::weight_shift(100.0), 8); // 100·2^8 = 25600
+        assert_eq!(S1615::weight_shift(351.2), 6);
+        assert_eq!(S1615::acc_weight(1.25, 3, 14), 3 * 20480);
+        assert_eq!(S1615::input(20480, 14), S1615::v(1.25));
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_wrapping() {
+        let big = S1615::v(60000.0);
+        assert_eq!(S1615::add(big, big), I17F15::MAX);
+        assert_eq!(S1615::sub(S1615::v(-60000.0), big), I17F15::MIN);
+        assert_eq!(S1615::input(i64::MAX / 2, 0), I17F15::MAX);
+        assert_eq!(S1615::mul(big, S1615::v(2.0)), I17F15::MAX);
+    }
+
+    #[test]
+    fn decay_and_products_truncate_toward_minus_infinity() {
+        let a = S1615::decay(0.5);
+        assert_eq!(S1615::decay_by(a, S1615::v(1.0)), S1615::v(0.5));
+        // −1 LSB × 0.5 = −0.5 LSB → −1 LSB (arithmetic shift), not 0.
+        assert_eq!(S1615::decay_by(a, I17F15::from_bits(-1)), I17F15::from_bits(-1));
+        assert_eq!(S1615::mul(S1615::v(1.5), S1615::v(-2.0)), S1615::v(-3.0));
+        // No leak is exact.
+        let x = I17F15::from_bits(123_457);
+        assert_eq!(S1615::decay_by(S1615::decay(1.0), x), x);
+    }
+}
