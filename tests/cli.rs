@@ -37,6 +37,25 @@ fn every_subcommand_rejects_every_invalid_file_cleanly() {
 }
 
 #[test]
+fn diff_rejects_bad_documents_cleanly() {
+    let bad = std::env::temp_dir().join(format!("neuromap-bad-{}.json", std::process::id()));
+    std::fs::write(&bad, "{\"slices\": [1, 2,\n").unwrap();
+    let b = bad.to_str().unwrap();
+    for args in [vec!["diff", b, b], vec!["diff", "no/such.json", b], vec!["diff", b, "netlists/cuba.toml"]] {
+        let out = neuromap(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+    let out = neuromap(&["diff", b, b]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(":2:1: error: not valid JSON"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&bad).unwrap();
+}
+
+#[test]
 fn a_missing_file_is_an_error_not_a_panic() {
     let out = neuromap(&["simulate", "no/such/file.toml"]);
     assert_eq!(out.status.code(), Some(1));

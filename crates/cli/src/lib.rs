@@ -62,6 +62,30 @@ enum Cmd {
     /// Chip models: list them, describe a family's parameters, show a resolved model.
     #[command(subcommand)]
     Hw(HwCmd),
+    /// What changed between two mapping artifacts or two run summaries, checked
+    /// against budgets (exit status 3 when one is broken).
+    Diff(DiffArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct DiffArgs {
+    /// The old document (a mapping artifact from `compile -o`, or a summary.json).
+    old: PathBuf,
+    /// The new document, of the same kind.
+    new: PathBuf,
+    /// A budget METRIC=+N% (relative increase), METRIC=+N (absolute) or METRIC=exact
+    /// (repeatable), e.g. --budget cores=+0 --budget router_entries=+5%.
+    #[arg(long, value_name = "METRIC=LIMIT")]
+    budget: Vec<String>,
+    /// A TOML file with a [budget] table of METRIC = "LIMIT" lines.
+    #[arg(long)]
+    budget_file: Option<PathBuf>,
+    /// Print the diff and the breaches as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Itemised changes to list.
+    #[arg(long, default_value_t = 20)]
+    max_items: usize,
 }
 
 #[derive(Subcommand, Debug)]
@@ -221,10 +245,12 @@ pub fn main() -> ExitCode {
         }
         Cmd::Compile(a) => compile(&a, color),
         Cmd::Hw(h) => hw(h, color),
+        Cmd::Diff(a) => diff(&a, color),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input) => ExitCode::from(1),
+        Err(Failure::Budget) => ExitCode::from(3),
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -235,6 +261,8 @@ pub fn main() -> ExitCode {
 enum Failure {
     /// Diagnostics were printed already.
     Input,
+    /// A budget was broken (printed already).
+    Budget,
     Other(anyhow::Error),
 }
 
@@ -574,4 +602,93 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Reads one of neuromap's JSON documents; a syntax error names line and column.
+fn read_json(path: &Path, color: bool) -> Result<serde_json::Value, Failure> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        report(&neuromap_diag::Diagnostics::unreadable(name.clone(), "the file", &e), color);
+        Failure::Input
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        let file = neuromap_diag::SourceFile::new(name, text.as_str());
+        let offset: usize = text.split_inclusive('\n').take(e.line().saturating_sub(1)).map(str::len).sum::<usize>()
+            + e.column().saturating_sub(1);
+        let offset = offset.min(text.len());
+        let d = neuromap_diag::Diagnostic::error(&file, Some(offset..offset), format!("not valid JSON: {e}"))
+            .with_label("here");
+        report(&neuromap_diag::Diagnostics(vec![d]), color);
+        Failure::Input
+    })
+}
+
+fn budgets(a: &DiffArgs, color: bool) -> Result<Vec<neuromap_report::diff::Budget>, Failure> {
+    let mut out = Vec::new();
+    for b in &a.budget {
+        out.push(b.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?);
+    }
+    if let Some(path) = &a.budget_file {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            report(&neuromap_diag::Diagnostics::unreadable(name.clone(), "the budget file", &e), color);
+            Failure::Input
+        })?;
+        let file = neuromap_diag::SourceFile::new(name, text);
+        let doc = neuromap_diag::toml::Document::parse(&file);
+        if !doc.has_errors() {
+            let root = doc.root();
+            match root.get("budget").and_then(|v| v.table("[budget]")) {
+                Some(t) => {
+                    for (k, v) in t.entries() {
+                        let Some(limit) = v.get::<String>() else { continue };
+                        match format!("{}={limit}", k.value).parse() {
+                            Ok(b) => out.push(b),
+                            Err(e) => {
+                                doc.emit(doc.error(v.span(), e).with_label("expected \"+N%\", \"+N\" or \"exact\""))
+                            }
+                        }
+                    }
+                }
+                None => root.missing("budget", "a table of METRIC = \"LIMIT\" lines"),
+            }
+            root.finish();
+        }
+        let d = doc.into_diagnostics();
+        if d.has_errors() {
+            report(&d, color);
+            return Err(Failure::Input);
+        }
+    }
+    Ok(out)
+}
+
+fn diff(a: &DiffArgs, color: bool) -> Result<(), Failure> {
+    let old = read_json(&a.old, color)?;
+    let new = read_json(&a.new, color)?;
+    let budgets = budgets(a, color)?;
+    let d = neuromap_report::diff::diff(&old, &new)
+        .map_err(|e| anyhow::anyhow!("{} vs {}: {e}", a.old.display(), a.new.display()))?;
+    let breaches = neuromap_report::diff::check(&d, &budgets);
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            diff: &'a neuromap_report::diff::Diff,
+            breaches: &'a [neuromap_report::diff::Breach],
+        }
+        print!("{}", write::pretty_json(&Out { diff: &d, breaches: &breaches }));
+    } else {
+        print!("{}", neuromap_report::diff::to_text(&d, a.max_items));
+        if !budgets.is_empty() {
+            if breaches.is_empty() {
+                println!("\nall {} budget(s) hold", budgets.len());
+            } else {
+                println!("\n{} budget(s) broken:", breaches.len());
+                for b in &breaches {
+                    println!("  {}", b.message);
+                }
+            }
+        }
+    }
+    if breaches.is_empty() { Ok(()) } else { Err(Failure::Budget) }
 }

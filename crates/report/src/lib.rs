@@ -4,6 +4,7 @@
 //! prints. Every file is written to a temporary name in its folder and renamed when
 //! complete, so a final name never holds a half-written file.
 
+pub mod diff;
 pub mod table;
 pub mod write;
 
