@@ -160,3 +160,39 @@ fn hw_commands_describe_the_models() {
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("spinnaker2-board") && !s.contains("invalid"), "{s}");
 }
+
+#[test]
+fn run_compiles_simulates_the_chip_and_prices_it() {
+    let dir = std::env::temp_dir().join(format!("neuromap-run-{}", std::process::id()));
+    let out = neuromap(&[
+        "run",
+        "netlists/synfire.toml",
+        "--hw",
+        "spinnaker1-spinn3",
+        "--steps",
+        "600",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("chip = quantised functional model: identical"), "{stdout}");
+    assert!(stdout.contains("per synaptic event") && stdout.contains("routers (packets)"), "{stdout}");
+    for f in
+        ["summary.json", "fidelity.json", "energy.json", "counts.json", "mapping.json", "config.json", "spikes.csv"]
+    {
+        let text = std::fs::read_to_string(dir.join(f)).unwrap();
+        if f.ends_with(".json") {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
+            assert!(v.get("error").is_none(), "{f}: {text}");
+        }
+    }
+    let energy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("energy.json")).unwrap()).unwrap();
+    assert!(energy["total_j"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A model without energy figures says so instead of guessing.
+    let out = neuromap(&["run", "netlists/lsm.toml", "--hw", "spinnaker2", "--no-output"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("energy: unknown"));
+}

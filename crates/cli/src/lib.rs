@@ -52,7 +52,10 @@ enum Cmd {
         #[command(flatten)]
         mem: MemoryLimit,
     },
-    /// Simulate a network and write its spikes and a summary.
+    /// The main job: compile a network onto a chip model, simulate the mapped chip,
+    /// check it against the quantised model, and report fidelity and energy.
+    Run(RunArgs),
+    /// Simulate a network (no chip) and write its spikes and a summary.
     Simulate(SimulateArgs),
     /// List neuron models, their parameters and defaults, and the connectors.
     Models,
@@ -189,6 +192,38 @@ fn build(
 }
 
 #[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The netlist to run.
+    net: PathBuf,
+    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
+    #[arg(long)]
+    hw: String,
+    /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Override the netlist's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override the netlist's scale.
+    #[arg(long)]
+    scale: Option<f64>,
+    /// Seed of placement refinement.
+    #[arg(long, default_value_t = 1)]
+    placement_seed: u64,
+    /// Resize a board-built machine to this many boards.
+    #[arg(long)]
+    boards: Option<u32>,
+    /// Output folder (default: out/<network name>-<model>).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Write no files.
+    #[arg(long)]
+    no_output: bool,
+    #[command(flatten)]
+    mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
 struct SimulateArgs {
     /// The netlist to simulate.
     net: PathBuf,
@@ -239,6 +274,7 @@ pub fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Check { files, build, mem } => check(&files, build.then_some(mem), color),
         Cmd::Simulate(a) => simulate(&a, color),
+        Cmd::Run(a) => run(&a, color),
         Cmd::Models => {
             print!("{}", models_text());
             Ok(())
@@ -691,4 +727,102 @@ fn diff(a: &DiffArgs, color: bool) -> Result<(), Failure> {
         }
     }
     if breaches.is_empty() { Ok(()) } else { Err(Failure::Budget) }
+}
+
+fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
+    let mut n = load(&a.net, color)?;
+    if let Some(s) = a.seed {
+        n.spec.seed = s;
+    }
+    if let Some(s) = a.scale {
+        n.spec.scale = s;
+    }
+    let steps = a.steps.or(n.steps).unwrap_or(1000);
+    let mut model = load_hw(&a.hw, color)?;
+    if let Some(b) = a.boards {
+        model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let net = build(&n.spec, a.mem, &a.net)?;
+    let opts = neuromap_compile::CompileOptions { seed: a.placement_seed, ..Default::default() };
+    let t0 = Instant::now();
+    let mapping = neuromap_compile::compile(&net, &model, &opts)
+        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
+    let compile_s = t0.elapsed().as_secs_f64();
+    let options = neuromap_sim::Options::default();
+    let t1 = Instant::now();
+    let chip = neuromap_sim::chip::simulate_chip(&net, &model, &mapping, steps, options)
+        .map_err(|e| anyhow::anyhow!("the chip simulation failed: {e}"))?;
+    let chip_s = t1.elapsed().as_secs_f64();
+    // Mapping never changes behaviour: the chip must equal the quantised model.
+    let functional = neuromap_sim::simulate_quantised(&net, steps, options);
+    if functional.spikes != chip.result.spikes || functional.spike_counts != chip.result.spike_counts {
+        return Err(anyhow::anyhow!(
+            "the chip simulation differs from the quantised functional model: this is a bug in neuromap, please report it with the netlist and chip model"
+        )
+        .into());
+    }
+    let reference = neuromap_sim::simulate(&net, steps, options);
+    const TAU_MS: f64 = 10.0;
+    let fidelity = neuromap_sim::fidelity::compare(&net, &reference, &chip.result, TAU_MS);
+    let mapping_summary = neuromap_compile::artifact::summary(&net, &model, &mapping, &opts);
+    let summary = RunSummary::new(&net, &chip.result, &format!("chip ({}, s16.15)", model.name), Some(chip_s));
+    let energy = neuromap_cost::arm_core_energy(
+        &mapping.hw,
+        model.machine.alive_chips(),
+        mapping.partition.slices.len(),
+        &chip.counts,
+        steps,
+        net.dt,
+        net.n_neurons(),
+    );
+    print!("{}", summary.to_text());
+    println!(
+        "compiled in {compile_s:.3} s: {} on {}",
+        neuromap_compile::plural(mapping_summary.cores_used, "core"),
+        neuromap_compile::plural(mapping_summary.chips_used, "chip")
+    );
+    let spikes: u64 = chip.result.spike_counts.iter().sum();
+    println!("chip = quantised functional model: identical ({spikes} spikes)");
+    println!(
+        "packets sent {}, router passes {}, links crossed {}",
+        chip.counts.packets_sent,
+        chip.counts.router_passes.iter().sum::<u64>(),
+        chip.counts.link_packets.values().sum::<u64>()
+    );
+    println!();
+    print!("{}", neuromap_report::fidelity_text(&fidelity, TAU_MS));
+    println!();
+    match &energy {
+        Some(e) => print!("{}", neuromap_report::energy_text(e)),
+        None => println!("energy: unknown (the model `{}` does not give the [energy] figures)", model.name),
+    }
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    #[derive(serde::Serialize)]
+    struct Config<'a> {
+        schema_version: u32,
+        network: &'a neuromap_ir::spec::NetworkSpec,
+        steps: u32,
+        placement_seed: u64,
+        hw_model: &'a neuromap_hw::HwModel,
+    }
+    let config =
+        Config { schema_version: 1, network: &n.spec, steps, placement_seed: a.placement_seed, hw_model: &model };
+    let files = [
+        ("summary.json", write::pretty_json(&summary)),
+        ("fidelity.json", write::pretty_json(&fidelity)),
+        ("energy.json", write::pretty_json(&energy)),
+        ("counts.json", write::pretty_json(&chip.counts)),
+        ("mapping.json", neuromap_compile::artifact::to_json(&net, &model, &mapping, &opts)),
+        ("config.json", write::pretty_json(&config)),
+        ("spikes.csv", write::spikes_csv(&net, &chip.result)),
+    ];
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    Ok(())
 }

@@ -212,20 +212,23 @@ fn merge(keys: &[u32], blockers: &[u32], base: u32, bits: u32, out: &mut Vec<(u3
     merge(&keys[split..], &blockers[lo..hi], mid, bits - 1, out);
 }
 
-/// Follows a packet with `key` from `src` through the tables and returns the cores it
-/// reaches, or why it was lost.
-pub fn follow(
-    m: &Machine,
-    tables: &BTreeMap<ChipId, Table>,
-    src: ChipId,
-    key: u32,
-) -> Result<Vec<(ChipId, u32)>, String> {
-    let mut reached = Vec::new();
+/// What a packet does on its way: the cores it reaches, the routers it passes
+/// (one entry per router visit) and the links it crosses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Walk {
+    pub cores: Vec<(ChipId, u32)>,
+    pub routers: Vec<ChipId>,
+    pub links: Vec<(ChipId, u8)>,
+}
+
+/// Follows a packet with `key` from `src` through the tables (first matching entry,
+/// else the default route straight on), or says why it was lost.
+pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32) -> Result<Walk, String> {
+    let mut w = Walk::default();
     let mut stack = vec![(src, None::<u8>)];
-    let mut visits = 0usize;
     while let Some((chip, arrived)) = stack.pop() {
-        visits += 1;
-        if visits > 4 * m.chips().len() * m.topology.n_links() + 16 {
+        w.routers.push(chip);
+        if w.routers.len() > 4 * m.chips().len() * m.topology.n_links() + 16 {
             return Err(format!("key {key:#010x} loops between routers"));
         }
         let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
@@ -238,12 +241,15 @@ pub fn follow(
             }
         };
         for c in route.core_list() {
-            reached.push((chip, c));
+            w.cores.push((chip, c));
         }
         for d in 0..m.topology.n_links() {
             if route.links >> d & 1 == 1 {
                 match m.neighbour(chip, d) {
-                    Some(n) => stack.push((n, Some(d as u8))),
+                    Some(n) => {
+                        w.links.push((chip, d as u8));
+                        stack.push((n, Some(d as u8)));
+                    }
                     None => {
                         let c = m.chip(chip);
                         return Err(format!(
@@ -257,8 +263,18 @@ pub fn follow(
             }
         }
     }
-    reached.sort();
-    Ok(reached)
+    w.cores.sort();
+    Ok(w)
+}
+
+/// The cores a packet with `key` from `src` reaches (see [`walk`]).
+pub fn follow(
+    m: &Machine,
+    tables: &BTreeMap<ChipId, Table>,
+    src: ChipId,
+    key: u32,
+) -> Result<Vec<(ChipId, u32)>, String> {
+    walk(m, tables, src, key).map(|w| w.cores)
 }
 
 /// Routing-table statistics for the report and the artifact.

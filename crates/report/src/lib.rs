@@ -238,3 +238,26 @@ pub fn fidelity_text(rows: &[neuromap_sim::fidelity::PopFidelity], tau_ms: f64) 
         t.render()
     )
 }
+
+/// The energy estimate as terminal text.
+pub fn energy_text(e: &neuromap_cost::Energy) -> String {
+    let mut t = table::Table::new(["component", "energy (J)", "share"]);
+    for (name, j) in [("idle chips", e.idle_j), ("busy cores", e.cores_j), ("routers (packets)", e.router_j)] {
+        t.row([name.to_string(), format!("{j:.6e}"), format!("{:.1} %", 100.0 * j / e.total_j.max(f64::MIN_POSITIVE))]);
+    }
+    t.row(["total".to_string(), format!("{:.6e}", e.total_j), "100.0 %".to_string()]);
+    let mut out = format!(
+        "energy over {} s of real time: {} powered chips, {} busy cores\n\n{}",
+        fmt_g(e.duration_s),
+        e.chips_powered,
+        e.cores_busy,
+        t.render()
+    );
+    if let Some(x) = e.per_synaptic_event_j {
+        out.push_str(&format!("per synaptic event: {:.3} nJ ({} events)\n", x * 1e9, e.synaptic_events));
+    }
+    if let Some(x) = e.per_neuron_ms_j {
+        out.push_str(&format!("per neuron per ms: {:.3} nJ\n", x * 1e9));
+    }
+    out
+}

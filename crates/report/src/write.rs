@@ -116,7 +116,8 @@ pub fn probes_csv(net: &Network, run: &RunResult) -> String {
 
 /// Pretty JSON of any serialisable value, with a trailing newline.
 pub fn pretty_json<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    // Our documents always serialise; if one ever does not, say so in the file.
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
     s.push('\n');
     s
 }

@@ -108,27 +108,27 @@ impl RunResult {
 /// Input ring buffer of one receptor of one population: `slots` (a power of two, more
 /// than the largest delay) rows of `n` accumulators.
 #[derive(Debug)]
-struct Ring<Acc> {
-    n: usize,
-    mask: usize,
-    data: Vec<Acc>,
+pub(crate) struct Ring<Acc> {
+    pub(crate) n: usize,
+    pub(crate) mask: usize,
+    pub(crate) data: Vec<Acc>,
 }
 
 impl<Acc: Copy + Default> Ring<Acc> {
-    fn new(n: usize, max_delay: u16) -> Self {
+    pub(crate) fn new(n: usize, max_delay: u16) -> Self {
         let slots = (usize::from(max_delay) + 1).next_power_of_two();
         Self { n, mask: slots - 1, data: vec![Acc::default(); slots * n] }
     }
 
     #[inline]
-    fn slot(&mut self, t: usize) -> &mut [Acc] {
+    pub(crate) fn slot(&mut self, t: usize) -> &mut [Acc] {
         let s = (t & self.mask) * self.n;
         &mut self.data[s..s + self.n]
     }
 }
 
 #[derive(Debug)]
-struct LifState<A: Arith> {
+pub(crate) struct LifState<A: Arith> {
     v: Vec<A::V>,
     i_e: Vec<A::V>,
     i_i: Vec<A::V>,
@@ -150,36 +150,38 @@ struct LifState<A: Arith> {
 }
 
 impl<A: Arith> LifState<A> {
-    fn new(l: &Lif, n: usize, dt: f64) -> Self {
+    /// The neurons `lo..lo + n` of a population.
+    fn new(l: &Lif, lo: usize, n: usize, dt: f64) -> Self {
         let per = |f: &dyn Fn(usize) -> f64| (0..n).map(f).collect::<Vec<f64>>();
         let a = per(&|i| {
-            let tau = l.tau_m.get(i);
+            let tau = l.tau_m.get(lo + i);
             if tau.is_infinite() { 1.0 } else { (-dt / tau).exp() }
         });
         let k = per(&|i| {
-            let (tau, cm) = (l.tau_m.get(i), l.cm.get(i));
+            let (tau, cm) = (l.tau_m.get(lo + i), l.cm.get(lo + i));
             if tau.is_infinite() { dt / cm } else { tau / cm * (1.0 - a[i]) }
         });
-        let c = per(&|i| if l.tau_m.get(i).is_infinite() { 0.0 } else { (1.0 - a[i]) * l.v_rest.get(i) });
-        let decay = |p: &neuromap_ir::Param| per(&|i| if p.get(i) > 0.0 { (-dt / p.get(i)).exp() } else { 0.0 });
+        let c = per(&|i| if l.tau_m.get(lo + i).is_infinite() { 0.0 } else { (1.0 - a[i]) * l.v_rest.get(lo + i) });
+        let decay =
+            |p: &neuromap_ir::Param| per(&|i| if p.get(lo + i) > 0.0 { (-dt / p.get(lo + i)).exp() } else { 0.0 });
         let v = |xs: Vec<f64>| xs.into_iter().map(A::v).collect::<Vec<_>>();
         let d = |xs: Vec<f64>| xs.into_iter().map(A::decay).collect::<Vec<_>>();
-        let v_thresh = per(&|i| l.v_thresh.get(i));
-        let v_reset = per(&|i| l.v_reset.get(i));
+        let v_thresh = per(&|i| l.v_thresh.get(lo + i));
+        let v_reset = per(&|i| l.v_reset.get(lo + i));
         Self {
-            v: v(per(&|i| l.v_init.get(i))),
+            v: v(per(&|i| l.v_init.get(lo + i))),
             i_e: vec![A::zero(); n],
             i_i: vec![A::zero(); n],
             refractory: vec![0; n],
             decay_e: d(decay(&l.tau_syn_e)),
             decay_i: d(decay(&l.tau_syn_i)),
-            delta_e: (0..n).map(|i| l.tau_syn_e.get(i) == 0.0).collect(),
-            delta_i: (0..n).map(|i| l.tau_syn_i.get(i) == 0.0).collect(),
-            i_offset: v(per(&|i| l.i_offset.get(i))),
+            delta_e: (0..n).map(|i| l.tau_syn_e.get(lo + i) == 0.0).collect(),
+            delta_i: (0..n).map(|i| l.tau_syn_i.get(lo + i) == 0.0).collect(),
+            i_offset: v(per(&|i| l.i_offset.get(lo + i))),
             v_drop: v((0..n).map(|i| v_thresh[i] - v_reset[i]).collect()),
             v_thresh: v(v_thresh),
             v_reset: v(v_reset),
-            t_ref: (0..n).map(|i| (l.t_ref.get(i) / dt).round() as u32).collect(),
+            t_ref: (0..n).map(|i| (l.t_ref.get(lo + i) / dt).round() as u32).collect(),
             a: d(a),
             k: v(k),
             c: v(c),
@@ -226,7 +228,7 @@ impl<A: Arith> LifState<A> {
 }
 
 #[derive(Debug)]
-struct ThresholdState<A: Arith> {
+pub(crate) struct ThresholdState<A: Arith> {
     theta: Vec<A::V>,
     bias: Vec<A::V>,
     /// Σ of incoming weights per neuron (for bipolar encoding), else empty.
@@ -234,7 +236,8 @@ struct ThresholdState<A: Arith> {
 }
 
 impl<A: Arith> ThresholdState<A> {
-    fn new(net: &Network, pop: PopId, t: &Threshold, q: [i32; 2]) -> Self {
+    /// The neurons `range` of a population.
+    fn new(net: &Network, pop: PopId, t: &Threshold, q: [i32; 2], range: std::ops::Range<usize>) -> Self {
         let n = net.pop(pop).size as usize;
         let mut w_sum = Vec::new();
         if t.encoding == Encoding::Bipolar {
@@ -249,7 +252,10 @@ impl<A: Arith> ThresholdState<A> {
             }
             w_sum = acc.iter().map(|[e, i]| A::add(A::input(*e, q[0]), A::input(*i, q[1]))).collect();
         }
-        let v = |p: &neuromap_ir::Param| (0..n).map(|i| A::v(p.get(i))).collect();
+        if !w_sum.is_empty() {
+            w_sum = w_sum[range.clone()].to_vec();
+        }
+        let v = |p: &neuromap_ir::Param| range.clone().map(|i| A::v(p.get(i))).collect();
         Self { theta: v(&t.theta), bias: v(&t.bias), w_sum }
     }
 
@@ -269,13 +275,53 @@ impl<A: Arith> ThresholdState<A> {
 }
 
 #[derive(Debug)]
-enum PopState<A: Arith> {
+pub(crate) enum PopState<A: Arith> {
     Lif(LifState<A>),
     Threshold(ThresholdState<A>),
     Source(SourceState),
 }
 
-fn receptor_index(r: Receptor) -> usize {
+impl<A: Arith> PopState<A> {
+    /// The state of neurons `range` of population `id`.
+    pub(crate) fn new(net: &Network, id: PopId, range: std::ops::Range<usize>, q: [i32; 2]) -> Self {
+        let p = net.pop(id);
+        match &p.kind {
+            PopKind::Neurons(NeuronModel::Lif(l)) => PopState::Lif(LifState::new(l, range.start, range.len(), net.dt)),
+            PopKind::Neurons(NeuronModel::Threshold(t)) => {
+                PopState::Threshold(ThresholdState::new(net, id, t, q, range))
+            }
+            PopKind::Source(s) => PopState::Source(SourceState::new(p, s, net.seed, net.dt, range)),
+        }
+    }
+
+    /// Updates for step `t` from the inputs in `in_e`/`in_i` (cleared), appending
+    /// (local neuron, count) spikes; returns the neuron updates done.
+    pub(crate) fn step(
+        &mut self,
+        t: u32,
+        in_e: &mut [A::Acc],
+        in_i: &mut [A::Acc],
+        q: [i32; 2],
+        spikes: &mut Vec<(u32, u32)>,
+    ) -> u64 {
+        match self {
+            PopState::Lif(s) => {
+                s.update(in_e, in_i, q, spikes);
+                s.v.len() as u64
+            }
+            PopState::Threshold(s) => {
+                s.update(in_e, in_i, q, spikes);
+                s.theta.len() as u64
+            }
+            PopState::Source(s) => {
+                s.step(t, spikes);
+                0
+            }
+        }
+    }
+}
+
+pub(crate) fn receptor_index(r: Receptor) -> usize {
     match r {
         Receptor::Excitatory => 0,
         Receptor::Inhibitory => 1,
@@ -283,7 +329,7 @@ fn receptor_index(r: Receptor) -> usize {
 }
 
 /// Weight scale exponents per population and receptor (0 for f64).
-fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
+pub(crate) fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
     net.pop_ids()
         .map(|id| {
             let mut max = [0.0f64; 2];
@@ -318,19 +364,8 @@ pub type Quantised<'n> = Engine<'n, S1615>;
 impl<'n, A: Arith> Engine<'n, A> {
     pub fn new(net: &'n Network, options: Options) -> Self {
         let shifts = weight_shifts::<A>(net);
-        let states = net
-            .pop_ids()
-            .map(|id| {
-                let p = net.pop(id);
-                match &p.kind {
-                    PopKind::Neurons(NeuronModel::Lif(l)) => PopState::Lif(LifState::new(l, p.size as usize, net.dt)),
-                    PopKind::Neurons(NeuronModel::Threshold(t)) => {
-                        PopState::Threshold(ThresholdState::new(net, id, t, shifts[id.index()]))
-                    }
-                    PopKind::Source(s) => PopState::Source(SourceState::new(p, s, net.seed, net.dt)),
-                }
-            })
-            .collect();
+        let states =
+            net.pop_ids().map(|id| PopState::new(net, id, 0..net.pop(id).size as usize, shifts[id.index()])).collect();
         let rings = net
             .pop_ids()
             .map(|id| {
@@ -366,17 +401,7 @@ impl<'n, A: Arith> Engine<'n, A> {
             spikes.clear();
             let [re, ri] = &mut self.rings[p];
             let q = self.shifts[p];
-            match &mut self.states[p] {
-                PopState::Lif(s) => {
-                    s.update(re.slot(t), ri.slot(t), q, spikes);
-                    self.result.neuron_updates += s.v.len() as u64;
-                }
-                PopState::Threshold(s) => {
-                    s.update(re.slot(t), ri.slot(t), q, spikes);
-                    self.result.neuron_updates += s.theta.len() as u64;
-                }
-                PopState::Source(s) => s.step(self.t, spikes),
-            }
+            self.result.neuron_updates += self.states[p].step(self.t, re.slot(t), ri.slot(t), q, spikes);
             self.result.spike_counts[p] += spikes.iter().map(|&(_, k)| u64::from(k)).sum::<u64>();
             if self.result.recorded[p] {
                 let rec = &mut self.result.spikes[p];

@@ -37,12 +37,18 @@ enum Kind {
 }
 
 impl SourceState {
-    pub fn new(pop: &Population, src: &SourceKind, seed: u64, dt_ms: f64) -> Self {
-        let rngs = || (0..pop.size).map(|i| rng::stream(seed, "source", &pop.name, u64::from(i))).collect();
+    /// The source neurons `range` of `pop` (each with its own stream, so any split of a
+    /// population draws the same spikes).
+    pub fn new(pop: &Population, src: &SourceKind, seed: u64, dt_ms: f64, range: std::ops::Range<usize>) -> Self {
+        let part = |p: &Param| match p {
+            Param::Shared(x) => Param::Shared(*x),
+            Param::PerNeuron(v) => Param::PerNeuron(v[range.clone()].to_vec()),
+        };
+        let rngs = || range.clone().map(|i| rng::stream(seed, "source", &pop.name, i as u64)).collect();
         let kind = match src {
             SourceKind::Poisson { rate_hz, start_step, stop_step } => {
-                let map = |f: &dyn Fn(f64) -> f64| match rate_hz {
-                    Param::Shared(r) => Param::Shared(f(*r)),
+                let map = |f: &dyn Fn(f64) -> f64| match part(rate_hz) {
+                    Param::Shared(r) => Param::Shared(f(r)),
                     Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| f(*r)).collect()),
                 };
                 Kind::Poisson {
@@ -53,8 +59,10 @@ impl SourceState {
                     stop: stop_step.unwrap_or(u32::MAX),
                 }
             }
-            SourceKind::Bernoulli { p } => Kind::Bernoulli { rngs: rngs(), p: p.clone() },
-            SourceKind::Array { steps } => Kind::Array { steps: steps.clone(), cursor: vec![0; steps.len()] },
+            SourceKind::Bernoulli { p } => Kind::Bernoulli { rngs: rngs(), p: part(p) },
+            SourceKind::Array { steps } => {
+                Kind::Array { steps: steps[range.clone()].to_vec(), cursor: vec![0; range.len()] }
+            }
         };
         Self { kind }
     }
