@@ -4,6 +4,7 @@
 //! This facade re-exports the layers; see `ARCHITECTURE.md` for the map.
 
 pub use neuromap_compile as compile;
+pub use neuromap_cost as cost;
 pub use neuromap_diag as diag;
 pub use neuromap_hw as hw;
 pub use neuromap_import as import;
