@@ -24,7 +24,8 @@ fn main() {
     let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn3.toml")).expect("model loads");
     let mapping = compile(&net, &hw, &CompileOptions::default()).expect("the network maps");
     let t = Instant::now();
-    let chip = neuromap::sim::chip::simulate_chip(&net, &hw, &mapping, steps, neuromap::sim::Options::default()).expect("chip runs");
+    let chip = neuromap::sim::chip::simulate_chip(&net, &hw, &mapping, steps, neuromap::sim::Options::default())
+        .expect("chip runs");
     let wall = t.elapsed().as_secs_f64();
     let e = neuromap::cost::arm_core_energy(
         &mapping.hw,
@@ -36,7 +37,14 @@ fn main() {
         net.n_neurons(),
     )
     .expect("spinnaker1 gives every energy figure");
-    let rate: f64 = chip.result.spike_counts.iter().zip(net.populations()).filter(|(_, p)| !p.is_source()).map(|(c, _)| *c as f64).sum::<f64>()
+    let rate: f64 = chip
+        .result
+        .spike_counts
+        .iter()
+        .zip(net.populations())
+        .filter(|(_, p)| !p.is_source())
+        .map(|(c, _)| *c as f64)
+        .sum::<f64>()
         / net.n_neurons() as f64
         / e.duration_s;
     println!(
@@ -48,7 +56,10 @@ fn main() {
         hw.machine.alive_chips(),
         e.duration_s
     );
-    println!("  energy {:.3} J: idle chips {:.3} J, busy cores {:.3} J, routers {:.4} J", e.total_j, e.idle_j, e.cores_j, e.router_j);
+    println!(
+        "  energy {:.3} J: idle chips {:.3} J, busy cores {:.3} J, routers {:.4} J",
+        e.total_j, e.idle_j, e.cores_j, e.router_j
+    );
     let per_event = e.per_synaptic_event_j.unwrap_or(f64::NAN) * 1e9;
     let per_neuron = e.per_neuron_ms_j.unwrap_or(f64::NAN) * 1e9;
     println!("  {:<28} {:>10} {:>10} {:>8}", "", "model", "published", "ratio");

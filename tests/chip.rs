@@ -87,3 +87,25 @@ fn packets_and_synaptic_events_are_accounted_for() {
     assert!(reference.total_synaptic_events() > 0);
     assert!(chip.counts.packets_sent > 0 && chip.counts.router_passes.iter().sum::<u64>() >= chip.counts.packets_sent);
 }
+
+/// Time within steps: the busiest core's cycles per step against the tick, on models
+/// that give cycle costs; unknown (not guessed) on models that do not.
+#[test]
+fn timing_is_counted_where_the_model_gives_cycle_costs() {
+    let net = load_path(Path::new("netlists/lsm.toml")).unwrap().spec.build().unwrap();
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    let chip = simulate_chip(&net, &hw, &mapping, 50, ALL).unwrap();
+    let t = chip.counts.timing.expect("spinnaker1 gives cycle costs");
+    assert_eq!(t.critical_cycles.len(), 50);
+    assert_eq!(t.budget_cycles, 200e6 * net.dt / 1000.0);
+    // The busiest core's cycles are at least its neuron updates' cost.
+    let updates = chip.counts.neuron_updates.iter().max().unwrap() / 50;
+    assert!(t.critical_cycles.iter().all(|&c| c >= updates as f64 * 150.0));
+    // A small liquid at 1 ms steps keeps real time; overruns agree with the cycles.
+    assert_eq!(t.overrun_steps(), t.critical_cycles.iter().filter(|&&c| c > t.budget_cycles).count());
+    assert_eq!(t.overrun_steps(), 0, "worst load {}", t.worst_load());
+    let hw2 = neuromap::hw::load_path(Path::new("hw-models/spinnaker2.toml")).unwrap();
+    let m2 = compile(&net, &hw2, &CompileOptions::default()).unwrap();
+    assert!(simulate_chip(&net, &hw2, &m2, 5, ALL).unwrap().counts.timing.is_none());
+}

@@ -792,6 +792,11 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     println!();
     print!("{}", neuromap_report::fidelity_text(&fidelity, TAU_MS));
     println!();
+    match &chip.counts.timing {
+        Some(t) => print!("{}", neuromap_report::timing_text(t, mapping.hw.clock_hz)),
+        None => println!("time per step: unknown (the model `{}` does not give the [timing] figures)", model.name),
+    }
+    println!();
     match &energy {
         Some(e) => print!("{}", neuromap_report::energy_text(e)),
         None => println!("energy: unknown (the model `{}` does not give the [energy] figures)", model.name),

@@ -90,6 +90,9 @@ mod tests {
             idle_chip_w: Some(0.35),
             busy_core_w: Some(0.034),
             router_bit_j: Some(25e-12),
+            cycles_per_packet: None,
+            cycles_per_synaptic_event: None,
+            cycles_per_neuron_update: None,
         }
     }
 

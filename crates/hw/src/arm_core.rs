@@ -22,6 +22,9 @@ pub struct ArmCore {
     pub idle_chip_w: Option<f64>,
     pub busy_core_w: Option<f64>,
     pub router_bit_j: Option<f64>,
+    pub cycles_per_packet: Option<f64>,
+    pub cycles_per_synaptic_event: Option<f64>,
+    pub cycles_per_neuron_update: Option<f64>,
 }
 
 impl ArmCore {
@@ -49,6 +52,9 @@ impl ArmCore {
             idle_chip_w: m.get("energy", "idle_chip_w"),
             busy_core_w: m.get("energy", "busy_core_w"),
             router_bit_j: m.get("energy", "router_bit_j"),
+            cycles_per_packet: m.get("timing", "cycles_per_packet"),
+            cycles_per_synaptic_event: m.get("timing", "cycles_per_synaptic_event"),
+            cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
         })
     }
 

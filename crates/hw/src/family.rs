@@ -112,6 +112,21 @@ pub const ARM_CORE: &[ParamDef] = &[
     opt("energy", "idle_chip_w", "W", Real, "power of an idle chip"),
     opt("energy", "busy_core_w", "W", Real, "extra power of a core that is running"),
     opt("energy", "router_bit_j", "J/bit", Real, "energy per bit of a packet routed through a router"),
+    opt(
+        "timing",
+        "cycles_per_packet",
+        "cycles",
+        Real,
+        "core cycles to take a packet: interrupt, row lookup, DMA of the synaptic row",
+    ),
+    opt(
+        "timing",
+        "cycles_per_synaptic_event",
+        "cycles",
+        Real,
+        "core cycles to add one synapse's weight into the input ring buffer",
+    ),
+    opt("timing", "cycles_per_neuron_update", "cycles", Real, "core cycles to update one neuron for one timestep"),
 ];
 
 /// The families neuromap knows, by the name a model file gives.

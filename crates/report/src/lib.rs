@@ -261,3 +261,30 @@ pub fn energy_text(e: &neuromap_cost::Energy) -> String {
     }
     out
 }
+
+/// Time within steps as terminal text.
+pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
+    let us = |cycles: f64| cycles / clock_hz * 1e6;
+    let n = t.critical_cycles.len().max(1) as f64;
+    let mean = t.critical_cycles.iter().sum::<f64>() / n;
+    let max = t.critical_cycles.iter().copied().fold(0.0, f64::max);
+    let mut out = format!(
+        "time per step on the busiest core: mean {:.2} µs, max {:.2} µs, of a {:.2} µs tick (worst load {:.0} %)\n",
+        us(mean),
+        us(max),
+        us(t.budget_cycles),
+        100.0 * t.worst_load()
+    );
+    let overran = t.overrun_steps();
+    if overran == 0 {
+        out.push_str("real time: kept in every step (no timer overruns)\n");
+    } else {
+        let cores = t.overruns.iter().filter(|&&o| o > 0).count();
+        out.push_str(&format!(
+            "real time: LOST in {overran} of {} steps ({cores} core(s) overran; the worst overran {} times)\n",
+            t.critical_cycles.len(),
+            t.overruns.iter().max().copied().unwrap_or(0)
+        ));
+    }
+    out
+}

@@ -49,6 +49,31 @@ pub struct ChipCounts {
     pub packets_received: Vec<u64>,
     pub synaptic_events: Vec<u64>,
     pub neuron_updates: Vec<u64>,
+    /// Time within steps, when the model gives cycle costs.
+    pub timing: Option<Timing>,
+}
+
+/// How long each step's work takes on the busiest core, against the timer tick.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Timing {
+    /// Core cycles in one timestep (clock × dt): the real-time budget.
+    pub budget_cycles: f64,
+    /// Per step: cycles of the busiest core (packets, synaptic events, neuron updates).
+    pub critical_cycles: Vec<f64>,
+    /// Per slice: steps in which its core overran the tick.
+    pub overruns: Vec<u32>,
+}
+
+impl Timing {
+    /// Steps in which any core overran.
+    pub fn overrun_steps(&self) -> usize {
+        self.critical_cycles.iter().filter(|&&c| c > self.budget_cycles).count()
+    }
+
+    /// The busiest step's critical core time over the budget (1 = exactly real time).
+    pub fn worst_load(&self) -> f64 {
+        self.critical_cycles.iter().copied().fold(0.0, f64::max) / self.budget_cycles
+    }
 }
 
 /// JSON maps need string keys: write the link counts as `[chip, link, packets]`.
@@ -187,6 +212,19 @@ pub fn simulate_chip(
         neuron_updates: vec![0; slices.len()],
         ..ChipCounts::default()
     };
+    // Cycle costs, if the model gives all of them.
+    let hw = &mapping.hw;
+    let costs = match (hw.cycles_per_packet, hw.cycles_per_synaptic_event, hw.cycles_per_neuron_update) {
+        (Some(p), Some(e), Some(u)) => Some((p, e, u)),
+        _ => None,
+    };
+    let mut timing = costs.map(|_| Timing {
+        budget_cycles: hw.clock_hz * net.dt / 1000.0,
+        critical_cycles: Vec::with_capacity(steps as usize),
+        overruns: vec![0; slices.len()],
+    });
+    // Work of the current step per core: packets received, synaptic events, updates.
+    let mut step_work = vec![[0u64; 3]; slices.len()];
     let mut spikes = Vec::new();
     let mut work: Vec<(usize, u32, u32)> = Vec::new();
     for t in 0..steps {
@@ -200,6 +238,7 @@ pub fn simulate_chip(
                 let (se, si) = (re.slot(ts), ri.slot(ts));
                 let updates = core.state.as_mut().map_or(0, |s| s.step(t, se, si, q, &mut spikes));
                 counts.neuron_updates[c] += updates;
+                step_work[c][2] += updates;
                 result.neuron_updates += updates;
                 let lo = core.lo;
                 let p = pop.index();
@@ -232,6 +271,7 @@ pub fn simulate_chip(
                     };
                     for &to in &dest[sender] {
                         counts.packets_received[to] += u64::from(k);
+                        step_work[to][0] += u64::from(k);
                         let target = &mut cores[to];
                         if matches!(target.kind, SliceKind::DelayExtension { .. }) {
                             work.push((to, j, k));
@@ -258,11 +298,25 @@ pub fn simulate_chip(
                             events += n * u64::from(k);
                         }
                         counts.synaptic_events[to] += events;
+                        step_work[to][1] += events;
                     }
                 }
             }
         }
+        if let (Some(tm), Some((p, e, u))) = (timing.as_mut(), costs) {
+            let mut critical = 0.0f64;
+            for (c, w) in step_work.iter_mut().enumerate() {
+                let cycles = w[0] as f64 * p + w[1] as f64 * e + w[2] as f64 * u;
+                critical = critical.max(cycles);
+                if cycles > tm.budget_cycles {
+                    tm.overruns[c] += 1;
+                }
+                *w = [0; 3];
+            }
+            tm.critical_cycles.push(critical);
+        }
         result.steps = t + 1;
     }
+    counts.timing = timing;
     Ok(ChipRun { result, counts })
 }
