@@ -15,3 +15,16 @@ pub fn peak_rss_gib() -> f64 {
 pub fn verdict(ok: bool) -> &'static str {
     if ok { "meets target" } else { "MISSES target" }
 }
+
+/// The microcircuit netlist built into its IR (scale 0.1 with `NEUROMAP_BENCH_QUICK`),
+/// and the seconds that took.
+pub fn microcircuit() -> (neuromap::import::Netlist, neuromap::ir::Network, f64) {
+    let t0 = std::time::Instant::now();
+    let mut mc =
+        neuromap::import::load_path(std::path::Path::new("netlists/microcircuit.toml")).expect("microcircuit loads");
+    if std::env::var_os("NEUROMAP_BENCH_QUICK").is_some() {
+        mc.spec.scale = 0.1;
+    }
+    let net = mc.spec.build().expect("microcircuit builds");
+    (mc, net, t0.elapsed().as_secs_f64())
+}

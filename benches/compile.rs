@@ -23,15 +23,8 @@ use neuromap::compile::{CompileOptions, artifact, compile};
 use neuromap::import::load_path;
 
 fn main() {
-    let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();
     let opts = CompileOptions::default();
-    let t0 = Instant::now();
-    let mut mc = load_path(Path::new("netlists/microcircuit.toml")).expect("microcircuit loads");
-    if quick {
-        mc.spec.scale = 0.1;
-    }
-    let net = mc.spec.build().expect("microcircuit builds");
-    let load_s = t0.elapsed().as_secs_f64();
+    let (mc, net, load_s) = common::microcircuit();
     println!(
         "microcircuit (scale {}): {} neurons, {} synapses; netlist → IR {load_s:.2} s",
         mc.spec.scale,

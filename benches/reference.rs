@@ -21,15 +21,8 @@ use std::time::Instant;
 use neuromap::import::load_path;
 
 fn main() {
-    let quick = std::env::var_os("NEUROMAP_BENCH_QUICK").is_some();
     // The microcircuit first, so that the peak memory is its own.
-    let t0 = Instant::now();
-    let mut mc = load_path(Path::new("netlists/microcircuit.toml")).expect("microcircuit loads");
-    if quick {
-        mc.spec.scale = 0.1;
-    }
-    let net = mc.spec.build().expect("microcircuit builds");
-    let load_s = t0.elapsed().as_secs_f64();
+    let (mc, net, load_s) = common::microcircuit();
     let peak = peak_rss_gib();
     println!("microcircuit (scale {}) netlist → IR", mc.spec.scale);
     println!(

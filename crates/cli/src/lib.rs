@@ -375,14 +375,20 @@ fn check(files: &[PathBuf], build_limit: Option<MemoryLimit>, color: bool) -> Re
     if failed > 0 { Err(Failure::Input) } else { Ok(()) }
 }
 
-fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
-    let mut n = load(&a.net, color)?;
-    if let Some(s) = a.seed {
+/// Loads a netlist and applies the command line's `--seed` and `--scale`.
+fn load_with(path: &Path, seed: Option<u64>, scale: Option<f64>, color: bool) -> Result<Netlist, Failure> {
+    let mut n = load(path, color)?;
+    if let Some(s) = seed {
         n.spec.seed = s;
     }
-    if let Some(s) = a.scale {
+    if let Some(s) = scale {
         n.spec.scale = s;
     }
+    Ok(n)
+}
+
+fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
+    let n = load_with(&a.net, a.seed, a.scale, color)?;
     let steps = a.steps.or(n.steps).unwrap_or(1000);
     let t0 = Instant::now();
     let net = build(&n.spec, a.mem, &a.net)?;
@@ -516,10 +522,7 @@ fn num(flag: &str, s: &str) -> Result<u32, Failure> {
 }
 
 fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
-    let mut n = load(&a.net, color)?;
-    if let Some(s) = a.scale {
-        n.spec.scale = s;
-    }
+    let n = load_with(&a.net, None, a.scale, color)?;
     let mut model = load_hw(&a.hw, color)?;
     if let Some(b) = a.boards {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -730,13 +733,7 @@ fn diff(a: &DiffArgs, color: bool) -> Result<(), Failure> {
 }
 
 fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
-    let mut n = load(&a.net, color)?;
-    if let Some(s) = a.seed {
-        n.spec.seed = s;
-    }
-    if let Some(s) = a.scale {
-        n.spec.scale = s;
-    }
+    let n = load_with(&a.net, a.seed, a.scale, color)?;
     let steps = a.steps.or(n.steps).unwrap_or(1000);
     let mut model = load_hw(&a.hw, color)?;
     if let Some(b) = a.boards {
