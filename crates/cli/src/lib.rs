@@ -406,11 +406,13 @@ fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     }
     let t1 = Instant::now();
     let options = neuromap_sim::Options { record_sources: a.record_sources };
+    let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
     let (run, engine) = if a.quantised {
-        (neuromap_sim::simulate_quantised(&net, steps, options), "quantised s16.15")
+        (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), "quantised s16.15")
     } else {
-        (neuromap_sim::simulate(&net, steps, options), "reference")
+        (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference")
     };
+    bar.finish_and_clear();
     let wall = t1.elapsed().as_secs_f64();
     let summary = RunSummary::new(&net, &run, engine, Some(wall));
     const TAU_MS: f64 = 10.0;
@@ -747,8 +749,14 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let compile_s = t0.elapsed().as_secs_f64();
     let options = neuromap_sim::Options::default();
     let t1 = Instant::now();
-    let chip = neuromap_sim::chip::simulate_chip(&net, &model, &mapping, steps, options)
-        .map_err(|e| anyhow::anyhow!("the chip simulation failed: {e}"))?;
+    let bar = progress(steps, "chip");
+    let chip = neuromap_sim::chip::simulate_chip_with(&net, &model, &mapping, steps, options, &mut |t| {
+        if t % 64 == 0 || t == steps {
+            bar.set_position(u64::from(t));
+        }
+    })
+    .map_err(|e| anyhow::anyhow!("the chip simulation failed: {e}"))?;
+    bar.finish_and_clear();
     let chip_s = t1.elapsed().as_secs_f64();
     // Mapping never changes behaviour: the chip must equal the quantised model.
     let functional = neuromap_sim::simulate_quantised(&net, steps, options);
@@ -827,4 +835,35 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
     Ok(())
+}
+
+/// A progress bar on an interactive terminal; hidden in CI and when stderr is piped.
+fn progress(steps: u32, what: &str) -> indicatif::ProgressBar {
+    let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !interactive || steps < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(u64::from(steps));
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} steps ({eta} left)") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Runs the engine step by step, moving the progress bar.
+fn stepped<A: neuromap_sim::arith::Arith>(
+    net: &neuromap_ir::Network,
+    steps: u32,
+    options: neuromap_sim::Options,
+    bar: &indicatif::ProgressBar,
+) -> neuromap_sim::RunResult {
+    let mut engine = neuromap_sim::Engine::<A>::new(net, options);
+    for t in 1..=steps {
+        engine.step();
+        if t % 64 == 0 || t == steps {
+            bar.set_position(u64::from(t));
+        }
+    }
+    engine.finish()
 }

@@ -119,6 +119,18 @@ pub fn simulate_chip(
     steps: u32,
     options: Options,
 ) -> Result<ChipRun, String> {
+    simulate_chip_with(net, model, mapping, steps, options, &mut |_| {})
+}
+
+/// Like [`simulate_chip`], calling `after_step(t)` after each step (for progress).
+pub fn simulate_chip_with(
+    net: &Network,
+    model: &HwModel,
+    mapping: &Mapping,
+    steps: u32,
+    options: Options,
+    after_step: &mut dyn FnMut(u32),
+) -> Result<ChipRun, String> {
     let machine = &model.machine;
     let slices = &mapping.partition.slices;
     let shifts = weight_shifts::<S1615>(net);
@@ -316,6 +328,7 @@ pub fn simulate_chip(
             tm.critical_cycles.push(critical);
         }
         result.steps = t + 1;
+        after_step(t + 1);
     }
     counts.timing = timing;
     Ok(ChipRun { result, counts })
