@@ -165,3 +165,42 @@ fn the_cli_exits_3_on_a_broken_budget() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("budget(s) broken"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A chip run's report: energy by component and time per step, for `diff`.
+fn chip_report(netlist: &str, model_text: &str) -> Value {
+    let net = load_str("net.toml", netlist).unwrap().spec.build().unwrap();
+    let hw = neuromap::hw::load_str("hw-models/m.toml", model_text).unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    let chip = neuromap::sim::chip::simulate_chip(&net, &hw, &mapping, 300, neuromap::sim::Options::default()).unwrap();
+    let energy = neuromap::cost::arm_core_energy(
+        &mapping.hw,
+        hw.machine.alive_chips(),
+        mapping.partition.slices.len(),
+        &chip.counts,
+        300,
+        net.dt,
+        net.n_neurons(),
+    );
+    let summary = neuromap::report::RunSummary::new(&net, &chip.result, "chip", None);
+    neuromap::report::run_report(&summary, energy.as_ref(), chip.counts.timing.as_ref(), mapping.hw.clock_hz)
+}
+
+#[test]
+fn a_cores_energy_figure_changes_energy_and_nothing_else() {
+    let base = std::fs::read_to_string("hw-models/spinnaker1.toml")
+        .unwrap()
+        .replace("width = 1\nheight = 1", "width = 2\nheight = 2");
+    let more = base.replace("busy_core_w = { value = 0.034,", "busy_core_w = { value = 0.040,");
+    assert_ne!(base, more);
+    let lsm = std::fs::read_to_string("netlists/lsm.toml").unwrap();
+    let d = diff(&chip_report(&lsm, &base), &chip_report(&lsm, &more)).unwrap();
+    let (c0, c1) = metric(&d, "energy_cores_j");
+    assert!((c1 / c0 - 0.040 / 0.034).abs() < 1e-9, "{c0} → {c1}");
+    assert_eq!(metric(&d, "energy_idle_j").0, metric(&d, "energy_idle_j").1);
+    assert_eq!(metric(&d, "energy_router_j").0, metric(&d, "energy_router_j").1);
+    assert_eq!(metric(&d, "spikes").0, metric(&d, "spikes").1, "an energy figure does not change behaviour");
+    assert_eq!(metric(&d, "step_time_max_us").0, metric(&d, "step_time_max_us").1);
+    assert!(d.changes.is_empty(), "{:?}", d.changes);
+    assert!(check(&d, &budgets(&["spikes=exact", "step_time_max_us=exact", "energy_j=+50%"])).is_empty());
+    assert_eq!(check(&d, &budgets(&["energy_j=+0.1%"])).len(), 1);
+}

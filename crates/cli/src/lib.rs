@@ -820,7 +820,10 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     let config =
         Config { schema_version: 1, network: &n.spec, steps, placement_seed: a.placement_seed, hw_model: &model };
+    let report =
+        neuromap_report::run_report(&summary, energy.as_ref(), chip.counts.timing.as_ref(), mapping.hw.clock_hz);
     let files = [
+        ("report.json", write::pretty_json(&report)),
         ("summary.json", write::pretty_json(&summary)),
         ("fidelity.json", write::pretty_json(&fidelity)),
         ("energy.json", write::pretty_json(&energy)),

@@ -288,3 +288,29 @@ pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
     }
     out
 }
+
+/// The report of a chip run (`neuromap run`'s `report.json`): the run summary with
+/// the energy estimate and the time per step, the fields `diff` compares.
+pub fn run_report(
+    summary: &RunSummary,
+    energy: Option<&neuromap_cost::Energy>,
+    timing: Option<&neuromap_sim::chip::Timing>,
+    clock_hz: f64,
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(summary).unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("energy".into(), serde_json::to_value(energy).unwrap_or(serde_json::Value::Null));
+        let timing = timing.map(|t| {
+            let us = |c: f64| c / clock_hz * 1e6;
+            let n = t.critical_cycles.len().max(1) as f64;
+            serde_json::json!({
+                "tick_us": us(t.budget_cycles),
+                "mean_step_us": us(t.critical_cycles.iter().sum::<f64>() / n),
+                "max_step_us": us(t.critical_cycles.iter().copied().fold(0.0, f64::max)),
+                "overrun_steps": t.overrun_steps(),
+            })
+        });
+        obj.insert("timing".into(), timing.unwrap_or(serde_json::Value::Null));
+    }
+    v
+}
