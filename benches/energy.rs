@@ -27,16 +27,8 @@ fn main() {
     let chip = neuromap::sim::chip::simulate_chip(&net, &hw, &mapping, steps, neuromap::sim::Options::default())
         .expect("chip runs");
     let wall = t.elapsed().as_secs_f64();
-    let e = neuromap::cost::arm_core_energy(
-        &mapping.hw,
-        hw.machine.alive_chips(),
-        mapping.partition.slices.len(),
-        &chip.counts,
-        steps,
-        net.dt,
-        net.n_neurons(),
-    )
-    .expect("spinnaker1 gives every energy figure");
+    let e = neuromap::cost::chip_run_energy(&net, &hw, &mapping, &chip.counts, steps)
+        .expect("spinnaker1 gives every energy figure");
     let rate: f64 = chip
         .result
         .spike_counts

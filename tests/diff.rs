@@ -172,15 +172,7 @@ fn chip_report(netlist: &str, model_text: &str) -> Value {
     let hw = neuromap::hw::load_str("hw-models/m.toml", model_text).unwrap();
     let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
     let chip = neuromap::sim::chip::simulate_chip(&net, &hw, &mapping, 300, neuromap::sim::Options::default()).unwrap();
-    let energy = neuromap::cost::arm_core_energy(
-        &mapping.hw,
-        hw.machine.alive_chips(),
-        mapping.partition.slices.len(),
-        &chip.counts,
-        300,
-        net.dt,
-        net.n_neurons(),
-    );
+    let energy = neuromap::cost::chip_run_energy(&net, &hw, &mapping, &chip.counts, 300);
     let summary = neuromap::report::RunSummary::new(&net, &chip.result, "chip", None);
     neuromap::report::run_report(&summary, energy.as_ref(), chip.counts.timing.as_ref(), mapping.hw.clock_hz)
 }

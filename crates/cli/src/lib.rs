@@ -192,21 +192,36 @@ fn build(
 }
 
 #[derive(clap::Args, Debug)]
-struct RunArgs {
-    /// The netlist to run.
+struct NetworkArgs {
+    /// The netlist.
     net: PathBuf,
-    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
-    #[arg(long)]
-    hw: String,
     /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
     #[arg(long)]
     steps: Option<u32>,
     /// Override the netlist's seed.
     #[arg(long)]
     seed: Option<u64>,
-    /// Override the netlist's scale.
+    /// Override the netlist's scale (population sizes and total synapse counts).
     #[arg(long)]
     scale: Option<f64>,
+}
+
+impl NetworkArgs {
+    /// Loads the netlist with the overrides applied, and the steps to run.
+    fn load(&self, color: bool) -> Result<(Netlist, u32), Failure> {
+        let n = load_with(&self.net, self.seed, self.scale, color)?;
+        let steps = self.steps.or(n.steps).unwrap_or(1000);
+        Ok((n, steps))
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    network: NetworkArgs,
+    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
+    #[arg(long)]
+    hw: String,
     /// Seed of placement refinement.
     #[arg(long, default_value_t = 1)]
     placement_seed: u64,
@@ -225,8 +240,8 @@ struct RunArgs {
 
 #[derive(clap::Args, Debug)]
 struct SimulateArgs {
-    /// The netlist to simulate.
-    net: PathBuf,
+    #[command(flatten)]
+    network: NetworkArgs,
     /// Use the f64 reference simulator (the oracle; the default).
     #[arg(long, conflicts_with = "quantised")]
     reference: bool,
@@ -234,15 +249,6 @@ struct SimulateArgs {
     /// and report its fidelity against the reference, which runs too.
     #[arg(long)]
     quantised: bool,
-    /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
-    #[arg(long)]
-    steps: Option<u32>,
-    /// Override the netlist's seed.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override the netlist's scale (population sizes and total synapse counts).
-    #[arg(long)]
-    scale: Option<f64>,
     /// Output folder (default: out/<network name>).
     #[arg(long, short)]
     out: Option<PathBuf>,
@@ -388,17 +394,16 @@ fn load_with(path: &Path, seed: Option<u64>, scale: Option<f64>, color: bool) ->
 }
 
 fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
-    let n = load_with(&a.net, a.seed, a.scale, color)?;
-    let steps = a.steps.or(n.steps).unwrap_or(1000);
+    let (n, steps) = a.network.load(color)?;
     let t0 = Instant::now();
-    let net = build(&n.spec, a.mem, &a.net)?;
+    let net = build(&n.spec, a.mem, &a.network.net)?;
     let build_s = t0.elapsed().as_secs_f64();
     let (limit, why) = a.mem.bytes();
     let need = neuromap_sim::memory_estimate(&net) + net.synapse_bytes() as f64;
     if need > limit {
         return Err(anyhow::anyhow!(
             "{}: simulating needs about {:.2} GiB (synapses and input buffers); the limit is {:.2} GiB ({why}); lower `scale` or the sizes, or raise --max-memory",
-            a.net.display(),
+            a.network.net.display(),
             need / (1u64 << 30) as f64,
             limit / (1u64 << 30) as f64
         )
@@ -735,13 +740,12 @@ fn diff(a: &DiffArgs, color: bool) -> Result<(), Failure> {
 }
 
 fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
-    let n = load_with(&a.net, a.seed, a.scale, color)?;
-    let steps = a.steps.or(n.steps).unwrap_or(1000);
+    let (n, steps) = a.network.load(color)?;
     let mut model = load_hw(&a.hw, color)?;
     if let Some(b) = a.boards {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let net = build(&n.spec, a.mem, &a.net)?;
+    let net = build(&n.spec, a.mem, &a.network.net)?;
     let opts = neuromap_compile::CompileOptions { seed: a.placement_seed, ..Default::default() };
     let t0 = Instant::now();
     let mapping = neuromap_compile::compile(&net, &model, &opts)
@@ -771,15 +775,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let fidelity = neuromap_sim::fidelity::compare(&net, &reference, &chip.result, TAU_MS);
     let mapping_summary = neuromap_compile::artifact::summary(&net, &model, &mapping, &opts);
     let summary = RunSummary::new(&net, &chip.result, &format!("chip ({}, s16.15)", model.name), Some(chip_s));
-    let energy = neuromap_cost::arm_core_energy(
-        &mapping.hw,
-        model.machine.alive_chips(),
-        mapping.partition.slices.len(),
-        &chip.counts,
-        steps,
-        net.dt,
-        net.n_neurons(),
-    );
+    let energy = neuromap_cost::chip_run_energy(&net, &model, &mapping, &chip.counts, steps);
     print!("{}", summary.to_text());
     println!(
         "compiled in {compile_s:.3} s: {} on {}",

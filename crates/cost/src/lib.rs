@@ -11,7 +11,10 @@
 //! time. `N_chips` counts the working chips of the machine, which are powered whether
 //! or not they hold slices. `N_busy` counts the cores running slices.
 
+use neuromap_compile::Mapping;
+use neuromap_hw::HwModel;
 use neuromap_hw::arm_core::ArmCore;
+use neuromap_ir::Network;
 use neuromap_sim::chip::ChipCounts;
 use serde::Serialize;
 
@@ -32,6 +35,27 @@ pub struct Energy {
     pub per_synaptic_event_j: Option<f64>,
     /// Total energy per neuron per simulated millisecond (J).
     pub per_neuron_ms_j: Option<f64>,
+}
+
+/// Prices a chip run of `net` as mapped by `mapping` onto `model`: every working chip
+/// of the machine is powered, every slice keeps a core busy. `None` when the model
+/// leaves an energy figure out.
+pub fn chip_run_energy(
+    net: &Network,
+    model: &HwModel,
+    mapping: &Mapping,
+    counts: &ChipCounts,
+    steps: u32,
+) -> Option<Energy> {
+    arm_core_energy(
+        &mapping.hw,
+        model.machine.alive_chips(),
+        mapping.partition.slices.len(),
+        counts,
+        steps,
+        net.dt,
+        net.n_neurons(),
+    )
 }
 
 /// Prices an `arm-core` run; `None` when the model leaves an energy figure out.
