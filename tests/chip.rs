@@ -6,7 +6,7 @@ use std::path::Path;
 
 use neuromap::compile::{CompileOptions, compile};
 use neuromap::import::load_path;
-use neuromap::sim::chip::simulate_chip;
+use neuromap::sim::chip::{ChipConfig, Losses, RunFaults, simulate_chip, simulate_chip_with};
 use neuromap::sim::{Options, simulate_quantised};
 
 mod common;
@@ -28,12 +28,16 @@ fn chip_spikes_equal_the_quantised_model_on_every_example() {
         for hw_path in toml_files("hw-models") {
             let hw = neuromap::hw::load_path(&hw_path).unwrap();
             let Ok(mapping) = compile(&net, &hw, &CompileOptions::default()) else { continue };
-            let chip = simulate_chip(&net, &hw, &mapping, steps, ALL).unwrap();
-            let what = format!("{} on {}", net.name, hw.name);
+            // Thread counts take turns (their equality is checked below).
+            let threads = [1, 2, 4][compared % 3];
+            let config = ChipConfig { threads, ..ChipConfig::default() };
+            let chip = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &config, &mut |_| {}).unwrap();
+            let what = format!("{} on {} with {threads} threads", net.name, hw.name);
             assert_eq!(chip.result.spike_counts, functional.spike_counts, "{what}");
             assert_eq!(chip.result.spikes, functional.spikes, "{what}");
             assert_eq!(chip.result.synaptic_events, functional.synaptic_events, "{what}");
             assert_eq!(chip.result.neuron_updates, functional.neuron_updates, "{what}");
+            assert_eq!(chip.counts.losses, Losses::default(), "{what}");
             compared += 1;
         }
     }
@@ -108,4 +112,113 @@ fn timing_is_counted_where_the_model_gives_cycle_costs() {
     let hw2 = neuromap::hw::load_path(Path::new("hw-models/spinnaker2.toml")).unwrap();
     let m2 = compile(&net, &hw2, &CompileOptions::default()).unwrap();
     assert!(simulate_chip(&net, &hw2, &m2, 5, ALL).unwrap().counts.timing.is_none());
+}
+
+fn with_threads(
+    net: &neuromap::ir::Network,
+    hw: &neuromap::hw::HwModel,
+    mapping: &neuromap::compile::Mapping,
+    steps: u32,
+    threads: usize,
+    faults: &RunFaults,
+) -> neuromap::sim::chip::ChipRun {
+    let config = ChipConfig { threads, faults: faults.clone() };
+    simulate_chip_with(net, hw, mapping, steps, ALL, &config, &mut |_| {}).unwrap()
+}
+
+/// Results and every count (packets, routers, links, cycles, losses) are the same
+/// for 1, 2 and 4 threads, with and without run-time faults.
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    let mut mc = load_path(Path::new("netlists/microcircuit.toml")).unwrap();
+    mc.spec.scale = 0.02;
+    let nets = [
+        load_path(Path::new("netlists/brunel_1k.toml")).unwrap().spec.build().unwrap(),
+        load_path(Path::new("netlists/synfire.toml")).unwrap().spec.build().unwrap(),
+        load_path(Path::new("netlists/binary_mlp.toml")).unwrap().spec.build().unwrap(),
+        mc.spec.build().unwrap(),
+    ];
+    let dropping = RunFaults { packet_drop_rate: 0.01, dead_links: Vec::new() };
+    for net in &nets {
+        let opts = CompileOptions { seed: 3, ..CompileOptions::default() };
+        let mapping = compile(net, &hw, &opts).unwrap();
+        for faults in [RunFaults::default(), dropping.clone()] {
+            let one = with_threads(net, &hw, &mapping, 200, 1, &faults);
+            for threads in [2, 4] {
+                let many = with_threads(net, &hw, &mapping, 200, threads, &faults);
+                let what = format!("{} with {threads} threads, faults {faults:?}", net.name);
+                assert_eq!(many.result, one.result, "{what}");
+                assert_eq!(many.counts, one.counts, "{what}");
+            }
+        }
+    }
+}
+
+/// Run-time faults lose packets, and every loss is counted by cause; with no faults
+/// the run equals the plain one.
+#[test]
+fn run_time_faults_are_counted_by_cause() {
+    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    let functional = simulate_quantised(&net, 200, ALL);
+    let plain = simulate_chip(&net, &hw, &mapping, 200, ALL).unwrap();
+    let none = with_threads(&net, &hw, &mapping, 200, 2, &RunFaults::default());
+    assert_eq!(none.result, plain.result);
+    assert_eq!(none.counts, plain.counts);
+    // A drop rate loses packets at random, on links only.
+    let rate = RunFaults { packet_drop_rate: 0.05, dead_links: Vec::new() };
+    let dropped = with_threads(&net, &hw, &mapping, 200, 2, &rate);
+    let l = &dropped.counts.losses;
+    assert!(l.random > 0 && l.lost_deliveries >= l.random, "{l:?}");
+    assert_eq!((l.congestion, l.dead_link), (0, 0));
+    let links: u64 = dropped.counts.link_packets.values().sum();
+    let share = l.random as f64 / (links + l.random) as f64;
+    assert!((0.03..0.07).contains(&share), "share of link crossings lost {share}");
+    assert_ne!(dropped.result.spikes, functional.spikes, "lost input changes the spikes");
+    // Each used link, failed at run time: emergency routes where the triangle's other
+    // two sides work, losses where they do not.
+    let all: Vec<(u32, u8)> = plain.counts.link_packets.keys().copied().collect();
+    let used: Vec<(u32, u8)> = all.iter().step_by(all.len().div_ceil(8).max(1)).copied().collect();
+    assert!(!used.is_empty());
+    let mut detoured = 0;
+    for &(c, d) in &used {
+        let faults = RunFaults { packet_drop_rate: 0.0, dead_links: vec![(neuromap::hw::ChipId(c), d)] };
+        let run = with_threads(&net, &hw, &mapping, 200, 1, &faults);
+        let l = &run.counts.losses;
+        if l.dead_link == 0 {
+            assert!(l.emergency_routed > 0, "{l:?}");
+            assert_eq!(run.result.spikes, functional.spikes, "an emergency route delivers everything");
+            assert!(run.counts.router_passes.iter().sum::<u64>() > plain.counts.router_passes.iter().sum::<u64>());
+            detoured += 1;
+        } else {
+            assert!(l.lost_deliveries > 0);
+        }
+        assert!(!run.counts.link_packets.contains_key(&(c, d)), "a dead link carries nothing");
+    }
+    assert!(detoured > 0, "no link of {used:?} had an emergency route");
+}
+
+/// Links too slow for the traffic: the router drops packets that wait too long, and
+/// says so.
+#[test]
+fn congested_links_drop_packets_and_count_them() {
+    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+    let chip = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
+    let slow = chip.replace("link_packet_s = { value = 160e-9", "link_packet_s = { value = 40e-6");
+    assert_ne!(slow, chip);
+    let dir = std::env::temp_dir().join(format!("neuromap-slow-links-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("spinnaker1.toml"), slow).unwrap();
+    std::fs::copy("hw-models/spinnaker1-spinn5.toml", dir.join("spinn5.toml")).unwrap();
+    let hw = neuromap::hw::load_path(&dir.join("spinn5.toml")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    let run = with_threads(&net, &hw, &mapping, 200, 2, &RunFaults::default());
+    let l = &run.counts.losses;
+    assert!(l.congestion > 0 && l.lost_deliveries > 0, "{l:?}");
+    assert_eq!(with_threads(&net, &hw, &mapping, 200, 1, &RunFaults::default()).counts, run.counts);
+    let t = run.counts.timing.unwrap();
+    assert!(t.max_wait_s > 0.0 && t.max_wait_s <= 150.0 / 133e6 + 1e-12, "wait {}", t.max_wait_s);
 }

@@ -234,6 +234,17 @@ struct RunArgs {
     /// Write no files.
     #[arg(long)]
     no_output: bool,
+    /// Worker threads of the chip simulator (results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// A link `X,Y,DIRECTION` that fails when the run starts (repeatable): the tables
+    /// still route through it, so packets take the emergency route or are lost.
+    #[arg(long, value_name = "X,Y,DIR")]
+    fail_link: Vec<String>,
+    /// Probability that a packet is lost on each link it crosses (seeded by the
+    /// network's seed).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    drop_rate: f64,
     #[command(flatten)]
     mem: MemoryLimit,
 }
@@ -752,9 +763,19 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
     let compile_s = t0.elapsed().as_secs_f64();
     let options = neuromap_sim::Options::default();
+    let mut faults = neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new() };
+    for f in &a.fail_link {
+        let [x, y, d] = parse_fault::<3>("fail-link", f)?;
+        let (id, d) = model
+            .machine
+            .link_at(num("fail-link", &x)?, num("fail-link", &y)?, &d)
+            .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
+        faults.dead_links.push((id, d as u8));
+    }
+    let config = neuromap_sim::chip::ChipConfig { threads: a.threads, faults };
     let t1 = Instant::now();
     let bar = progress(steps, "chip");
-    let chip = neuromap_sim::chip::simulate_chip_with(&net, &model, &mapping, steps, options, &mut |t| {
+    let chip = neuromap_sim::chip::simulate_chip_with(&net, &model, &mapping, steps, options, &config, &mut |t| {
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
@@ -762,9 +783,12 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     .map_err(|e| anyhow::anyhow!("the chip simulation failed: {e}"))?;
     bar.finish_and_clear();
     let chip_s = t1.elapsed().as_secs_f64();
-    // Mapping never changes behaviour: the chip must equal the quantised model.
+    // Mapping never changes behaviour: without lost packets the chip must equal the
+    // quantised model.
     let functional = neuromap_sim::simulate_quantised(&net, steps, options);
-    if functional.spikes != chip.result.spikes || functional.spike_counts != chip.result.spike_counts {
+    let same = functional.spikes == chip.result.spikes && functional.spike_counts == chip.result.spike_counts;
+    let lost = &chip.counts.losses;
+    if !same && lost.packets() == 0 {
         return Err(anyhow::anyhow!(
             "the chip simulation differs from the quantised functional model: this is a bug in neuromap, please report it with the netlist and chip model"
         )
@@ -783,7 +807,18 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         neuromap_compile::plural(mapping_summary.chips_used, "chip")
     );
     let spikes: u64 = chip.result.spike_counts.iter().sum();
-    println!("chip = quantised functional model: identical ({spikes} spikes)");
+    if same {
+        println!("chip = quantised functional model: identical ({spikes} spikes)");
+    } else {
+        let q: u64 = functional.spike_counts.iter().sum();
+        println!("chip ≠ quantised functional model: {spikes} spikes against {q}, because packets were lost");
+    }
+    if lost.packets() > 0 || lost.emergency_routed > 0 {
+        println!(
+            "packets lost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries to cores missed); {} took an emergency route",
+            lost.congestion, lost.random, lost.dead_link, lost.lost_deliveries, lost.emergency_routed
+        );
+    }
     println!(
         "packets sent {}, router passes {}, links crossed {}",
         chip.counts.packets_sent,
@@ -812,10 +847,19 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         network: &'a neuromap_ir::spec::NetworkSpec,
         steps: u32,
         placement_seed: u64,
+        threads: usize,
+        run_faults: &'a neuromap_sim::chip::RunFaults,
         hw_model: &'a neuromap_hw::HwModel,
     }
-    let config =
-        Config { schema_version: 1, network: &n.spec, steps, placement_seed: a.placement_seed, hw_model: &model };
+    let resolved = Config {
+        schema_version: 1,
+        network: &n.spec,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        run_faults: &config.faults,
+        hw_model: &model,
+    };
     let report =
         neuromap_report::run_report(&summary, energy.as_ref(), chip.counts.timing.as_ref(), mapping.hw.clock_hz);
     let files = [
@@ -825,7 +869,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         ("energy.json", write::pretty_json(&energy)),
         ("counts.json", write::pretty_json(&chip.counts)),
         ("mapping.json", neuromap_compile::artifact::to_json(&net, &model, &mapping, &opts)),
-        ("config.json", write::pretty_json(&config)),
+        ("config.json", write::pretty_json(&resolved)),
         ("spikes.csv", write::spikes_csv(&net, &chip.result)),
     ];
     for (name, body) in &files {

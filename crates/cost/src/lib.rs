@@ -111,6 +111,7 @@ mod tests {
             max_delay_steps: 16,
             delay_extension_stages: 8,
             packet_bits: 40,
+            router: None,
             idle_chip_w: Some(0.35),
             busy_core_w: Some(0.034),
             router_bit_j: Some(25e-12),

@@ -19,12 +19,34 @@ pub struct ArmCore {
     pub max_delay_steps: u32,
     pub delay_extension_stages: u32,
     pub packet_bits: u32,
+    pub router: Option<RouterTiming>,
     pub idle_chip_w: Option<f64>,
     pub busy_core_w: Option<f64>,
     pub router_bit_j: Option<f64>,
     pub cycles_per_packet: Option<f64>,
     pub cycles_per_synaptic_event: Option<f64>,
     pub cycles_per_neuron_update: Option<f64>,
+}
+
+/// The router and link timing of a model, when it gives all of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RouterTiming {
+    pub clock_hz: f64,
+    pub pipeline_cycles: u32,
+    pub link_packet_s: f64,
+    pub drop_wait_cycles: u32,
+}
+
+impl RouterTiming {
+    fn from_model(m: &HwModel) -> Option<Self> {
+        let g = |k: &str| m.get("router", k);
+        Some(Self {
+            clock_hz: g("clock_hz")?,
+            pipeline_cycles: g("pipeline_cycles")? as u32,
+            link_packet_s: g("link_packet_s")?,
+            drop_wait_cycles: g("drop_wait_cycles")? as u32,
+        })
+    }
 }
 
 impl ArmCore {
@@ -49,6 +71,7 @@ impl ArmCore {
             max_delay_steps: c("core", "max_delay_steps") as u32,
             delay_extension_stages: c("core", "delay_extension_stages") as u32,
             packet_bits: c("router", "packet_bits") as u32,
+            router: RouterTiming::from_model(m),
             idle_chip_w: m.get("energy", "idle_chip_w"),
             busy_core_w: m.get("energy", "busy_core_w"),
             router_bit_j: m.get("energy", "router_bit_j"),

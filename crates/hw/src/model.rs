@@ -109,12 +109,7 @@ impl HwModel {
             m.kill_core(id, c);
         }
         for (x, y, dir) in &f.links {
-            let id = m
-                .at(*x, *y)
-                .ok_or_else(|| format!("dead link ({x}, {y}, {dir}): chip ({x}, {y}) is not in the machine"))?;
-            let d = m.topology.link_by_name(dir).ok_or_else(|| {
-                format!("dead link ({x}, {y}, {dir}): links are {}", m.topology.link_names().join(", "))
-            })?;
+            let (id, d) = m.link_at(*x, *y, dir).map_err(|e| format!("dead link {e}"))?;
             m.kill_link(id, d);
         }
         Ok(())

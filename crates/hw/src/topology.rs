@@ -156,6 +156,16 @@ impl Machine {
         ok.then_some(n)
     }
 
+    /// The link named `dir` of chip (x, y).
+    pub fn link_at(&self, x: u32, y: u32, dir: &str) -> Result<(ChipId, usize), String> {
+        let id = self.at(x, y).ok_or_else(|| format!("({x}, {y}, {dir}): chip ({x}, {y}) is not in the machine"))?;
+        let d = self
+            .topology
+            .link_by_name(dir)
+            .ok_or_else(|| format!("({x}, {y}, {dir}): links are {}", self.topology.link_names().join(", ")))?;
+        Ok((id, d))
+    }
+
     pub fn kill_chip(&mut self, id: ChipId) {
         self.chips[id.index()].alive = false;
     }

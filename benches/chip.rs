@@ -1,0 +1,96 @@
+//! The chip simulator's speed, with full accounting (packets through the compiled
+//! tables, router and link queues, core cycles, overruns).
+//!
+//! 1. Brunel-10k mapped onto SpiNNaker 1 (`spinnaker1-machine`): simulated synaptic
+//!    events per second per host thread (target ≥ 2×10⁷), and the speed-up of 2
+//!    threads over 1 (target ≥ 1.6×). The runs must give identical results.
+//! 2. One biological second of the full-scale Potjans–Diesmann microcircuit mapped
+//!    onto SpiNNaker (target ≤ 10 minutes here), with peak memory.
+//!
+//! Run with `cargo bench --bench chip` (`NEUROMAP_BENCH_QUICK=1`: microcircuit at
+//! scale 0.1; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1` leaves part 2 out).
+
+#![allow(clippy::print_stdout)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use neuromap::compile::{CompileOptions, compile};
+use neuromap::import::load_path;
+use neuromap::sim::Options;
+use neuromap::sim::chip::{ChipConfig, ChipRun, simulate_chip_with};
+
+mod common;
+
+fn run(
+    net: &neuromap::ir::Network,
+    hw: &neuromap::hw::HwModel,
+    m: &neuromap::compile::Mapping,
+    steps: u32,
+    threads: usize,
+) -> (ChipRun, f64) {
+    let config = ChipConfig { threads, ..ChipConfig::default() };
+    let t = Instant::now();
+    let r = simulate_chip_with(net, hw, m, steps, Options::default(), &config, &mut |_| {}).expect("chip runs");
+    (r, t.elapsed().as_secs_f64())
+}
+
+fn main() {
+    let n = load_path(Path::new("netlists/brunel_10k.toml")).expect("netlist loads");
+    let steps = n.steps.unwrap_or(1000);
+    let net = n.spec.build().expect("network builds");
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-machine.toml")).expect("model loads");
+    let mapping = compile(&net, &hw, &CompileOptions::default()).expect("the network maps");
+    let host = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "brunel_10k on {}: {} cores on {} chips, {steps} steps, host threads available: {host}",
+        hw.name,
+        mapping.partition.slices.len(),
+        mapping.placement.core_of.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len()
+    );
+    let (one, t1) = run(&net, &hw, &mapping, steps, 1);
+    let events = one.result.total_synaptic_events() as f64;
+    let rate = events / t1;
+    println!(
+        "  1 thread : {t1:.2} s, {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
+        events,
+        rate,
+        common::verdict(rate >= 2e7)
+    );
+    let (two, t2) = run(&net, &hw, &mapping, steps, 2);
+    assert_eq!(two.result.spikes, one.result.spikes, "2 threads must give the same spikes");
+    assert_eq!(two.counts, one.counts, "2 threads must give the same counts");
+    let speedup = t1 / t2;
+    println!(
+        "  2 threads: {t2:.2} s, speed-up {speedup:.2}× (target 1.6×: {}), identical results",
+        common::verdict(speedup >= 1.6)
+    );
+
+    if std::env::var_os("NEUROMAP_BENCH_SKIP_MICROCIRCUIT").is_some() {
+        return;
+    }
+    let (mc, net, build_s) = common::microcircuit();
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-machine.toml")).expect("model loads");
+    let t = Instant::now();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).expect("the microcircuit maps");
+    let compile_s = t.elapsed().as_secs_f64();
+    let steps = (1000.0 / net.dt).round() as u32;
+    let threads = host.min(2);
+    let (r, sim_s) = run(&net, &hw, &mapping, steps, threads);
+    let total = build_s + compile_s + sim_s;
+    println!(
+        "microcircuit (scale {}) on {}: {} neurons, {} synapses, {} cores on {} chips",
+        mc.spec.scale,
+        hw.name,
+        net.n_neurons(),
+        net.n_synapses(),
+        mapping.partition.slices.len(),
+        mapping.placement.core_of.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len()
+    );
+    println!(
+        "  1 biological second ({steps} steps) with {threads} threads: build {build_s:.1} s + compile {compile_s:.1} s + simulate {sim_s:.1} s = {total:.1} s (target 600 s: {}); {:.3e} events/s; peak memory {:.2} GiB",
+        common::verdict(total <= 600.0),
+        r.result.total_synaptic_events() as f64 / sim_s,
+        common::peak_rss_gib()
+    );
+}
