@@ -203,14 +203,17 @@ fn diff_run(old: &Value, new: &Value) -> Diff {
     };
     // Energy and time per step, when both runs were priced on a chip.
     for (name, path) in [
-        ("energy_j", ["energy", "total_j"]),
+        ("energy", ["energy", "total_j"]),
         ("energy_idle_j", ["energy", "idle_j"]),
         ("energy_cores_j", ["energy", "cores_j"]),
         ("energy_router_j", ["energy", "router_j"]),
         ("energy_per_synaptic_event_j", ["energy", "per_synaptic_event_j"]),
         ("step_time_max_us", ["timing", "max_step_us"]),
         ("step_time_mean_us", ["timing", "mean_step_us"]),
+        ("latency", ["timing", "latency_max_us"]),
+        ("latency_mean", ["timing", "latency_mean_us"]),
         ("overrun_steps", ["timing", "overrun_steps"]),
+        ("packets_lost", ["losses", "lost"]),
     ] {
         if old[path[0]].is_object() && new[path[0]].is_object() {
             metrics.push(metric(name, num(old, &path), num(new, &path)));

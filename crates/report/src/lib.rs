@@ -5,6 +5,7 @@
 //! complete, so a final name never holds a half-written file.
 
 pub mod diff;
+pub mod plot;
 pub mod table;
 pub mod write;
 
@@ -275,6 +276,20 @@ pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
         us(t.budget_cycles),
         100.0 * t.worst_load()
     );
+    if !t.network_s.is_empty() {
+        let lat = t.latency_s(clock_hz);
+        let n = lat.len().max(1) as f64;
+        out.push_str(&format!(
+            "latency per step (the later of the busiest core and the last packet delivery): mean {:.2} µs, max {:.2} µs\n",
+            lat.iter().sum::<f64>() / n * 1e6,
+            lat.iter().copied().fold(0.0, f64::max) * 1e6
+        ));
+        out.push_str(&format!(
+            "network: last delivery {:.2} µs after the tick at the latest; longest queue wait {:.3} µs\n",
+            t.network_s.iter().copied().fold(0.0, f64::max) * 1e6,
+            t.max_wait_s * 1e6
+        ));
+    }
     let overran = t.overrun_steps();
     if overran == 0 {
         out.push_str("real time: kept in every step (no timer overruns)\n");
@@ -295,18 +310,28 @@ pub fn run_report(
     summary: &RunSummary,
     energy: Option<&neuromap_cost::Energy>,
     timing: Option<&neuromap_sim::chip::Timing>,
+    losses: &neuromap_sim::chip::Losses,
     clock_hz: f64,
 ) -> serde_json::Value {
     let mut v = serde_json::to_value(summary).unwrap_or(serde_json::Value::Null);
     if let Some(obj) = v.as_object_mut() {
+        let mut l = serde_json::to_value(losses).unwrap_or(serde_json::Value::Null);
+        if let Some(o) = l.as_object_mut() {
+            o.insert("lost".into(), losses.packets().into());
+        }
+        obj.insert("losses".into(), l);
         obj.insert("energy".into(), serde_json::to_value(energy).unwrap_or(serde_json::Value::Null));
         let timing = timing.map(|t| {
             let us = |c: f64| c / clock_hz * 1e6;
             let n = t.critical_cycles.len().max(1) as f64;
+            let lat = t.latency_s(clock_hz);
             serde_json::json!({
                 "tick_us": us(t.budget_cycles),
                 "mean_step_us": us(t.critical_cycles.iter().sum::<f64>() / n),
                 "max_step_us": us(t.critical_cycles.iter().copied().fold(0.0, f64::max)),
+                "latency_mean_us": lat.iter().sum::<f64>() / n * 1e6,
+                "latency_max_us": lat.iter().copied().fold(0.0, f64::max) * 1e6,
+                "max_queue_wait_us": t.max_wait_s * 1e6,
                 "overrun_steps": t.overrun_steps(),
             })
         });

@@ -1,0 +1,377 @@
+//! SVG plots of a chip run, written by hand (no plotting dependency): spike raster,
+//! energy breakdown, per-core load over the chip grid, link traffic, latency per
+//! timestep; and the self-contained HTML report that holds them.
+//!
+//! Every plot is a pure function of counts the simulator produced, so the same run
+//! gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use neuromap_hw::{ChipId, Machine, Topology};
+use neuromap_ir::Network;
+use neuromap_sim::RunResult;
+
+/// Colours of populations (Tableau 10).
+const PALETTE: [&str; 10] =
+    ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A canvas of `w` × `h` pixels with a title.
+struct Svg {
+    w: f64,
+    h: f64,
+    body: String,
+}
+
+impl Svg {
+    fn new(w: f64, h: f64, title: &str) -> Self {
+        let mut s = Self { w, h, body: String::new() };
+        s.text(w / 2.0, 18.0, 14.0, "middle", title);
+        s
+    }
+
+    fn text(&mut self, x: f64, y: f64, size: f64, anchor: &str, t: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{x:.1}" y="{y:.1}" font-size="{size}" text-anchor="{anchor}">{}</text>"#,
+            esc(t)
+        );
+    }
+
+    fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, tip: &str) {
+        let _ = write!(self.body, r#"<rect x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}" fill="{fill}""#);
+        if tip.is_empty() {
+            self.body.push_str("/>\n");
+        } else {
+            let _ = writeln!(self.body, "><title>{}</title></rect>", esc(tip));
+        }
+    }
+
+    fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: &str, width: f64) {
+        let _ = writeln!(
+            self.body,
+            r#"<line x1="{x1:.2}" y1="{y1:.2}" x2="{x2:.2}" y2="{y2:.2}" stroke="{stroke}" stroke-width="{width:.2}"/>"#
+        );
+    }
+
+    /// Axes of a plot area with ticks: x from `x0..x1`, y from `y0..y1`.
+    fn axes(&mut self, area: Area, xr: (f64, f64), yr: (f64, f64), xlabel: &str, ylabel: &str) {
+        let Area { left, top, width, height } = area;
+        self.line(left, top + height, left + width, top + height, "#333", 1.0);
+        self.line(left, top, left, top + height, "#333", 1.0);
+        for i in 0..=4 {
+            let f = f64::from(i) / 4.0;
+            let x = left + f * width;
+            let y = top + height - f * height;
+            self.line(x, top + height, x, top + height + 4.0, "#333", 1.0);
+            self.text(x, top + height + 16.0, 10.0, "middle", &tick(xr.0 + f * (xr.1 - xr.0)));
+            self.line(left - 4.0, y, left, y, "#333", 1.0);
+            self.text(left - 6.0, y + 3.0, 10.0, "end", &tick(yr.0 + f * (yr.1 - yr.0)));
+        }
+        self.text(left + width / 2.0, top + height + 32.0, 11.0, "middle", xlabel);
+        let _ = writeln!(
+            self.body,
+            r#"<text x="14" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {:.1})">{}</text>"#,
+            top + height / 2.0,
+            top + height / 2.0,
+            esc(ylabel)
+        );
+    }
+
+    fn finish(self) -> String {
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\">\n<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n{}</svg>\n",
+            self.body,
+            w = self.w,
+            h = self.h
+        )
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Area {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+}
+
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-2 {
+        format!("{v:.1e}")
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A colour from white-yellow (0) to dark red (1).
+fn heat(f: f64) -> String {
+    let f = f.clamp(0.0, 1.0);
+    let stops = [(255.0, 255.0, 204.0), (253.0, 141.0, 60.0), (189.0, 0.0, 38.0)];
+    let (a, b, g) = if f < 0.5 { (stops[0], stops[1], f * 2.0) } else { (stops[1], stops[2], (f - 0.5) * 2.0) };
+    let mix = |x: f64, y: f64| (x + (y - x) * g).round() as u8;
+    format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// Spike raster: neuron (populations stacked) against time, at most `max_points`
+/// spikes drawn (every n-th when there are more, said in the title).
+pub fn raster(net: &Network, r: &RunResult, max_points: usize) -> String {
+    let mut svg = Svg::new(760.0, 420.0, "spike raster");
+    let area = Area { left: 70.0, top: 34.0, width: 560.0, height: 330.0 };
+    let recorded: Vec<usize> = (0..net.populations().len()).filter(|&p| r.recorded[p]).collect();
+    let total_neurons: u64 = recorded.iter().map(|&p| u64::from(net.populations()[p].size)).sum();
+    let total_spikes: usize = recorded.iter().map(|&p| r.spikes[p].steps.len()).sum();
+    let every = total_spikes.div_ceil(max_points.max(1)).max(1);
+    let t_ms = f64::from(r.steps) * net.dt;
+    svg.axes(area, (0.0, t_ms), (0.0, total_neurons as f64), "time (ms)", "neuron");
+    let mut base = 0u64;
+    let mut n = 0usize;
+    for (k, &p) in recorded.iter().enumerate() {
+        let pop = &net.populations()[p];
+        let colour = PALETTE[k % PALETTE.len()];
+        let _ = writeln!(svg.body, r#"<g fill="{colour}">"#);
+        for (&t, &i) in r.spikes[p].steps.iter().zip(&r.spikes[p].neurons) {
+            n += 1;
+            if n % every != 0 {
+                continue;
+            }
+            let x = area.left + (f64::from(t) + 0.5) * net.dt / t_ms.max(f64::MIN_POSITIVE) * area.width;
+            let y = area.top + area.height - (base + u64::from(i)) as f64 / total_neurons.max(1) as f64 * area.height;
+            let _ = writeln!(svg.body, r#"<rect x="{:.2}" y="{:.2}" width="1.2" height="1.2"/>"#, x, y - 1.2);
+        }
+        svg.body.push_str("</g>\n");
+        let ly = area.top + 14.0 * k as f64;
+        svg.rect(area.left + area.width + 12.0, ly, 10.0, 10.0, colour, "");
+        svg.text(area.left + area.width + 26.0, ly + 9.0, 11.0, "start", &pop.name);
+        base += u64::from(pop.size);
+    }
+    if every > 1 {
+        svg.text(area.left + area.width / 2.0, 408.0, 10.0, "middle", &format!("one spike in {every} drawn"));
+    }
+    svg.finish()
+}
+
+/// Energy by component as horizontal bars (J).
+pub fn energy(e: &neuromap_cost::Energy) -> String {
+    let parts = [("idle chips", e.idle_j), ("busy cores", e.cores_j), ("routers (packets)", e.router_j)];
+    let mut svg = Svg::new(640.0, 200.0, &format!("energy by component ({:.4e} J in all)", e.total_j));
+    let max = parts.iter().map(|p| p.1).fold(f64::MIN_POSITIVE, f64::max);
+    for (i, (name, j)) in parts.iter().enumerate() {
+        let y = 44.0 + 44.0 * i as f64;
+        svg.text(140.0, y + 18.0, 12.0, "end", name);
+        let w = 380.0 * j / max;
+        svg.rect(150.0, y, w.max(0.5), 28.0, PALETTE[i], &format!("{name}: {j:.4e} J"));
+        let share = 100.0 * j / e.total_j.max(f64::MIN_POSITIVE);
+        svg.text(150.0 + w + 6.0, y + 18.0, 11.0, "start", &format!("{j:.3e} J ({share:.1} %)"));
+    }
+    svg.finish()
+}
+
+/// The chips a plot shows: the bounding box of those in `used`, with their size.
+fn window(m: &Machine, used: &[ChipId]) -> (u32, u32, u32, u32) {
+    let xs = used.iter().map(|c| m.chip(*c).x);
+    let ys = used.iter().map(|c| m.chip(*c).y);
+    let (x0, x1) = (xs.clone().min().unwrap_or(0), xs.max().unwrap_or(0));
+    let (y0, y1) = (ys.clone().min().unwrap_or(0), ys.max().unwrap_or(0));
+    (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+}
+
+/// Per-core load over the chip grid: one square per chip (north up), split into its
+/// cores; each core coloured by `value / full` (e.g. busiest step's cycles over the
+/// tick). `cores` lists (chip, core, value) of the cores in use.
+pub fn core_load(m: &Machine, cores_per_chip: u32, cores: &[(ChipId, u32, f64)], full: f64, what: &str) -> String {
+    let used: Vec<ChipId> = cores.iter().map(|c| c.0).collect();
+    let (x0, y0, w, h) = window(m, &used);
+    let cell = (560.0 / f64::from(w.max(h))).min(120.0);
+    let cols = (f64::from(cores_per_chip).sqrt().ceil() as u32).max(1);
+    let rows = cores_per_chip.div_ceil(cols).max(1);
+    let max = cores.iter().map(|c| c.2).fold(full, f64::max);
+    let width = 100.0 + cell * f64::from(w) + 150.0;
+    let height = 60.0 + cell * f64::from(h) + 40.0;
+    let mut svg = Svg::new(width.max(420.0), height, &format!("per-core load: {what}"));
+    let by: BTreeMap<(ChipId, u32), f64> = cores.iter().map(|&(c, k, v)| ((c, k), v)).collect();
+    for id in m.chip_ids() {
+        let c = m.chip(id);
+        if c.x < x0 || c.y < y0 || c.x >= x0 + w || c.y >= y0 + h {
+            continue;
+        }
+        let left = 60.0 + cell * f64::from(c.x - x0);
+        let top = 40.0 + cell * f64::from(y0 + h - 1 - c.y);
+        svg.rect(left + 1.0, top + 1.0, cell - 2.0, cell - 2.0, if c.alive { "#eeeeee" } else { "#555555" }, "");
+        let (cw, ch) = ((cell - 6.0) / f64::from(cols), (cell - 6.0) / f64::from(rows));
+        for k in 0..cores_per_chip {
+            let (cx, cy) = (left + 3.0 + cw * f64::from(k % cols), top + 3.0 + ch * f64::from(k / cols));
+            match by.get(&(id, k)) {
+                Some(v) => svg.rect(
+                    cx + 0.5,
+                    cy + 0.5,
+                    (cw - 1.0).max(0.5),
+                    (ch - 1.0).max(0.5),
+                    &heat(v / max),
+                    &format!("chip ({}, {}) core {k}: {:.3} of {what}", c.x, c.y, v / full.max(f64::MIN_POSITIVE)),
+                ),
+                None => svg.rect(cx + 0.5, cy + 0.5, (cw - 1.0).max(0.5), (ch - 1.0).max(0.5), "#ffffff", ""),
+            }
+        }
+        if cell >= 40.0 {
+            svg.text(left + cell / 2.0, top + cell - 4.0, 9.0, "middle", &format!("({}, {})", c.x, c.y));
+        }
+    }
+    legend(&mut svg, width.max(420.0) - 130.0, 50.0, 0.0, max / full.max(f64::MIN_POSITIVE), "× full");
+    svg.finish()
+}
+
+fn legend(svg: &mut Svg, x: f64, y: f64, lo: f64, hi: f64, unit: &str) {
+    for i in 0..10 {
+        let f = f64::from(i) / 9.0;
+        svg.rect(x, y + 14.0 * (9 - i) as f64, 14.0, 14.0, &heat(f), "");
+    }
+    svg.text(x + 20.0, y + 10.0, 10.0, "start", &format!("{} {unit}", tick(hi)));
+    svg.text(x + 20.0, y + 140.0, 10.0, "start", &format!("{} {unit}", tick(lo)));
+}
+
+/// Link traffic over the chip grid: every link that carried packets, drawn from its
+/// chip towards the neighbour, coloured and thickened by its packet count.
+pub fn link_traffic(m: &Machine, links: &BTreeMap<(u32, u8), u64>, routers: &[u64]) -> String {
+    let mut used: Vec<ChipId> =
+        links.keys().flat_map(|&(c, d)| [Some(ChipId(c)), m.neighbour(ChipId(c), usize::from(d))]).flatten().collect();
+    used.extend(routers.iter().enumerate().filter(|r| *r.1 > 0).map(|r| ChipId(r.0 as u32)));
+    if used.is_empty() {
+        used.push(ChipId(0));
+    }
+    let (x0, y0, w, h) = window(m, &used);
+    let cell = (560.0 / f64::from(w.max(h))).min(120.0);
+    let width = (100.0 + cell * f64::from(w) + 150.0).max(420.0);
+    let height = 60.0 + cell * f64::from(h) + 40.0;
+    let max = links.values().copied().max().unwrap_or(1).max(1) as f64;
+    let mut svg = Svg::new(width, height, "link traffic (packets per link, both directions drawn apart)");
+    let centre = |c: ChipId| {
+        let ch = m.chip(c);
+        (60.0 + cell * (f64::from(ch.x - x0) + 0.5), 40.0 + cell * (f64::from(y0 + h - 1 - ch.y) + 0.5))
+    };
+    let inside = |c: ChipId| {
+        let ch = m.chip(c);
+        ch.x >= x0 && ch.y >= y0 && ch.x < x0 + w && ch.y < y0 + h
+    };
+    for id in m.chip_ids().filter(|&c| inside(c)) {
+        let (x, y) = centre(id);
+        let r = (cell * 0.18).max(2.0);
+        let passes = routers.get(id.index()).copied().unwrap_or(0);
+        let fill = if m.chip(id).alive { "#dddddd" } else { "#555555" };
+        let _ = writeln!(
+            svg.body,
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}"><title>chip ({}, {}): {passes} router passes</title></circle>"#,
+            m.chip(id).x,
+            m.chip(id).y
+        );
+    }
+    for (&(c, d), &n) in links {
+        let from = ChipId(c);
+        let Some(to) = m.neighbour(from, usize::from(d)) else { continue };
+        if !inside(from) || !inside(to) {
+            continue;
+        }
+        let (x1, y1) = centre(from);
+        let (mut x2, mut y2) = centre(to);
+        // Wrap-around links point off the grid: draw a stub in their direction.
+        if m.topology == Topology::Hex || m.topology == Topology::Mesh {
+            let (dx, dy) = (x2 - x1, y2 - y1);
+            if dx.abs() > cell * 1.5 || dy.abs() > cell * 1.5 {
+                let (ux, uy) = (dx.signum() * -0.4 * cell, dy.signum() * -0.4 * cell);
+                x2 = x1 + ux;
+                y2 = y1 + uy;
+            }
+        }
+        // Offset each direction to its side of the line.
+        let (dx, dy) = (x2 - x1, y2 - y1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let (ox, oy) = (-dy / len * 2.5, dx / len * 2.5);
+        let f = n as f64 / max;
+        let _ = writeln!(
+            svg.body,
+            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="{:.1}"><title>chip ({}, {}) {}: {n} packets</title></line>"#,
+            x1 + ox,
+            y1 + oy,
+            x1 + dx * 0.8 + ox,
+            y1 + dy * 0.8 + oy,
+            heat(0.15 + 0.85 * f),
+            1.0 + 4.0 * f,
+            m.chip(from).x,
+            m.chip(from).y,
+            m.topology.link_name(usize::from(d))
+        );
+    }
+    legend(&mut svg, width - 130.0, 50.0, 0.0, max, "packets");
+    svg.finish()
+}
+
+/// Latency per timestep: the step's latency (later of the busiest core and the last
+/// delivery) and the busiest core's work, against the tick.
+pub fn latency(latency_s: &[f64], core_s: &[f64], tick_s: f64) -> String {
+    let mut svg = Svg::new(760.0, 360.0, "latency per timestep");
+    let area = Area { left: 70.0, top: 34.0, width: 560.0, height: 270.0 };
+    let n = latency_s.len().max(1);
+    let top = latency_s.iter().chain(core_s).copied().fold(tick_s, f64::max) * 1.05 * 1e6;
+    svg.axes(area, (0.0, n as f64), (0.0, top), "timestep", "µs");
+    let path = |v: &[f64]| {
+        // At most ~2,000 points: the maximum of each bucket of steps.
+        let per = v.len().div_ceil(2000).max(1);
+        let mut d = String::new();
+        for (i, chunk) in v.chunks(per).enumerate() {
+            let m = chunk.iter().copied().fold(0.0, f64::max) * 1e6;
+            let x = area.left + (i * per) as f64 / n as f64 * area.width;
+            let y = area.top + area.height - m / top * area.height;
+            let _ = write!(d, "{}{x:.1},{y:.1} ", if i == 0 { "M" } else { "L" });
+        }
+        d
+    };
+    let ty = area.top + area.height - tick_s * 1e6 / top * area.height;
+    let _ = writeln!(
+        svg.body,
+        r##"<line x1="{:.1}" y1="{ty:.1}" x2="{:.1}" y2="{ty:.1}" stroke="#e15759" stroke-dasharray="6 4"/>"##,
+        area.left,
+        area.left + area.width
+    );
+    for (v, colour) in [(core_s, "#76b7b2"), (latency_s, "#4e79a7")] {
+        if !v.is_empty() {
+            let _ = writeln!(svg.body, r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="1.2"/>"#, path(v));
+        }
+    }
+    let lx = area.left + area.width + 10.0;
+    for (i, (colour, name)) in
+        [("#4e79a7", "step latency"), ("#76b7b2", "busiest core"), ("#e15759", "tick (real time)")].iter().enumerate()
+    {
+        let y = area.top + 16.0 * i as f64;
+        svg.rect(lx, y, 12.0, 3.0, colour, "");
+        svg.text(lx + 16.0, y + 5.0, 10.0, "start", name);
+    }
+    svg.finish()
+}
+
+/// One self-contained HTML page: a title, text sections (preformatted) and figures
+/// (inline SVG).
+pub fn html(title: &str, texts: &[(&str, String)], figures: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\nbody {{ font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}\npre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 13px; }}\nfigure {{ margin: 1.5em 0; }}\nh2 {{ border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }}\n</style>\n</head>\n<body>\n<h1>{}</h1>\n",
+        esc(title),
+        esc(title)
+    );
+    for (h, t) in texts {
+        let _ = write!(out, "<h2>{}</h2>\n<pre>{}</pre>\n", esc(h), esc(t));
+    }
+    for (h, svg) in figures {
+        let _ = write!(out, "<h2>{}</h2>\n<figure>\n{svg}</figure>\n", esc(h));
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
