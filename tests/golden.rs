@@ -8,19 +8,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use neuromap::import::load_path;
-use neuromap::ir::rng::fnv1a;
+use neuromap::pipeline::spike_digest as digest;
 use neuromap::report::RunSummary;
 
 const MAX_STEPS: u32 = 2000;
-
-fn digest(steps: &[u32], neurons: &[u32]) -> u64 {
-    let mut bytes = Vec::with_capacity(steps.len() * 8);
-    for (s, n) in steps.iter().zip(neurons) {
-        bytes.extend_from_slice(&s.to_le_bytes());
-        bytes.extend_from_slice(&n.to_le_bytes());
-    }
-    fnv1a(&bytes)
-}
 
 /// The summary a golden snapshot holds: the run table, the projections and a digest of
 /// every population's spike train (any change of any spike changes it).

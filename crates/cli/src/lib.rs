@@ -68,6 +68,21 @@ enum Cmd {
     /// What changed between two mapping artifacts or two run summaries, checked
     /// against budgets (exit status 3 when one is broken).
     Diff(DiffArgs),
+    /// Record the golden results of a corpus folder (its corpus.toml lists netlists ×
+    /// chip models) into DIR/golden/.
+    Snapshot {
+        dir: PathBuf,
+        /// Simulator threads (results do not depend on it).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// Run a corpus again and compare with its golden results; exit status 3 when a
+    /// case changed beyond its budgets (or at all, without budgets).
+    Verify {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -299,6 +314,8 @@ pub fn main() -> ExitCode {
         Cmd::Compile(a) => compile(&a, color),
         Cmd::Hw(h) => hw(h, color),
         Cmd::Diff(a) => diff(&a, color),
+        Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
+        Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -496,24 +513,7 @@ pub fn models_text() -> String {
     s
 }
 
-/// Finds a chip model: a path, or a name in `hw-models/` (here, or in the source tree
-/// this binary was built from).
-fn resolve_hw(name: &str) -> PathBuf {
-    let p = PathBuf::from(name);
-    if p.is_file() {
-        return p;
-    }
-    let file = format!("{name}.toml");
-    let local = Path::new("hw-models").join(&file);
-    if local.is_file() {
-        return local;
-    }
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models").join(&file);
-    if built.is_file() {
-        return built;
-    }
-    p
-}
+use neuromap_pipeline::resolve_hw;
 
 fn load_hw(name: &str, color: bool) -> Result<neuromap_hw::HwModel, Failure> {
     let path = resolve_hw(name);
@@ -696,17 +696,7 @@ fn budgets(a: &DiffArgs, color: bool) -> Result<Vec<neuromap_report::diff::Budge
         if !doc.has_errors() {
             let root = doc.root();
             match root.get("budget").and_then(|v| v.table("[budget]")) {
-                Some(t) => {
-                    for (k, v) in t.entries() {
-                        let Some(limit) = v.get::<String>() else { continue };
-                        match format!("{}={limit}", k.value).parse() {
-                            Ok(b) => out.push(b),
-                            Err(e) => {
-                                doc.emit(doc.error(v.span(), e).with_label("expected \"+N%\", \"+N\" or \"exact\""))
-                            }
-                        }
-                    }
-                }
+                Some(t) => out.extend(neuromap_pipeline::corpus::budget_table(&t)),
                 None => root.missing("budget", "a table of METRIC = \"LIMIT\" lines"),
             }
             root.finish();
@@ -757,12 +747,6 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let net = build(&n.spec, a.mem, &a.network.net)?;
-    let opts = neuromap_compile::CompileOptions { seed: a.placement_seed, ..Default::default() };
-    let t0 = Instant::now();
-    let mapping = neuromap_compile::compile(&net, &model, &opts)
-        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
-    let compile_s = t0.elapsed().as_secs_f64();
-    let options = neuromap_sim::Options::default();
     let mut faults = neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new() };
     for f in &a.fail_link {
         let [x, y, d] = parse_fault::<3>("fail-link", f)?;
@@ -772,47 +756,43 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
         faults.dead_links.push((id, d as u8));
     }
-    let config = neuromap_sim::chip::ChipConfig { threads: a.threads, faults };
-    let t1 = Instant::now();
+    let job = neuromap_pipeline::Job {
+        spec: n.spec,
+        net,
+        model,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        faults,
+    };
     let bar = progress(steps, "chip");
-    let chip = neuromap_sim::chip::simulate_chip_with(&net, &model, &mapping, steps, options, &config, &mut |t| {
+    let out = neuromap_pipeline::run_job(job, &mut |t| {
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
     })
-    .map_err(|e| anyhow::anyhow!("the chip simulation failed: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
-    let chip_s = t1.elapsed().as_secs_f64();
-    // Mapping never changes behaviour: without lost packets the chip must equal the
-    // quantised model.
-    let functional = neuromap_sim::simulate_quantised(&net, steps, options);
-    let same = functional.spikes == chip.result.spikes && functional.spike_counts == chip.result.spike_counts;
-    let lost = &chip.counts.losses;
-    if !same && lost.packets() == 0 {
-        return Err(anyhow::anyhow!(
-            "the chip simulation differs from the quantised functional model: this is a bug in neuromap, please report it with the netlist and chip model"
-        )
-        .into());
-    }
-    let reference = neuromap_sim::simulate(&net, steps, options);
-    const TAU_MS: f64 = 10.0;
-    let fidelity = neuromap_sim::fidelity::compare(&net, &reference, &chip.result, TAU_MS);
-    let mapping_summary = neuromap_compile::artifact::summary(&net, &model, &mapping, &opts);
-    let summary = RunSummary::new(&net, &chip.result, &format!("chip ({}, s16.15)", model.name), Some(chip_s));
-    let energy = neuromap_cost::chip_run_energy(&net, &model, &mapping, &chip.counts, steps);
+    let (net, model, mapping, chip) = (&out.job.net, &out.job.model, &out.mapping, &out.chip);
+    let mapping_summary = out.mapping_summary();
+    let summary = out.run_summary(true);
     print!("{}", summary.to_text());
     println!(
-        "compiled in {compile_s:.3} s: {} on {}",
+        "compiled in {:.3} s: {} on {}",
+        out.compile_s,
         neuromap_compile::plural(mapping_summary.cores_used, "core"),
         neuromap_compile::plural(mapping_summary.chips_used, "chip")
     );
     let spikes: u64 = chip.result.spike_counts.iter().sum();
-    if same {
+    if out.same_as_functional {
         println!("chip = quantised functional model: identical ({spikes} spikes)");
     } else {
-        let q: u64 = functional.spike_counts.iter().sum();
-        println!("chip ≠ quantised functional model: {spikes} spikes against {q}, because packets were lost");
+        println!(
+            "chip ≠ quantised functional model: {spikes} spikes against {}, because packets were lost",
+            out.functional_spikes
+        );
     }
+    let lost = &chip.counts.losses;
     if lost.packets() > 0 || lost.emergency_routed > 0 {
         println!(
             "packets lost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries to cores missed); {} took an emergency route",
@@ -826,14 +806,16 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         chip.counts.link_packets.values().sum::<u64>()
     );
     println!();
-    print!("{}", neuromap_report::fidelity_text(&fidelity, TAU_MS));
+    let tau = neuromap_pipeline::TAU_MS;
+    print!("{}", neuromap_report::fidelity_text(&out.fidelity, tau));
     println!();
     match &chip.counts.timing {
         Some(t) => print!("{}", neuromap_report::timing_text(t, mapping.hw.clock_hz)),
         None => println!("time per step: unknown (the model `{}` does not give the [timing] figures)", model.name),
     }
     println!();
-    match &energy {
+    let energy = out.energy.as_ref();
+    match energy {
         Some(e) => print!("{}", neuromap_report::energy_text(e)),
         None => println!("energy: unknown (the model `{}` does not give the [energy] figures)", model.name),
     }
@@ -853,43 +835,36 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     let resolved = Config {
         schema_version: 1,
-        network: &n.spec,
+        network: &out.job.spec,
         steps,
         placement_seed: a.placement_seed,
         threads: a.threads,
-        run_faults: &config.faults,
-        hw_model: &model,
+        run_faults: &out.job.faults,
+        hw_model: model,
     };
-    let report = neuromap_report::run_report(
-        &summary,
-        energy.as_ref(),
-        chip.counts.timing.as_ref(),
-        &chip.counts.losses,
-        mapping.hw.clock_hz,
-    );
-    let figures = run_figures(&net, &model, &mapping, &chip, energy.as_ref(), steps);
+    let figures = run_figures(net, model, mapping, chip, energy, steps);
     let mut texts = vec![
         ("summary", summary.to_text()),
         ("mapping", neuromap_report::mapping_text(&mapping_summary)),
-        ("fidelity", neuromap_report::fidelity_text(&fidelity, TAU_MS)),
+        ("fidelity", neuromap_report::fidelity_text(&out.fidelity, tau)),
     ];
     if let Some(t) = &chip.counts.timing {
         texts.push(("time per step", neuromap_report::timing_text(t, mapping.hw.clock_hz)));
     }
-    if let Some(e) = &energy {
+    if let Some(e) = energy {
         texts.push(("energy", neuromap_report::energy_text(e)));
     }
     let fig_refs: Vec<(&str, String)> = figures.iter().map(|(_, t, svg)| (*t, svg.clone())).collect();
     let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &fig_refs);
     let mut files = vec![
-        ("report.json", write::pretty_json(&report)),
+        ("report.json", write::pretty_json(&out.report_json(true))),
         ("summary.json", write::pretty_json(&summary)),
-        ("fidelity.json", write::pretty_json(&fidelity)),
+        ("fidelity.json", write::pretty_json(&out.fidelity)),
         ("energy.json", write::pretty_json(&energy)),
         ("counts.json", write::pretty_json(&chip.counts)),
-        ("mapping.json", neuromap_compile::artifact::to_json(&net, &model, &mapping, &opts)),
+        ("mapping.json", out.mapping_json()),
         ("config.json", write::pretty_json(&resolved)),
-        ("spikes.csv", write::spikes_csv(&net, &chip.result)),
+        ("spikes.csv", write::spikes_csv(net, &chip.result)),
         ("report.html", html),
     ];
     files.extend(figures.into_iter().map(|(name, _, svg)| (name, svg)));
@@ -899,6 +874,38 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
     Ok(())
+}
+
+fn corpus(dir: &Path, threads: usize, record: bool, color: bool) -> Result<(), Failure> {
+    let c = neuromap_pipeline::corpus::load(dir).map_err(|d| {
+        report(&d, color);
+        Failure::Input
+    })?;
+    if record {
+        let written = neuromap_pipeline::corpus::snapshot(&c, threads).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for w in &written {
+            println!("recorded {}", w.display());
+        }
+        println!("{} golden record(s) in {}", written.len(), dir.join("golden").display());
+        return Ok(());
+    }
+    let verdicts = neuromap_pipeline::corpus::verify(&c, threads).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let failed = verdicts.iter().filter(|v| !v.ok).count();
+    for v in &verdicts {
+        println!("{:<4} {}", if v.ok { "ok" } else { "FAIL" }, v.id);
+        if !v.report.is_empty() {
+            for line in v.report.lines() {
+                println!("     {line}");
+            }
+        }
+    }
+    if failed == 0 {
+        println!("{} case(s) verified against {}", verdicts.len(), dir.join("golden").display());
+        Ok(())
+    } else {
+        println!("{failed} of {} case(s) failed", verdicts.len());
+        Err(Failure::Budget)
+    }
 }
 
 /// The SVG figures of a chip run: (file name, heading, SVG).

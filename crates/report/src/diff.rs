@@ -296,7 +296,10 @@ pub struct Breach {
 pub fn check(d: &Diff, budgets: &[Budget]) -> Vec<Breach> {
     let mut out = Vec::new();
     for b in budgets {
-        let Some(m) = d.metrics.iter().find(|m| m.name == b.metric) else {
+        // A budget on `spikes` also holds each `spikes.<population>`.
+        let sub = format!("{}.", b.metric);
+        let hits: Vec<&Metric> = d.metrics.iter().filter(|m| m.name == b.metric || m.name.starts_with(&sub)).collect();
+        if hits.is_empty() {
             let names: Vec<&str> = d.metrics.iter().map(|m| m.name.as_str()).collect();
             out.push(Breach {
                 metric: b.metric.clone(),
@@ -308,24 +311,26 @@ pub fn check(d: &Diff, budgets: &[Budget]) -> Vec<Breach> {
                 ),
             });
             continue;
-        };
-        let (ok, allowed) = match b.limit {
-            Limit::Exact => (m.old == m.new, "no change".to_string()),
-            Limit::Absolute(x) => (m.change() <= x, format!("at most +{}", crate::fmt_g(x))),
-            Limit::Relative(r) => (m.relative() <= r, format!("at most +{}%", crate::fmt_g(r * 100.0))),
-        };
-        if !ok {
-            out.push(Breach {
-                metric: m.name.clone(),
-                message: format!(
-                    "{}: {} → {} ({}, {:+.2}%); the budget allows {allowed}",
-                    m.name,
-                    crate::fmt_g(m.old),
-                    crate::fmt_g(m.new),
-                    signed(m.change()),
-                    100.0 * m.relative()
-                ),
-            });
+        }
+        for m in hits {
+            let (ok, allowed) = match b.limit {
+                Limit::Exact => (m.old == m.new, "no change".to_string()),
+                Limit::Absolute(x) => (m.change() <= x, format!("at most +{}", crate::fmt_g(x))),
+                Limit::Relative(r) => (m.relative() <= r, format!("at most +{}%", crate::fmt_g(r * 100.0))),
+            };
+            if !ok {
+                out.push(Breach {
+                    metric: m.name.clone(),
+                    message: format!(
+                        "{}: {} → {} ({}, {:+.2}%); the budget allows {allowed}",
+                        m.name,
+                        crate::fmt_g(m.old),
+                        crate::fmt_g(m.new),
+                        signed(m.change()),
+                        100.0 * m.relative()
+                    ),
+                });
+            }
         }
     }
     out

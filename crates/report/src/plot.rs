@@ -140,7 +140,7 @@ pub fn raster(net: &Network, r: &RunResult, max_points: usize) -> String {
         let _ = writeln!(svg.body, r#"<g fill="{colour}">"#);
         for (&t, &i) in r.spikes[p].steps.iter().zip(&r.spikes[p].neurons) {
             n += 1;
-            if n % every != 0 {
+            if !n.is_multiple_of(every) {
                 continue;
             }
             let x = area.left + (f64::from(t) + 0.5) * net.dt / t_ms.max(f64::MIN_POSITIVE) * area.width;

@@ -1,0 +1,297 @@
+//! The main job as a library: compile a network onto a chip model, simulate the mapped
+//! chip, check it against the quantised functional model, compare it with the f64
+//! reference, price it, and report. `neuromap run` is this plus printing; users' own
+//! tests call [`map_and_run`] and snapshot [`Outcome::summary`]; [`corpus`] records
+//! and verifies golden corpora.
+//!
+//! ```no_run
+//! use neuromap_pipeline::{RunOptions, map_and_run};
+//! let out = map_and_run("netlists/brunel_1k.toml", "spinnaker1-spinn5", &RunOptions { steps: Some(200), ..RunOptions::default() })
+//!     .expect("maps and runs");
+//! // A stable, readable text: no wall times, no paths; the same for any thread count.
+//! println!("{}", out.summary());
+//! ```
+
+pub mod corpus;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use neuromap_compile::{CompileOptions, Mapping};
+use neuromap_cost::Energy;
+use neuromap_hw::HwModel;
+use neuromap_ir::Network;
+use neuromap_ir::spec::NetworkSpec;
+use neuromap_report::RunSummary;
+use neuromap_sim::chip::{ChipConfig, ChipRun, RunFaults};
+use neuromap_sim::fidelity::PopFidelity;
+use neuromap_sim::{Options, RunResult};
+
+/// The spike-train distance's time constant in every report (ms).
+pub const TAU_MS: f64 = 10.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// A file could not be read or has problems (rendered diagnostics).
+    #[error("{0}")]
+    Input(String),
+    #[error("cannot map `{net}` onto `{model}`: {message}")]
+    Map { net: String, model: String, message: String },
+    #[error("the chip simulation failed: {0}")]
+    Chip(String),
+    #[error(
+        "the chip simulation differs from the quantised functional model: this is a bug in neuromap, please report it with the netlist and chip model"
+    )]
+    Behaviour,
+}
+
+/// A network and a chip model, and how to run them.
+#[derive(Debug)]
+pub struct Job {
+    /// The network's declaration (kept for the resolved configuration).
+    pub spec: NetworkSpec,
+    pub net: Network,
+    pub model: HwModel,
+    pub steps: u32,
+    pub placement_seed: u64,
+    pub threads: usize,
+    pub faults: RunFaults,
+}
+
+/// What a run produced, checked and priced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub job: Job,
+    pub opts: CompileOptions,
+    pub mapping: Mapping,
+    pub chip: ChipRun,
+    /// The quantised functional model's spikes equal the chip's (they must, unless
+    /// packets were lost).
+    pub same_as_functional: bool,
+    pub functional_spikes: u64,
+    pub reference: RunResult,
+    pub fidelity: Vec<PopFidelity>,
+    pub energy: Option<Energy>,
+    pub compile_s: f64,
+    pub chip_s: f64,
+}
+
+/// Compiles, simulates the mapped chip (calling `progress(t)` after each step),
+/// checks, compares and prices.
+pub fn run_job(job: Job, progress: &mut dyn FnMut(u32)) -> Result<Outcome, JobError> {
+    let (net, model) = (&job.net, &job.model);
+    let opts = CompileOptions { seed: job.placement_seed, ..CompileOptions::default() };
+    let t0 = Instant::now();
+    let mapping = neuromap_compile::compile(net, model, &opts).map_err(|e| JobError::Map {
+        net: net.name.clone(),
+        model: model.name.clone(),
+        message: e.to_string(),
+    })?;
+    let compile_s = t0.elapsed().as_secs_f64();
+    let options = Options::default();
+    let config = ChipConfig { threads: job.threads, faults: job.faults.clone() };
+    let t1 = Instant::now();
+    let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress)
+        .map_err(JobError::Chip)?;
+    let chip_s = t1.elapsed().as_secs_f64();
+    // Mapping never changes behaviour: without lost packets the chip must equal the
+    // quantised model.
+    let functional = neuromap_sim::simulate_quantised(net, job.steps, options);
+    let same = functional.spikes == chip.result.spikes && functional.spike_counts == chip.result.spike_counts;
+    if !same && chip.counts.losses.packets() == 0 {
+        return Err(JobError::Behaviour);
+    }
+    let reference = neuromap_sim::simulate(net, job.steps, options);
+    let fidelity = neuromap_sim::fidelity::compare(net, &reference, &chip.result, TAU_MS);
+    let energy = neuromap_cost::chip_run_energy(net, model, &mapping, &chip.counts, job.steps);
+    Ok(Outcome {
+        opts,
+        mapping,
+        same_as_functional: same,
+        functional_spikes: functional.spike_counts.iter().sum(),
+        reference,
+        fidelity,
+        energy,
+        compile_s,
+        chip_s,
+        chip,
+        job,
+    })
+}
+
+/// Options of [`map_and_run`].
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Timesteps (default: the netlist's `steps`, else 1000).
+    pub steps: Option<u32>,
+    /// Override the netlist's `scale`.
+    pub scale: Option<f64>,
+    /// Override the netlist's seed.
+    pub seed: Option<u64>,
+    /// Placement refinement seed (default 1, as `neuromap run`).
+    pub placement_seed: Option<u64>,
+    pub threads: usize,
+    pub faults: RunFaults,
+}
+
+/// Finds a chip model: a path, or a name in `hw-models/` (here, or in the source tree
+/// neuromap was built from).
+pub fn resolve_hw(name: &str) -> PathBuf {
+    let p = PathBuf::from(name);
+    if p.is_file() {
+        return p;
+    }
+    let file = format!("{name}.toml");
+    let local = Path::new("hw-models").join(&file);
+    if local.is_file() {
+        return local;
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models").join(&file);
+    if built.is_file() {
+        return built;
+    }
+    p
+}
+
+/// Loads a chip model by name or path.
+pub fn load_hw(name: &str) -> Result<HwModel, JobError> {
+    let path = resolve_hw(name);
+    if !path.is_file() {
+        return Err(JobError::Input(format!(
+            "no chip model `{name}`: not a file, and not in hw-models/ (`neuromap hw list` shows the models)"
+        )));
+    }
+    neuromap_hw::load_path(&path).map_err(|d| JobError::Input(d.to_string()))
+}
+
+/// Loads a netlist and a chip model, and runs the main job on them.
+pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<Outcome, JobError> {
+    let path = netlist.as_ref();
+    let mut n = neuromap_import::load_path(path).map_err(|d| JobError::Input(d.to_string()))?;
+    if let Some(s) = o.scale {
+        n.spec.scale = s;
+    }
+    if let Some(s) = o.seed {
+        n.spec.seed = s;
+    }
+    let net = n.spec.build().map_err(|e| JobError::Input(format!("{}: {e}", path.display())))?;
+    let job = Job {
+        steps: o.steps.or(n.steps).unwrap_or(1000),
+        spec: n.spec,
+        net,
+        model: load_hw(hw)?,
+        placement_seed: o.placement_seed.unwrap_or(1),
+        threads: o.threads,
+        faults: o.faults.clone(),
+    };
+    run_job(job, &mut |_| {})
+}
+
+/// FNV-1a of a spike train's (step, neuron) pairs: any change of any spike changes it.
+pub fn spike_digest(steps: &[u32], neurons: &[u32]) -> u64 {
+    let mut bytes = Vec::with_capacity(steps.len() * 8);
+    for (s, n) in steps.iter().zip(neurons) {
+        bytes.extend_from_slice(&s.to_le_bytes());
+        bytes.extend_from_slice(&n.to_le_bytes());
+    }
+    neuromap_ir::rng::fnv1a(&bytes)
+}
+
+impl Outcome {
+    /// The run summary; `wall` includes the simulation's wall time.
+    pub fn run_summary(&self, wall: bool) -> RunSummary {
+        let j = &self.job;
+        RunSummary::new(
+            &j.net,
+            &self.chip.result,
+            &format!("chip ({}, s16.15)", j.model.name),
+            wall.then_some(self.chip_s),
+        )
+    }
+
+    /// `report.json`: the run summary with energy, time and latency per step and
+    /// losses (what `neuromap diff` compares). `wall` keeps the wall time; golden
+    /// files leave it out.
+    pub fn report_json(&self, wall: bool) -> serde_json::Value {
+        neuromap_report::run_report(
+            &self.run_summary(wall),
+            self.energy.as_ref(),
+            self.chip.counts.timing.as_ref(),
+            &self.chip.counts.losses,
+            self.mapping.hw.clock_hz,
+        )
+    }
+
+    /// The mapping artifact (byte-identical for the same inputs).
+    pub fn mapping_json(&self) -> String {
+        neuromap_compile::artifact::to_json(&self.job.net, &self.job.model, &self.mapping, &self.opts)
+    }
+
+    pub fn mapping_summary(&self) -> neuromap_compile::artifact::Summary {
+        neuromap_compile::artifact::summary(&self.job.net, &self.job.model, &self.mapping, &self.opts)
+    }
+
+    /// A stable, readable account of the run for snapshots: mapping, spikes, the
+    /// check against the functional model, network counts and losses, time per step,
+    /// energy, fidelity and spike digests. No wall times and no paths, so it is the
+    /// same on every machine and for every thread count.
+    pub fn summary(&self) -> String {
+        let j = &self.job;
+        let c = &self.chip.counts;
+        let mut s = self.run_summary(false).to_text();
+        let m = self.mapping_summary();
+        let _ = writeln!(
+            s,
+            "mapping: {} on {}, largest routing table {} entries",
+            neuromap_compile::plural(m.cores_used, "core"),
+            neuromap_compile::plural(m.chips_used, "chip"),
+            m.routing.max_compressed
+        );
+        let spikes: u64 = self.chip.result.spike_counts.iter().sum();
+        if self.same_as_functional {
+            let _ = writeln!(s, "chip = quantised functional model: identical ({spikes} spikes)");
+        } else {
+            let _ = writeln!(
+                s,
+                "chip ≠ quantised functional model: {spikes} spikes against {}, because packets were lost",
+                self.functional_spikes
+            );
+        }
+        let l = &c.losses;
+        let _ = writeln!(
+            s,
+            "packets sent {}, router passes {}, links crossed {}\nlost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries); {} emergency-routed",
+            c.packets_sent,
+            c.router_passes.iter().sum::<u64>(),
+            c.link_packets.values().sum::<u64>(),
+            l.congestion,
+            l.random,
+            l.dead_link,
+            l.lost_deliveries,
+            l.emergency_routed
+        );
+        s.push('\n');
+        match &c.timing {
+            Some(t) => s.push_str(&neuromap_report::timing_text(t, self.mapping.hw.clock_hz)),
+            None => s.push_str("time per step: unknown (no [timing] figures)\n"),
+        }
+        s.push('\n');
+        match &self.energy {
+            Some(e) => s.push_str(&neuromap_report::energy_text(e)),
+            None => s.push_str("energy: unknown (no [energy] figures)\n"),
+        }
+        s.push('\n');
+        s.push_str(&neuromap_report::fidelity_text(&self.fidelity, TAU_MS));
+        s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
+        for ((p, rec), &on) in j.net.populations().iter().zip(&self.chip.result.spikes).zip(&self.chip.result.recorded)
+        {
+            if on {
+                let _ = writeln!(s, "{:<12} {:016x}", p.name, spike_digest(&rec.steps, &rec.neurons));
+            } else {
+                let _ = writeln!(s, "{:<12} (not recorded)", p.name);
+            }
+        }
+        s
+    }
+}

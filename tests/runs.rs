@@ -1,0 +1,62 @@
+//! Golden chip runs: every example on every SpiNNaker model it fits, through the
+//! public test API (`neuromap::pipeline::map_and_run` and `Outcome::summary`), the way
+//! a user's own tests would do it. Each run is made with 1, 2 and 4 threads in turn,
+//! and all of them must match the same snapshot.
+//!
+//! Long examples are cut to 300 steps and the microcircuit runs at scale 0.02.
+
+use std::path::Path;
+
+use neuromap::pipeline::{JobError, RunOptions, map_and_run};
+
+mod common;
+use common::toml_files;
+
+#[test]
+fn golden_chip_runs() {
+    let mut ran = 0;
+    for net in toml_files("netlists") {
+        let stem = net.file_stem().unwrap().to_string_lossy().to_string();
+        for hw in toml_files("hw-models") {
+            let model = hw.file_stem().unwrap().to_string_lossy().to_string();
+            if !model.starts_with("spinnaker") {
+                continue;
+            }
+            let scale = (stem == "microcircuit").then_some(0.02);
+            let mut first: Option<String> = None;
+            for threads in [1, 2, 4] {
+                let o = RunOptions { steps: Some(300), scale, threads, ..RunOptions::default() };
+                let summary = match map_and_run(&net, &model, &o) {
+                    Ok(out) => out.summary(),
+                    // Networks too large for a model: the error is part of the record.
+                    Err(e @ JobError::Map { .. }) => format!("does not map: {e}\n"),
+                    Err(e) => panic!("{stem} on {model}: {e}"),
+                };
+                match &first {
+                    None => {
+                        insta::assert_snapshot!(format!("{stem}@{model}"), summary);
+                        first = Some(summary);
+                    }
+                    Some(f) => assert_eq!(&summary, f, "{stem} on {model}: {threads} threads differ from 1"),
+                }
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 40, "only {ran} runs");
+}
+
+/// The API a user's test calls, end to end, on a path relative to the project.
+#[test]
+fn the_test_api_redacts_wall_times_and_paths() {
+    let out = map_and_run(
+        Path::new("netlists/synfire.toml"),
+        "spinnaker1",
+        &RunOptions { steps: Some(100), ..RunOptions::default() },
+    )
+    .unwrap();
+    let s = out.summary();
+    assert!(!s.contains("wall time") && !s.contains("netlists/"), "{s}");
+    assert!(out.report_json(false)["wall_seconds"].is_null());
+    assert!(out.report_json(true)["wall_seconds"].is_number());
+}
