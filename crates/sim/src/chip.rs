@@ -12,7 +12,7 @@
 //! packets of its slice, and the receiving cores take the long-delay synapses from
 //! those forwarded packets.
 //!
-//! **Engine.** The cores are split into contiguous shards, one per worker thread. A
+//! **Engine.** The cores are split into shards of similar work, one per worker thread. A
 //! timestep runs in *levels* (populations joined by zero-delay projections need their
 //! senders' spikes in the same step; a network without them has one level) and each
 //! level in *rounds* (a delay extension's forwards are a second round). In a round,
@@ -382,6 +382,10 @@ struct Shared<'a> {
     trees: Vec<PacketTree>,
     /// Per slice: population, first neuron, delay extension.
     slice: Vec<(PopId, u32, bool)>,
+    /// Per slice: its shard, its index there, and (per sender) the shards it sends to.
+    shard_of: Vec<u16>,
+    local_of: Vec<u32>,
+    targets: Vec<u64>,
     /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
     phase: Vec<f64>,
     tick_ps: u64,
@@ -413,9 +417,9 @@ struct RouterPs {
 
 /// One worker's cores and what it counted.
 struct Shard {
-    /// Its slices are `lo..hi`.
-    lo: usize,
-    hi: usize,
+    /// Its slices (global indices), in order: core `i` of the shard is slice `ids[i]`.
+    ids: Vec<usize>,
+    id: u16,
     cores: Vec<Core>,
     /// Per level: local core indices in update order.
     order: Vec<Vec<usize>>,
@@ -524,11 +528,30 @@ pub fn simulate_chip_with(
         cost,
         budget_cycles: hw.clock_hz * net.dt / 1000.0,
         record_sources: options.record_sources,
+        shard_of: Vec::new(),
+        local_of: Vec::new(),
+        targets: Vec::new(),
     };
+    let mut shared = shared;
     let threads = config.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension));
-    let shards = make_shards(&shared, cores, threads, steps);
+    shared.shard_of = assign(&cores, threads);
+    let mut count = vec![0u32; 64];
+    shared.local_of = shared
+        .shard_of
+        .iter()
+        .map(|&s| {
+            count[usize::from(s)] += 1;
+            count[usize::from(s)] - 1
+        })
+        .collect();
+    shared.targets = shared
+        .trees
+        .iter()
+        .map(|t| t.dest.iter().fold(0u64, |m, &(d, _)| m | 1 << shared.shard_of[d as usize]))
+        .collect();
+    let shards = make_shards(&shared, cores, steps);
     let n = shards.len();
     // Channels: tx[i][j] sends from shard i to shard j.
     let mut txs: Vec<Vec<Option<Sender<Batch>>>> = (0..n).map(|_| vec![None; n]).collect();
@@ -650,40 +673,50 @@ fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core
     cores
 }
 
-/// Splits the cores into at most `threads` contiguous shards of similar work.
-fn make_shards(sh: &Shared, cores: Vec<Core>, threads: usize, steps: u32) -> Vec<Shard> {
+/// Assigns cores to at most `threads` shards of similar work: heaviest first, each to
+/// the least loaded shard (so a population's cores alternate between shards). The
+/// assignment only balances time; results do not depend on it.
+fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
     let work: Vec<u64> =
         cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.post.len() as u64).sum::<u64>() / 32).collect();
-    let total: u64 = work.iter().sum();
-    let threads = threads.min(cores.len()).max(1);
-    let mut bounds = vec![0usize];
-    let mut acc = 0u64;
-    for (i, w) in work.iter().enumerate() {
-        acc += w;
-        let k = bounds.len() as u64;
-        if k < threads as u64 && acc * threads as u64 >= total * k && i + 1 < cores.len() {
-            bounds.push(i + 1);
-        }
+    let threads = threads.clamp(1, 64).min(cores.len().max(1));
+    let mut by_weight: Vec<usize> = (0..cores.len()).collect();
+    by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
+    let mut load = vec![0u64; threads];
+    let mut shard_of = vec![0u16; cores.len()];
+    for i in by_weight {
+        let s = (0..threads).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+        load[s] += work[i];
+        shard_of[i] = s as u16;
     }
-    bounds.push(cores.len());
+    shard_of
+}
+
+/// Moves the cores into their shards (each holding its cores in slice order).
+fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shard> {
+    let n = sh.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
     let npop = sh.net.populations().len();
-    let mut it = cores.into_iter();
-    bounds
-        .windows(2)
-        .map(|b| {
-            let (lo, hi) = (b[0], b[1]);
-            let cores: Vec<Core> = it.by_ref().take(hi - lo).collect();
+    let mut parts: Vec<Vec<(usize, Core)>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, c) in cores.into_iter().enumerate() {
+        parts[usize::from(sh.shard_of[i])].push((i, c));
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(shard, part)| {
+            let (ids, cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
             let mut order = vec![Vec::new(); sh.levels as usize];
             for &p in sh.net.update_order() {
                 for (i, c) in cores.iter().enumerate() {
                     if c.pop == p && !c.extension {
-                        order[sh.level[lo + i] as usize].push(i);
+                        order[sh.level[ids[i]] as usize].push(i);
                     }
                 }
             }
+            let k = ids.len();
             Shard {
-                lo,
-                hi,
+                id: shard as u16,
+                ids,
                 order,
                 result: RunResult {
                     steps: 0,
@@ -696,8 +729,8 @@ fn make_shards(sh: &Shared, cores: Vec<Core>, threads: usize, steps: u32) -> Vec
                 },
                 counts: ChipCounts::default(),
                 res_count: vec![0; sh.n_res],
-                step_work: vec![[0; 3]; hi - lo],
-                work: vec![[0; 3]; hi - lo],
+                step_work: vec![[0; 3]; k],
+                work: vec![[0; 3]; k],
                 critical: Vec::with_capacity(steps as usize),
                 network_ps: Vec::with_capacity(steps as usize),
                 max_wait_ps: 0,
@@ -719,7 +752,7 @@ fn run_shard(
     let mut spikes = Vec::new();
     let mut load = Load::default();
     let mut alive = Vec::new();
-    let mut overruns = vec![0u32; me.hi - me.lo];
+    let mut overruns = vec![0u32; me.ids.len()];
     for t in 0..steps {
         let ts = t as usize;
         let mut net_ps = 0u64;
@@ -745,7 +778,7 @@ fn run_shard(
                         }
                     }
                 }
-                let sender = (me.lo + i) as u32;
+                let sender = me.ids[i] as u32;
                 if !sh.trees[sender as usize].dest.is_empty() {
                     // The core spreads its packets evenly over the tick (sPyNNaker's
                     // TDMA spacing), its cores staggered by their number on the chip.
@@ -1016,15 +1049,14 @@ fn deliver(
     alive: &mut Vec<u32>,
     fwd: &mut Vec<Packet>,
 ) {
-    let (lo, hi) = (me.lo as u32, me.hi as u32);
+    let shard = me.id;
     let random = sh.faults.packet_drop_rate > 0.0;
     let mut i = 0;
     while i < list.len() {
         let p = &list[i];
         let tree = &sh.trees[p.sender as usize];
-        let a = tree.dest.partition_point(|&(d, _)| d < lo);
-        let mine = (lo..hi).contains(&p.sender);
-        let targets = tree.dest.get(a).is_some_and(|&(d, _)| d < hi);
+        let mine = sh.shard_of[p.sender as usize] == shard;
+        let targets = sh.targets[p.sender as usize] >> shard & 1 == 1;
         if !mine && !targets {
             // Nothing of this sender's run concerns this shard.
             while i < list.len() && list[i].sender == p.sender {
@@ -1063,15 +1095,18 @@ fn deliver(
             }
         }
         // This shard's targets.
-        for &(to, via) in &tree.dest[a..] {
-            if to >= hi {
-                break;
+        if !targets {
+            continue;
+        }
+        for &(to, via) in &tree.dest {
+            if sh.shard_of[to as usize] != shard {
+                continue;
             }
             let k = if touched { alive[via as usize] } else { p.k };
             if k == 0 {
                 continue;
             }
-            let local = (to - lo) as usize;
+            let local = sh.local_of[to as usize] as usize;
             me.step_work[local][0] += u64::from(k);
             let target = &mut me.cores[local];
             if target.extension {
@@ -1140,10 +1175,10 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
             *a += b;
         }
         result.neuron_updates += r.neuron_updates;
-        for (i, w) in s.work.iter().enumerate() {
-            counts.packets_received[s.lo + i] = w[0];
-            counts.synaptic_events[s.lo + i] = w[1];
-            counts.neuron_updates[s.lo + i] = w[2];
+        for (w, &g) in s.work.iter().zip(&s.ids) {
+            counts.packets_received[g] = w[0];
+            counts.synaptic_events[g] = w[1];
+            counts.neuron_updates[g] = w[2];
         }
         counts.packets_sent += s.counts.packets_sent;
         let (a, b) = (&mut counts.losses, &s.counts.losses);
@@ -1159,7 +1194,9 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
             for (x, y) in tm.critical_cycles.iter_mut().zip(&s.critical) {
                 *x = x.max(*y);
             }
-            tm.overruns[s.lo..s.hi].copy_from_slice(&st.overruns);
+            for (&o, &g) in st.overruns.iter().zip(&s.ids) {
+                tm.overruns[g] = o;
+            }
             tm.max_wait_s = tm.max_wait_s.max(s.max_wait_ps as f64 * 1e-12);
         }
     }
