@@ -7,7 +7,7 @@
 //! 2. One biological second of the full-scale Potjans–Diesmann microcircuit mapped
 //!    onto SpiNNaker (target ≤ 10 minutes here), with peak memory.
 //!
-//! Brunel-10k runs are the best of 3 (this machine is shared).
+//! Brunel-10k runs are the best of 5 (this machine is shared).
 //!
 //! Run with `cargo bench --bench chip` (`NEUROMAP_BENCH_QUICK=1`: microcircuit at
 //! scale 0.1; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1` leaves part 2 out).
@@ -59,21 +59,21 @@ fn main() {
         mapping.partition.slices.len(),
         mapping.placement.core_of.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len()
     );
-    let (one, t1) = run(&net, &hw, &mapping, steps, 1, 3);
+    let (one, t1) = run(&net, &hw, &mapping, steps, 1, 5);
     let events = one.result.total_synaptic_events() as f64;
     let rate = events / t1;
     println!(
-        "  1 thread : {t1:.2} s (best of 3), {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
+        "  1 thread : {t1:.2} s (best of 5), {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
         events,
         rate,
         common::verdict(rate >= 2e7)
     );
-    let (two, t2) = run(&net, &hw, &mapping, steps, 2, 3);
+    let (two, t2) = run(&net, &hw, &mapping, steps, 2, 5);
     assert_eq!(two.result.spikes, one.result.spikes, "2 threads must give the same spikes");
     assert_eq!(two.counts, one.counts, "2 threads must give the same counts");
     let speedup = t1 / t2;
     println!(
-        "  2 threads: {t2:.2} s (best of 3), speed-up {speedup:.2}× (target 1.6×: {}), identical results",
+        "  2 threads: {t2:.2} s (best of 5), speed-up {speedup:.2}× (target 1.6×: {}), identical results",
         common::verdict(speedup >= 1.6)
     );
 
