@@ -139,7 +139,7 @@ fn results_do_not_depend_on_the_thread_count() {
         load_path(Path::new("netlists/binary_mlp.toml")).unwrap().spec.build().unwrap(),
         mc.spec.build().unwrap(),
     ];
-    let dropping = RunFaults { packet_drop_rate: 0.01, dead_links: Vec::new() };
+    let dropping = RunFaults { packet_drop_rate: 0.01, dead_links: Vec::new(), ..RunFaults::default() };
     for net in &nets {
         let opts = CompileOptions { seed: 3, ..CompileOptions::default() };
         let mapping = compile(net, &hw, &opts).unwrap();
@@ -168,7 +168,7 @@ fn run_time_faults_are_counted_by_cause() {
     assert_eq!(none.result, plain.result);
     assert_eq!(none.counts, plain.counts);
     // A drop rate loses packets at random, on links only.
-    let rate = RunFaults { packet_drop_rate: 0.05, dead_links: Vec::new() };
+    let rate = RunFaults { packet_drop_rate: 0.05, dead_links: Vec::new(), ..RunFaults::default() };
     let dropped = with_threads(&net, &hw, &mapping, 200, 2, &rate);
     let l = &dropped.counts.losses;
     assert!(l.random > 0 && l.lost_deliveries >= l.random, "{l:?}");
@@ -184,7 +184,8 @@ fn run_time_faults_are_counted_by_cause() {
     assert!(!used.is_empty());
     let mut detoured = 0;
     for &(c, d) in &used {
-        let faults = RunFaults { packet_drop_rate: 0.0, dead_links: vec![(neuromap::hw::ChipId(c), d)] };
+        let faults =
+            RunFaults { packet_drop_rate: 0.0, dead_links: vec![(neuromap::hw::ChipId(c), d)], ..RunFaults::default() };
         let run = with_threads(&net, &hw, &mapping, 200, 1, &faults);
         let l = &run.counts.losses;
         if l.dead_link == 0 {

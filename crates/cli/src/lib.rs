@@ -68,6 +68,10 @@ enum Cmd {
     /// What changed between two mapping artifacts or two run summaries, checked
     /// against budgets (exit status 3 when one is broken).
     Diff(DiffArgs),
+    /// Run a network under a list of fault settings, several seeds each, and report
+    /// spike fidelity against the fault-free run, energy, latency and every lost
+    /// packet by cause (CSV and SVG).
+    Campaign(CampaignArgs),
     /// Record the golden results of a corpus folder (its corpus.toml lists netlists ×
     /// chip models) into DIR/golden/.
     Snapshot {
@@ -260,6 +264,43 @@ struct RunArgs {
     /// network's seed).
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     drop_rate: f64,
+    /// Seed of the random packet drops.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    #[command(flatten)]
+    mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
+struct CampaignArgs {
+    #[command(flatten)]
+    network: NetworkArgs,
+    /// The chip model: a name from hw-models/ or a path.
+    #[arg(long)]
+    hw: String,
+    /// Seeds per setting (which chips, cores and links die; which packets drop).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+    /// Numbers of chips dead at compile time (comma-separated, one setting each).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    dead_chips: Vec<u32>,
+    /// Numbers of cores dead at compile time.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    dead_cores: Vec<u32>,
+    /// Numbers of links dead at compile time (routed around).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    dead_links: Vec<u32>,
+    /// Packet drop rates per link crossing.
+    #[arg(long, value_delimiter = ',', value_name = "P,...")]
+    drop_rates: Vec<f64>,
+    /// Numbers of used links that fail when the run starts.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    fail_links: Vec<u32>,
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Output folder (default: out/<network>-<model>-campaign).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
     #[command(flatten)]
     mem: MemoryLimit,
 }
@@ -314,6 +355,7 @@ pub fn main() -> ExitCode {
         Cmd::Compile(a) => compile(&a, color),
         Cmd::Hw(h) => hw(h, color),
         Cmd::Diff(a) => diff(&a, color),
+        Cmd::Campaign(a) => campaign(&a, color),
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
     };
@@ -747,7 +789,8 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let net = build(&n.spec, a.mem, &a.network.net)?;
-    let mut faults = neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new() };
+    let mut faults =
+        neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new(), seed: a.fault_seed };
     for f in &a.fail_link {
         let [x, y, d] = parse_fault::<3>("fail-link", f)?;
         let (id, d) = model
@@ -868,6 +911,73 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         ("report.html", html),
     ];
     files.extend(figures.into_iter().map(|(name, _, svg)| (name, svg)));
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
+fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
+    use neuromap_pipeline::campaign as fc;
+    let (n, steps) = a.network.load(color)?;
+    let model = load_hw(&a.hw, color)?;
+    let net = build(&n.spec, a.mem, &a.network.net)?;
+    let settings = fc::sweep(&a.dead_chips, &a.dead_cores, &a.dead_links, &a.drop_rates, &a.fail_links);
+    if let Some(p) = a.drop_rates.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        return Err(anyhow::anyhow!("--drop-rates: {p} is not a probability").into());
+    }
+    let c = fc::Campaign {
+        spec: &n.spec,
+        net: &net,
+        model: &model,
+        steps,
+        seeds: a.seeds,
+        threads: a.threads,
+        settings: settings.clone(),
+    };
+    let total = settings.len() as u64 * a.seeds.max(1);
+    let bar = progress(u32::try_from(total).unwrap_or(u32::MAX), "campaign");
+    let (base, rows) = fc::run(&c, &mut |what| {
+        bar.set_message(what.to_string());
+        bar.inc(1);
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let sums = fc::summarise(&settings, &rows);
+    println!(
+        "fault campaign: {} on {}, {steps} steps, {} setting(s) × {} seed(s); compared with the fault-free run ({} spikes)\n",
+        net.name,
+        model.name,
+        settings.len(),
+        a.seeds.max(1),
+        base.chip
+            .result
+            .spike_counts
+            .iter()
+            .zip(net.populations())
+            .filter(|(_, p)| !p.is_source())
+            .map(|(c, _)| c)
+            .sum::<u64>()
+    );
+    print!("{}", fc::summary_text(&sums));
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}-campaign", net.name, model.name)));
+    let labels: Vec<String> = sums.iter().map(|s| s.setting.clone()).collect();
+    let col = |f: &dyn Fn(&fc::Summary) -> (f64, f64), k: f64| -> (Vec<f64>, Vec<f64>) {
+        sums.iter().map(|s| (f(s).0 * k, f(s).1 * k)).unzip()
+    };
+    let (m1, s1) = col(&|s| s.count_error, 100.0);
+    let (m2, s2) = col(&|s| s.lost_deliveries, 1.0);
+    let (m3, s3) = col(&|s| s.energy_j, 1.0);
+    let plot = neuromap_report::plot::bars;
+    let files = [
+        ("campaign.csv", fc::rows_csv(&rows)),
+        ("summary.json", write::pretty_json(&sums)),
+        ("fidelity.svg", plot("spike count error against the fault-free run", "%", &labels, &m1, &s1)),
+        ("losses.svg", plot("deliveries to cores lost", "deliveries", &labels, &m2, &s2)),
+        ("energy.svg", plot("energy", "J", &labels, &m3, &s3)),
+    ];
     for (name, body) in &files {
         write::write_atomic(&dir.join(name), body.as_bytes())?;
     }

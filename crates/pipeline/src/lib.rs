@@ -12,6 +12,7 @@
 //! println!("{}", out.summary());
 //! ```
 
+pub mod campaign;
 pub mod corpus;
 
 use std::fmt::Write as _;

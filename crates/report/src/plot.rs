@@ -375,3 +375,49 @@ pub fn html(title: &str, texts: &[(&str, String)], figures: &[(&str, String)]) -
     out.push_str("</body>\n</html>\n");
     out
 }
+
+/// Bars with error bars (mean ± standard deviation), one per label, in order; a value
+/// that is not a number (no mapped run) is left out and marked.
+pub fn bars(title: &str, ylabel: &str, labels: &[String], mean: &[f64], sd: &[f64]) -> String {
+    let n = labels.len().max(1);
+    let width = (120.0 + 70.0 * n as f64).max(520.0);
+    let mut svg = Svg::new(width, 400.0, title);
+    let area = Area { left: 80.0, top: 34.0, width: width - 110.0, height: 230.0 };
+    let hi = mean.iter().zip(sd).map(|(m, s)| m + s).filter(|v| v.is_finite()).fold(0.0, f64::max);
+    let lo = mean.iter().zip(sd).map(|(m, s)| m - s).filter(|v| v.is_finite()).fold(0.0, f64::min);
+    let (lo, hi) = if hi - lo <= 0.0 { (lo, lo + 1.0) } else { (lo, hi + 0.05 * (hi - lo)) };
+    svg.axes(area, (0.0, 0.0), (lo, hi), "", ylabel);
+    // The x axis is categorical: hide the numeric ticks drawn by `axes`.
+    svg.rect(area.left - 10.0, area.top + area.height + 5.0, area.width + 20.0, 14.0, "white", "");
+    let y = |v: f64| area.top + area.height - (v - lo) / (hi - lo) * area.height;
+    let slot = area.width / n as f64;
+    for (i, label) in labels.iter().enumerate() {
+        let x = area.left + slot * (i as f64 + 0.5);
+        let (m, s) = (mean.get(i).copied().unwrap_or(f64::NAN), sd.get(i).copied().unwrap_or(0.0));
+        if m.is_finite() {
+            let (top, bottom) = (y(m.max(0.0)), y(m.min(0.0)));
+            svg.rect(
+                x - slot * 0.3,
+                top,
+                slot * 0.6,
+                (bottom - top).max(0.5),
+                PALETTE[0],
+                &format!("{label}: {m:.4} ± {s:.4}"),
+            );
+            if s > 0.0 {
+                svg.line(x, y(m - s), x, y(m + s), "#333", 1.2);
+                svg.line(x - 5.0, y(m - s), x + 5.0, y(m - s), "#333", 1.2);
+                svg.line(x - 5.0, y(m + s), x + 5.0, y(m + s), "#333", 1.2);
+            }
+        } else {
+            svg.text(x, area.top + area.height - 6.0, 10.0, "middle", "n/a");
+        }
+        let ly = area.top + area.height + 14.0;
+        let _ = writeln!(
+            svg.body,
+            r#"<text x="{x:.1}" y="{ly:.1}" font-size="10" text-anchor="end" transform="rotate(-35 {x:.1} {ly:.1})">{}</text>"#,
+            esc(label)
+        );
+    }
+    svg.finish()
+}

@@ -71,6 +71,8 @@ pub struct RunFaults {
     /// Links (chip, direction) that fail at the start of the run; the tables still
     /// route through them.
     pub dead_links: Vec<(ChipId, u8)>,
+    /// Seed of the random drops (mixed with the network's seed).
+    pub seed: u64,
 }
 
 impl RunFaults {
@@ -524,7 +526,7 @@ pub fn simulate_chip_with(
         n_chips: machine.chips().len(),
         nl,
         faults: config.faults.clone(),
-        seed: net.seed,
+        seed: net.seed ^ config.faults.seed.wrapping_mul(0xd6e8_feb8_6659_fd93),
         cost,
         budget_cycles: hw.clock_hz * net.dt / 1000.0,
         record_sources: options.record_sources,

@@ -1,0 +1,70 @@
+//! Fault campaigns: the fault-free setting is the plain run, exactly; faults lose
+//! packets, and every loss is counted; the command writes its CSV and SVG plots.
+
+use std::path::Path;
+use std::process::Command;
+
+use neuromap::pipeline::campaign::{self, Campaign};
+use neuromap::pipeline::{RunOptions, load_hw, map_and_run};
+
+#[test]
+fn the_fault_free_setting_equals_the_plain_run() {
+    // Brunel-10k spans 8 chips of a SpiNN-5 board, so packets cross links.
+    let n = neuromap::import::load_path(Path::new("netlists/brunel_10k.toml")).unwrap();
+    let net = n.spec.build().unwrap();
+    let model = load_hw("spinnaker1-spinn5").unwrap();
+    let settings = campaign::sweep(&[1], &[2], &[], &[0.02], &[]);
+    assert_eq!(settings.len(), 4);
+    assert!(settings[0].is_fault_free());
+    let c = Campaign {
+        spec: &n.spec,
+        net: &net,
+        model: &model,
+        steps: 150,
+        seeds: 2,
+        threads: 2,
+        settings: settings.clone(),
+    };
+    let (base, rows) = campaign::run(&c, &mut |_| {}).unwrap();
+    assert_eq!(rows.len(), 8);
+    let o = RunOptions { steps: Some(150), ..RunOptions::default() };
+    let plain = map_and_run("netlists/brunel_10k.toml", "spinnaker1-spinn5", &o).unwrap();
+    assert_eq!(base.summary(), plain.summary(), "the campaign's fault-free run is the plain run");
+    for r in rows.iter().filter(|r| r.setting == "no faults") {
+        assert_eq!((r.count_error, r.same_step, r.van_rossum), (0.0, 1.0, 0.0), "{r:?}");
+        assert_eq!(r.energy_j, plain.energy.as_ref().map(|e| e.total_j));
+        assert_eq!(r.lost_deliveries + r.lost_random + r.lost_congestion + r.lost_dead_link, 0);
+    }
+    // Compile-time faults are mapped around: the same spikes.
+    for r in rows.iter().filter(|r| r.setting.contains("dead")) {
+        assert!(r.unmapped.is_none(), "{r:?}");
+        assert_eq!(r.count_error, 0.0, "{r:?}");
+    }
+    // A drop rate loses packets, counted, and the seeds differ.
+    let dropped: Vec<_> = rows.iter().filter(|r| r.setting.starts_with("drop")).collect();
+    assert!(dropped.iter().all(|r| r.lost_random > 0 && r.lost_deliveries >= r.lost_random), "{dropped:?}");
+    assert_ne!(dropped[0].lost_random, dropped[1].lost_random);
+    let sums = campaign::summarise(&settings, &rows);
+    assert_eq!(sums.len(), 4);
+    assert_eq!(sums[0].count_error, (0.0, 0.0));
+}
+
+#[test]
+fn the_command_writes_csv_and_plots() {
+    let dir = std::env::temp_dir().join(format!("neuromap-campaign-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(["campaign", "netlists/brunel_1k.toml", "--hw", "spinnaker1-spinn3", "--steps", "100", "--seeds", "2"])
+        .args(["--drop-rates", "0.01", "-o", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("no faults") && text.contains("drop rate 0.01"), "{text}");
+    let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 2, "{csv}");
+    for svg in ["fidelity.svg", "losses.svg", "energy.svg"] {
+        let s = std::fs::read_to_string(dir.join(svg)).unwrap();
+        assert!(s.starts_with("<svg") && s.contains("drop rate 0.01"), "{svg}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
