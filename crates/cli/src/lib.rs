@@ -1013,7 +1013,11 @@ fn corpus(dir: &Path, threads: usize, record: bool, color: bool) -> Result<(), F
         println!("{} case(s) verified against {}", verdicts.len(), dir.join("golden").display());
         Ok(())
     } else {
-        println!("{failed} of {} case(s) failed", verdicts.len());
+        eprintln!(
+            "{failed} of {} case(s) failed verification against {}",
+            verdicts.len(),
+            dir.join("golden").display()
+        );
         Err(Failure::Budget)
     }
 }

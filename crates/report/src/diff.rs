@@ -63,6 +63,26 @@ pub fn diff(old: &Value, new: &Value) -> Result<Diff, DiffError> {
             None
         }
     };
+    // The fields each kind is read from must have their types.
+    let shape = |v: &Value, which: &str| -> Result<(), DiffError> {
+        let need: &[(&str, fn(&Value) -> bool, &str)] = match kind(v) {
+            Some("mapping") => &[
+                ("slices", Value::is_array, "an array"),
+                ("routing_tables", Value::is_array, "an array"),
+                ("summary", Value::is_object, "an object"),
+            ],
+            Some(_) => &[("populations", Value::is_array, "an array")],
+            None => &[],
+        };
+        for (key, ok, what) in need {
+            if !ok(&v[*key]) {
+                return Err(DiffError::Input(format!("the {which} document's `{key}` is not {what}")));
+            }
+        }
+        Ok(())
+    };
+    shape(old, "old")?;
+    shape(new, "new")?;
     match (kind(old), kind(new)) {
         (Some("mapping"), Some("mapping")) => Ok(diff_mapping(old, new)),
         (Some("run"), Some("run")) => Ok(diff_run(old, new)),
