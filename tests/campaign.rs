@@ -25,7 +25,7 @@ fn the_fault_free_setting_equals_the_plain_run() {
         threads: 2,
         settings: settings.clone(),
     };
-    let (base, rows) = campaign::run(&c, &mut |_| {}).unwrap();
+    let (base, rows) = campaign::run(&c, &mut |_: &str| {}).unwrap();
     assert_eq!(rows.len(), 8);
     let o = RunOptions { steps: Some(150), ..RunOptions::default() };
     let plain = map_and_run("netlists/brunel_10k.toml", "spinnaker1-spinn5", &o).unwrap();

@@ -31,7 +31,7 @@ fn chip_spikes_equal_the_quantised_model_on_every_example() {
             // Thread counts take turns (their equality is checked below).
             let threads = [1, 2, 4][compared % 3];
             let config = ChipConfig { threads, ..ChipConfig::default() };
-            let chip = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &config, &mut |_| {}).unwrap();
+            let chip = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &config, &mut |_| true).unwrap();
             let what = format!("{} on {} with {threads} threads", net.name, hw.name);
             assert_eq!(chip.result.spike_counts, functional.spike_counts, "{what}");
             assert_eq!(chip.result.spikes, functional.spikes, "{what}");
@@ -123,7 +123,7 @@ fn with_threads(
     faults: &RunFaults,
 ) -> neuromap::sim::chip::ChipRun {
     let config = ChipConfig { threads, faults: faults.clone() };
-    simulate_chip_with(net, hw, mapping, steps, ALL, &config, &mut |_| {}).unwrap()
+    simulate_chip_with(net, hw, mapping, steps, ALL, &config, &mut |_| true).unwrap()
 }
 
 /// Results and every count (packets, routers, links, cycles, losses) are the same

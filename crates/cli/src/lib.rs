@@ -267,6 +267,10 @@ struct RunArgs {
     /// Seed of the random packet drops.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Stop the simulation cleanly after this many seconds of wall time, and report
+    /// and write what was simulated (Ctrl-C does the same).
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
     #[command(flatten)]
     mem: MemoryLimit,
 }
@@ -809,13 +813,31 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         faults,
     };
     let bar = progress(steps, "chip");
+    let interrupted = on_interrupt();
+    let started = Instant::now();
+    let limit = a.time_limit.map(std::time::Duration::from_secs_f64);
+    let mut stopped: Option<&str> = None;
     let out = neuromap_pipeline::run_job(job, &mut |t| {
+        if t == 1 {
+            eprintln!("simulating {steps} steps (Ctrl-C stops after the current step and writes what was simulated)");
+        }
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            stopped = Some("interrupted");
+        } else if limit.is_some_and(|l| started.elapsed() >= l) {
+            stopped = Some("time limit");
+        }
+        stopped.is_none()
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
+    let done = out.chip.result.steps;
+    let stopped = stopped.filter(|_| done < steps).map(|why| format!("{why}: stopped after {done} of {steps} steps"));
+    if let Some(s) = &stopped {
+        eprintln!("{s}; the report covers the steps done");
+    }
     let (net, model, mapping, chip) = (&out.job.net, &out.job.model, &out.mapping, &out.chip);
     let mapping_summary = out.mapping_summary();
     let summary = out.run_summary(true);
@@ -874,18 +896,21 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         placement_seed: u64,
         threads: usize,
         run_faults: &'a neuromap_sim::chip::RunFaults,
+        /// Why the run stopped before the steps asked for, if it did.
+        stopped: Option<&'a str>,
         hw_model: &'a neuromap_hw::HwModel,
     }
     let resolved = Config {
         schema_version: 1,
         network: &out.job.spec,
-        steps,
+        steps: done,
         placement_seed: a.placement_seed,
         threads: a.threads,
         run_faults: &out.job.faults,
+        stopped: stopped.as_deref(),
         hw_model: model,
     };
-    let figures = run_figures(net, model, mapping, chip, energy, steps);
+    let figures = run_figures(net, model, mapping, chip, energy, done);
     let mut texts = vec![
         ("summary", summary.to_text()),
         ("mapping", neuromap_report::mapping_text(&mapping_summary)),
@@ -984,6 +1009,30 @@ fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
     Ok(())
+}
+
+/// A flag set by the first Ctrl-C (the run then stops after the current step and
+/// writes what it has); a second Ctrl-C quits at once. Outputs are written atomically,
+/// so quitting never leaves a half-written file under a final name.
+fn on_interrupt() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FLAG: std::sync::OnceLock<std::sync::Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = std::sync::Arc::new(AtomicBool::new(false));
+        let f = std::sync::Arc::clone(&flag);
+        let installed = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                eprintln!("interrupted again: quitting now");
+                std::process::exit(130);
+            }
+            eprintln!("interrupted: stopping after the current step (Ctrl-C again to quit now)");
+        });
+        if let Err(e) = installed {
+            eprintln!("warning: Ctrl-C will quit at once ({e})");
+        }
+        flag
+    })
+    .clone()
 }
 
 fn corpus(dir: &Path, threads: usize, record: bool, color: bool) -> Result<(), Failure> {

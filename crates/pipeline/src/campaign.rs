@@ -103,7 +103,7 @@ fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
 
 /// Runs the campaign: the fault-free run first, then every setting × seed.
 pub fn run(c: &Campaign, progress: &mut dyn FnMut(&str)) -> Result<(Outcome, Vec<Row>), JobError> {
-    let base = run_job(job(c, c.model.clone(), RunFaults::default()), &mut |_| {})?;
+    let base = run_job(job(c, c.model.clone(), RunFaults::default()), &mut |_| true)?;
     let used: Vec<(ChipId, u8)> = base.chip.counts.link_packets.keys().map(|&(ch, d)| (ChipId(ch), d)).collect();
     let mut rows = Vec::new();
     for s in &c.settings {
@@ -143,7 +143,7 @@ pub fn run(c: &Campaign, progress: &mut dyn FnMut(&str)) -> Result<(Outcome, Vec
             fail.shuffle(&mut rng);
             fail.truncate(s.fail_links as usize);
             let faults = RunFaults { packet_drop_rate: s.drop_rate, dead_links: fail, seed };
-            rows.push(match run_job(job(c, model, faults), &mut |_| {}) {
+            rows.push(match run_job(job(c, model, faults), &mut |_| true) {
                 Ok(out) => row(s, seed, &base, &out),
                 Err(e @ JobError::Map { .. }) => Row { unmapped: Some(e.to_string()), ..row(s, seed, &base, &base) },
                 Err(JobError::Chip(e)) => {

@@ -78,9 +78,10 @@ pub struct Outcome {
     pub chip_s: f64,
 }
 
-/// Compiles, simulates the mapped chip (calling `progress(t)` after each step),
-/// checks, compares and prices.
-pub fn run_job(job: Job, progress: &mut dyn FnMut(u32)) -> Result<Outcome, JobError> {
+/// Compiles, simulates the mapped chip, checks, compares and prices. `progress(t)` is
+/// called after each step; when it returns `false` the run stops cleanly after the
+/// next step, and everything (check, reference, energy) covers the steps done.
+pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
     let (net, model) = (&job.net, &job.model);
     let opts = CompileOptions { seed: job.placement_seed, ..CompileOptions::default() };
     let t0 = Instant::now();
@@ -96,16 +97,17 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32)) -> Result<Outcome, JobEr
     let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress)
         .map_err(JobError::Chip)?;
     let chip_s = t1.elapsed().as_secs_f64();
+    let steps = chip.result.steps;
     // Mapping never changes behaviour: without lost packets the chip must equal the
     // quantised model.
-    let functional = neuromap_sim::simulate_quantised(net, job.steps, options);
+    let functional = neuromap_sim::simulate_quantised(net, steps, options);
     let same = functional.spikes == chip.result.spikes && functional.spike_counts == chip.result.spike_counts;
     if !same && chip.counts.losses.packets() == 0 {
         return Err(JobError::Behaviour);
     }
-    let reference = neuromap_sim::simulate(net, job.steps, options);
+    let reference = neuromap_sim::simulate(net, steps, options);
     let fidelity = neuromap_sim::fidelity::compare(net, &reference, &chip.result, TAU_MS);
-    let energy = neuromap_cost::chip_run_energy(net, model, &mapping, &chip.counts, job.steps);
+    let energy = neuromap_cost::chip_run_energy(net, model, &mapping, &chip.counts, steps);
     Ok(Outcome {
         opts,
         mapping,
@@ -186,7 +188,7 @@ pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Resul
         threads: o.threads,
         faults: o.faults.clone(),
     };
-    run_job(job, &mut |_| {})
+    run_job(job, &mut |_| true)
 }
 
 /// FNV-1a of a spike train's (step, neuron) pairs: any change of any spike changes it.

@@ -65,7 +65,8 @@ pub fn diff(old: &Value, new: &Value) -> Result<Diff, DiffError> {
     };
     // The fields each kind is read from must have their types.
     let shape = |v: &Value, which: &str| -> Result<(), DiffError> {
-        let need: &[(&str, fn(&Value) -> bool, &str)] = match kind(v) {
+        type Need = (&'static str, fn(&Value) -> bool, &'static str);
+        let need: &[Need] = match kind(v) {
             Some("mapping") => &[
                 ("slices", Value::is_array, "an array"),
                 ("routing_tables", Value::is_array, "an array"),

@@ -337,7 +337,8 @@ fn packet_tree(
 }
 
 /// One shard's packets of a round, shared with every other shard.
-type Batch = Arc<Vec<Packet>>;
+/// The flag asks every shard to stop after the current step.
+type Batch = Arc<(Vec<Packet>, bool)>;
 
 /// A spike on the way: `k` copies of the packet of neuron `j` of slice `sender`,
 /// the first emitted `emit_ps` after the tick, the next ones `gap_ps` apart.
@@ -444,11 +445,13 @@ pub fn simulate_chip(
     steps: u32,
     options: Options,
 ) -> Result<ChipRun, String> {
-    simulate_chip_with(net, model, mapping, steps, options, &ChipConfig::default(), &mut |_| {})
+    simulate_chip_with(net, model, mapping, steps, options, &ChipConfig::default(), &mut |_| true)
 }
 
 /// Like [`simulate_chip`], with threads and run-time faults, calling `after_step(t)`
-/// after each step (for progress) on the calling thread.
+/// after each step on the calling thread (for progress). When it returns `false`, the
+/// run stops cleanly after the next step (every thread must finish the same steps), and
+/// the result holds the steps done.
 pub fn simulate_chip_with(
     net: &Network,
     model: &HwModel,
@@ -456,7 +459,7 @@ pub fn simulate_chip_with(
     steps: u32,
     options: Options,
     config: &ChipConfig,
-    after_step: &mut dyn FnMut(u32),
+    after_step: &mut dyn FnMut(u32) -> bool,
 ) -> Result<ChipRun, String> {
     let machine = &model.machine;
     let slices = &mapping.partition.slices;
@@ -578,14 +581,15 @@ pub fn simulate_chip_with(
             .enumerate()
             .map(|(i, (shard, (tx, rx)))| {
                 let shared = &shared;
-                scope.spawn(move || run_shard(shared, shard, i + 1, &tx, &rx, steps, &mut |_| {}))
+                scope.spawn(move || run_shard(shared, shard, i + 1, &tx, &rx, steps, &mut |_| true))
             })
             .collect();
         let mut out = vec![run_shard(&shared, first, 0, &tx0, &rx0, steps, after_step)];
         out.extend(handles.into_iter().map(|h| h.join().expect("a chip-simulator worker panicked")));
         out
     });
-    Ok(merge(&shared, done, steps, slices.len()))
+    let done_steps = done.first().map_or(0, |s| s.result.steps);
+    Ok(merge(&shared, done, done_steps, slices.len()))
 }
 
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
@@ -749,12 +753,14 @@ fn run_shard(
     tx: &[Option<Sender<Batch>>],
     rx: &[Option<Receiver<Batch>>],
     steps: u32,
-    after_step: &mut dyn FnMut(u32),
+    after_step: &mut dyn FnMut(u32) -> bool,
 ) -> Shard {
     let mut spikes = Vec::new();
     let mut load = Load::default();
     let mut alive = Vec::new();
     let mut overruns = vec![0u32; me.ids.len()];
+    // This shard asks to stop; some shard asked during this step.
+    let (mut asking, mut stop) = (false, false);
     for t in 0..steps {
         let ts = t as usize;
         let mut net_ps = 0u64;
@@ -795,7 +801,7 @@ fn run_shard(
             }
             // Rounds: exchange, work out fates, deliver; forwards make the next round.
             loop {
-                let mine_arc = Arc::new(std::mem::take(&mut mine));
+                let mine_arc = Arc::new((std::mem::take(&mut mine), asking));
                 for s in tx.iter().flatten() {
                     s.send(Arc::clone(&mine_arc)).expect("a chip-simulator worker stopped");
                 }
@@ -807,7 +813,8 @@ fn run_shard(
                         all.push(r.recv().expect("a chip-simulator worker stopped"));
                     }
                 }
-                let list: Vec<Packet> = all.iter().flat_map(|a| a.iter().copied()).collect();
+                stop |= all.iter().any(|a| a.1);
+                let list: Vec<Packet> = all.iter().flat_map(|a| a.0.iter().copied()).collect();
                 if list.is_empty() {
                     break;
                 }
@@ -841,7 +848,10 @@ fn run_shard(
         }
         me.network_ps.push(net_ps);
         me.result.steps = t + 1;
-        after_step(t + 1);
+        asking |= !after_step(t + 1);
+        if stop {
+            break;
+        }
     }
     me.counts.timing = sh.cost.map(|_| Timing { overruns, ..Timing::default() });
     me

@@ -114,9 +114,9 @@ proptest! {
         let Ok(mapping) = compile(&net, &hw, &opts) else { return Ok(()) };
         let steps = 120;
         let functional = neuromap_sim::simulate_quantised(&net, steps, ALL);
-        let one = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &ChipConfig::default(), &mut |_| {}).unwrap();
+        let one = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &ChipConfig::default(), &mut |_| true).unwrap();
         let config = ChipConfig { threads, ..ChipConfig::default() };
-        let many = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &config, &mut |_| {}).unwrap();
+        let many = simulate_chip_with(&net, &hw, &mapping, steps, ALL, &config, &mut |_| true).unwrap();
         prop_assert_eq!(&one.result.spikes, &functional.spikes);
         prop_assert_eq!(&one.result.synaptic_events, &functional.synaptic_events);
         prop_assert_eq!(one.counts.losses.packets(), 0);

@@ -1,0 +1,97 @@
+//! An interrupted run stops cleanly: Ctrl-C (SIGINT) stops the simulation after the
+//! current step, and the run writes complete files for the steps done and says so;
+//! a second Ctrl-C quits at once. Either way no file under a final name is partial.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+fn start(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000000", "-o"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    // Block until the simulation runs (the handler is installed by then).
+    let mut line = String::new();
+    while !line.starts_with("simulating") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before simulating");
+    }
+    (child, err)
+}
+
+fn interrupt(child: &Child) {
+    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success();
+    assert!(ok);
+}
+
+/// Every file under a final name is complete: JSON parses, CSV and SVG end whole.
+fn check_complete(dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return names };
+    for e in entries {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue; // a temporary file, never a final name
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        match p.extension().and_then(|x| x.to_str()) {
+            Some("json") => {
+                serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            Some("csv") => assert!(text.ends_with('\n'), "{name} ends mid-line"),
+            Some("svg") => assert!(text.trim_end().ends_with("</svg>"), "{name} is cut"),
+            Some("html") => assert!(text.trim_end().ends_with("</html>"), "{name} is cut"),
+            _ => panic!("unexpected file {name}"),
+        }
+        names.push(name);
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_writes_what_was_simulated() {
+    let dir = std::env::temp_dir().join(format!("neuromap-interrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, mut err) = start(&dir);
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("interrupted: stopped after"), "{rest}");
+    assert!(out.contains("wrote report.json"), "{out}");
+    let names = check_complete(&dir);
+    assert!(names.contains(&"report.json".to_string()) && names.contains(&"spikes.csv".to_string()), "{names:?}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    let steps = config["steps"].as_u64().unwrap();
+    assert!(steps > 0 && steps < 1_000_000, "{steps}");
+    assert!(config["stopped"].as_str().unwrap().starts_with("interrupted"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["steps"].as_u64(), Some(steps), "the report covers the steps done");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_without_partial_files() {
+    let dir = std::env::temp_dir().join(format!("neuromap-interrupt2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, _err) = start(&dir);
+    interrupt(&child);
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    // Quit at once (130), or the first Ctrl-C's clean stop finished first (0).
+    assert!(matches!(status.code(), Some(0) | Some(130)), "{status:?}");
+    check_complete(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
