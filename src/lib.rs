@@ -12,3 +12,4 @@ pub use neuromap_ir as ir;
 pub use neuromap_pipeline as pipeline;
 pub use neuromap_report as report;
 pub use neuromap_sim as sim;
+pub mod fuzzing;

@@ -7,7 +7,7 @@ use neuromap_compile::{CompileError, CompileOptions, compile};
 use neuromap_hw::{ChipId, Faults, HwModel};
 use neuromap_ir::connect::{Connector, Dist};
 use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec, SourceSpec};
-use neuromap_ir::{Lif, LifFlavour, NeuronModel, Param, Receptor, Reset};
+use neuromap_ir::{Lif, NeuronModel, Receptor};
 use proptest::prelude::*;
 
 fn model(name: &str) -> HwModel {
@@ -16,21 +16,7 @@ fn model(name: &str) -> HwModel {
 }
 
 fn lif() -> NeuronModel {
-    let p = Param::Shared;
-    NeuronModel::Lif(Lif {
-        flavour: LifFlavour::Lif,
-        tau_m: p(20.0),
-        cm: p(1.0),
-        v_rest: p(0.0),
-        v_reset: p(0.0),
-        v_thresh: p(1.0),
-        t_ref: p(0.0),
-        tau_syn_e: p(0.0),
-        tau_syn_i: p(0.0),
-        i_offset: p(0.0),
-        reset: Reset::ToValue,
-        v_init: p(0.0),
-    })
+    NeuronModel::Lif(Lif::unit(20.0, 0.0, 0.0))
 }
 
 /// A random network: `sizes` neuron populations and a Poisson source, random

@@ -317,13 +317,15 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn declare(&mut self, name: Spanned<String>, size: Option<u64>, kind: Option<PopSpecKind>) {
         if let Some(&first) = self.by_name.get(&name.value) {
-            let line = self.line(&self.info[first].name_span);
+            // A first declaration with errors of its own has no entry in `info`.
+            let at = match self.info.get(first) {
+                Some(i) => format!("first declared on line {}", self.line(&i.name_span)),
+                None => "declared earlier".to_string(),
+            };
             self.emit(
                 self.error(name.span, format!("duplicate population name `{}`", name.value))
                     .with_label("declared again here")
-                    .with_help(format!(
-                        "first declared on line {line}; names must be unique across populations and sources"
-                    )),
+                    .with_help(format!("{at}; names must be unique across populations and sources")),
             );
             return;
         }

@@ -94,6 +94,28 @@ pub struct Lif {
 }
 
 impl Lif {
+    /// A LIF neuron in units where the threshold is 1: rest, reset and initial
+    /// potential 0, capacitance 1 nF, no bias, reset to a value; the time constants
+    /// and refractory period (ms) as given (`tau_syn` 0: delta synapses). Random
+    /// networks in tests and fuzzing are built from it.
+    pub fn unit(tau_m: f64, t_ref: f64, tau_syn: f64) -> Self {
+        let p = Param::Shared;
+        Lif {
+            flavour: LifFlavour::Lif,
+            tau_m: p(tau_m),
+            cm: p(1.0),
+            v_rest: p(0.0),
+            v_reset: p(0.0),
+            v_thresh: p(1.0),
+            t_ref: p(t_ref),
+            tau_syn_e: p(tau_syn),
+            tau_syn_i: p(tau_syn),
+            i_offset: p(0.0),
+            reset: Reset::ToValue,
+            v_init: p(0.0),
+        }
+    }
+
     /// Every numeric parameter with its name, for validation and reports.
     pub fn params(&self) -> [(&'static str, &Param); 10] {
         [

@@ -70,7 +70,12 @@ pub fn load(dir: &Path) -> Result<Corpus, Diagnostics> {
     let path = dir.join("corpus.toml");
     let name = path.display().to_string();
     let text = std::fs::read_to_string(&path).map_err(|e| Diagnostics::unreadable(name.clone(), "the corpus", &e))?;
-    let file = SourceFile::new(name, text);
+    parse(dir, &name, text)
+}
+
+/// Parses the text of a `corpus.toml` (named `name`) of the corpus folder `dir`.
+pub fn parse(dir: &Path, name: &str, text: String) -> Result<Corpus, Diagnostics> {
+    let file = SourceFile::new(name.to_string(), text);
     let doc = neuromap_diag::toml::Document::parse(&file);
     let mut corpus = Corpus { dir: dir.to_path_buf(), cases: Vec::new(), budgets: Vec::new() };
     if !doc.has_errors() {

@@ -5,7 +5,7 @@
 use neuromap_compile::{CompileOptions, compile};
 use neuromap_ir::connect::{Connector, Dist};
 use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec, SourceSpec};
-use neuromap_ir::{Lif, LifFlavour, NeuronModel, Param, Receptor, Reset};
+use neuromap_ir::{Lif, NeuronModel, Receptor};
 use neuromap_sim::Options;
 use neuromap_sim::chip::{ChipConfig, simulate_chip_with};
 use proptest::prelude::*;
@@ -13,21 +13,7 @@ use proptest::prelude::*;
 const ALL: Options = Options { record_sources: true };
 
 fn lif(tau_syn: f64, t_ref: f64) -> NeuronModel {
-    let p = Param::Shared;
-    NeuronModel::Lif(Lif {
-        flavour: LifFlavour::Lif,
-        tau_m: p(10.0),
-        cm: p(1.0),
-        v_rest: p(0.0),
-        v_reset: p(0.0),
-        v_thresh: p(1.0),
-        t_ref: p(t_ref),
-        tau_syn_e: p(tau_syn),
-        tau_syn_i: p(tau_syn),
-        i_offset: p(0.0),
-        reset: Reset::ToValue,
-        v_init: p(0.0),
-    })
+    NeuronModel::Lif(Lif::unit(10.0, t_ref, tau_syn))
 }
 
 /// Neuron populations of random sizes driven by a Poisson source, with random
