@@ -60,3 +60,24 @@ fn the_test_api_redacts_wall_times_and_paths() {
     assert!(out.report_json(false)["wall_seconds"].is_null());
     assert!(out.report_json(true)["wall_seconds"].is_number());
 }
+
+/// A run is refused before it simulates when its estimated memory exceeds the limit,
+/// and the error gives the estimate, its parts and the limit.
+#[test]
+fn a_run_over_the_memory_limit_is_refused_with_the_estimate() {
+    let n = neuromap::import::load_path(Path::new("netlists/brunel_10k.toml")).unwrap();
+    let job = neuromap::pipeline::Job {
+        net: n.spec.build().unwrap(),
+        spec: n.spec,
+        model: neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap(),
+        steps: 10,
+        placement_seed: 1,
+        threads: 1,
+        faults: Default::default(),
+        max_memory: Some((0.1 * (1u64 << 30) as f64, "a test limit".into())),
+    };
+    let e = neuromap::pipeline::run_job(job, &mut |_| true).unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, JobError::TooLarge { .. }), "{text}");
+    assert!(text.contains("chip simulator") && text.contains("0.10 GiB (a test limit)"), "{text}");
+}

@@ -811,6 +811,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         placement_seed: a.placement_seed,
         threads: a.threads,
         faults,
+        max_memory: Some(a.mem.bytes()),
     };
     let bar = progress(steps, "chip");
     let interrupted = on_interrupt();

@@ -98,6 +98,7 @@ fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
         placement_seed: 1,
         threads: c.threads,
         faults,
+        max_memory: None,
     }
 }
 

@@ -42,6 +42,10 @@ pub enum JobError {
     #[error("the chip simulation failed: {0}")]
     Chip(String),
     #[error(
+        "the run needs about {need:.2} GiB (the chip simulator {chip:.2} GiB, the reference and quantised models {models:.2} GiB, beside the network's {network:.2} GiB), more than the limit of {limit:.2} GiB ({why}); lower `scale`, simulate fewer populations, or raise --max-memory"
+    )]
+    TooLarge { need: f64, chip: f64, models: f64, network: f64, limit: f64, why: String },
+    #[error(
         "the chip simulation differs from the quantised functional model: this is a bug in neuromap, please report it with the netlist and chip model"
     )]
     Behaviour,
@@ -58,6 +62,8 @@ pub struct Job {
     pub placement_seed: u64,
     pub threads: usize,
     pub faults: RunFaults,
+    /// Refuse runs estimated to need more bytes than this (and why that limit).
+    pub max_memory: Option<(f64, String)>,
 }
 
 /// What a run produced, checked and priced.
@@ -91,6 +97,23 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
         message: e.to_string(),
     })?;
     let compile_s = t0.elapsed().as_secs_f64();
+    if let Some((limit, why)) = &job.max_memory {
+        const GIB: f64 = (1u64 << 30) as f64;
+        let chip = neuromap_sim::chip::memory_estimate(net, &mapping);
+        let models = 2.0 * neuromap_sim::memory_estimate(net);
+        let network = net.synapse_bytes() as f64;
+        let need = chip + models + network;
+        if need > *limit {
+            return Err(JobError::TooLarge {
+                need: need / GIB,
+                chip: chip / GIB,
+                models: models / GIB,
+                network: network / GIB,
+                limit: limit / GIB,
+                why: why.clone(),
+            });
+        }
+    }
     let options = Options::default();
     let config = ChipConfig { threads: job.threads, faults: job.faults.clone() };
     let t1 = Instant::now();
@@ -187,6 +210,7 @@ pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Resul
         placement_seed: o.placement_seed.unwrap_or(1),
         threads: o.threads,
         faults: o.faults.clone(),
+        max_memory: None,
     };
     run_job(job, &mut |_| true)
 }

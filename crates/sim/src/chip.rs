@@ -361,8 +361,9 @@ struct Rows {
     delayed: bool,
     start: Vec<u32>,
     post: Vec<u32>,
-    /// Weights in accumulator units for one spike.
-    weight: Vec<i64>,
+    /// Weights in accumulator units for one spike (16-bit values: SpiNNaker's
+    /// weights), so that the rows take 10 bytes per synapse.
+    weight: Vec<i32>,
     delay: Vec<u16>,
 }
 
@@ -435,6 +436,23 @@ struct Shard {
     critical: Vec<f64>,
     network_ps: Vec<u64>,
     max_wait_ps: u64,
+}
+
+/// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
+/// network itself: every synapse again in its core's rows (10 bytes), each core's row
+/// starts for every incoming projection, and the state and ring buffers of the
+/// reference engine's estimate; checked before a run.
+pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
+    let slices = &mapping.partition.slices;
+    let starts: f64 = net
+        .projections()
+        .iter()
+        .map(|p| {
+            let cores = slices.iter().filter(|s| s.pop == p.post).count() as f64;
+            cores * 2.0 * (p.synapses.n_pre() as f64 + 1.0) * 4.0
+        })
+        .sum();
+    net.n_synapses() as f64 * 10.0 + starts + crate::memory_estimate(net)
 }
 
 /// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
@@ -659,7 +677,8 @@ fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core
                         let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
                         r.post.push(row.post[k] - lo);
-                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]));
+                        // 16-bit weights: the conversion cannot fail.
+                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i32);
                         r.delay.push(row.delay[k]);
                     }
                     rows.iter_mut().for_each(|r| r.start.push(r.post.len() as u32));
@@ -1137,7 +1156,7 @@ fn deliver(
                 let kk = i64::from(k);
                 for x in a..b {
                     let at = ((ts + usize::from(rows.delay[x])) & ring.mask) * ring.n + rows.post[x] as usize;
-                    ring.data[at] += rows.weight[x] * kk;
+                    ring.data[at] += i64::from(rows.weight[x]) * kk;
                 }
                 let n = (b - a) as u64 * u64::from(k);
                 me.result.synaptic_events[rows.proj] += n;
