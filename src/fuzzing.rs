@@ -45,7 +45,8 @@ pub fn corpus(data: &[u8]) {
 }
 
 /// Structure-aware: a small network drawn from the bytes (sizes, connectors,
-/// weights, delays, zero-delay levels), compiled onto a small multi-chip SpiNNaker
+/// weights, delays, zero-delay levels) and a small SpiNNaker-like machine (hex or mesh,
+/// 1–4 × 1–4 chips, wrap-around or not, 2–18 cores, 1–255 neurons per core), compiled
 /// and run for a few steps on 1 and 2 threads; the chip must equal the quantised
 /// model, and the threads must agree.
 pub fn network_on_chip(data: &[u8]) {
@@ -109,7 +110,18 @@ pub fn network_on_chip(data: &[u8]) {
         probes: vec![],
     };
     let Ok(net) = spec.build_within(BUILD_LIMIT) else { return };
-    let Ok(hw) = neuromap_hw::load_str("small.toml", SMALL_CHIPS) else { panic!("the built-in model loads") };
+    // The chip description is drawn too: topology, size, wrap-around, cores, slice size.
+    let text = SMALL_CHIPS
+        .replace("topology = \"hex\"", if take(0, 1) == 0 { "topology = \"hex\"" } else { "topology = \"mesh\"" })
+        .replace("width = 3", &format!("width = {}", take(1, 4)))
+        .replace("height = 3", &format!("height = {}", take(1, 4)))
+        .replace("wrap = true", if take(0, 1) == 0 { "wrap = true" } else { "wrap = false" })
+        .replace("cores = { value = 4,", &format!("cores = {{ value = {},", take(2, 18)))
+        .replace("max_neurons = { value = 64,", &format!("max_neurons = {{ value = {},", take(1, 255)));
+    let hw = match neuromap_hw::load_str("small.toml", &text) {
+        Ok(hw) => hw,
+        Err(d) => panic!("a drawn chip description must load: {d}"),
+    };
     let opts = neuromap_compile::CompileOptions { seed: u64::from(take(0, 100)), ..Default::default() };
     let Ok(mapping) = neuromap_compile::compile(&net, &hw, &opts) else { return };
     let all = neuromap_sim::Options { record_sources: true };
