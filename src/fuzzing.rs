@@ -77,7 +77,7 @@ pub fn network_on_chip(data: &[u8]) {
         let pre = if k == 0 { n_pops } else { take(0, n_pops as u32) as usize };
         let post = take(0, n_pops as u32 - 1) as usize;
         let mut delay = take(0, 40);
-        if delay == 0 && (pre >= post || pre == n_pops) && pre != n_pops {
+        if delay == 0 && pre != n_pops && pre >= post {
             delay = 1;
         }
         let connector = match take(0, 3) {
