@@ -221,6 +221,27 @@ pub struct Walk {
     pub links: Vec<(ChipId, u8)>,
 }
 
+/// What the router of `chip` does with `key`, which arrived from direction `arrived`
+/// (`None` at the source chip): the first matching entry, else the default route
+/// straight through; a key with no entry at its source chip is an error.
+pub fn lookup(
+    m: &Machine,
+    tables: &BTreeMap<ChipId, Table>,
+    chip: ChipId,
+    key: u32,
+    arrived: Option<u8>,
+) -> Result<Route, String> {
+    let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
+    match (hit, arrived) {
+        (Some(e), _) => Ok(e.route),
+        (None, Some(d)) => Ok(Route { links: 1 << d, cores: [0; 3] }),
+        (None, None) => {
+            let c = m.chip(chip);
+            Err(format!("key {key:#010x} has no entry at its source chip ({}, {})", c.x, c.y))
+        }
+    }
+}
+
 /// Follows a packet with `key` from `src` through the tables (first matching entry,
 /// else the default route straight on), or says why it was lost.
 pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32) -> Result<Walk, String> {
@@ -231,15 +252,7 @@ pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32
         if w.routers.len() > 4 * m.chips().len() * m.topology.n_links() + 16 {
             return Err(format!("key {key:#010x} loops between routers"));
         }
-        let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
-        let route = match (hit, arrived) {
-            (Some(e), _) => e.route,
-            (None, Some(d)) => Route { links: 1 << d, cores: [0; 3] },
-            (None, None) => {
-                let c = m.chip(chip);
-                return Err(format!("key {key:#010x} has no entry at its source chip ({}, {})", c.x, c.y));
-            }
-        };
+        let route = lookup(m, tables, chip, key, arrived)?;
         for c in route.core_list() {
             w.cores.push((chip, c));
         }

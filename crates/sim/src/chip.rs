@@ -53,7 +53,6 @@ use std::sync::Arc;
 use crossbeam_channel::{Receiver, Sender};
 use neuromap_compile::Mapping;
 use neuromap_compile::partition::SliceKind;
-use neuromap_compile::route::Route;
 use neuromap_hw::{ChipId, HwModel, Machine, Topology};
 use neuromap_ir::{Network, PopId};
 use rayon::prelude::*;
@@ -279,15 +278,7 @@ fn packet_tree(
             parent,
             detour: false,
         });
-        let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
-        let route = match (hit, arrived) {
-            (Some(e), _) => e.route,
-            (None, Some(d)) => Route { links: 1 << d, cores: [0; 3] },
-            (None, None) => {
-                let c = m.chip(chip);
-                return Err(format!("key {key:#010x} has no entry at its source chip ({}, {})", c.x, c.y));
-            }
-        };
+        let route = neuromap_compile::route::lookup(m, tables, chip, key, arrived)?;
         for c in route.core_list() {
             let s = at.get(&(chip, c)).ok_or("a packet reaches a core that holds no slice")?;
             tree.dest.push((*s as u32, here));
