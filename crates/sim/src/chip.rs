@@ -30,10 +30,13 @@
 //! when it has taken it (one packet's cycles after its arrival). Each router and
 //! each link is a first-in first-out server (one packet per router cycle; one packet
 //! per `link_packet_s` on a link) and a packet hop costs the router's pipeline
-//! latency. The hops of all packets of a round are simulated as discrete events in
-//! time order; a packet that would wait longer than `drop_wait_cycles` for a server is
-//! dropped there, with everything downstream of that hop. Dropped packets, and the
-//! deliveries they cost, are counted by cause.
+//! latency. Per round, each server sums its packet streams; where no packet can wait
+//! longer than `drop_wait_cycles` (a bound for periodic streams, see [`network`]) its
+//! queue is not simulated, and every other queue is simulated exactly in arrival
+//! order. A packet that would wait longer is dropped there, with everything downstream
+//! of that hop. Dropped packets, and the deliveries they cost, are counted by cause.
+//! A run stops early, cleanly, when the step callback asks (the request travels with
+//! the next round's packets, so every thread stops after the same step).
 //!
 //! **Run-time faults** ([`RunFaults`]): a seeded probability of losing a packet on
 //! each link crossing (the draw is a hash of seed, step, sender, neuron, copy and hop,
