@@ -31,7 +31,7 @@
 //! each link is a first-in first-out server (one packet per router cycle; one packet
 //! per `link_packet_s` on a link) and a packet hop costs the router's pipeline
 //! latency. Per round, each server sums its packet streams; where no packet can wait
-//! longer than `drop_wait_cycles` (a bound for periodic streams, see [`network`]) its
+//! longer than `drop_wait_cycles` (a bound for periodic streams, in `network`) its
 //! queue is not simulated, and every other queue is simulated exactly in arrival
 //! order. A packet that would wait longer is dropped there, with everything downstream
 //! of that hop. Dropped packets, and the deliveries they cost, are counted by cause.
