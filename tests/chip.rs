@@ -167,10 +167,19 @@ fn run_time_faults_are_counted_by_cause() {
     let none = with_threads(&net, &hw, &mapping, 200, 2, &RunFaults::default());
     assert_eq!(none.result, plain.result);
     assert_eq!(none.counts, plain.counts);
+    // Router passes per step add up, and so does the energy per step.
+    let c = &plain.counts;
+    assert_eq!(c.router_passes_per_step.len(), 200);
+    assert_eq!(c.router_passes_per_step.iter().sum::<u64>(), c.router_passes.iter().sum::<u64>());
+    let per_step = neuromap::cost::energy_per_step(&net, &hw, &mapping, c).unwrap();
+    let total = neuromap::cost::chip_run_energy(&net, &hw, &mapping, c, 200).unwrap().total_j;
+    assert!((per_step.iter().sum::<f64>() - total).abs() < 1e-9 * total, "{} vs {total}", per_step.iter().sum::<f64>());
     // A drop rate loses packets at random, on links only.
     let rate = RunFaults { packet_drop_rate: 0.05, dead_links: Vec::new(), ..RunFaults::default() };
     let dropped = with_threads(&net, &hw, &mapping, 200, 2, &rate);
     let l = &dropped.counts.losses;
+    let passes = &dropped.counts;
+    assert_eq!(passes.router_passes_per_step.iter().sum::<u64>(), passes.router_passes.iter().sum::<u64>());
     assert!(l.random > 0 && l.lost_deliveries >= l.random, "{l:?}");
     assert_eq!((l.congestion, l.dead_link), (0, 0));
     let links: u64 = dropped.counts.link_packets.values().sum();

@@ -881,8 +881,16 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     println!();
     let energy = out.energy.as_ref();
+    let per_step = neuromap_cost::energy_per_step(net, model, mapping, &chip.counts);
     match energy {
-        Some(e) => print!("{}", neuromap_report::energy_text(e)),
+        Some(e) => {
+            print!("{}", neuromap_report::energy_text(e));
+            if let Some(v) = &per_step {
+                let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+                let max = v.iter().copied().fold(0.0, f64::max);
+                println!("per timestep: mean {:.4} µJ, max {:.4} µJ", mean * 1e6, max * 1e6);
+            }
+        }
         None => println!("energy: unknown (the model `{}` does not give the [energy] figures)", model.name),
     }
     if a.no_output {
@@ -927,6 +935,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &fig_refs);
     let mut files = vec![
         ("report.json", write::pretty_json(&out.report_json(true))),
+        ("energy_steps.csv", energy_steps_csv(per_step.as_deref(), &chip.counts.router_passes_per_step)),
         ("summary.json", write::pretty_json(&summary)),
         ("fidelity.json", write::pretty_json(&out.fidelity)),
         ("energy.json", write::pretty_json(&energy)),
@@ -1070,6 +1079,17 @@ fn corpus(dir: &Path, threads: usize, record: bool, color: bool) -> Result<(), F
         );
         Err(Failure::Budget)
     }
+}
+
+/// `step,energy_j,router_passes`, one row per step (energy empty where the model
+/// gives no energy figures).
+fn energy_steps_csv(per_step: Option<&[f64]>, passes: &[u64]) -> String {
+    let mut s = String::from("step,energy_j,router_passes\n");
+    for (t, p) in passes.iter().enumerate() {
+        let e = per_step.and_then(|v| v.get(t)).map_or_else(String::new, |e| format!("{e:e}"));
+        s.push_str(&format!("{t},{e},{p}\n"));
+    }
+    s
 }
 
 /// The SVG figures of a chip run: (file name, heading, SVG).

@@ -58,6 +58,18 @@ pub fn chip_run_energy(
     )
 }
 
+/// Energy of each step (J): the constant power of the powered chips and busy cores
+/// over one tick, plus the packets routed in that step. `None` when the model leaves
+/// an energy figure out.
+pub fn energy_per_step(net: &Network, model: &HwModel, mapping: &Mapping, counts: &ChipCounts) -> Option<Vec<f64>> {
+    let hw = &mapping.hw;
+    let (idle, core, bit) = (hw.idle_chip_w?, hw.busy_core_w?, hw.router_bit_j?);
+    let tick_s = net.dt / 1000.0;
+    let constant = tick_s * (model.machine.alive_chips() as f64 * idle + mapping.partition.slices.len() as f64 * core);
+    let per_pass = f64::from(hw.packet_bits) * bit;
+    Some(counts.router_passes_per_step.iter().map(|&p| constant + p as f64 * per_pass).collect())
+}
+
 /// Prices an `arm-core` run; `None` when the model leaves an energy figure out.
 pub fn arm_core_energy(
     hw: &ArmCore,

@@ -99,6 +99,8 @@ pub struct ChipCounts {
     pub packets_sent: u64,
     /// Router visits per chip of the machine.
     pub router_passes: Vec<u64>,
+    /// Router visits per step (all chips), for energy per step.
+    pub router_passes_per_step: Vec<u64>,
     /// Packets per (chip index, outgoing link).
     #[serde(serialize_with = "as_list")]
     pub link_packets: BTreeMap<(u32, u8), u64>,
@@ -209,11 +211,14 @@ pub struct PacketTree {
     offset_ps: Vec<u64>,
     /// The latest time from emission to a delivery to a core, without waiting (ps).
     deliver_ps: u64,
+    /// Router hops (the passes one copy makes when nothing is lost).
+    routers: u32,
 }
 
 impl PacketTree {
     fn time(&mut self, rt: Option<RouterPs>, n_chips: usize) {
         let n = self.hops.len();
+        self.routers = self.hops.iter().filter(|h| (h.res as usize) < n_chips).count() as u32;
         self.offset_ps = vec![0; n];
         if let Some(rt) = rt {
             for h in 0..n {
@@ -429,6 +434,9 @@ struct Shard {
     work: Vec<[u64; 3]>,
     critical: Vec<f64>,
     network_ps: Vec<u64>,
+    /// Router visits of this shard's packets, this step and per step.
+    step_passes: u64,
+    passes: Vec<u64>,
     max_wait_ps: u64,
 }
 
@@ -752,6 +760,8 @@ fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shard> {
                 work: vec![[0; 3]; k],
                 critical: Vec::with_capacity(steps as usize),
                 network_ps: Vec::with_capacity(steps as usize),
+                step_passes: 0,
+                passes: Vec::with_capacity(steps as usize),
                 max_wait_ps: 0,
                 cores,
             }
@@ -860,6 +870,7 @@ fn run_shard(
             }
         }
         me.network_ps.push(net_ps);
+        me.passes.push(std::mem::take(&mut me.step_passes));
         me.result.steps = t + 1;
         asking |= !after_step(t + 1);
         if stop {
@@ -1106,6 +1117,9 @@ fn deliver(
                 for (h, hop) in tree.hops.iter().enumerate() {
                     if hop.res != DEAD {
                         me.res_count[hop.res as usize] += u64::from(alive[h]);
+                        if (hop.res as usize) < sh.n_chips {
+                            me.step_passes += u64::from(alive[h]);
+                        }
                     }
                 }
                 lost.lost_deliveries = tree.dest.iter().map(|&(_, via)| u64::from(p.k - alive[via as usize])).sum();
@@ -1117,6 +1131,7 @@ fn deliver(
                 l.lost_deliveries += lost.lost_deliveries;
             } else {
                 tree.hops.iter().for_each(|h| me.res_count[h.res as usize] += k);
+                me.step_passes += k * u64::from(tree.routers);
             }
         }
         // This shard's targets.
@@ -1213,6 +1228,10 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
         a.lost_deliveries += b.lost_deliveries;
         a.emergency_routed += b.emergency_routed;
         for (x, y) in res.iter_mut().zip(&s.res_count) {
+            *x += y;
+        }
+        counts.router_passes_per_step.resize(s.passes.len(), 0);
+        for (x, y) in counts.router_passes_per_step.iter_mut().zip(&s.passes) {
             *x += y;
         }
         if let (Some(tm), Some(st)) = (timing.as_mut(), s.counts.timing.as_ref()) {
