@@ -242,6 +242,13 @@ pub fn lookup(
     }
 }
 
+/// The error of a route that sends `key` out of `chip` on link `d`, which is dead or
+/// does not exist.
+pub fn lost_on_link(m: &Machine, chip: ChipId, key: u32, d: usize) -> String {
+    let c = m.chip(chip);
+    format!("key {key:#010x} leaves chip ({}, {}) on the dead or missing {} link", c.x, c.y, m.topology.link_name(d))
+}
+
 /// Follows a packet with `key` from `src` through the tables (first matching entry,
 /// else the default route straight on), or says why it was lost.
 pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32) -> Result<Walk, String> {
@@ -263,15 +270,7 @@ pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32
                         w.links.push((chip, d as u8));
                         stack.push((n, Some(d as u8)));
                     }
-                    None => {
-                        let c = m.chip(chip);
-                        return Err(format!(
-                            "key {key:#010x} leaves chip ({}, {}) on the dead or missing {} link",
-                            c.x,
-                            c.y,
-                            m.topology.link_name(d)
-                        ));
-                    }
+                    None => return Err(lost_on_link(m, chip, key, d)),
                 }
             }
         }

@@ -296,13 +296,7 @@ fn packet_tree(
                 continue;
             }
             let Some(n) = m.neighbour(chip, d) else {
-                let c = m.chip(chip);
-                return Err(format!(
-                    "key {key:#010x} leaves chip ({}, {}) on the dead or missing {} link",
-                    c.x,
-                    c.y,
-                    m.topology.link_name(d)
-                ));
+                return Err(neuromap_compile::route::lost_on_link(m, chip, key, d));
             };
             let mut from = here;
             if net.live(chip, d).is_some() {
