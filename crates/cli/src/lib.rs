@@ -849,28 +849,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         neuromap_compile::plural(mapping_summary.cores_used, "core"),
         neuromap_compile::plural(mapping_summary.chips_used, "chip")
     );
-    let spikes: u64 = chip.result.spike_counts.iter().sum();
-    if out.same_as_functional {
-        println!("chip = quantised functional model: identical ({spikes} spikes)");
-    } else {
-        println!(
-            "chip ≠ quantised functional model: {spikes} spikes against {}, because packets were lost",
-            out.functional_spikes
-        );
-    }
-    let lost = &chip.counts.losses;
-    if lost.packets() > 0 || lost.emergency_routed > 0 {
-        println!(
-            "packets lost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries to cores missed); {} took an emergency route",
-            lost.congestion, lost.random, lost.dead_link, lost.lost_deliveries, lost.emergency_routed
-        );
-    }
-    println!(
-        "packets sent {}, router passes {}, links crossed {}",
-        chip.counts.packets_sent,
-        chip.counts.router_passes.iter().sum::<u64>(),
-        chip.counts.link_packets.values().sum::<u64>()
-    );
+    print!("{}", out.network_text());
     println!();
     let tau = neuromap_pipeline::TAU_MS;
     print!("{}", neuromap_report::fidelity_text(&out.fidelity, tau));

@@ -172,7 +172,6 @@ fn row(s: &Setting, seed: u64, base: &Outcome, out: &Outcome) -> Row {
     };
     let (a, b) = (total(&base.chip.result), total(&out.chip.result));
     let l = &out.chip.counts.losses;
-    let report = out.report_json(false);
     Row {
         setting: s.name.clone(),
         seed,
@@ -182,7 +181,12 @@ fn row(s: &Setting, seed: u64, base: &Outcome, out: &Outcome) -> Row {
         same_step: mean(&|p| p.exact_match),
         van_rossum: mean(&|p| p.van_rossum),
         energy_j: out.energy.as_ref().map(|e| e.total_j),
-        latency_max_us: report["timing"]["latency_max_us"].as_f64(),
+        latency_max_us: out
+            .chip
+            .counts
+            .timing
+            .as_ref()
+            .map(|t| t.latency_s(out.mapping.hw.clock_hz).into_iter().fold(0.0, f64::max) * 1e6),
         lost_congestion: l.congestion,
         lost_random: l.random,
         lost_dead_link: l.dead_link,

@@ -259,6 +259,35 @@ impl Outcome {
         neuromap_compile::artifact::summary(&self.job.net, &self.job.model, &self.mapping, &self.opts)
     }
 
+    /// The check against the quantised functional model, the packets and every loss
+    /// by cause (the terminal report and [`Outcome::summary`] both show it).
+    pub fn network_text(&self) -> String {
+        let c = &self.chip.counts;
+        let spikes: u64 = self.chip.result.spike_counts.iter().sum();
+        let mut s = if self.same_as_functional {
+            format!("chip = quantised functional model: identical ({spikes} spikes)\n")
+        } else {
+            format!(
+                "chip ≠ quantised functional model: {spikes} spikes against {}, because packets were lost\n",
+                self.functional_spikes
+            )
+        };
+        let l = &c.losses;
+        let _ = writeln!(
+            s,
+            "packets sent {}, router passes {}, links crossed {}\nlost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries); {} emergency-routed",
+            c.packets_sent,
+            c.router_passes.iter().sum::<u64>(),
+            c.link_packets.values().sum::<u64>(),
+            l.congestion,
+            l.random,
+            l.dead_link,
+            l.lost_deliveries,
+            l.emergency_routed
+        );
+        s
+    }
+
     /// A stable, readable account of the run for snapshots: mapping, spikes, the
     /// check against the functional model, network counts and losses, time per step,
     /// energy, fidelity and spike digests. No wall times and no paths, so it is the
@@ -275,29 +304,7 @@ impl Outcome {
             neuromap_compile::plural(m.chips_used, "chip"),
             m.routing.max_compressed
         );
-        let spikes: u64 = self.chip.result.spike_counts.iter().sum();
-        if self.same_as_functional {
-            let _ = writeln!(s, "chip = quantised functional model: identical ({spikes} spikes)");
-        } else {
-            let _ = writeln!(
-                s,
-                "chip ≠ quantised functional model: {spikes} spikes against {}, because packets were lost",
-                self.functional_spikes
-            );
-        }
-        let l = &c.losses;
-        let _ = writeln!(
-            s,
-            "packets sent {}, router passes {}, links crossed {}\nlost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries); {} emergency-routed",
-            c.packets_sent,
-            c.router_passes.iter().sum::<u64>(),
-            c.link_packets.values().sum::<u64>(),
-            l.congestion,
-            l.random,
-            l.dead_link,
-            l.lost_deliveries,
-            l.emergency_routed
-        );
+        s.push_str(&self.network_text());
         s.push('\n');
         match &c.timing {
             Some(t) => s.push_str(&neuromap_report::timing_text(t, self.mapping.hw.clock_hz)),

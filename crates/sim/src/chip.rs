@@ -774,7 +774,7 @@ fn run_shard(
 ) -> Shard {
     let mut spikes = Vec::new();
     let mut load = Load::default();
-    let mut alive = Vec::new();
+    let mut scratch = FateScratch::default();
     let mut overruns = vec![0u32; me.ids.len()];
     // This shard asks to stop; some shard asked during this step.
     let (mut asking, mut stop) = (false, false);
@@ -839,7 +839,7 @@ fn run_shard(
                 net_ps = net_ps.max(rn.last_ps);
                 me.max_wait_ps = me.max_wait_ps.max(rn.max_wait_ps);
                 let more = list.iter().any(|p| sh.feeds_extension[p.sender as usize]);
-                deliver(sh, &mut me, &list, &rn, t, ts, &mut alive, &mut mine);
+                deliver(sh, &mut me, &list, &rn, t, ts, &mut scratch, &mut mine);
                 if !more {
                     break;
                 }
@@ -951,7 +951,6 @@ fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
             // A stream of one copy has no period: it is a burst of one.
             scratch.util[r] += if copies > 1 { svc(h.res) as f64 / p.gap_ps.max(1) as f64 } else { 0.0 };
             scratch.streams[r] += 1;
-            scratch.copies[r] += copies;
         }
     }
     let mut exact = vec![false; 0];
@@ -1017,7 +1016,6 @@ fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
 struct Load {
     util: Vec<f64>,
     streams: Vec<u64>,
-    copies: Vec<u64>,
 }
 
 impl Load {
@@ -1026,18 +1024,26 @@ impl Load {
         self.util.resize(n, 0.0);
         self.streams.clear();
         self.streams.resize(n, 0);
-        self.copies.clear();
-        self.copies.resize(n, 0);
     }
+}
+
+/// Buffers of [`fate`], reused from packet to packet: copies alive per hop, and
+/// whether the current copy got to each hop.
+#[derive(Debug, Default)]
+struct FateScratch {
+    alive: Vec<u32>,
+    here: Vec<bool>,
 }
 
 /// Works out, copy by copy, how many copies of packet `i` reach each hop of its tree
 /// (into `alive`), counting the copies lost by cause into `lost`.
-fn fate(sh: &Shared, net: &RoundNet, t: u32, i: usize, p: &Packet, alive: &mut Vec<u32>, lost: &mut Losses) {
+fn fate(sh: &Shared, net: &RoundNet, t: u32, i: usize, p: &Packet, scratch: &mut FateScratch, lost: &mut Losses) {
+    let FateScratch { alive, here } = scratch;
     let tree = &sh.trees[p.sender as usize];
     alive.clear();
     alive.resize(tree.hops.len(), 0);
-    let mut here = vec![false; tree.hops.len()];
+    here.clear();
+    here.resize(tree.hops.len(), false);
     let d0 = net.dropped.partition_point(|&(x, _, _)| (x as usize) < i);
     for c in 0..p.k {
         for (h, hop) in tree.hops.iter().enumerate() {
@@ -1076,7 +1082,7 @@ fn deliver(
     net: &RoundNet,
     t: u32,
     ts: usize,
-    alive: &mut Vec<u32>,
+    scratch: &mut FateScratch,
     fwd: &mut Vec<Packet>,
 ) {
     let shard = me.id;
@@ -1101,8 +1107,9 @@ fn deliver(
             random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == i as u32));
         let mut lost = Losses::default();
         if touched {
-            fate(sh, net, t, i, p, alive, &mut lost);
+            fate(sh, net, t, i, p, scratch, &mut lost);
         }
+        let alive = &scratch.alive;
         // The sender's shard counts the packet and its path.
         if mine {
             let k = u64::from(p.k);
