@@ -3,6 +3,7 @@
 //!
 //! This facade re-exports the layers; see `ARCHITECTURE.md` for the map.
 
+pub use neuromap_bnn as bnn;
 pub use neuromap_compile as compile;
 pub use neuromap_cost as cost;
 pub use neuromap_diag as diag;

@@ -87,6 +87,15 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Write a generated example: `binary-digits`, a binary MLP trained on a seeded
+    /// synthetic dataset, its held-out samples as input (one per step).
+    Generate {
+        /// What to generate (binary-digits).
+        what: String,
+        /// The netlist to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -271,6 +280,10 @@ struct RunArgs {
     /// and write what was simulated (Ctrl-C does the same).
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
+    /// Also run the network on this binary-network model and print both side by side
+    /// with their ratios (binary-network families: threshold-logic, mac-bnn).
+    #[arg(long, value_name = "MODEL")]
+    compare: Option<String>,
     #[command(flatten)]
     mem: MemoryLimit,
 }
@@ -362,6 +375,7 @@ pub fn main() -> ExitCode {
         Cmd::Campaign(a) => campaign(&a, color),
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
+        Cmd::Generate { what, output } => generate(&what, &output),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -793,6 +807,17 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let net = build(&n.spec, a.mem, &a.network.net)?;
+    if neuromap_pipeline::binary::is_binary_family(&model) {
+        return run_binary(a, n.spec, net, model, steps, color);
+    }
+    if a.compare.is_some() {
+        return Err(anyhow::anyhow!(
+            "--compare sets binary-network models side by side; `{}` is of family `{}`",
+            model.name,
+            model.family
+        )
+        .into());
+    }
     let mut faults =
         neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new(), seed: a.fault_seed };
     for f in &a.fail_link {
@@ -931,6 +956,98 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
     Ok(())
+}
+
+/// `run` on a binary-network family: map, run, check bit for bit against the reference,
+/// price per classification; with `--compare`, the same on a second model and the ratios.
+fn run_binary(
+    a: &RunArgs,
+    spec: neuromap_ir::spec::NetworkSpec,
+    net: neuromap_ir::Network,
+    model: neuromap_hw::HwModel,
+    steps: u32,
+    color: bool,
+) -> Result<(), Failure> {
+    let other = match &a.compare {
+        Some(name) => {
+            let m = load_hw(name, color)?;
+            if !neuromap_pipeline::binary::is_binary_family(&m) {
+                return Err(anyhow::anyhow!(
+                    "--compare sets binary-network models side by side; `{}` is of family `{}`",
+                    m.name,
+                    m.family
+                )
+                .into());
+            }
+            Some((spec.clone(), net.clone(), m))
+        }
+        None => None,
+    };
+    let job = |spec, net, model| neuromap_pipeline::Job {
+        spec,
+        net,
+        model,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        faults: neuromap_sim::chip::RunFaults::default(),
+        max_memory: Some(a.mem.bytes()),
+    };
+    let run = |j| neuromap_pipeline::binary::run_binary_job(j).map_err(|e| anyhow::anyhow!("{e}"));
+    let out = run(job(spec, net, model))?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
+    print!("{}", out.mapping_text());
+    let spikes: u64 = out.run.spike_counts.iter().sum();
+    println!("chip = reference: identical ({spikes} spikes)\n");
+    print!("{}", out.energy_text());
+    let compared = match other {
+        Some((spec, net, m)) => {
+            let o = run(job(spec, net, m))?;
+            println!("\n{}", o.mapping_text());
+            print!("{}", o.energy_text());
+            let text = neuromap_pipeline::binary::comparison_text(&out, &o);
+            println!("\n{text}");
+            Some(text)
+        }
+        None => None,
+    };
+    if a.no_output {
+        return Ok(());
+    }
+    let (net, model) = (&out.job.net, &out.job.model);
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let mut files = vec![
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.result)),
+    ];
+    if let Some(t) = compared {
+        files.push(("comparison.txt", t));
+    }
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    println!("wrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
+fn generate(what: &str, output: &Path) -> Result<(), Failure> {
+    match what {
+        "binary-digits" => {
+            let c = neuromap_bnn::dataset::Config::default();
+            let d = neuromap_bnn::dataset::generate(&c);
+            let m = neuromap_bnn::dataset::train(&c, &d);
+            write::write_atomic(output, neuromap_bnn::dataset::netlist(&c, &d, &m).as_bytes())?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!("unknown example `{other}`; the examples are: binary-digits").into()),
+    }
 }
 
 fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {

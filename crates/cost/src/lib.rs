@@ -11,6 +11,8 @@
 //! time. `N_chips` counts the working chips of the machine, which are powered whether
 //! or not they hold slices. `N_busy` counts the cores running slices.
 
+pub mod binary;
+
 use neuromap_compile::Mapping;
 use neuromap_hw::HwModel;
 use neuromap_hw::arm_core::ArmCore;

@@ -145,12 +145,80 @@ pub const ARM_CORE: &[ParamDef] = &[
     opt("timing", "cycles_per_neuron_update", "cycles", Real, "core cycles to update one neuron for one timestep"),
 ];
 
+/// The `threshold-logic` family: an array of processing elements run in SIMD, each a
+/// few reconfigurable threshold-logic cells (`Σ wᵢxᵢ ≥ T` over binary inputs, bounded
+/// fan-in) with local registers (TULIP-like binary-network accelerators).
+pub const THRESHOLD_LOGIC: &[ParamDef] = &[
+    req(
+        "array",
+        "pes",
+        "PEs",
+        Count,
+        "processing elements; each computes one neuron at a time, all in lockstep (SIMD)",
+    ),
+    req("array", "cells_per_pe", "cells", Count, "threshold-logic cells per processing element"),
+    req("array", "fan_in", "inputs", Count, "inputs one cell sums (its fan-in k)"),
+    req("array", "max_weight", "", Count, "largest magnitude of a cell input's integer weight"),
+    req("array", "register_bits", "bits", Count, "local register bits per processing element (live partial results)"),
+    req(
+        "array",
+        "input_bits_per_cycle",
+        "bits",
+        Count,
+        "network-input bits (activations and weight signs) one PE's cells take from the input bus per cycle",
+    ),
+    req("array", "weight_memory_bits", "bits", Count, "weight memory of the whole array"),
+    req("array", "clock_hz", "Hz", Real, "array clock: one cell evaluation per cell per cycle"),
+    req("energy", "cell_eval_j", "J", Real, "one threshold-logic cell evaluation"),
+    req("energy", "register_read_j", "J/bit", Real, "reading one bit of a local register into a cell"),
+    req("energy", "register_write_j", "J/bit", Real, "writing a cell's output bit into a local register"),
+    req("energy", "weight_read_j", "J/bit", Real, "reading one weight bit from the weight memory"),
+    req("energy", "input_read_j", "J/bit", Real, "one activation bit delivered to a PE over the input bus"),
+    req("energy", "static_w", "W", Real, "static (leakage and clock) power of the array while it runs"),
+];
+
+/// The `mac-bnn` family: the conventional binary-network accelerator (XNOR gates, a
+/// popcount adder tree, an accumulator and a comparator per unit, weights in SRAM), the
+/// baseline threshold-logic designs are measured against.
+pub const MAC_BNN: &[ParamDef] = &[
+    req("array", "units", "units", Count, "XNOR-popcount units; each computes one neuron at a time, all in lockstep"),
+    req(
+        "array",
+        "xnor_width",
+        "inputs",
+        Count,
+        "inputs one unit takes per cycle (XNOR gates feeding one popcount tree)",
+    ),
+    req("array", "accumulator_bits", "bits", Count, "width of a unit's popcount accumulator"),
+    req("array", "weight_memory_bits", "bits", Count, "weight memory of the whole array"),
+    req("array", "clock_hz", "Hz", Real, "array clock"),
+    req("energy", "xnor_j", "J", Real, "one XNOR of an activation bit with a weight bit"),
+    req("energy", "adder_bit_j", "J", Real, "one full-adder bit operation (popcount tree and accumulator)"),
+    req("energy", "register_bit_j", "J/bit", Real, "writing one bit of a pipeline or accumulator register"),
+    req("energy", "compare_j", "J", Real, "comparing one neuron's count with its threshold"),
+    req("energy", "weight_read_j", "J/bit", Real, "reading one weight bit from the weight memory"),
+    req("energy", "input_read_j", "J/bit", Real, "one activation bit delivered to a unit over the input bus"),
+    req("energy", "static_w", "W", Real, "static (leakage and clock) power of the array while it runs"),
+];
+
 /// The families neuromap knows, by the name a model file gives.
-pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[(
-    "arm-core",
-    ARM_CORE,
-    "many-core chips of programmable cores with a key/mask multicast router (SpiNNaker 1 and 2)",
-)];
+pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[
+    (
+        "arm-core",
+        ARM_CORE,
+        "many-core chips of programmable cores with a key/mask multicast router (SpiNNaker 1 and 2)",
+    ),
+    (
+        "threshold-logic",
+        THRESHOLD_LOGIC,
+        "binary-network accelerators of SIMD processing elements built from reconfigurable threshold-logic cells (TULIP-like)",
+    ),
+    (
+        "mac-bnn",
+        MAC_BNN,
+        "conventional binary-network accelerators: XNOR, popcount adder tree and comparator per unit (the threshold-logic baseline)",
+    ),
+];
 
 pub fn family(name: &str) -> Option<&'static [ParamDef]> {
     FAMILIES.iter().find(|f| f.0 == name).map(|f| f.1)

@@ -4,9 +4,11 @@
 //! returns a [`HwModel`] whose every figure has a value within its unit's range and a
 //! provenance, or diagnostics naming file, line and column. Families
 //! ([`family::FAMILIES`]) declare their parameters once; the generic compiler layers
-//! read them through [`arm_core::ArmCore`] and never parse files.
+//! read them through typed views ([`arm_core::ArmCore`], [`binary::ThresholdLogic`],
+//! [`binary::MacBnn`]) and never parse files.
 
 pub mod arm_core;
+pub mod binary;
 pub mod family;
 mod model;
 pub mod topology;

@@ -12,6 +12,7 @@
 //! println!("{}", out.summary());
 //! ```
 
+pub mod binary;
 pub mod campaign;
 pub mod corpus;
 
@@ -193,6 +194,11 @@ pub fn load_hw(name: &str) -> Result<HwModel, JobError> {
 
 /// Loads a netlist and a chip model, and runs the main job on them.
 pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<Outcome, JobError> {
+    run_job(load_job(netlist, hw, o)?, &mut |_| true)
+}
+
+/// Loads a netlist and a chip model into a job.
+pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<Job, JobError> {
     let path = netlist.as_ref();
     let mut n = neuromap_import::load_path(path).map_err(|d| JobError::Input(d.to_string()))?;
     if let Some(s) = o.scale {
@@ -212,7 +218,7 @@ pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Resul
         faults: o.faults.clone(),
         max_memory: None,
     };
-    run_job(job, &mut |_| true)
+    Ok(job)
 }
 
 /// FNV-1a of a spike train's (step, neuron) pairs: any change of any spike changes it.

@@ -149,6 +149,9 @@ impl RunSummary {
 /// A float without trailing zeros (for headers).
 pub fn fmt_g(x: f64) -> String {
     let x = x + 0.0; // never "-0"
+    if x != 0.0 && x.abs() < 1e-3 {
+        return format!("{x:e}"); // 2.5e-11, not 0
+    }
     let s = format!("{x:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

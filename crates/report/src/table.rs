@@ -15,6 +15,15 @@ impl Table {
         self.rows.push(cells.to_vec());
     }
 
+    /// A table whose columns are known only at run time.
+    pub fn with_header(header: &[&str]) -> Self {
+        Self { header: header.iter().map(|s| s.to_string()).collect(), rows: Vec::new() }
+    }
+
+    pub fn push(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
     pub fn render(&self) -> String {
         let n = self.header.len();
         let mut w = vec![0usize; n];
