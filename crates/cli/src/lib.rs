@@ -87,6 +87,23 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Convert a NIR graph (.nir) into a TOML netlist that loads back to the same
+    /// network.
+    Import {
+        /// The NIR file.
+        file: PathBuf,
+        /// The netlist to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        #[command(flatten)]
+        nir: NirArgs,
+        /// The netlist's default run length.
+        #[arg(long, default_value_t = 1000)]
+        steps: u32,
+        /// The netlist's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Write a generated example: `binary-digits`, a binary MLP trained on a seeded
     /// synthetic dataset, its held-out samples as input (one per step).
     Generate {
@@ -221,8 +238,10 @@ fn build(
 
 #[derive(clap::Args, Debug)]
 struct NetworkArgs {
-    /// The netlist.
+    /// The netlist (.toml) or NIR graph (.nir).
     net: PathBuf,
+    #[command(flatten)]
+    nir: NirArgs,
     /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
     #[arg(long)]
     steps: Option<u32>,
@@ -237,9 +256,28 @@ struct NetworkArgs {
 impl NetworkArgs {
     /// Loads the netlist with the overrides applied, and the steps to run.
     fn load(&self, color: bool) -> Result<(Netlist, u32), Failure> {
-        let n = load_with(&self.net, self.seed, self.scale, color)?;
+        let n = load_with_nir(&self.net, self.seed, self.scale, &self.nir.options(self.seed), color)?;
         let steps = self.steps.or(n.steps).unwrap_or(1000);
         Ok((n, steps))
+    }
+}
+
+/// How a NIR graph becomes a network (ignored for netlists).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct NirArgs {
+    /// NIR graphs: seconds of NIR time per step (continuous-time parameters are
+    /// discretised with it; discrete-time exports such as Sinabs' expect 1).
+    #[arg(long, default_value_t = 1e-3, value_name = "SECONDS")]
+    nir_dt: f64,
+    /// NIR graphs: spike probability per step of every input neuron (NIR files carry
+    /// no input data).
+    #[arg(long, default_value_t = 0.1, value_name = "P")]
+    input_p: f64,
+}
+
+impl NirArgs {
+    fn options(self, seed: Option<u64>) -> neuromap_import::nir::NirOptions {
+        neuromap_import::nir::NirOptions { dt_s: self.nir_dt, input_p: self.input_p, seed: seed.unwrap_or(1) }
     }
 }
 
@@ -376,6 +414,7 @@ pub fn main() -> ExitCode {
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
+        Cmd::Import { file, output, nir, steps, seed } => import(&file, &output, nir.options(seed), steps, color),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -421,7 +460,12 @@ fn report(diags: &Diagnostics, color: bool) {
 }
 
 fn load(path: &Path, color: bool) -> Result<Netlist, Failure> {
-    match neuromap_import::load_path(path) {
+    load_nir(path, &neuromap_import::nir::NirOptions::default(), color)
+}
+
+/// Loads a netlist, or a NIR graph (`.nir`) with `nir`'s options.
+fn load_nir(path: &Path, nir: &neuromap_import::nir::NirOptions, color: bool) -> Result<Netlist, Failure> {
+    match neuromap_import::load_any(path, nir) {
         Ok(n) => {
             report(&n.warnings, color);
             Ok(n)
@@ -471,7 +515,17 @@ fn check(files: &[PathBuf], build_limit: Option<MemoryLimit>, color: bool) -> Re
 
 /// Loads a netlist and applies the command line's `--seed` and `--scale`.
 fn load_with(path: &Path, seed: Option<u64>, scale: Option<f64>, color: bool) -> Result<Netlist, Failure> {
-    let mut n = load(path, color)?;
+    load_with_nir(path, seed, scale, &neuromap_import::nir::NirOptions::default(), color)
+}
+
+fn load_with_nir(
+    path: &Path,
+    seed: Option<u64>,
+    scale: Option<f64>,
+    nir: &neuromap_import::nir::NirOptions,
+    color: bool,
+) -> Result<Netlist, Failure> {
+    let mut n = load_nir(path, nir, color)?;
     if let Some(s) = seed {
         n.spec.seed = s;
     }
@@ -1033,6 +1087,32 @@ fn run_binary(
     }
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("wrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
+fn import(
+    file: &Path,
+    output: &Path,
+    nir: neuromap_import::nir::NirOptions,
+    steps: u32,
+    color: bool,
+) -> Result<(), Failure> {
+    let n = load_nir(file, &nir, color)?;
+    let header = format!(
+        "Imported from {} by `neuromap import` (dt {} s of NIR time per step, input spike probability {} per step).\nThe mapping from NIR is described in docs/nir.md.",
+        file.file_name().map_or_else(|| file.display().to_string(), |f| f.to_string_lossy().to_string()),
+        nir.dt_s,
+        nir.input_p
+    );
+    let text = neuromap_import::write::to_toml(&n.spec, Some(steps), &header).map_err(|e| anyhow::anyhow!("{e}"))?;
+    write::write_atomic(output, text.as_bytes())?;
+    let neurons: u64 = n.spec.populations.iter().map(|p| p.size).sum();
+    println!(
+        "wrote {}: {} populations and sources ({neurons} neurons and sources), {} projections",
+        output.display(),
+        n.spec.populations.len(),
+        n.spec.projections.len()
+    );
     Ok(())
 }
 

@@ -5,5 +5,17 @@
 //! input and never stop at the first problem when they can go on.
 
 pub mod netlist;
+pub mod nir;
+pub mod write;
 
 pub use netlist::{Netlist, load_path, load_str};
+
+/// Loads a network file by its extension: `.nir` (NIR graph, with `nir` options) or a
+/// TOML netlist.
+pub fn load_any(path: &std::path::Path, nir: &nir::NirOptions) -> Result<Netlist, neuromap_diag::Diagnostics> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nir")) {
+        nir::load_path(path, nir)
+    } else {
+        netlist::load_path(path)
+    }
+}

@@ -160,6 +160,8 @@ pub struct RunOptions {
     pub placement_seed: Option<u64>,
     pub threads: usize,
     pub faults: RunFaults,
+    /// How `.nir` files become networks.
+    pub nir: neuromap_import::nir::NirOptions,
 }
 
 /// Finds a chip model: a path, or a name in `hw-models/` (here, or in the source tree
@@ -200,7 +202,7 @@ pub fn map_and_run(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Resul
 /// Loads a netlist and a chip model into a job.
 pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<Job, JobError> {
     let path = netlist.as_ref();
-    let mut n = neuromap_import::load_path(path).map_err(|d| JobError::Input(d.to_string()))?;
+    let mut n = neuromap_import::load_any(path, &o.nir).map_err(|d| JobError::Input(d.to_string()))?;
     if let Some(s) = o.scale {
         n.spec.scale = s;
     }

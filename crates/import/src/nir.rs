@@ -1,0 +1,1202 @@
+//! NIR graphs (`.nir`, HDF5) into a [`NetworkSpec`], read in pure Rust.
+//!
+//! # The mapping (one definition; `docs/nir.md` says the same in prose)
+//!
+//! Neuron nodes (`LIF`, `LI`, `IF`, `I`, `CubaLIF`, `CubaLI`, `Threshold`) become
+//! populations; `Input` becomes a Bernoulli source (NIR files carry no input data);
+//! every path of weight nodes (`Affine`, `Linear`, `Scale`, `Conv1d`, `Conv2d`,
+//! `SumPool2d`, `AvgPool2d`, `Flatten`, `Delay`, and the `Input`/`Output` of nested
+//! graphs) from a spiking node to a neuron node becomes one projection: the product of
+//! the weight nodes' matrices, delays added. A bias is a constant input current
+//! (`i_offset`, or `Threshold`'s `bias`). Shapes are inferred in the graph and checked.
+//!
+//! Continuous time is discretised with the run's step `dt` (seconds of NIR time per
+//! step), the input of a step held constant over the step, solved exactly:
+//!
+//! - `LIF`/`LI`: `τ·dv/dt = (v_leak − v) + r·I` → `v ← a·v + (1 − a)·v_leak + r·(1 − a)·I`,
+//!   `a = exp(−dt/τ)`: a synaptic weight `w` becomes a voltage jump `w·r·(1 − a)`.
+//! - `IF`/`I`: `dv/dt = r·I` → `v ← v + r·dt·I`: weight `w·r·dt`.
+//! - `CubaLIF`/`CubaLI`: the synaptic current jumps by `w·w_in` and decays with
+//!   `tau_syn`; `τ_mem·dv/dt = (v_leak − v) + r·I` as for `LIF`.
+//! - Spiking nodes reset to `v_reset` (0 when a file leaves it out, as NIR 0.x did).
+//! - `Threshold`: fires in a step iff `Σ w·x + bias ≥ threshold` over that step's
+//!   input spikes (0/1).
+//!
+//! Problems name the node (its path in nested graphs) and what was expected.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use hdf5_reader::{FilterRegistry, Hdf5File, OpenOptions};
+use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
+use neuromap_ir::connect::{Connector, Dist, ListEntry};
+use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec, SourceSpec};
+use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold};
+
+use crate::Netlist;
+
+/// How a NIR graph is turned into a network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NirOptions {
+    /// Seconds of NIR time per step.
+    pub dt_s: f64,
+    /// Spike probability per step of every input neuron.
+    pub input_p: f64,
+    pub seed: u64,
+}
+
+impl Default for NirOptions {
+    fn default() -> Self {
+        NirOptions { dt_s: 1e-3, input_p: 0.1, seed: 1 }
+    }
+}
+
+/// HDF5 filter id of LZF (h5py's `lzf` filter).
+const FILTER_LZF: u16 = 32000;
+
+/// Decodes one LZF-compressed chunk (liblzf's format: literal runs and back references).
+pub fn lzf_decompress(input: &[u8], limit: usize) -> Result<Vec<u8>, String> {
+    let mut out: Vec<u8> = Vec::with_capacity(limit.min(1 << 24));
+    let mut i = 0;
+    while i < input.len() {
+        let ctrl = usize::from(input[i]);
+        i += 1;
+        if ctrl < 32 {
+            let n = ctrl + 1;
+            let lit = input.get(i..i + n).ok_or("literal run past the end of the chunk")?;
+            out.extend_from_slice(lit);
+            i += n;
+        } else {
+            let mut len = ctrl >> 5;
+            if len == 7 {
+                len += usize::from(*input.get(i).ok_or("back reference past the end of the chunk")?);
+                i += 1;
+            }
+            let lo = usize::from(*input.get(i).ok_or("back reference past the end of the chunk")?);
+            i += 1;
+            let back = ((ctrl & 0x1f) << 8) + lo + 1;
+            if back > out.len() {
+                return Err("back reference before the start of the chunk".into());
+            }
+            let start = out.len() - back;
+            for k in 0..len + 2 {
+                let b = out[start + k];
+                out.push(b);
+            }
+        }
+        if out.len() > limit {
+            return Err(format!("the chunk decodes to more than {limit} bytes"));
+        }
+    }
+    Ok(out)
+}
+
+fn registry() -> FilterRegistry {
+    let mut r = FilterRegistry::new();
+    r.register(
+        FILTER_LZF,
+        Box::new(|desc, data, _elem| {
+            // h5py stores the chunk's decoded size in client data 2.
+            let limit = desc.client_data.get(2).map_or(1 << 28, |&n| n as usize);
+            lzf_decompress(data, limit.max(1))
+                .map_err(|e| hdf5_reader::error::Error::DecompressionError(format!("LZF: {e}")))
+        }),
+    );
+    r
+}
+
+/// A dataset's values with its shape.
+#[derive(Clone, Debug, PartialEq)]
+struct Arr {
+    shape: Vec<usize>,
+    data: Vec<f64>,
+}
+
+/// A node as stored: its type, its numeric datasets, a nested graph.
+#[derive(Debug)]
+struct RawNode {
+    path: String,
+    kind: String,
+    fields: BTreeMap<String, Arr>,
+    graph: Option<RawGraph>,
+}
+
+#[derive(Debug)]
+struct RawGraph {
+    nodes: Vec<RawNode>,
+    edges: Vec<(String, String)>,
+}
+
+struct Ctx {
+    file: Arc<SourceFile>,
+    diags: Diagnostics,
+    /// Nodes already reported as invalid (edges to them say nothing more).
+    failed: Vec<String>,
+}
+
+impl Ctx {
+    fn error(&mut self, node: &str, msg: impl std::fmt::Display) {
+        let d = Diagnostic::error(&self.file, None, format!("node `{node}`: {msg}"));
+        self.diags.push(d);
+    }
+
+    fn warn(&mut self, node: &str, msg: impl std::fmt::Display) {
+        self.diags.push(Diagnostic::warning(&self.file, None, format!("node `{node}`: {msg}")));
+    }
+}
+
+/// Reads a `.nir` file.
+pub fn load_path(path: &Path, o: &NirOptions) -> Result<Netlist, Diagnostics> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => load_bytes(&name, bytes, o),
+        Err(e) => Err(Diagnostics::unreadable(name, "the NIR file", &e)),
+    }
+}
+
+/// Reads a NIR graph from the bytes of a `.nir` file.
+pub fn load_bytes(name: &str, bytes: Vec<u8>, o: &NirOptions) -> Result<Netlist, Diagnostics> {
+    let mut cx = Ctx { file: SourceFile::new(name, ""), diags: Diagnostics::default(), failed: Vec::new() };
+    let opts = OpenOptions { filter_registry: Some(registry()), max_read_bytes: 1 << 30, ..OpenOptions::default() };
+    let file = match Hdf5File::from_vec_with_options(bytes, opts) {
+        Ok(f) => f,
+        Err(e) => {
+            cx.diags.push(
+                Diagnostic::error(&cx.file, None, format!("not a readable HDF5 file: {e}"))
+                    .with_help("a .nir file is HDF5, as written by nir.write in Python"),
+            );
+            return Err(cx.diags);
+        }
+    };
+    let root = match file.root_group() {
+        Ok(r) => r,
+        Err(e) => {
+            cx.diags.push(Diagnostic::error(&cx.file, None, format!("cannot read the root group: {e}")));
+            return Err(cx.diags);
+        }
+    };
+    let version = root.dataset("version").ok().and_then(|d| d.read_string().ok()).unwrap_or_else(|| "unknown".into());
+    let graph = match root.group("node") {
+        Ok(g) => read_graph(&mut cx, &g, ""),
+        Err(_) => {
+            cx.diags.push(
+                Diagnostic::error(&cx.file, None, "no group `node`: this HDF5 file does not hold a NIR graph")
+                    .with_help("NIR files keep their graph in /node (type NIRGraph, nodes, edges)"),
+            );
+            None
+        }
+    };
+    let spec = graph.and_then(|g| convert(&mut cx, g, name, o, &version));
+    match spec {
+        Some(spec) if !cx.diags.has_errors() => Ok(Netlist { spec, steps: None, warnings: cx.diags }),
+        _ => Err(cx.diags.sorted()),
+    }
+}
+
+fn read_arr(d: &hdf5_reader::Dataset) -> Result<Arr, String> {
+    let shape: Vec<usize> = d.shape().iter().map(|&x| x as usize).collect();
+    let data: Vec<f64> = if let Ok(a) = d.read_array::<f64>() {
+        a.iter().copied().collect()
+    } else if let Ok(a) = d.read_array::<f32>() {
+        a.iter().map(|&x| f64::from(x)).collect()
+    } else if let Ok(a) = d.read_array::<i64>() {
+        a.iter().map(|&x| x as f64).collect()
+    } else if let Ok(a) = d.read_array::<i32>() {
+        a.iter().map(|&x| f64::from(x)).collect()
+    } else {
+        // Read once more for the reason (a filter we cannot decode, a type we do not take).
+        return Err(match d.read_array::<f64>() {
+            Err(e) => e.to_string(),
+            Ok(_) => "unreadable".into(),
+        });
+    };
+    Ok(Arr { shape, data })
+}
+
+fn read_graph(cx: &mut Ctx, g: &hdf5_reader::group::Group, prefix: &str) -> Option<RawGraph> {
+    let here = if prefix.is_empty() { "(root graph)".to_string() } else { prefix.to_string() };
+    let mut edges = Vec::new();
+    match g.dataset("edges").and_then(|d| d.read_strings()) {
+        Ok(s) if s.len() % 2 == 0 => {
+            for pair in s.chunks(2) {
+                edges.push((pair[0].clone(), pair[1].clone()));
+            }
+        }
+        Ok(_) => cx.error(&here, "`edges` must be pairs of node names"),
+        Err(e) => {
+            // An empty graph stores no edges in some writers.
+            if g.member_names().map(|(_, d)| d.iter().any(|n| n == "edges")).unwrap_or(false) {
+                cx.error(&here, format!("cannot read `edges`: {e}"));
+            }
+        }
+    }
+    let nodes_group = match g.group("nodes") {
+        Ok(n) => n,
+        Err(_) => {
+            cx.error(&here, "the graph has no `nodes` group");
+            return None;
+        }
+    };
+    let mut nodes = Vec::new();
+    let groups = match nodes_group.groups() {
+        Ok(v) => v,
+        Err(e) => {
+            cx.error(&here, format!("cannot list the nodes: {e}"));
+            return None;
+        }
+    };
+    for ng in groups {
+        let name = ng.name().to_string();
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let kind = match ng.dataset("type").and_then(|d| d.read_string()) {
+            Ok(k) => k,
+            Err(_) => {
+                cx.error(&path, "has no `type` string");
+                continue;
+            }
+        };
+        let mut fields = BTreeMap::new();
+        let mut graph = None;
+        if kind == "NIRGraph" {
+            graph = read_graph(cx, &ng, &path);
+        } else {
+            let (_, dsets) = ng.member_names().unwrap_or_default();
+            for dn in dsets {
+                if dn == "type" {
+                    continue;
+                }
+                let Ok(d) = ng.dataset(&dn) else { continue };
+                if d.read_string().is_ok() {
+                    continue; // string metadata (e.g. input_type keys)
+                }
+                match read_arr(&d) {
+                    Ok(a) => {
+                        fields.insert(dn, a);
+                    }
+                    Err(e) => cx.error(&path, format!("cannot read dataset `{dn}`: {e}")),
+                }
+            }
+            // Flatten's input_type is a group of shapes in NIR 1.0; nothing to read.
+        }
+        nodes.push(RawNode { path, kind, fields, graph });
+    }
+    Some(RawGraph { nodes, edges })
+}
+
+/// A sparse linear map from `n_in` to `n_out` elements: `(in, out, weight, delay_s)`.
+#[derive(Clone, Debug, Default)]
+struct Map {
+    n_in: usize,
+    entries: Vec<(u32, u32, f64, f64)>,
+    bias: Option<Vec<f64>>,
+}
+
+/// What a flattened node does.
+#[derive(Clone, Debug)]
+enum Op {
+    Input,
+    Output,
+    /// Passes its input on (nested graphs' Input and Output).
+    Identity,
+    /// A weight node with its map, known once the input shape is.
+    Linear(Box<LinearKind>),
+    Neuron(NeuronKind),
+}
+
+#[derive(Clone, Debug)]
+enum LinearKind {
+    Dense {
+        weight: Arr,
+        bias: Option<Vec<f64>>,
+    },
+    Scale(Vec<f64>),
+    Conv {
+        weight: Arr,
+        bias: Option<Vec<f64>>,
+        stride: Vec<usize>,
+        padding: Vec<usize>,
+        dilation: Vec<usize>,
+        groups: usize,
+        input_shape: Option<Vec<usize>>,
+    },
+    Pool {
+        kernel: Vec<usize>,
+        stride: Vec<usize>,
+        padding: Vec<usize>,
+        avg: bool,
+    },
+    Flatten,
+    Delay(Vec<f64>),
+}
+
+#[derive(Clone, Debug)]
+enum NeuronKind {
+    Lif {
+        tau: Vec<f64>,
+        r: Vec<f64>,
+        v_leak: Vec<f64>,
+        v_threshold: Vec<f64>,
+        v_reset: Vec<f64>,
+        spiking: bool,
+    },
+    If {
+        r: Vec<f64>,
+        v_threshold: Vec<f64>,
+        v_reset: Vec<f64>,
+        spiking: bool,
+    },
+    Cuba {
+        tau_mem: Vec<f64>,
+        tau_syn: Vec<f64>,
+        r: Vec<f64>,
+        v_leak: Vec<f64>,
+        v_threshold: Vec<f64>,
+        v_reset: Vec<f64>,
+        w_in: Vec<f64>,
+        spiking: bool,
+    },
+    Threshold {
+        threshold: Vec<f64>,
+    },
+}
+
+struct Node {
+    path: String,
+    kind: String,
+    op: Op,
+    /// The node's own shape where its parameters fix it.
+    shape: Option<Vec<usize>>,
+}
+
+fn flatten_graph(cx: &mut Ctx, g: RawGraph, prefix: &str, out: &mut Vec<Node>, edges: &mut Vec<(String, String)>) {
+    let name_of = |n: &str| if prefix.is_empty() { n.to_string() } else { format!("{prefix}.{n}") };
+    // Edges into or out of a nested graph go to its Input / come from its Output.
+    let mut entry: HashMap<String, String> = HashMap::new();
+    let mut exit: HashMap<String, String> = HashMap::new();
+    for n in g.nodes {
+        if let Some(sub) = n.graph {
+            let inner_in = sub.nodes.iter().find(|x| x.kind == "Input").map(|x| x.path.clone());
+            let inner_out = sub.nodes.iter().find(|x| x.kind == "Output").map(|x| x.path.clone());
+            match (inner_in, inner_out) {
+                (Some(i), Some(o)) => {
+                    entry.insert(n.path.clone(), i);
+                    exit.insert(n.path.clone(), o);
+                }
+                _ => cx.error(&n.path, "a nested graph needs an Input and an Output node"),
+            }
+            flatten_graph(cx, sub, &n.path, out, edges);
+            continue;
+        }
+        let nested = !prefix.is_empty();
+        let path = n.path.clone();
+        match make_node(cx, n, nested) {
+            Some(node) => out.push(node),
+            None => cx.failed.push(path),
+        }
+    }
+    for (a, b) in g.edges {
+        let (a, b) = (name_of(&a), name_of(&b));
+        let a = exit.get(&a).cloned().unwrap_or(a);
+        let b = entry.get(&b).cloned().unwrap_or(b);
+        edges.push((a, b));
+    }
+}
+
+/// The datasets each node type must have.
+fn required(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "Affine" | "Linear" | "Conv1d" | "Conv2d" => &["weight"],
+        "Scale" => &["scale"],
+        "SumPool2d" | "AvgPool2d" => &["kernel_size"],
+        "Delay" => &["delay"],
+        "LIF" => &["tau", "r", "v_leak", "v_threshold"],
+        "LI" => &["tau", "r", "v_leak"],
+        "IF" => &["r", "v_threshold"],
+        "I" => &["r"],
+        "CubaLIF" => &["tau_mem", "tau_syn", "r", "v_leak", "v_threshold"],
+        "CubaLI" => &["tau_mem", "tau_syn", "r", "v_leak"],
+        "Threshold" => &["threshold"],
+        _ => &[],
+    }
+}
+
+fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
+    let path = n.path.clone();
+    let f = &n.fields;
+    let missing: Vec<&str> = required(&n.kind).iter().copied().filter(|k| !f.contains_key(*k)).collect();
+    if !missing.is_empty() {
+        cx.error(&path, format!("{} node lacks `{}`", n.kind, missing.join("`, `")));
+        return None;
+    }
+    let get = |k: &str| -> Option<Arr> { f.get(k).cloned() };
+    let opt = |k: &str| f.get(k).cloned();
+    let vec = |a: &Arr| a.data.clone();
+    let ints = |a: &Arr| a.data.iter().map(|&x| x.max(0.0) as usize).collect::<Vec<_>>();
+    let own_shape = |a: &Arr| a.shape.clone();
+    let (op, shape) = match n.kind.as_str() {
+        "Input" | "Output" if nested => (Op::Identity, None),
+        "Input" => {
+            let s = f.get("shape").map(ints);
+            (Op::Input, s)
+        }
+        "Output" => (Op::Output, f.get("shape").map(ints)),
+        "Affine" | "Linear" => {
+            let w = get("weight")?;
+            if w.shape.len() != 2 {
+                cx.error(&path, format!("`weight` must be a matrix [out, in], found shape {:?}", w.shape));
+                return None;
+            }
+            let bias = if n.kind == "Affine" { opt("bias").map(|b| vec(&b)) } else { None };
+            if let Some(b) = &bias
+                && b.len() != w.shape[0]
+            {
+                cx.error(&path, format!("`bias` has {} values for {} outputs", b.len(), w.shape[0]));
+                return None;
+            }
+            (Op::Linear(Box::new(LinearKind::Dense { weight: w, bias })), None)
+        }
+        "Scale" => (Op::Linear(Box::new(LinearKind::Scale(vec(&get("scale")?)))), None),
+        "Conv1d" | "Conv2d" => {
+            let dims = if n.kind == "Conv1d" { 1 } else { 2 };
+            let w = get("weight")?;
+            if w.shape.len() != dims + 2 {
+                cx.error(
+                    &path,
+                    format!("`weight` must have {} dimensions [out, in, kernel…], found {:?}", dims + 2, w.shape),
+                );
+                return None;
+            }
+            let per = |k: &str, d: usize| -> Vec<usize> {
+                match f.get(k) {
+                    Some(a) if a.data.len() == dims => ints(a),
+                    Some(a) if a.data.len() == 1 => vec![a.data[0].max(0.0) as usize; dims],
+                    _ => vec![d; dims],
+                }
+            };
+            let groups = f.get("groups").and_then(|a| a.data.first().copied()).unwrap_or(1.0).max(1.0) as usize;
+            (
+                Op::Linear(Box::new(LinearKind::Conv {
+                    bias: opt("bias").map(|b| vec(&b)),
+                    stride: per("stride", 1),
+                    padding: per("padding", 0),
+                    dilation: per("dilation", 1),
+                    groups,
+                    input_shape: f.get("input_shape").map(ints),
+                    weight: w,
+                })),
+                None,
+            )
+        }
+        "SumPool2d" | "AvgPool2d" => {
+            let k = ints(&get("kernel_size")?);
+            let pair = |v: Vec<usize>| if v.len() == 1 { vec![v[0]; 2] } else { v };
+            (
+                Op::Linear(Box::new(LinearKind::Pool {
+                    kernel: pair(k.clone()),
+                    stride: pair(f.get("stride").map(ints).unwrap_or(k)),
+                    padding: pair(f.get("padding").map(ints).unwrap_or(vec![0, 0])),
+                    avg: n.kind == "AvgPool2d",
+                })),
+                None,
+            )
+        }
+        "Flatten" => (Op::Linear(Box::new(LinearKind::Flatten)), None),
+        "Delay" => {
+            let d = get("delay")?;
+            (Op::Linear(Box::new(LinearKind::Delay(vec(&d)))), Some(own_shape(&d)))
+        }
+        "LIF" | "LI" => {
+            let spiking = n.kind == "LIF";
+            let tau = get("tau")?;
+            let (r, v_leak) = (get("r")?, get("v_leak")?);
+            let v_threshold = if spiking { vec(&get("v_threshold")?) } else { vec![f64::INFINITY; tau.data.len()] };
+            let v_reset = opt("v_reset").map(|a| vec(&a)).unwrap_or_else(|| vec![0.0; tau.data.len()]);
+            let s = own_shape(&tau);
+            (
+                Op::Neuron(NeuronKind::Lif {
+                    tau: vec(&tau),
+                    r: vec(&r),
+                    v_leak: vec(&v_leak),
+                    v_threshold,
+                    v_reset,
+                    spiking,
+                }),
+                Some(s),
+            )
+        }
+        "IF" | "I" => {
+            let spiking = n.kind == "IF";
+            let r = get("r")?;
+            let v_threshold = if spiking { vec(&get("v_threshold")?) } else { vec![f64::INFINITY; r.data.len()] };
+            let v_reset = opt("v_reset").map(|a| vec(&a)).unwrap_or_else(|| vec![0.0; r.data.len()]);
+            let s = own_shape(&r);
+            (Op::Neuron(NeuronKind::If { r: vec(&r), v_threshold, v_reset, spiking }), Some(s))
+        }
+        "CubaLIF" | "CubaLI" => {
+            let spiking = n.kind == "CubaLIF";
+            let tau_mem = get("tau_mem")?;
+            let m = tau_mem.data.len();
+            let (tau_syn, r, v_leak) = (get("tau_syn")?, get("r")?, get("v_leak")?);
+            let v_threshold = if spiking { vec(&get("v_threshold")?) } else { vec![f64::INFINITY; m] };
+            let v_reset = opt("v_reset").map(|a| vec(&a)).unwrap_or_else(|| vec![0.0; m]);
+            let w_in = opt("w_in").map(|a| vec(&a)).unwrap_or_else(|| vec![1.0; m]);
+            let s = own_shape(&tau_mem);
+            (
+                Op::Neuron(NeuronKind::Cuba {
+                    tau_mem: vec(&tau_mem),
+                    tau_syn: vec(&tau_syn),
+                    r: vec(&r),
+                    v_leak: vec(&v_leak),
+                    v_threshold,
+                    v_reset,
+                    w_in,
+                    spiking,
+                }),
+                Some(s),
+            )
+        }
+        "Threshold" => {
+            let t = get("threshold")?;
+            let s = own_shape(&t);
+            (Op::Neuron(NeuronKind::Threshold { threshold: vec(&t) }), Some(s))
+        }
+        other => {
+            cx.error(
+                &path,
+                format!(
+                    "unknown node type `{other}`; NIR 1.0 has Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, LI, LIF, CubaLI, CubaLIF, I, IF, Delay, Flatten, SumPool2d, AvgPool2d, Threshold and nested NIRGraph"
+                ),
+            );
+            return None;
+        }
+    };
+    // Every per-neuron parameter of a neuron node has one value per neuron.
+    if let Op::Neuron(k) = &op {
+        let size: usize = shape.as_ref().map_or(0, |s| s.iter().product::<usize>().max(1));
+        let lens: Vec<(&str, usize)> = match k {
+            NeuronKind::Lif { tau, r, v_leak, v_threshold, v_reset, .. } => vec![
+                ("tau", tau.len()),
+                ("r", r.len()),
+                ("v_leak", v_leak.len()),
+                ("v_threshold", v_threshold.len()),
+                ("v_reset", v_reset.len()),
+            ],
+            NeuronKind::If { r, v_threshold, v_reset, .. } => {
+                vec![("r", r.len()), ("v_threshold", v_threshold.len()), ("v_reset", v_reset.len())]
+            }
+            NeuronKind::Cuba { tau_mem, tau_syn, r, v_leak, v_threshold, v_reset, w_in, .. } => vec![
+                ("tau_mem", tau_mem.len()),
+                ("tau_syn", tau_syn.len()),
+                ("r", r.len()),
+                ("v_leak", v_leak.len()),
+                ("v_threshold", v_threshold.len()),
+                ("v_reset", v_reset.len()),
+                ("w_in", w_in.len()),
+            ],
+            NeuronKind::Threshold { threshold } => vec![("threshold", threshold.len())],
+        };
+        for (k, l) in lens {
+            if l != size && l != 1 {
+                cx.error(&path, format!("`{k}` has {l} values for {size} neurons"));
+                return None;
+            }
+        }
+    }
+    Some(Node { path, kind: n.kind, op, shape })
+}
+
+fn size_of(s: &[usize]) -> usize {
+    s.iter().product::<usize>().max(if s.is_empty() { 1 } else { 0 })
+}
+
+/// The map of a linear node given its input shape, and its output shape.
+fn linear_map(k: &LinearKind, input: &[usize]) -> Result<(Map, Vec<usize>), String> {
+    let n_in = size_of(input);
+    match k {
+        LinearKind::Dense { weight, bias } => {
+            let (o, i) = (weight.shape[0], weight.shape[1]);
+            if i != n_in {
+                return Err(format!("`weight` takes {i} inputs, but its input has {n_in} elements (shape {input:?})"));
+            }
+            let mut entries = Vec::new();
+            for r in 0..o {
+                for c in 0..i {
+                    let w = weight.data[r * i + c];
+                    if w != 0.0 {
+                        entries.push((c as u32, r as u32, w, 0.0));
+                    }
+                }
+            }
+            Ok((Map { n_in, entries, bias: bias.clone() }, vec![o]))
+        }
+        LinearKind::Scale(s) => {
+            if s.len() != n_in && s.len() != 1 {
+                return Err(format!("`scale` has {} values for {n_in} inputs", s.len()));
+            }
+            let entries = (0..n_in).map(|j| (j as u32, j as u32, s[j.min(s.len() - 1)], 0.0)).collect();
+            Ok((Map { n_in, entries, bias: None }, input.to_vec()))
+        }
+        LinearKind::Flatten => Ok((identity(n_in), vec![n_in])),
+        LinearKind::Delay(d) => {
+            if d.len() != n_in && d.len() != 1 {
+                return Err(format!("`delay` has {} values for {n_in} inputs", d.len()));
+            }
+            if let Some(bad) = d.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
+                return Err(format!("delay {bad} s is not a time ≥ 0"));
+            }
+            let entries = (0..n_in).map(|j| (j as u32, j as u32, 1.0, d[j.min(d.len() - 1)])).collect();
+            Ok((Map { n_in, entries, bias: None }, input.to_vec()))
+        }
+        LinearKind::Conv { weight, bias, stride, padding, dilation, groups, input_shape } => {
+            let dims = weight.shape.len() - 2;
+            let (oc, icg) = (weight.shape[0], weight.shape[1]);
+            let ic = icg * groups;
+            let spatial: Vec<usize> = match input.len() {
+                l if l == dims + 1 => input[1..].to_vec(),
+                _ => match input_shape {
+                    Some(s) if s.len() == dims && ic * size_of(s) == n_in => s.clone(),
+                    _ => {
+                        return Err(format!(
+                            "cannot tell the {dims}-d input's shape: {n_in} elements arrive (shape {input:?}), the kernel takes {ic} channels"
+                        ));
+                    }
+                },
+            };
+            if ic * size_of(&spatial) != n_in {
+                return Err(format!("the kernel takes {ic} channels of {spatial:?}, but {n_in} elements arrive"));
+            }
+            if oc % groups != 0 {
+                return Err(format!("{oc} output channels do not split into {groups} groups"));
+            }
+            let ks = &weight.shape[2..];
+            let mut out_sp = Vec::new();
+            for d in 0..dims {
+                let span = dilation[d] * (ks[d] - 1) + 1;
+                let padded = spatial[d] + 2 * padding[d];
+                if stride[d] == 0 || padded < span {
+                    return Err(format!("kernel {ks:?} with stride {stride:?} does not fit the input {spatial:?}"));
+                }
+                out_sp.push((padded - span) / stride[d] + 1);
+            }
+            let (h, w) = if dims == 2 { (spatial[0], spatial[1]) } else { (1, spatial[0]) };
+            let (oh, ow) = if dims == 2 { (out_sp[0], out_sp[1]) } else { (1, out_sp[0]) };
+            let (kh, kw) = if dims == 2 { (ks[0], ks[1]) } else { (1, ks[0]) };
+            let (sh, sw) = if dims == 2 { (stride[0], stride[1]) } else { (1, stride[0]) };
+            let (ph, pw) = if dims == 2 { (padding[0], padding[1]) } else { (0, padding[0]) };
+            let (dh, dw) = if dims == 2 { (dilation[0], dilation[1]) } else { (1, dilation[0]) };
+            let ocg = oc / groups;
+            let mut entries = Vec::new();
+            for o in 0..oc {
+                let g = o / ocg;
+                for y in 0..oh {
+                    for x in 0..ow {
+                        let out = (o * oh + y) * ow + x;
+                        for c in 0..icg {
+                            let ch = g * icg + c;
+                            for ky in 0..kh {
+                                let iy = (y * sh + ky * dh) as isize - ph as isize;
+                                if iy < 0 || iy >= h as isize {
+                                    continue;
+                                }
+                                for kx in 0..kw {
+                                    let ix = (x * sw + kx * dw) as isize - pw as isize;
+                                    if ix < 0 || ix >= w as isize {
+                                        continue;
+                                    }
+                                    let wv = weight.data[((o * icg + c) * kh + ky) * kw + kx];
+                                    if wv != 0.0 {
+                                        let inp = (ch * h + iy as usize) * w + ix as usize;
+                                        entries.push((inp as u32, out as u32, wv, 0.0));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let n_out = oc * oh * ow;
+            let bias =
+                bias.as_ref().map(|b| (0..n_out).map(|i| b.get(i / (oh * ow)).copied().unwrap_or(0.0)).collect());
+            let mut shape = vec![oc];
+            shape.extend(out_sp);
+            let _ = n_out;
+            Ok((Map { n_in, entries, bias }, shape))
+        }
+        LinearKind::Pool { kernel, stride, padding, avg } => {
+            if input.len() != 3 {
+                return Err(format!("pooling needs a [channels, height, width] input, found shape {input:?}"));
+            }
+            let (c, h, w) = (input[0], input[1], input[2]);
+            let out_len = |l: usize, k: usize, s: usize, p: usize| {
+                if s == 0 || l + 2 * p < k { None } else { Some((l + 2 * p - k) / s + 1) }
+            };
+            let (Some(oh), Some(ow)) =
+                (out_len(h, kernel[0], stride[0], padding[0]), out_len(w, kernel[1], stride[1], padding[1]))
+            else {
+                return Err(format!("kernel {kernel:?} with stride {stride:?} does not fit the input {input:?}"));
+            };
+            let wv = if *avg { 1.0 / (kernel[0] * kernel[1]) as f64 } else { 1.0 };
+            let mut entries = Vec::new();
+            for ch in 0..c {
+                for y in 0..oh {
+                    for x in 0..ow {
+                        let out = (ch * oh + y) * ow + x;
+                        for ky in 0..kernel[0] {
+                            let iy = (y * stride[0] + ky) as isize - padding[0] as isize;
+                            for kx in 0..kernel[1] {
+                                let ix = (x * stride[1] + kx) as isize - padding[1] as isize;
+                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
+                                    let inp = (ch * h + iy as usize) * w + ix as usize;
+                                    entries.push((inp as u32, out as u32, wv, 0.0));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ok((Map { n_in, entries, bias: None }, vec![c, oh, ow]))
+        }
+    }
+}
+
+fn identity(n: usize) -> Map {
+    Map { n_in: n, entries: (0..n).map(|j| (j as u32, j as u32, 1.0, 0.0)).collect(), bias: None }
+}
+
+/// `b ∘ a`: first `a`, then `b`.
+fn compose(a: &[(u32, u32, f64, f64)], b: &Map) -> Entries {
+    let mut by_in: Vec<Vec<(u32, f64, f64)>> = vec![Vec::new(); b.n_in];
+    for &(i, o, w, d) in &b.entries {
+        by_in[i as usize].push((o, w, d));
+    }
+    let mut acc: BTreeMap<(u32, u32, u64), f64> = BTreeMap::new();
+    for &(i, m, w1, d1) in a {
+        for &(o, w2, d2) in &by_in[m as usize] {
+            *acc.entry((i, o, (d1 + d2).to_bits())).or_insert(0.0) += w1 * w2;
+        }
+    }
+    acc.into_iter().filter(|(_, w)| *w != 0.0).map(|((i, o, d), w)| (i, o, w, f64::from_bits(d))).collect()
+}
+
+const LIMIT_ENTRIES: usize = 50_000_000;
+
+/// `(input element, output element, weight, delay in seconds)` of a composed map.
+type Entries = Vec<(u32, u32, f64, f64)>;
+
+/// Carries `start` (a map from some node's elements) from `from` through the weight
+/// nodes after it, and hands it to `at_neuron` at every neuron node it reaches. An
+/// error names the node where the walk had to stop, and why.
+fn propagate(
+    nodes: &[Node],
+    succ: &[Vec<usize>],
+    maps: &[Option<Map>],
+    from: usize,
+    start: Entries,
+    at_neuron: &mut dyn FnMut(usize, &Entries),
+) -> Result<(), (usize, &'static str)> {
+    let mut stack: Vec<(usize, Entries, usize)> = succ[from].iter().map(|&s| (s, start.clone(), 0)).collect();
+    while let Some((at, m, depth)) = stack.pop() {
+        if depth > nodes.len() {
+            return Err((at, "weight nodes form a loop without a neuron in it"));
+        }
+        let next = match (&nodes[at].op, &maps[at]) {
+            (Op::Neuron(_), _) => {
+                at_neuron(at, &m);
+                continue;
+            }
+            (Op::Linear(_), Some(map)) => compose(&m, map),
+            (Op::Identity, _) => m,
+            _ => continue,
+        };
+        if next.len() > LIMIT_ENTRIES {
+            return Err((at, "the composed weights are too many to import"));
+        }
+        for &s in &succ[at] {
+            stack.push((s, next.clone(), depth + 1));
+        }
+    }
+    Ok(())
+}
+
+fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions, version: &str) -> Option<NetworkSpec> {
+    if !(o.dt_s.is_finite() && o.dt_s > 0.0) {
+        cx.diags.push(Diagnostic::error(&cx.file, None, format!("dt must be a positive time, got {} s", o.dt_s)));
+        return None;
+    }
+    let mut nodes = Vec::new();
+    let mut edges = Vec::new();
+    flatten_graph(cx, g, "", &mut nodes, &mut edges);
+    if cx.diags.has_errors() {
+        return None;
+    }
+    let index: HashMap<String, usize> = nodes.iter().enumerate().map(|(i, n)| (n.path.clone(), i)).collect();
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (a, b) in &edges {
+        if cx.failed.contains(a) || cx.failed.contains(b) {
+            continue;
+        }
+        match (index.get(a), index.get(b)) {
+            (Some(&x), Some(&y)) => {
+                succ[x].push(y);
+                pred[y].push(x);
+            }
+            (None, _) => cx.error(a, format!("is named by an edge ({a} → {b}) but is not a node of the graph")),
+            (_, None) => cx.error(b, format!("is named by an edge ({a} → {b}) but is not a node of the graph")),
+        }
+    }
+    if cx.diags.has_errors() {
+        return None;
+    }
+    // Shapes: neurons and inputs know theirs; weight nodes derive theirs from their input.
+    let mut shape: Vec<Option<Vec<usize>>> = nodes.iter().map(|n| n.shape.clone()).collect();
+    let mut maps: Vec<Option<Map>> = vec![None; nodes.len()];
+    for _ in 0..=nodes.len() {
+        let mut changed = false;
+        for i in 0..nodes.len() {
+            let input = pred[i].iter().find_map(|&p| shape[p].clone());
+            match &nodes[i].op {
+                Op::Linear(k) if maps[i].is_none() => {
+                    let Some(inp) = input else { continue };
+                    match linear_map(k, &inp) {
+                        Ok((m, s)) => {
+                            if m.entries.len() > LIMIT_ENTRIES {
+                                cx.error(
+                                    &nodes[i].path,
+                                    format!(
+                                        "{} weights, more than the {LIMIT_ENTRIES} neuromap imports",
+                                        m.entries.len()
+                                    ),
+                                );
+                                return None;
+                            }
+                            if let Some(own) = &shape[i]
+                                && size_of(own) != size_of(&s)
+                            {
+                                cx.error(
+                                    &nodes[i].path,
+                                    format!("its parameters have shape {own:?}, its input gives {s:?}"),
+                                );
+                                return None;
+                            }
+                            maps[i] = Some(m);
+                            shape[i] = Some(s);
+                            changed = true;
+                        }
+                        Err(e) => {
+                            cx.error(&nodes[i].path, format!("{} node: {e}", nodes[i].kind));
+                            return None;
+                        }
+                    }
+                }
+                Op::Identity | Op::Output if shape[i].is_none() => {
+                    if let Some(inp) = input {
+                        shape[i] = Some(inp);
+                        changed = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Check every edge's sizes, and the Output shapes.
+    for (i, n) in nodes.iter().enumerate() {
+        if matches!(n.op, Op::Input) && shape[i].is_none() {
+            cx.error(&n.path, "an Input node needs its `shape`");
+        }
+        for &p in &pred[i] {
+            if matches!(n.op, Op::Output) {
+                break; // checked below, with the declared shape
+            }
+            let (Some(a), Some(b)) = (&shape[p], &shape[i]) else { continue };
+            let into = match &n.op {
+                Op::Linear(_) => maps[i].as_ref().map(|m| m.n_in),
+                _ => Some(size_of(b)),
+            };
+            if let Some(k) = into
+                && k != size_of(a)
+            {
+                cx.error(
+                    &n.path,
+                    format!("takes {k} elements but `{}` gives {} (shape {a:?})", nodes[p].path, size_of(a)),
+                );
+            }
+        }
+        if let (Op::Output, Some(own)) = (&n.op, &n.shape) {
+            let given = pred[i].iter().find_map(|&p| shape[p].clone());
+            if let Some(g) = given {
+                if size_of(own) == size_of(&g) && *own != g {
+                    cx.warn(
+                        &n.path,
+                        format!(
+                            "declares output shape {own:?} but receives {g:?}; the same {} elements, taken as is",
+                            size_of(&g)
+                        ),
+                    );
+                } else if size_of(own) != size_of(&g) {
+                    cx.error(
+                        &n.path,
+                        format!(
+                            "declares output shape {own:?} ({} elements) but receives {g:?} ({} elements)",
+                            size_of(own),
+                            size_of(&g)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if matches!(n.op, Op::Linear(_) | Op::Identity) && shape[i].is_none() {
+            cx.error(&n.path, "no input reaches it, so its shape is unknown");
+        }
+    }
+    if cx.diags.has_errors() {
+        return None;
+    }
+    // Populations: inputs and neuron nodes.
+    let dt_ms = o.dt_s * 1000.0;
+    let mut pops: Vec<PopSpec> = Vec::new();
+    let mut pop_of: HashMap<usize, usize> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        let size = shape[i].as_ref().map_or(1, |s| size_of(s)) as u64;
+        let kind = match &n.op {
+            Op::Input => PopSpecKind::Source(SourceSpec::Bernoulli { p: Param::Shared(o.input_p) }),
+            Op::Neuron(k) => PopSpecKind::Neurons { model: neuron_model(k, size as usize, o.dt_s), v_init_dist: None },
+            _ => continue,
+        };
+        if size == 0 {
+            cx.error(&n.path, "has no neurons");
+            continue;
+        }
+        pop_of.insert(i, pops.len());
+        pops.push(PopSpec { name: n.path.clone(), size, kind });
+    }
+    // Ranks by distance from the inputs: an edge that reaches a node of the same or an
+    // earlier rank closes a loop, and carries the previous step's spikes.
+    let mut rank = vec![usize::MAX; nodes.len()];
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..nodes.len()).filter(|&i| matches!(nodes[i].op, Op::Input)).collect();
+    for &i in &queue {
+        rank[i] = 0;
+    }
+    while let Some(i) = queue.pop_front() {
+        for &s in &succ[i] {
+            if rank[s] == usize::MAX {
+                rank[s] = rank[i] + 1;
+                queue.push_back(s);
+            }
+        }
+    }
+    // Projections: from each spiking node through weight nodes to neuron nodes.
+    let mut projections: Vec<ProjSpec> = Vec::new();
+    let mut biases: Vec<Option<Vec<f64>>> = vec![None; pops.len()];
+    for (&src, &pi) in pop_of.iter().collect::<BTreeMap<_, _>>() {
+        let n = size_of(shape[src].as_ref().map_or(&[][..], |v| v));
+        let walked = propagate(&nodes, &succ, &maps, src, identity(n).entries, &mut |at, m| {
+            let Op::Neuron(k) = &nodes[at].op else { return };
+            let recurrent = rank[at] <= rank[src];
+            if recurrent && m.iter().any(|e| e.3 < o.dt_s / 2.0) {
+                cx.warn(
+                    &nodes[at].path,
+                    format!(
+                        "the loop from `{}` has no delay; its spikes arrive one step later (a step is the least delay a loop can have)",
+                        nodes[src].path
+                    ),
+                );
+            }
+            add_projection(&mut projections, &pops, pi, pop_of[&at], m, k, o.dt_s, dt_ms, recurrent);
+        });
+        if let Err((at, why)) = walked {
+            cx.error(&nodes[at].path, why);
+            return None;
+        }
+    }
+    // Biases: every weight node's bias, carried to the neuron nodes it reaches.
+    for i in 0..nodes.len() {
+        let Some(b) = maps[i].as_ref().and_then(|m| m.bias.clone()) else { continue };
+        let start: Entries = b.iter().enumerate().map(|(j, &v)| (0, j as u32, v, 0.0)).collect();
+        let walked = propagate(&nodes, &succ, &maps, i, start, &mut |at, m| {
+            let Op::Neuron(k) = &nodes[at].op else { return };
+            let post = pop_of[&at];
+            let size = pops[post].size as usize;
+            let acc = biases[post].get_or_insert_with(|| vec![0.0; size]);
+            for &(_, j, v, _) in m {
+                acc[j as usize] += v * input_gain(k, j as usize, o.dt_s).1;
+            }
+        });
+        if let Err((at, why)) = walked {
+            cx.error(&nodes[at].path, why);
+            return None;
+        }
+    }
+    for (p, b) in pops.iter_mut().zip(biases) {
+        let Some(b) = b else { continue };
+        if let PopSpecKind::Neurons { model, .. } = &mut p.kind {
+            match model {
+                NeuronModel::Lif(l) => l.i_offset = shared_or_each(b),
+                NeuronModel::Threshold(t) => t.bias = shared_or_each(b),
+            }
+        }
+    }
+    let stem = Path::new(name).file_stem().map_or("nir".to_string(), |s| s.to_string_lossy().to_string());
+    let _ = version;
+    Some(NetworkSpec {
+        name: stem,
+        dt: dt_ms,
+        seed: o.seed,
+        scale: 1.0,
+        populations: pops,
+        projections,
+        probes: Vec::new(),
+    })
+}
+
+fn shared_or_each(v: Vec<f64>) -> Param {
+    if v.windows(2).all(|w| w[0] == w[1]) && !v.is_empty() { Param::Shared(v[0]) } else { Param::PerNeuron(v) }
+}
+
+fn at(v: &[f64], j: usize) -> f64 {
+    v[j.min(v.len().saturating_sub(1))]
+}
+
+/// What a unit of input to neuron `j` becomes: (weight factor, bias-current factor).
+/// The weight factor turns a NIR weight into the IR's synaptic weight; the bias factor
+/// turns a NIR bias into `i_offset` (given the IR's `cm`, see [`neuron_model`]).
+fn input_gain(k: &NeuronKind, j: usize, dt_s: f64) -> (f64, f64) {
+    match k {
+        NeuronKind::Lif { tau, r, .. } => {
+            let a = (-dt_s / at(tau, j)).exp();
+            (at(r, j) * (1.0 - a), 1.0)
+        }
+        NeuronKind::If { r, .. } => (at(r, j) * dt_s, 1.0),
+        NeuronKind::Cuba { w_in, tau_syn, tau_mem, r, .. } => {
+            let ts = at(tau_syn, j);
+            if ts > 0.0 {
+                // τs·dI/dt = −I + w_in·x with x held over the step: I jumps by w_in·x·(1 − e).
+                (at(w_in, j) * (1.0 - (-dt_s / ts).exp()), at(w_in, j))
+            } else {
+                let a = (-dt_s / at(tau_mem, j)).exp();
+                (at(w_in, j) * at(r, j) * (1.0 - a), at(w_in, j))
+            }
+        }
+        NeuronKind::Threshold { .. } => (1.0, 1.0),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn add_projection(
+    out: &mut Vec<ProjSpec>,
+    pops: &[PopSpec],
+    pre: usize,
+    post: usize,
+    m: &[(u32, u32, f64, f64)],
+    k: &NeuronKind,
+    dt_s: f64,
+    dt_ms: f64,
+    recurrent: bool,
+) {
+    if m.is_empty() {
+        return;
+    }
+    let least = if recurrent { 1.0 } else { 0.0 };
+    let entries: Vec<ListEntry> = m
+        .iter()
+        .map(|&(i, j, w, d)| ListEntry {
+            pre: i,
+            post: j,
+            weight: Some(w * input_gain(k, j as usize, dt_s).0),
+            delay: Some((d / dt_s).round().max(least) * dt_ms),
+        })
+        .collect();
+    let n = out.iter().filter(|p| p.pre == pre && p.post == post).count();
+    let base = format!("{}->{}", pops[pre].name, pops[post].name);
+    out.push(ProjSpec {
+        name: if n == 0 { base } else { format!("{base}#{}", n + 1) },
+        pre,
+        post,
+        receptor: Receptor::Excitatory,
+        connector: Connector::List { entries },
+        weight: None,
+        delay: Dist::Const { value: 0.0 },
+    });
+}
+
+fn param(v: &[f64], size: usize, f: impl Fn(usize) -> f64) -> Param {
+    let _ = v;
+    shared_or_each((0..size).map(f).collect())
+}
+
+/// The IR model of a NIR neuron node (units: ms; see the module docs).
+fn neuron_model(k: &NeuronKind, size: usize, dt_s: f64) -> NeuronModel {
+    let c = |x: f64| Param::Shared(x);
+    match k {
+        NeuronKind::Lif { tau, r, v_leak, v_threshold, v_reset, spiking } => NeuronModel::Lif(Lif {
+            flavour: if *spiking { LifFlavour::Lif } else { LifFlavour::Li },
+            tau_m: param(tau, size, |j| at(tau, j) * 1000.0),
+            // k = (τm/cm)(1 − a) = r(1 − a): a bias current b adds r(1 − a)·b per step.
+            cm: param(tau, size, |j| at(tau, j) * 1000.0 / at(r, j)),
+            v_rest: param(v_leak, size, |j| at(v_leak, j)),
+            v_reset: param(v_reset, size, |j| at(v_reset, j)),
+            v_thresh: param(v_threshold, size, |j| at(v_threshold, j)),
+            t_ref: c(0.0),
+            tau_syn_e: c(0.0),
+            tau_syn_i: c(0.0),
+            i_offset: c(0.0),
+            reset: Reset::ToValue,
+            v_init: param(v_leak, size, |j| at(v_leak, j)),
+        }),
+        NeuronKind::If { r, v_threshold, v_reset, spiking } => NeuronModel::Lif(Lif {
+            flavour: LifFlavour::If,
+            tau_m: c(f64::INFINITY),
+            // k = dt/cm = r·dt_s (dt in ms): a bias current b adds r·dt_s·b per step.
+            cm: param(r, size, |j| dt_s * 1000.0 / (at(r, j) * dt_s)),
+            v_rest: c(0.0),
+            v_reset: param(v_reset, size, |j| at(v_reset, j)),
+            v_thresh: if *spiking { param(v_threshold, size, |j| at(v_threshold, j)) } else { c(f64::INFINITY) },
+            t_ref: c(0.0),
+            tau_syn_e: c(0.0),
+            tau_syn_i: c(0.0),
+            i_offset: c(0.0),
+            reset: Reset::ToValue,
+            v_init: c(0.0),
+        }),
+        NeuronKind::Cuba { tau_mem, tau_syn, r, v_leak, v_threshold, v_reset, spiking, .. } => NeuronModel::Lif(Lif {
+            flavour: if *spiking { LifFlavour::CubaLif } else { LifFlavour::Li },
+            tau_m: param(tau_mem, size, |j| at(tau_mem, j) * 1000.0),
+            cm: param(tau_mem, size, |j| at(tau_mem, j) * 1000.0 / at(r, j)),
+            v_rest: param(v_leak, size, |j| at(v_leak, j)),
+            v_reset: param(v_reset, size, |j| at(v_reset, j)),
+            v_thresh: param(v_threshold, size, |j| at(v_threshold, j)),
+            t_ref: c(0.0),
+            tau_syn_e: param(tau_syn, size, |j| at(tau_syn, j) * 1000.0),
+            tau_syn_i: param(tau_syn, size, |j| at(tau_syn, j) * 1000.0),
+            i_offset: c(0.0),
+            reset: Reset::ToValue,
+            v_init: param(v_leak, size, |j| at(v_leak, j)),
+        }),
+        NeuronKind::Threshold { threshold } => NeuronModel::Threshold(Threshold {
+            theta: param(threshold, size, |j| at(threshold, j)),
+            bias: c(0.0),
+            encoding: Encoding::Binary,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lzf_decodes_literals_and_back_references() {
+        // "abcabcabc": literal run of 3, then a back reference of 6 bytes, 3 back.
+        let enc = [2u8, b'a', b'b', b'c', (4 << 5) as u8, 2];
+        assert_eq!(lzf_decompress(&enc, 100).unwrap(), b"abcabcabc");
+        assert!(lzf_decompress(&[0x20, 5], 100).is_err());
+        assert!(lzf_decompress(&[5, 1], 100).is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! A [`NetworkSpec`] as a TOML netlist that loads back to the same network
+//! (`neuromap import FILE.nir -o net.toml`).
+
+use std::fmt::Write as _;
+
+use neuromap_ir::connect::{Connector, Dist};
+use neuromap_ir::spec::{NetworkSpec, PopSpecKind, SourceSpec};
+use neuromap_ir::{Encoding, LifFlavour, NeuronModel, Param, Receptor, Reset};
+
+/// Shortest text that reads back as the same f64 (TOML accepts `inf`).
+fn num(x: f64) -> String {
+    if x == f64::INFINITY {
+        "inf".into()
+    } else if x == f64::NEG_INFINITY {
+        "-inf".into()
+    } else {
+        format!("{x:?}")
+    }
+}
+
+fn param(p: &Param) -> String {
+    match p {
+        Param::Shared(x) => num(*x),
+        Param::PerNeuron(v) => format!("[{}]", v.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// Writes `spec` as a netlist; an error names what the netlist format cannot hold.
+pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<String, String> {
+    let mut s = String::new();
+    for line in header.lines() {
+        let _ = writeln!(s, "# {line}");
+    }
+    let _ = writeln!(s, "\n[network]\nname = {}\ndt = {}\nseed = {}", quote(&spec.name), num(spec.dt), spec.seed);
+    if spec.scale != 1.0 {
+        let _ = writeln!(s, "scale = {}", num(spec.scale));
+    }
+    if let Some(n) = steps {
+        let _ = writeln!(s, "steps = {n}");
+    }
+    for p in &spec.populations {
+        match &p.kind {
+            PopSpecKind::Source(src) => {
+                let _ = write!(s, "\n[[source]]\nname = {}\nsize = {}\n", quote(&p.name), p.size);
+                match src {
+                    SourceSpec::Bernoulli { p } => {
+                        let _ = writeln!(s, "kind = \"bernoulli\"\np = {}", param(p));
+                    }
+                    SourceSpec::Poisson { rate_hz, start_ms, stop_ms } => {
+                        let _ =
+                            writeln!(s, "kind = \"poisson\"\nrate = {}\nstart = {}", param(rate_hz), num(*start_ms));
+                        if let Some(t) = stop_ms {
+                            let _ = writeln!(s, "stop = {}", num(*t));
+                        }
+                    }
+                    SourceSpec::Array { times_ms } => {
+                        s.push_str("kind = \"array\"\nspikes = [\n");
+                        for t in times_ms {
+                            let _ = writeln!(s, "  [{}],", t.iter().map(|x| num(*x)).collect::<Vec<_>>().join(", "));
+                        }
+                        s.push_str("]\n");
+                    }
+                }
+            }
+            PopSpecKind::Neurons { model, v_init_dist } => {
+                if v_init_dist.is_some() {
+                    return Err(format!("population `{}`: drawn initial potentials are not written", p.name));
+                }
+                let _ = write!(s, "\n[[population]]\nname = {}\nsize = {}\n", quote(&p.name), p.size);
+                match model {
+                    NeuronModel::Threshold(t) => {
+                        let enc = match t.encoding {
+                            Encoding::Binary => "binary",
+                            Encoding::Bipolar => "bipolar",
+                        };
+                        let _ = writeln!(
+                            s,
+                            "model = \"threshold\"\ntheta = {}\nbias = {}\nencoding = \"{enc}\"",
+                            param(&t.theta),
+                            param(&t.bias)
+                        );
+                    }
+                    NeuronModel::Lif(l) => {
+                        let no_leak = matches!(l.tau_m, Param::Shared(x) if x.is_infinite());
+                        let silent = matches!(l.v_thresh, Param::Shared(x) if x.is_infinite());
+                        let reset = match l.reset {
+                            Reset::ToValue => "value",
+                            Reset::Subtract => "subtract",
+                        };
+                        let keys: Vec<(&str, &Param)> = if no_leak {
+                            s.push_str("model = \"if\"\n");
+                            vec![
+                                ("cm", &l.cm),
+                                ("v_reset", &l.v_reset),
+                                ("v_thresh", &l.v_thresh),
+                                ("t_ref", &l.t_ref),
+                                ("tau_syn_e", &l.tau_syn_e),
+                                ("tau_syn_i", &l.tau_syn_i),
+                                ("i_offset", &l.i_offset),
+                                ("v_init", &l.v_init),
+                            ]
+                        } else if silent && l.flavour == LifFlavour::Li {
+                            s.push_str("model = \"li\"\n");
+                            vec![
+                                ("tau_m", &l.tau_m),
+                                ("cm", &l.cm),
+                                ("v_rest", &l.v_rest),
+                                ("tau_syn_e", &l.tau_syn_e),
+                                ("tau_syn_i", &l.tau_syn_i),
+                                ("i_offset", &l.i_offset),
+                                ("v_init", &l.v_init),
+                            ]
+                        } else {
+                            s.push_str("model = \"lif\"\n");
+                            vec![
+                                ("tau_m", &l.tau_m),
+                                ("cm", &l.cm),
+                                ("v_rest", &l.v_rest),
+                                ("v_reset", &l.v_reset),
+                                ("v_thresh", &l.v_thresh),
+                                ("t_ref", &l.t_ref),
+                                ("tau_syn_e", &l.tau_syn_e),
+                                ("tau_syn_i", &l.tau_syn_i),
+                                ("i_offset", &l.i_offset),
+                                ("v_init", &l.v_init),
+                            ]
+                        };
+                        for (k, v) in keys {
+                            let _ = writeln!(s, "{k} = {}", param(v));
+                        }
+                        if !silent {
+                            let _ = writeln!(s, "reset = \"{reset}\"");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for pr in &spec.projections {
+        let recv = match pr.receptor {
+            Receptor::Excitatory => "excitatory",
+            Receptor::Inhibitory => "inhibitory",
+        };
+        let _ = write!(
+            s,
+            "\n[[projection]]\nname = {}\npre = {}\npost = {}\nreceptor = \"{recv}\"\n",
+            quote(&pr.name),
+            quote(&spec.populations[pr.pre].name),
+            quote(&spec.populations[pr.post].name)
+        );
+        match &pr.delay {
+            Dist::Const { value } => {
+                let _ = writeln!(s, "delay = {}", num(*value));
+            }
+            _ => return Err(format!("projection `{}`: only fixed default delays are written", pr.name)),
+        }
+        match &pr.weight {
+            None => {}
+            Some(Dist::Const { value }) => {
+                let _ = writeln!(s, "weight = {}", num(*value));
+            }
+            Some(_) => return Err(format!("projection `{}`: only fixed default weights are written", pr.name)),
+        }
+        match &pr.connector {
+            Connector::List { entries } => {
+                s.push_str("\n[projection.connector]\nkind = \"list\"\nentries = [\n");
+                for e in entries {
+                    let mut xs = vec![e.pre.to_string(), e.post.to_string()];
+                    match (e.weight, e.delay) {
+                        (Some(w), Some(d)) => xs.extend([num(w), num(d)]),
+                        (Some(w), None) => xs.push(num(w)),
+                        (None, None) => {}
+                        (None, Some(_)) => {
+                            return Err(format!("projection `{}`: a list entry with a delay needs a weight", pr.name));
+                        }
+                    }
+                    let _ = writeln!(s, "  [{}],", xs.join(", "));
+                }
+                s.push_str("]\n");
+            }
+            Connector::AllToAll { allow_self } => {
+                let _ = writeln!(s, "connector = {{ kind = \"all_to_all\", allow_self = {allow_self} }}");
+            }
+            Connector::OneToOne => s.push_str("connector = \"one_to_one\"\n"),
+            other => return Err(format!("projection `{}`: the `{}` connector is not written", pr.name, other.kind())),
+        }
+    }
+    Ok(s)
+}

@@ -1,0 +1,74 @@
+"""Writes the invalid NIR files of this folder (each breaks one rule an importer must
+catch). Run with h5py installed: python3 make_invalid.py (writes next to itself)."""
+import os
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def graph(path, nodes, edges, version="1.0.8", node_group=True):
+    with h5py.File(os.path.join(HERE, path), "w") as f:
+        f.create_dataset("version", data=version)
+        if not node_group:
+            f.create_dataset("something", data=np.zeros(3))
+            return
+        g = f.create_group("node")
+        g.create_dataset("type", data="NIRGraph")
+        g.create_dataset("edges", data=np.array(edges, dtype=object), dtype=h5py.string_dtype())
+        ns = g.create_group("nodes")
+        for name, (kind, params) in nodes.items():
+            n = ns.create_group(name)
+            n.create_dataset("type", data=kind)
+            for k, v in params.items():
+                n.create_dataset(k, data=np.asarray(v))
+
+
+def lif(n):
+    return ("LIF", {"tau": np.full(n, 0.01), "r": np.ones(n), "v_leak": np.zeros(n), "v_threshold": np.ones(n)})
+
+
+graph("shape_mismatch.nir", {
+    "input": ("Input", {"shape": np.array([4])}),
+    "fc": ("Linear", {"weight": np.ones((3, 5), dtype=np.float32)}),
+    "lif": lif(3),
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
+
+graph("output_size.nir", {
+    "input": ("Input", {"shape": np.array([4])}),
+    "fc": ("Linear", {"weight": np.ones((3, 4), dtype=np.float32)}),
+    "lif": lif(3),
+    "output": ("Output", {"shape": np.array([5])}),
+}, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
+
+graph("unknown_node.nir", {
+    "input": ("Input", {"shape": np.array([2])}),
+    "x": ("Spiker", {"gain": np.ones(2)}),
+    "output": ("Output", {"shape": np.array([2])}),
+}, [["input", "x"], ["x", "output"]])
+
+p = lif(3)
+del p[1]["tau"]
+graph("missing_param.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": p,
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
+
+graph("dangling_edge.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": lif(3),
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc"], ["fc", "ghost"], ["lif", "output"]])
+
+graph("per_neuron_lengths.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": ("LIF", {"tau": np.full(3, 0.01), "r": np.ones(2), "v_leak": np.zeros(3), "v_threshold": np.ones(3)}),
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
+
+graph("not_a_graph.nir", {}, [], node_group=False)
