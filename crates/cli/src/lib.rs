@@ -1123,7 +1123,13 @@ fn generate(what: &str, output: &Path) -> Result<(), Failure> {
             let d = neuromap_bnn::dataset::generate(&c);
             let m = neuromap_bnn::dataset::train(&c, &d);
             write::write_atomic(output, neuromap_bnn::dataset::netlist(&c, &d, &m).as_bytes())?;
-            println!("wrote {}", output.display());
+            let outs: Vec<Vec<bool>> = d.test.iter().map(|(x, _)| m.outputs(x)).collect();
+            println!(
+                "wrote {}: held-out accuracy {:.1} % ({} samples, exactly the right output firing)",
+                output.display(),
+                100.0 * neuromap_bnn::dataset::accuracy(&outs, &d.test),
+                d.test.len()
+            );
             Ok(())
         }
         other => Err(anyhow::anyhow!("unknown example `{other}`; the examples are: binary-digits").into()),
