@@ -65,6 +65,35 @@ fn every_subcommand_on_every_invalid_file_fails_cleanly() {
             problems.extend(bad(&args));
         }
     }
+    for f in files("tests/nir/invalid", "nir") {
+        let f = f.to_str().unwrap();
+        let net = tmp.join("imported.toml");
+        for args in [
+            vec!["check", f],
+            vec!["import", f, "-o", net.to_str().unwrap()],
+            vec!["simulate", f, "--steps", "5", "--no-output"],
+            vec!["compile", f, "--hw", good_hw],
+            vec!["run", f, "--hw", good_hw, "--steps", "5", "--no-output"],
+            vec!["run", f, "--hw", "tulip-40nm", "--steps", "5", "--no-output"],
+        ] {
+            runs += 1;
+            problems.extend(bad(&args));
+        }
+        assert!(!net.exists(), "import wrote a netlist for the invalid {f}");
+    }
+    // Binary families: networks they cannot take, and a comparison with a spiking model.
+    for args in [
+        vec!["run", good_net, "--hw", "tulip-40nm", "--steps", "5", "--no-output"],
+        vec!["run", good_net, "--hw", "mac-bnn-40nm", "--steps", "5", "--no-output"],
+        vec!["run", "netlists/binary_mlp.toml", "--hw", "tulip-40nm", "--compare", good_hw, "--no-output"],
+        vec!["run", "netlists/binary_mlp.toml", "--hw", good_hw, "--compare", "tulip-40nm", "--no-output"],
+        vec!["compile", "netlists/binary_mlp.toml", "--hw", "tulip-40nm"],
+        vec!["generate", "no-such-example", "-o", o],
+        vec!["import", good_net, "-o", o],
+    ] {
+        runs += 1;
+        problems.extend(bad(&args));
+    }
     for f in toml_files("hw-models/invalid") {
         let f = f.to_str().unwrap();
         for args in [

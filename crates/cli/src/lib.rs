@@ -1097,6 +1097,9 @@ fn import(
     steps: u32,
     color: bool,
 ) -> Result<(), Failure> {
+    if !file.extension().is_some_and(|e| e.eq_ignore_ascii_case("nir")) {
+        return Err(anyhow::anyhow!("`import` reads NIR graphs (.nir); {} is not one", file.display()).into());
+    }
     let n = load_nir(file, &nir, color)?;
     let header = format!(
         "Imported from {} by `neuromap import` (dt {} s of NIR time per step, input spike probability {} per step).\nThe mapping from NIR is described in docs/nir.md.",
