@@ -13,4 +13,5 @@ pub use neuromap_ir as ir;
 pub use neuromap_pipeline as pipeline;
 pub use neuromap_report as report;
 pub use neuromap_sim as sim;
+pub use neuromap_xbar as xbar;
 pub mod fuzzing;

@@ -89,6 +89,10 @@ fn every_subcommand_on_every_invalid_file_fails_cleanly() {
         vec!["run", "netlists/binary_mlp.toml", "--hw", good_hw, "--compare", "tulip-40nm", "--no-output"],
         vec!["compile", "netlists/binary_mlp.toml", "--hw", "tulip-40nm"],
         vec!["generate", "no-such-example", "-o", o],
+        vec!["sweep", good_net, "--hw", "rram-lsm-40nm", "--train", "5", "--test", "5", "-o", o],
+        vec!["sweep", "netlists/lsm.toml", "--hw", good_hw, "-o", o],
+        vec!["run", "netlists/brunel_10k.toml", "--hw", "rram-lsm-40nm", "--steps", "5", "--no-output"],
+        vec!["run", "netlists/lsm.toml", "--hw", "rram-lsm-40nm", "--compare", "tulip-40nm", "--no-output"],
         vec!["import", good_net, "-o", o],
     ] {
         runs += 1;

@@ -87,6 +87,10 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// The liquid-state-machine study on a crossbar model: a seeded event dataset, a
+    /// readout trained on the reference, and held-out accuracy and energy per inference
+    /// while device variation, stuck-at faults, levels and ADC bits vary (CSV and SVG).
+    Sweep(SweepArgs),
     /// Convert a NIR graph (.nir) into a TOML netlist that loads back to the same
     /// network.
     Import {
@@ -327,6 +331,50 @@ struct RunArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct SweepArgs {
+    #[command(flatten)]
+    network: NetworkArgs,
+    /// The crossbar model: a name from hw-models/ or a path.
+    #[arg(long)]
+    hw: String,
+    /// Device variation σ values (relative).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.2,0.4")]
+    sigma: Vec<f64>,
+    /// Stuck-at rates (nine parts stuck low, one stuck high).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.2,0.4")]
+    stuck: Vec<f64>,
+    /// Conductance levels per cell.
+    #[arg(long, value_delimiter = ',', default_value = "3,4,8,16,64")]
+    levels: Vec<u32>,
+    /// ADC resolutions.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,4,6,8,12")]
+    adc_bits: Vec<u32>,
+    /// Seed of device programming and read noise.
+    #[arg(long, default_value_t = 1)]
+    fault_seed: u64,
+    /// Seed of the dataset.
+    #[arg(long, default_value_t = 17)]
+    data_seed: u64,
+    /// Training samples (the readout is trained on the reference's liquid states).
+    #[arg(long, default_value_t = 300)]
+    train: usize,
+    /// Held-out samples.
+    #[arg(long, default_value_t = 200)]
+    test: usize,
+    /// Also run held-out samples on this ARM-core model and print the energy ratio.
+    #[arg(long, value_name = "MODEL")]
+    compare: Option<String>,
+    /// Held-out samples run on the --compare model.
+    #[arg(long, default_value_t = 5)]
+    compare_samples: usize,
+    /// Output folder (default: out/<network>-<model>-sweep).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
 struct CampaignArgs {
     #[command(flatten)]
     network: NetworkArgs,
@@ -414,6 +462,7 @@ pub fn main() -> ExitCode {
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
+        Cmd::Sweep(a) => sweep_cmd(&a, color),
         Cmd::Import { file, output, nir, steps, seed } => import(&file, &output, nir.options(seed), steps, color),
     };
     match r {
@@ -864,6 +913,12 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     if neuromap_pipeline::binary::is_binary_family(&model) {
         return run_binary(a, n.spec, net, model, steps, color);
     }
+    if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
+        if a.compare.is_some() {
+            return Err(anyhow::anyhow!("--compare sets binary-network models side by side; for the crossbar family use `neuromap sweep … --compare MODEL`").into());
+        }
+        return run_crossbar(a, n.spec, net, model, steps);
+    }
     if a.compare.is_some() {
         return Err(anyhow::anyhow!(
             "--compare sets binary-network models side by side; `{}` is of family `{}`",
@@ -1116,6 +1171,161 @@ fn import(
         n.spec.populations.len(),
         n.spec.projections.len()
     );
+    Ok(())
+}
+
+/// `run` on the crossbar family: map (quantise, tile, program), run the chip, check it
+/// against the conductance-quantised functional model, compare with the reference, price.
+fn run_crossbar(
+    a: &RunArgs,
+    spec: neuromap_ir::spec::NetworkSpec,
+    net: neuromap_ir::Network,
+    model: neuromap_hw::HwModel,
+    steps: u32,
+) -> Result<(), Failure> {
+    let faults = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
+    let job = neuromap_pipeline::Job {
+        spec,
+        net,
+        model,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        faults,
+        max_memory: Some(a.mem.bytes()),
+    };
+    let out = neuromap_pipeline::crossbar::run_crossbar_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
+    let (net, model) = (&out.job.net, &out.job.model);
+    print!(
+        "{}",
+        neuromap_pipeline::crossbar::mapping_text(&out.mapping, net, out.run.result.steps, Some(&out.run.counts))
+    );
+    print!("{}", out.check_text());
+    println!();
+    print!("{}", neuromap_pipeline::crossbar::energy_text(&out.energy, out.run.result.steps));
+    println!();
+    print!("{}", neuromap_report::fidelity_text(&out.fidelity, neuromap_pipeline::TAU_MS));
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let files = [
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.run.result)),
+    ];
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
+/// `neuromap sweep`: the LSM workload on a crossbar model under one parameter at a
+/// time, accuracy and energy per inference, CSV and SVG; optionally beside an ARM-core
+/// model.
+fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
+    let (n, _) = a.network.load(color)?;
+    let net = build(&n.spec, a.mem, &a.network.net)?;
+    let model = load_hw(&a.hw, color)?;
+    let Some(base) = neuromap_hw::crossbar::Crossbar::from_model(&model) else {
+        return Err(anyhow::anyhow!(
+            "`{}` is of family `{}`; `sweep` varies the devices of a crossbar model",
+            model.name,
+            model.family
+        )
+        .into());
+    };
+    let data = neuromap_xbar::lsm::Dataset { seed: a.data_seed, train: a.train, test: a.test, ..Default::default() };
+    eprintln!("training the readout on {} reference runs, {} held-out samples…", data.train, data.test);
+    let study = neuromap_pipeline::crossbar::LsmStudy::prepare(net, data).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "LSM `{}`: readout trained on the f64 reference (training accuracy {:.1} %); held-out accuracy on the reference {:.1} %",
+        study.net.name,
+        100.0 * study.train_accuracy,
+        100.0 * study.reference_accuracy
+    );
+    let chips = model.machine.alive_chips();
+    let ideal = neuromap_hw::crossbar::Crossbar {
+        sigma: 0.0,
+        stuck_low: 0.0,
+        stuck_high: 0.0,
+        read_noise: 0.0,
+        r_wire_ohm: 0.0,
+        levels: 256,
+        adc_bits: 40,
+        ..base.clone()
+    };
+    let e_ideal = study.on_crossbar(&model.name, &ideal, chips, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let e_model = study.on_crossbar(&model.name, &base, chips, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("ideal devices, 256 levels, exact ADC: accuracy {:.1} %", 100.0 * e_ideal.accuracy);
+    println!(
+        "{} as modelled: accuracy {:.1} %, {:.3} nJ and {:.3} µs per inference ({} steps)",
+        model.name,
+        100.0 * e_model.accuracy,
+        e_model.energy_per_inference_j * 1e9,
+        e_model.latency_per_inference_s * 1e6,
+        study.data.steps
+    );
+    let sw = neuromap_pipeline::crossbar::Sweep {
+        sigma: a.sigma.clone(),
+        stuck: a.stuck.clone(),
+        levels: a.levels.clone(),
+        adc_bits: a.adc_bits.clone(),
+    };
+    let rows =
+        neuromap_pipeline::crossbar::sweep(&study, &model, &sw, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut t = neuromap_report::table::Table::new([
+        "parameter",
+        "value",
+        "accuracy",
+        "energy/inference (nJ)",
+        "latency (µs)",
+        "clipped",
+    ]);
+    for r in &rows {
+        t.row([
+            r.parameter.to_string(),
+            neuromap_report::fmt_g(r.value),
+            format!("{:.1} %", 100.0 * r.eval.accuracy),
+            format!("{:.3}", r.eval.energy_per_inference_j * 1e9),
+            format!("{:.3}", r.eval.latency_per_inference_s * 1e6),
+            r.eval.clipped.to_string(),
+        ]);
+    }
+    print!("\n{}", t.render());
+    let mut compare = String::new();
+    if let Some(arm) = &a.compare {
+        let arm_model = load_hw(arm, color)?;
+        let (total, dynamic) = study.on_arm(&arm_model, a.compare_samples).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let x = e_model.energy_per_inference_j;
+        compare = format!(
+            "energy per inference: {} {:.3e} J, {} {:.3e} J ({:.3e} J without idle power); ratio {:.3e}× ({:.3e}× against the dynamic part)\n",
+            model.name,
+            x,
+            arm_model.name,
+            total,
+            dynamic,
+            total / x,
+            dynamic / x
+        );
+        print!("\n{compare}");
+    }
+    let dir =
+        a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}-sweep", study.net.name, model.name)));
+    let title = format!("{} on {}: accuracy and energy per inference", study.net.name, model.name);
+    write::write_atomic(&dir.join("sweep.csv"), neuromap_pipeline::crossbar::sweep_csv(&rows).as_bytes())?;
+    write::write_atomic(&dir.join("sweep.svg"), neuromap_pipeline::crossbar::sweep_svg(&title, &rows).as_bytes())?;
+    if !compare.is_empty() {
+        write::write_atomic(&dir.join("comparison.txt"), compare.as_bytes())?;
+    }
+    println!("\nwrote sweep.csv, sweep.svg in {}", dir.display());
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 //! or not they hold slices. `N_busy` counts the cores running slices.
 
 pub mod binary;
+pub mod crossbar;
 
 use neuromap_compile::Mapping;
 use neuromap_hw::HwModel;

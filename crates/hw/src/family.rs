@@ -201,6 +201,68 @@ pub const MAC_BNN: &[ParamDef] = &[
     req("energy", "static_w", "W", Real, "static (leakage and clock) power of the array while it runs"),
 ];
 
+/// The `crossbar` family: resistive-memory (RRAM) crossbar tiles computing weighted
+/// sums in the analogue domain, ADCs, and a digital periphery that holds the neurons.
+pub const CROSSBAR: &[ParamDef] = &[
+    req("tile", "rows", "rows", Count, "word lines per crossbar array (inputs)"),
+    req(
+        "tile",
+        "columns",
+        "columns",
+        Count,
+        "bit lines per crossbar array (outputs; two per signed weight when differential)",
+    ),
+    req("tile", "tiles", "tiles", Count, "crossbar arrays on the chip"),
+    req("tile", "levels", "levels", Count, "conductance levels a cell is programmed to"),
+    dflt(
+        "tile",
+        "differential",
+        "",
+        Count,
+        "1: a signed weight is a differential column pair (G⁺ − G⁻); 0: one column against a reference column at the middle level",
+        1.0,
+        "the usual convention of crossbar simulators (NeuroSim, CrossSim)",
+    ),
+    req("tile", "g_min_s", "S", Real, "lowest programmable conductance (high-resistance state)"),
+    req("tile", "g_max_s", "S", Real, "highest programmable conductance (low-resistance state)"),
+    req("tile", "v_read", "V", Real, "read voltage on an active word line"),
+    req("tile", "t_read_s", "s", Real, "read pulse"),
+    req(
+        "device",
+        "sigma",
+        "",
+        Real,
+        "device-to-device variation: relative standard deviation of a programmed conductance",
+    ),
+    req("device", "stuck_low", "", Real, "fraction of cells stuck at the lowest conductance"),
+    req("device", "stuck_high", "", Real, "fraction of cells stuck at the highest conductance"),
+    req("device", "read_noise", "", Real, "relative standard deviation of a cell's current on each read"),
+    opt(
+        "device",
+        "r_wire_ohm",
+        "Ω",
+        Real,
+        "wire resistance between neighbouring cells (first-order IR drop; absent: none)",
+    ),
+    req("adc", "bits", "bits", Count, "ADC resolution over its full scale (see range_rows)"),
+    opt(
+        "adc",
+        "range_rows",
+        "rows",
+        Count,
+        "rows at the largest level whose sum is the ADC's full scale (absent: every row of the tile); larger sums clip",
+    ),
+    req("adc", "columns_per_adc", "columns", Count, "columns sharing one ADC (converted one after another)"),
+    req("adc", "energy_j", "J", Real, "energy of one conversion (power ÷ sample rate)"),
+    req("adc", "latency_s", "s", Real, "time of one conversion"),
+    req("periphery", "driver_j", "J", Real, "driving one active word line for one read"),
+    req("periphery", "add_j", "J", Real, "adding one column's partial sum into a neuron's input (digital)"),
+    req("periphery", "neuron_update_j", "J", Real, "one neuron's fixed-point state update in the periphery"),
+    req("periphery", "static_w", "W", Real, "static power of the chip while it runs"),
+    req("noc", "hop_j", "J", Real, "a spike packet crossing one network-on-chip hop"),
+    req("noc", "hop_s", "s", Real, "latency of one hop"),
+];
+
 /// The families neuromap knows, by the name a model file gives.
 pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[
     (
@@ -212,6 +274,11 @@ pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[
         "threshold-logic",
         THRESHOLD_LOGIC,
         "binary-network accelerators of SIMD processing elements built from reconfigurable threshold-logic cells (TULIP-like)",
+    ),
+    (
+        "crossbar",
+        CROSSBAR,
+        "resistive-memory crossbar tiles with device variation, faults, read noise and ADCs, and a digital periphery for the neurons",
     ),
     (
         "mac-bnn",

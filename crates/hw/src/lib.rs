@@ -5,10 +5,11 @@
 //! provenance, or diagnostics naming file, line and column. Families
 //! ([`family::FAMILIES`]) declare their parameters once; the generic compiler layers
 //! read them through typed views ([`arm_core::ArmCore`], [`binary::ThresholdLogic`],
-//! [`binary::MacBnn`]) and never parse files.
+//! [`binary::MacBnn`], [`crossbar::Crossbar`]) and never parse files.
 
 pub mod arm_core;
 pub mod binary;
+pub mod crossbar;
 pub mod family;
 mod model;
 pub mod topology;

@@ -158,6 +158,29 @@ impl Network {
         &self.populations
     }
 
+    /// A copy whose source `pop` draws from `kind` instead (e.g. another input sample).
+    pub fn with_source(&self, pop: PopId, kind: SourceKind) -> Result<Network, IrError> {
+        let mut pops = self.populations.clone();
+        let p = pops.get_mut(pop.index()).ok_or_else(|| IrError::Invalid("no such population".into()))?;
+        if !p.is_source() {
+            return Err(IrError::Population { pop: p.name.clone(), msg: "is not a spike source".into() });
+        }
+        p.kind = PopKind::Source(kind);
+        validate_population(p)?;
+        Ok(Network { populations: pops, ..self.clone() })
+    }
+
+    /// A copy with projection `proj`'s weights replaced by `weights` (storage order).
+    pub fn with_weights(&self, proj: ProjId, weights: Vec<f32>) -> Result<Network, IrError> {
+        let mut projections = self.projections.clone();
+        let pr = projections.get_mut(proj.index()).ok_or_else(|| IrError::Invalid("no such projection".into()))?;
+        pr.synapses = pr
+            .synapses
+            .with_weights(weights)
+            .map_err(|e| IrError::Projection { proj: pr.name.clone(), msg: e.to_string() })?;
+        Ok(Network { projections, ..self.clone() })
+    }
+
     pub fn projections(&self) -> &[Projection] {
         &self.projections
     }

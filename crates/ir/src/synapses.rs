@@ -26,6 +26,21 @@ pub struct Row<'a> {
 }
 
 impl Synapses {
+    /// The same synapses with other weights (one per synapse, in storage order).
+    pub fn with_weights(&self, weights: Vec<f32>) -> Result<Synapses, IrError> {
+        if weights.len() != self.weight.len() {
+            return Err(IrError::Invalid(format!(
+                "{} weights given for {} synapses",
+                weights.len(),
+                self.weight.len()
+            )));
+        }
+        if let Some(w) = weights.iter().find(|w| !w.is_finite()) {
+            return Err(IrError::Invalid(format!("non-finite weight {w}")));
+        }
+        Ok(Synapses { weight: weights, ..self.clone() })
+    }
+
     pub fn n_pre(&self) -> usize {
         self.row_start.len().saturating_sub(1)
     }

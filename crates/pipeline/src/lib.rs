@@ -15,6 +15,7 @@
 pub mod binary;
 pub mod campaign;
 pub mod corpus;
+pub mod crossbar;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

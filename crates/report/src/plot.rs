@@ -421,3 +421,52 @@ pub fn bars(title: &str, ylabel: &str, labels: &[String], mean: &[f64], sd: &[f6
     }
     svg.finish()
 }
+
+/// A sweep panel: its parameter, and (value, accuracy, energy) points.
+pub type SweepPanel = (String, Vec<(f64, f64, f64)>);
+
+/// A parameter sweep: one panel per parameter, accuracy (blue, left axis, 0–1) and
+/// energy per inference (orange, scaled to the panel's largest value, given in its
+/// label) against the parameter's values.
+pub fn sweep(title: &str, panels: &[SweepPanel]) -> String {
+    let cols = 2usize;
+    let rows = panels.len().div_ceil(cols).max(1);
+    let (pw, ph) = (380.0, 250.0);
+    let mut svg = Svg::new(pw * cols as f64 + 20.0, ph * rows as f64 + 40.0, title);
+    for (k, (name, pts)) in panels.iter().enumerate() {
+        let (cx, cy) = ((k % cols) as f64 * pw + 10.0, (k / cols) as f64 * ph + 30.0);
+        let area = Area { left: cx + 60.0, top: cy + 24.0, width: pw - 110.0, height: ph - 80.0 };
+        let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+        let (x0, x1) =
+            (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        let (x0, x1) = if x1 > x0 { (x0, x1) } else { (x0 - 1.0, x0 + 1.0) };
+        let emax = pts.iter().map(|p| p.2).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+        svg.text(cx + pw / 2.0, cy + 14.0, 12.0, "middle", name);
+        svg.axes(area, (x0, x1), (0.0, 1.0), name, "");
+        let (lx, ly) = (cx + 20.0, area.top + area.height / 2.0);
+        let _ = writeln!(
+            svg.body,
+            r#"<text x="{lx:.1}" y="{ly:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 {lx:.1} {ly:.1})">accuracy</text>"#
+        );
+        let px = |x: f64| area.left + (x - x0) / (x1 - x0) * area.width;
+        let py = |y: f64| area.top + area.height - y * area.height;
+        for (series, colour) in [(1usize, "#4e79a7"), (2usize, "#f28e2b")] {
+            let mut d = String::new();
+            for (i, p) in pts.iter().enumerate() {
+                let y = if series == 1 { p.1 } else { p.2 / emax };
+                let _ = write!(d, "{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, px(p.0), py(y));
+                let _ =
+                    writeln!(svg.body, r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{colour}"/>"#, px(p.0), py(y));
+            }
+            let _ = writeln!(svg.body, r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#);
+        }
+        svg.text(
+            area.left + area.width + 4.0,
+            area.top + 10.0,
+            9.0,
+            "start",
+            &format!("energy ({} J = top)", tick(emax)),
+        );
+    }
+    svg.finish()
+}

@@ -329,7 +329,7 @@ pub(crate) fn receptor_index(r: Receptor) -> usize {
 }
 
 /// Weight scale exponents per population and receptor (0 for f64).
-pub(crate) fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
+pub fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
     net.pop_ids()
         .map(|id| {
             let mut max = [0.0f64; 2];
@@ -342,6 +342,50 @@ pub(crate) fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
             [A::weight_shift(max[0]), A::weight_shift(max[1])]
         })
         .collect()
+}
+
+/// How spikes become synaptic input: for projection `proj`, the spikes `(neuron,
+/// count)` its presynaptic population sent in step `t`, call `add(post, delay, input)`
+/// for the input each target receives `delay` steps later (in the accumulator format
+/// of `A` at the receptor's weight `shift`); return the synaptic events.
+pub trait Deliver<A: Arith> {
+    fn deliver<F: FnMut(u32, u16, A::Acc)>(
+        &mut self,
+        net: &Network,
+        proj: neuromap_ir::ProjId,
+        t: u32,
+        spikes: &[(u32, u32)],
+        shift: i32,
+        add: &mut F,
+    ) -> u64;
+}
+
+/// The default delivery: every synapse of every spiking neuron's row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RowDelivery;
+
+impl<A: Arith> Deliver<A> for RowDelivery {
+    #[inline]
+    fn deliver<F: FnMut(u32, u16, A::Acc)>(
+        &mut self,
+        net: &Network,
+        proj: neuromap_ir::ProjId,
+        _t: u32,
+        spikes: &[(u32, u32)],
+        shift: i32,
+        add: &mut F,
+    ) -> u64 {
+        let syn = &net.proj(proj).synapses;
+        let mut events = 0u64;
+        for &(j, k) in spikes {
+            let row = syn.row(j as usize);
+            for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
+                add(post, d, A::acc_weight(w, k, shift));
+            }
+            events += row.post.len() as u64 * u64::from(k);
+        }
+        events
+    }
 }
 
 /// A simulation in progress, in number format `A`.
@@ -393,6 +437,13 @@ impl<'n, A: Arith> Engine<'n, A> {
 
     /// Simulates one timestep.
     pub fn step(&mut self) {
+        self.step_with(&mut RowDelivery);
+    }
+
+    /// Simulates one timestep with `deliver` turning each population's spikes into
+    /// synaptic input (the default reads the synapse rows; a chip model may compute
+    /// the sums its own way, e.g. through crossbar tiles).
+    pub fn step_with<D: Deliver<A>>(&mut self, deliver: &mut D) {
         let net = self.net;
         let t = self.t as usize;
         for &pop in net.update_order() {
@@ -417,15 +468,11 @@ impl<'n, A: Arith> Engine<'n, A> {
                 let r = receptor_index(proj.receptor);
                 let shift = self.shifts[proj.post.index()][r];
                 let ring = &mut self.rings[proj.post.index()][r];
-                let mut events = 0u64;
-                for &(j, k) in spikes.iter() {
-                    let row = proj.synapses.row(j as usize);
-                    for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
-                        let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
-                        ring.data[at] += A::acc_weight(w, k, shift);
-                    }
-                    events += row.post.len() as u64 * u64::from(k);
-                }
+                let mut add = |post: u32, d: u16, x: A::Acc| {
+                    let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
+                    ring.data[at] += x;
+                };
+                let events = deliver.deliver(net, qid, self.t, spikes, shift, &mut add);
                 self.result.synaptic_events[qid.index()] += events;
             }
         }

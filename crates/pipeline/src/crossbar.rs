@@ -1,0 +1,447 @@
+//! The main job on the crossbar family, and the liquid-state-machine study: accuracy
+//! and energy per inference under device variation, faults, levels and ADC bits, beside
+//! the same network on an ARM-core model.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use neuromap_cost::crossbar::{XbarEnergy, crossbar_energy};
+use neuromap_hw::HwModel;
+use neuromap_hw::crossbar::Crossbar;
+use neuromap_ir::{Network, NeuronModel, PopId, PopKind};
+use neuromap_report::RunSummary;
+use neuromap_sim::fidelity::PopFidelity;
+use neuromap_sim::{Options, RunResult};
+use neuromap_xbar::lsm::{self, Dataset, Readout, Sample};
+use neuromap_xbar::{XbarMapping, XbarRun};
+use serde::Serialize;
+
+use crate::{Job, JobError, TAU_MS, spike_digest};
+
+pub fn is_crossbar_family(model: &HwModel) -> bool {
+    model.family == "crossbar"
+}
+
+/// What a crossbar run produced, checked and priced.
+#[derive(Debug)]
+pub struct XbarOutcome {
+    pub job: Job,
+    pub mapping: XbarMapping,
+    pub run: XbarRun,
+    /// The quantised functional model of the conductance-quantised network.
+    pub functional: RunResult,
+    pub same_as_functional: bool,
+    /// No variation, faults, noise or IR drop, and an ADC that resolves every sum.
+    pub ideal: bool,
+    pub reference: RunResult,
+    pub fidelity: Vec<PopFidelity>,
+    pub energy: XbarEnergy,
+    pub map_s: f64,
+    pub chip_s: f64,
+}
+
+/// Whether the devices and converters of `m` compute exactly.
+pub fn is_ideal(m: &XbarMapping) -> bool {
+    let hw = &m.hw;
+    hw.sigma == 0.0
+        && hw.stuck_low == 0.0
+        && hw.stuck_high == 0.0
+        && hw.read_noise == 0.0
+        && hw.r_wire_ohm == 0.0
+        && m.tiles.iter().all(|t| hw.adc(t.rows, m.matrices[t.matrix].qmax).1 == 1)
+}
+
+fn map_err(job: &Job, message: String) -> JobError {
+    JobError::Map { net: job.net.name.clone(), model: job.model.name.clone(), message }
+}
+
+/// Maps, runs, checks against the functional model (must be equal when ideal),
+/// compares with the reference, prices. Devices and read noise draw from the job's
+/// fault seed.
+pub fn run_crossbar_job(job: Job) -> Result<XbarOutcome, JobError> {
+    let t0 = Instant::now();
+    let seed = job.faults.seed;
+    let mapping = neuromap_xbar::map(&job.net, &job.model, seed).map_err(|e| map_err(&job, e.to_string()))?;
+    let map_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let run = neuromap_xbar::run(&mapping, job.steps, Options::default(), seed);
+    let chip_s = t1.elapsed().as_secs_f64();
+    let functional = neuromap_sim::simulate_quantised(&mapping.quantised_net, job.steps, Options::default());
+    let same = functional.spikes == run.result.spikes && functional.spike_counts == run.result.spike_counts;
+    let ideal = is_ideal(&mapping) && run.counts.clipped == 0;
+    if ideal && !same {
+        return Err(JobError::Behaviour);
+    }
+    let reference = neuromap_sim::simulate(&job.net, job.steps, Options::default());
+    let fidelity = neuromap_sim::fidelity::compare(&job.net, &reference, &run.result, TAU_MS);
+    let energy = crossbar_energy(&mapping.hw, &run.counts, run.result.neuron_updates);
+    Ok(XbarOutcome {
+        job,
+        mapping,
+        run,
+        functional,
+        same_as_functional: same,
+        ideal,
+        reference,
+        fidelity,
+        energy,
+        map_s,
+        chip_s,
+    })
+}
+
+/// The mapping: tiles, cell use, and per matrix its scale and ADC resolution.
+pub fn mapping_text(m: &XbarMapping, net: &Network, steps: u32, counts: Option<&neuromap_xbar::XbarCounts>) -> String {
+    let hw = &m.hw;
+    let signed = match m.signed {
+        neuromap_xbar::Signed::Differential => "differential column pairs",
+        neuromap_xbar::Signed::Offset => "an offset reference column",
+    };
+    let cells_used: usize = m.tiles.iter().map(|t| (t.rows * t.physical_cols(m.signed)) as usize).sum();
+    let cells_all = m.tiles.len() * (hw.rows * hw.columns) as usize;
+    let mut s = format!(
+        "mapping onto {} (crossbar, {} levels, signed weights as {signed}): {} of {} tiles of {} × {}, {:.1} % of their cells used\n",
+        m.model,
+        hw.levels,
+        m.tiles.len(),
+        m.capacity,
+        hw.rows,
+        hw.columns,
+        100.0 * cells_used as f64 / cells_all.max(1) as f64
+    );
+    let mut t = neuromap_report::table::Table::new([
+        "projection",
+        "delay",
+        "matrix",
+        "tiles",
+        "level step",
+        "levels ±",
+        "ADC LSB (steps)",
+    ]);
+    for (mi, mat) in m.matrices.iter().enumerate() {
+        let p = net.proj(mat.proj);
+        let n: usize = mat.row_tiles.iter().map(Vec::len).sum();
+        let lsb = m.tiles.iter().filter(|t| t.matrix == mi).map(|t| hw.adc(t.rows, mat.qmax).1).max().unwrap_or(1);
+        t.row([
+            p.name.clone(),
+            mat.delay.to_string(),
+            format!("{} × {}", net.pop(p.pre).size, net.pop(p.post).size),
+            n.to_string(),
+            format!("{:.6}", mat.step_weight()),
+            mat.qmax.to_string(),
+            lsb.to_string(),
+        ]);
+    }
+    s.push_str(&t.render());
+    if let Some(c) = counts {
+        let n = f64::from(steps.max(1));
+        let _ = writeln!(
+            s,
+            "per step: {:.1} tile reads, {:.1} word lines driven, {:.1} ADC conversions, {:.1} packets over {:.1} hops; {} conversions clipped",
+            c.tile_reads as f64 / n,
+            c.active_rows as f64 / n,
+            c.conversions as f64 / n,
+            c.packets as f64 / n,
+            c.hops as f64 / n,
+            c.clipped
+        );
+    }
+    s
+}
+
+/// Energy by component over a run of `steps` steps.
+pub fn energy_text(e: &XbarEnergy, steps: u32) -> String {
+    let n = f64::from(steps.max(1));
+    let mut t = neuromap_report::table::Table::new(["component", "count/step", "energy (J)", "share"]);
+    for p in &e.parts {
+        t.row([
+            p.name.to_string(),
+            format!("{:.1}", p.count as f64 / n),
+            format!("{:.4e}", p.joules),
+            format!("{:.1} %", 100.0 * p.joules / e.total_j.max(f64::MIN_POSITIVE)),
+        ]);
+    }
+    t.row(["total".into(), String::new(), format!("{:.4e}", e.total_j), "100.0 %".into()]);
+    format!(
+        "energy over {steps} steps ({:.3} µs of chip time): {:.4} nJ, {:.4} nJ per step\n{}",
+        e.seconds * 1e6,
+        e.total_j * 1e9,
+        e.total_j / n * 1e9,
+        t.render()
+    )
+}
+
+impl XbarOutcome {
+    pub fn run_summary(&self, wall: bool) -> RunSummary {
+        RunSummary::new(
+            &self.job.net,
+            &self.run.result,
+            &format!("chip ({}, crossbar)", self.job.model.name),
+            wall.then_some(self.chip_s),
+        )
+    }
+
+    pub fn check_text(&self) -> String {
+        let spikes: u64 = self.run.result.spike_counts.iter().sum();
+        let f: u64 = self.functional.spike_counts.iter().sum();
+        if self.same_as_functional {
+            format!("chip = conductance-quantised functional model: identical ({spikes} spikes)\n")
+        } else {
+            format!(
+                "chip ≠ conductance-quantised functional model: {spikes} spikes against {f}, from device variation, faults, read noise, IR drop or ADC resolution\n"
+            )
+        }
+    }
+
+    /// A stable text for snapshots.
+    pub fn summary(&self) -> String {
+        let j = &self.job;
+        let mut s = self.run_summary(false).to_text();
+        s.push_str(&mapping_text(&self.mapping, &j.net, self.run.result.steps, Some(&self.run.counts)));
+        s.push_str(&self.check_text());
+        let lat = &self.run.counts.step_latency_s;
+        let _ = writeln!(
+            s,
+            "latency per step: mean {:.3} µs, max {:.3} µs\n",
+            lat.iter().sum::<f64>() / lat.len().max(1) as f64 * 1e6,
+            lat.iter().copied().fold(0.0, f64::max) * 1e6
+        );
+        s.push_str(&energy_text(&self.energy, self.run.result.steps));
+        s.push('\n');
+        s.push_str(&neuromap_report::fidelity_text(&self.fidelity, TAU_MS));
+        s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
+        for ((p, rec), &on) in j.net.populations().iter().zip(&self.run.result.spikes).zip(&self.run.result.recorded) {
+            if on {
+                let _ = writeln!(s, "{:<12} {:016x}", p.name, spike_digest(&rec.steps, &rec.neurons));
+            }
+        }
+        s
+    }
+
+    pub fn report_json(&self, wall: bool) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.run_summary(wall)).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("energy".into(), serde_json::to_value(&self.energy).unwrap_or(serde_json::Value::Null));
+            let lat = &self.run.counts.step_latency_s;
+            obj.insert(
+                "timing".into(),
+                serde_json::json!({
+                    "latency_mean_us": lat.iter().sum::<f64>() / lat.len().max(1) as f64 * 1e6,
+                    "latency_max_us": lat.iter().copied().fold(0.0, f64::max) * 1e6,
+                }),
+            );
+            obj.insert("counts".into(), serde_json::to_value(&self.run.counts).unwrap_or(serde_json::Value::Null));
+        }
+        v
+    }
+}
+
+/// The LSM workload on a network: its input source, its liquid, a trained readout.
+#[derive(Debug)]
+pub struct LsmStudy {
+    pub net: Network,
+    pub data: Dataset,
+    pub input: PopId,
+    pub liquid: PopId,
+    pub test: Vec<Sample>,
+    pub readout: Readout,
+    /// Held-out accuracy of the f64 reference.
+    pub reference_accuracy: f64,
+    pub train_accuracy: f64,
+}
+
+/// One crossbar evaluation: accuracy, energy and time per inference.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LsmEval {
+    pub accuracy: f64,
+    pub energy_per_inference_j: f64,
+    pub latency_per_inference_s: f64,
+    pub clipped: u64,
+}
+
+impl LsmStudy {
+    /// Finds the input (the source with as many neurons as the dataset's pixels) and the
+    /// liquid (the largest spiking population it drives), draws the dataset, and trains
+    /// the readout on the reference's liquid states.
+    pub fn prepare(net: Network, data: Dataset) -> Result<LsmStudy, JobError> {
+        let input = net
+            .pop_ids()
+            .find(|&p| net.pop(p).is_source() && net.pop(p).size as usize == data.pixels)
+            .ok_or_else(|| {
+                JobError::Input(format!("`{}` has no source of {} neurons for the LSM's input", net.name, data.pixels))
+            })?;
+        let liquid = net
+            .outgoing(input)
+            .iter()
+            .map(|&q| net.proj(q).post)
+            .filter(
+                |&p| matches!(&net.pop(p).kind, PopKind::Neurons(NeuronModel::Lif(l)) if l.v_thresh.min().is_finite()),
+            )
+            .max_by_key(|&p| net.pop(p).size)
+            .ok_or_else(|| {
+                JobError::Input(format!("`{}`: the input drives no spiking population (the liquid)", net.name))
+            })?;
+        let (train, test) = data.samples();
+        let size = net.pop(liquid).size as usize;
+        let states = |samples: &[Sample]| -> Vec<Vec<f64>> {
+            samples
+                .iter()
+                .map(|s| {
+                    let n = lsm::with_sample(&net, input, s);
+                    lsm::state(&neuromap_sim::simulate(&n, data.steps, Options::default()), liquid, size)
+                })
+                .collect()
+        };
+        let xs = states(&train);
+        let ys: Vec<usize> = train.iter().map(|s| s.label).collect();
+        let readout = Readout::train(&xs, &ys, data.classes, 10.0);
+        let train_accuracy = readout.accuracy(&xs, &ys);
+        let xt = states(&test);
+        let yt: Vec<usize> = test.iter().map(|s| s.label).collect();
+        let reference_accuracy = readout.accuracy(&xt, &yt);
+        Ok(LsmStudy { net, data, input, liquid, test, readout, reference_accuracy, train_accuracy })
+    }
+
+    /// Every held-out sample on the crossbar `hw` (devices programmed once from `seed`).
+    pub fn on_crossbar(&self, model: &str, hw: &Crossbar, chips: usize, seed: u64) -> Result<LsmEval, JobError> {
+        let m = neuromap_xbar::map::map_onto(&self.net, model, hw, seed, chips).map_err(|e| JobError::Map {
+            net: self.net.name.clone(),
+            model: model.to_string(),
+            message: e.to_string(),
+        })?;
+        let size = self.net.pop(self.liquid).size as usize;
+        let (mut right, mut energy, mut time, mut clipped) = (0usize, 0.0, 0.0, 0u64);
+        for (k, s) in self.test.iter().enumerate() {
+            let n = lsm::with_sample(&m.quantised_net, self.input, s);
+            let r = neuromap_xbar::run_on(&m, &n, self.data.steps, Options::default(), seed ^ (k as u64 + 1));
+            let x = lsm::state(&r.result, self.liquid, size);
+            right += usize::from(self.readout.predict(&x) == s.label);
+            let e = crossbar_energy(&m.hw, &r.counts, r.result.neuron_updates);
+            energy += e.total_j;
+            time += e.seconds;
+            clipped += r.counts.clipped;
+        }
+        let n = self.test.len().max(1) as f64;
+        Ok(LsmEval {
+            accuracy: right as f64 / n,
+            energy_per_inference_j: energy / n,
+            latency_per_inference_s: time / n,
+            clipped,
+        })
+    }
+
+    /// Energy per inference of the first `samples` held-out samples on an ARM-core
+    /// model (the main job per sample: compile, chip run, price).
+    pub fn on_arm(&self, model: &HwModel, samples: usize) -> Result<(f64, f64), JobError> {
+        let (mut total, mut dynamic) = (0.0, 0.0);
+        let k = samples.clamp(1, self.test.len().max(1));
+        for s in self.test.iter().take(k) {
+            let n = lsm::with_sample(&self.net, self.input, s);
+            let job = Job {
+                spec: neuromap_ir::spec::NetworkSpec {
+                    name: n.name.clone(),
+                    dt: n.dt,
+                    seed: n.seed,
+                    scale: 1.0,
+                    populations: Vec::new(),
+                    projections: Vec::new(),
+                    probes: Vec::new(),
+                },
+                net: n,
+                model: model.clone(),
+                steps: self.data.steps,
+                placement_seed: 1,
+                threads: 1,
+                faults: neuromap_sim::chip::RunFaults::default(),
+                max_memory: None,
+            };
+            let out = crate::run_job(job, &mut |_| true)?;
+            let e = out.energy.ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;
+            total += e.total_j;
+            dynamic += e.cores_j + e.router_j;
+        }
+        Ok((total / k as f64, dynamic / k as f64))
+    }
+}
+
+/// One row of a sweep.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SweepRow {
+    pub parameter: &'static str,
+    pub value: f64,
+    pub eval: LsmEval,
+}
+
+/// What a sweep varies, one parameter at a time from the model's own figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sweep {
+    pub sigma: Vec<f64>,
+    pub stuck: Vec<f64>,
+    pub levels: Vec<u32>,
+    pub adc_bits: Vec<u32>,
+}
+
+impl Sweep {
+    /// The settings, as (parameter, value, the model with it).
+    pub fn settings(&self, base: &Crossbar) -> Vec<(&'static str, f64, Crossbar)> {
+        let mut out = Vec::new();
+        for &v in &self.sigma {
+            out.push(("sigma", v, Crossbar { sigma: v, ..base.clone() }));
+        }
+        for &v in &self.stuck {
+            // MNSIM's split: nine parts stuck at the lowest conductance, one at the highest.
+            out.push(("stuck-at rate", v, Crossbar { stuck_low: 0.9 * v, stuck_high: 0.1 * v, ..base.clone() }));
+        }
+        for &v in &self.levels {
+            out.push(("levels", f64::from(v), Crossbar { levels: v, ..base.clone() }));
+        }
+        for &v in &self.adc_bits {
+            out.push(("ADC bits", f64::from(v), Crossbar { adc_bits: v, ..base.clone() }));
+        }
+        out
+    }
+}
+
+/// Runs every setting of `sweep` on the study.
+pub fn sweep(study: &LsmStudy, model: &HwModel, sweep: &Sweep, seed: u64) -> Result<Vec<SweepRow>, JobError> {
+    let base = Crossbar::from_model(model)
+        .ok_or_else(|| JobError::Input(format!("`{}` is of family `{}`, not `crossbar`", model.name, model.family)))?;
+    let chips = model.machine.alive_chips();
+    let mut rows = Vec::new();
+    for (parameter, value, hw) in sweep.settings(&base) {
+        let eval = study.on_crossbar(&model.name, &hw, chips, seed)?;
+        rows.push(SweepRow { parameter, value, eval });
+    }
+    Ok(rows)
+}
+
+/// The sweep as CSV.
+pub fn sweep_csv(rows: &[SweepRow]) -> String {
+    let mut s = String::from("parameter,value,accuracy,energy_per_inference_j,latency_per_inference_s,clipped\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "{},{},{},{:e},{:e},{}",
+            r.parameter,
+            r.value,
+            r.eval.accuracy,
+            r.eval.energy_per_inference_j,
+            r.eval.latency_per_inference_s,
+            r.eval.clipped
+        );
+    }
+    s
+}
+
+/// The sweep as an SVG figure (a panel per parameter).
+pub fn sweep_svg(title: &str, rows: &[SweepRow]) -> String {
+    let mut panels: Vec<neuromap_report::plot::SweepPanel> = Vec::new();
+    for r in rows {
+        let pt = (r.value, r.eval.accuracy, r.eval.energy_per_inference_j);
+        match panels.iter_mut().find(|p| p.0 == r.parameter) {
+            Some(p) => p.1.push(pt),
+            None => panels.push((r.parameter.to_string(), vec![pt])),
+        }
+    }
+    neuromap_report::plot::sweep(title, &panels)
+}

@@ -1,0 +1,104 @@
+//! The crossbar family: with ideal devices and converters the chip equals the quantised
+//! functional model of the conductance-quantised network bit for bit (every example
+//! that fits, both signed-weight schemes); accuracy falls as stuck-at faults rise;
+//! golden summaries of the mappings (tiles, scales, ADC, conversions per step) and runs.
+
+use neuromap::hw::crossbar::Crossbar;
+use neuromap::pipeline::crossbar::{LsmStudy, is_crossbar_family, run_crossbar_job};
+use neuromap::pipeline::{JobError, RunOptions, load_hw, load_job};
+use neuromap::sim::Options;
+
+mod common;
+use common::toml_files;
+
+fn crossbar_models() -> Vec<String> {
+    toml_files("hw-models")
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().to_string())
+        .filter(|m| is_crossbar_family(&load_hw(m).unwrap()))
+        .collect()
+}
+
+fn ideal(hw: &Crossbar, differential: bool) -> Crossbar {
+    Crossbar {
+        sigma: 0.0,
+        stuck_low: 0.0,
+        stuck_high: 0.0,
+        read_noise: 0.0,
+        r_wire_ohm: 0.0,
+        levels: 64,
+        adc_bits: 40,
+        adc_range_rows: None,
+        tiles: 100_000,
+        differential,
+        ..hw.clone()
+    }
+}
+
+#[test]
+fn ideal_crossbars_equal_the_quantised_model() {
+    let hw = Crossbar::from_model(&load_hw("neurosim-tile").unwrap()).unwrap();
+    let mut compared = 0;
+    for net in ["lsm", "synfire", "brunel_1k", "binary_mlp", "cuba"] {
+        let job = load_job(format!("netlists/{net}.toml"), "neurosim-tile", &RunOptions::default()).unwrap();
+        for differential in [true, false] {
+            let x = ideal(&hw, differential);
+            let m = neuromap::xbar::map::map_onto(&job.net, "ideal", &x, 3, 1).unwrap();
+            let run = neuromap::xbar::run(&m, 120, Options::default(), 3);
+            let functional = neuromap::sim::simulate_quantised(&m.quantised_net, 120, Options::default());
+            assert_eq!(run.result.spikes, functional.spikes, "{net}, differential {differential}");
+            assert_eq!(run.result.spike_counts, functional.spike_counts, "{net}");
+            assert_eq!(run.counts.clipped, 0);
+            assert!(functional.spike_counts.iter().sum::<u64>() > 0, "{net} is silent");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 10);
+}
+
+/// The same network with variation or faults differs from the functional model.
+#[test]
+fn variation_changes_spikes() {
+    let hw = Crossbar::from_model(&load_hw("neurosim-tile").unwrap()).unwrap();
+    let job = load_job("netlists/lsm.toml", "neurosim-tile", &RunOptions::default()).unwrap();
+    let noisy = Crossbar { sigma: 0.2, ..ideal(&hw, true) };
+    let m = neuromap::xbar::map::map_onto(&job.net, "noisy", &noisy, 3, 1).unwrap();
+    let run = neuromap::xbar::run(&m, 50, Options::default(), 3);
+    let functional = neuromap::sim::simulate_quantised(&m.quantised_net, 50, Options::default());
+    assert_ne!(run.result.spikes, functional.spikes);
+}
+
+#[test]
+fn accuracy_falls_as_faults_rise() {
+    let job = load_job("netlists/lsm.toml", "rram-lsm-40nm", &RunOptions::default()).unwrap();
+    let data = neuromap::xbar::lsm::Dataset { train: 150, test: 80, ..Default::default() };
+    let study = LsmStudy::prepare(job.net, data).unwrap();
+    assert!(study.reference_accuracy > 0.8, "reference accuracy {}", study.reference_accuracy);
+    let model = load_hw("rram-lsm-40nm").unwrap();
+    let base = Crossbar::from_model(&model).unwrap();
+    let acc = |stuck: f64| {
+        let hw = Crossbar { stuck_low: 0.9 * stuck, stuck_high: 0.1 * stuck, ..base.clone() };
+        study.on_crossbar("rram-lsm-40nm", &hw, 1, 5).unwrap().accuracy
+    };
+    let (a0, a1, a2) = (acc(0.0), acc(0.02), acc(0.2));
+    assert!(a0 > a1 && a1 >= a2 - 0.05 && a0 > a2 + 0.3, "accuracy at stuck-at 0, 2 %, 20 %: {a0} {a1} {a2}");
+    let exact = ideal(&base, false);
+    let e = study.on_crossbar("rram-lsm-40nm", &Crossbar { levels: 64, ..exact }, 1, 5).unwrap();
+    assert!(e.accuracy >= a0, "ideal {} below the modelled {a0}", e.accuracy);
+}
+
+#[test]
+fn golden_crossbar_runs() {
+    for hw in crossbar_models() {
+        for net in ["lsm", "synfire", "brunel_1k", "binary_mlp"] {
+            let o = RunOptions { steps: Some(100), ..RunOptions::default() };
+            let job = load_job(format!("netlists/{net}.toml"), &hw, &o).unwrap();
+            let text = match run_crossbar_job(job) {
+                Ok(out) => out.summary(),
+                Err(e @ JobError::Map { .. }) => format!("does not map: {e}\n"),
+                Err(e) => panic!("{net} on {hw}: {e}"),
+            };
+            insta::assert_snapshot!(format!("{net}@{hw}"), text);
+        }
+    }
+}
