@@ -16,6 +16,14 @@ pub fn netlist(data: &[u8]) {
     }
 }
 
+/// A NIR file's bytes (HDF5): import, and build what imports (within a memory limit).
+pub fn nir(data: &[u8]) {
+    let o = neuromap_import::nir::NirOptions::default();
+    if let Ok(n) = neuromap_import::nir::load_bytes("fuzz.nir", data.to_vec(), &o) {
+        let _ = n.spec.build_within(BUILD_LIMIT);
+    }
+}
+
 /// A TOML chip model (no base files: `base` names nothing here).
 pub fn hw_model(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -10,6 +10,7 @@ pub use neuromap_diag as diag;
 pub use neuromap_hw as hw;
 pub use neuromap_import as import;
 pub use neuromap_ir as ir;
+pub use neuromap_ncore as ncore;
 pub use neuromap_pipeline as pipeline;
 pub use neuromap_report as report;
 pub use neuromap_sim as sim;

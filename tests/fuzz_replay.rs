@@ -44,3 +44,8 @@ fn corpus_corpus() {
 fn network_on_chip_corpus() {
     assert!(replay("network_on_chip", neuromap::fuzzing::network_on_chip) > 5);
 }
+
+#[test]
+fn nir_corpus() {
+    assert!(replay("nir", neuromap::fuzzing::nir) > 8);
+}

@@ -89,6 +89,8 @@ fn every_subcommand_on_every_invalid_file_fails_cleanly() {
         vec!["run", "netlists/binary_mlp.toml", "--hw", good_hw, "--compare", "tulip-40nm", "--no-output"],
         vec!["compile", "netlists/binary_mlp.toml", "--hw", "tulip-40nm"],
         vec!["generate", "no-such-example", "-o", o],
+        vec!["run", "netlists/brunel_1k.toml", "--hw", "truenorth", "--steps", "5", "--no-output"],
+        vec!["run", "netlists/microcircuit.toml", "--hw", "loihi", "--steps", "5", "--no-output"],
         vec!["sweep", good_net, "--hw", "rram-lsm-40nm", "--train", "5", "--test", "5", "-o", o],
         vec!["sweep", "netlists/lsm.toml", "--hw", good_hw, "-o", o],
         vec!["run", "netlists/brunel_10k.toml", "--hw", "rram-lsm-40nm", "--steps", "5", "--no-output"],

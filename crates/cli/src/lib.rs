@@ -913,6 +913,12 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     if neuromap_pipeline::binary::is_binary_family(&model) {
         return run_binary(a, n.spec, net, model, steps, color);
     }
+    if neuromap_pipeline::neurocore::is_neurocore_family(&model) {
+        if a.compare.is_some() {
+            return Err(anyhow::anyhow!("--compare sets binary-network models side by side").into());
+        }
+        return run_neurocore(a, n.spec, net, model, steps);
+    }
     if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
         if a.compare.is_some() {
             return Err(anyhow::anyhow!("--compare sets binary-network models side by side; for the crossbar family use `neuromap sweep … --compare MODEL`").into());
@@ -1227,6 +1233,48 @@ fn run_crossbar(
     Ok(())
 }
 
+/// `run` on the neurocore family (Loihi, TrueNorth).
+fn run_neurocore(
+    a: &RunArgs,
+    spec: neuromap_ir::spec::NetworkSpec,
+    net: neuromap_ir::Network,
+    model: neuromap_hw::HwModel,
+    steps: u32,
+) -> Result<(), Failure> {
+    let job = neuromap_pipeline::Job {
+        spec,
+        net,
+        model,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        faults: neuromap_sim::chip::RunFaults::default(),
+        max_memory: Some(a.mem.bytes()),
+    };
+    let out = neuromap_pipeline::neurocore::run_neurocore_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    print!("{}", out.report_text());
+    if a.no_output {
+        return Ok(());
+    }
+    let (net, model) = (&out.job.net, &out.job.model);
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let files = [
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.result)),
+    ];
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
 /// `neuromap sweep`: the LSM workload on a crossbar model under one parameter at a
 /// time, accuracy and energy per inference, CSV and SVG; optionally beside an ARM-core
 /// model.
@@ -1345,7 +1393,19 @@ fn generate(what: &str, output: &Path) -> Result<(), Failure> {
             );
             Ok(())
         }
-        other => Err(anyhow::anyhow!("unknown example `{other}`; the examples are: binary-digits").into()),
+        "truenorth-operating-point" => {
+            let spec = neuromap_ncore::operating_point(4, 1);
+            let header = "TrueNorth's published operating point (Merolla et al. 2014): 20 Hz per neuron, 128 active synapses\nper neuron, on 4 cores of 256 neurons. Written by `neuromap generate truenorth-operating-point`.\nRun: neuromap run FILE --hw truenorth (prints the energy per synaptic event; published: 26 pJ).";
+            let text =
+                neuromap_import::write::to_toml(&spec, Some(1000), header).map_err(|e| anyhow::anyhow!("{e}"))?;
+            write::write_atomic(output, text.as_bytes())?;
+            println!("wrote {}", output.display());
+            Ok(())
+        }
+        other => Err(anyhow::anyhow!(
+            "unknown example `{other}`; the examples are: binary-digits, truenorth-operating-point"
+        )
+        .into()),
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod binary;
 pub mod crossbar;
+pub mod neurocore;
 
 use neuromap_compile::Mapping;
 use neuromap_hw::HwModel;

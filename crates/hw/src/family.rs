@@ -263,6 +263,46 @@ pub const CROSSBAR: &[ParamDef] = &[
     req("noc", "hop_s", "s", Real, "latency of one hop"),
 ];
 
+/// The `neurocore` family: digital neuromorphic chips of many small neuron cores on a
+/// mesh (Loihi, TrueNorth), priced per event as SANA-FE prices them.
+pub const NEUROCORE: &[ParamDef] = &[
+    req("core", "cores", "cores", Count, "neuron cores on the chip"),
+    req("core", "cores_per_tile", "cores", Count, "cores sharing one mesh router (a tile)"),
+    req("core", "neurons_per_core", "neurons", Count, "neurons (compartments) one core holds"),
+    req(
+        "core",
+        "max_axons_in",
+        "axons",
+        Count,
+        "distinct presynaptic neurons whose spikes one core takes (input axons)",
+    ),
+    req("core", "max_dest_cores", "cores", Count, "cores one neuron's spikes may reach"),
+    req("energy", "neuron_access_j", "J", Real, "reading one neuron's state, every neuron every step"),
+    req("energy", "neuron_update_j", "J", Real, "updating a neuron that received input"),
+    req("energy", "spike_out_j", "J", Real, "a neuron's spike leaving its soma"),
+    req("energy", "synapse_j", "J", Real, "one synaptic event (a spike through one synapse)"),
+    req("energy", "message_j", "J", Real, "a spike message sent from a core to a core it reaches (its own included)"),
+    req("energy", "hop_x_j", "J", Real, "a message crossing one east-west mesh hop"),
+    req("energy", "hop_y_j", "J", Real, "a message crossing one north-south mesh hop"),
+    opt("energy", "static_w", "W", Real, "static power of the chip while it runs (absent: not counted)"),
+    req("timing", "neuron_access_s", "s", Real, "time to read one neuron's state"),
+    req("timing", "neuron_update_s", "s", Real, "time to update one neuron"),
+    req("timing", "spike_out_s", "s", Real, "time to emit one spike"),
+    req("timing", "synapse_s", "s", Real, "time of one synaptic event"),
+    req("timing", "message_out_s", "s", Real, "time to send one message"),
+    req("timing", "message_in_s", "s", Real, "time to take in one message"),
+    req("timing", "hop_x_s", "s", Real, "latency of one east-west hop"),
+    req("timing", "hop_y_s", "s", Real, "latency of one north-south hop"),
+    req("timing", "sync_s", "s", Real, "the barrier that ends every step"),
+    opt(
+        "timing",
+        "tick_s",
+        "s",
+        Real,
+        "a real-time tick: a step lasts at least this (absent: as fast as the cores go)",
+    ),
+];
+
 /// The families neuromap knows, by the name a model file gives.
 pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[
     (
@@ -279,6 +319,11 @@ pub const FAMILIES: &[(&str, &[ParamDef], &str)] = &[
         "crossbar",
         CROSSBAR,
         "resistive-memory crossbar tiles with device variation, faults, read noise and ADCs, and a digital periphery for the neurons",
+    ),
+    (
+        "neurocore",
+        NEUROCORE,
+        "digital neuromorphic chips of many small neuron cores on a mesh (Loihi, TrueNorth), priced per event",
     ),
     (
         "mac-bnn",

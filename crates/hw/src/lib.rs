@@ -5,13 +5,15 @@
 //! provenance, or diagnostics naming file, line and column. Families
 //! ([`family::FAMILIES`]) declare their parameters once; the generic compiler layers
 //! read them through typed views ([`arm_core::ArmCore`], [`binary::ThresholdLogic`],
-//! [`binary::MacBnn`], [`crossbar::Crossbar`]) and never parse files.
+//! [`binary::MacBnn`], [`crossbar::Crossbar`], [`neurocore::NeuroCore`]) and never
+//! parse files.
 
 pub mod arm_core;
 pub mod binary;
 pub mod crossbar;
 pub mod family;
 mod model;
+pub mod neurocore;
 pub mod topology;
 
 pub use model::{Faults, Figure, HwModel, Provenance, load_path, load_str};

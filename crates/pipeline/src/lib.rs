@@ -16,6 +16,7 @@ pub mod binary;
 pub mod campaign;
 pub mod corpus;
 pub mod crossbar;
+pub mod neurocore;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,310 @@
+//! The `neurocore` family (Loihi, TrueNorth) as one vertical slice: neurons placed on
+//! the cores of a tile mesh, and the events of a run counted per core and step the
+//! way SANA-FE counts them (every neuron's state is read every step; a neuron that
+//! received input is updated; a spike leaves its soma, passes each of its synapses,
+//! and is sent as one message to every core it reaches, its own included, over XY hops
+//! between tiles). Spikes come from the quantised functional model; nothing is priced here.
+
+use neuromap_hw::HwModel;
+use neuromap_hw::neurocore::NeuroCore;
+use neuromap_ir::Network;
+use neuromap_sim::RunResult;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NcoreError {
+    #[error("`{model}` is of family `{family}`, not `neurocore`")]
+    Family { model: String, family: String },
+    #[error("cores: the network needs {demand} cores of {per} neurons, the chip has {capacity}")]
+    Cores { demand: usize, per: u32, capacity: usize },
+    #[error(
+        "input axons: core {core} (population `{pop}`) takes spikes from {demand} presynaptic neurons, a core takes {capacity}"
+    )]
+    Axons { core: usize, pop: String, demand: usize, capacity: u32 },
+    #[error("destination cores: neuron {neuron} of `{pop}` reaches {demand} cores, a neuron may reach {capacity}")]
+    DestCores { pop: String, neuron: u32, demand: usize, capacity: u32 },
+}
+
+/// Neurons on cores.
+#[derive(Clone, Debug)]
+pub struct NcoreMapping {
+    pub model: String,
+    pub hw: NeuroCore,
+    /// Mesh width (tiles).
+    pub width: u32,
+    /// Per population: the first core and neurons per core (each population starts a
+    /// new core and fills cores in order).
+    pub pop_core: Vec<(usize, u32)>,
+    pub cores_used: usize,
+    /// Per core: the population it holds.
+    pub core_pop: Vec<usize>,
+    pub max_axons_in: usize,
+}
+
+impl NcoreMapping {
+    pub fn core_of(&self, pop: usize, neuron: u32) -> usize {
+        let (first, per) = self.pop_core[pop];
+        first + (neuron / per) as usize
+    }
+
+    /// The tile of a core, as (x, y) on the mesh.
+    pub fn tile(&self, core: usize) -> (u32, u32) {
+        let t = core as u32 / self.hw.cores_per_tile.max(1);
+        (t % self.width, t / self.width)
+    }
+}
+
+/// Places `net` on the model's cores and checks the per-core limits.
+pub fn map(net: &Network, m: &HwModel) -> Result<NcoreMapping, NcoreError> {
+    let Some(hw) = NeuroCore::from_model(m) else {
+        return Err(NcoreError::Family { model: m.name.clone(), family: m.family.to_string() });
+    };
+    let per = hw.neurons_per_core.max(1);
+    let mut pop_core = Vec::new();
+    let mut core_pop = Vec::new();
+    for (i, p) in net.populations().iter().enumerate() {
+        pop_core.push((core_pop.len(), per));
+        for _ in 0..p.size.div_ceil(per) {
+            core_pop.push(i);
+        }
+    }
+    let capacity = hw.cores as usize;
+    if core_pop.len() > capacity {
+        return Err(NcoreError::Cores { demand: core_pop.len(), per, capacity });
+    }
+    let width = m.machine.width.max(1);
+    let mapping = NcoreMapping {
+        model: m.name.clone(),
+        hw: hw.clone(),
+        width,
+        pop_core,
+        cores_used: core_pop.len(),
+        core_pop,
+        max_axons_in: 0,
+    };
+    // Input axons per core, destination cores per neuron.
+    let mut axons: Vec<std::collections::HashSet<(usize, u32)>> = vec![Default::default(); mapping.cores_used];
+    let mut max_axons = 0;
+    for p in net.pop_ids() {
+        for &q in net.outgoing(p) {
+            let pr = net.proj(q);
+            for pre in 0..net.pop(p).size {
+                let row = pr.synapses.row(pre as usize);
+                for &post in row.post {
+                    let c = mapping.core_of(pr.post.index(), post);
+                    axons[c].insert((p.index(), pre));
+                }
+            }
+        }
+        for pre in 0..net.pop(p).size {
+            let mut dest: Vec<usize> = net
+                .outgoing(p)
+                .iter()
+                .flat_map(|&q| {
+                    let pr = net.proj(q);
+                    pr.synapses
+                        .row(pre as usize)
+                        .post
+                        .iter()
+                        .map(|&j| mapping.core_of(pr.post.index(), j))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            dest.sort_unstable();
+            dest.dedup();
+            if dest.len() > hw.max_dest_cores as usize {
+                return Err(NcoreError::DestCores {
+                    pop: net.pop(p).name.clone(),
+                    neuron: pre,
+                    demand: dest.len(),
+                    capacity: hw.max_dest_cores,
+                });
+            }
+        }
+    }
+    for (c, a) in axons.iter().enumerate() {
+        max_axons = max_axons.max(a.len());
+        if a.len() > hw.max_axons_in as usize {
+            return Err(NcoreError::Axons {
+                core: c,
+                pop: net.populations()[mapping.core_pop[c]].name.clone(),
+                demand: a.len(),
+                capacity: hw.max_axons_in,
+            });
+        }
+    }
+    Ok(NcoreMapping { max_axons_in: max_axons, ..mapping })
+}
+
+/// Events of a run, summed, with each step's time.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NcoreCounts {
+    pub neuron_accesses: u64,
+    pub neuron_updates: u64,
+    pub spikes_out: u64,
+    pub synaptic_events: u64,
+    pub messages: u64,
+    pub hops_x: u64,
+    pub hops_y: u64,
+    /// Per step: the slowest core's time plus its longest message path, plus the
+    /// barrier (at least the tick on a real-time chip).
+    pub step_s: Vec<f64>,
+}
+
+/// Counts the events of `run` (a functional run of `net`, every population recorded)
+/// on the mapping.
+pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
+    let hw = &m.hw;
+    let steps = run.steps as usize;
+    let mut c = NcoreCounts::default();
+    let n_cores = m.cores_used;
+    // Per step, per core: time accumulated; per neuron: received input at step t.
+    let mut core_t = vec![vec![0.0f64; n_cores]; steps];
+    let mut core_path = vec![vec![0.0f64; n_cores]; steps];
+    let mut got_input: Vec<Vec<Vec<bool>>> =
+        net.populations().iter().map(|p| vec![vec![false; p.size as usize]; steps + 1]).collect();
+    let neurons: Vec<bool> = net.populations().iter().map(|p| !p.is_source()).collect();
+    // Every neuron's state is read every step: the time each core spends on it.
+    let mut access = vec![0.0f64; n_cores];
+    for (pi, p) in net.populations().iter().enumerate() {
+        if neurons[pi] {
+            let (first, per) = m.pop_core[pi];
+            for (k, slot) in access.iter_mut().skip(first).take(p.size.div_ceil(per) as usize).enumerate() {
+                let n = (p.size - k as u32 * per).min(per);
+                *slot += f64::from(n) * hw.neuron_access_s;
+            }
+            c.neuron_accesses += u64::from(p.size) * steps as u64;
+        }
+    }
+    for row in core_t.iter_mut() {
+        row.copy_from_slice(&access);
+    }
+    for (pi, rec) in run.spikes.iter().enumerate() {
+        for (&t, &j) in rec.steps.iter().zip(&rec.neurons) {
+            let t = t as usize;
+            let src = m.core_of(pi, j);
+            if neurons[pi] {
+                c.spikes_out += 1;
+                core_t[t][src] += hw.spike_out_s;
+            }
+            let mut dest: Vec<usize> = Vec::new();
+            for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
+                let pr = net.proj(q);
+                let row = pr.synapses.row(j as usize);
+                for (&post, &d) in row.post.iter().zip(row.delay) {
+                    let core = m.core_of(pr.post.index(), post);
+                    dest.push(core);
+                    c.synaptic_events += 1;
+                    let at = (t + usize::from(d)).min(steps.saturating_sub(1));
+                    core_t[at][core] += hw.synapse_s;
+                    let when = t + usize::from(d.max(1));
+                    if when <= steps {
+                        got_input[pr.post.index()][when][post as usize] = true;
+                    }
+                }
+            }
+            dest.sort_unstable();
+            dest.dedup();
+            let (sx, sy) = m.tile(src);
+            for &core in &dest {
+                // A spike leaves its core as a message to every core it reaches, its own
+                // included (as SANA-FE counts it: Loihi's axons route through the mesh).
+                c.messages += 1;
+                core_t[t][src] += hw.message_out_s;
+                core_t[t][core] += hw.message_in_s;
+                let (dx, dy) = m.tile(core);
+                let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
+                c.hops_x += u64::from(hx);
+                c.hops_y += u64::from(hy);
+                let path = f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s;
+                core_path[t][src] = core_path[t][src].max(path);
+            }
+        }
+    }
+    for (pi, steps_in) in got_input.iter().enumerate() {
+        for (t, row) in steps_in.iter().enumerate().take(steps) {
+            for (j, &on) in row.iter().enumerate() {
+                if on {
+                    c.neuron_updates += 1;
+                    let core = m.core_of(pi, j as u32);
+                    core_t[t][core] += hw.neuron_update_s;
+                }
+            }
+        }
+    }
+    for t in 0..steps {
+        let busiest = core_t[t].iter().zip(&core_path[t]).map(|(a, b)| a + b).fold(0.0, f64::max);
+        let step = busiest + hw.sync_s;
+        c.step_s.push(hw.tick_s.map_or(step, |tick| step.max(tick)));
+    }
+    c
+}
+
+/// The TrueNorth operating point of Merolla et al. (2014) as a network: `cores` cores of
+/// 256 integrate-and-fire neurons, each firing at 20 Hz (a bias current, seeded phases)
+/// with 128 synapses (weight 0: they carry spikes without changing the rhythm) to
+/// neurons of the next core (whose 256 axons take the 256 neurons, one each). One step is 1 ms.
+pub fn operating_point(cores: u32, seed: u64) -> neuromap_ir::spec::NetworkSpec {
+    use neuromap_ir::connect::{Connector, Dist, ListEntry};
+    use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec};
+    use neuromap_ir::{Lif, LifFlavour, NeuronModel, Param, Receptor, Reset};
+    let n = cores * 256;
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let phases: Vec<f64> = (0..n).map(|_| (next() % 1000) as f64 / 1000.0).collect();
+    let lif = Lif {
+        flavour: LifFlavour::If,
+        tau_m: Param::Shared(f64::INFINITY),
+        cm: Param::Shared(1.0),
+        v_rest: Param::Shared(0.0),
+        v_reset: Param::Shared(0.0),
+        v_thresh: Param::Shared(1.0),
+        t_ref: Param::Shared(0.0),
+        tau_syn_e: Param::Shared(0.0),
+        tau_syn_i: Param::Shared(0.0),
+        // 50 steps of 0.0201 cross the threshold: one spike every 50 ms, 20 Hz.
+        i_offset: Param::Shared(0.0201),
+        reset: Reset::ToValue,
+        v_init: Param::PerNeuron(phases),
+    };
+    let mut entries = Vec::with_capacity(n as usize * 128);
+    for i in 0..n {
+        // Each core's 256 neurons drive the next core's 256 axons, one each.
+        let core = (i / 256 + 1) % cores.max(1);
+        let mut picked: Vec<u32> = Vec::with_capacity(128);
+        while picked.len() < 128 {
+            let j = core * 256 + (next() % 256) as u32;
+            if !picked.contains(&j) {
+                picked.push(j);
+            }
+        }
+        picked.sort_unstable();
+        entries.extend(picked.into_iter().map(|j| ListEntry { pre: i, post: j, weight: Some(0.0), delay: Some(1.0) }));
+    }
+    NetworkSpec {
+        name: "truenorth-operating-point".into(),
+        dt: 1.0,
+        seed,
+        scale: 1.0,
+        populations: vec![PopSpec {
+            name: "neurons".into(),
+            size: u64::from(n),
+            kind: PopSpecKind::Neurons { model: NeuronModel::Lif(lif), v_init_dist: None },
+        }],
+        projections: vec![ProjSpec {
+            name: "recurrent".into(),
+            pre: 0,
+            post: 0,
+            receptor: Receptor::Excitatory,
+            connector: Connector::List { entries },
+            weight: None,
+            delay: Dist::Const { value: 1.0 },
+        }],
+        probes: Vec::new(),
+    }
+}

@@ -1,0 +1,117 @@
+//! The main job on the `neurocore` family (Loihi, TrueNorth): place the neurons on
+//! cores, run the quantised functional model, count every event per core and step,
+//! price them.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use neuromap_cost::neurocore::{NcoreEnergy, neurocore_energy};
+use neuromap_hw::HwModel;
+use neuromap_ncore::{NcoreCounts, NcoreMapping};
+use neuromap_report::RunSummary;
+use neuromap_sim::{Options, RunResult};
+
+use crate::{Job, JobError, spike_digest};
+
+pub fn is_neurocore_family(model: &HwModel) -> bool {
+    model.family == "neurocore"
+}
+
+#[derive(Debug)]
+pub struct NcoreOutcome {
+    pub job: Job,
+    pub mapping: NcoreMapping,
+    pub result: RunResult,
+    pub counts: NcoreCounts,
+    pub energy: NcoreEnergy,
+    pub sim_s: f64,
+}
+
+pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
+    let mapping = neuromap_ncore::map(&job.net, &job.model).map_err(|e| JobError::Map {
+        net: job.net.name.clone(),
+        model: job.model.name.clone(),
+        message: e.to_string(),
+    })?;
+    let t0 = Instant::now();
+    let result = neuromap_sim::simulate_quantised(&job.net, job.steps, Options { record_sources: true });
+    let counts = neuromap_ncore::count(&job.net, &mapping, &result);
+    let sim_s = t0.elapsed().as_secs_f64();
+    let energy = neurocore_energy(&mapping.hw, &counts, mapping.cores_used);
+    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s })
+}
+
+impl NcoreOutcome {
+    pub fn run_summary(&self, wall: bool) -> RunSummary {
+        RunSummary::new(
+            &self.job.net,
+            &self.result,
+            &format!("{} (neurocore, s16.15 functional model)", self.job.model.name),
+            wall.then_some(self.sim_s),
+        )
+    }
+
+    /// Cores, events per step, time per step and energy by event.
+    pub fn report_text(&self) -> String {
+        let (m, c, e) = (&self.mapping, &self.counts, &self.energy);
+        let n = f64::from(self.result.steps.max(1));
+        let mut s = format!(
+            "mapping onto {} (neurocore): {} of {} cores ({} neurons each), at most {} input axons on a core (of {})\n",
+            m.model, m.cores_used, m.hw.cores, m.hw.neurons_per_core, m.max_axons_in, m.hw.max_axons_in
+        );
+        let mean = c.step_s.iter().sum::<f64>() / n;
+        let max = c.step_s.iter().copied().fold(0.0, f64::max);
+        let _ = writeln!(s, "time per step: mean {:.3} µs, max {:.3} µs\n", mean * 1e6, max * 1e6);
+        let mut t = neuromap_report::table::Table::new(["event", "count/step", "energy (J)", "share"]);
+        for p in &e.parts {
+            t.row([
+                p.name.to_string(),
+                format!("{:.1}", p.count as f64 / n),
+                format!("{:.4e}", p.joules),
+                format!("{:.1} %", 100.0 * p.joules / e.total_j.max(f64::MIN_POSITIVE)),
+            ]);
+        }
+        t.row(["total".into(), String::new(), format!("{:.4e}", e.total_j), "100.0 %".into()]);
+        let _ = write!(
+            s,
+            "energy over {} steps: {:.4} nJ ({:.4} nJ per step; dynamic {:.4} nJ)\n{}",
+            self.result.steps,
+            e.total_j * 1e9,
+            e.total_j / n * 1e9,
+            e.dynamic_j * 1e9,
+            t.render()
+        );
+        if let Some(x) = e.per_synaptic_event_j {
+            let _ = writeln!(s, "per synaptic event: {:.2} pJ ({} events)", x * 1e12, c.synaptic_events);
+        }
+        s
+    }
+
+    pub fn summary(&self) -> String {
+        let mut s = self.run_summary(false).to_text();
+        s.push_str(&self.report_text());
+        s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
+        for (p, rec) in self.job.net.populations().iter().zip(&self.result.spikes) {
+            let _ = writeln!(s, "{:<12} {:016x}", p.name, spike_digest(&rec.steps, &rec.neurons));
+        }
+        s
+    }
+
+    pub fn report_json(&self, wall: bool) -> serde_json::Value {
+        let mut v = serde_json::to_value(self.run_summary(wall)).unwrap_or(serde_json::Value::Null);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("energy".into(), serde_json::to_value(&self.energy).unwrap_or(serde_json::Value::Null));
+            let c = &self.counts;
+            let n = c.step_s.len().max(1) as f64;
+            obj.insert(
+                "timing".into(),
+                serde_json::json!({
+                    "latency_mean_us": c.step_s.iter().sum::<f64>() / n * 1e6,
+                    "latency_max_us": c.step_s.iter().copied().fold(0.0, f64::max) * 1e6,
+                }),
+            );
+            obj.insert("counts".into(), serde_json::to_value(c).unwrap_or(serde_json::Value::Null));
+        }
+        v
+    }
+}
