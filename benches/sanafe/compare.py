@@ -1,6 +1,7 @@
 """See benches/sanafe_compare.sh. Each network: `inputs` input neurons firing with
 probability 0.1 per step (explicit spike trains, the same in both tools) into `n` LIF
-neurons (threshold 1, leak 0.9 per step, reset 0) with probability 0.1, and recurrent
+neurons (threshold 1, leak 0.9 per step, reset 0; SANA-FE fires when the potential
+exceeds the threshold, so neuromap's s16.15 threshold is one step, 2^-15, above it) with probability 0.1, and recurrent
 connections with probability `p`. SANA-FE delivers a spike in the step after it is
 sent, so every neuromap projection has a delay of one step. Neurons are placed as
 neuromap places them: each population from a fresh core, 1,024 neurons per core.
@@ -48,7 +49,7 @@ def netlist(n, spikes, inp, rec, path):
             f.write("  [%s],\n" % ", ".join("%d.0" % t for t in s))
         f.write("]\n\n")
         f.write('[[population]]\nname = "liquid"\nsize = %d\nmodel = "lif"\ntau_m = %r\ncm = 1.0\n'
-                'v_rest = 0.0\nv_reset = 0.0\nv_thresh = 1.0\nt_ref = 0.0\ntau_syn_e = 0.0\ntau_syn_i = 0.0\nv_init = 0.0\n\n' % (n, tau))
+                'v_rest = 0.0\nv_reset = 0.0\nv_thresh = %r\nt_ref = 0.0\ntau_syn_e = 0.0\ntau_syn_i = 0.0\nv_init = 0.0\n\n' % (n, tau, 1.0 + 2.0 ** -15))
         for name, pre, es in (("input", "in", inp), ("recurrent", "liquid", rec)):
             f.write('[[projection]]\nname = "%s"\npre = "%s"\npost = "liquid"\ndelay = 1.0\n\n'
                     '[projection.connector]\nkind = "list"\nentries = [\n' % (name, pre))

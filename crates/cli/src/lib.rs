@@ -91,6 +91,27 @@ enum Cmd {
     /// readout trained on the reference, and held-out accuracy and energy per inference
     /// while device variation, stuck-at faults, levels and ADC bits vary (CSV and SVG).
     Sweep(SweepArgs),
+    /// Run SANA-FE's own files unchanged: an architecture (YAML) as a chip model, and
+    /// an SNN (groups, edges, mappings) on it, the file's mapping honoured (or replaced
+    /// by neuromap's with --remap).
+    Sanafe {
+        /// The SANA-FE architecture file (e.g. its loihi.yaml).
+        arch: PathBuf,
+        /// The SANA-FE network file.
+        net: PathBuf,
+        /// Timesteps.
+        #[arg(long, default_value_t = 100)]
+        steps: u32,
+        /// Place the neurons with neuromap's own rule instead of the file's mappings.
+        #[arg(long)]
+        remap: bool,
+        /// Output folder (default: out/<network>-<architecture>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Write no files.
+        #[arg(long)]
+        no_output: bool,
+    },
     /// Convert a NIR graph (.nir) into a TOML netlist that loads back to the same
     /// network.
     Import {
@@ -463,6 +484,9 @@ pub fn main() -> ExitCode {
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
         Cmd::Sweep(a) => sweep_cmd(&a, color),
+        Cmd::Sanafe { arch, net, steps, remap, out, no_output } => {
+            sanafe_cmd(&arch, &net, steps, remap, out.as_deref(), no_output, color)
+        }
         Cmd::Import { file, output, nir, steps, seed } => import(&file, &output, nir.options(seed), steps, color),
     };
     match r {
@@ -1272,6 +1296,64 @@ fn run_neurocore(
     }
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
+    Ok(())
+}
+
+fn sanafe_cmd(
+    arch: &Path,
+    netf: &Path,
+    steps: u32,
+    remap: bool,
+    out: Option<&Path>,
+    no_output: bool,
+    color: bool,
+) -> Result<(), Failure> {
+    let fail = |d: Diagnostics, f: &Path| {
+        report(&d, color);
+        eprintln!("{}: {} error(s); nothing was run", f.display(), d.error_count());
+        Failure::Input
+    };
+    let model = neuromap_import::sanafe::load_arch(arch).map_err(|d| fail(d, arch))?;
+    let cpt = model.get("core", "cores_per_tile").unwrap_or(1.0) as u32;
+    let sn = neuromap_import::sanafe::load_net(netf, cpt).map_err(|d| fail(d, netf))?;
+    let net = sn.netlist.spec.build().map_err(|e| anyhow::anyhow!("{}: {e}", netf.display()))?;
+    let placement = if remap { None } else { sn.placement };
+    println!(
+        "{} on {} ({}): {}",
+        net.name,
+        model.name,
+        arch.display(),
+        if placement.is_some() { "the file's mapping" } else { "neuromap's placement" }
+    );
+    let job = neuromap_pipeline::Job {
+        spec: sn.netlist.spec,
+        net,
+        model,
+        steps,
+        placement_seed: 1,
+        threads: 1,
+        faults: neuromap_sim::chip::RunFaults::default(),
+        max_memory: None,
+    };
+    let out_run =
+        neuromap_pipeline::neurocore::run_neurocore_placed(job, placement).map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{}", out_run.run_summary(true).to_text());
+    print!("{}", out_run.report_text());
+    if no_output {
+        return Ok(());
+    }
+    let (net, model) = (&out_run.job.net, &out_run.job.model);
+    let dir =
+        out.map(Path::to_path_buf).unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let files = [
+        ("report.json", write::pretty_json(&out_run.report_json(true))),
+        ("summary.txt", out_run.summary()),
+        ("spikes.csv", write::spikes_csv(net, &out_run.result)),
+    ];
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    println!("\nwrote report.json, summary.txt, spikes.csv in {}", dir.display());
     Ok(())
 }
 

@@ -6,6 +6,8 @@
 
 pub mod netlist;
 pub mod nir;
+#[cfg(feature = "sanafe")]
+pub mod sanafe;
 pub mod write;
 
 pub use netlist::{Netlist, load_path, load_str};

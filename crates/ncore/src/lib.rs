@@ -17,6 +17,8 @@ pub enum NcoreError {
     Family { model: String, family: String },
     #[error("cores: the network needs {demand} cores of {per} neurons, the chip has {capacity}")]
     Cores { demand: usize, per: u32, capacity: usize },
+    #[error("neurons per core: the placement puts {demand} neurons on core {core}, a core holds {capacity}")]
+    Placed { core: usize, demand: u32, capacity: u32 },
     #[error(
         "input axons: core {core} (population `{pop}`) takes spikes from {demand} presynaptic neurons, a core takes {capacity}"
     )]
@@ -35,6 +37,9 @@ pub struct NcoreMapping {
     /// Per population: the first core and neurons per core (each population starts a
     /// new core and fills cores in order).
     pub pop_core: Vec<(usize, u32)>,
+    /// A placement given with the network (per population, each neuron's core), which
+    /// replaces the one above.
+    pub explicit: Option<Vec<Vec<u32>>>,
     pub cores_used: usize,
     /// Per core: the population it holds.
     pub core_pop: Vec<usize>,
@@ -43,6 +48,9 @@ pub struct NcoreMapping {
 
 impl NcoreMapping {
     pub fn core_of(&self, pop: usize, neuron: u32) -> usize {
+        if let Some(e) = &self.explicit {
+            return e[pop][neuron as usize] as usize;
+        }
         let (first, per) = self.pop_core[pop];
         first + (neuron / per) as usize
     }
@@ -56,12 +64,18 @@ impl NcoreMapping {
 
 /// Places `net` on the model's cores and checks the per-core limits.
 pub fn map(net: &Network, m: &HwModel) -> Result<NcoreMapping, NcoreError> {
+    map_with(net, m, None)
+}
+
+/// As [`map`], with each neuron's core given (`placement[pop][neuron]`), as a SANA-FE
+/// network file maps them.
+pub fn map_with(net: &Network, m: &HwModel, placement: Option<Vec<Vec<u32>>>) -> Result<NcoreMapping, NcoreError> {
     let Some(hw) = NeuroCore::from_model(m) else {
         return Err(NcoreError::Family { model: m.name.clone(), family: m.family.to_string() });
     };
     let per = hw.neurons_per_core.max(1);
     let mut pop_core = Vec::new();
-    let mut core_pop = Vec::new();
+    let mut core_pop: Vec<usize> = Vec::new();
     for (i, p) in net.populations().iter().enumerate() {
         pop_core.push((core_pop.len(), per));
         for _ in 0..p.size.div_ceil(per) {
@@ -69,7 +83,24 @@ pub fn map(net: &Network, m: &HwModel) -> Result<NcoreMapping, NcoreError> {
         }
     }
     let capacity = hw.cores as usize;
-    if core_pop.len() > capacity {
+    if let Some(p) = &placement {
+        let mut load = vec![0u32; capacity];
+        let mut pop_of = vec![0usize; capacity];
+        for (pi, cores) in p.iter().enumerate() {
+            for &c in cores {
+                let Some(l) = load.get_mut(c as usize) else {
+                    return Err(NcoreError::Cores { demand: c as usize + 1, per, capacity });
+                };
+                *l += 1;
+                pop_of[c as usize] = pi;
+                if *l > per {
+                    return Err(NcoreError::Placed { core: c as usize, demand: *l, capacity: per });
+                }
+            }
+        }
+        let used = load.iter().rposition(|&l| l > 0).map_or(0, |i| i + 1);
+        core_pop = pop_of[..used].to_vec();
+    } else if core_pop.len() > capacity {
         return Err(NcoreError::Cores { demand: core_pop.len(), per, capacity });
     }
     let width = m.machine.width.max(1);
@@ -78,6 +109,7 @@ pub fn map(net: &Network, m: &HwModel) -> Result<NcoreMapping, NcoreError> {
         hw: hw.clone(),
         width,
         pop_core,
+        explicit: placement,
         cores_used: core_pop.len(),
         core_pop,
         max_axons_in: 0,
@@ -168,10 +200,8 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
     let mut access = vec![0.0f64; n_cores];
     for (pi, p) in net.populations().iter().enumerate() {
         if neurons[pi] {
-            let (first, per) = m.pop_core[pi];
-            for (k, slot) in access.iter_mut().skip(first).take(p.size.div_ceil(per) as usize).enumerate() {
-                let n = (p.size - k as u32 * per).min(per);
-                *slot += f64::from(n) * hw.neuron_access_s;
+            for j in 0..p.size {
+                access[m.core_of(pi, j)] += hw.neuron_access_s;
             }
             c.neuron_accesses += u64::from(p.size) * steps as u64;
         }

@@ -28,7 +28,12 @@ pub struct NcoreOutcome {
 }
 
 pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
-    let mapping = neuromap_ncore::map(&job.net, &job.model).map_err(|e| JobError::Map {
+    run_neurocore_placed(job, None)
+}
+
+/// As [`run_neurocore_job`], with each neuron's core given (a SANA-FE mapping).
+pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Result<NcoreOutcome, JobError> {
+    let mapping = neuromap_ncore::map_with(&job.net, &job.model, placement).map_err(|e| JobError::Map {
         net: job.net.name.clone(),
         model: job.model.name.clone(),
         message: e.to_string(),

@@ -1,0 +1,558 @@
+//! SANA-FE files: an architecture (YAML) becomes a `neurocore` chip model, and an SNN
+//! description (groups, neurons, edges, mappings) a network with each neuron's core,
+//! so SANA-FE's users can run their files unchanged (`neuromap sanafe ARCH NET`).
+//!
+//! Network semantics (SANA-FE's Loihi LIF soma): each step the potential decays by
+//! `leak_decay` and adds its input and `bias`; a spike when it exceeds `threshold`,
+//! then it is set to `reset`; a spike is delivered in the next step (a delay of one
+//! step). A neuron with `spikes: [0/1 per step]` or `poisson: p` is an input (a source).
+//! Problems name the file, the line where the YAML parser saw them when it did, and the
+//! path of the entry in the file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
+use neuromap_hw::{Figure, HwModel, Machine, Provenance, Topology};
+use neuromap_ir::connect::{Connector, Dist, ListEntry};
+use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec, SourceSpec};
+use neuromap_ir::{Lif, LifFlavour, NeuronModel, Param, Receptor, Reset};
+use saphyr::{ScalarOwned, YamlLoader, YamlOwned};
+
+use crate::Netlist;
+
+/// A YAML node, as much of it as these files use.
+#[derive(Clone, Debug, Default, PartialEq)]
+enum Yaml {
+    Real(f64),
+    Integer(i64),
+    String(String),
+    Boolean(bool),
+    Array(Vec<Yaml>),
+    Hash(Vec<(Yaml, Yaml)>),
+    #[default]
+    BadValue,
+}
+
+static BAD: Yaml = Yaml::BadValue;
+
+impl Yaml {
+    fn from(y: &YamlOwned) -> Yaml {
+        match y {
+            YamlOwned::Value(ScalarOwned::FloatingPoint(f)) => Yaml::Real(f.into_inner()),
+            YamlOwned::Value(ScalarOwned::Integer(i)) => Yaml::Integer(*i),
+            YamlOwned::Value(ScalarOwned::String(s)) => Yaml::String(s.clone()),
+            YamlOwned::Value(ScalarOwned::Boolean(b)) => Yaml::Boolean(*b),
+            YamlOwned::Sequence(v) => Yaml::Array(v.iter().map(Yaml::from).collect()),
+            YamlOwned::Mapping(m) => Yaml::Hash(m.iter().map(|(k, v)| (Yaml::from(k), Yaml::from(v))).collect()),
+            YamlOwned::Representation(s, _, _) => Yaml::String(s.clone()),
+            _ => Yaml::BadValue,
+        }
+    }
+
+    fn is_badvalue(&self) -> bool {
+        matches!(self, Yaml::BadValue)
+    }
+
+    fn as_vec(&self) -> Option<&Vec<Yaml>> {
+        if let Yaml::Array(v) = self { Some(v) } else { None }
+    }
+
+    fn as_hash(&self) -> Option<&Vec<(Yaml, Yaml)>> {
+        if let Yaml::Hash(h) = self { Some(h) } else { None }
+    }
+}
+
+impl std::ops::Index<&str> for Yaml {
+    type Output = Yaml;
+    fn index(&self, key: &str) -> &Yaml {
+        self.as_hash()
+            .and_then(|h| h.iter().find(|(k, _)| text(k).as_deref() == Some(key)).map(|(_, v)| v))
+            .unwrap_or(&BAD)
+    }
+}
+
+impl std::ops::Index<usize> for Yaml {
+    type Output = Yaml;
+    fn index(&self, i: usize) -> &Yaml {
+        self.as_vec().and_then(|v| v.get(i)).unwrap_or(&BAD)
+    }
+}
+
+fn read(path: &Path, what: &str) -> Result<(Arc<SourceFile>, Yaml), Diagnostics> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Diagnostics::unreadable(name.clone(), what, &e))?;
+    let file = SourceFile::new(name, text.clone());
+    // Scalars stay as written: `core: 0.10` is tile 0, core 10, not the number 0.1.
+    let mut loader: YamlLoader<'_, YamlOwned> = YamlLoader::default();
+    loader.early_parse(false);
+    let mut parser = saphyr_parser::Parser::new_from_str(&text);
+    let loaded = parser.load(&mut loader, true).map(|()| loader.into_documents());
+    match loaded {
+        Ok(docs) if !docs.is_empty() => Ok((file, Yaml::from(&docs[0]))),
+        Ok(_) => Err(Diagnostics(vec![Diagnostic::error(&file, None, format!("{what} is empty"))])),
+        Err(e) => {
+            let m = e.marker();
+            let offset = text.char_indices().nth(m.index()).map_or(text.len(), |(i, _)| i);
+            let d = Diagnostic::error(&file, Some(offset..offset), format!("not valid YAML: {}", e.info()))
+                .with_label("here");
+            Err(Diagnostics(vec![d]))
+        }
+    }
+}
+
+struct Cx {
+    file: Arc<SourceFile>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx {
+    fn error(&mut self, at: &str, msg: impl std::fmt::Display) {
+        self.diags.push(Diagnostic::error(&self.file, None, format!("{at}: {msg}")));
+    }
+}
+
+fn num(y: &Yaml) -> Option<f64> {
+    match y {
+        Yaml::Real(r) => Some(*r),
+        Yaml::Integer(i) => Some(*i as f64),
+        Yaml::String(s) => s.parse().ok(),
+        Yaml::Boolean(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+}
+
+fn text(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Real(r) => Some(r.to_string()),
+        _ => None,
+    }
+}
+
+/// `name[a..b]` → (name, count).
+fn range_name(s: &str) -> (String, u32) {
+    if let (Some(open), true) = (s.find('['), s.ends_with(']')) {
+        let inner = &s[open + 1..s.len() - 1];
+        if let Some((a, b)) = inner.split_once("..")
+            && let (Ok(a), Ok(b)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>())
+            && b >= a
+        {
+            return (s[..open].to_string(), b - a + 1);
+        }
+    }
+    (s.to_string(), 1)
+}
+
+/// Attributes written as a map or as a list of one-key maps, flattened.
+fn attrs(y: &Yaml) -> BTreeMap<String, Yaml> {
+    let mut out = BTreeMap::new();
+    match y {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                let Some(k) = text(k) else { continue };
+                // Unit sections (`soma: {threshold: 2}`) hold the same attributes.
+                if matches!(k.as_str(), "soma" | "dendrite" | "synapse" | "model_attributes") && v.as_hash().is_some() {
+                    out.extend(attrs(v));
+                } else {
+                    out.insert(k, v.clone());
+                }
+            }
+        }
+        Yaml::Array(a) => {
+            for e in a {
+                out.extend(attrs(e));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A SANA-FE architecture file as a `neurocore` chip model.
+pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
+    let (file, y) = read(path, "the SANA-FE architecture")?;
+    let mut cx = Cx { file, diags: Vec::new() };
+    let a = &y["architecture"];
+    if a.is_badvalue() {
+        cx.error("(top)", "no `architecture` section: not a SANA-FE architecture file");
+        return Err(Diagnostics(cx.diags));
+    }
+    let name = text(&a["name"]).unwrap_or_else(|| "sanafe-arch".into());
+    let top = attrs(&a["attributes"]);
+    let width = top.get("width").and_then(num).unwrap_or(1.0) as u32;
+    let height = top.get("height").and_then(num).unwrap_or(1.0) as u32;
+    let sync = match top.get("latency_sync") {
+        Some(Yaml::Hash(h)) => {
+            h.iter().filter_map(|(k, v)| Some((num(k)?, num(v)?))).min_by(|a, b| a.0.total_cmp(&b.0)).map(|x| x.1)
+        }
+        Some(v) => num(v),
+        None => Some(0.0),
+    };
+    let tile = &a["tile"][0];
+    if tile.is_badvalue() {
+        cx.error("architecture", "no `tile` entry");
+        return Err(Diagnostics(cx.diags));
+    }
+    let (_, tiles) = range_name(&text(&tile["name"]).unwrap_or_default());
+    let ta = attrs(&tile["attributes"]);
+    let core = &tile["core"][0];
+    let (_, cores_per_tile) = range_name(&text(&core["name"]).unwrap_or_default());
+    let ca = attrs(&core["attributes"]);
+    // The first unit of each kind that is not an input soma.
+    let unit = |kind: &str| -> BTreeMap<String, Yaml> {
+        core[kind]
+            .as_vec()
+            .and_then(|v| {
+                v.iter()
+                    .map(|u| attrs(&u["attributes"]))
+                    .find(|a| a.get("model").and_then(text).as_deref() != Some("input"))
+            })
+            .unwrap_or_default()
+    };
+    let (axon_in, soma, synapse, axon_out) = (unit("axon_in"), unit("soma"), unit("synapse"), unit("axon_out"));
+    let src = path.display().to_string();
+    let mut figures = Vec::new();
+    let mut fig =
+        |section: &'static str, key: &'static str, unit: &'static str, value: Option<f64>, from: &str, cx: &mut Cx| {
+            match value {
+                Some(v) if v.is_finite() && v >= 0.0 => figures.push(Figure {
+                    section,
+                    key,
+                    unit,
+                    value: v,
+                    provenance: Provenance::Source(format!("SANA-FE architecture {src}: {from}")),
+                }),
+                _ => cx.error(&format!("architecture: {from}"), "missing or not a number ≥ 0"),
+            }
+        };
+    let g = |m: &BTreeMap<String, Yaml>, k: &str| m.get(k).and_then(num);
+    fig("core", "cores", "cores", Some(f64::from(tiles * cores_per_tile)), "tile and core name ranges", &mut cx);
+    fig("core", "cores_per_tile", "cores", Some(f64::from(cores_per_tile)), "core name range", &mut cx);
+    fig(
+        "core",
+        "neurons_per_core",
+        "neurons",
+        Some(g(&ca, "max_neurons_supported").unwrap_or(1024.0)),
+        "core max_neurons_supported",
+        &mut cx,
+    );
+    fig("core", "max_axons_in", "axons", Some(1e9), "SANA-FE does not limit a core's input axons", &mut cx);
+    fig("core", "max_dest_cores", "cores", Some(1e9), "SANA-FE does not limit a neuron's destinations", &mut cx);
+    fig("energy", "neuron_access_j", "J", g(&soma, "energy_access_neuron"), "soma energy_access_neuron", &mut cx);
+    fig("energy", "neuron_update_j", "J", g(&soma, "energy_update_neuron"), "soma energy_update_neuron", &mut cx);
+    fig("energy", "spike_out_j", "J", g(&soma, "energy_spike_out"), "soma energy_spike_out", &mut cx);
+    fig("energy", "synapse_j", "J", g(&synapse, "energy_process_spike"), "synapse energy_process_spike", &mut cx);
+    fig(
+        "energy",
+        "message_j",
+        "J",
+        g(&axon_out, "energy_message_out").map(|x| x + g(&axon_in, "energy_message_in").unwrap_or(0.0)),
+        "axon_out energy_message_out + axon_in energy_message_in",
+        &mut cx,
+    );
+    fig("energy", "hop_x_j", "J", g(&ta, "energy_east_hop"), "tile energy_east_hop", &mut cx);
+    fig("energy", "hop_y_j", "J", g(&ta, "energy_north_hop"), "tile energy_north_hop", &mut cx);
+    fig("timing", "neuron_access_s", "s", g(&soma, "latency_access_neuron"), "soma latency_access_neuron", &mut cx);
+    fig("timing", "neuron_update_s", "s", g(&soma, "latency_update_neuron"), "soma latency_update_neuron", &mut cx);
+    fig("timing", "spike_out_s", "s", g(&soma, "latency_spike_out"), "soma latency_spike_out", &mut cx);
+    fig("timing", "synapse_s", "s", g(&synapse, "latency_process_spike"), "synapse latency_process_spike", &mut cx);
+    fig("timing", "message_out_s", "s", g(&axon_out, "latency_message_out"), "axon_out latency_message_out", &mut cx);
+    fig("timing", "message_in_s", "s", g(&axon_in, "latency_message_in"), "axon_in latency_message_in", &mut cx);
+    fig("timing", "hop_x_s", "s", g(&ta, "latency_east_hop"), "tile latency_east_hop", &mut cx);
+    fig("timing", "hop_y_s", "s", g(&ta, "latency_north_hop"), "tile latency_north_hop", &mut cx);
+    fig("timing", "sync_s", "s", sync, "latency_sync (a table: its first entry)", &mut cx);
+    if !cx.diags.is_empty() {
+        return Err(Diagnostics(cx.diags));
+    }
+    if tiles > width.max(1) * height.max(1) {
+        cx.error("architecture.attributes", format!("{tiles} tiles do not fit a {width} × {height} mesh"));
+        return Err(Diagnostics(cx.diags));
+    }
+    Ok(HwModel {
+        name,
+        family: "neurocore",
+        description: format!("SANA-FE architecture {src}"),
+        machine: Machine::new(Topology::Mesh, width.max(1), height.max(1), false, None, |_, _| true),
+        figures,
+    })
+}
+
+/// One s16.15 step: `v ≥ threshold + STRICT` is `v > threshold` for s16.15 potentials.
+const STRICT: f64 = 1.0 / 32768.0;
+
+/// A SANA-FE network: the netlist and each neuron's core (when the file maps it).
+#[derive(Debug)]
+pub struct SanafeNet {
+    pub netlist: Netlist,
+    /// Per population (in the spec's order), each neuron's core index, when every
+    /// neuron is mapped.
+    pub placement: Option<Vec<Vec<u32>>>,
+}
+
+/// `g.n`, or `g.a..b`, or `g` (every neuron of the group).
+fn neuron_ref(s: &str, sizes: &BTreeMap<String, u32>) -> Option<(String, std::ops::Range<u32>)> {
+    let s = s.trim();
+    if let Some(n) = sizes.get(s) {
+        return Some((s.to_string(), 0..*n));
+    }
+    let (g, n) = s.rsplit_once('.')?;
+    if let Some((a, b)) = n.split_once("..") {
+        let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+        return Some((g.to_string(), a..b + 1));
+    }
+    let n: u32 = n.parse().ok()?;
+    Some((g.to_string(), n..n + 1))
+}
+
+/// Reads a SANA-FE SNN file; `cores_per_tile` turns `core: T.C` into a core index.
+pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
+    let (file, y) = read(path, "the SANA-FE network")?;
+    let mut cx = Cx { file, diags: Vec::new() };
+    let n = &y["network"];
+    if n.is_badvalue() {
+        cx.error("(top)", "no `network` section: not a SANA-FE network file");
+        return Err(Diagnostics(cx.diags));
+    }
+    let net_name = text(&n["name"]).unwrap_or_else(|| "sanafe-net".into());
+    struct Group {
+        name: String,
+        attrs: BTreeMap<String, Yaml>,
+        neurons: BTreeMap<u32, BTreeMap<String, Yaml>>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (gi, g) in n["groups"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        let at = format!("network.groups[{gi}]");
+        let Some(name) = text(&g["name"]) else {
+            cx.error(&at, "a group needs a `name`");
+            continue;
+        };
+        let mut neurons = BTreeMap::new();
+        for (ni, e) in g["neurons"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
+            let Some(h) = e.as_hash() else {
+                cx.error(&format!("{at}.neurons[{ni}]"), "expected `ID: [attributes]` or `A..B: [attributes]`");
+                continue;
+            };
+            for (k, v) in h {
+                let key = text(k).unwrap_or_default();
+                let range = match key.split_once("..") {
+                    Some((a, b)) => {
+                        a.trim().parse::<u32>().ok().zip(b.trim().parse::<u32>().ok()).map(|(a, b)| a..b + 1)
+                    }
+                    None => key.trim().parse::<u32>().ok().map(|a| a..a + 1),
+                };
+                match range {
+                    Some(r) if r.end > r.start && r.end <= 10_000_000 => {
+                        for i in r {
+                            neurons.insert(i, attrs(v));
+                        }
+                    }
+                    _ => cx.error(
+                        &format!("{at}.neurons[{ni}]"),
+                        format!("`{key}` is not a neuron number or a range A..B"),
+                    ),
+                }
+            }
+        }
+        groups.push(Group { name, attrs: attrs(&g["attributes"]), neurons });
+    }
+    if groups.is_empty() {
+        cx.error("network.groups", "no groups");
+    }
+    let sizes: BTreeMap<String, u32> =
+        groups.iter().map(|g| (g.name.clone(), g.neurons.keys().next_back().map_or(0, |m| m + 1))).collect();
+    let index: BTreeMap<String, usize> = groups.iter().enumerate().map(|(i, g)| (g.name.clone(), i)).collect();
+    let mut pops = Vec::new();
+    for g in &groups {
+        let size = sizes[&g.name];
+        let get = |i: u32, k: &str, d: f64| -> f64 {
+            g.neurons.get(&i).and_then(|a| a.get(k)).or_else(|| g.attrs.get(k)).and_then(num).unwrap_or(d)
+        };
+        let has = |k: &str| g.attrs.contains_key(k) || g.neurons.values().any(|a| a.contains_key(k));
+        let kind = if has("spikes") || has("poisson") {
+            if has("spikes") {
+                let steps = (0..size)
+                    .map(|i| {
+                        let a = g.neurons.get(&i).and_then(|a| a.get("spikes")).or_else(|| g.attrs.get("spikes"));
+                        a.and_then(|v| v.as_vec())
+                            .map(|v| {
+                                v.iter()
+                                    .enumerate()
+                                    .filter(|(_, x)| num(x).unwrap_or(0.0) != 0.0)
+                                    .map(|(t, _)| t as f64)
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                PopSpecKind::Source(SourceSpec::Array { times_ms: steps })
+            } else {
+                PopSpecKind::Source(SourceSpec::Bernoulli {
+                    p: Param::PerNeuron((0..size).map(|i| get(i, "poisson", 0.0).clamp(0.0, 1.0)).collect()),
+                })
+            }
+        } else {
+            let per = |k: &str, d: f64| -> Param {
+                let v: Vec<f64> = (0..size).map(|i| get(i, k, d)).collect();
+                if v.windows(2).all(|w| w[0] == w[1]) && !v.is_empty() {
+                    Param::Shared(v[0])
+                } else {
+                    Param::PerNeuron(v)
+                }
+            };
+            let leak: Vec<f64> = (0..size).map(|i| get(i, "leak_decay", 1.0)).collect();
+            if let Some(bad) = leak.iter().find(|x| !(**x > 0.0 && **x <= 1.0)) {
+                cx.error(&format!("group `{}`", g.name), format!("leak_decay {bad} is not in (0, 1]"));
+            }
+            // v ← a·v + k·bias with a = leak_decay and k = 1: tau = −1/ln(a) steps,
+            // cm = tau·(1 − a) (cm = 1 step without leak).
+            let tau: Vec<f64> = leak.iter().map(|&a| if a >= 1.0 { f64::INFINITY } else { -1.0 / a.ln() }).collect();
+            let cm: Vec<f64> =
+                leak.iter().zip(&tau).map(|(&a, &t)| if t.is_infinite() { 1.0 } else { t * (1.0 - a) }).collect();
+            let shared = |v: Vec<f64>| {
+                if v.windows(2).all(|w| w[0] == w[1]) && !v.is_empty() {
+                    Param::Shared(v[0])
+                } else {
+                    Param::PerNeuron(v)
+                }
+            };
+            PopSpecKind::Neurons {
+                model: NeuronModel::Lif(Lif {
+                    flavour: LifFlavour::Lif,
+                    tau_m: shared(tau),
+                    cm: shared(cm),
+                    v_rest: Param::Shared(0.0),
+                    v_reset: per("reset", 0.0),
+                    // SANA-FE fires when the potential exceeds the threshold; s16.15
+                    // potentials are multiples of 2^-15, so one step above is the same test.
+                    v_thresh: match per("threshold", 0.0) {
+                        Param::Shared(x) => Param::Shared(x + STRICT),
+                        Param::PerNeuron(v) => Param::PerNeuron(v.into_iter().map(|x| x + STRICT).collect()),
+                    },
+                    t_ref: Param::Shared(0.0),
+                    tau_syn_e: Param::Shared(0.0),
+                    tau_syn_i: Param::Shared(0.0),
+                    i_offset: per("bias", 0.0),
+                    reset: Reset::ToValue,
+                    v_init: Param::Shared(0.0),
+                }),
+                v_init_dist: None,
+            }
+        };
+        pops.push(PopSpec { name: g.name.clone(), size: u64::from(size.max(1)), kind });
+    }
+    // Edges, grouped into one projection per (pre group, post group).
+    let mut lists: BTreeMap<(usize, usize), Vec<ListEntry>> = BTreeMap::new();
+    for (ei, e) in n["edges"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        let at = format!("network.edges[{ei}]");
+        let Some(h) = e.as_hash() else {
+            cx.error(&at, "expected `PRE -> POST: [attributes]`");
+            continue;
+        };
+        for (k, v) in h {
+            let key = text(k).unwrap_or_default();
+            let Some((a, b)) = key.split_once("->") else {
+                cx.error(&at, format!("`{key}` is not `PRE -> POST`"));
+                continue;
+            };
+            let (Some((ga, ra)), Some((gb, rb))) = (neuron_ref(a, &sizes), neuron_ref(b, &sizes)) else {
+                cx.error(&at, format!("`{key}`: expected groups or neurons of declared groups (GROUP.NEURON)"));
+                continue;
+            };
+            let (Some(&pa), Some(&pb)) = (index.get(&ga), index.get(&gb)) else {
+                cx.error(&at, format!("`{key}` names a group that is not declared"));
+                continue;
+            };
+            if matches!(pops[pb].kind, PopSpecKind::Source(_)) {
+                cx.error(&at, format!("`{key}` targets the input group `{gb}`"));
+                continue;
+            }
+            let at_attrs = attrs(v);
+            let list = lists.entry((pa, pb)).or_default();
+            match at_attrs.get("weight") {
+                Some(Yaml::Array(ws)) => {
+                    let (na, nb) = (ra.len(), rb.len());
+                    if ws.len() != na * nb {
+                        cx.error(&at, format!("{} weights for {na} × {nb} neurons", ws.len()));
+                        continue;
+                    }
+                    for (i, pre) in ra.clone().enumerate() {
+                        for (j, post) in rb.clone().enumerate() {
+                            let w = num(&ws[i * nb + j]).unwrap_or(0.0);
+                            if w != 0.0 {
+                                list.push(ListEntry { pre, post, weight: Some(w), delay: Some(1.0) });
+                            }
+                        }
+                    }
+                }
+                Some(w) => {
+                    let Some(w) = num(w) else {
+                        cx.error(&at, "`weight` is not a number");
+                        continue;
+                    };
+                    for pre in ra.clone() {
+                        for post in rb.clone() {
+                            list.push(ListEntry { pre, post, weight: Some(w), delay: Some(1.0) });
+                        }
+                    }
+                }
+                None => cx.error(&at, "an edge needs a `weight`"),
+            }
+        }
+    }
+    let projections = lists
+        .into_iter()
+        .map(|((a, b), entries)| ProjSpec {
+            name: format!("{}->{}", pops[a].name, pops[b].name),
+            pre: a,
+            post: b,
+            receptor: Receptor::Excitatory,
+            connector: Connector::List { entries },
+            weight: None,
+            delay: Dist::Const { value: 1.0 },
+        })
+        .collect();
+    // Mappings: `core: TILE.CORE`.
+    let mut placement: Vec<Vec<Option<u32>>> = pops.iter().map(|p| vec![None; p.size as usize]).collect();
+    for (mi, e) in y["mappings"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        let at = format!("mappings[{mi}]");
+        let Some(h) = e.as_hash() else { continue };
+        for (k, v) in h {
+            let key = text(k).unwrap_or_default();
+            let a = attrs(v);
+            let core = a.get("core").and_then(text).and_then(|c| {
+                let (t, c) = c.split_once('.')?;
+                Some(t.trim().parse::<u32>().ok()? * cores_per_tile + c.trim().parse::<u32>().ok()?)
+            });
+            match (neuron_ref(&key, &sizes), core) {
+                (Some((g, r)), Some(c)) if index.contains_key(&g) => {
+                    for i in r {
+                        if let Some(slot) = placement[index[&g]].get_mut(i as usize) {
+                            *slot = Some(c);
+                        }
+                    }
+                }
+                _ => cx.error(&at, format!("`{key}`: expected a declared neuron or group and `core: TILE.CORE`")),
+            }
+        }
+    }
+    if !cx.diags.is_empty() {
+        return Err(Diagnostics(cx.diags));
+    }
+    let placement = placement
+        .iter()
+        .all(|p| p.iter().all(Option::is_some))
+        .then(|| placement.into_iter().map(|p| p.into_iter().map(|c| c.unwrap_or(0)).collect()).collect());
+    let spec = NetworkSpec {
+        name: net_name,
+        dt: 1.0,
+        seed: 1,
+        scale: 1.0,
+        populations: pops,
+        projections,
+        probes: Vec::new(),
+    };
+    Ok(SanafeNet { netlist: Netlist { spec, steps: None, warnings: Diagnostics::default() }, placement })
+}

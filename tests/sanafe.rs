@@ -1,0 +1,89 @@
+//! SANA-FE's own files: its architectures become chip models, its networks run with
+//! their mappings; the same YAML files give SANA-FE's energy; mistakes are named.
+
+use std::path::Path;
+
+use neuromap::import::sanafe::{load_arch, load_net};
+use neuromap::pipeline::neurocore::run_neurocore_placed;
+
+fn run(arch: &str, net: &str, steps: u32) -> neuromap::pipeline::neurocore::NcoreOutcome {
+    let model = load_arch(Path::new(arch)).unwrap_or_else(|d| panic!("{arch}: {d}"));
+    let cpt = model.get("core", "cores_per_tile").unwrap() as u32;
+    let sn = load_net(Path::new(net), cpt).unwrap_or_else(|d| panic!("{net}: {d}"));
+    let built = sn.netlist.spec.build().unwrap();
+    let job = neuromap::pipeline::Job {
+        spec: sn.netlist.spec,
+        net: built,
+        model,
+        steps,
+        placement_seed: 1,
+        threads: 1,
+        faults: Default::default(),
+        max_memory: None,
+    };
+    run_neurocore_placed(job, sn.placement).unwrap()
+}
+
+/// `tests/sanafe/tiny_snn.yaml` on SANA-FE's `loihi.yaml`: SANA-FE 2.2.9 gives
+/// 8.1195e-9 J (synapse 2.556e-9, soma 2.8995e-9, network 2.664e-9) and 39 spikes for
+/// 10 steps on the same two files.
+#[test]
+fn sanafe_files_give_sanafes_energy() {
+    let out = run("tests/sanafe/loihi.yaml", "tests/sanafe/tiny_snn.yaml", 10);
+    assert!((out.energy.total_j - 8.1195e-9).abs() < 1e-18, "{:e}", out.energy.total_j);
+    assert_eq!(out.result.spike_counts.iter().sum::<u64>(), 39);
+}
+
+/// The architecture file carries the same figures as hw-models/loihi.toml, but for the
+/// north-south hop (SANA-FE 4.2 pJ, Davies 2018 4.0 pJ).
+#[test]
+fn sanafes_loihi_is_ours() {
+    let theirs = load_arch(Path::new("tests/sanafe/loihi.yaml")).unwrap();
+    let ours = neuromap::pipeline::load_hw("loihi").unwrap();
+    for f in &ours.figures {
+        if f.section == "energy" || f.section == "timing" {
+            let t = theirs.get(f.section, f.key).unwrap_or_else(|| panic!("{}.{}", f.section, f.key));
+            if f.key == "hop_y_j" {
+                assert_eq!((t, f.value), (4.2e-12, 4.0e-12));
+            } else {
+                assert!(
+                    (t - f.value).abs() <= 1e-9 * f.value.abs(),
+                    "{}.{}: {t} against {}",
+                    f.section,
+                    f.key,
+                    f.value
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sanafe_examples_run() {
+    let mut text = String::new();
+    for (arch, net) in [
+        ("tests/sanafe/example_chip.yaml", "tests/sanafe/example_snn.yaml"),
+        ("tests/sanafe/tutorial_arch.yaml", "tests/sanafe/tutorial_snn.yaml"),
+        ("tests/sanafe/loihi.yaml", "tests/sanafe/tiny_snn.yaml"),
+    ] {
+        let out = run(arch, net, 20);
+        text.push_str(&format!("== {net} on {arch}\n{}\n", out.summary()));
+    }
+    insta::assert_snapshot!("sanafe_examples", text);
+}
+
+#[test]
+fn mistakes_are_named() {
+    let mut text = String::new();
+    for d in load_net(Path::new("tests/sanafe/invalid_net.yaml"), 4).unwrap_err().iter() {
+        text.push_str(&format!("{d}\n"));
+    }
+    for d in load_arch(Path::new("tests/sanafe/invalid_arch.yaml")).unwrap_err().iter() {
+        text.push_str(&format!("{d}\n"));
+    }
+    std::fs::write(std::env::temp_dir().join("neuromap-bad.yaml"), "network: [unclosed\n").unwrap();
+    for d in load_net(&std::env::temp_dir().join("neuromap-bad.yaml"), 4).unwrap_err().iter() {
+        text.push_str(&format!("{}\n", d.message));
+    }
+    insta::assert_snapshot!("sanafe_mistakes", text);
+}
