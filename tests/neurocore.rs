@@ -25,7 +25,7 @@ fn loihi_matches_sanafe_on_a_measured_example() {
     let spikes: u64 = out.result.spike_counts.iter().sum();
     assert_eq!(spikes, 39, "SANA-FE counts 39 neurons fired");
     let t = out.energy.seconds;
-    assert!((t - 7.0723e-6).abs() / 7.0723e-6 < 0.25, "simulated time {t:e} s against SANA-FE's 7.0723e-6 s");
+    assert!((t - 7.0723e-6).abs() / 7.0723e-6 < 0.02, "simulated time {t:e} s against SANA-FE's 7.0723e-6 s");
 }
 
 /// Merolla et al. (2014): 26 pJ per synaptic event at 20 Hz and 128 active synapses

@@ -1,14 +1,20 @@
-"""See benches/sanafe_compare.sh. Each network: `inputs` input neurons firing with
-probability 0.1 per step (explicit spike trains, the same in both tools) into `n` LIF
-neurons (threshold 1, leak 0.9 per step, reset 0; SANA-FE fires when the potential
-exceeds the threshold, so neuromap's s16.15 threshold is one step, 2^-15, above it) with probability 0.1, and recurrent
-connections with probability `p`. SANA-FE delivers a spike in the step after it is
-sent, so every neuromap projection has a delay of one step. Neurons are placed as
-neuromap places them: each population from a fresh core, 1,024 neurons per core.
+"""See benches/sanafe_compare.sh. The networks, generated once (seeded) and given to
+both tools with the same synapses, input spike trains and placement:
+
+- random recurrent: 64 inputs firing with probability 0.1 per step into `n` LIF neurons
+  with probability 0.1, and recurrent connections with probability `p`;
+- convolutional: a 16 x 16 input, two 3 x 3 convolutions of 8 channels, feed-forward.
+
+LIF neurons: threshold 1, leak 0.9 per step, reset 0. SANA-FE fires when the potential
+exceeds the threshold, so neuromap's s16.15 threshold is one step (2^-15) above it.
+SANA-FE delivers a spike in the step after it is sent: every neuromap projection has a
+delay of one step. Neurons are placed as neuromap places them: each population from a
+fresh core, 1,024 neurons per core.
 
 neuromap runs benches/sanafe/loihi-no-axon-limit.toml: hw-models/loihi.toml without
 Loihi's 4,096 input axons per core, which SANA-FE does not model (the 4k and 8k random
-networks exceed it, and hw-models/loihi.toml refuses them, saying so)."""
+networks exceed it, and hw-models/loihi.toml refuses them, saying so). Last, TrueNorth's
+energy per synaptic event at its published operating point, beside the published 26 pJ."""
 import json
 import math
 import os
@@ -40,44 +46,81 @@ def network(n, p, seed):
     return spikes, inp, rec
 
 
-def netlist(n, spikes, inp, rec, path):
+def conv_network(seed):
+    """A feed-forward convolutional network: a 16 x 16 input, two 3 x 3 convolutions of
+    8 channels (8 x 14 x 14 and 8 x 12 x 12 LIF neurons), explicit synapses."""
+    rng = np.random.default_rng(seed)
+    side, ch = 16, 8
+    spikes = [sorted(np.nonzero(rng.random(STEPS) < 0.1)[0].tolist()) for _ in range(side * side)]
+    def conv(cin, hin, cout, scale, mean):
+        hout = hin - 2
+        w = rng.normal(mean, scale, (cout, cin, 3, 3))
+        edges = []
+        for o in range(cout):
+            for y in range(hout):
+                for x in range(hout):
+                    post = (o * hout + y) * hout + x
+                    for c in range(cin):
+                        for ky in range(3):
+                            for kx in range(3):
+                                pre = (c * hin + y + ky) * hin + x + kx
+                                edges.append((pre, post, round(float(w[o, c, ky, kx]), 4)))
+        return edges, cout * hout * hout
+    e1, n1 = conv(1, side, ch, 0.3, 0.25)
+    e2, n2 = conv(ch, side - 2, ch, 0.15, 0.05)
+    return spikes, [("c1", n1), ("c2", n2)], [("in", "c1", e1), ("c1", "c2", e2)]
+
+
+def recurrent(n, p, seed):
+    spikes, inp, rec = network(n, p, seed)
+    return spikes, [("liquid", n)], [("in", "liquid", inp), ("liquid", "liquid", rec)]
+
+
+def netlist(spikes, pops, projs, path):
     tau = -1.0 / math.log(0.9)
     with open(path, "w") as f:
         f.write('[network]\nname = "sanafe-cmp"\ndt = 1.0\nseed = 1\nsteps = %d\n\n' % STEPS)
-        f.write('[[source]]\nname = "in"\nsize = %d\nkind = "array"\nspikes = [\n' % INPUTS)
+        f.write('[[source]]\nname = "in"\nsize = %d\nkind = "array"\nspikes = [\n' % len(spikes))
         for s in spikes:
             f.write("  [%s],\n" % ", ".join("%d.0" % t for t in s))
         f.write("]\n\n")
-        f.write('[[population]]\nname = "liquid"\nsize = %d\nmodel = "lif"\ntau_m = %r\ncm = 1.0\n'
-                'v_rest = 0.0\nv_reset = 0.0\nv_thresh = %r\nt_ref = 0.0\ntau_syn_e = 0.0\ntau_syn_i = 0.0\nv_init = 0.0\n\n' % (n, tau, 1.0 + 2.0 ** -15))
-        for name, pre, es in (("input", "in", inp), ("recurrent", "liquid", rec)):
-            f.write('[[projection]]\nname = "%s"\npre = "%s"\npost = "liquid"\ndelay = 1.0\n\n'
-                    '[projection.connector]\nkind = "list"\nentries = [\n' % (name, pre))
+        for name, n in pops:
+            f.write('[[population]]\nname = "%s"\nsize = %d\nmodel = "lif"\ntau_m = %r\ncm = 1.0\n'
+                    'v_rest = 0.0\nv_reset = 0.0\nv_thresh = %r\nt_ref = 0.0\ntau_syn_e = 0.0\ntau_syn_i = 0.0\nv_init = 0.0\n\n'
+                    % (name, n, tau, 1.0 + 2.0 ** -15))
+        for k, (pre, post, es) in enumerate(projs):
+            f.write('[[projection]]\nname = "p%d"\npre = "%s"\npost = "%s"\ndelay = 1.0\n\n'
+                    '[projection.connector]\nkind = "list"\nentries = [\n' % (k, pre, post))
             for a, b, w in es:
                 f.write("  [%d, %d, %r],\n" % (a, b, w))
             f.write("]\n\n")
 
 
-def run_sanafe(n, spikes, inp, rec):
+def run_sanafe_graph(spikes, pops, projs):
     t_build = time.perf_counter()
     arch = sanafe.load_loihi()
     cores = arch.cores()
     net = sanafe.Network()
-    gi = net.create_neuron_group("in", INPUTS, {}, soma_hw_name="loihi_inputs[0]")
-    gl = net.create_neuron_group("liquid", n, {"threshold": 1.0, "leak_decay": 0.9, "reset": 0.0},
-                                 soma_hw_name="loihi_lif")
+    gi = net.create_neuron_group("in", len(spikes), {}, soma_hw_name="loihi_inputs[0]")
+    groups = {"in": gi}
+    core = 0
     for i, nn in enumerate(gi.neurons):
         train = [0] * STEPS
         for t in spikes[i]:
             train[t] = 1
         nn.set_attributes(model_attributes={"spikes": train}, soma_hw_name="loihi_inputs[%d]" % i)
-        nn.map_to_core(cores[0])
-    for j, nn in enumerate(gl.neurons):
-        nn.map_to_core(cores[1 + j // PER_CORE])
-    for a, b, w in inp:
-        gi.neurons[a].connect_to_neuron(gl.neurons[b], {"weight": w})
-    for a, b, w in rec:
-        gl.neurons[a].connect_to_neuron(gl.neurons[b], {"weight": w})
+        nn.map_to_core(cores[core + i // PER_CORE])
+    core += (len(spikes) + PER_CORE - 1) // PER_CORE
+    for name, n in pops:
+        g = net.create_neuron_group(name, n, {"threshold": 1.0, "leak_decay": 0.9, "reset": 0.0}, soma_hw_name="loihi_lif")
+        for j, nn in enumerate(g.neurons):
+            nn.map_to_core(cores[core + j // PER_CORE])
+        core += (n + PER_CORE - 1) // PER_CORE
+        groups[name] = g
+    for pre, post, es in projs:
+        a, b = groups[pre].neurons, groups[post].neurons
+        for i, j, w in es:
+            a[i].connect_to_neuron(b[j], {"weight": w})
     chip = sanafe.SpikingChip(arch)
     chip.load(net)
     t0 = time.perf_counter()
@@ -92,24 +135,40 @@ def run_neuromap(path, out):
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
     rep = json.load(open(os.path.join(out, "report.json")))
-    spikes = sum(p["spikes"] for p in rep["populations"] if p["name"] == "liquid")
+    spikes = sum(p["spikes"] for p in rep["populations"] if p["name"] != "in")
     return rep["energy"]["dynamic_j"], rep["energy"]["seconds"], spikes, rep["wall_seconds"], wall
+
+
+def truenorth(tmp):
+    path = os.path.join(tmp, "tn.toml")
+    subprocess.run(["target/release/neuromap", "generate", "truenorth-operating-point", "-o", path], check=True,
+                   stdout=subprocess.DEVNULL)
+    out = os.path.join(tmp, "tn")
+    subprocess.run(["target/release/neuromap", "run", path, "--hw", "truenorth", "-o", out], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rep = json.load(open(os.path.join(out, "report.json")))
+    return rep["energy"]["per_synaptic_event_j"]
 
 
 def main():
     configs = CONFIGS[:2] if "--quick" in sys.argv else CONFIGS
-    print("network       energy/step (nJ)          time/step (µs)          liquid spikes       simulation wall (s)       whole run wall (s)")
-    print("n      p      SANA-FE  neuromap  ratio   SANA-FE neuromap ratio   SANA-FE neuromap   SANA-FE neuromap  ratio   SANA-FE neuromap ratio")
+    nets = [("%d, %g" % (n, p), lambda n=n, p=p, k=k: recurrent(n, p, 100 + k)) for k, (n, p) in enumerate(configs)]
+    nets.append(("conv 16x16", lambda: conv_network(7)))
+    print("network       energy/step (nJ)          time/step (µs)          spikes               simulation wall (s)       whole run wall (s)")
+    print("              SANA-FE  neuromap  ratio   SANA-FE neuromap ratio   SANA-FE neuromap   SANA-FE neuromap  ratio   SANA-FE neuromap ratio")
     with tempfile.TemporaryDirectory() as tmp:
-        for k, (n, p) in enumerate(configs):
-            spikes, inp, rec = network(n, p, 100 + k)
+        for k, (label, make) in enumerate(nets):
+            spikes, pops, projs = make()
             path = os.path.join(tmp, "net%d.toml" % k)
-            netlist(n, spikes, inp, rec, path)
-            es, ts, ss, ws, wsa = run_sanafe(n, spikes, inp, rec)
+            netlist(spikes, pops, projs, path)
+            es, ts, ss, ws, wsa = run_sanafe_graph(spikes, pops, projs)
             en, tn, sn, wn, wna = run_neuromap(path, os.path.join(tmp, "out%d" % k))
-            print("%-6d %-5.2f %8.1f %9.1f %6.3f %9.3f %8.3f %5.3f %9d %8d %9.3f %8.3f %6.1f %9.2f %8.2f %5.1f" % (
-                n, p, es / STEPS * 1e9, en / STEPS * 1e9, en / es, ts / STEPS * 1e6, tn / STEPS * 1e6, tn / ts,
+            print("%-12s %8.1f %9.1f %6.3f %9.3f %8.3f %5.3f %9d %8d %9.3f %8.3f %6.1f %9.2f %8.2f %5.1f" % (
+                label, es / STEPS * 1e9, en / STEPS * 1e9, en / es, ts / STEPS * 1e6, tn / STEPS * 1e6, tn / ts,
                 ss, sn, ws, wn, ws / wn, wsa, wna, wsa / wna), flush=True)
+        e = truenorth(tmp)
+        print("\nTrueNorth at its operating point (20 Hz, 128 active synapses per neuron): %.2f pJ per synaptic event;"
+              " published 26 pJ (Merolla et al. 2014)" % (e * 1e12))
 
 
 if __name__ == "__main__":

@@ -178,8 +178,9 @@ pub struct NcoreCounts {
     pub messages: u64,
     pub hops_x: u64,
     pub hops_y: u64,
-    /// Per step: the slowest core's time plus its longest message path, plus the
-    /// barrier (at least the tick on a real-time chip).
+    /// Per step: the slowest core's time (the longer of its input side and its soma
+    /// side) plus its longest message path, plus the barrier (at least the tick on a
+    /// real-time chip).
     pub step_s: Vec<f64>,
 }
 
@@ -193,6 +194,9 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
     // Per step, per core: time accumulated; per neuron: received input at step t.
     let mut core_t = vec![vec![0.0f64; n_cores]; steps];
     let mut core_path = vec![vec![0.0f64; n_cores]; steps];
+    // Taking messages in and reading synapses run ahead of the soma (SANA-FE's buffer
+    // before the soma): a core's step lasts the longer of the two sides.
+    let mut core_in = vec![vec![0.0f64; n_cores]; steps];
     let mut got_input: Vec<Vec<Vec<bool>>> =
         net.populations().iter().map(|p| vec![vec![false; p.size as usize]; steps + 1]).collect();
     let neurons: Vec<bool> = net.populations().iter().map(|p| !p.is_source()).collect();
@@ -209,6 +213,7 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
     for row in core_t.iter_mut() {
         row.copy_from_slice(&access);
     }
+    let mut dest: Vec<usize> = Vec::new();
     for (pi, rec) in run.spikes.iter().enumerate() {
         for (&t, &j) in rec.steps.iter().zip(&rec.neurons) {
             let t = t as usize;
@@ -217,7 +222,7 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
                 c.spikes_out += 1;
                 core_t[t][src] += hw.spike_out_s;
             }
-            let mut dest: Vec<usize> = Vec::new();
+            dest.clear();
             for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
                 let pr = net.proj(q);
                 let row = pr.synapses.row(j as usize);
@@ -225,8 +230,7 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
                     let core = m.core_of(pr.post.index(), post);
                     dest.push(core);
                     c.synaptic_events += 1;
-                    let at = (t + usize::from(d)).min(steps.saturating_sub(1));
-                    core_t[at][core] += hw.synapse_s;
+                    core_in[t][core] += hw.synapse_s;
                     let when = t + usize::from(d.max(1));
                     if when <= steps {
                         got_input[pr.post.index()][when][post as usize] = true;
@@ -241,7 +245,7 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
                 // included (as SANA-FE counts it: Loihi's axons route through the mesh).
                 c.messages += 1;
                 core_t[t][src] += hw.message_out_s;
-                core_t[t][core] += hw.message_in_s;
+                core_in[t][core] += hw.message_in_s;
                 let (dx, dy) = m.tile(core);
                 let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
                 c.hops_x += u64::from(hx);
@@ -263,7 +267,8 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
         }
     }
     for t in 0..steps {
-        let busiest = core_t[t].iter().zip(&core_path[t]).map(|(a, b)| a + b).fold(0.0, f64::max);
+        let busiest =
+            core_t[t].iter().zip(&core_in[t]).zip(&core_path[t]).map(|((a, i), b)| a.max(*i) + b).fold(0.0, f64::max);
         let step = busiest + hw.sync_s;
         c.step_s.push(hw.tick_s.map_or(step, |tick| step.max(tick)));
     }
