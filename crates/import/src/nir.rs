@@ -176,7 +176,6 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>, o: &NirOptions) -> Result<Netlist,
             return Err(cx.diags);
         }
     };
-    let version = root.dataset("version").ok().and_then(|d| d.read_string().ok()).unwrap_or_else(|| "unknown".into());
     let graph = match root.group("node") {
         Ok(g) => read_graph(&mut cx, &g, ""),
         Err(_) => {
@@ -187,7 +186,7 @@ pub fn load_bytes(name: &str, bytes: Vec<u8>, o: &NirOptions) -> Result<Netlist,
             None
         }
     };
-    let spec = graph.and_then(|g| convert(&mut cx, g, name, o, &version));
+    let spec = graph.and_then(|g| convert(&mut cx, g, name, o));
     match spec {
         Some(spec) if !cx.diags.has_errors() => Ok(Netlist { spec, steps: None, warnings: cx.diags }),
         _ => Err(cx.diags.sorted()),
@@ -344,7 +343,6 @@ enum NeuronKind {
         r: Vec<f64>,
         v_threshold: Vec<f64>,
         v_reset: Vec<f64>,
-        spiking: bool,
     },
     Cuba {
         tau_mem: Vec<f64>,
@@ -531,7 +529,7 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
             let v_threshold = if spiking { vec(&get("v_threshold")?) } else { vec![f64::INFINITY; r.data.len()] };
             let v_reset = opt("v_reset").map(|a| vec(&a)).unwrap_or_else(|| vec![0.0; r.data.len()]);
             let s = own_shape(&r);
-            (Op::Neuron(NeuronKind::If { r: vec(&r), v_threshold, v_reset, spiking }), Some(s))
+            (Op::Neuron(NeuronKind::If { r: vec(&r), v_threshold, v_reset }), Some(s))
         }
         "CubaLIF" | "CubaLI" => {
             let spiking = n.kind == "CubaLIF";
@@ -582,7 +580,7 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
                 ("v_threshold", v_threshold.len()),
                 ("v_reset", v_reset.len()),
             ],
-            NeuronKind::If { r, v_threshold, v_reset, .. } => {
+            NeuronKind::If { r, v_threshold, v_reset } => {
                 vec![("r", r.len()), ("v_threshold", v_threshold.len()), ("v_reset", v_reset.len())]
             }
             NeuronKind::Cuba { tau_mem, tau_syn, r, v_leak, v_threshold, v_reset, w_in, .. } => vec![
@@ -720,7 +718,6 @@ fn linear_map(k: &LinearKind, input: &[usize]) -> Result<(Map, Vec<usize>), Stri
                 bias.as_ref().map(|b| (0..n_out).map(|i| b.get(i / (oh * ow)).copied().unwrap_or(0.0)).collect());
             let mut shape = vec![oc];
             shape.extend(out_sp);
-            let _ = n_out;
             Ok((Map { n_in, entries, bias }, shape))
         }
         LinearKind::Pool { kernel, stride, padding, avg } => {
@@ -819,7 +816,7 @@ fn propagate(
     Ok(())
 }
 
-fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions, version: &str) -> Option<NetworkSpec> {
+fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<NetworkSpec> {
     if !(o.dt_s.is_finite() && o.dt_s > 0.0) {
         cx.diags.push(Diagnostic::error(&cx.file, None, format!("dt must be a positive time, got {} s", o.dt_s)));
         return None;
@@ -966,7 +963,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions, version: &str)
         let size = shape[i].as_ref().map_or(1, |s| size_of(s)) as u64;
         let kind = match &n.op {
             Op::Input => PopSpecKind::Source(SourceSpec::Bernoulli { p: Param::Shared(o.input_p) }),
-            Op::Neuron(k) => PopSpecKind::Neurons { model: neuron_model(k, size as usize, o.dt_s), v_init_dist: None },
+            Op::Neuron(k) => PopSpecKind::Neurons { model: neuron_model(k, size as usize), v_init_dist: None },
             _ => continue,
         };
         if size == 0 {
@@ -1044,7 +1041,6 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions, version: &str)
         }
     }
     let stem = Path::new(name).file_stem().map_or("nir".to_string(), |s| s.to_string_lossy().to_string());
-    let _ = version;
     Some(NetworkSpec {
         name: stem,
         dt: dt_ms,
@@ -1126,62 +1122,70 @@ fn add_projection(
     });
 }
 
-fn param(v: &[f64], size: usize, f: impl Fn(usize) -> f64) -> Param {
-    let _ = v;
+/// One value per neuron (`f(j)`), shared when all are equal.
+fn each(size: usize, f: impl Fn(usize) -> f64) -> Param {
     shared_or_each((0..size).map(f).collect())
 }
 
-/// The IR model of a NIR neuron node (units: ms; see the module docs).
-fn neuron_model(k: &NeuronKind, size: usize, dt_s: f64) -> NeuronModel {
+/// A NIR parameter given per neuron or once (`v[j]`, or `v[0]` for all).
+fn of(v: &[f64], size: usize) -> Param {
+    each(size, |j| at(v, j))
+}
+
+/// The leaky membrane `τ·dv/dt = (v_leak − v) + r·I` with delta synapses; `cm` makes
+/// `k = (τm/cm)(1 − a) = r(1 − a)`, so a bias current b adds `r(1 − a)·b` per step.
+fn leaky(
+    flavour: LifFlavour,
+    tau: &[f64],
+    r: &[f64],
+    v_leak: &[f64],
+    v_threshold: &[f64],
+    v_reset: &[f64],
+    size: usize,
+) -> Lif {
     let c = |x: f64| Param::Shared(x);
+    Lif {
+        flavour,
+        tau_m: each(size, |j| at(tau, j) * 1000.0),
+        cm: each(size, |j| at(tau, j) * 1000.0 / at(r, j)),
+        v_rest: of(v_leak, size),
+        v_reset: of(v_reset, size),
+        v_thresh: of(v_threshold, size),
+        t_ref: c(0.0),
+        tau_syn_e: c(0.0),
+        tau_syn_i: c(0.0),
+        i_offset: c(0.0),
+        reset: Reset::ToValue,
+        v_init: of(v_leak, size),
+    }
+}
+
+/// The IR model of a NIR neuron node (units: ms; see the module docs). Non-spiking
+/// nodes carry infinite thresholds already.
+fn neuron_model(k: &NeuronKind, size: usize) -> NeuronModel {
     match k {
-        NeuronKind::Lif { tau, r, v_leak, v_threshold, v_reset, spiking } => NeuronModel::Lif(Lif {
-            flavour: if *spiking { LifFlavour::Lif } else { LifFlavour::Li },
-            tau_m: param(tau, size, |j| at(tau, j) * 1000.0),
-            // k = (τm/cm)(1 − a) = r(1 − a): a bias current b adds r(1 − a)·b per step.
-            cm: param(tau, size, |j| at(tau, j) * 1000.0 / at(r, j)),
-            v_rest: param(v_leak, size, |j| at(v_leak, j)),
-            v_reset: param(v_reset, size, |j| at(v_reset, j)),
-            v_thresh: param(v_threshold, size, |j| at(v_threshold, j)),
-            t_ref: c(0.0),
-            tau_syn_e: c(0.0),
-            tau_syn_i: c(0.0),
-            i_offset: c(0.0),
-            reset: Reset::ToValue,
-            v_init: param(v_leak, size, |j| at(v_leak, j)),
+        NeuronKind::Lif { tau, r, v_leak, v_threshold, v_reset, spiking } => {
+            let flavour = if *spiking { LifFlavour::Lif } else { LifFlavour::Li };
+            NeuronModel::Lif(leaky(flavour, tau, r, v_leak, v_threshold, v_reset, size))
+        }
+        // No leak: k = dt/cm = r·dt_s with dt in ms, so cm = 1000/r; a bias current b
+        // adds r·dt_s·b per step.
+        NeuronKind::If { r, v_threshold, v_reset, .. } => NeuronModel::Lif(Lif {
+            cm: each(size, |j| 1000.0 / at(r, j)),
+            ..leaky(LifFlavour::If, &[f64::INFINITY], r, &[0.0], v_threshold, v_reset, size)
         }),
-        NeuronKind::If { r, v_threshold, v_reset, spiking } => NeuronModel::Lif(Lif {
-            flavour: LifFlavour::If,
-            tau_m: c(f64::INFINITY),
-            // k = dt/cm = r·dt_s (dt in ms): a bias current b adds r·dt_s·b per step.
-            cm: param(r, size, |j| dt_s * 1000.0 / (at(r, j) * dt_s)),
-            v_rest: c(0.0),
-            v_reset: param(v_reset, size, |j| at(v_reset, j)),
-            v_thresh: if *spiking { param(v_threshold, size, |j| at(v_threshold, j)) } else { c(f64::INFINITY) },
-            t_ref: c(0.0),
-            tau_syn_e: c(0.0),
-            tau_syn_i: c(0.0),
-            i_offset: c(0.0),
-            reset: Reset::ToValue,
-            v_init: c(0.0),
-        }),
-        NeuronKind::Cuba { tau_mem, tau_syn, r, v_leak, v_threshold, v_reset, spiking, .. } => NeuronModel::Lif(Lif {
-            flavour: if *spiking { LifFlavour::CubaLif } else { LifFlavour::Li },
-            tau_m: param(tau_mem, size, |j| at(tau_mem, j) * 1000.0),
-            cm: param(tau_mem, size, |j| at(tau_mem, j) * 1000.0 / at(r, j)),
-            v_rest: param(v_leak, size, |j| at(v_leak, j)),
-            v_reset: param(v_reset, size, |j| at(v_reset, j)),
-            v_thresh: param(v_threshold, size, |j| at(v_threshold, j)),
-            t_ref: c(0.0),
-            tau_syn_e: param(tau_syn, size, |j| at(tau_syn, j) * 1000.0),
-            tau_syn_i: param(tau_syn, size, |j| at(tau_syn, j) * 1000.0),
-            i_offset: c(0.0),
-            reset: Reset::ToValue,
-            v_init: param(v_leak, size, |j| at(v_leak, j)),
-        }),
+        NeuronKind::Cuba { tau_mem, tau_syn, r, v_leak, v_threshold, v_reset, spiking, .. } => {
+            let flavour = if *spiking { LifFlavour::CubaLif } else { LifFlavour::Li };
+            let syn = each(size, |j| at(tau_syn, j) * 1000.0);
+            NeuronModel::Lif(Lif {
+                tau_syn_e: syn.clone(),
+                tau_syn_i: syn,
+                ..leaky(flavour, tau_mem, r, v_leak, v_threshold, v_reset, size)
+            })
+        }
         NeuronKind::Threshold { threshold } => NeuronModel::Threshold(Threshold {
-            theta: param(threshold, size, |j| at(threshold, j)),
-            bias: c(0.0),
+            theta: of(threshold, size),
+            bias: Param::Shared(0.0),
             encoding: Encoding::Binary,
         }),
     }
