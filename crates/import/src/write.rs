@@ -91,44 +91,18 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                             Reset::ToValue => "value",
                             Reset::Subtract => "subtract",
                         };
-                        let keys: Vec<(&str, &Param)> = if no_leak {
-                            s.push_str("model = \"if\"\n");
-                            vec![
-                                ("cm", &l.cm),
-                                ("v_reset", &l.v_reset),
-                                ("v_thresh", &l.v_thresh),
-                                ("t_ref", &l.t_ref),
-                                ("tau_syn_e", &l.tau_syn_e),
-                                ("tau_syn_i", &l.tau_syn_i),
-                                ("i_offset", &l.i_offset),
-                                ("v_init", &l.v_init),
-                            ]
+                        // The keys each netlist model reads (its parameter table), then v_init.
+                        let model = if no_leak {
+                            "if"
                         } else if silent && l.flavour == LifFlavour::Li {
-                            s.push_str("model = \"li\"\n");
-                            vec![
-                                ("tau_m", &l.tau_m),
-                                ("cm", &l.cm),
-                                ("v_rest", &l.v_rest),
-                                ("tau_syn_e", &l.tau_syn_e),
-                                ("tau_syn_i", &l.tau_syn_i),
-                                ("i_offset", &l.i_offset),
-                                ("v_init", &l.v_init),
-                            ]
+                            "li"
                         } else {
-                            s.push_str("model = \"lif\"\n");
-                            vec![
-                                ("tau_m", &l.tau_m),
-                                ("cm", &l.cm),
-                                ("v_rest", &l.v_rest),
-                                ("v_reset", &l.v_reset),
-                                ("v_thresh", &l.v_thresh),
-                                ("t_ref", &l.t_ref),
-                                ("tau_syn_e", &l.tau_syn_e),
-                                ("tau_syn_i", &l.tau_syn_i),
-                                ("i_offset", &l.i_offset),
-                                ("v_init", &l.v_init),
-                            ]
+                            "lif"
                         };
+                        let _ = writeln!(s, "model = \"{model}\"");
+                        let table = crate::netlist::model_params(model).unwrap_or_default();
+                        let keys =
+                            l.params().into_iter().filter(|(k, _)| *k == "v_init" || table.iter().any(|d| d.0 == *k));
                         for (k, v) in keys {
                             let _ = writeln!(s, "{k} = {}", param(v));
                         }
