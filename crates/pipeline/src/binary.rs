@@ -134,21 +134,13 @@ impl BinaryOutcome {
     pub fn energy_text(&self) -> String {
         let e = &self.energy;
         let n = f64::from(e.steps.max(1));
-        let mut t = neuromap_report::table::Table::new(["component", "count/classification", "energy (J)", "share"]);
-        for p in &e.parts {
-            t.row([
-                p.name.to_string(),
-                format!("{:.0}", p.count as f64 / n),
-                format!("{:.4e}", p.joules / n),
-                format!("{:.1} %", 100.0 * p.joules / e.total_j.max(f64::MIN_POSITIVE)),
-            ]);
-        }
-        t.row(["total".into(), String::new(), format!("{:.4e}", e.per_classification_j), "100.0 %".into()]);
+        let table =
+            neuromap_report::parts_text(["component", "count/classification", "energy (J)"], &e.parts, e.total_j, n);
         format!(
             "energy per classification: {:.3} nJ (datapath {:.3} nJ)\n{}cycles per classification {:.0}, latency {:.3} µs, throughput {:.0} classifications/s\n",
             e.per_classification_j * 1e9,
             e.compute_per_classification_j * 1e9,
-            t.render(),
+            table,
             e.cycles as f64 / n,
             e.latency_s * 1e6,
             e.throughput_hz

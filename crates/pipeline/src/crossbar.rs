@@ -152,22 +152,12 @@ pub fn mapping_text(m: &XbarMapping, net: &Network, steps: u32, counts: Option<&
 /// Energy by component over a run of `steps` steps.
 pub fn energy_text(e: &XbarEnergy, steps: u32) -> String {
     let n = f64::from(steps.max(1));
-    let mut t = neuromap_report::table::Table::new(["component", "count/step", "energy (J)", "share"]);
-    for p in &e.parts {
-        t.row([
-            p.name.to_string(),
-            format!("{:.1}", p.count as f64 / n),
-            format!("{:.4e}", p.joules),
-            format!("{:.1} %", 100.0 * p.joules / e.total_j.max(f64::MIN_POSITIVE)),
-        ]);
-    }
-    t.row(["total".into(), String::new(), format!("{:.4e}", e.total_j), "100.0 %".into()]);
     format!(
         "energy over {steps} steps ({:.3} µs of chip time): {:.4} nJ, {:.4} nJ per step\n{}",
         e.seconds * 1e6,
         e.total_j * 1e9,
         e.total_j / n * 1e9,
-        t.render()
+        neuromap_report::parts_text(["component", "count/step", "energy/step (J)"], &e.parts, e.total_j, n)
     )
 }
 

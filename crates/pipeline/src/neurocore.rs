@@ -67,16 +67,6 @@ impl NcoreOutcome {
         let mean = c.step_s.iter().sum::<f64>() / n;
         let max = c.step_s.iter().copied().fold(0.0, f64::max);
         let _ = writeln!(s, "time per step: mean {:.3} µs, max {:.3} µs\n", mean * 1e6, max * 1e6);
-        let mut t = neuromap_report::table::Table::new(["event", "count/step", "energy (J)", "share"]);
-        for p in &e.parts {
-            t.row([
-                p.name.to_string(),
-                format!("{:.1}", p.count as f64 / n),
-                format!("{:.4e}", p.joules),
-                format!("{:.1} %", 100.0 * p.joules / e.total_j.max(f64::MIN_POSITIVE)),
-            ]);
-        }
-        t.row(["total".into(), String::new(), format!("{:.4e}", e.total_j), "100.0 %".into()]);
         let _ = write!(
             s,
             "energy over {} steps: {:.4} nJ ({:.4} nJ per step; dynamic {:.4} nJ)\n{}",
@@ -84,7 +74,7 @@ impl NcoreOutcome {
             e.total_j * 1e9,
             e.total_j / n * 1e9,
             e.dynamic_j * 1e9,
-            t.render()
+            neuromap_report::parts_text(["event", "count/step", "energy/step (J)"], &e.parts, e.total_j, n)
         );
         if let Some(x) = e.per_synaptic_event_j {
             let _ = writeln!(s, "per synaptic event: {:.2} pJ ({} events)", x * 1e12, c.synaptic_events);

@@ -266,6 +266,28 @@ pub fn energy_text(e: &neuromap_cost::Energy) -> String {
     out
 }
 
+/// Priced components as a table: each part's count and energy divided by `per` (steps
+/// or classifications), its share, and the total. `labels` name the first three
+/// columns (part, count, energy).
+pub fn parts_text(labels: [&str; 3], parts: &[neuromap_cost::binary::Part], total_j: f64, per: f64) -> String {
+    let per = per.max(1.0);
+    let count = |x: f64| {
+        let s = format!("{x:.1}");
+        s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+    };
+    let mut t = table::Table::with_header(&[labels[0], labels[1], labels[2], "share"]);
+    for p in parts {
+        t.push(vec![
+            p.name.to_string(),
+            count(p.count as f64 / per),
+            format!("{:.4e}", p.joules / per),
+            format!("{:.1} %", 100.0 * p.joules / total_j.max(f64::MIN_POSITIVE)),
+        ]);
+    }
+    t.push(vec!["total".into(), String::new(), format!("{:.4e}", total_j / per), "100.0 %".into()]);
+    t.render()
+}
+
 /// Time within steps as terminal text.
 pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
     let us = |cycles: f64| cycles / clock_hz * 1e6;
