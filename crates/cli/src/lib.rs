@@ -934,28 +934,29 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let net = build(&n.spec, a.mem, &a.network.net)?;
-    if neuromap_pipeline::binary::is_binary_family(&model) {
-        return run_binary(a, n.spec, net, model, steps, color);
-    }
-    if neuromap_pipeline::neurocore::is_neurocore_family(&model) {
-        if a.compare.is_some() {
-            return Err(anyhow::anyhow!("--compare sets binary-network models side by side").into());
-        }
-        return run_neurocore(a, n.spec, net, model, steps);
-    }
-    if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
-        if a.compare.is_some() {
-            return Err(anyhow::anyhow!("--compare sets binary-network models side by side; for the crossbar family use `neuromap sweep … --compare MODEL`").into());
-        }
-        return run_crossbar(a, n.spec, net, model, steps);
-    }
-    if a.compare.is_some() {
+    if a.compare.is_some() && !neuromap_pipeline::binary::is_binary_family(&model) {
+        let hint = if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
+            "; `neuromap sweep … --compare MODEL` sets a crossbar beside an ARM-core model"
+        } else {
+            ""
+        };
         return Err(anyhow::anyhow!(
-            "--compare sets binary-network models side by side; `{}` is of family `{}`",
+            "--compare sets binary-network models side by side; `{}` is of family `{}`{hint}",
             model.name,
             model.family
         )
         .into());
+    }
+    // Families other than arm-core take only the fault seed (device programming).
+    let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
+    if neuromap_pipeline::binary::is_binary_family(&model) {
+        return run_binary(a, job_of(a, n.spec, net, model, steps, seeded), color);
+    }
+    if neuromap_pipeline::neurocore::is_neurocore_family(&model) {
+        return run_neurocore(a, job_of(a, n.spec, net, model, steps, seeded));
+    }
+    if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
+        return run_crossbar(a, job_of(a, n.spec, net, model, steps, seeded));
     }
     let mut faults =
         neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new(), seed: a.fault_seed };
@@ -967,16 +968,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
         faults.dead_links.push((id, d as u8));
     }
-    let job = neuromap_pipeline::Job {
-        spec: n.spec,
-        net,
-        model,
-        steps,
-        placement_seed: a.placement_seed,
-        threads: a.threads,
-        faults,
-        max_memory: Some(a.mem.bytes()),
-    };
+    let job = job_of(a, n.spec, net, model, steps, faults);
     let bar = progress(steps, "chip");
     let interrupted = on_interrupt();
     let started = Instant::now();
@@ -1039,7 +1031,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     if a.no_output {
         return Ok(());
     }
-    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
     #[derive(serde::Serialize)]
     struct Config<'a> {
         schema_version: u32,
@@ -1089,7 +1081,39 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         ("report.html", html),
     ];
     files.extend(figures.into_iter().map(|(name, _, svg)| (name, svg)));
-    for (name, body) in &files {
+    write_files(&dir, &files)?;
+    Ok(())
+}
+
+/// The job `run` hands to the pipeline.
+fn job_of(
+    a: &RunArgs,
+    spec: neuromap_ir::spec::NetworkSpec,
+    net: neuromap_ir::Network,
+    model: neuromap_hw::HwModel,
+    steps: u32,
+    faults: neuromap_sim::chip::RunFaults,
+) -> neuromap_pipeline::Job {
+    neuromap_pipeline::Job {
+        spec,
+        net,
+        model,
+        steps,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        faults,
+        max_memory: Some(a.mem.bytes()),
+    }
+}
+
+/// Where `run` writes (`--out`, else out/<network>-<model>).
+fn out_dir(out: Option<&Path>, net: &str, model: &str) -> PathBuf {
+    out.map(Path::to_path_buf).unwrap_or_else(|| Path::new("out").join(format!("{net}-{model}")))
+}
+
+/// Writes each file atomically into `dir`, then says what was written.
+fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<(), Failure> {
+    for (name, body) in files {
         write::write_atomic(&dir.join(name), body.as_bytes())?;
     }
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
@@ -1099,14 +1123,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
 
 /// `run` on a binary-network family: map, run, check bit for bit against the reference,
 /// price per classification; with `--compare`, the same on a second model and the ratios.
-fn run_binary(
-    a: &RunArgs,
-    spec: neuromap_ir::spec::NetworkSpec,
-    net: neuromap_ir::Network,
-    model: neuromap_hw::HwModel,
-    steps: u32,
-    color: bool,
-) -> Result<(), Failure> {
+fn run_binary(a: &RunArgs, job: neuromap_pipeline::Job, color: bool) -> Result<(), Failure> {
     let other = match &a.compare {
         Some(name) => {
             let m = load_hw(name, color)?;
@@ -1118,22 +1135,12 @@ fn run_binary(
                 )
                 .into());
             }
-            Some((spec.clone(), net.clone(), m))
+            Some(job_of(a, job.spec.clone(), job.net.clone(), m, job.steps, job.faults.clone()))
         }
         None => None,
     };
-    let job = |spec, net, model| neuromap_pipeline::Job {
-        spec,
-        net,
-        model,
-        steps,
-        placement_seed: a.placement_seed,
-        threads: a.threads,
-        faults: neuromap_sim::chip::RunFaults::default(),
-        max_memory: Some(a.mem.bytes()),
-    };
     let run = |j| neuromap_pipeline::binary::run_binary_job(j).map_err(|e| anyhow::anyhow!("{e}"));
-    let out = run(job(spec, net, model))?;
+    let out = run(job)?;
     let summary = out.run_summary(true);
     print!("{}", summary.to_text());
     println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
@@ -1142,8 +1149,8 @@ fn run_binary(
     println!("chip = reference: identical ({spikes} spikes)\n");
     print!("{}", out.energy_text());
     let compared = match other {
-        Some((spec, net, m)) => {
-            let o = run(job(spec, net, m))?;
+        Some(other) => {
+            let o = run(other)?;
             println!("\n{}", o.mapping_text());
             print!("{}", o.energy_text());
             let text = neuromap_pipeline::binary::comparison_text(&out, &o);
@@ -1156,7 +1163,7 @@ fn run_binary(
         return Ok(());
     }
     let (net, model) = (&out.job.net, &out.job.model);
-    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
     let mut files = vec![
         ("report.json", write::pretty_json(&out.report_json(true))),
         ("summary.json", write::pretty_json(&summary)),
@@ -1167,11 +1174,7 @@ fn run_binary(
     if let Some(t) = compared {
         files.push(("comparison.txt", t));
     }
-    for (name, body) in &files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
-    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
-    println!("wrote {} in {}", names.join(", "), dir.display());
+    write_files(&dir, &files)?;
     Ok(())
 }
 
@@ -1206,24 +1209,7 @@ fn import(
 
 /// `run` on the crossbar family: map (quantise, tile, program), run the chip, check it
 /// against the conductance-quantised functional model, compare with the reference, price.
-fn run_crossbar(
-    a: &RunArgs,
-    spec: neuromap_ir::spec::NetworkSpec,
-    net: neuromap_ir::Network,
-    model: neuromap_hw::HwModel,
-    steps: u32,
-) -> Result<(), Failure> {
-    let faults = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
-    let job = neuromap_pipeline::Job {
-        spec,
-        net,
-        model,
-        steps,
-        placement_seed: a.placement_seed,
-        threads: a.threads,
-        faults,
-        max_memory: Some(a.mem.bytes()),
-    };
+fn run_crossbar(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
     let out = neuromap_pipeline::crossbar::run_crossbar_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
     let summary = out.run_summary(true);
     print!("{}", summary.to_text());
@@ -1241,7 +1227,7 @@ fn run_crossbar(
     if a.no_output {
         return Ok(());
     }
-    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
     let files = [
         ("report.json", write::pretty_json(&out.report_json(true))),
         ("summary.json", write::pretty_json(&summary)),
@@ -1249,32 +1235,12 @@ fn run_crossbar(
         ("energy.json", write::pretty_json(&out.energy)),
         ("spikes.csv", write::spikes_csv(net, &out.run.result)),
     ];
-    for (name, body) in &files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
-    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
-    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    write_files(&dir, &files)?;
     Ok(())
 }
 
 /// `run` on the neurocore family (Loihi, TrueNorth).
-fn run_neurocore(
-    a: &RunArgs,
-    spec: neuromap_ir::spec::NetworkSpec,
-    net: neuromap_ir::Network,
-    model: neuromap_hw::HwModel,
-    steps: u32,
-) -> Result<(), Failure> {
-    let job = neuromap_pipeline::Job {
-        spec,
-        net,
-        model,
-        steps,
-        placement_seed: a.placement_seed,
-        threads: a.threads,
-        faults: neuromap_sim::chip::RunFaults::default(),
-        max_memory: Some(a.mem.bytes()),
-    };
+fn run_neurocore(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
     let out = neuromap_pipeline::neurocore::run_neurocore_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
     let summary = out.run_summary(true);
     print!("{}", summary.to_text());
@@ -1283,7 +1249,7 @@ fn run_neurocore(
         return Ok(());
     }
     let (net, model) = (&out.job.net, &out.job.model);
-    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
     let files = [
         ("report.json", write::pretty_json(&out.report_json(true))),
         ("summary.json", write::pretty_json(&summary)),
@@ -1291,11 +1257,7 @@ fn run_neurocore(
         ("energy.json", write::pretty_json(&out.energy)),
         ("spikes.csv", write::spikes_csv(net, &out.result)),
     ];
-    for (name, body) in &files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
-    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
-    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    write_files(&dir, &files)?;
     Ok(())
 }
 
@@ -1343,17 +1305,13 @@ fn sanafe_cmd(
         return Ok(());
     }
     let (net, model) = (&out_run.job.net, &out_run.job.model);
-    let dir =
-        out.map(Path::to_path_buf).unwrap_or_else(|| Path::new("out").join(format!("{}-{}", net.name, model.name)));
+    let dir = out_dir(out, &net.name, &model.name);
     let files = [
         ("report.json", write::pretty_json(&out_run.report_json(true))),
         ("summary.txt", out_run.summary()),
         ("spikes.csv", write::spikes_csv(net, &out_run.result)),
     ];
-    for (name, body) in &files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
-    println!("\nwrote report.json, summary.txt, spikes.csv in {}", dir.display());
+    write_files(&dir, &files)?;
     Ok(())
 }
 
@@ -1550,11 +1508,7 @@ fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
         ("losses.svg", plot("deliveries to cores lost", "deliveries", &labels, &m2, &s2)),
         ("energy.svg", plot("energy", "J", &labels, &m3, &s3)),
     ];
-    for (name, body) in &files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
-    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
-    println!("\nwrote {} in {}", names.join(", "), dir.display());
+    write_files(&dir, &files)?;
     Ok(())
 }
 
