@@ -43,7 +43,9 @@ pub struct Tile {
     /// Logical columns (weights); the physical columns are twice as many when
     /// differential, one more (the reference) with an offset column.
     pub cols: u32,
-    /// Programmed conductances, `rows × physical columns`, row-major.
+    /// The conductance a read sees, `rows × physical columns`, row-major: the programmed
+    /// one, in series with the wire from the driver (column 0) and to the sense
+    /// amplifier (last row) when the model gives a wire resistance, `1 / (1/G + R)`.
     pub g: Vec<f64>,
     /// Σ of each row's programmed conductances (the energy of reading it).
     pub row_g: Vec<f64>,
@@ -320,5 +322,13 @@ fn program(
         }
     }
     let row_g = g.chunks(phys).map(|r| r.iter().sum()).collect();
+    if hw.r_wire_ohm > 0.0 {
+        for (i, row) in g.chunks_mut(phys).enumerate() {
+            for (c, x) in row.iter_mut().enumerate() {
+                let r = hw.r_wire_ohm * ((c as f64 + 1.0) + f64::from(rows - i as u32));
+                *x /= 1.0 + *x * r;
+            }
+        }
+    }
     Tile { matrix, row0, rows, col0, cols, g, row_g, at: (0, 0) }
 }

@@ -54,6 +54,9 @@ struct TileDelivery<'m> {
     pop_time: Vec<f64>,
     max_hops: u64,
     currents: Vec<f64>,
+    /// Scratch: a row block's spiking rows `(row, count)`, and one pass's rows.
+    active: Vec<(u32, u32)>,
+    on: Vec<u32>,
 }
 
 impl Deliver<S1615> for TileDelivery<'_> {
@@ -83,12 +86,12 @@ impl Deliver<S1615> for TileDelivery<'_> {
             for tiles in &mat.row_tiles {
                 let Some(&first) = tiles.first() else { continue };
                 let (row0, rows) = (m.tiles[first].row0, m.tiles[first].rows);
-                let active: Vec<(u32, u32)> = spikes
-                    .iter()
-                    .filter(|&&(j, _)| j >= row0 && j < row0 + rows)
-                    .map(|&(j, k)| (j - row0, k))
-                    .collect();
+                let mut active = std::mem::take(&mut self.active);
+                active.clear();
+                active
+                    .extend(spikes.iter().filter(|&&(j, _)| j >= row0 && j < row0 + rows).map(|&(j, k)| (j - row0, k)));
                 if active.is_empty() {
+                    self.active = active;
                     continue;
                 }
                 let passes = active.iter().map(|a| a.1).max().unwrap_or(1);
@@ -100,11 +103,16 @@ impl Deliver<S1615> for TileDelivery<'_> {
                     self.counts.packets += active.len() as u64;
                     self.counts.hops += hops * active.len() as u64;
                     self.max_hops = self.max_hops.max(hops);
-                    let mut rng = ChaCha8Rng::seed_from_u64(
-                        self.seed ^ (u64::from(t) << 32 | ti as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93),
-                    );
+                    // Read noise draws from the tile's stream for this step (only when there is noise).
+                    let mut rng = (hw.read_noise > 0.0).then(|| {
+                        ChaCha8Rng::seed_from_u64(
+                            self.seed ^ (u64::from(t) << 32 | ti as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93),
+                        )
+                    });
                     for pass in 1..=passes {
-                        let on: Vec<u32> = active.iter().filter(|a| a.1 >= pass).map(|a| a.0).collect();
+                        let mut on = std::mem::take(&mut self.on);
+                        on.clear();
+                        on.extend(active.iter().filter(|a| a.1 >= pass).map(|a| a.0));
                         self.counts.tile_reads += 1;
                         self.counts.active_rows += on.len() as u64;
                         self.counts.cell_reads += (on.len() * phys) as u64;
@@ -113,19 +121,15 @@ impl Deliver<S1615> for TileDelivery<'_> {
                         for &i in &on {
                             self.counts.conductance_read_s += tile.row_g[i as usize];
                             let row = &tile.g[i as usize * phys..(i as usize + 1) * phys];
-                            for (c, &g) in row.iter().enumerate() {
-                                let mut g_eff = g;
-                                if hw.r_wire_ohm > 0.0 {
-                                    // Series wire from the driver (column 0) and to the
-                                    // sense amplifier (last row): I = V / (1/G + R).
-                                    let r = hw.r_wire_ohm * ((c as f64 + 1.0) + f64::from(tile.rows - i));
-                                    g_eff = g / (1.0 + g * r);
-                                }
-                                if hw.read_noise > 0.0 {
-                                    let n: f64 = StandardNormal.sample(&mut rng);
-                                    g_eff *= 1.0 + hw.read_noise * n;
-                                }
-                                self.currents[c] += hw.v_read * g_eff;
+                            for (cur, &g) in self.currents.iter_mut().zip(row) {
+                                let seen = match &mut rng {
+                                    Some(rng) => {
+                                        let n: f64 = StandardNormal.sample(rng);
+                                        g * (1.0 + hw.read_noise * n)
+                                    }
+                                    None => g,
+                                };
+                                *cur += hw.v_read * seen;
                             }
                         }
                         let (max_code, per_code) = hw.adc(tile.rows, mat.qmax);
@@ -150,8 +154,10 @@ impl Deliver<S1615> for TileDelivery<'_> {
                         let per_adc = tile.cols.min(hw.columns_per_adc);
                         let time = hw.t_read_s + f64::from(per_adc) * hw.adc_latency_s;
                         self.pop_time[post] = self.pop_time[post].max(time);
+                        self.on = on;
                     }
                 }
+                self.active = active;
             }
         }
         events
@@ -175,6 +181,8 @@ pub fn run_on(m: &XbarMapping, net: &Network, steps: u32, options: Options, seed
         pop_time: vec![0.0; net.populations().len()],
         max_hops: 0,
         currents: Vec::new(),
+        active: Vec::new(),
+        on: Vec::new(),
     };
     for _ in 0..steps {
         d.pop_time.iter_mut().for_each(|x| *x = 0.0);
