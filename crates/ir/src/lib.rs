@@ -170,14 +170,27 @@ impl Network {
         Ok(Network { populations: pops, ..self.clone() })
     }
 
-    /// A copy with projection `proj`'s weights replaced by `weights` (storage order).
-    pub fn with_weights(&self, proj: ProjId, weights: Vec<f32>) -> Result<Network, IrError> {
-        let mut projections = self.projections.clone();
-        let pr = projections.get_mut(proj.index()).ok_or_else(|| IrError::Invalid("no such projection".into()))?;
-        pr.synapses = pr
-            .synapses
-            .with_weights(weights)
-            .map_err(|e| IrError::Projection { proj: pr.name.clone(), msg: e.to_string() })?;
+    /// A copy with every projection's weights replaced (`weights[p]` in storage order).
+    pub fn with_all_weights(&self, weights: Vec<Vec<f32>>) -> Result<Network, IrError> {
+        if weights.len() != self.projections.len() {
+            return Err(IrError::Invalid(format!(
+                "weights for {} projections given, the network has {}",
+                weights.len(),
+                self.projections.len()
+            )));
+        }
+        let projections = self
+            .projections
+            .iter()
+            .zip(weights)
+            .map(|(pr, w)| {
+                let synapses = pr
+                    .synapses
+                    .with_weights(w)
+                    .map_err(|e| IrError::Projection { proj: pr.name.clone(), msg: e.to_string() })?;
+                Ok(Projection { synapses, ..pr.clone() })
+            })
+            .collect::<Result<Vec<_>, IrError>>()?;
         Ok(Network { projections, ..self.clone() })
     }
 

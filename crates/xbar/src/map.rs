@@ -1,5 +1,7 @@
 //! Tiling, quantisation and device programming.
 
+use std::collections::BTreeMap;
+
 use neuromap_hw::HwModel;
 use neuromap_hw::crossbar::Crossbar;
 use neuromap_ir::{Network, ProjId, Receptor};
@@ -162,8 +164,7 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
     let mut matrices = Vec::new();
     let mut tiles = Vec::new();
     let mut by_proj = vec![Vec::new(); net.projections().len()];
-    let mut quantised = net.clone();
-    // (matrix, row, col) → level, built per matrix.
+    let mut quantised_weights: Vec<Vec<f32>> = Vec::with_capacity(net.projections().len());
     for (pi, proj) in net.projections().iter().enumerate() {
         let pid = ProjId(pi as u32);
         let syn = &proj.synapses;
@@ -175,70 +176,57 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
         let max = syn.weights().iter().fold(0f64, |m, w| m.max(f64::from(w.abs())));
         let ks = ((max * 2f64.powi(shift0)) / qmax as f64).floor().max(1.0) as i64;
         let step = ks as f64 * 2f64.powi(-shift0);
+        let level =
+            |w: f64| -> i64 { ((w * 2f64.powi(shift0)) / ks as f64).round().clamp(-(qmax as f64), qmax as f64) as i64 };
         let n_pre = net.pop(proj.pre).size;
         let n_post = net.pop(proj.post).size;
-        // Cells per delay: summed weights (multapses share a cell).
-        let mut delays: Vec<u16> = syn.delays().to_vec();
-        delays.sort_unstable();
-        delays.dedup();
+        // One pass: cells by (delay, pre, post), weights summed (multapses share a
+        // cell); the cell's quantised weight goes to its first synapse, 0 to the rest.
+        let mut cells: BTreeMap<(u16, u32, u32), (f64, usize)> = BTreeMap::new();
+        let mut idx = 0usize;
+        for pre in 0..n_pre as usize {
+            let row = syn.row(pre);
+            for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
+                cells.entry((d, pre as u32, post)).or_insert((0.0, idx)).0 += f64::from(w);
+                idx += 1;
+            }
+        }
         let mut new_w: Vec<f32> = vec![0.0; syn.len()];
-        for &d in &delays {
-            let mut cells: std::collections::BTreeMap<(u32, u32), (f64, usize)> = Default::default();
-            let mut idx = 0usize;
-            for pre in 0..n_pre as usize {
-                let row = syn.row(pre);
-                for ((&post, &w), &dd) in row.post.iter().zip(row.weight).zip(row.delay) {
-                    if dd == d {
-                        let e = cells.entry((pre as u32, post)).or_insert((0.0, idx));
-                        e.0 += f64::from(w);
-                    }
-                    idx += 1;
-                }
+        // Per delay, per row block: the nonzero levels by column block.
+        let mut blocks: BTreeMap<(u16, u32, u32), Vec<(u32, u32, i64)>> = BTreeMap::new();
+        for (&(d, i, j), &(w, first)) in &cells {
+            let q = level(w);
+            new_w[first] = (q as f64 * step) as f32;
+            if q != 0 {
+                blocks.entry((d, i / hw.rows, j / logical_per_tile)).or_default().push((i, j, q));
             }
-            let level = |w: f64| -> i64 {
-                ((w * 2f64.powi(shift0)) / ks as f64).round().clamp(-(qmax as f64), qmax as f64) as i64
-            };
-            let mut levels: std::collections::BTreeMap<(u32, u32), i64> = Default::default();
-            for (&k, &(w, first)) in &cells {
-                let q = level(w);
-                new_w[first] = (q as f64 * step) as f32;
-                if q != 0 {
-                    levels.insert(k, q);
-                }
-            }
+        }
+        quantised_weights.push(new_w);
+        let mut delays: Vec<u16> = cells.keys().map(|k| k.0).collect();
+        delays.dedup();
+        for d in delays {
             let mi = matrices.len();
-            let row_blocks = n_pre.div_ceil(hw.rows);
-            let col_blocks = n_post.div_ceil(logical_per_tile);
-            let mut row_tiles = vec![Vec::new(); row_blocks as usize];
-            for rb in 0..row_blocks {
-                for cb in 0..col_blocks {
-                    let (row0, col0) = (rb * hw.rows, cb * logical_per_tile);
-                    let rows = hw.rows.min(n_pre - row0);
-                    let cols = logical_per_tile.min(n_post - col0);
-                    let any =
-                        levels.range((row0, 0)..(row0 + rows, 0)).any(|(&(_, c), _)| c >= col0 && c < col0 + cols);
-                    if !any {
-                        continue;
-                    }
-                    let mut q = vec![0i64; (rows * cols) as usize];
-                    for (&(i, j), &l) in levels.range((row0, 0)..(row0 + rows, 0)) {
-                        if j >= col0 && j < col0 + cols {
-                            q[((i - row0) * cols + (j - col0)) as usize] = l;
-                        }
-                    }
-                    row_tiles[rb as usize].push(tiles.len());
-                    tiles.push(program(hw, signed, mi, row0, rows, col0, cols, &q, seed, tiles.len() as u64));
+            let mut row_tiles = vec![Vec::new(); n_pre.div_ceil(hw.rows) as usize];
+            for (&(_, rb, cb), entries) in blocks.range((d, 0, 0)..=(d, u32::MAX, u32::MAX)) {
+                let (row0, col0) = (rb * hw.rows, cb * logical_per_tile);
+                let rows = hw.rows.min(n_pre - row0);
+                let cols = logical_per_tile.min(n_post - col0);
+                let mut q = vec![0i64; (rows * cols) as usize];
+                for &(i, j, l) in entries {
+                    q[((i - row0) * cols + (j - col0)) as usize] = l;
                 }
+                row_tiles[rb as usize].push(tiles.len());
+                tiles.push(program(hw, signed, mi, row0, rows, col0, cols, &q, seed, tiles.len() as u64));
             }
             by_proj[pi].push(mi);
             matrices.push(Matrix { proj: pid, delay: d, receptor: proj.receptor, ks, shift0, qmax, row_tiles });
         }
-        quantised = quantised.with_weights(pid, new_w).map_err(|e| XbarError::Parameter {
-            model: model.to_string(),
-            what: "weights",
-            min: e.to_string(),
-        })?;
     }
+    let quantised = net.with_all_weights(quantised_weights).map_err(|e| XbarError::Parameter {
+        model: model.to_string(),
+        what: "weights",
+        min: e.to_string(),
+    })?;
     // Tiles on a square mesh in mapping order; a population's neurons live beside
     // the first tile that feeds them (sources beside the first tile they drive).
     let width = (tiles.len() as f64).sqrt().ceil().max(1.0) as u32;
