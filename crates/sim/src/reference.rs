@@ -20,7 +20,8 @@
 //!    lost). Otherwise `V ← a·V + k·(I_e + I_i + i_offset) + c + ΔV`, the exact solution
 //!    over one step with the current held constant: `a = exp(−dt/τm)`,
 //!    `k = (τm/cm)(1 − a)`, `c = (1 − a)·v_rest`; with no leak (`τm = ∞`) `a = 1`,
-//!    `k = dt/cm`, `c = 0`. Then `I_r ← I_r·exp(−dt/τ_r)`. If `V ≥ v_thresh` the neuron
+//!    `k = dt/cm`, `c = 0` (on a potential grid, [`Engine::with_potential_grid`], `a·V`
+//!    is first truncated toward zero to the grid). Then `I_r ← I_r·exp(−dt/τ_r)`. If `V ≥ v_thresh` the neuron
 //!    spikes, `V` resets (to `v_reset`, or down by `v_thresh − v_reset`), and it is
 //!    refractory for `round(t_ref/dt)` steps;
 //!    threshold neuron: `x = Σ input` (`2·Σ input − Σ w` for bipolar encoding); it
@@ -147,6 +148,12 @@ pub(crate) struct LifState<A: Arith> {
     v_drop: Vec<A::V>,
     t_ref: Vec<u32>,
     reset: Reset,
+    /// `2^bits` when the decayed potential is truncated toward zero to a multiple of
+    /// `2^-bits` (see [`Engine::with_potential_grid`]).
+    grid: Option<f64>,
+    /// When recording: the neurons whose state was away from zero entering this step
+    /// (see [`Engine::with_held_state`]).
+    held: Option<Vec<u32>>,
 }
 
 impl<A: Arith> LifState<A> {
@@ -186,10 +193,35 @@ impl<A: Arith> LifState<A> {
             k: v(k),
             c: v(c),
             reset: l.reset,
+            grid: None,
+            held: None,
+        }
+    }
+
+    /// `a·v`, on the potential grid when there is one.
+    #[inline]
+    fn decayed(&self, j: usize) -> A::V {
+        let x = A::decay_by(self.a[j], self.v[j]);
+        match self.grid {
+            Some(s) => {
+                // Toward zero; a cast instead of `trunc`, which is a libm call on
+                // baseline x86-64. Beyond 2^52 every double is already whole.
+                let y = A::to_f64(x) * s;
+                A::v(if y.abs() < 4_503_599_627_370_496.0 { (y as i64) as f64 / s } else { y / s })
+            }
+            None => x,
         }
     }
 
     fn update(&mut self, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
+        if let Some(h) = &mut self.held {
+            h.clear();
+            let z = A::zero();
+            h.extend((0..self.v.len() as u32).filter(|&j| {
+                let j = j as usize;
+                self.v[j] != z || self.i_e[j] != z || self.i_i[j] != z || self.i_offset[j] != z
+            }));
+        }
         for j in 0..self.v.len() {
             let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
             in_e[j] = A::Acc::default();
@@ -210,7 +242,7 @@ impl<A: Arith> LifState<A> {
                 self.refractory[j] -= 1;
             } else {
                 let i_total = A::add(A::add(self.i_e[j], self.i_i[j]), self.i_offset[j]);
-                let leak = A::add(A::decay_by(self.a[j], self.v[j]), A::mul(self.k[j], i_total));
+                let leak = A::add(self.decayed(j), A::mul(self.k[j], i_total));
                 self.v[j] = A::add(A::add(leak, self.c[j]), dv);
             }
             self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j]);
@@ -428,6 +460,43 @@ impl<'n, A: Arith> Engine<'n, A> {
             neuron_updates: 0,
         };
         Self { net, t: 0, states, rings, shifts, scratch: Vec::new(), result }
+    }
+
+    /// The same run with every LIF potential held on a grid of `2^-bits`: after its
+    /// decay, `a·V` is truncated toward zero to a multiple of `2^-bits` before the
+    /// inputs are added (Loihi keeps integer potentials in units of `2^-6` of a weight
+    /// step and truncates its decay products toward zero; SANA-FE's Loihi soma does the
+    /// same on a 1/64 grid). Inputs, currents and thresholds are not rounded.
+    pub fn with_potential_grid(mut self, bits: u32) -> Self {
+        let s = 2f64.powi(bits.min(60) as i32);
+        for st in &mut self.states {
+            if let PopState::Lif(l) = st {
+                l.grid = Some(s);
+            }
+        }
+        self
+    }
+
+    /// The same run, keeping after each step which LIF neurons entered it with a
+    /// state away from zero (potential, a synaptic current or a bias): the neurons a
+    /// chip must update even when no spike reaches them (see [`Engine::held`]).
+    pub fn with_held_state(mut self) -> Self {
+        for st in &mut self.states {
+            if let PopState::Lif(l) = st {
+                l.held = Some(Vec::new());
+            }
+        }
+        self
+    }
+
+    /// For the step just simulated, per population (network order), the LIF neurons
+    /// that entered it with a state away from zero; empty unless
+    /// [`Engine::with_held_state`] asked for them.
+    pub fn held(&self) -> impl Iterator<Item = &[u32]> {
+        self.states.iter().map(|st| match st {
+            PopState::Lif(LifState { held: Some(h), .. }) => h.as_slice(),
+            _ => &[],
+        })
     }
 
     /// The next step to simulate.
