@@ -814,7 +814,11 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
                     (None, true) => "optional".into(),
                     (None, false) => "required".into(),
                 };
-                t.row([d.path(), d.unit.to_string(), dflt, d.doc.to_string()]);
+                let doc = match d.by {
+                    Some(by) => format!("{}; may step with {by}: `from = {{ N = value, … }}`", d.doc),
+                    None => d.doc.to_string(),
+                };
+                t.row([d.path(), d.unit.to_string(), dflt, doc]);
             }
             print!("{}", t.render());
             Ok(())
@@ -840,7 +844,11 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
                     neuromap_hw::Provenance::Assumption(s) => format!("assumption: {s}"),
                     neuromap_hw::Provenance::Default(s) => format!("default: {s}"),
                 };
-                t.row([format!("{}.{}", f.section, f.key), neuromap_report::fmt_g(f.value), f.unit.to_string(), prov]);
+                let mut value = neuromap_report::fmt_g(f.value);
+                for (n, x) in &f.steps {
+                    value.push_str(&format!(", from {n}: {}", neuromap_report::fmt_g(*x)));
+                }
+                t.row([format!("{}.{}", f.section, f.key), value, f.unit.to_string(), prov]);
             }
             print!("{}", t.render());
             Ok(())

@@ -30,6 +30,10 @@ pub struct ParamDef {
     /// Optional parameters may be absent (the cost they feed is then reported as
     /// unknown rather than guessed).
     pub optional: bool,
+    /// When the figure may change with a count (`by`, e.g. "tiles in use"): a file may
+    /// give `from = { N = value, … }`, the value from `N` upward (`value` below the
+    /// first `N`).
+    pub by: Option<&'static str>,
 }
 
 impl ParamDef {
@@ -39,7 +43,7 @@ impl ParamDef {
 }
 
 const fn req(section: &'static str, key: &'static str, unit: &'static str, kind: Kind, doc: &'static str) -> ParamDef {
-    ParamDef { section, key, unit, kind, doc, default: None, optional: false }
+    ParamDef { section, key, unit, kind, doc, default: None, optional: false, by: None }
 }
 
 const fn opt(section: &'static str, key: &'static str, unit: &'static str, kind: Kind, doc: &'static str) -> ParamDef {
@@ -56,6 +60,11 @@ const fn dflt(
     source: &'static str,
 ) -> ParamDef {
     ParamDef { default: Some((value, source)), ..req(section, key, unit, kind, doc) }
+}
+
+/// `def`, whose value may step with the count `by` (see [`ParamDef::by`]).
+const fn stepped(def: ParamDef, by: &'static str) -> ParamDef {
+    ParamDef { by: Some(by), ..def }
 }
 
 use Kind::{Count, Real};
@@ -293,7 +302,7 @@ pub const NEUROCORE: &[ParamDef] = &[
     req("timing", "message_in_s", "s", Real, "time to take in one message"),
     req("timing", "hop_x_s", "s", Real, "latency of one east-west hop"),
     req("timing", "hop_y_s", "s", Real, "latency of one north-south hop"),
-    req("timing", "sync_s", "s", Real, "the barrier that ends every step"),
+    stepped(req("timing", "sync_s", "s", Real, "the barrier that ends every step"), "tiles in use"),
     opt(
         "timing",
         "tick_s",
@@ -301,6 +310,22 @@ pub const NEUROCORE: &[ParamDef] = &[
         Real,
         "a real-time tick: a step lasts at least this (absent: as fast as the cores go)",
     ),
+    opt(
+        "neuron",
+        "potential_frac_bits",
+        "bits",
+        Count,
+        "the membrane potential's fraction bits below one weight unit: after its decay the potential is truncated toward zero to a multiple of 2^-bits (absent: not rounded)",
+    ),
+    opt(
+        "neuron",
+        "weight_bits",
+        "bits",
+        Count,
+        "bits of a synaptic weight's signed mantissa; each projection's weights become mantissa × 2^exp with one exponent per projection (absent: weights as given)",
+    ),
+    opt("neuron", "weight_exp_neg", "bits", Count, "how far below 0 a projection's weight exponent may go (absent: 0)"),
+    opt("neuron", "weight_exp_pos", "bits", Count, "how far above 0 a projection's weight exponent may go (absent: 0)"),
 ];
 
 /// The families neuromap knows, by the name a model file gives.

@@ -32,6 +32,17 @@ pub struct Figure {
     pub unit: &'static str,
     pub value: f64,
     pub provenance: Provenance,
+    /// `(n, value)` in rising `n`: the figure from a count of `n` upward (see
+    /// [`crate::family::ParamDef::by`]); empty for a single value.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<(u32, f64)>,
+}
+
+impl Figure {
+    /// The value at count `n`: the last step at or below `n`, else `value`.
+    pub fn at(&self, n: u32) -> f64 {
+        self.steps.iter().rev().find(|s| s.0 <= n).map_or(self.value, |s| s.1)
+    }
 }
 
 /// A validated chip model.
@@ -49,6 +60,11 @@ impl HwModel {
     /// The value of `section.key`, if the model has one.
     pub fn get(&self, section: &str, key: &str) -> Option<f64> {
         self.figures.iter().find(|f| f.section == section && f.key == key).map(|f| f.value)
+    }
+
+    /// The figure `section.key`, if the model has one.
+    pub fn figure(&self, section: &str, key: &str) -> Option<&Figure> {
+        self.figures.iter().find(|f| f.section == section && f.key == key)
     }
 
     /// A required parameter (the loader guarantees it exists).
@@ -359,6 +375,7 @@ fn read_figures(
                     unit: def.unit,
                     value,
                     provenance: Provenance::Default(src.to_string()),
+                    steps: Vec::new(),
                 });
             }
             (None, _) if def.optional => {}
@@ -403,6 +420,17 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
     }
     let t = v.table(format!("`{what}`"))?;
     let value = t.req::<f64>("value");
+    let steps = match (t.get("from"), def.by) {
+        (None, _) => Vec::new(),
+        (Some(v), None) => {
+            doc.emit(
+                doc.error(v.span(), format!("`{what}` is one value; it cannot step with a count"))
+                    .with_label("remove `from`"),
+            );
+            return None;
+        }
+        (Some(v), Some(by)) => read_steps(doc, v, &what, by)?,
+    };
     let source = t.opt::<String>("source");
     let assumption = t.opt::<String>("assumption");
     let span = t.span();
@@ -435,7 +463,39 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
         doc.emit(doc.error(value.span, format!("`{what}` cannot be negative")).with_label("negative"));
         return None;
     }
-    Some(Figure { section: def.section, key: def.key, unit: def.unit, value: value.value, provenance })
+    if let Some(&(n, x)) = steps.iter().find(|s| !(s.1 >= 0.0 && s.1.is_finite())) {
+        doc.emit(doc.error(span, format!("`{what}` from {n}: {x} is not a number ≥ 0")).with_label("here"));
+        return None;
+    }
+    Some(Figure { section: def.section, key: def.key, unit: def.unit, value: value.value, provenance, steps })
+}
+
+/// `from = { N = value, … }`: whole `N` ≥ 1, returned in rising order.
+fn read_steps(
+    doc: &Document<'_>,
+    v: neuromap_diag::toml::Value<'_, '_>,
+    what: &str,
+    by: &str,
+) -> Option<Vec<(u32, f64)>> {
+    let t = v.table(format!("`{what}.from`"))?;
+    let mut steps = Vec::new();
+    for (k, x) in t.entries() {
+        let Ok(n) = k.value.parse::<u32>() else {
+            doc.emit(
+                doc.error(k.span, format!("`{what}.from`: `{}` is not a count of {by}", k.value))
+                    .with_label("expected a whole number ≥ 1"),
+            );
+            return None;
+        };
+        let x = x.get::<f64>()?;
+        if n == 0 {
+            doc.emit(doc.error(k.span, format!("`{what}.from`: counts of {by} start at 1")).with_label("here"));
+            return None;
+        }
+        steps.push((n, x));
+    }
+    steps.sort_by_key(|s| s.0);
+    Some(steps)
 }
 
 fn read_faults(doc: &Document<'_>, t: Table<'_, '_>) -> Option<(Faults, Span)> {
