@@ -184,13 +184,19 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
     let top = attrs(&a["attributes"]);
     let width = top.get("width").and_then(num).unwrap_or(1.0) as u32;
     let height = top.get("height").and_then(num).unwrap_or(1.0) as u32;
-    let sync = match top.get("latency_sync") {
-        Some(Yaml::Hash(h)) => {
-            h.iter().filter_map(|(k, v)| Some((num(k)?, num(v)?))).min_by(|a, b| a.0.total_cmp(&b.0)).map(|x| x.1)
-        }
-        Some(v) => num(v),
-        None => Some(0.0),
+    // `latency_sync`: one value, or a table by tiles in use ({tiles: latency} or a list
+    // indexed from 0), SANA-FE taking the entry of the largest count at or below the
+    // tiles in use (the first entry below them all).
+    let mut sync_table: Vec<(f64, f64)> = match top.get("latency_sync") {
+        Some(Yaml::Hash(h)) => h.iter().filter_map(|(k, v)| Some((num(k)?, num(v)?))).collect(),
+        Some(Yaml::Array(a)) => a.iter().enumerate().filter_map(|(i, v)| Some((i as f64, num(v)?))).collect(),
+        Some(v) => num(v).map(|x| vec![(0.0, x)]).unwrap_or_default(),
+        None => vec![(0.0, 0.0)],
     };
+    sync_table.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let sync = sync_table.first().map(|x| x.1);
+    let sync_steps: Vec<(u32, f64)> =
+        sync_table.iter().skip(1).filter(|x| x.0 >= 1.0).map(|&(k, v)| (k as u32, v)).collect();
     let tile = &a["tile"][0];
     if tile.is_badvalue() {
         cx.error("architecture", "no `tile` entry");
@@ -224,6 +230,7 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
                     unit,
                     value: v,
                     provenance: Provenance::Source(format!("SANA-FE architecture {src}: {from}")),
+                    steps: Vec::new(),
                 }),
                 _ => cx.error(&format!("architecture: {from}"), "missing or not a number ≥ 0"),
             }
@@ -263,7 +270,22 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
     fig("timing", "message_in_s", "s", g(&axon_in, "latency_message_in"), "axon_in latency_message_in", &mut cx);
     fig("timing", "hop_x_s", "s", g(&ta, "latency_east_hop"), "tile latency_east_hop", &mut cx);
     fig("timing", "hop_y_s", "s", g(&ta, "latency_north_hop"), "tile latency_north_hop", &mut cx);
-    fig("timing", "sync_s", "s", sync, "latency_sync (a table: its first entry)", &mut cx);
+    fig("timing", "sync_s", "s", sync, "latency_sync (by tiles in use)", &mut cx);
+    if soma.get("model").and_then(text).as_deref() == Some("leaky_integrate_fire") {
+        // SANA-FE's Loihi soma (LoihiLifModel::loihi_quantize) truncates the decayed
+        // potential toward zero to a multiple of 1/64; its weights stay as given.
+        fig(
+            "neuron",
+            "potential_frac_bits",
+            "bits",
+            Some(6.0),
+            "soma model leaky_integrate_fire, whose potential SANA-FE keeps on a 1/64 grid",
+            &mut cx,
+        );
+    }
+    if let Some(f) = figures.iter_mut().find(|f| f.key == "sync_s") {
+        f.steps = sync_steps;
+    }
     if !cx.diags.is_empty() {
         return Err(Diagnostics(cx.diags));
     }
@@ -280,8 +302,54 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
     })
 }
 
-/// One s16.15 step: `v ≥ threshold + STRICT` is `v > threshold` for s16.15 potentials.
-const STRICT: f64 = 1.0 / 32768.0;
+/// The threshold `t'` with `v ≥ t'` exactly when `v > t` (f64 potentials): the next
+/// double above `t`.
+fn strictly_above(t: f64) -> f64 {
+    if t.is_nan() || t == f64::INFINITY {
+        t
+    } else if t == 0.0 {
+        f64::from_bits(1)
+    } else if t > 0.0 {
+        f64::from_bits(t.to_bits() + 1)
+    } else {
+        f64::from_bits(t.to_bits() - 1)
+    }
+}
+
+/// `x` near `x0` with `f(x) == target` to the last bit, `f` rising in `x`: `x0` nudged
+/// by a few ulps where rounding moved `f(x0)` (the closest found otherwise).
+fn solve_exact(x0: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
+    let (mut x, mut best) = (x0, x0);
+    for _ in 0..64 {
+        let y = f(x);
+        if y == target {
+            return x;
+        }
+        if (y - target).abs() < (f(best) - target).abs() {
+            best = x;
+        }
+        x = if y < target { x.next_up() } else { x.next_down() };
+    }
+    best
+}
+
+/// The membrane time constant (steps) whose decay `exp(−1/τ)`, as the simulator
+/// computes it, is `a` to the last bit (for leaks above 1/e; below, τ's own steps are
+/// coarser than `a`'s and the nearest is taken).
+fn tau_for_decay(a: f64) -> f64 {
+    if a >= 1.0 { f64::INFINITY } else { solve_exact(-1.0 / a.ln(), a, |t| (-1.0 / t).exp()) }
+}
+
+/// The capacitance that makes the bias gain `τ/cm·(1 − a)` 1: exactly where a
+/// capacitance gives it, else within one ulp (the two roundings can step over 1).
+fn cm_for_unit_gain(tau: f64) -> f64 {
+    if tau.is_infinite() {
+        return 1.0;
+    }
+    let a = (-1.0 / tau).exp();
+    // The gain falls as cm rises: solve for −gain.
+    solve_exact(tau * (1.0 - a), -1.0, |cm| -(tau / cm * (1.0 - a)))
+}
 
 /// A SANA-FE network: the netlist and each neuron's core (when the file maps it).
 #[derive(Debug)]
@@ -406,11 +474,10 @@ pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnosti
             if let Some(bad) = leak.iter().find(|x| !(**x > 0.0 && **x <= 1.0)) {
                 cx.error(&format!("group `{}`", g.name), format!("leak_decay {bad} is not in (0, 1]"));
             }
-            // v ← a·v + k·bias with a = leak_decay and k = 1: tau = −1/ln(a) steps,
-            // cm = tau·(1 − a) (cm = 1 step without leak).
-            let tau: Vec<f64> = leak.iter().map(|&a| if a >= 1.0 { f64::INFINITY } else { -1.0 / a.ln() }).collect();
-            let cm: Vec<f64> =
-                leak.iter().zip(&tau).map(|(&a, &t)| if t.is_infinite() { 1.0 } else { t * (1.0 - a) }).collect();
+            // v ← a·v + k·bias with a = leak_decay and k = 1, both exact in f64:
+            // tau ≈ −1/ln(a) steps, cm ≈ tau·(1 − a) (cm = 1 step without leak).
+            let tau: Vec<f64> = leak.iter().map(|&a| tau_for_decay(a)).collect();
+            let cm: Vec<f64> = tau.iter().map(|&t| cm_for_unit_gain(t)).collect();
             let shared = |v: Vec<f64>| {
                 if v.windows(2).all(|w| w[0] == w[1]) && !v.is_empty() {
                     Param::Shared(v[0])
@@ -425,11 +492,11 @@ pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnosti
                     cm: shared(cm),
                     v_rest: Param::Shared(0.0),
                     v_reset: per("reset", 0.0),
-                    // SANA-FE fires when the potential exceeds the threshold; s16.15
-                    // potentials are multiples of 2^-15, so one step above is the same test.
+                    // SANA-FE fires when the potential exceeds the threshold; the
+                    // next double above it is the same test for f64 potentials.
                     v_thresh: match per("threshold", 0.0) {
-                        Param::Shared(x) => Param::Shared(x + STRICT),
-                        Param::PerNeuron(v) => Param::PerNeuron(v.into_iter().map(|x| x + STRICT).collect()),
+                        Param::Shared(x) => Param::Shared(strictly_above(x)),
+                        Param::PerNeuron(v) => Param::PerNeuron(v.into_iter().map(strictly_above).collect()),
                     },
                     t_ref: Param::Shared(0.0),
                     tau_syn_e: Param::Shared(0.0),
@@ -555,4 +622,42 @@ pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnosti
         probes: Vec::new(),
     };
     Ok(SanafeNet { netlist: Netlist { spec, steps: None, warnings: Diagnostics::default() }, placement })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_strict_threshold_is_the_next_double() {
+        for t in [1.0, 2.0, 0.3, -1.5, 1e-300] {
+            let s = strictly_above(t);
+            assert!(s > t && s.next_down() == t, "{t}");
+        }
+        assert_eq!(strictly_above(0.0), f64::from_bits(1));
+        assert!(strictly_above(-0.0) > 0.0);
+    }
+
+    #[test]
+    fn leak_is_exact_and_bias_gain_within_an_ulp() {
+        // As the simulator computes them: a = exp(−1/τ), k = τ/cm·(1 − a).
+        for i in 1..1000 {
+            let leak = f64::from(i) / 1000.0;
+            for a in [leak, f64::from(leak as f32)] {
+                let tau = tau_for_decay(a);
+                let d = (-1.0 / tau).exp();
+                // Exact from a leak of 1/2 (τ ≥ 1.44 steps); near and below 1/e, τ's own steps
+                // are coarser than the leak's: the nearest.
+                if a >= 0.5 {
+                    assert_eq!(d, a, "leak {a}");
+                } else {
+                    assert!((d - a).abs() <= 4.0 * f64::EPSILON * a, "leak {a}: {d}");
+                }
+                let cm = cm_for_unit_gain(tau);
+                let k = tau / cm * (1.0 - (-1.0 / tau).exp());
+                assert!((k - 1.0).abs() <= f64::EPSILON, "leak {a}: gain {k}");
+            }
+        }
+        assert_eq!(tau_for_decay(1.0), f64::INFINITY);
+    }
 }
