@@ -66,7 +66,7 @@ pub const MODELS: [&str; 5] = ["lif", "if", "li", "cuba_lif", "threshold"];
 /// The kinds of spike source.
 pub const SOURCE_KINDS: [&str; 3] = ["poisson", "bernoulli", "array"];
 /// The connector kinds.
-pub const CONNECTORS: [&str; 10] = [
+pub const CONNECTORS: [&str; 11] = [
     "all_to_all",
     "one_to_one",
     "fixed_probability",
@@ -74,6 +74,7 @@ pub const CONNECTORS: [&str; 10] = [
     "fixed_number_post",
     "fixed_total_number",
     "list",
+    "file",
     "dense",
     "conv2d",
     "pool2d",
@@ -177,6 +178,94 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn emit(&self, d: Diagnostic) {
         self.doc.emit(d);
+    }
+
+    /// A `file` connector's synapse list: one synapse a line, `pre post [weight
+    /// [delay]]` separated by commas or white space (as `list` entries), blank lines and
+    /// `#` comments skipped; the path relative to the netlist's folder. Mistakes are
+    /// named by the list file's line and column.
+    fn list_file(&self, path: &str, at: Span) -> Option<Vec<ListEntry>> {
+        /// Larger files are refused rather than read (a path may name a device).
+        const MAX_BYTES: u64 = 1 << 32;
+        let base = Path::new(&self.doc.file().name).parent().unwrap_or(Path::new(""));
+        let full = base.join(path);
+        let shown = full.display().to_string();
+        let fail = |msg: String| {
+            self.emit(self.error(at, msg).with_label("this file"));
+            None
+        };
+        let size = match std::fs::metadata(&full) {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(_) => return fail(format!("`{shown}` is not a file")),
+            Err(e) => return fail(format!("cannot read the synapse list `{shown}`: {e}")),
+        };
+        if size > MAX_BYTES {
+            return fail(format!("the synapse list `{shown}` has {size} bytes, more than the {MAX_BYTES} read"));
+        }
+        let text = match std::fs::read(&full).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => return fail(format!("the synapse list `{shown}` is not UTF-8 text")),
+            Err(e) => return fail(format!("cannot read the synapse list `{shown}`: {e}")),
+        };
+        let file = SourceFile::new(shown, text);
+        let mut entries = Vec::new();
+        let mut offset = 0;
+        let mut ok = true;
+        for line in file.text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let body = line.split('#').next().unwrap_or("");
+            let mut fields: Vec<(usize, &str)> = Vec::with_capacity(4);
+            let mut from = None;
+            for (i, c) in body.char_indices().chain(std::iter::once((body.len(), ' '))) {
+                match (c == ',' || c.is_whitespace(), from) {
+                    (true, Some(f)) => {
+                        fields.push((start + f, &body[f..i]));
+                        from = None;
+                    }
+                    (false, None) => from = Some(i),
+                    _ => {}
+                }
+            }
+            if fields.is_empty() {
+                continue;
+            }
+            let bad = |i: usize, what: &str| {
+                let (s, f): (usize, &str) = fields.get(i).copied().unwrap_or((start, ""));
+                Diagnostic::error(
+                    &file,
+                    Some(s..s + f.len()),
+                    format!("a synapse line is `pre post [weight [delay]]`: {what}"),
+                )
+            };
+            if fields.len() < 2 || fields.len() > 4 {
+                let d = bad(0, &format!("this line has {} of the 2 to 4 fields", fields.len())).with_label("this line");
+                self.emit(d);
+                ok = false;
+                continue;
+            }
+            let index = |i: usize| fields[i].1.parse::<u32>().ok();
+            let real = |i: usize| fields.get(i).map(|f| f.1.parse::<f64>().ok().filter(|x| x.is_finite()));
+            let (Some(pre), Some(post)) = (index(0), index(1)) else {
+                let i = if index(0).is_none() { 0 } else { 1 };
+                self.emit(bad(i, "pre and post are neuron indices").with_label("expected a whole number ≥ 0"));
+                ok = false;
+                continue;
+            };
+            let (weight, delay) = (real(2), real(3));
+            if let Some(None) = weight {
+                self.emit(bad(2, "the weight is a number").with_label("expected a finite number"));
+                ok = false;
+                continue;
+            }
+            if let Some(None) = delay {
+                self.emit(bad(3, "the delay is a number (ms)").with_label("expected a finite number"));
+                ok = false;
+                continue;
+            }
+            entries.push(ListEntry { pre, post, weight: weight.flatten(), delay: delay.flatten() });
+        }
+        ok.then_some(entries)
     }
 
     fn line(&self, span: &Span) -> usize {
@@ -914,6 +1003,11 @@ impl<'d, 'a> Reader<'d, 'a> {
                         ),
                     }
                 }
+                Connector::List { entries }
+            }
+            "file" => {
+                let path = t.req::<String>("path")?;
+                let entries = self.list_file(&path.value, path.span)?;
                 Connector::List { entries }
             }
             "dense" => {
