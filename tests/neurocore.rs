@@ -28,6 +28,74 @@ fn loihi_matches_sanafe_on_a_measured_example() {
     assert!((t - 7.0723e-6).abs() / 7.0723e-6 < 0.02, "simulated time {t:e} s against SANA-FE's 7.0723e-6 s");
 }
 
+/// SANA-FE 2.2.9 on a random recurrent network of 64 inputs into 256 LIF neurons
+/// (`benches/sanafe/pin_random.py` writes `tests/neurocore/sanafe_random.toml` and prints
+/// these): 4,181 spikes, 5.1201299e-6 J and 4.5698e-4 s over 100 steps. With Loihi's
+/// potential grid neuromap fires the same spikes; without it, it does not.
+#[test]
+fn loihi_fires_sanafes_spikes_on_a_random_network() {
+    let run = |model: neuromap::hw::HwModel| {
+        let mut job = load_job("tests/neurocore/sanafe_random.toml", "loihi", &RunOptions::default()).unwrap();
+        job.model = model;
+        run_neurocore_job(job).unwrap()
+    };
+    let loihi = load_hw("loihi").unwrap();
+    let out = run(loihi.clone());
+    assert_eq!(out.result.spike_counts[0], 4181, "spikes of `liquid`");
+    let e = out.energy.total_j;
+    assert!((e - 5.1201299e-6).abs() <= 1e-9 * 5.1201299e-6, "energy {e:e} J");
+    let t = out.energy.seconds;
+    assert!((t - 4.5698e-4).abs() / 4.5698e-4 < 0.01, "simulated time {t:e} s against SANA-FE's 4.5698e-4 s");
+    // The same chip without the grid: the potentials drift from SANA-FE's.
+    let mut off = loihi;
+    off.figures.retain(|f| f.key != "potential_frac_bits");
+    assert_ne!(run(off).result.spike_counts[0], 4181);
+}
+
+/// One neuron, one input spike of weight 0.625, leak float32(0.9) (as SANA-FE's Python
+/// API holds 0.9): SANA-FE 2.2.9 records the potentials 0.625, 0.546875, 0.484375,
+/// 0.421875, 0.375, 0.328125, 0.28125 in the steps after the spike; each is the one
+/// before times the leak, truncated toward zero to a multiple of 1/64.
+#[test]
+fn the_potential_grid_follows_sanafes_trace() {
+    let leak = f64::from(0.9f32);
+    let text = format!(
+        "[network]\nname = \"one\"\ndt = 1.0\n\n[[source]]\nname = \"in\"\nsize = 1\nkind = \"array\"\nspikes = [[0.0]]\n\n\
+         [[population]]\nname = \"n\"\nsize = 1\nmodel = \"lif\"\ntau_m = {tau:?}\ncm = 1.0\nv_rest = 0.0\nv_reset = 0.0\nv_init = 0.0\nv_thresh = 2.0\ntau_syn_e = 0.0\n\
+         tau_syn_i = 0.0\n\n[[projection]]\nname = \"p\"\npre = \"in\"\npost = \"n\"\nweight = 0.625\ndelay = 1.0\n\
+         connector = \"all_to_all\"\n\n[[probe]]\npopulation = \"n\"\nvariable = \"v\"\nneurons = [0]\n",
+        tau = tau_for(leak)
+    );
+    let spec = neuromap::import::load_str("one.toml", &text).unwrap().spec;
+    let net = spec.build().unwrap();
+    let mut e =
+        neuromap::sim::Engine::<neuromap::sim::arith::F64>::new(&net, Default::default()).with_potential_grid(6);
+    for _ in 0..8 {
+        e.step();
+    }
+    let trace = &e.finish().probes[0].values;
+    let sanafe = [0.625, 0.546875, 0.484375, 0.421875, 0.375, 0.328125, 0.28125];
+    assert_eq!(&trace[1..8], &sanafe, "potentials after the spike");
+    let mut v: f64 = 0.625;
+    for &x in &sanafe[1..] {
+        v = (leak * v * 64.0).trunc() / 64.0;
+        assert_eq!(v, x);
+    }
+}
+
+/// The time constant (steps) whose `exp(−1/τ)` is `a` to the last bit.
+fn tau_for(a: f64) -> f64 {
+    let mut t = -1.0 / a.ln();
+    for _ in 0..64 {
+        let d = (-1.0 / t).exp();
+        if d == a {
+            return t;
+        }
+        t = if d < a { t.next_up() } else { t.next_down() };
+    }
+    panic!("no time constant gives a decay of {a} exactly")
+}
+
 /// Merolla et al. (2014): 26 pJ per synaptic event at 20 Hz and 128 active synapses
 /// per neuron.
 #[test]

@@ -8,10 +8,11 @@
 use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
 use neuromap_ir::Network;
-use neuromap_sim::RunResult;
+use neuromap_sim::arith::F64;
+use neuromap_sim::{Engine, Options, RunResult};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NcoreError {
     #[error("`{model}` is of family `{family}`, not `neurocore`")]
     Family { model: String, family: String },
@@ -25,6 +26,106 @@ pub enum NcoreError {
     Axons { core: usize, pop: String, demand: usize, capacity: u32 },
     #[error("destination cores: neuron {neuron} of `{pop}` reaches {demand} cores, a neuron may reach {capacity}")]
     DestCores { pop: String, neuron: u32, demand: usize, capacity: u32 },
+    #[error(
+        "weights: projection `{proj}` has a weight of magnitude {demand}, the largest a {bits}-bit weight holds at the largest exponent ({exp}) is {capacity}"
+    )]
+    WeightRange { proj: String, demand: f64, bits: u32, exp: i32, capacity: f64 },
+    #[error("{0}")]
+    Network(String),
+}
+
+/// The network as the chip holds it: each projection's weights in the model's weight
+/// format (see [`NeuroCore::weights`]), with the exponent chosen for each.
+#[derive(Clone, Debug)]
+pub struct ChipWeights {
+    pub net: Network,
+    /// Per projection: `Some(exp)` when its weights were put on the `2^exp` grid.
+    pub exponents: Vec<Option<i32>>,
+    /// The largest |rounded − given| weight over the network.
+    pub max_error: f64,
+}
+
+/// Rounds every projection's weights to the model's format: one exponent per
+/// projection, the finest at which its largest weight fits (as Loihi's compiler picks
+/// a weight exponent per connection), each weight rounded to the nearest mantissa.
+/// Without a format the network is returned as it is.
+pub fn chip_weights(net: &Network, hw: &NeuroCore) -> Result<ChipWeights, NcoreError> {
+    let Some(f) = hw.weights else {
+        return Ok(ChipWeights { net: net.clone(), exponents: vec![None; net.projections().len()], max_error: 0.0 });
+    };
+    let mut exponents = Vec::with_capacity(net.projections().len());
+    let mut weights = Vec::with_capacity(net.projections().len());
+    let mut max_error = 0f64;
+    for pr in net.projections() {
+        let w = pr.synapses.weights();
+        let max = w.iter().fold(0f64, |m, &x| m.max(f64::from(x).abs()));
+        let Some(exp) = f.exponent(max) else {
+            return Err(NcoreError::WeightRange {
+                proj: pr.name.clone(),
+                demand: max,
+                bits: f.bits,
+                exp: f.exp_max,
+                capacity: f.max_mantissa() * 2f64.powi(f.exp_max),
+            });
+        };
+        let q: Vec<f32> = w
+            .iter()
+            .map(|&x| {
+                let r = f.quantise(f64::from(x), exp);
+                max_error = max_error.max((r - f64::from(x)).abs());
+                r as f32
+            })
+            .collect();
+        exponents.push(Some(exp));
+        weights.push(q);
+    }
+    let net = net.with_all_weights(weights).map_err(|e| NcoreError::Network(e.to_string()))?;
+    Ok(ChipWeights { net, exponents, max_error })
+}
+
+/// A functional run on the chip, with what the event count needs beyond spikes.
+#[derive(Clone, Debug)]
+pub struct ChipRun {
+    pub result: RunResult,
+    /// `[population][step · size + neuron]`: the neuron entered the step with a state
+    /// away from zero (potential, current or bias), so the core updates it even without
+    /// input (empty for sources).
+    pub held: Vec<Vec<bool>>,
+}
+
+/// Runs the chip's functional model of `net` (weights already in the chip's format,
+/// see [`chip_weights`]) for `steps` steps, every population recorded: f64 arithmetic,
+/// with the membrane potential on the model's grid when it has one
+/// ([`NeuroCore::potential_frac_bits`]).
+pub fn simulate(net: &Network, steps: u32, hw: &NeuroCore) -> ChipRun {
+    let mut e = Engine::<F64>::new(net, Options { record_sources: true }).with_held_state();
+    if let Some(bits) = hw.potential_frac_bits {
+        e = e.with_potential_grid(bits);
+    }
+    let size = |p: &neuromap_ir::Population| if p.is_source() { 0 } else { p.size as usize };
+    let mut held: Vec<Vec<bool>> = net.populations().iter().map(|p| vec![false; size(p) * steps as usize]).collect();
+    for t in 0..steps as usize {
+        e.step();
+        for ((h, p), now) in held.iter_mut().zip(net.populations()).zip(e.held()) {
+            let n = size(p);
+            for &j in now {
+                h[t * n + j as usize] = true;
+            }
+        }
+    }
+    ChipRun { result: e.finish(), held }
+}
+
+/// A short name of the functional model's arithmetic, for reports.
+pub fn arithmetic(hw: &NeuroCore) -> String {
+    let mut s = String::from("f64");
+    if let Some(b) = hw.potential_frac_bits {
+        s.push_str(&format!(", potentials on a 2^-{b} grid"));
+    }
+    if let Some(f) = hw.weights {
+        s.push_str(&format!(", {}-bit weights", f.bits));
+    }
+    s
 }
 
 /// Neurons on cores.
@@ -32,8 +133,9 @@ pub enum NcoreError {
 pub struct NcoreMapping {
     pub model: String,
     pub hw: NeuroCore,
-    /// Mesh width (tiles).
-    pub width: u32,
+    /// Mesh height (tiles): tile `t` sits at `(t / height, t % height)`, filling each
+    /// column first, as SANA-FE numbers the tiles of its mesh.
+    pub height: u32,
     /// Per population: the first core and neurons per core (each population starts a
     /// new core and fills cores in order).
     pub pop_core: Vec<(usize, u32)>,
@@ -44,6 +146,8 @@ pub struct NcoreMapping {
     /// Per core: the population it holds.
     pub core_pop: Vec<usize>,
     pub max_axons_in: usize,
+    /// Tiles with at least one core holding neurons (the barrier's reach).
+    pub tiles_used: u32,
 }
 
 impl NcoreMapping {
@@ -58,7 +162,7 @@ impl NcoreMapping {
     /// The tile of a core, as (x, y) on the mesh.
     pub fn tile(&self, core: usize) -> (u32, u32) {
         let t = core as u32 / self.hw.cores_per_tile.max(1);
-        (t % self.width, t / self.width)
+        (t / self.height, t % self.height)
     }
 }
 
@@ -103,16 +207,24 @@ pub fn map_with(net: &Network, m: &HwModel, placement: Option<Vec<Vec<u32>>>) ->
     } else if core_pop.len() > capacity {
         return Err(NcoreError::Cores { demand: core_pop.len(), per, capacity });
     }
-    let width = m.machine.width.max(1);
+    let cores_per_tile = hw.cores_per_tile.max(1) as usize;
+    let mut tiles: Vec<usize> = match &placement {
+        Some(p) => p.iter().flatten().map(|&c| c as usize / cores_per_tile).collect(),
+        None => (0..core_pop.len()).map(|c| c / cores_per_tile).collect(),
+    };
+    tiles.sort_unstable();
+    tiles.dedup();
+    let height = m.machine.height.max(1);
     let mapping = NcoreMapping {
         model: m.name.clone(),
         hw: hw.clone(),
-        width,
+        height,
         pop_core,
         explicit: placement,
         cores_used: core_pop.len(),
         core_pop,
         max_axons_in: 0,
+        tiles_used: tiles.len() as u32,
     };
     // Input axons per core, destination cores per neuron.
     let mut axons: Vec<std::collections::HashSet<(usize, u32)>> = vec![Default::default(); mapping.cores_used];
@@ -186,20 +298,28 @@ pub struct NcoreCounts {
 
 /// Counts the events of `run` (a functional run of `net`, every population recorded)
 /// on the mapping.
-pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
+pub fn count(net: &Network, m: &NcoreMapping, chip: ChipRun) -> (RunResult, NcoreCounts) {
+    let ChipRun { result: run, held } = chip;
+    let counts = count_events(net, m, &run, held);
+    (run, counts)
+}
+
+fn count_events(net: &Network, m: &NcoreMapping, run: &RunResult, held: Vec<Vec<bool>>) -> NcoreCounts {
     let hw = &m.hw;
     let steps = run.steps as usize;
     let mut c = NcoreCounts::default();
     let n_cores = m.cores_used;
-    // Per step, per core: time accumulated; per neuron: received input at step t.
-    let mut core_t = vec![vec![0.0f64; n_cores]; steps];
-    let mut core_path = vec![vec![0.0f64; n_cores]; steps];
-    // Taking messages in and reading synapses run ahead of the soma (SANA-FE's buffer
-    // before the soma): a core's step lasts the longer of the two sides.
-    let mut core_in = vec![vec![0.0f64; n_cores]; steps];
-    let mut got_input: Vec<Vec<Vec<bool>>> =
-        net.populations().iter().map(|p| vec![vec![false; p.size as usize]; steps + 1]).collect();
+    // Per step and core: the soma side's time, the input side's time (taking messages
+    // in and reading synapses run ahead of the soma, SANA-FE's buffer before the soma:
+    // a core's step lasts the longer of the two), and its longest message path.
+    let mut core_t = vec![0.0f64; steps * n_cores];
+    let mut core_in = vec![0.0f64; steps * n_cores];
+    let mut core_path = vec![0.0f64; steps * n_cores];
     let neurons: Vec<bool> = net.populations().iter().map(|p| !p.is_source()).collect();
+    // Per population, `[step · size + neuron]`: updated in that step, because it received
+    // a spike (set below) or entered the step with a state away from zero (SANA-FE and
+    // Loihi update such a neuron too).
+    let mut updated = held;
     // Every neuron's state is read every step: the time each core spends on it.
     let mut access = vec![0.0f64; n_cores];
     for (pi, p) in net.populations().iter().enumerate() {
@@ -210,69 +330,124 @@ pub fn count(net: &Network, m: &NcoreMapping, run: &RunResult) -> NcoreCounts {
             c.neuron_accesses += u64::from(p.size) * steps as u64;
         }
     }
-    for row in core_t.iter_mut() {
+    for row in core_t.chunks_mut(n_cores.max(1)) {
         row.copy_from_slice(&access);
     }
-    let mut dest: Vec<usize> = Vec::new();
+    let fanout = Fanout::new(net, m);
     for (pi, rec) in run.spikes.iter().enumerate() {
         for (&t, &j) in rec.steps.iter().zip(&rec.neurons) {
             let t = t as usize;
             let src = m.core_of(pi, j);
+            let at = t * n_cores;
             if neurons[pi] {
                 c.spikes_out += 1;
-                core_t[t][src] += hw.spike_out_s;
+                core_t[at + src] += hw.spike_out_s;
             }
-            dest.clear();
             for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
                 let pr = net.proj(q);
                 let row = pr.synapses.row(j as usize);
+                let post_pop = pr.post.index();
+                let n = net.pop(pr.post).size as usize;
                 for (&post, &d) in row.post.iter().zip(row.delay) {
-                    let core = m.core_of(pr.post.index(), post);
-                    dest.push(core);
-                    c.synaptic_events += 1;
-                    core_in[t][core] += hw.synapse_s;
                     let when = t + usize::from(d.max(1));
-                    if when <= steps {
-                        got_input[pr.post.index()][when][post as usize] = true;
+                    if when < steps {
+                        updated[post_pop][when * n + post as usize] = true;
                     }
                 }
             }
-            dest.sort_unstable();
-            dest.dedup();
             let (sx, sy) = m.tile(src);
-            for &core in &dest {
+            for &(core, synapses) in fanout.of(pi, j) {
+                let core = core as usize;
+                c.synaptic_events += u64::from(synapses);
+                core_in[at + core] += f64::from(synapses) * hw.synapse_s;
                 // A spike leaves its core as a message to every core it reaches, its own
                 // included (as SANA-FE counts it: Loihi's axons route through the mesh).
                 c.messages += 1;
-                core_t[t][src] += hw.message_out_s;
-                core_in[t][core] += hw.message_in_s;
+                core_t[at + src] += hw.message_out_s;
+                core_in[at + core] += hw.message_in_s;
                 let (dx, dy) = m.tile(core);
                 let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
                 c.hops_x += u64::from(hx);
                 c.hops_y += u64::from(hy);
                 let path = f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s;
-                core_path[t][src] = core_path[t][src].max(path);
+                core_path[at + src] = core_path[at + src].max(path);
             }
         }
     }
-    for (pi, steps_in) in got_input.iter().enumerate() {
-        for (t, row) in steps_in.iter().enumerate().take(steps) {
+    for (pi, u) in updated.iter().enumerate() {
+        let n = net.populations()[pi].size as usize;
+        if !neurons[pi] || n == 0 {
+            continue;
+        }
+        for (t, row) in u.chunks(n).enumerate().take(steps) {
             for (j, &on) in row.iter().enumerate() {
                 if on {
                     c.neuron_updates += 1;
-                    let core = m.core_of(pi, j as u32);
-                    core_t[t][core] += hw.neuron_update_s;
+                    core_t[t * n_cores + m.core_of(pi, j as u32)] += hw.neuron_update_s;
                 }
             }
         }
     }
+    let sync = hw.sync_for(m.tiles_used);
     for t in 0..steps {
-        let busiest =
-            core_t[t].iter().zip(&core_in[t]).zip(&core_path[t]).map(|((a, i), b)| a.max(*i) + b).fold(0.0, f64::max);
-        let step = busiest + hw.sync_s;
+        let r = t * n_cores..(t + 1) * n_cores;
+        let busiest = core_t[r.clone()]
+            .iter()
+            .zip(&core_in[r.clone()])
+            .zip(&core_path[r])
+            .map(|((a, i), b)| a.max(*i) + b)
+            .fold(0.0, f64::max);
+        let step = busiest + sync;
         c.step_s.push(hw.tick_s.map_or(step, |tick| step.max(tick)));
     }
     c
+}
+
+/// Per neuron, the cores its spikes reach and the synapses into each (in core order),
+/// built once so that each spike costs its destination cores, not its synapses.
+struct Fanout {
+    /// Per population, each neuron's first entry (and one past the last neuron's).
+    start: Vec<Vec<usize>>,
+    entries: Vec<(u32, u32)>,
+}
+
+impl Fanout {
+    fn new(net: &Network, m: &NcoreMapping) -> Self {
+        let mut start = Vec::with_capacity(net.populations().len());
+        let mut entries = Vec::new();
+        let mut per_core: Vec<u32> = vec![0; m.cores_used];
+        let mut touched: Vec<usize> = Vec::new();
+        for p in net.pop_ids() {
+            let mut s = Vec::with_capacity(net.pop(p).size as usize + 1);
+            for j in 0..net.pop(p).size {
+                s.push(entries.len());
+                for &q in net.outgoing(p) {
+                    let pr = net.proj(q);
+                    for &post in pr.synapses.row(j as usize).post {
+                        let core = m.core_of(pr.post.index(), post);
+                        if per_core[core] == 0 {
+                            touched.push(core);
+                        }
+                        per_core[core] += 1;
+                    }
+                }
+                touched.sort_unstable();
+                for &core in &touched {
+                    entries.push((core as u32, per_core[core]));
+                    per_core[core] = 0;
+                }
+                touched.clear();
+            }
+            s.push(entries.len());
+            start.push(s);
+        }
+        Fanout { start, entries }
+    }
+
+    fn of(&self, pop: usize, neuron: u32) -> &[(u32, u32)] {
+        let s = &self.start[pop];
+        &self.entries[s[neuron as usize]..s[neuron as usize + 1]]
+    }
 }
 
 /// The TrueNorth operating point of Merolla et al. (2014) as a network: `cores` cores of

@@ -9,7 +9,7 @@ use neuromap_cost::neurocore::{NcoreEnergy, neurocore_energy};
 use neuromap_hw::HwModel;
 use neuromap_ncore::{NcoreCounts, NcoreMapping};
 use neuromap_report::RunSummary;
-use neuromap_sim::{Options, RunResult};
+use neuromap_sim::RunResult;
 
 use crate::{Job, JobError, spike_digest};
 
@@ -25,6 +25,9 @@ pub struct NcoreOutcome {
     pub counts: NcoreCounts,
     pub energy: NcoreEnergy,
     pub sim_s: f64,
+    /// Per projection, the weight exponent on the chip; the largest weight rounding.
+    pub weight_exponents: Vec<Option<i32>>,
+    pub weight_error: f64,
 }
 
 pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
@@ -38,12 +41,26 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         model: job.model.name.clone(),
         message: e.to_string(),
     })?;
+    let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(|e| JobError::Map {
+        net: job.net.name.clone(),
+        model: job.model.name.clone(),
+        message: e.to_string(),
+    })?;
     let t0 = Instant::now();
-    let result = neuromap_sim::simulate_quantised(&job.net, job.steps, Options { record_sources: true });
-    let counts = neuromap_ncore::count(&job.net, &mapping, &result);
+    let run = neuromap_ncore::simulate(&chip.net, job.steps, &mapping.hw);
+    let (result, counts) = neuromap_ncore::count(&chip.net, &mapping, run);
     let sim_s = t0.elapsed().as_secs_f64();
     let energy = neurocore_energy(&mapping.hw, &counts, mapping.cores_used);
-    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s })
+    Ok(NcoreOutcome {
+        job,
+        mapping,
+        result,
+        counts,
+        energy,
+        sim_s,
+        weight_exponents: chip.exponents,
+        weight_error: chip.max_error,
+    })
 }
 
 impl NcoreOutcome {
@@ -51,7 +68,7 @@ impl NcoreOutcome {
         RunSummary::new(
             &self.job.net,
             &self.result,
-            &format!("{} (neurocore, s16.15 functional model)", self.job.model.name),
+            &format!("{} (neurocore, {})", self.job.model.name, neuromap_ncore::arithmetic(&self.mapping.hw)),
             wall.then_some(self.sim_s),
         )
     }
@@ -64,6 +81,23 @@ impl NcoreOutcome {
             "mapping onto {} (neurocore): {} of {} cores ({} neurons each), at most {} input axons on a core (of {})\n",
             m.model, m.cores_used, m.hw.cores, m.hw.neurons_per_core, m.max_axons_in, m.hw.max_axons_in
         );
+        if let Some(f) = m.hw.weights {
+            let exps: Vec<String> = self
+                .job
+                .net
+                .projections()
+                .iter()
+                .zip(&self.weight_exponents)
+                .filter_map(|(p, e)| e.map(|e| format!("{} 2^{e}", p.name)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "weights as {}-bit mantissas × 2^exp, one exponent per projection ({}); largest rounding {}",
+                f.bits,
+                exps.join(", "),
+                neuromap_report::fmt_g(self.weight_error)
+            );
+        }
         let mean = c.step_s.iter().sum::<f64>() / n;
         let max = c.step_s.iter().copied().fold(0.0, f64::max);
         let _ = writeln!(s, "time per step: mean {:.3} µs, max {:.3} µs\n", mean * 1e6, max * 1e6);
