@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+/// A tile's place while tiling: (delay, row block, column block).
+type BlockKey = (u16, u32, u32);
+
 use neuromap_hw::HwModel;
 use neuromap_hw::crossbar::Crossbar;
 use neuromap_ir::{Network, ProjId, Receptor};
@@ -193,7 +196,7 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
         }
         let mut new_w: Vec<f32> = vec![0.0; syn.len()];
         // Per delay, per row block: the nonzero levels by column block.
-        let mut blocks: BTreeMap<(u16, u32, u32), Vec<(u32, u32, i64)>> = BTreeMap::new();
+        let mut blocks: BTreeMap<BlockKey, Vec<(u32, u32, i64)>> = BTreeMap::new();
         for (&(d, i, j), &(w, first)) in &cells {
             let q = level(w);
             new_w[first] = (q as f64 * step) as f32;
