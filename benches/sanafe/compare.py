@@ -5,11 +5,16 @@ both tools with the same synapses, input spike trains and placement:
   with probability 0.1, and recurrent connections with probability `p`;
 - convolutional: a 16 x 16 input, two 3 x 3 convolutions of 8 channels, feed-forward.
 
-LIF neurons: threshold 1, leak 0.9 per step, reset 0. SANA-FE fires when the potential
-exceeds the threshold, so neuromap's s16.15 threshold is one step (2^-15) above it.
+LIF neurons: threshold 1, leak 0.9 per step, reset 0. SANA-FE's Python API stores a float
+attribute in single precision (pymodule.cpp casts a Python float to C++ float), so its
+leak is float32(0.9) = 0.89999997615814..., and neuromap's netlists give the time
+constant whose exp(-1/tau) is that value to the last bit. SANA-FE fires when the potential
+exceeds the threshold, so neuromap's threshold is the next double above it. Weights are
+multiples of 1/256 below 1 in magnitude: Loihi weights (a 9-bit mantissa at exponent -8),
+which neuromap's Loihi model holds exactly and SANA-FE takes as they are.
 SANA-FE delivers a spike in the step after it is sent: every neuromap projection has a
-delay of one step. Neurons are placed as neuromap places them: each population from a
-fresh core, 1,024 neurons per core.
+delay of one step. Neurons are placed as neuromap places them: the neuron populations in
+order, each from a fresh core, 1,024 neurons per core, then the inputs.
 
 neuromap runs benches/sanafe/loihi-no-axon-limit.toml: hw-models/loihi.toml without
 Loihi's 4,096 input axons per core, which SANA-FE does not model (the 4k and 8k random
@@ -26,6 +31,25 @@ import time
 import numpy as np
 import sanafe
 
+# The leak as SANA-FE's Python API holds it (single precision).
+LEAK = float(np.float32(0.9))
+
+
+def tau_for(a):
+    """The time constant (steps) whose exp(-1/tau) is `a` exactly."""
+    t = -1.0 / math.log(a)
+    for _ in range(64):
+        d = math.exp(-1.0 / t)
+        if d == a:
+            return t
+        t = math.nextafter(t, math.inf if d < a else -math.inf)
+    raise ValueError("no time constant gives a decay of %r exactly" % a)
+
+
+# Loihi weights: mantissa/256, |mantissa| <= 255.
+def loihi_weights(w):
+    return np.clip(np.round(np.asarray(w) * 256.0), -255, 255) / 256.0
+
 STEPS = 100
 INPUTS = 64
 PER_CORE = 1024
@@ -38,7 +62,7 @@ def network(n, p, seed):
     def edges(n_pre, n_post, prob, scale, mean):
         mask = rng.random((n_pre, n_post)) < prob
         pre, post = np.nonzero(mask)
-        w = np.round(rng.normal(mean, scale, len(pre)), 4)
+        w = loihi_weights(rng.normal(mean, scale, len(pre)))
         return list(zip(pre.tolist(), post.tolist(), w.tolist()))
     inp = edges(INPUTS, n, 0.1, 0.2, 0.35)
     rec = edges(n, n, p, 0.3, 0.0)
@@ -54,7 +78,7 @@ def conv_network(seed):
     spikes = [sorted(np.nonzero(rng.random(STEPS) < 0.1)[0].tolist()) for _ in range(side * side)]
     def conv(cin, hin, cout, scale, mean):
         hout = hin - 2
-        w = rng.normal(mean, scale, (cout, cin, 3, 3))
+        w = loihi_weights(rng.normal(mean, scale, (cout, cin, 3, 3)))
         edges = []
         for o in range(cout):
             for y in range(hout):
@@ -64,7 +88,7 @@ def conv_network(seed):
                         for ky in range(3):
                             for kx in range(3):
                                 pre = (c * hin + y + ky) * hin + x + kx
-                                edges.append((pre, post, round(float(w[o, c, ky, kx]), 4)))
+                                edges.append((pre, post, float(w[o, c, ky, kx])))
         return edges, cout * hout * hout
     e1, n1 = conv(1, side, ch, 0.3, 0.25)
     e2, n2 = conv(ch, side - 2, ch, 0.15, 0.05)
@@ -77,7 +101,7 @@ def recurrent(n, p, seed):
 
 
 def netlist(spikes, pops, projs, path):
-    tau = -1.0 / math.log(0.9)
+    tau = tau_for(LEAK)
     with open(path, "w") as f:
         f.write('[network]\nname = "sanafe-cmp"\ndt = 1.0\nseed = 1\nsteps = %d\n\n' % STEPS)
         f.write('[[source]]\nname = "in"\nsize = %d\nkind = "array"\nspikes = [\n' % len(spikes))
@@ -87,13 +111,14 @@ def netlist(spikes, pops, projs, path):
         for name, n in pops:
             f.write('[[population]]\nname = "%s"\nsize = %d\nmodel = "lif"\ntau_m = %r\ncm = 1.0\n'
                     'v_rest = 0.0\nv_reset = 0.0\nv_thresh = %r\nt_ref = 0.0\ntau_syn_e = 0.0\ntau_syn_i = 0.0\nv_init = 0.0\n\n'
-                    % (name, n, tau, 1.0 + 2.0 ** -15))
+                    % (name, n, tau, math.nextafter(1.0, 2.0)))
         for k, (pre, post, es) in enumerate(projs):
-            f.write('[[projection]]\nname = "p%d"\npre = "%s"\npost = "%s"\ndelay = 1.0\n\n'
-                    '[projection.connector]\nkind = "list"\nentries = [\n' % (k, pre, post))
-            for a, b, w in es:
-                f.write("  [%d, %d, %r],\n" % (a, b, w))
-            f.write("]\n\n")
+            # The synapses in a list file beside the netlist (`file` connector).
+            csv = "%s.p%d.csv" % (os.path.splitext(os.path.basename(path))[0], k)
+            f.write('[[projection]]\nname = "p%d"\npre = "%s"\npost = "%s"\ndelay = 1.0\n'
+                    'connector = { kind = "file", path = "%s" }\n\n' % (k, pre, post, csv))
+            with open(os.path.join(os.path.dirname(path), csv), "w") as g:
+                g.write("".join("%d %d %r\n" % (a, b, w) for a, b, w in es))
 
 
 def run_sanafe_graph(spikes, pops, projs):
@@ -101,21 +126,25 @@ def run_sanafe_graph(spikes, pops, projs):
     arch = sanafe.load_loihi()
     cores = arch.cores()
     net = sanafe.Network()
+    # neuromap's placement: the neuron populations in order, each from a fresh core,
+    # then the inputs.
+    first, core = {}, 0
+    for name, n in pops:
+        first[name] = core
+        core += (n + PER_CORE - 1) // PER_CORE
+    first["in"] = core
     gi = net.create_neuron_group("in", len(spikes), {}, soma_hw_name="loihi_inputs[0]")
     groups = {"in": gi}
-    core = 0
     for i, nn in enumerate(gi.neurons):
         train = [0] * STEPS
         for t in spikes[i]:
             train[t] = 1
         nn.set_attributes(model_attributes={"spikes": train}, soma_hw_name="loihi_inputs[%d]" % i)
-        nn.map_to_core(cores[core + i // PER_CORE])
-    core += (len(spikes) + PER_CORE - 1) // PER_CORE
+        nn.map_to_core(cores[first["in"] + i // PER_CORE])
     for name, n in pops:
-        g = net.create_neuron_group(name, n, {"threshold": 1.0, "leak_decay": 0.9, "reset": 0.0}, soma_hw_name="loihi_lif")
+        g = net.create_neuron_group(name, n, {"threshold": 1.0, "leak_decay": LEAK, "reset": 0.0}, soma_hw_name="loihi_lif")
         for j, nn in enumerate(g.neurons):
-            nn.map_to_core(cores[core + j // PER_CORE])
-        core += (n + PER_CORE - 1) // PER_CORE
+            nn.map_to_core(cores[first[name] + j // PER_CORE])
         groups[name] = g
     for pre, post, es in projs:
         a, b = groups[pre].neurons, groups[post].neurons
