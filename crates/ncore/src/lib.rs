@@ -1,9 +1,11 @@
 //! The `neurocore` family (Loihi, TrueNorth) as one vertical slice: neurons placed on
-//! the cores of a tile mesh, and the events of a run counted per core and step the
-//! way SANA-FE counts them (every neuron's state is read every step; a neuron that
-//! received input is updated; a spike leaves its soma, passes each of its synapses,
-//! and is sent as one message to every core it reaches, its own included, over XY hops
-//! between tiles). Spikes come from the quantised functional model; nothing is priced here.
+//! the cores of a tile mesh, the network's weights put in the chip's format, and a run
+//! of the chip's functional model (f64 on the chip's potential grid) whose events are
+//! counted per core and step, as the steps are simulated, the way SANA-FE counts them
+//! (every neuron's state is read every step; a neuron that received input or holds a
+//! state away from zero is updated; a spike leaves its soma, passes each of its
+//! synapses, and is sent as one message to every core it reaches, its own included,
+//! over XY hops between tiles). Nothing is priced here.
 
 use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
@@ -81,39 +83,6 @@ pub fn chip_weights(net: &Network, hw: &NeuroCore) -> Result<ChipWeights, NcoreE
     }
     let net = net.with_all_weights(weights).map_err(|e| NcoreError::Network(e.to_string()))?;
     Ok(ChipWeights { net, exponents, max_error })
-}
-
-/// A functional run on the chip, with what the event count needs beyond spikes.
-#[derive(Clone, Debug)]
-pub struct ChipRun {
-    pub result: RunResult,
-    /// `[population][step · size + neuron]`: the neuron entered the step with a state
-    /// away from zero (potential, current or bias), so the core updates it even without
-    /// input (empty for sources).
-    pub held: Vec<Vec<bool>>,
-}
-
-/// Runs the chip's functional model of `net` (weights already in the chip's format,
-/// see [`chip_weights`]) for `steps` steps, every population recorded: f64 arithmetic,
-/// with the membrane potential on the model's grid when it has one
-/// ([`NeuroCore::potential_frac_bits`]).
-pub fn simulate(net: &Network, steps: u32, hw: &NeuroCore) -> ChipRun {
-    let mut e = Engine::<F64>::new(net, Options { record_sources: true }).with_held_state();
-    if let Some(bits) = hw.potential_frac_bits {
-        e = e.with_potential_grid(bits);
-    }
-    let size = |p: &neuromap_ir::Population| if p.is_source() { 0 } else { p.size as usize };
-    let mut held: Vec<Vec<bool>> = net.populations().iter().map(|p| vec![false; size(p) * steps as usize]).collect();
-    for t in 0..steps as usize {
-        e.step();
-        for ((h, p), now) in held.iter_mut().zip(net.populations()).zip(e.held()) {
-            let n = size(p);
-            for &j in now {
-                h[t * n + j as usize] = true;
-            }
-        }
-    }
-    ChipRun { result: e.finish(), held }
 }
 
 /// A short name of the functional model's arithmetic, for reports.
@@ -296,111 +265,105 @@ pub struct NcoreCounts {
     pub step_s: Vec<f64>,
 }
 
-/// Counts the events of `run` (a functional run of `net`, every population recorded)
-/// on the mapping.
-pub fn count(net: &Network, m: &NcoreMapping, chip: ChipRun) -> (RunResult, NcoreCounts) {
-    let ChipRun { result: run, held } = chip;
-    let counts = count_events(net, m, &run, held);
-    (run, counts)
-}
-
-fn count_events(net: &Network, m: &NcoreMapping, run: &RunResult, held: Vec<Vec<bool>>) -> NcoreCounts {
+/// Runs the chip: the functional model of `net` (weights already in the chip's format,
+/// see [`chip_weights`]) for `steps` steps, every population recorded, in f64 with the
+/// membrane potential on the model's grid when it has one
+/// ([`NeuroCore::potential_frac_bits`]); and the events of each step counted on the
+/// mapping as the step is simulated, so memory grows with the neurons and the longest
+/// delay, not with the run's length.
+pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCounts) {
     let hw = &m.hw;
-    let steps = run.steps as usize;
-    let mut c = NcoreCounts::default();
+    let mut e = Engine::<F64>::new(net, Options { record_sources: true }).with_held_state();
+    if let Some(bits) = hw.potential_frac_bits {
+        e = e.with_potential_grid(bits);
+    }
     let n_cores = m.cores_used;
-    // Per step and core: the soma side's time, the input side's time (taking messages
-    // in and reading synapses run ahead of the soma, SANA-FE's buffer before the soma:
-    // a core's step lasts the longer of the two), and its longest message path.
-    let mut core_t = vec![0.0f64; steps * n_cores];
-    let mut core_in = vec![0.0f64; steps * n_cores];
-    let mut core_path = vec![0.0f64; steps * n_cores];
+    let mut c = NcoreCounts::default();
     let neurons: Vec<bool> = net.populations().iter().map(|p| !p.is_source()).collect();
-    // Per population, `[step · size + neuron]`: updated in that step, because it received
-    // a spike (set below) or entered the step with a state away from zero (SANA-FE and
-    // Loihi update such a neuron too).
-    let mut updated = held;
+    let sizes: Vec<usize> = net.populations().iter().map(|p| if p.is_source() { 0 } else { p.size as usize }).collect();
     // Every neuron's state is read every step: the time each core spends on it.
     let mut access = vec![0.0f64; n_cores];
-    for (pi, p) in net.populations().iter().enumerate() {
-        if neurons[pi] {
-            for j in 0..p.size {
-                access[m.core_of(pi, j)] += hw.neuron_access_s;
-            }
-            c.neuron_accesses += u64::from(p.size) * steps as u64;
+    for (pi, &n) in sizes.iter().enumerate() {
+        for j in 0..n as u32 {
+            access[m.core_of(pi, j)] += hw.neuron_access_s;
         }
     }
-    for row in core_t.chunks_mut(n_cores.max(1)) {
-        row.copy_from_slice(&access);
-    }
+    let per_step_accesses: u64 = sizes.iter().map(|&n| n as u64).sum();
+    // A spike sent in step t reaches its targets in step t + d: per population, a ring
+    // of the steps ahead, each the neurons that will have received a spike.
+    let span = net.pop_ids().map(|p| usize::from(net.max_delay_into(p))).max().unwrap_or(0) + 1;
+    let mut received: Vec<Vec<bool>> = sizes.iter().map(|&n| vec![false; n * span]).collect();
     let fanout = Fanout::new(net, m);
-    for (pi, rec) in run.spikes.iter().enumerate() {
-        for (&t, &j) in rec.steps.iter().zip(&rec.neurons) {
-            let t = t as usize;
-            let src = m.core_of(pi, j);
-            let at = t * n_cores;
-            if neurons[pi] {
-                c.spikes_out += 1;
-                core_t[at + src] += hw.spike_out_s;
+    let sync = hw.sync_for(m.tiles_used);
+    // This step, per core: the soma side's time, the input side's time (taking messages
+    // in and reading synapses run ahead of the soma, SANA-FE's buffer before the soma:
+    // a core's step lasts the longer of the two), and its longest message path.
+    let (mut soma, mut input, mut path) = (vec![0.0f64; n_cores], vec![0.0f64; n_cores], vec![0.0f64; n_cores]);
+    let mut seen: Vec<usize> = vec![0; net.populations().len()];
+    for t in 0..steps as usize {
+        e.step();
+        soma.copy_from_slice(&access);
+        input.fill(0.0);
+        path.fill(0.0);
+        c.neuron_accesses += per_step_accesses;
+        // Updated this step: a neuron a spike reached, or one that entered the step with
+        // a state away from zero (SANA-FE and Loihi update such a neuron too).
+        let slot = t % span;
+        for (pi, held) in e.held().enumerate() {
+            let n = sizes[pi];
+            let got = &mut received[pi][slot * n..(slot + 1) * n];
+            for &j in held {
+                got[j as usize] = true;
             }
-            for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
-                let pr = net.proj(q);
-                let row = pr.synapses.row(j as usize);
-                let post_pop = pr.post.index();
-                let n = net.pop(pr.post).size as usize;
-                for (&post, &d) in row.post.iter().zip(row.delay) {
-                    let when = t + usize::from(d.max(1));
-                    if when < steps {
-                        updated[post_pop][when * n + post as usize] = true;
+            for (j, on) in got.iter_mut().enumerate() {
+                if std::mem::take(on) {
+                    c.neuron_updates += 1;
+                    soma[m.core_of(pi, j as u32)] += hw.neuron_update_s;
+                }
+            }
+        }
+        for (pi, rec) in e.result().spikes.iter().enumerate() {
+            let new = seen[pi]..rec.neurons.len();
+            seen[pi] = rec.neurons.len();
+            for &j in &rec.neurons[new] {
+                let src = m.core_of(pi, j);
+                if neurons[pi] {
+                    c.spikes_out += 1;
+                    soma[src] += hw.spike_out_s;
+                }
+                for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
+                    let pr = net.proj(q);
+                    let row = pr.synapses.row(j as usize);
+                    let (post_pop, n) = (pr.post.index(), sizes[pr.post.index()]);
+                    for (&post, &d) in row.post.iter().zip(row.delay) {
+                        let when = (t + usize::from(d.max(1))) % span;
+                        received[post_pop][when * n + post as usize] = true;
                     }
                 }
-            }
-            let (sx, sy) = m.tile(src);
-            for &(core, synapses) in fanout.of(pi, j) {
-                let core = core as usize;
-                c.synaptic_events += u64::from(synapses);
-                core_in[at + core] += f64::from(synapses) * hw.synapse_s;
-                // A spike leaves its core as a message to every core it reaches, its own
-                // included (as SANA-FE counts it: Loihi's axons route through the mesh).
-                c.messages += 1;
-                core_t[at + src] += hw.message_out_s;
-                core_in[at + core] += hw.message_in_s;
-                let (dx, dy) = m.tile(core);
-                let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
-                c.hops_x += u64::from(hx);
-                c.hops_y += u64::from(hy);
-                let path = f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s;
-                core_path[at + src] = core_path[at + src].max(path);
-            }
-        }
-    }
-    for (pi, u) in updated.iter().enumerate() {
-        let n = net.populations()[pi].size as usize;
-        if !neurons[pi] || n == 0 {
-            continue;
-        }
-        for (t, row) in u.chunks(n).enumerate().take(steps) {
-            for (j, &on) in row.iter().enumerate() {
-                if on {
-                    c.neuron_updates += 1;
-                    core_t[t * n_cores + m.core_of(pi, j as u32)] += hw.neuron_update_s;
+                let (sx, sy) = m.tile(src);
+                for &(core, synapses) in fanout.of(pi, j) {
+                    let core = core as usize;
+                    c.synaptic_events += u64::from(synapses);
+                    input[core] += f64::from(synapses) * hw.synapse_s;
+                    // A spike leaves its core as a message to every core it reaches, its
+                    // own included (as SANA-FE counts it: Loihi's axons route through
+                    // the mesh).
+                    c.messages += 1;
+                    soma[src] += hw.message_out_s;
+                    input[core] += hw.message_in_s;
+                    let (dx, dy) = m.tile(core);
+                    let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
+                    c.hops_x += u64::from(hx);
+                    c.hops_y += u64::from(hy);
+                    path[src] = path[src].max(f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s);
                 }
             }
         }
-    }
-    let sync = hw.sync_for(m.tiles_used);
-    for t in 0..steps {
-        let r = t * n_cores..(t + 1) * n_cores;
-        let busiest = core_t[r.clone()]
-            .iter()
-            .zip(&core_in[r.clone()])
-            .zip(&core_path[r])
-            .map(|((a, i), b)| a.max(*i) + b)
-            .fold(0.0, f64::max);
+        let busiest = soma.iter().zip(&input).zip(&path).map(|((a, i), p)| a.max(*i) + p).fold(0.0, f64::max);
         let step = busiest + sync;
         c.step_s.push(hw.tick_s.map_or(step, |tick| step.max(tick)));
     }
-    c
+    (e.finish(), c)
 }
 
 /// Per neuron, the cores its spikes reach and the synapses into each (in core order),

@@ -47,8 +47,7 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         message: e.to_string(),
     })?;
     let t0 = Instant::now();
-    let run = neuromap_ncore::simulate(&chip.net, job.steps, &mapping.hw);
-    let (result, counts) = neuromap_ncore::count(&chip.net, &mapping, run);
+    let (result, counts) = neuromap_ncore::run(&chip.net, &mapping, job.steps);
     let sim_s = t0.elapsed().as_secs_f64();
     let energy = neurocore_energy(&mapping.hw, &counts, mapping.cores_used);
     Ok(NcoreOutcome {

@@ -560,6 +560,12 @@ impl<'n, A: Arith> Engine<'n, A> {
         self.result.steps = self.t;
     }
 
+    /// What the run has recorded and counted so far (the spikes of the step just
+    /// simulated are at the end of each population's record).
+    pub fn result(&self) -> &RunResult {
+        &self.result
+    }
+
     pub fn finish(self) -> RunResult {
         self.result
     }
