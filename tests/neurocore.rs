@@ -103,7 +103,7 @@ fn truenorth_at_its_operating_point() {
     let spec = neuromap::ncore::operating_point(4, 1);
     let net = spec.build().unwrap();
     let job = neuromap::pipeline::Job {
-        spec,
+        spec: Some(spec),
         net,
         model: load_hw("truenorth").unwrap(),
         steps: 1000,

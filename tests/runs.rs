@@ -68,7 +68,7 @@ fn a_run_over_the_memory_limit_is_refused_with_the_estimate() {
     let n = neuromap::import::load_path(Path::new("netlists/brunel_10k.toml")).unwrap();
     let job = neuromap::pipeline::Job {
         net: n.spec.build().unwrap(),
-        spec: n.spec,
+        spec: Some(n.spec),
         model: neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap(),
         steps: 10,
         placement_seed: 1,

@@ -12,7 +12,7 @@ fn run(arch: &str, net: &str, steps: u32) -> neuromap::pipeline::neurocore::Ncor
     let sn = load_net(Path::new(net), cpt).unwrap_or_else(|d| panic!("{net}: {d}"));
     let built = sn.netlist.spec.build().unwrap();
     let job = neuromap::pipeline::Job {
-        spec: sn.netlist.spec,
+        spec: Some(sn.netlist.spec),
         net: built,
         model,
         steps,

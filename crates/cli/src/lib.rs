@@ -1043,7 +1043,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     #[derive(serde::Serialize)]
     struct Config<'a> {
         schema_version: u32,
-        network: &'a neuromap_ir::spec::NetworkSpec,
+        network: Option<&'a neuromap_ir::spec::NetworkSpec>,
         steps: u32,
         placement_seed: u64,
         threads: usize,
@@ -1054,7 +1054,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     let resolved = Config {
         schema_version: 1,
-        network: &out.job.spec,
+        network: out.job.spec.as_ref(),
         steps: done,
         placement_seed: a.placement_seed,
         threads: a.threads,
@@ -1103,7 +1103,7 @@ fn job_of(
     faults: neuromap_sim::chip::RunFaults,
 ) -> neuromap_pipeline::Job {
     neuromap_pipeline::Job {
-        spec,
+        spec: Some(spec),
         net,
         model,
         steps,
@@ -1143,7 +1143,7 @@ fn run_binary(a: &RunArgs, job: neuromap_pipeline::Job, color: bool) -> Result<(
                 )
                 .into());
             }
-            Some(job_of(a, job.spec.clone(), job.net.clone(), m, job.steps, job.faults.clone()))
+            Some(neuromap_pipeline::Job { model: m, ..job.clone() })
         }
         None => None,
     };
@@ -1296,7 +1296,7 @@ fn sanafe_cmd(
         if placement.is_some() { "the file's mapping" } else { "neuromap's placement" }
     );
     let job = neuromap_pipeline::Job {
-        spec: sn.netlist.spec,
+        spec: Some(sn.netlist.spec),
         net,
         model,
         steps,

@@ -91,7 +91,7 @@ pub struct Campaign<'a> {
 
 fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
     Job {
-        spec: c.spec.clone(),
+        spec: Some(c.spec.clone()),
         net: c.net.clone(),
         model,
         steps: c.steps,

@@ -328,15 +328,8 @@ impl LsmStudy {
         for s in self.test.iter().take(k) {
             let n = lsm::with_sample(&self.net, self.input, s);
             let job = Job {
-                spec: neuromap_ir::spec::NetworkSpec {
-                    name: n.name.clone(),
-                    dt: n.dt,
-                    seed: n.seed,
-                    scale: 1.0,
-                    populations: Vec::new(),
-                    projections: Vec::new(),
-                    probes: Vec::new(),
-                },
+                // A network built in code (the sample's input set into the liquid).
+                spec: None,
                 net: n,
                 model: model.clone(),
                 steps: self.data.steps,

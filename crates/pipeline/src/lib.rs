@@ -55,10 +55,11 @@ pub enum JobError {
 }
 
 /// A network and a chip model, and how to run them.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Job {
-    /// The network's declaration (kept for the resolved configuration).
-    pub spec: NetworkSpec,
+    /// The network's declaration, when it came from one (kept for the resolved
+    /// configuration); `None` for a network built in code.
+    pub spec: Option<NetworkSpec>,
     pub net: Network,
     pub model: HwModel,
     pub steps: u32,
@@ -214,7 +215,7 @@ pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<J
     let net = n.spec.build().map_err(|e| JobError::Input(format!("{}: {e}", path.display())))?;
     let job = Job {
         steps: o.steps.or(n.steps).unwrap_or(1000),
-        spec: n.spec,
+        spec: Some(n.spec),
         net,
         model: load_hw(hw)?,
         placement_seed: o.placement_seed.unwrap_or(1),
