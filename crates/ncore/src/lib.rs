@@ -10,7 +10,8 @@
 use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
 use neuromap_ir::Network;
-use neuromap_sim::arith::F64;
+use neuromap_sim::Deliver;
+use neuromap_sim::arith::{Arith, F64};
 use neuromap_sim::{Engine, Options, RunResult};
 use serde::Serialize;
 
@@ -117,6 +118,8 @@ pub struct NcoreMapping {
     pub max_axons_in: usize,
     /// Tiles with at least one core holding neurons (the barrier's reach).
     pub tiles_used: u32,
+    /// Per neuron, the cores its spikes reach.
+    fanout: Fanout,
 }
 
 impl NcoreMapping {
@@ -194,59 +197,40 @@ pub fn map_with(net: &Network, m: &HwModel, placement: Option<Vec<Vec<u32>>>) ->
         core_pop,
         max_axons_in: 0,
         tiles_used: tiles.len() as u32,
+        fanout: Fanout::default(),
     };
-    // Input axons per core, destination cores per neuron.
-    let mut axons: Vec<std::collections::HashSet<(usize, u32)>> = vec![Default::default(); mapping.cores_used];
-    let mut max_axons = 0;
+    // Destination cores per neuron, then input axons per core (each presynaptic neuron
+    // counts once on every core it reaches).
+    let fanout = Fanout::new(net, &mapping);
     for p in net.pop_ids() {
-        for &q in net.outgoing(p) {
-            let pr = net.proj(q);
-            for pre in 0..net.pop(p).size {
-                let row = pr.synapses.row(pre as usize);
-                for &post in row.post {
-                    let c = mapping.core_of(pr.post.index(), post);
-                    axons[c].insert((p.index(), pre));
-                }
-            }
-        }
         for pre in 0..net.pop(p).size {
-            let mut dest: Vec<usize> = net
-                .outgoing(p)
-                .iter()
-                .flat_map(|&q| {
-                    let pr = net.proj(q);
-                    pr.synapses
-                        .row(pre as usize)
-                        .post
-                        .iter()
-                        .map(|&j| mapping.core_of(pr.post.index(), j))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            dest.sort_unstable();
-            dest.dedup();
-            if dest.len() > hw.max_dest_cores as usize {
+            let demand = fanout.of(p.index(), pre).len();
+            if demand > hw.max_dest_cores as usize {
                 return Err(NcoreError::DestCores {
                     pop: net.pop(p).name.clone(),
                     neuron: pre,
-                    demand: dest.len(),
+                    demand,
                     capacity: hw.max_dest_cores,
                 });
             }
         }
     }
-    for (c, a) in axons.iter().enumerate() {
-        max_axons = max_axons.max(a.len());
-        if a.len() > hw.max_axons_in as usize {
+    let mut axons = vec![0usize; mapping.cores_used];
+    for &(core, _) in &fanout.entries {
+        axons[core as usize] += 1;
+    }
+    for (c, &a) in axons.iter().enumerate() {
+        if a > hw.max_axons_in as usize {
             return Err(NcoreError::Axons {
                 core: c,
                 pop: net.populations()[mapping.core_pop[c]].name.clone(),
-                demand: a.len(),
+                demand: a,
                 capacity: hw.max_axons_in,
             });
         }
     }
-    Ok(NcoreMapping { max_axons_in: max_axons, ..mapping })
+    let max_axons = axons.iter().copied().max().unwrap_or(0);
+    Ok(NcoreMapping { max_axons_in: max_axons, fanout, ..mapping })
 }
 
 /// Events of a run, summed, with each step's time.
@@ -281,19 +265,27 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     let mut c = NcoreCounts::default();
     let neurons: Vec<bool> = net.populations().iter().map(|p| !p.is_source()).collect();
     let sizes: Vec<usize> = net.populations().iter().map(|p| if p.is_source() { 0 } else { p.size as usize }).collect();
+    // Each neuron's core (sources included), looked up once.
+    let cores: Vec<Vec<u32>> = net
+        .populations()
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| (0..p.size).map(|j| m.core_of(pi, j) as u32).collect())
+        .collect();
     // Every neuron's state is read every step: the time each core spends on it.
     let mut access = vec![0.0f64; n_cores];
     for (pi, &n) in sizes.iter().enumerate() {
-        for j in 0..n as u32 {
-            access[m.core_of(pi, j)] += hw.neuron_access_s;
+        for &core in &cores[pi][..n] {
+            access[core as usize] += hw.neuron_access_s;
         }
     }
     let per_step_accesses: u64 = sizes.iter().map(|&n| n as u64).sum();
     // A spike sent in step t reaches its targets in step t + d: per population, a ring
     // of the steps ahead, each the neurons that will have received a spike.
-    let span = net.pop_ids().map(|p| usize::from(net.max_delay_into(p))).max().unwrap_or(0) + 1;
-    let mut received: Vec<Vec<bool>> = sizes.iter().map(|&n| vec![false; n * span]).collect();
-    let fanout = Fanout::new(net, m);
+    let span = (net.pop_ids().map(|p| usize::from(net.max_delay_into(p))).max().unwrap_or(0) + 1).next_power_of_two();
+    let mask = span - 1;
+    let mut marks = Marking { received: sizes.iter().map(|&n| vec![false; n * span]).collect(), mask };
+    let fanout = &m.fanout;
     let sync = hw.sync_for(m.tiles_used);
     // This step, per core: the soma side's time, the input side's time (taking messages
     // in and reading synapses run ahead of the soma, SANA-FE's buffer before the soma:
@@ -301,24 +293,24 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     let (mut soma, mut input, mut path) = (vec![0.0f64; n_cores], vec![0.0f64; n_cores], vec![0.0f64; n_cores]);
     let mut seen: Vec<usize> = vec![0; net.populations().len()];
     for t in 0..steps as usize {
-        e.step();
+        e.step_with(&mut marks);
         soma.copy_from_slice(&access);
         input.fill(0.0);
         path.fill(0.0);
         c.neuron_accesses += per_step_accesses;
         // Updated this step: a neuron a spike reached, or one that entered the step with
         // a state away from zero (SANA-FE and Loihi update such a neuron too).
-        let slot = t % span;
+        let slot = t & mask;
         for (pi, held) in e.held().enumerate() {
             let n = sizes[pi];
-            let got = &mut received[pi][slot * n..(slot + 1) * n];
+            let got = &mut marks.received[pi][slot * n..(slot + 1) * n];
             for &j in held {
                 got[j as usize] = true;
             }
-            for (j, on) in got.iter_mut().enumerate() {
+            for (on, &core) in got.iter_mut().zip(&cores[pi]) {
                 if std::mem::take(on) {
                     c.neuron_updates += 1;
-                    soma[m.core_of(pi, j as u32)] += hw.neuron_update_s;
+                    soma[core as usize] += hw.neuron_update_s;
                 }
             }
         }
@@ -326,19 +318,10 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
             let new = seen[pi]..rec.neurons.len();
             seen[pi] = rec.neurons.len();
             for &j in &rec.neurons[new] {
-                let src = m.core_of(pi, j);
+                let src = cores[pi][j as usize] as usize;
                 if neurons[pi] {
                     c.spikes_out += 1;
                     soma[src] += hw.spike_out_s;
-                }
-                for &q in net.outgoing(neuromap_ir::PopId(pi as u32)) {
-                    let pr = net.proj(q);
-                    let row = pr.synapses.row(j as usize);
-                    let (post_pop, n) = (pr.post.index(), sizes[pr.post.index()]);
-                    for (&post, &d) in row.post.iter().zip(row.delay) {
-                        let when = (t + usize::from(d.max(1))) % span;
-                        received[post_pop][when * n + post as usize] = true;
-                    }
                 }
                 let (sx, sy) = m.tile(src);
                 for &(core, synapses) in fanout.of(pi, j) {
@@ -366,8 +349,47 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     (e.finish(), c)
 }
 
+/// The engine's row delivery that also marks, per population, each neuron a spike
+/// reaches in the step it arrives (a ring of the steps ahead, `mask + 1` long): one pass
+/// over the synapses serves the simulation and the count of updates.
+struct Marking {
+    received: Vec<Vec<bool>>,
+    mask: usize,
+}
+
+impl Deliver<F64> for Marking {
+    #[inline]
+    fn deliver<F: FnMut(u32, u16, f64)>(
+        &mut self,
+        net: &Network,
+        proj: neuromap_ir::ProjId,
+        t: u32,
+        spikes: &[(u32, u32)],
+        shift: i32,
+        add: &mut F,
+    ) -> u64 {
+        let pr = net.proj(proj);
+        let post_pop = pr.post.index();
+        let n = net.pop(pr.post).size as usize;
+        let received = &mut self.received[post_pop];
+        let mut events = 0u64;
+        for &(j, k) in spikes {
+            let row = pr.synapses.row(j as usize);
+            for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
+                add(post, d, F64::acc_weight(w, k, shift));
+                // A zero-delay synapse counts in the next step, as a message arrives.
+                let when = (t as usize + usize::from(d.max(1))) & self.mask;
+                received[when * n + post as usize] = true;
+            }
+            events += row.post.len() as u64 * u64::from(k);
+        }
+        events
+    }
+}
+
 /// Per neuron, the cores its spikes reach and the synapses into each (in core order),
 /// built once so that each spike costs its destination cores, not its synapses.
+#[derive(Clone, Debug, Default)]
 struct Fanout {
     /// Per population, each neuron's first entry (and one past the last neuron's).
     start: Vec<Vec<usize>>,

@@ -152,6 +152,9 @@ pub fn fmt_g(x: f64) -> String {
     if x != 0.0 && x.abs() < 1e-3 {
         return format!("{x:e}"); // 2.5e-11, not 0
     }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{}", x as i64); // what the trimming below gives, without its cost
+    }
     let s = format!("{x:.6}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
