@@ -38,13 +38,6 @@ pub struct Figure {
     pub steps: Vec<(u32, f64)>,
 }
 
-impl Figure {
-    /// The value at count `n`: the last step at or below `n`, else `value`.
-    pub fn at(&self, n: u32) -> f64 {
-        self.steps.iter().rev().find(|s| s.0 <= n).map_or(self.value, |s| s.1)
-    }
-}
-
 /// A validated chip model.
 #[derive(Clone, Debug, Serialize)]
 pub struct HwModel {
