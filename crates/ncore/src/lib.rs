@@ -10,8 +10,8 @@
 use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
 use neuromap_ir::Network;
-use neuromap_sim::Deliver;
-use neuromap_sim::arith::{Arith, F64};
+use neuromap_sim::arith::F64;
+use neuromap_sim::{Deliver, RowDelivery};
 use neuromap_sim::{Engine, Options, RunResult};
 use serde::Serialize;
 
@@ -38,10 +38,11 @@ pub enum NcoreError {
 }
 
 /// The network as the chip holds it: each projection's weights in the model's weight
-/// format (see [`NeuroCore::weights`]), with the exponent chosen for each.
+/// format (see [`NeuroCore::weights`]), with the exponent chosen for each; the given
+/// network itself when the model has no format.
 #[derive(Clone, Debug)]
-pub struct ChipWeights {
-    pub net: Network,
+pub struct ChipWeights<'n> {
+    pub net: std::borrow::Cow<'n, Network>,
     /// Per projection: `Some(exp)` when its weights were put on the `2^exp` grid.
     pub exponents: Vec<Option<i32>>,
     /// The largest |rounded − given| weight over the network.
@@ -52,9 +53,13 @@ pub struct ChipWeights {
 /// projection, the finest at which its largest weight fits (as Loihi's compiler picks
 /// a weight exponent per connection), each weight rounded to the nearest mantissa.
 /// Without a format the network is returned as it is.
-pub fn chip_weights(net: &Network, hw: &NeuroCore) -> Result<ChipWeights, NcoreError> {
+pub fn chip_weights<'n>(net: &'n Network, hw: &NeuroCore) -> Result<ChipWeights<'n>, NcoreError> {
     let Some(f) = hw.weights else {
-        return Ok(ChipWeights { net: net.clone(), exponents: vec![None; net.projections().len()], max_error: 0.0 });
+        return Ok(ChipWeights {
+            net: std::borrow::Cow::Borrowed(net),
+            exponents: vec![None; net.projections().len()],
+            max_error: 0.0,
+        });
     };
     let mut exponents = Vec::with_capacity(net.projections().len());
     let mut weights = Vec::with_capacity(net.projections().len());
@@ -83,7 +88,7 @@ pub fn chip_weights(net: &Network, hw: &NeuroCore) -> Result<ChipWeights, NcoreE
         weights.push(q);
     }
     let net = net.with_all_weights(weights).map_err(|e| NcoreError::Network(e.to_string()))?;
-    Ok(ChipWeights { net, exponents, max_error })
+    Ok(ChipWeights { net: std::borrow::Cow::Owned(net), exponents, max_error })
 }
 
 /// A short name of the functional model's arithmetic, for reports.
@@ -179,13 +184,13 @@ pub fn map_with(net: &Network, m: &HwModel, placement: Option<Vec<Vec<u32>>>) ->
     } else if core_pop.len() > capacity {
         return Err(NcoreError::Cores { demand: core_pop.len(), per, capacity });
     }
+    // Tiles with a core that holds neurons.
     let cores_per_tile = hw.cores_per_tile.max(1) as usize;
-    let mut tiles: Vec<usize> = match &placement {
-        Some(p) => p.iter().flatten().map(|&c| c as usize / cores_per_tile).collect(),
-        None => (0..core_pop.len()).map(|c| c / cores_per_tile).collect(),
-    };
-    tiles.sort_unstable();
-    tiles.dedup();
+    let mut tile_used = vec![false; core_pop.len().div_ceil(cores_per_tile)];
+    match &placement {
+        Some(p) => p.iter().flatten().for_each(|&c| tile_used[c as usize / cores_per_tile] = true),
+        None => tile_used.fill(true),
+    }
     let height = m.machine.height.max(1);
     let mapping = NcoreMapping {
         model: m.name.clone(),
@@ -196,7 +201,7 @@ pub fn map_with(net: &Network, m: &HwModel, placement: Option<Vec<Vec<u32>>>) ->
         cores_used: core_pop.len(),
         core_pop,
         max_axons_in: 0,
-        tiles_used: tiles.len() as u32,
+        tiles_used: tile_used.iter().filter(|&&u| u).count() as u32,
         fanout: Fanout::default(),
     };
     // Destination cores per neuron, then input axons per core (each presynaptic neuron
@@ -349,9 +354,9 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     (e.finish(), c)
 }
 
-/// The engine's row delivery that also marks, per population, each neuron a spike
-/// reaches in the step it arrives (a ring of the steps ahead, `mask + 1` long): one pass
-/// over the synapses serves the simulation and the count of updates.
+/// The engine's row delivery ([`RowDelivery`]) that also marks, per population, each
+/// neuron a spike reaches in the step it arrives (a ring of the steps ahead, `mask + 1`
+/// long): one pass over the synapses serves the simulation and the count of updates.
 struct Marking {
     received: Vec<Vec<bool>>,
     mask: usize,
@@ -369,21 +374,14 @@ impl Deliver<F64> for Marking {
         add: &mut F,
     ) -> u64 {
         let pr = net.proj(proj);
-        let post_pop = pr.post.index();
         let n = net.pop(pr.post).size as usize;
-        let received = &mut self.received[post_pop];
-        let mut events = 0u64;
-        for &(j, k) in spikes {
-            let row = pr.synapses.row(j as usize);
-            for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
-                add(post, d, F64::acc_weight(w, k, shift));
-                // A zero-delay synapse counts in the next step, as a message arrives.
-                let when = (t as usize + usize::from(d.max(1))) & self.mask;
-                received[when * n + post as usize] = true;
-            }
-            events += row.post.len() as u64 * u64::from(k);
-        }
-        events
+        let (received, mask) = (&mut self.received[pr.post.index()], self.mask);
+        let mut add_and_mark = |post: u32, d: u16, x: f64| {
+            add(post, d, x);
+            // A zero-delay synapse counts in the next step, as a message arrives.
+            received[((t as usize + usize::from(d.max(1))) & mask) * n + post as usize] = true;
+        };
+        <RowDelivery as Deliver<F64>>::deliver(&mut RowDelivery, net, proj, t, spikes, shift, &mut add_and_mark)
     }
 }
 

@@ -36,30 +36,20 @@ pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
 
 /// As [`run_neurocore_job`], with each neuron's core given (a SANA-FE mapping).
 pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Result<NcoreOutcome, JobError> {
-    let mapping = neuromap_ncore::map_with(&job.net, &job.model, placement).map_err(|e| JobError::Map {
+    let map_err = |e: neuromap_ncore::NcoreError| JobError::Map {
         net: job.net.name.clone(),
         model: job.model.name.clone(),
         message: e.to_string(),
-    })?;
-    let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(|e| JobError::Map {
-        net: job.net.name.clone(),
-        model: job.model.name.clone(),
-        message: e.to_string(),
-    })?;
+    };
+    let mapping = neuromap_ncore::map_with(&job.net, &job.model, placement).map_err(map_err)?;
+    let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(map_err)?;
+    let (weight_exponents, weight_error) = (chip.exponents, chip.max_error);
     let t0 = Instant::now();
     let (result, counts) = neuromap_ncore::run(&chip.net, &mapping, job.steps);
     let sim_s = t0.elapsed().as_secs_f64();
+    drop(chip.net);
     let energy = neurocore_energy(&mapping.hw, &counts, mapping.cores_used);
-    Ok(NcoreOutcome {
-        job,
-        mapping,
-        result,
-        counts,
-        energy,
-        sim_s,
-        weight_exponents: chip.exponents,
-        weight_error: chip.max_error,
-    })
+    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error })
 }
 
 impl NcoreOutcome {
