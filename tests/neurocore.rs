@@ -64,7 +64,7 @@ fn the_potential_grid_follows_sanafes_trace() {
          [[population]]\nname = \"n\"\nsize = 1\nmodel = \"lif\"\ntau_m = {tau:?}\ncm = 1.0\nv_rest = 0.0\nv_reset = 0.0\nv_init = 0.0\nv_thresh = 2.0\ntau_syn_e = 0.0\n\
          tau_syn_i = 0.0\n\n[[projection]]\nname = \"p\"\npre = \"in\"\npost = \"n\"\nweight = 0.625\ndelay = 1.0\n\
          connector = \"all_to_all\"\n\n[[probe]]\npopulation = \"n\"\nvariable = \"v\"\nneurons = [0]\n",
-        tau = tau_for(leak)
+        tau = neuromap::import::sanafe::tau_for_decay(leak)
     );
     let spec = neuromap::import::load_str("one.toml", &text).unwrap().spec;
     let net = spec.build().unwrap();
@@ -81,19 +81,6 @@ fn the_potential_grid_follows_sanafes_trace() {
         v = (leak * v * 64.0).trunc() / 64.0;
         assert_eq!(v, x);
     }
-}
-
-/// The time constant (steps) whose `exp(−1/τ)` is `a` to the last bit.
-fn tau_for(a: f64) -> f64 {
-    let mut t = -1.0 / a.ln();
-    for _ in 0..64 {
-        let d = (-1.0 / t).exp();
-        if d == a {
-            return t;
-        }
-        t = if d < a { t.next_up() } else { t.next_down() };
-    }
-    panic!("no time constant gives a decay of {a} exactly")
 }
 
 /// Merolla et al. (2014): 26 pJ per synaptic event at 20 Hz and 128 active synapses

@@ -336,7 +336,7 @@ fn solve_exact(x0: f64, target: f64, f: impl Fn(f64) -> f64) -> f64 {
 /// The membrane time constant (steps) whose decay `exp(−1/τ)`, as the simulator
 /// computes it, is `a` to the last bit (for leaks above 1/e; below, τ's own steps are
 /// coarser than `a`'s and the nearest is taken).
-fn tau_for_decay(a: f64) -> f64 {
+pub fn tau_for_decay(a: f64) -> f64 {
     if a >= 1.0 { f64::INFINITY } else { solve_exact(-1.0 / a.ln(), a, |t| (-1.0 / t).exp()) }
 }
 

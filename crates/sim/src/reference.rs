@@ -21,9 +21,9 @@
 //!    over one step with the current held constant: `a = exp(−dt/τm)`,
 //!    `k = (τm/cm)(1 − a)`, `c = (1 − a)·v_rest`; with no leak (`τm = ∞`) `a = 1`,
 //!    `k = dt/cm`, `c = 0` (on a potential grid, [`Engine::with_potential_grid`], `a·V`
-//!    is first truncated toward zero to the grid). Then `I_r ← I_r·exp(−dt/τ_r)`. If `V ≥ v_thresh` the neuron
-//!    spikes, `V` resets (to `v_reset`, or down by `v_thresh − v_reset`), and it is
-//!    refractory for `round(t_ref/dt)` steps;
+//!    is first truncated toward zero to the grid). Then `I_r ← I_r·exp(−dt/τ_r)`. If
+//!    `V ≥ v_thresh` the neuron spikes, `V` resets (to `v_reset`, or down by
+//!    `v_thresh − v_reset`), and it is refractory for `round(t_ref/dt)` steps;
 //!    threshold neuron: `x = Σ input` (`2·Σ input − Σ w` for bipolar encoding); it
 //!    spikes iff `x + bias ≥ theta`;
 //!    source: draws its spikes for step `t` (a Poisson source may emit a count);
