@@ -305,15 +305,7 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
 /// The threshold `t'` with `v ≥ t'` exactly when `v > t` (f64 potentials): the next
 /// double above `t`.
 fn strictly_above(t: f64) -> f64 {
-    if t.is_nan() || t == f64::INFINITY {
-        t
-    } else if t == 0.0 {
-        f64::from_bits(1)
-    } else if t > 0.0 {
-        f64::from_bits(t.to_bits() + 1)
-    } else {
-        f64::from_bits(t.to_bits() - 1)
-    }
+    t.next_up()
 }
 
 /// `x` near `x0` with `f(x) == target` to the last bit, `f` rising in `x`: `x0` nudged
