@@ -52,7 +52,7 @@ pub struct HwModel {
 impl HwModel {
     /// The value of `section.key`, if the model has one.
     pub fn get(&self, section: &str, key: &str) -> Option<f64> {
-        self.figures.iter().find(|f| f.section == section && f.key == key).map(|f| f.value)
+        self.figure(section, key).map(|f| f.value)
     }
 
     /// The figure `section.key`, if the model has one.
@@ -456,10 +456,6 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
         doc.emit(doc.error(value.span, format!("`{what}` cannot be negative")).with_label("negative"));
         return None;
     }
-    if let Some(&(n, x)) = steps.iter().find(|s| !(s.1 >= 0.0 && s.1.is_finite())) {
-        doc.emit(doc.error(span, format!("`{what}` from {n}: {x} is not a number ≥ 0")).with_label("here"));
-        return None;
-    }
     Some(Figure { section: def.section, key: def.key, unit: def.unit, value: value.value, provenance, steps })
 }
 
@@ -480,7 +476,11 @@ fn read_steps(
             );
             return None;
         };
-        let x = x.get::<f64>()?;
+        let (span, x) = (x.span(), x.get::<f64>()?);
+        if !(x >= 0.0 && x.is_finite()) {
+            doc.emit(doc.error(span, format!("`{what}.from`: {x} is not a number ≥ 0")).with_label("here"));
+            return None;
+        }
         if n == 0 {
             doc.emit(doc.error(k.span, format!("`{what}.from`: counts of {by} start at 1")).with_label("here"));
             return None;
