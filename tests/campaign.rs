@@ -32,7 +32,7 @@ fn the_fault_free_setting_equals_the_plain_run() {
     assert_eq!(base.summary(), plain.summary(), "the campaign's fault-free run is the plain run");
     for r in rows.iter().filter(|r| r.setting == "no faults") {
         assert_eq!((r.count_error, r.same_step, r.van_rossum), (0.0, 1.0, 0.0), "{r:?}");
-        assert_eq!(r.energy_j, plain.energy.as_ref().map(|e| e.total_j));
+        assert_eq!(r.energy_j, plain.energy.as_ref().map(|e| e.total(neuromap::cost::Basis::Allocated)));
         assert_eq!(r.lost_deliveries + r.lost_random + r.lost_congestion + r.lost_dead_link, 0);
     }
     // Compile-time faults are mapped around: the same spikes.

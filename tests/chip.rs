@@ -109,7 +109,10 @@ fn timing_is_counted_where_the_model_gives_cycle_costs() {
     // A small liquid at 1 ms steps keeps real time; overruns agree with the cycles.
     assert_eq!(t.overrun_steps(), t.critical_cycles.iter().filter(|&&c| c > t.budget_cycles).count());
     assert_eq!(t.overrun_steps(), 0, "worst load {}", t.worst_load());
-    let hw2 = neuromap::hw::load_path(Path::new("hw-models/spinnaker2.toml")).unwrap();
+    // SpiNNaker 1 without its [timing] section.
+    let text = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
+    let untimed = &text[..text.find("[timing]").unwrap()];
+    let hw2 = neuromap::hw::load_str("hw-models/untimed.toml", untimed).unwrap();
     let m2 = compile(&net, &hw2, &CompileOptions::default()).unwrap();
     assert!(simulate_chip(&net, &hw2, &m2, 5, ALL).unwrap().counts.timing.is_none());
 }
@@ -171,8 +174,9 @@ fn run_time_faults_are_counted_by_cause() {
     let c = &plain.counts;
     assert_eq!(c.router_passes_per_step.len(), 200);
     assert_eq!(c.router_passes_per_step.iter().sum::<u64>(), c.router_passes.iter().sum::<u64>());
-    let per_step = neuromap::cost::energy_per_step(&net, &hw, &mapping, c).unwrap();
-    let total = neuromap::cost::chip_run_energy(&net, &hw, &mapping, c, 200).unwrap().total_j;
+    let ledger = neuromap::cost::arm_core_ledger(&net, &hw, &mapping, c, 200, neuromap::cost::Dvfs::PerStep).unwrap();
+    let (per_step, total) = (&ledger.per_step_j, ledger.total(neuromap::cost::Basis::Allocated));
+    assert_eq!(per_step.len(), 200);
     assert!((per_step.iter().sum::<f64>() - total).abs() < 1e-9 * total, "{} vs {total}", per_step.iter().sum::<f64>());
     // A drop rate loses packets at random, on links only.
     let rate = RunFaults { packet_drop_rate: 0.05, dead_links: Vec::new(), ..RunFaults::default() };

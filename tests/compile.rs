@@ -79,11 +79,7 @@ fn shipped_models_load_with_provenance() {
         let m = neuromap::hw::load_path(&path).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
         assert!(!m.figures.is_empty());
         for f in &m.figures {
-            let text = match &f.provenance {
-                neuromap::hw::Provenance::Source(s)
-                | neuromap::hw::Provenance::Assumption(s)
-                | neuromap::hw::Provenance::Default(s) => s,
-            };
+            let text = f.provenance.text();
             assert!(text.len() > 10, "{}: {}.{} has a thin provenance", m.name, f.section, f.key);
         }
     }

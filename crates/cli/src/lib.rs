@@ -839,11 +839,7 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             );
             let mut t = neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
             for f in &m.figures {
-                let prov = match &f.provenance {
-                    neuromap_hw::Provenance::Source(s) => format!("source: {s}"),
-                    neuromap_hw::Provenance::Assumption(s) => format!("assumption: {s}"),
-                    neuromap_hw::Provenance::Default(s) => format!("default: {s}"),
-                };
+                let prov = f.provenance.label();
                 let mut value = neuromap_report::fmt_g(f.value);
                 for (n, x) in &f.steps {
                     value.push_str(&format!(", from {n}: {}", neuromap_report::fmt_g(*x)));
@@ -851,6 +847,7 @@ fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
                 t.row([format!("{}.{}", f.section, f.key), value, f.unit.to_string(), prov]);
             }
             print!("{}", t.render());
+            println!("{}", neuromap_report::certainty_counts_text(&m));
             Ok(())
         }
     }
@@ -1017,6 +1014,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     println!();
     let tau = neuromap_pipeline::TAU_MS;
     print!("{}", neuromap_report::fidelity_text(&out.fidelity, tau));
+    print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
     println!();
     match &chip.counts.timing {
         Some(t) => print!("{}", neuromap_report::timing_text(t, mapping.hw.clock_hz)),
@@ -1024,17 +1022,12 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     println!();
     let energy = out.energy.as_ref();
-    let per_step = neuromap_cost::energy_per_step(net, model, mapping, &chip.counts);
-    match energy {
-        Some(e) => {
-            print!("{}", neuromap_report::energy_text(e));
-            if let Some(v) = &per_step {
-                let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
-                let max = v.iter().copied().fold(0.0, f64::max);
-                println!("per timestep: mean {:.4} µJ, max {:.4} µJ", mean * 1e6, max * 1e6);
-            }
-        }
-        None => println!("energy: unknown (the model `{}` does not give the [energy] figures)", model.name),
+    let per_step = energy.map(|e| e.per_step_j.clone());
+    print!("{}", out.energy_text());
+    if let Some(v) = &per_step {
+        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let max = v.iter().copied().fold(0.0, f64::max);
+        println!("per timestep (machine allocated): mean {:.4} µJ, max {:.4} µJ", mean * 1e6, max * 1e6);
     }
     if a.no_output {
         return Ok(());
@@ -1071,9 +1064,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     if let Some(t) = &chip.counts.timing {
         texts.push(("time per step", neuromap_report::timing_text(t, mapping.hw.clock_hz)));
     }
-    if let Some(e) = energy {
-        texts.push(("energy", neuromap_report::energy_text(e)));
-    }
+    texts.push(("energy", out.energy_text()));
     let fig_refs: Vec<(&str, String)> = figures.iter().map(|(_, t, svg)| (*t, svg.clone())).collect();
     let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &fig_refs);
     let mut files = vec![
@@ -1081,7 +1072,7 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         ("energy_steps.csv", energy_steps_csv(per_step.as_deref(), &chip.counts.router_passes_per_step)),
         ("summary.json", write::pretty_json(&summary)),
         ("fidelity.json", write::pretty_json(&out.fidelity)),
-        ("energy.json", write::pretty_json(&energy)),
+        ("energy.json", write::pretty_json(&energy.map(neuromap_report::ledger_json))),
         ("counts.json", write::pretty_json(&chip.counts)),
         ("mapping.json", out.mapping_json()),
         ("config.json", write::pretty_json(&resolved)),
@@ -1229,9 +1220,10 @@ fn run_crossbar(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure>
     );
     print!("{}", out.check_text());
     println!();
-    print!("{}", neuromap_pipeline::crossbar::energy_text(&out.energy, out.run.result.steps));
+    print!("{}", neuromap_report::ledger_text(&out.energy));
     println!();
     print!("{}", neuromap_report::fidelity_text(&out.fidelity, neuromap_pipeline::TAU_MS));
+    print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
     if a.no_output {
         return Ok(());
     }
@@ -1347,7 +1339,6 @@ fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
         100.0 * study.train_accuracy,
         100.0 * study.reference_accuracy
     );
-    let chips = model.machine.alive_chips();
     let ideal = neuromap_hw::crossbar::Crossbar {
         sigma: 0.0,
         stuck_low: 0.0,
@@ -1358,8 +1349,8 @@ fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
         adc_bits: 40,
         ..base.clone()
     };
-    let e_ideal = study.on_crossbar(&model.name, &ideal, chips, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let e_model = study.on_crossbar(&model.name, &base, chips, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let e_ideal = study.on_crossbar(&model, &ideal, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let e_model = study.on_crossbar(&model, &base, a.fault_seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("ideal devices, 256 levels, exact ADC: accuracy {:.1} %", 100.0 * e_ideal.accuracy);
     println!(
         "{} as modelled: accuracy {:.1} %, {:.3} nJ and {:.3} µs per inference ({} steps)",
@@ -1597,7 +1588,7 @@ fn run_figures(
     model: &neuromap_hw::HwModel,
     mapping: &neuromap_compile::Mapping,
     chip: &neuromap_sim::chip::ChipRun,
-    energy: Option<&neuromap_cost::Energy>,
+    energy: Option<&neuromap_cost::Ledger>,
     steps: u32,
 ) -> Vec<(&'static str, &'static str, String)> {
     use neuromap_report::plot;

@@ -1,76 +1,73 @@
-//! Pricing the binary-network families: every action a binary chip counted
-//! ([`Actions`]) times its figure, plus static power over the time the array runs
-//! (cycles ÷ clock). One step is one classification.
+//! Pricing the binary-network families in the [`Ledger`]: every action a binary chip
+//! counted ([`Actions`]) times its figure, and the array's static power over the wall
+//! time (cycles ÷ clock; the array is self-timed). One step is one classification.
 
 use neuromap_bnn::{Actions, BinaryMapping};
 use neuromap_hw::HwModel;
 use neuromap_hw::binary::{MacBnn, ThresholdLogic};
-use serde::Serialize;
 
-/// One priced component.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Part {
-    pub name: &'static str,
-    pub count: u64,
-    pub joules: f64,
-    /// Datapath work (cells, registers, XNORs, adders, comparators), as opposed to
-    /// memory, input delivery and static power.
-    pub compute: bool,
-}
+use crate::ledger::{Ledger, Pace, Timeline, Work};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct BinaryEnergy {
-    pub steps: u32,
-    pub cycles: u64,
-    pub seconds: f64,
-    pub parts: Vec<Part>,
-    pub total_j: f64,
-    pub per_classification_j: f64,
-    pub compute_per_classification_j: f64,
-    /// Classifications per second with the array busy.
-    pub throughput_hz: f64,
-    /// Time for one classification (s).
-    pub latency_s: f64,
-}
-
-/// Prices `actions` (summed over `steps` steps) on `model`.
-pub fn binary_energy(model: &HwModel, mapping: &BinaryMapping, actions: &Actions, steps: u32) -> BinaryEnergy {
-    let a = actions;
-    let seconds = a.cycles as f64 / mapping.clock_hz;
-    let p = |name, count: u64, j: f64, compute| Part { name, count, joules: count as f64 * j, compute };
-    let mut parts = if let Some(tl) = ThresholdLogic::from_model(model) {
-        vec![
-            p("cell evaluations", a.cell_evals, tl.cell_eval_j, true),
-            p("register reads (bits)", a.register_reads, tl.register_read_j, true),
-            p("register writes (bits)", a.register_writes, tl.register_write_j, true),
-            p("weight reads (bits)", a.weight_bits, tl.weight_read_j, false),
-            p("input bits", a.input_bits, tl.input_read_j, false),
-        ]
-    } else if let Some(m) = MacBnn::from_model(model) {
-        vec![
-            p("XNORs", a.xnors, m.xnor_j, true),
-            p("adder bits", a.adder_bits, m.adder_bit_j, true),
-            p("register bits", a.register_bits, m.register_bit_j, true),
-            p("compares", a.compares, m.compare_j, true),
-            p("weight reads (bits)", a.weight_bits, m.weight_read_j, false),
-            p("input bits", a.input_bits, m.input_read_j, false),
-        ]
-    } else {
-        Vec::new()
-    };
-    parts.push(Part { name: "static", count: a.cycles, joules: mapping.static_w * seconds, compute: false });
-    let total_j: f64 = parts.iter().map(|p| p.joules).sum();
-    let compute: f64 = parts.iter().filter(|p| p.compute).map(|p| p.joules).sum();
-    let n = f64::from(steps.max(1));
-    BinaryEnergy {
-        steps,
-        cycles: a.cycles,
-        seconds,
-        total_j,
-        per_classification_j: total_j / n,
-        compute_per_classification_j: compute / n,
-        throughput_hz: if seconds > 0.0 { n / seconds } else { f64::INFINITY },
-        latency_s: seconds / n,
-        parts,
+/// Prices `parts` (actions summed over the run, e.g. one entry per layer) over `steps`
+/// classifications on `model`. The array's schedule is the same every step, so each
+/// step takes the run's cycles ÷ steps.
+pub fn binary_ledger(
+    model: &HwModel,
+    mapping: &BinaryMapping,
+    parts: &[Actions],
+    steps: u32,
+    mut work: Work,
+) -> Ledger {
+    let mut a = Actions::default();
+    for x in parts {
+        a.add(x);
     }
+    let per_step = a.cycles as f64 / f64::from(steps.max(1)) / mapping.clock_hz;
+    let time = Timeline::new(Pace::SelfTimed { tick_s: None }, steps, Some(vec![per_step; steps as usize]));
+    work.inferences = Some(u64::from(steps));
+    let mut l = Ledger::new(model, time, work);
+    if let Some(tl) = ThresholdLogic::from_model(model) {
+        l.dynamic(model, "PE", "cell evaluations", a.cell_evals as f64, tl.cell_eval_j, &["energy.cell_eval_j"]);
+        l.dynamic(
+            model,
+            "PE",
+            "register reads (bits)",
+            a.register_reads as f64,
+            tl.register_read_j,
+            &["energy.register_read_j"],
+        );
+        l.dynamic(
+            model,
+            "PE",
+            "register writes (bits)",
+            a.register_writes as f64,
+            tl.register_write_j,
+            &["energy.register_write_j"],
+        );
+        l.dynamic(
+            model,
+            "memory",
+            "weight reads (bits)",
+            a.weight_bits as f64,
+            tl.weight_read_j,
+            &["energy.weight_read_j"],
+        );
+        l.dynamic(model, "bus", "input bits", a.input_bits as f64, tl.input_read_j, &["energy.input_read_j"]);
+    } else if let Some(m) = MacBnn::from_model(model) {
+        l.dynamic(model, "unit", "XNORs", a.xnors as f64, m.xnor_j, &["energy.xnor_j"]);
+        l.dynamic(model, "unit", "adder bits", a.adder_bits as f64, m.adder_bit_j, &["energy.adder_bit_j"]);
+        l.dynamic(model, "unit", "register bits", a.register_bits as f64, m.register_bit_j, &["energy.register_bit_j"]);
+        l.dynamic(model, "unit", "compares", a.compares as f64, m.compare_j, &["energy.compare_j"]);
+        l.dynamic(
+            model,
+            "memory",
+            "weight reads (bits)",
+            a.weight_bits as f64,
+            m.weight_read_j,
+            &["energy.weight_read_j"],
+        );
+        l.dynamic(model, "bus", "input bits", a.input_bits as f64, m.input_read_j, &["energy.input_read_j"]);
+    }
+    l.static_power(model, "array", 1, 1, mapping.static_w, &["energy.static_w"]);
+    l
 }

@@ -1,36 +1,54 @@
-//! Pricing the crossbar family: cell reads (`V² · t_read · Σ G` over the cells on
-//! driven word lines), ADC conversions (energy per conversion = power ÷ sample rate,
-//! the one convention), word-line drivers, digital partial-sum adds, neuron updates in
-//! the periphery, network-on-chip hops, and static power over the run's time (the sum
-//! of the steps' latencies).
+//! Pricing the crossbar family in the [`Ledger`]: cell reads (`V² · t_read · Σ G` over
+//! the cells on driven word lines), ADC conversions (energy per conversion = power ÷
+//! sample rate, the one convention), word-line drivers, digital partial-sum adds,
+//! neuron updates in the periphery, network-on-chip hops; and static power per tile
+//! (the chip's `static_w` shared over its tiles) over the wall time. The chip is
+//! self-timed: each step lasts its slowest tile read plus its longest packet path.
 
+use neuromap_hw::HwModel;
 use neuromap_hw::crossbar::Crossbar;
 use neuromap_xbar::XbarCounts;
-use serde::Serialize;
 
-use crate::binary::Part;
+use crate::ledger::{Ledger, Pace, Timeline, Work};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct XbarEnergy {
-    pub parts: Vec<Part>,
-    pub total_j: f64,
-    pub seconds: f64,
-}
-
-/// Prices `counts` (with `neuron_updates` from the run) on `hw`.
-pub fn crossbar_energy(hw: &Crossbar, counts: &XbarCounts, neuron_updates: u64) -> XbarEnergy {
-    let seconds: f64 = counts.step_latency_s.iter().sum();
+/// Prices `counts` (with `neuron_updates` from the run) on `hw` (the values of `model`,
+/// perhaps varied by a sweep; certainty comes from `model`), with `tiles_used` of
+/// `tiles_allocated` tiles.
+pub fn crossbar_ledger(
+    model: &HwModel,
+    hw: &Crossbar,
+    counts: &XbarCounts,
+    neuron_updates: u64,
+    tiles_used: u64,
+    tiles_allocated: u64,
+    work: Work,
+) -> Ledger {
+    let steps = counts.step_latency_s.len() as u32;
+    let time = Timeline::new(Pace::SelfTimed { tick_s: None }, steps, Some(counts.step_latency_s.clone()));
+    let mut l = Ledger::new(model, time, work);
     let cell_j = hw.v_read * hw.v_read * hw.t_read_s * counts.conductance_read_s;
-    let p = |name, count: u64, joules: f64, compute| Part { name, count, joules, compute };
-    let parts = vec![
-        p("cell reads", counts.cell_reads, cell_j, true),
-        p("ADC conversions", counts.conversions, counts.conversions as f64 * hw.adc_energy_j, true),
-        p("word-line drivers", counts.active_rows, counts.active_rows as f64 * hw.driver_j, true),
-        p("partial-sum adds", counts.adds, counts.adds as f64 * hw.add_j, true),
-        p("neuron updates", neuron_updates, neuron_updates as f64 * hw.neuron_update_j, true),
-        p("network hops", counts.hops, counts.hops as f64 * hw.hop_j, false),
-        p("static", counts.step_latency_s.len() as u64, hw.static_w * seconds, false),
-    ];
-    let total_j = parts.iter().map(|p| p.joules).sum();
-    XbarEnergy { parts, total_j, seconds }
+    let c = counts;
+    l.dynamic_total(
+        model,
+        "tile",
+        "cell reads",
+        c.cell_reads as f64,
+        cell_j,
+        &["tile.v_read", "tile.t_read_s", "tile.g_max_s", "tile.g_min_s"],
+    );
+    l.dynamic(model, "ADC", "conversions", c.conversions as f64, hw.adc_energy_j, &["adc.energy_j"]);
+    l.dynamic(model, "periphery", "word lines driven", c.active_rows as f64, hw.driver_j, &["periphery.driver_j"]);
+    l.dynamic(model, "periphery", "partial-sum adds", c.adds as f64, hw.add_j, &["periphery.add_j"]);
+    l.dynamic(
+        model,
+        "periphery",
+        "neuron updates",
+        neuron_updates as f64,
+        hw.neuron_update_j,
+        &["periphery.neuron_update_j"],
+    );
+    l.dynamic(model, "network", "hops", c.hops as f64, hw.hop_j, &["noc.hop_j"]);
+    let per_tile = hw.static_w / f64::from(hw.tiles.max(1));
+    l.static_power(model, "tile", tiles_used, tiles_allocated, per_tile, &["periphery.static_w"]);
+    l
 }

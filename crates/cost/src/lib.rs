@@ -1,158 +1,282 @@
-//! The cost layer: energy from the actions a chip simulator counted and the figures of
-//! the chip model.
+//! The cost layer: energy and time from the actions a chip simulator counted, the
+//! time it needed per step, and the figures of the chip model, in one [`Ledger`] with
+//! the same rules for every family (see [`ledger`]).
 //!
 //! **Architecture invariant:** simulators count, this crate prices, and figures come
 //! only from the model file. A figure the model does not give makes the estimate
 //! unknown (`None`), never a guess.
 //!
-//! `arm-core` energy (the SpiNNaker 1 vendor model of SpiNNMachine's
-//! `version_spin1.py`): `E = T·(N_chips·P_idle + N_busy·P_core) + Σ router passes ×
-//! packet bits × J_bit`. `T` is the simulated time, since the machine runs in real
-//! time. `N_chips` counts the working chips of the machine, which are powered whether
-//! or not they hold slices. `N_busy` counts the cores running slices.
+//! `arm-core` (SpiNNaker 1 and 2): a fixed timer tick of `dt`; the run slows by the
+//! busiest step's need over the tick (sPyNNaker's time-scale factor). Every powered
+//! chip draws `idle_chip_w` over the wall time (the chips holding slices or routing
+//! packets are in use); a core draws `busy_core_w` while it computes (its cycles ÷ its
+//! clock) and, when the model gives it, `base_core_w` over the steps it is in use, at
+//! the performance level the simulator chose for it (DVFS); every router pass costs
+//! `packet_bits × router_bit_j`. With `busy_core_w` charged over the whole run for
+//! every busy core and no slow-down, this is the SpiNNaker 1 vendor model of
+//! SpiNNMachine's `version_spin1.py`.
 
 pub mod binary;
 pub mod crossbar;
+pub mod ledger;
 pub mod neurocore;
+
+pub use ledger::{Basis, BasisTotals, Ledger, Line, Pace, Term, Timeline, Work};
 
 use neuromap_compile::Mapping;
 use neuromap_hw::HwModel;
-use neuromap_hw::arm_core::ArmCore;
 use neuromap_ir::Network;
-use neuromap_sim::chip::ChipCounts;
-use serde::Serialize;
+use neuromap_sim::chip::{ChipCounts, CoreWork, CycleCost};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Energy {
-    pub duration_s: f64,
-    pub chips_powered: usize,
-    pub cores_busy: usize,
-    /// Idle power of the powered chips over the run (J).
-    pub idle_j: f64,
-    /// Extra power of the busy cores over the run (J).
-    pub cores_j: f64,
-    /// Multicast packets routed (J).
-    pub router_j: f64,
-    pub total_j: f64,
-    pub synaptic_events: u64,
-    /// Total energy per synaptic event (J); `None` with no events.
-    pub per_synaptic_event_j: Option<f64>,
-    /// Total energy per neuron per simulated millisecond (J).
-    pub per_neuron_ms_j: Option<f64>,
+/// How a DVFS-capable chip's cores are priced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dvfs {
+    /// Each core at the level the simulator chose for it, step by step.
+    PerStep,
+    /// Every core at the chip clock.
+    Off,
 }
 
-/// Prices a chip run of `net` as mapped by `mapping` onto `model`: every working chip
-/// of the machine is powered, every slice keeps a core busy. `None` when the model
-/// leaves an energy figure out.
-pub fn chip_run_energy(
+/// Prices an `arm-core` run of `net` as mapped by `mapping` onto `model` over `steps`
+/// steps. `None` when the model leaves out an energy figure the run needs.
+pub fn arm_core_ledger(
     net: &Network,
     model: &HwModel,
     mapping: &Mapping,
     counts: &ChipCounts,
     steps: u32,
-) -> Option<Energy> {
-    arm_core_energy(
-        &mapping.hw,
-        model.machine.alive_chips(),
-        mapping.partition.slices.len(),
-        counts,
-        steps,
-        net.dt,
-        net.n_neurons(),
-    )
-}
-
-/// Energy of each step (J): the constant power of the powered chips and busy cores
-/// over one tick, plus the packets routed in that step. `None` when the model leaves
-/// an energy figure out.
-pub fn energy_per_step(net: &Network, model: &HwModel, mapping: &Mapping, counts: &ChipCounts) -> Option<Vec<f64>> {
+    dvfs: Dvfs,
+) -> Option<Ledger> {
     let hw = &mapping.hw;
-    let (idle, core, bit) = (hw.idle_chip_w?, hw.busy_core_w?, hw.router_bit_j?);
+    let (idle_chip, busy_core, router_bit) = (hw.idle_chip_w?, hw.busy_core_w?, hw.router_bit_j?);
     let tick_s = net.dt / 1000.0;
-    let constant = tick_s * (model.machine.alive_chips() as f64 * idle + mapping.partition.slices.len() as f64 * core);
-    let per_pass = f64::from(hw.packet_bits) * bit;
-    Some(counts.router_passes_per_step.iter().map(|&p| constant + p as f64 * per_pass).collect())
-}
-
-/// Prices an `arm-core` run; `None` when the model leaves an energy figure out.
-pub fn arm_core_energy(
-    hw: &ArmCore,
-    chips_powered: usize,
-    cores_busy: usize,
-    counts: &ChipCounts,
-    steps: u32,
-    dt_ms: f64,
-    neurons: u64,
-) -> Option<Energy> {
-    let (idle, core, bit) = (hw.idle_chip_w?, hw.busy_core_w?, hw.router_bit_j?);
-    let duration_s = f64::from(steps) * dt_ms / 1000.0;
-    let idle_j = duration_s * chips_powered as f64 * idle;
-    let cores_j = duration_s * cores_busy as f64 * core;
-    let passes: u64 = counts.router_passes.iter().sum();
-    let router_j = passes as f64 * f64::from(hw.packet_bits) * bit;
-    let total_j = idle_j + cores_j + router_j;
-    let synaptic_events: u64 = counts.synaptic_events.iter().sum();
-    let ms = duration_s * 1000.0;
-    Some(Energy {
-        duration_s,
-        chips_powered,
-        cores_busy,
-        idle_j,
-        cores_j,
-        router_j,
-        total_j,
-        synaptic_events,
-        per_synaptic_event_j: (synaptic_events > 0).then(|| total_j / synaptic_events as f64),
-        per_neuron_ms_j: (neurons > 0 && ms > 0.0).then(|| total_j / neurons as f64 / ms),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spinnaker1() -> ArmCore {
-        ArmCore {
-            cores: 18,
-            reserved_cores: 1,
-            sdram_bytes: 123_469_792,
-            router_entries: 1023,
-            clock_hz: 200e6,
-            local_memory_bytes: 65536,
-            max_neurons: 255,
-            neuron_state_bytes: 128,
-            overhead_bytes: 16384,
-            synapse_bytes: 4,
-            row_header_bytes: 12,
-            max_delay_steps: 16,
-            delay_extension_stages: 8,
-            packet_bits: 40,
-            router: None,
-            idle_chip_w: Some(0.35),
-            busy_core_w: Some(0.034),
-            router_bit_j: Some(25e-12),
-            cycles_per_packet: None,
-            cycles_per_synaptic_event: None,
-            cycles_per_neuron_update: None,
+    let timing = counts.timing.as_ref();
+    let need = timing.map(|t| t.latency_s(hw.clock_hz));
+    let mut time = Timeline::new(
+        Pace::Timer { tick_s },
+        steps,
+        need.map(|mut n| {
+            n.resize(steps as usize, 0.0);
+            n
+        }),
+    );
+    if let Some(t) = timing
+        && time.slowdown > 1.0
+    {
+        time.cause = Some(overrun_cause(net, model, mapping, counts, t, tick_s));
+    }
+    let work = Work {
+        synaptic_events: counts.synaptic_events.iter().sum(),
+        neurons: net.n_neurons(),
+        dt_ms: net.dt,
+        inferences: None,
+    };
+    let mut l = Ledger::new(model, time, work);
+    // Chips: every working chip is powered; those holding slices or routing packets
+    // are in use.
+    let mut used = vec![false; model.machine.chips().len()];
+    for &(c, _) in &mapping.placement.core_of {
+        used[c.index()] = true;
+    }
+    for (u, &p) in used.iter_mut().zip(&counts.router_passes) {
+        *u |= p > 0;
+    }
+    let chips_in_use = used.iter().filter(|&&u| u).count() as u64;
+    l.static_power(model, "chip", chips_in_use, model.machine.alive_chips() as u64, idle_chip, &["energy.idle_chip_w"]);
+    let cores = mapping.partition.slices.len() as u64;
+    l.parts.push(ledger::PartCount { part: "core".into(), in_use: cores, allocated: cores });
+    // Cores: active power over active time, at each step's performance level.
+    let levels = hw.levels();
+    let top = levels.len() - 1;
+    let names = |i: usize, what: &str| -> String {
+        if i == top { format!("energy.{what}") } else { format!("dvfs.{what}_{}", i + 1) }
+    };
+    match (timing, CycleCost::of(hw)) {
+        (Some(t), Some(cost)) if t.levels.len() == steps as usize || steps == 0 => {
+            // Per level: (cores × seconds at it, cycles at it).
+            let mut at = vec![(0.0f64, CoreWork::default()); levels.len()];
+            for (step, per) in t.levels.iter().enumerate() {
+                let step_s = l.time.step_s.get(step).copied().unwrap_or(0.0);
+                for (i, x) in per.iter().enumerate() {
+                    let li = if dvfs == Dvfs::PerStep { i } else { top };
+                    at[li].0 += f64::from(x.cores) * step_s;
+                    let w = &mut at[li].1;
+                    w.packets += x.work.packets;
+                    w.synaptic_events += x.work.synaptic_events;
+                    w.neuron_updates += x.work.neuron_updates;
+                }
+            }
+            for (i, (lv, (core_s, w))) in levels.iter().zip(&at).enumerate() {
+                let cycles = w.cycles(&cost);
+                let mhz = lv.clock_hz / 1e6;
+                if cycles > 0.0 {
+                    let busy = if i == top { busy_core } else { lv.busy_core_w? };
+                    let busy_name = names(i, "busy_core_w");
+                    let mut figs = vec![busy_name.as_str()];
+                    // The cycle costs of the work this level did.
+                    for (n, f) in [
+                        (w.packets, "timing.cycles_per_packet"),
+                        (w.synaptic_events, "timing.cycles_per_synaptic_event"),
+                        (w.neuron_updates, "timing.cycles_per_neuron_update"),
+                    ] {
+                        if n > 0 {
+                            figs.push(f);
+                        }
+                    }
+                    l.dynamic(
+                        model,
+                        "core",
+                        &format!("active cycles at {mhz:.0} MHz"),
+                        cycles,
+                        busy / lv.clock_hz,
+                        &figs,
+                    );
+                }
+                // A model with a baseline at the chip clock needs it at every level.
+                let base = match (i == top, hw.base_core_w, lv.base_core_w) {
+                    (true, b, _) => b,
+                    (false, Some(_), None) => return None,
+                    (false, _, b) => b,
+                };
+                if *core_s > 0.0
+                    && let Some(base) = base
+                {
+                    let name = names(i, "base_core_w");
+                    l.static_energy(
+                        model,
+                        "core",
+                        &format!("baseline at {mhz:.0} MHz (in use)"),
+                        *core_s,
+                        core_s * base,
+                        Term::StaticInUse,
+                        &[name.as_str()],
+                    );
+                }
+            }
+            if levels.len() > 1 {
+                l.notes.push(match dvfs {
+                    Dvfs::PerStep => format!(
+                        "DVFS: each core at the slowest of {} that finishes its step's work within the tick",
+                        levels.iter().map(|v| format!("{:.0} MHz", v.clock_hz / 1e6)).collect::<Vec<_>>().join(", ")
+                    ),
+                    Dvfs::Off => format!("DVFS off: every core at {:.0} MHz", hw.clock_hz / 1e6),
+                });
+            }
+        }
+        _ => {
+            // Without cycle costs a core's active time is unknown: the vendor model's
+            // rule, every core in use busy for the whole run.
+            let t = l.time.wall_s;
+            l.static_energy(
+                model,
+                "core",
+                "busy for the whole run (no [timing] figures)",
+                cores as f64 * t,
+                cores as f64 * t * busy_core,
+                Term::StaticInUse,
+                &["energy.busy_core_w"],
+            );
+            if let Some(base) = hw.base_core_w {
+                l.static_energy(
+                    model,
+                    "core",
+                    "baseline (in use)",
+                    cores as f64 * t,
+                    cores as f64 * t * base,
+                    Term::StaticInUse,
+                    &["energy.base_core_w"],
+                );
+            }
+            l.notes.push(
+                "time per step unknown (no [timing] figures): priced at real time, every core in use busy throughout"
+                    .into(),
+            );
         }
     }
+    let passes: u64 = counts.router_passes.iter().sum();
+    l.dynamic(
+        model,
+        "router",
+        "packets routed",
+        passes as f64,
+        f64::from(hw.packet_bits) * router_bit,
+        &["energy.router_bit_j", "router.packet_bits"],
+    );
+    // Energy per step on the allocated basis: static power over each step's wall
+    // time, and the step's router passes and core cycles.
+    let static_w: f64 = l.lines.iter().filter(|x| x.term != Term::Dynamic).map(|x| x.joules).sum::<f64>()
+        / l.time.wall_s.max(f64::MIN_POSITIVE);
+    let per_pass = f64::from(hw.packet_bits) * router_bit;
+    let cost = CycleCost::of(hw);
+    l.per_step_j = (0..steps as usize)
+        .map(|t| {
+            let cores_j = match (timing, cost) {
+                (Some(tm), Some(c)) => tm.levels.get(t).map_or(0.0, |per| {
+                    per.iter()
+                        .enumerate()
+                        .map(|(i, x)| {
+                            let li = if dvfs == Dvfs::PerStep { i } else { top };
+                            let busy = if li == top { busy_core } else { levels[li].busy_core_w.unwrap_or(0.0) };
+                            x.work.cycles(&c) / levels[li].clock_hz * busy
+                        })
+                        .sum()
+                }),
+                _ => 0.0,
+            };
+            static_w * l.time.step_s.get(t).copied().unwrap_or(0.0)
+                + counts.router_passes_per_step.get(t).copied().unwrap_or(0) as f64 * per_pass
+                + cores_j
+        })
+        .collect();
+    Some(l)
+}
 
-    #[test]
-    fn the_vendor_model_by_hand() {
-        let counts =
-            ChipCounts { router_passes: vec![1000, 3000], synaptic_events: vec![50_000], ..Default::default() };
-        // 1 s on 4 chips with 10 busy cores, 4000 router passes of 40 bits.
-        let e = arm_core_energy(&spinnaker1(), 4, 10, &counts, 1000, 1.0, 2000).unwrap();
-        assert!((e.idle_j - 1.4).abs() < 1e-12);
-        assert!((e.cores_j - 0.34).abs() < 1e-12);
-        assert!((e.router_j - 4000.0 * 40.0 * 25e-12).abs() < 1e-18);
-        assert!((e.per_synaptic_event_j.unwrap() - e.total_j / 50_000.0).abs() < 1e-18);
-        assert!((e.per_neuron_ms_j.unwrap() - e.total_j / 2000.0 / 1000.0).abs() < 1e-18);
+/// Why an `arm-core` run needed longer than its tick: the core that overran most and
+/// its work, or the network.
+fn overrun_cause(
+    net: &Network,
+    model: &HwModel,
+    mapping: &Mapping,
+    c: &ChipCounts,
+    t: &neuromap_sim::chip::Timing,
+    tick_s: f64,
+) -> String {
+    let hw = &mapping.hw;
+    let core_max = t.critical_cycles.iter().copied().fold(0.0, f64::max) / hw.clock_hz;
+    let net_max = t.network_s.iter().copied().fold(0.0, f64::max);
+    if net_max > core_max {
+        return format!(
+            "the network: the last packet of the worst step arrives {:.1} µs after the tick starts ({:.1} µs tick)",
+            net_max * 1e6,
+            tick_s * 1e6
+        );
     }
-
-    #[test]
-    fn a_missing_figure_makes_the_estimate_unknown() {
-        let hw = ArmCore { idle_chip_w: None, ..spinnaker1() };
-        assert_eq!(arm_core_energy(&hw, 1, 1, &ChipCounts::default(), 10, 1.0, 1), None);
-    }
+    let Some(cost) = CycleCost::of(hw) else { return "unknown".into() };
+    let s =
+        (0..t.overruns.len()).max_by_key(|&s| (t.overruns[s], c.synaptic_events[s], std::cmp::Reverse(s))).unwrap_or(0);
+    let w = CoreWork {
+        packets: c.packets_received[s],
+        synaptic_events: c.synaptic_events[s],
+        neuron_updates: c.neuron_updates[s],
+    };
+    let total = w.cycles(&cost).max(f64::MIN_POSITIVE);
+    let slice = &mapping.partition.slices[s];
+    let (chip, core) = mapping.placement.core_of[s];
+    let ch = model.machine.chip(chip);
+    format!(
+        "core {core} of chip ({}, {}) ({} neurons {}..{} of `{}`) overran in {} steps: its cycles were {:.0} % synaptic events ({} cycles each), {:.0} % packets taken ({}), {:.0} % neuron updates ({}); fewer neurons per core or a faster clock would keep real time",
+        ch.x,
+        ch.y,
+        slice.len(),
+        slice.lo,
+        slice.hi,
+        net.pop(slice.pop).name,
+        t.overruns[s],
+        100.0 * w.synaptic_events as f64 * cost.synaptic_event / total,
+        cost.synaptic_event,
+        100.0 * w.packets as f64 * cost.packet / total,
+        cost.packet,
+        100.0 * w.neuron_updates as f64 * cost.neuron_update / total,
+        cost.neuron_update,
+    )
 }

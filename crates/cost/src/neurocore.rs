@@ -1,51 +1,36 @@
-//! Pricing the `neurocore` family: each counted event times its figure (SANA-FE's
-//! per-event model), plus, when the model gives it, static power for the share of the
-//! chip's cores in use over the run's time.
+//! Pricing the `neurocore` family (Loihi, TrueNorth) in the [`Ledger`]: each counted
+//! event times its figure (SANA-FE's per-event model), and static power per core (the
+//! chip's `static_w` shared over its cores) over the wall time. The chip is
+//! self-timed: a step lasts its slowest core and the barrier, at least the tick of a
+//! real-time chip.
 
+use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
 use neuromap_ncore::NcoreCounts;
-use serde::Serialize;
 
-use crate::binary::Part;
+use crate::ledger::{Ledger, Pace, Timeline, Work};
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct NcoreEnergy {
-    pub parts: Vec<Part>,
-    pub total_j: f64,
-    /// The dynamic part (every event; no static power), what SANA-FE reports.
-    pub dynamic_j: f64,
-    pub seconds: f64,
-    pub per_synaptic_event_j: Option<f64>,
-}
-
-pub fn neurocore_energy(hw: &NeuroCore, c: &NcoreCounts, cores_used: usize) -> NcoreEnergy {
-    let seconds: f64 = c.step_s.iter().sum();
-    let p = |name, count: u64, j: f64| Part { name, count, joules: count as f64 * j, compute: true };
-    let mut parts = vec![
-        p("neuron accesses", c.neuron_accesses, hw.neuron_access_j),
-        p("neuron updates", c.neuron_updates, hw.neuron_update_j),
-        p("spikes out", c.spikes_out, hw.spike_out_j),
-        p("synaptic events", c.synaptic_events, hw.synapse_j),
-        p("messages", c.messages, hw.message_j),
-        p("hops east-west", c.hops_x, hw.hop_x_j),
-        p("hops north-south", c.hops_y, hw.hop_y_j),
-    ];
-    let dynamic_j: f64 = parts.iter().map(|p| p.joules).sum();
-    if let Some(w) = hw.static_w {
-        let share = cores_used as f64 / f64::from(hw.cores.max(1));
-        parts.push(Part {
-            name: "static (cores in use)",
-            count: c.step_s.len() as u64,
-            joules: w * share * seconds,
-            compute: false,
-        });
+/// Prices `c` on `hw` with `cores_used` cores of the chip in use.
+pub fn neurocore_ledger(model: &HwModel, hw: &NeuroCore, c: &NcoreCounts, cores_used: usize, work: Work) -> Ledger {
+    let steps = c.step_s.len() as u32;
+    let time = Timeline::new(Pace::SelfTimed { tick_s: hw.tick_s }, steps, Some(c.step_s.clone()));
+    let mut l = Ledger::new(model, time, work);
+    let mut p = |what: &str, count: u64, each: f64, fig: &str| {
+        l.dynamic(model, "core", what, count as f64, each, &[fig]);
+    };
+    p("neuron accesses", c.neuron_accesses, hw.neuron_access_j, "energy.neuron_access_j");
+    p("neuron updates", c.neuron_updates, hw.neuron_update_j, "energy.neuron_update_j");
+    p("spikes out", c.spikes_out, hw.spike_out_j, "energy.spike_out_j");
+    p("synaptic events", c.synaptic_events, hw.synapse_j, "energy.synapse_j");
+    p("messages", c.messages, hw.message_j, "energy.message_j");
+    l.dynamic(model, "network", "hops east-west", c.hops_x as f64, hw.hop_x_j, &["energy.hop_x_j"]);
+    l.dynamic(model, "network", "hops north-south", c.hops_y as f64, hw.hop_y_j, &["energy.hop_y_j"]);
+    match hw.static_w {
+        Some(w) => {
+            let per_core = w / f64::from(hw.cores.max(1));
+            l.static_power(model, "core", cores_used as u64, u64::from(hw.cores), per_core, &["energy.static_w"]);
+        }
+        None => l.notes.push("static power unknown (the model gives no energy.static_w): dynamic energy only".into()),
     }
-    let total_j = parts.iter().map(|p| p.joules).sum();
-    NcoreEnergy {
-        parts,
-        total_j,
-        dynamic_j,
-        seconds,
-        per_synaptic_event_j: (c.synaptic_events > 0).then(|| total_j / c.synaptic_events as f64),
-    }
+    l
 }

@@ -22,10 +22,22 @@ pub struct ArmCore {
     pub router: Option<RouterTiming>,
     pub idle_chip_w: Option<f64>,
     pub busy_core_w: Option<f64>,
+    pub base_core_w: Option<f64>,
     pub router_bit_j: Option<f64>,
+    /// Performance levels below the chip clock (DVFS), slowest first.
+    pub dvfs: Vec<DvfsLevel>,
     pub cycles_per_packet: Option<f64>,
     pub cycles_per_synaptic_event: Option<f64>,
     pub cycles_per_neuron_update: Option<f64>,
+}
+
+/// One performance level below the chip clock: its clock, and a core's active and
+/// baseline power there (`None`: the model leaves the figure out).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DvfsLevel {
+    pub clock_hz: f64,
+    pub busy_core_w: Option<f64>,
+    pub base_core_w: Option<f64>,
 }
 
 /// The router and link timing of a model, when it gives all of it.
@@ -74,11 +86,38 @@ impl ArmCore {
             router: RouterTiming::from_model(m),
             idle_chip_w: m.get("energy", "idle_chip_w"),
             busy_core_w: m.get("energy", "busy_core_w"),
+            base_core_w: m.get("energy", "base_core_w"),
             router_bit_j: m.get("energy", "router_bit_j"),
+            dvfs: {
+                let mut v: Vec<DvfsLevel> = (1..=2)
+                    .filter_map(|i| {
+                        Some(DvfsLevel {
+                            clock_hz: m.get("dvfs", &format!("clock_hz_{i}"))?,
+                            busy_core_w: m.get("dvfs", &format!("busy_core_w_{i}")),
+                            base_core_w: m.get("dvfs", &format!("base_core_w_{i}")),
+                        })
+                    })
+                    .filter(|l| l.clock_hz > 0.0 && l.clock_hz < c("chip", "clock_hz"))
+                    .collect();
+                v.sort_by(|a, b| a.clock_hz.total_cmp(&b.clock_hz));
+                v
+            },
             cycles_per_packet: m.get("timing", "cycles_per_packet"),
             cycles_per_synaptic_event: m.get("timing", "cycles_per_synaptic_event"),
             cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
         })
+    }
+
+    /// The performance levels' clocks (Hz), slowest first, ending with the chip clock.
+    pub fn level_hz(&self) -> Vec<f64> {
+        self.dvfs.iter().map(|l| l.clock_hz).chain([self.clock_hz]).collect()
+    }
+
+    /// The performance levels, slowest first, ending with the chip clock and the
+    /// `[energy]` figures.
+    pub fn levels(&self) -> Vec<DvfsLevel> {
+        let top = DvfsLevel { clock_hz: self.clock_hz, busy_core_w: self.busy_core_w, base_core_w: self.base_core_w };
+        self.dvfs.iter().copied().chain([top]).collect()
     }
 
     /// Cores per chip that may hold neurons.

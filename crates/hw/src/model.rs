@@ -1,8 +1,11 @@
 //! Chip model files (`hw-models/*.toml`): reading, validating, resolving.
 //!
-//! Every figure is written `{ value = …, source = "…" }` or
-//! `{ value = …, assumption = "…" }`; a bare number is an error, so no model can
-//! hold a figure nobody can trace.
+//! Every figure is written `{ value = …, KIND = "…" }` with exactly one KIND of
+//! [`Certainty`]: `source` (published for this device: paper, table, datasheet, the
+//! vendor's code), `derived` (computed from sources; the formula written down),
+//! `borrowed` (another chip or technology node; the scaling applied written down) or
+//! `assumption` (not published; the reason written down). A bare number is an error,
+//! so no model can hold a figure nobody can trace.
 
 use std::path::Path;
 
@@ -17,12 +20,72 @@ use crate::topology::{Machine, Topology, board48_contains, triad_torus};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
-    /// A citation (paper, table, datasheet, code constant).
+    /// A citation of this device (paper, table, datasheet, code constant).
     Source(String),
+    /// Computed from cited figures; the text gives the formula.
+    Derived(String),
+    /// Taken from another chip or technology node; the text gives the scaling.
+    Borrowed(String),
     /// Not published: an assumption, with the reason.
     Assumption(String),
     /// Left out of the file: the family's default, with the default's citation.
     Default(String),
+}
+
+/// How sure a figure is, from most to least certain: the four kinds a model file
+/// writes. Reports give the share of energy resting on each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Certainty {
+    Source,
+    Derived,
+    Borrowed,
+    Assumption,
+}
+
+impl Certainty {
+    pub const ALL: [Certainty; 4] = [Certainty::Source, Certainty::Derived, Certainty::Borrowed, Certainty::Assumption];
+    /// The key a model file writes.
+    pub fn key(self) -> &'static str {
+        match self {
+            Certainty::Source => "source",
+            Certainty::Derived => "derived",
+            Certainty::Borrowed => "borrowed",
+            Certainty::Assumption => "assumption",
+        }
+    }
+}
+
+impl Provenance {
+    /// How sure the figure is. A family default carries a citation in code, so it
+    /// counts as a source.
+    pub fn certainty(&self) -> Certainty {
+        match self {
+            Provenance::Source(_) | Provenance::Default(_) => Certainty::Source,
+            Provenance::Derived(_) => Certainty::Derived,
+            Provenance::Borrowed(_) => Certainty::Borrowed,
+            Provenance::Assumption(_) => Certainty::Assumption,
+        }
+    }
+
+    /// The citation, derivation, scaling or reason.
+    pub fn text(&self) -> &str {
+        match self {
+            Provenance::Source(s)
+            | Provenance::Derived(s)
+            | Provenance::Borrowed(s)
+            | Provenance::Assumption(s)
+            | Provenance::Default(s) => s,
+        }
+    }
+
+    /// `kind: text`, as `hw show` prints it.
+    pub fn label(&self) -> String {
+        match self {
+            Provenance::Default(s) => format!("default: {s}"),
+            p => format!("{}: {}", p.certainty().key(), p.text()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -405,7 +468,7 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
             doc.error(v.span(), format!("`{what}` has no provenance"))
                 .with_label("a bare number")
                 .with_help(format!(
-                    "write {{ value = …, source = \"paper, table or datasheet\" }} or {{ value = …, assumption = \"why\" }} ({})",
+                    "write {{ value = …, source = \"paper, table or datasheet\" }} (or `derived`, `borrowed`, `assumption` with the formula, scaling or reason) ({})",
                     def.unit
                 )),
         );
@@ -424,23 +487,36 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
         }
         (Some(v), Some(by)) => read_steps(doc, v, &what, by)?,
     };
-    let source = t.opt::<String>("source");
-    let assumption = t.opt::<String>("assumption");
+    let given: Vec<(Certainty, neuromap_diag::toml::Spanned<String>)> =
+        Certainty::ALL.iter().filter_map(|&c| t.opt::<String>(c.key()).map(|v| (c, v))).collect();
     let span = t.span();
     t.finish();
     let value = value?;
-    let provenance = match (source, assumption) {
-        (Some(s), None) if !s.value.trim().is_empty() => Provenance::Source(s.value),
-        (None, Some(a)) if !a.value.trim().is_empty() => Provenance::Assumption(a.value),
-        (Some(_), Some(_)) => {
-            doc.emit(doc.error(span, format!("`{what}` gives both a source and an assumption")).with_label("keep one"));
+    let provenance = match given.as_slice() {
+        [(c, v)] if !v.value.trim().is_empty() => {
+            let text = v.value.clone();
+            match c {
+                Certainty::Source => Provenance::Source(text),
+                Certainty::Derived => Provenance::Derived(text),
+                Certainty::Borrowed => Provenance::Borrowed(text),
+                Certainty::Assumption => Provenance::Assumption(text),
+            }
+        }
+        [_, _, ..] => {
+            let keys: Vec<&str> = given.iter().map(|(c, _)| c.key()).collect();
+            doc.emit(
+                doc.error(span, format!("`{what}` gives more than one provenance ({})", keys.join(", ")))
+                    .with_label("keep one"),
+            );
             return None;
         }
         _ => {
             doc.emit(
                 doc.error(span, format!("`{what}` has no provenance"))
-                    .with_label("needs `source` or `assumption`")
-                    .with_help("cite where the figure comes from, or say `assumption = \"…\"` and why"),
+                    .with_label("needs `source`, `derived`, `borrowed` or `assumption`")
+                    .with_help(
+                        "cite where the figure comes from (`source`), the formula from cited figures (`derived`), the chip or node it comes from and the scaling (`borrowed`), or say `assumption = \"…\"` and why",
+                    ),
             );
             return None;
         }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use neuromap_bnn::{BinaryMapping, BinaryNet, BinaryRun};
-use neuromap_cost::binary::BinaryEnergy;
+use neuromap_cost::{Basis, Ledger, Work};
 use neuromap_hw::HwModel;
 use neuromap_report::RunSummary;
 use neuromap_sim::{Options, RunResult};
@@ -29,7 +29,7 @@ pub struct BinaryOutcome {
     pub run: BinaryRun,
     /// The chip's spikes in the reference's layout.
     pub result: RunResult,
-    pub energy: BinaryEnergy,
+    pub energy: Ledger,
     pub map_s: f64,
     pub chip_s: f64,
 }
@@ -58,11 +58,13 @@ pub fn run_binary_job(job: Job) -> Result<BinaryOutcome, JobError> {
     if !neurons_equal || reference.spike_counts != run.spike_counts {
         return Err(JobError::Behaviour);
     }
-    let mut total = neuromap_bnn::Actions::default();
-    for a in &run.actions {
-        total.add(a);
-    }
-    let energy = neuromap_cost::binary::binary_energy(&job.model, &mapping, &total, run.steps);
+    let work = Work {
+        synaptic_events: reference.synaptic_events.iter().sum(),
+        neurons: job.net.n_neurons(),
+        dt_ms: 0.0,
+        inferences: None,
+    };
+    let energy = neuromap_cost::binary::binary_ledger(&job.model, &mapping, &run.actions, run.steps, work);
     let result = RunResult {
         steps: run.steps,
         spike_counts: run.spike_counts.clone(),
@@ -133,18 +135,19 @@ impl BinaryOutcome {
     /// Energy per classification by component, cycles, latency and throughput.
     pub fn energy_text(&self) -> String {
         let e = &self.energy;
-        let n = f64::from(e.steps.max(1));
-        let table =
-            neuromap_report::parts_text(["component", "count/classification", "energy (J)"], &e.parts, e.total_j, n);
+        let n = f64::from(e.time.steps.max(1));
         format!(
-            "energy per classification: {:.3} nJ (datapath {:.3} nJ)\n{}cycles per classification {:.0}, latency {:.3} µs, throughput {:.0} classifications/s\n",
-            e.per_classification_j * 1e9,
-            e.compute_per_classification_j * 1e9,
-            table,
-            e.cycles as f64 / n,
-            e.latency_s * 1e6,
-            e.throughput_hz
+            "{}cycles per classification {:.0}, latency {:.3} µs, throughput {:.0} classifications/s\n",
+            neuromap_report::ledger_text(e),
+            self.cycles() as f64 / n,
+            latency_s(e) * 1e6,
+            throughput_hz(e)
         )
+    }
+
+    /// Array cycles over the run.
+    pub fn cycles(&self) -> u64 {
+        self.run.actions.iter().map(|a| a.cycles).sum()
     }
 
     /// A stable text for snapshots (no wall times, no paths).
@@ -166,14 +169,14 @@ impl BinaryOutcome {
         let mut v = serde_json::to_value(self.run_summary(wall)).unwrap_or(serde_json::Value::Null);
         if let Some(obj) = v.as_object_mut() {
             let e = &self.energy;
-            obj.insert("energy".into(), serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
+            obj.insert("energy".into(), neuromap_report::ledger_json(e));
             obj.insert(
                 "timing".into(),
                 serde_json::json!({
-                    "latency_mean_us": e.latency_s * 1e6,
-                    "latency_max_us": e.latency_s * 1e6,
-                    "cycles_per_classification": e.cycles as f64 / f64::from(e.steps.max(1)),
-                    "throughput_hz": e.throughput_hz,
+                    "latency_mean_us": latency_s(e) * 1e6,
+                    "latency_max_us": e.time.need_max_s * 1e6,
+                    "cycles_per_classification": self.cycles() as f64 / f64::from(e.time.steps.max(1)),
+                    "throughput_hz": throughput_hz(e),
                 }),
             );
         }
@@ -181,11 +184,34 @@ impl BinaryOutcome {
     }
 }
 
+/// Time per classification (s).
+fn latency_s(e: &Ledger) -> f64 {
+    e.time.wall_s / f64::from(e.time.steps.max(1))
+}
+
+/// Classifications per second with the array busy.
+fn throughput_hz(e: &Ledger) -> f64 {
+    if e.time.wall_s > 0.0 { f64::from(e.time.steps) / e.time.wall_s } else { f64::INFINITY }
+}
+
+/// Energy per classification on `basis` (J).
+fn per_classification(e: &Ledger, basis: Basis) -> f64 {
+    e.total(basis) / f64::from(e.time.steps.max(1))
+}
+
+/// The datapath's energy per classification (cells, registers, XNORs, adders,
+/// comparators; not memory, input delivery or static power).
+fn datapath_per_classification(e: &Ledger) -> f64 {
+    let j: f64 = e.lines.iter().filter(|l| matches!(l.component.as_str(), "PE" | "unit")).map(|l| l.joules).sum();
+    j / f64::from(e.time.steps.max(1))
+}
+
 /// Two binary runs of one network side by side (e.g. threshold logic against the MAC
-/// baseline): energy, datapath energy, cycles and throughput, and their ratios.
+/// baseline): energy on the three bases, datapath energy, cycles and throughput, and
+/// their ratios.
 pub fn comparison_text(a: &BinaryOutcome, b: &BinaryOutcome) -> String {
     let (ea, eb) = (&a.energy, &b.energy);
-    let per = |e: &BinaryEnergy| e.cycles as f64 / f64::from(e.steps.max(1));
+    let per = |o: &BinaryOutcome| o.cycles() as f64 / f64::from(o.energy.time.steps.max(1));
     let mut t = neuromap_report::table::Table::new([
         "per classification",
         a.job.model.name.as_str(),
@@ -193,24 +219,23 @@ pub fn comparison_text(a: &BinaryOutcome, b: &BinaryOutcome) -> String {
         "ratio",
     ]);
     let ratio = |x: f64, y: f64| if x > 0.0 { format!("{:.2}×", y / x) } else { "-".into() };
-    t.row([
-        "energy (nJ)".to_string(),
-        format!("{:.3}", ea.per_classification_j * 1e9),
-        format!("{:.3}", eb.per_classification_j * 1e9),
-        ratio(ea.per_classification_j, eb.per_classification_j),
-    ]);
-    t.row([
-        "datapath energy (nJ)".to_string(),
-        format!("{:.3}", ea.compute_per_classification_j * 1e9),
-        format!("{:.3}", eb.compute_per_classification_j * 1e9),
-        ratio(ea.compute_per_classification_j, eb.compute_per_classification_j),
-    ]);
-    t.row(["cycles".to_string(), format!("{:.0}", per(ea)), format!("{:.0}", per(eb)), ratio(per(ea), per(eb))]);
+    for basis in Basis::ALL {
+        let (x, y) = (per_classification(ea, basis), per_classification(eb, basis));
+        t.row([
+            format!("energy, {} (nJ)", basis.label()),
+            format!("{:.3}", x * 1e9),
+            format!("{:.3}", y * 1e9),
+            ratio(x, y),
+        ]);
+    }
+    let (x, y) = (datapath_per_classification(ea), datapath_per_classification(eb));
+    t.row(["datapath energy (nJ)".to_string(), format!("{:.3}", x * 1e9), format!("{:.3}", y * 1e9), ratio(x, y)]);
+    t.row(["cycles".to_string(), format!("{:.0}", per(a)), format!("{:.0}", per(b)), ratio(per(a), per(b))]);
     t.row([
         "throughput (1/s)".to_string(),
-        format!("{:.0}", ea.throughput_hz),
-        format!("{:.0}", eb.throughput_hz),
-        ratio(eb.throughput_hz, ea.throughput_hz),
+        format!("{:.0}", throughput_hz(ea)),
+        format!("{:.0}", throughput_hz(eb)),
+        ratio(throughput_hz(eb), throughput_hz(ea)),
     ]);
     let same = a.run.spikes == b.run.spikes;
     format!(

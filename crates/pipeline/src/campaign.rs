@@ -180,7 +180,7 @@ fn row(s: &Setting, seed: u64, base: &Outcome, out: &Outcome) -> Row {
         count_error: if a == 0 { 0.0 } else { (b as f64 - a as f64) / a as f64 },
         same_step: mean(&|p| p.exact_match),
         van_rossum: mean(&|p| p.van_rossum),
-        energy_j: out.energy.as_ref().map(|e| e.total_j),
+        energy_j: out.energy.as_ref().map(|e| e.total(neuromap_cost::Basis::Allocated)),
         latency_max_us: out
             .chip
             .counts

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use neuromap_cost::crossbar::{XbarEnergy, crossbar_energy};
+use neuromap_cost::crossbar::crossbar_ledger;
+use neuromap_cost::{Basis, Ledger, Work};
 use neuromap_hw::HwModel;
 use neuromap_hw::crossbar::Crossbar;
 use neuromap_ir::{Network, NeuronModel, PopId, PopKind};
@@ -35,7 +36,9 @@ pub struct XbarOutcome {
     pub ideal: bool,
     pub reference: RunResult,
     pub fidelity: Vec<PopFidelity>,
-    pub energy: XbarEnergy,
+    /// What a reader must not miss (a population the chip left silent, and why).
+    pub warnings: Vec<String>,
+    pub energy: Ledger,
     pub map_s: f64,
     pub chip_s: f64,
 }
@@ -74,7 +77,8 @@ pub fn run_crossbar_job(job: Job) -> Result<XbarOutcome, JobError> {
     }
     let reference = neuromap_sim::simulate(&job.net, job.steps, Options::default());
     let fidelity = neuromap_sim::fidelity::compare(&job.net, &reference, &run.result, TAU_MS);
-    let energy = crossbar_energy(&mapping.hw, &run.counts, run.result.neuron_updates);
+    let warnings = crate::silence_warnings(&fidelity, &|pop| silence_cause(&job.net, &mapping, pop));
+    let energy = price(&job.model, &mapping.hw, &mapping, &run);
     Ok(XbarOutcome {
         job,
         mapping,
@@ -84,6 +88,7 @@ pub fn run_crossbar_job(job: Job) -> Result<XbarOutcome, JobError> {
         ideal,
         reference,
         fidelity,
+        warnings,
         energy,
         map_s,
         chip_s,
@@ -149,16 +154,47 @@ pub fn mapping_text(m: &XbarMapping, net: &Network, steps: u32, counts: Option<&
     s
 }
 
-/// Energy by component over a run of `steps` steps.
-pub fn energy_text(e: &XbarEnergy, steps: u32) -> String {
-    let n = f64::from(steps.max(1));
-    format!(
-        "energy over {steps} steps ({:.3} µs of chip time): {:.4} nJ, {:.4} nJ per step\n{}",
-        e.seconds * 1e6,
-        e.total_j * 1e9,
-        e.total_j / n * 1e9,
-        neuromap_report::parts_text(["component", "count/step", "energy/step (J)"], &e.parts, e.total_j, n)
-    )
+/// Why a population's input vanishes on the crossbar: an ADC step larger than one
+/// spike's largest input on every projection into it, or weights that round to zero.
+fn silence_cause(net: &Network, m: &XbarMapping, pop: &str) -> Option<String> {
+    let hw = &m.hw;
+    let mut lost = Vec::new();
+    let mut into = 0;
+    for (mi, mat) in m.matrices.iter().enumerate() {
+        let p = net.proj(mat.proj);
+        if net.pop(p.post).name != pop {
+            continue;
+        }
+        into += 1;
+        let lsb = m.tiles.iter().filter(|t| t.matrix == mi).map(|t| hw.adc(t.rows, mat.qmax).1).max().unwrap_or(1);
+        if mat.qmax == 0 {
+            lost.push(format!("`{}`: its weights round to 0 of {} levels", p.name, hw.levels));
+        } else if lsb > mat.qmax {
+            lost.push(format!(
+                "`{}`: the ADC's step is {lsb} level steps, more than one spike's largest input ({} steps), so a spike's input rounds to zero",
+                p.name, mat.qmax
+            ));
+        }
+    }
+    (into > 0 && lost.len() == into).then(|| {
+        format!(
+            "{} (the figures adc.bits = {} and adc.range_rows set the step: more bits or a smaller range would resolve one spike)",
+            lost.join("; "),
+            hw.adc_bits
+        )
+    })
+}
+
+/// Prices a crossbar run of `m` (its figures `hw`, certainty from `model`).
+fn price(model: &HwModel, hw: &Crossbar, m: &XbarMapping, run: &XbarRun) -> Ledger {
+    let net = &m.quantised_net;
+    let work = Work {
+        synaptic_events: run.result.synaptic_events.iter().sum(),
+        neurons: net.n_neurons(),
+        dt_ms: net.dt,
+        inferences: None,
+    };
+    crossbar_ledger(model, hw, &run.counts, run.result.neuron_updates, m.tiles.len() as u64, m.capacity as u64, work)
 }
 
 impl XbarOutcome {
@@ -196,8 +232,9 @@ impl XbarOutcome {
             lat.iter().sum::<f64>() / lat.len().max(1) as f64 * 1e6,
             lat.iter().copied().fold(0.0, f64::max) * 1e6
         );
-        s.push_str(&energy_text(&self.energy, self.run.result.steps));
+        s.push_str(&neuromap_report::ledger_text(&self.energy));
         s.push('\n');
+        s.push_str(&crate::warnings_text(&self.warnings));
         s.push_str(&neuromap_report::fidelity_text(&self.fidelity, TAU_MS));
         s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
         for ((p, rec), &on) in j.net.populations().iter().zip(&self.run.result.spikes).zip(&self.run.result.recorded) {
@@ -211,7 +248,7 @@ impl XbarOutcome {
     pub fn report_json(&self, wall: bool) -> serde_json::Value {
         let mut v = serde_json::to_value(self.run_summary(wall)).unwrap_or(serde_json::Value::Null);
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("energy".into(), serde_json::to_value(&self.energy).unwrap_or(serde_json::Value::Null));
+            obj.insert("energy".into(), neuromap_report::ledger_json(&self.energy));
             let lat = &self.run.counts.step_latency_s;
             obj.insert(
                 "timing".into(),
@@ -293,10 +330,13 @@ impl LsmStudy {
     }
 
     /// Every held-out sample on the crossbar `hw` (devices programmed once from `seed`).
-    pub fn on_crossbar(&self, model: &str, hw: &Crossbar, chips: usize, seed: u64) -> Result<LsmEval, JobError> {
-        let m = neuromap_xbar::map::map_onto(&self.net, model, hw, seed, chips).map_err(|e| JobError::Map {
+    /// `model` is the base model (whose figures' provenance the prices rest on) and
+    /// `hw` its figures as the study sets them.
+    pub fn on_crossbar(&self, model: &HwModel, hw: &Crossbar, seed: u64) -> Result<LsmEval, JobError> {
+        let chips = model.machine.alive_chips();
+        let m = neuromap_xbar::map::map_onto(&self.net, &model.name, hw, seed, chips).map_err(|e| JobError::Map {
             net: self.net.name.clone(),
-            model: model.to_string(),
+            model: model.name.clone(),
             message: e.to_string(),
         })?;
         let size = self.net.pop(self.liquid).size as usize;
@@ -306,9 +346,9 @@ impl LsmStudy {
             let r = neuromap_xbar::run_on(&m, &n, self.data.steps, Options::default(), seed ^ (k as u64 + 1));
             let x = lsm::state(&r.result, self.liquid, size);
             right += usize::from(self.readout.predict(&x) == s.label);
-            let e = crossbar_energy(&m.hw, &r.counts, r.result.neuron_updates);
-            energy += e.total_j;
-            time += e.seconds;
+            let e = price(model, hw, &m, &r);
+            energy += e.total(Basis::Allocated);
+            time += e.time.wall_s;
             clipped += r.counts.clipped;
         }
         let n = self.test.len().max(1) as f64;
@@ -340,8 +380,8 @@ impl LsmStudy {
             };
             let out = crate::run_job(job, &mut |_| true)?;
             let e = out.energy.ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;
-            total += e.total_j;
-            dynamic += e.cores_j + e.router_j;
+            total += e.total(Basis::Allocated);
+            dynamic += e.total(Basis::Dynamic);
         }
         Ok((total / k as f64, dynamic / k as f64))
     }
@@ -389,10 +429,9 @@ impl Sweep {
 pub fn sweep(study: &LsmStudy, model: &HwModel, sweep: &Sweep, seed: u64) -> Result<Vec<SweepRow>, JobError> {
     let base = Crossbar::from_model(model)
         .ok_or_else(|| JobError::Input(format!("`{}` is of family `{}`, not `crossbar`", model.name, model.family)))?;
-    let chips = model.machine.alive_chips();
     let mut rows = Vec::new();
     for (parameter, value, hw) in sweep.settings(&base) {
-        let eval = study.on_crossbar(&model.name, &hw, chips, seed)?;
+        let eval = study.on_crossbar(model, &hw, seed)?;
         rows.push(SweepRow { parameter, value, eval });
     }
     Ok(rows)

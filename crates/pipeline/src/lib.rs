@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use neuromap_compile::{CompileOptions, Mapping};
-use neuromap_cost::Energy;
+use neuromap_cost::{Dvfs, Ledger};
 use neuromap_hw::HwModel;
 use neuromap_ir::Network;
 use neuromap_ir::spec::NetworkSpec;
@@ -83,7 +83,13 @@ pub struct Outcome {
     pub functional_spikes: u64,
     pub reference: RunResult,
     pub fidelity: Vec<PopFidelity>,
-    pub energy: Option<Energy>,
+    /// The run priced in the ledger (cores at the performance levels the simulator
+    /// chose, when the model has DVFS); `None` when the model gives no energy figures.
+    pub energy: Option<Ledger>,
+    /// On a model with DVFS: the same run with every core at the chip clock.
+    pub energy_without_dvfs: Option<Ledger>,
+    /// What a reader must not miss (a population the chip left silent).
+    pub warnings: Vec<String>,
     pub compile_s: f64,
     pub chip_s: f64,
 }
@@ -134,7 +140,13 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
     }
     let reference = neuromap_sim::simulate(net, steps, options);
     let fidelity = neuromap_sim::fidelity::compare(net, &reference, &chip.result, TAU_MS);
-    let energy = neuromap_cost::chip_run_energy(net, model, &mapping, &chip.counts, steps);
+    let warnings = silence_warnings(&fidelity, &|_| None);
+    let energy = neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, Dvfs::PerStep);
+    let energy_without_dvfs = if mapping.hw.dvfs.is_empty() {
+        None
+    } else {
+        neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, Dvfs::Off)
+    };
     Ok(Outcome {
         opts,
         mapping,
@@ -143,6 +155,8 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
         reference,
         fidelity,
         energy,
+        energy_without_dvfs,
+        warnings,
         compile_s,
         chip_s,
         chip,
@@ -226,6 +240,36 @@ pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<J
     Ok(job)
 }
 
+/// A neuron population the chip left (nearly) silent although the reference fires.
+pub const SILENT_SHARE: f64 = 0.1;
+/// The reference spikes below which a population is too quiet to call silence.
+pub const SILENT_MIN_SPIKES: u64 = 20;
+
+/// Warnings for the neuron populations that fire less than [`SILENT_SHARE`] of the f64
+/// reference's spikes (which fires at least [`SILENT_MIN_SPIKES`]): each names the
+/// population, its counts and the cause `cause(population)` finds in the chip's figures,
+/// or says where to look.
+pub fn silence_warnings(fidelity: &[PopFidelity], cause: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    fidelity
+        .iter()
+        .filter(|f| f.reference_spikes >= SILENT_MIN_SPIKES && (f.spikes as f64) < SILENT_SHARE * f.reference_spikes as f64)
+        .map(|f| {
+            let why = cause(&f.population).unwrap_or_else(|| {
+                "the chip's number formats or devices lose its input; `neuromap simulate --quantised` shows the fixed-point model alone".to_string()
+            });
+            format!(
+                "population `{}` is nearly silent on the chip: {} spikes against the reference's {}; {why}",
+                f.population, f.spikes, f.reference_spikes
+            )
+        })
+        .collect()
+}
+
+/// The warnings as report lines (`warning: …`), empty when there are none.
+pub fn warnings_text(w: &[String]) -> String {
+    w.iter().map(|x| format!("warning: {x}\n")).collect()
+}
+
 /// FNV-1a of a spike train's (step, neuron) pairs: any change of any spike changes it.
 pub fn spike_digest(steps: &[u32], neurons: &[u32]) -> u64 {
     let mut bytes = Vec::with_capacity(steps.len() * 8);
@@ -268,6 +312,28 @@ impl Outcome {
 
     pub fn mapping_summary(&self) -> neuromap_compile::artifact::Summary {
         neuromap_compile::artifact::summary(&self.job.net, &self.job.model, &self.mapping, &self.opts)
+    }
+
+    /// The priced run (time, energy by line, the three bases), and on a DVFS model the
+    /// same run without DVFS.
+    pub fn energy_text(&self) -> String {
+        let Some(e) = &self.energy else {
+            return format!("energy: unknown (the model `{}` gives no [energy] figures)\n", self.job.model.name);
+        };
+        let mut s = neuromap_report::ledger_text(e);
+        if let Some(o) = &self.energy_without_dvfs {
+            use neuromap_cost::Basis;
+            let row = |l: &Ledger| {
+                Basis::ALL.iter().map(|&b| neuromap_report::fmt_joules(l.total(b))).collect::<Vec<_>>().join(" / ")
+            };
+            s.push_str(&format!(
+                "with DVFS: {} ; without DVFS (every core at {:.0} MHz): {} (machine allocated / parts in use / dynamic only)\n",
+                row(e),
+                self.mapping.hw.clock_hz / 1e6,
+                row(o)
+            ));
+        }
+        s
     }
 
     /// The check against the quantised functional model, the packets and every loss
@@ -322,12 +388,10 @@ impl Outcome {
             None => s.push_str("time per step: unknown (no [timing] figures)\n"),
         }
         s.push('\n');
-        match &self.energy {
-            Some(e) => s.push_str(&neuromap_report::energy_text(e)),
-            None => s.push_str("energy: unknown (no [energy] figures)\n"),
-        }
+        s.push_str(&self.energy_text());
         s.push('\n');
         s.push_str(&neuromap_report::fidelity_text(&self.fidelity, TAU_MS));
+        s.push_str(&warnings_text(&self.warnings));
         s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
         for ((p, rec), &on) in j.net.populations().iter().zip(&self.chip.result.spikes).zip(&self.chip.result.recorded)
         {

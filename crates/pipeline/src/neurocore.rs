@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use neuromap_cost::neurocore::{NcoreEnergy, neurocore_energy};
+use neuromap_cost::neurocore::neurocore_ledger;
+use neuromap_cost::{Ledger, Work};
 use neuromap_hw::HwModel;
 use neuromap_ncore::{NcoreCounts, NcoreMapping};
 use neuromap_report::RunSummary;
@@ -23,7 +24,7 @@ pub struct NcoreOutcome {
     pub mapping: NcoreMapping,
     pub result: RunResult,
     pub counts: NcoreCounts,
-    pub energy: NcoreEnergy,
+    pub energy: Ledger,
     pub sim_s: f64,
     /// Per projection, the weight exponent on the chip; the largest weight rounding.
     pub weight_exponents: Vec<Option<i32>>,
@@ -48,7 +49,13 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
     let (result, counts) = neuromap_ncore::run(&chip.net, &mapping, job.steps);
     let sim_s = t0.elapsed().as_secs_f64();
     drop(chip.net);
-    let energy = neurocore_energy(&mapping.hw, &counts, mapping.cores_used);
+    let work = Work {
+        synaptic_events: counts.synaptic_events,
+        neurons: job.net.n_neurons(),
+        dt_ms: job.net.dt,
+        inferences: None,
+    };
+    let energy = neurocore_ledger(&job.model, &mapping.hw, &counts, mapping.cores_used, work);
     Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error })
 }
 
@@ -65,7 +72,6 @@ impl NcoreOutcome {
     /// Cores, events per step, time per step and energy by event.
     pub fn report_text(&self) -> String {
         let (m, c, e) = (&self.mapping, &self.counts, &self.energy);
-        let n = f64::from(self.result.steps.max(1));
         let mut s = format!(
             "mapping onto {} (neurocore): {} of {} cores ({} neurons each), at most {} input axons on a core (of {})\n",
             m.model, m.cores_used, m.hw.cores, m.hw.neurons_per_core, m.max_axons_in, m.hw.max_axons_in
@@ -87,21 +93,12 @@ impl NcoreOutcome {
                 neuromap_report::fmt_g(self.weight_error)
             );
         }
-        let mean = c.step_s.iter().sum::<f64>() / n;
-        let max = c.step_s.iter().copied().fold(0.0, f64::max);
-        let _ = writeln!(s, "time per step: mean {:.3} µs, max {:.3} µs\n", mean * 1e6, max * 1e6);
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "energy over {} steps: {:.4} nJ ({:.4} nJ per step; dynamic {:.4} nJ)\n{}",
-            self.result.steps,
-            e.total_j * 1e9,
-            e.total_j / n * 1e9,
-            e.dynamic_j * 1e9,
-            neuromap_report::parts_text(["event", "count/step", "energy/step (J)"], &e.parts, e.total_j, n)
+            "synaptic events {}, spikes out {}, messages {}\n",
+            c.synaptic_events, c.spikes_out, c.messages
         );
-        if let Some(x) = e.per_synaptic_event_j {
-            let _ = writeln!(s, "per synaptic event: {:.2} pJ ({} events)", x * 1e12, c.synaptic_events);
-        }
+        s.push_str(&neuromap_report::ledger_text(e));
         s
     }
 
@@ -118,7 +115,7 @@ impl NcoreOutcome {
     pub fn report_json(&self, wall: bool) -> serde_json::Value {
         let mut v = serde_json::to_value(self.run_summary(wall)).unwrap_or(serde_json::Value::Null);
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("energy".into(), serde_json::to_value(&self.energy).unwrap_or(serde_json::Value::Null));
+            obj.insert("energy".into(), neuromap_report::ledger_json(&self.energy));
             let c = &self.counts;
             let n = c.step_s.len().max(1) as f64;
             obj.insert(

@@ -222,23 +222,38 @@ fn diff_run(old: &Value, new: &Value) -> Diff {
             })
             .unwrap_or_default()
     };
-    // Energy and time per step, when both runs were priced on a chip.
-    for (name, path) in [
-        ("energy", ["energy", "total_j"]),
-        ("energy_idle_j", ["energy", "idle_j"]),
-        ("energy_cores_j", ["energy", "cores_j"]),
-        ("energy_router_j", ["energy", "router_j"]),
-        ("energy_per_synaptic_event_j", ["energy", "per_synaptic_event_j"]),
-        ("step_time_max_us", ["timing", "max_step_us"]),
-        ("step_time_mean_us", ["timing", "mean_step_us"]),
-        ("latency", ["timing", "latency_max_us"]),
-        ("latency_mean", ["timing", "latency_mean_us"]),
-        ("overrun_steps", ["timing", "overrun_steps"]),
-        ("packets_lost", ["losses", "lost"]),
-    ] {
+    // Energy (the ledger's three bases, its components and its time) and time per
+    // step, when both runs were priced on a chip.
+    let paths: [(&str, &[&str]); 13] = [
+        ("energy", &["energy", "total_j"]),
+        ("energy_in_use", &["energy", "in_use", "joules"]),
+        ("energy_dynamic", &["energy", "dynamic", "joules"]),
+        ("energy_per_synaptic_event_j", &["energy", "allocated", "per_synaptic_event_j"]),
+        ("edp", &["energy", "allocated", "edp_js"]),
+        ("wall_time_s", &["energy", "time", "wall_s"]),
+        ("slowdown", &["energy", "time", "slowdown"]),
+        ("step_time_max_us", &["timing", "max_step_us"]),
+        ("step_time_mean_us", &["timing", "mean_step_us"]),
+        ("latency", &["timing", "latency_max_us"]),
+        ("latency_mean", &["timing", "latency_mean_us"]),
+        ("overrun_steps", &["timing", "overrun_steps"]),
+        ("packets_lost", &["losses", "lost"]),
+    ];
+    for (name, path) in paths {
         if old[path[0]].is_object() && new[path[0]].is_object() {
-            metrics.push(metric(name, num(old, &path), num(new, &path)));
+            metrics.push(metric(name, num(old, path), num(new, path)));
         }
+    }
+    // Energy by component (chip, core, router, tile, ADC, …), in either run.
+    let comps = |v: &Value| v["energy"]["components"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+    let mut names: Vec<String> = comps(old).unwrap_or_default();
+    names.extend(comps(new).unwrap_or_default());
+    names.sort();
+    names.dedup();
+    for c in names {
+        let path = ["energy", "components", c.as_str()];
+        let name = format!("energy_{}", c.to_lowercase().replace(' ', "_"));
+        metrics.push(metric(&name, num(old, &path), num(new, &path)));
     }
     let (a, b) = (pops(old), pops(new));
     let mut changes = Vec::new();

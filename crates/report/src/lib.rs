@@ -246,49 +246,197 @@ pub fn fidelity_text(rows: &[neuromap_sim::fidelity::PopFidelity], tau_ms: f64) 
     )
 }
 
-/// The energy estimate as terminal text.
-pub fn energy_text(e: &neuromap_cost::Energy) -> String {
-    let mut t = table::Table::new(["component", "energy (J)", "share"]);
-    for (name, j) in [("idle chips", e.idle_j), ("busy cores", e.cores_j), ("routers (packets)", e.router_j)] {
-        t.row([name.to_string(), format!("{j:.6e}"), format!("{:.1} %", 100.0 * j / e.total_j.max(f64::MIN_POSITIVE))]);
+/// Seconds in the unit that reads best (ns, µs, ms, s).
+pub fn fmt_time(s: f64) -> String {
+    let a = s.abs();
+    if a == 0.0 {
+        "0 s".into()
+    } else if a < 1e-6 {
+        format!("{:.3} ns", s * 1e9)
+    } else if a < 1e-3 {
+        format!("{:.3} µs", s * 1e6)
+    } else if a < 1.0 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{s:.3} s")
     }
-    t.row(["total".to_string(), format!("{:.6e}", e.total_j), "100.0 %".to_string()]);
-    let mut out = format!(
-        "energy over {} s of real time: {} powered chips, {} busy cores\n\n{}",
-        fmt_g(e.duration_s),
-        e.chips_powered,
-        e.cores_busy,
-        t.render()
-    );
-    if let Some(x) = e.per_synaptic_event_j {
-        out.push_str(&format!("per synaptic event: {:.3} nJ ({} events)\n", x * 1e9, e.synaptic_events));
+}
+
+/// Joules in the unit that reads best (pJ, nJ, µJ, mJ, J).
+pub fn fmt_joules(j: f64) -> String {
+    let a = j.abs();
+    if a == 0.0 {
+        "0 J".into()
+    } else if a < 1e-9 {
+        format!("{:.3} pJ", j * 1e12)
+    } else if a < 1e-6 {
+        format!("{:.3} nJ", j * 1e9)
+    } else if a < 1e-3 {
+        format!("{:.3} µJ", j * 1e6)
+    } else if a < 1.0 {
+        format!("{:.3} mJ", j * 1e3)
+    } else {
+        format!("{j:.3} J")
     }
-    if let Some(x) = e.per_neuron_ms_j {
-        out.push_str(&format!("per neuron per ms: {:.3} nJ\n", x * 1e9));
+}
+
+/// The run's time as the ledger has it: the need, the wall time, the slow-down
+/// factor and its cause.
+pub fn time_text(t: &neuromap_cost::Timeline) -> String {
+    use neuromap_cost::Pace;
+    let mut out = String::new();
+    let need = if t.need_known {
+        format!("a step needs {} on average, {} at most", fmt_time(t.need_mean_s), fmt_time(t.need_max_s))
+    } else {
+        "the time a step needs is unknown (no timing figures)".to_string()
+    };
+    match t.pace {
+        Pace::Timer { tick_s } => {
+            out.push_str(&format!(
+                "time: {} steps on a fixed {} timer tick; {need}
+",
+                t.steps,
+                fmt_time(tick_s)
+            ));
+        }
+        Pace::SelfTimed { tick_s: Some(tick_s) } => out.push_str(&format!(
+            "time: {} self-timed steps of at least a {} tick; {need}
+",
+            t.steps,
+            fmt_time(tick_s)
+        )),
+        Pace::SelfTimed { tick_s: None } => out.push_str(&format!(
+            "time: {} self-timed steps (each as long as its work); {need}
+",
+            t.steps
+        )),
+    }
+    match t.real_time_s {
+        Some(r) if t.slowdown > 1.0 => {
+            out.push_str(&format!(
+                "real time: NOT kept ({} of {} steps overran): the hardware takes {} for {} of real time, a slow-down factor of {:.3} (the time-scale factor the run needs); every static term is charged over the slowed time
+",
+                t.overrun_steps,
+                t.steps,
+                fmt_time(t.wall_s),
+                fmt_time(r),
+                t.slowdown
+            ));
+            if let Some(c) = &t.cause {
+                out.push_str(&format!(
+                    "  cause: {c}
+"
+                ));
+            }
+        }
+        Some(r) => out.push_str(&format!(
+            "real time: kept; the hardware takes {} for {} of real time
+",
+            fmt_time(t.wall_s),
+            fmt_time(r)
+        )),
+        None => out.push_str(&format!(
+            "wall time: {}
+",
+            fmt_time(t.wall_s)
+        )),
     }
     out
 }
 
-/// Priced components as a table: each part's count and energy divided by `per` (steps
-/// or classifications), its share, and the total. `labels` name the first three
-/// columns (part, count, energy).
-pub fn parts_text(labels: [&str; 3], parts: &[neuromap_cost::binary::Part], total_j: f64, per: f64) -> String {
-    let per = per.max(1.0);
-    let count = |x: f64| {
-        let s = format!("{x:.1}");
-        s.strip_suffix(".0").map_or(s.clone(), str::to_string)
-    };
-    let mut t = table::Table::with_header(&[labels[0], labels[1], labels[2], "share"]);
-    for p in parts {
-        t.push(vec![
-            p.name.to_string(),
-            count(p.count as f64 / per),
-            format!("{:.4e}", p.joules / per),
-            format!("{:.1} %", 100.0 * p.joules / total_j.max(f64::MIN_POSITIVE)),
+/// A priced run: time, every line of energy, the three bases with energy per unit
+/// of work and the share of energy on each kind of figure, and the notes.
+pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
+    use neuromap_cost::{Basis, Term};
+    let mut out = time_text(&l.time);
+    let parts: Vec<String> = l.parts.iter().map(|p| format!("{} {} of {}", p.part, p.in_use, p.allocated)).collect();
+    out.push_str(&format!("\nenergy on {} (parts in use: {})\n", l.model, parts.join(", ")));
+    let total = l.total(Basis::Allocated).max(f64::MIN_POSITIVE);
+    let mut t = table::Table::new(["component", "what", "count", "energy (J)", "share", "term", "rests on"]);
+    for x in &l.lines {
+        let term = match x.term {
+            Term::Dynamic => "dynamic",
+            Term::StaticInUse => "static, in use",
+            Term::StaticIdle => "static, unused",
+        };
+        let count = if x.term == Term::Dynamic { fmt_count(x.count) } else { format!("{} part·s", fmt_si(x.count)) };
+        t.row([
+            x.component.clone(),
+            x.what.clone(),
+            count,
+            format!("{:.4e}", x.joules),
+            format!("{:.1} %", 100.0 * x.joules / total),
+            term.to_string(),
+            x.certainty.key().to_string(),
         ]);
     }
-    t.push(vec!["total".into(), String::new(), format!("{:.4e}", total_j / per), "100.0 %".into()]);
-    t.render()
+    out.push_str(&t.render());
+    let mut b = table::Table::new([
+        "basis",
+        "energy",
+        "per synaptic event",
+        "per neuron·ms",
+        "per inference",
+        "energy × delay (J·s)",
+        "source / derived / borrowed / assumption",
+    ]);
+    for x in l.bases() {
+        let o = |v: Option<f64>| v.map_or("-".to_string(), fmt_joules);
+        b.row([
+            x.basis.label().to_string(),
+            fmt_joules(x.joules),
+            o(x.per_synaptic_event_j),
+            o(x.per_neuron_ms_j),
+            o(x.per_inference_j),
+            format!("{:.4e}", x.edp_js),
+            x.shares.iter().map(|s| format!("{:.1} %", 100.0 * s)).collect::<Vec<_>>().join(" / "),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&b.render());
+    for n in &l.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+/// A count without a needless fraction.
+fn fmt_count(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.4e}") }
+}
+
+/// The ledger as JSON: time, lines, parts, notes, each basis's totals, the total on
+/// the allocated basis (`total_j`) and the energy by component (what `diff`
+/// compares).
+pub fn ledger_json(l: &neuromap_cost::Ledger) -> serde_json::Value {
+    let mut v = serde_json::to_value(l).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        for b in l.bases() {
+            let key = match b.basis {
+                neuromap_cost::Basis::Allocated => "allocated",
+                neuromap_cost::Basis::InUse => "in_use",
+                neuromap_cost::Basis::Dynamic => "dynamic",
+            };
+            o.insert(key.into(), serde_json::to_value(&b).unwrap_or(serde_json::Value::Null));
+        }
+        o.insert("total_j".into(), l.total(neuromap_cost::Basis::Allocated).into());
+        let mut comp = serde_json::Map::new();
+        for x in &l.lines {
+            let e = comp.entry(x.component.clone()).or_insert(serde_json::Value::from(0.0));
+            *e = (e.as_f64().unwrap_or(0.0) + x.joules).into();
+        }
+        o.insert("components".into(), comp.into());
+    }
+    v
+}
+
+/// How many of a model's figures rest on each kind of provenance.
+pub fn certainty_counts_text(m: &neuromap_hw::HwModel) -> String {
+    let mut n = [0usize; 4];
+    for f in &m.figures {
+        n[f.provenance.certainty() as usize] += 1;
+    }
+    format!("{} figures: {} source, {} derived, {} borrowed, {} assumption", m.figures.len(), n[0], n[1], n[2], n[3])
 }
 
 /// Time within steps as terminal text.
@@ -320,11 +468,11 @@ pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
     }
     let overran = t.overrun_steps();
     if overran == 0 {
-        out.push_str("real time: kept in every step (no timer overruns)\n");
+        out.push_str("timer overruns: none\n");
     } else {
         let cores = t.overruns.iter().filter(|&&o| o > 0).count();
         out.push_str(&format!(
-            "real time: LOST in {overran} of {} steps ({cores} core(s) overran; the worst overran {} times)\n",
+            "timer overruns in {overran} of {} steps ({cores} core(s) overran; the worst overran {} times)\n",
             t.critical_cycles.len(),
             t.overruns.iter().max().copied().unwrap_or(0)
         ));
@@ -336,7 +484,7 @@ pub fn timing_text(t: &neuromap_sim::chip::Timing, clock_hz: f64) -> String {
 /// the energy estimate and the time per step, the fields `diff` compares.
 pub fn run_report(
     summary: &RunSummary,
-    energy: Option<&neuromap_cost::Energy>,
+    energy: Option<&neuromap_cost::Ledger>,
     timing: Option<&neuromap_sim::chip::Timing>,
     losses: &neuromap_sim::chip::Losses,
     clock_hz: f64,
@@ -348,7 +496,7 @@ pub fn run_report(
             o.insert("lost".into(), losses.packets().into());
         }
         obj.insert("losses".into(), l);
-        obj.insert("energy".into(), serde_json::to_value(energy).unwrap_or(serde_json::Value::Null));
+        obj.insert("energy".into(), energy.map_or(serde_json::Value::Null, ledger_json));
         let timing = timing.map(|t| {
             let us = |c: f64| c / clock_hz * 1e6;
             let n = t.critical_cycles.len().max(1) as f64;

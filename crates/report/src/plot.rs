@@ -159,18 +159,21 @@ pub fn raster(net: &Network, r: &RunResult, max_points: usize) -> String {
     svg.finish()
 }
 
-/// Energy by component as horizontal bars (J).
-pub fn energy(e: &neuromap_cost::Energy) -> String {
-    let parts = [("idle chips", e.idle_j), ("busy cores", e.cores_j), ("routers (packets)", e.router_j)];
-    let mut svg = Svg::new(640.0, 200.0, &format!("energy by component ({:.4e} J in all)", e.total_j));
+/// Energy by line of the ledger as horizontal bars (J, machine-allocated basis).
+pub fn energy(l: &neuromap_cost::Ledger) -> String {
+    let total = l.total(neuromap_cost::Basis::Allocated);
+    let parts: Vec<(String, f64)> =
+        l.lines.iter().map(|x| (format!("{}: {}", x.component, x.what), x.joules)).collect();
+    let height = 60.0 + 36.0 * parts.len() as f64;
+    let mut svg = Svg::new(720.0, height, &format!("energy by component ({total:.4e} J in all)"));
     let max = parts.iter().map(|p| p.1).fold(f64::MIN_POSITIVE, f64::max);
     for (i, (name, j)) in parts.iter().enumerate() {
-        let y = 44.0 + 44.0 * i as f64;
-        svg.text(140.0, y + 18.0, 12.0, "end", name);
-        let w = 380.0 * j / max;
-        svg.rect(150.0, y, w.max(0.5), 28.0, PALETTE[i], &format!("{name}: {j:.4e} J"));
-        let share = 100.0 * j / e.total_j.max(f64::MIN_POSITIVE);
-        svg.text(150.0 + w + 6.0, y + 18.0, 11.0, "start", &format!("{j:.3e} J ({share:.1} %)"));
+        let y = 44.0 + 36.0 * i as f64;
+        svg.text(230.0, y + 16.0, 11.0, "end", name);
+        let w = 330.0 * j / max;
+        svg.rect(240.0, y, w.max(0.5), 24.0, PALETTE[i % PALETTE.len()], &format!("{name}: {j:.4e} J"));
+        let share = 100.0 * j / total.max(f64::MIN_POSITIVE);
+        svg.text(240.0 + w + 6.0, y + 16.0, 11.0, "start", &format!("{j:.3e} J ({share:.1} %)"));
     }
     svg.finish()
 }

@@ -149,6 +149,63 @@ pub struct Timing {
     pub network_s: Vec<f64>,
     /// The longest any packet waited for a router or link (s).
     pub max_wait_s: f64,
+    /// The cores' performance levels (Hz), slowest first; the last is the chip clock.
+    /// One level when the model has no DVFS.
+    pub level_hz: Vec<f64>,
+    /// Per step, per performance level: how many cores ran the step at that level
+    /// and their work. Each core takes the slowest level whose clock finishes its
+    /// step's work within the tick (the fastest when none does), as SpiNNaker 2's
+    /// load-based DVFS (Höppner et al. 2019) chooses a level per PE and time step.
+    pub levels: Vec<Vec<LevelLoad>>,
+}
+
+/// The cores that ran one step at one performance level, and their work.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LevelLoad {
+    pub cores: u32,
+    pub work: CoreWork,
+}
+
+/// A core's work: packets taken, synaptic events, neuron updates.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct CoreWork {
+    pub packets: u64,
+    pub synaptic_events: u64,
+    pub neuron_updates: u64,
+}
+
+impl CoreWork {
+    /// Core cycles at `cost` cycles per packet, per synaptic event, per update.
+    pub fn cycles(&self, cost: &CycleCost) -> f64 {
+        self.packets as f64 * cost.packet
+            + self.synaptic_events as f64 * cost.synaptic_event
+            + self.neuron_updates as f64 * cost.neuron_update
+    }
+
+    fn add(&mut self, o: &CoreWork) {
+        self.packets += o.packets;
+        self.synaptic_events += o.synaptic_events;
+        self.neuron_updates += o.neuron_updates;
+    }
+}
+
+/// Core cycles per unit of work (the model's `[timing]` figures).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CycleCost {
+    pub packet: f64,
+    pub synaptic_event: f64,
+    pub neuron_update: f64,
+}
+
+impl CycleCost {
+    /// The model's cycle costs, when it gives all three.
+    pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Option<Self> {
+        Some(Self {
+            packet: hw.cycles_per_packet?,
+            synaptic_event: hw.cycles_per_synaptic_event?,
+            neuron_update: hw.cycles_per_neuron_update?,
+        })
+    }
 }
 
 impl Timing {
@@ -398,8 +455,12 @@ struct Shared<'a> {
     nl: usize,
     faults: RunFaults,
     seed: u64,
-    cost: Option<(f64, f64, f64)>,
+    cost: Option<CycleCost>,
     budget_cycles: f64,
+    /// Per performance level, slowest first: its clock (Hz) and the cycles that fit in
+    /// one tick.
+    level_hz: Vec<f64>,
+    level_budget: Vec<f64>,
     record_sources: bool,
 }
 
@@ -427,6 +488,8 @@ struct Shard {
     /// Per core: packets received, synaptic events, neuron updates over the run.
     work: Vec<[u64; 3]>,
     critical: Vec<f64>,
+    /// Per step, per performance level: the cores at that level and their work.
+    levels: Vec<Vec<LevelLoad>>,
     network_ps: Vec<u64>,
     /// Router visits of this shard's packets, this step and per step.
     step_passes: u64,
@@ -525,10 +588,8 @@ pub fn simulate_chip_with(
     let levels = pop_level.iter().copied().max().unwrap_or(0) + 1;
     let level: Vec<u32> =
         slices.iter().enumerate().map(|(s, sl)| if extension[s] { NONE } else { pop_level[sl.pop.index()] }).collect();
-    let cost = match (hw.cycles_per_packet, hw.cycles_per_synaptic_event, hw.cycles_per_neuron_update) {
-        (Some(p), Some(e), Some(u)) => Some((p, e, u)),
-        _ => None,
-    };
+    let cost = CycleCost::of(hw);
+    let tick_s = net.dt / 1000.0;
     let shared = Shared {
         net,
         trees,
@@ -546,6 +607,8 @@ pub fn simulate_chip_with(
         seed: net.seed ^ config.faults.seed.wrapping_mul(0xd6e8_feb8_6659_fd93),
         cost,
         budget_cycles: hw.clock_hz * net.dt / 1000.0,
+        level_hz: hw.level_hz(),
+        level_budget: hw.level_hz().iter().map(|f| f * tick_s).collect(),
         record_sources: options.record_sources,
         shard_of: Vec::new(),
         local_of: Vec::new(),
@@ -753,6 +816,7 @@ fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shard> {
                 step_work: vec![[0; 3]; k],
                 work: vec![[0; 3]; k],
                 critical: Vec::with_capacity(steps as usize),
+                levels: Vec::with_capacity(if sh.cost.is_some() { steps as usize } else { 0 }),
                 network_ps: Vec::with_capacity(steps as usize),
                 step_passes: 0,
                 passes: Vec::with_capacity(steps as usize),
@@ -845,18 +909,24 @@ fn run_shard(
                 }
             }
         }
-        if let Some((p, e, u)) = sh.cost {
+        if let Some(cost) = sh.cost {
             let mut critical = 0.0f64;
+            let mut levels = vec![LevelLoad::default(); sh.level_budget.len()];
             for (c, w) in me.step_work.iter_mut().enumerate() {
                 (0..3).for_each(|x| me.work[c][x] += w[x]);
-                let cycles = w[0] as f64 * p + w[1] as f64 * e + w[2] as f64 * u;
+                let work = CoreWork { packets: w[0], synaptic_events: w[1], neuron_updates: w[2] };
+                let cycles = work.cycles(&cost);
                 critical = critical.max(cycles);
                 if cycles > sh.budget_cycles {
                     overruns[c] += 1;
                 }
+                let l = sh.level_budget.iter().position(|&b| cycles <= b).unwrap_or(sh.level_budget.len() - 1);
+                levels[l].cores += 1;
+                levels[l].work.add(&work);
                 *w = [0; 3];
             }
             me.critical.push(critical);
+            me.levels.push(levels);
         } else {
             for (c, w) in me.step_work.iter_mut().enumerate() {
                 (0..3).for_each(|x| me.work[c][x] += w[x]);
@@ -1204,6 +1274,8 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
         overruns: vec![0; n_slices],
         network_s: Vec::new(),
         max_wait_s: 0.0,
+        level_hz: Vec::new(),
+        levels: vec![vec![LevelLoad::default(); sh.level_budget.len()]; steps as usize],
     });
     let mut spikes: Vec<Vec<(u32, u32)>> = vec![Vec::new(); npop];
     for s in &shards {
@@ -1239,6 +1311,12 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
             for (x, y) in tm.critical_cycles.iter_mut().zip(&s.critical) {
                 *x = x.max(*y);
             }
+            for (x, y) in tm.levels.iter_mut().zip(&s.levels) {
+                for (a, b) in x.iter_mut().zip(y) {
+                    a.cores += b.cores;
+                    a.work.add(&b.work);
+                }
+            }
             for (&o, &g) in st.overruns.iter().zip(&s.ids) {
                 tm.overruns[g] = o;
             }
@@ -1262,6 +1340,9 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
             let l = r - sh.n_chips;
             counts.link_packets.insert(((l / sh.nl) as u32, (l % sh.nl) as u8), n);
         }
+    }
+    if let Some(tm) = timing.as_mut() {
+        tm.level_hz = sh.level_hz.clone();
     }
     counts.timing = timing;
     ChipRun { result, counts }

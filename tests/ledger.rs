@@ -1,0 +1,144 @@
+//! The one ledger: every family charges static power by the same rule (the powered
+//! parts' power over the wall time the hardware takes), an overrunning run is priced
+//! over the slowed time, and the three bases nest.
+
+use neuromap::cost::{Basis, Ledger, Pace, Term};
+use neuromap::hw::HwModel;
+use neuromap::pipeline::{RunOptions, load_hw, load_job};
+
+/// Each family's runs, priced.
+fn ledgers() -> Vec<(String, Ledger, HwModel)> {
+    let o = |steps| RunOptions { steps: Some(steps), ..RunOptions::default() };
+    let mut out = Vec::new();
+    for (net, hw) in [("brunel_1k", "spinnaker1-spinn5"), ("synfire", "spinnaker2"), ("cuba", "spinnaker1-spinn3")] {
+        let r = neuromap::pipeline::map_and_run(format!("netlists/{net}.toml"), hw, &o(200)).unwrap();
+        out.push((format!("{net}@{hw}"), r.energy.unwrap(), r.job.model));
+    }
+    for (net, hw) in [("lsm", "rram-lsm-40nm"), ("synfire", "neurosim-tile")] {
+        let job = load_job(format!("netlists/{net}.toml"), hw, &o(100)).unwrap();
+        let r = neuromap::pipeline::crossbar::run_crossbar_job(job).unwrap();
+        out.push((format!("{net}@{hw}"), r.energy, r.job.model));
+    }
+    for (net, hw) in [("brunel_1k", "loihi"), ("synfire", "truenorth")] {
+        let job = load_job(format!("netlists/{net}.toml"), hw, &o(100)).unwrap();
+        let r = neuromap::pipeline::neurocore::run_neurocore_job(job).unwrap();
+        out.push((format!("{net}@{hw}"), r.energy, r.job.model));
+    }
+    for hw in ["tulip-40nm", "mac-bnn-40nm"] {
+        let job = load_job("netlists/binary_mlp.toml", hw, &o(20)).unwrap();
+        let r = neuromap::pipeline::binary::run_binary_job(job).unwrap();
+        out.push((format!("binary_mlp@{hw}"), r.energy, r.job.model));
+    }
+    out
+}
+
+/// The power the whole allocated machine draws when idle, from the model's figures by
+/// the family's own names: what the allocated basis must charge over the wall time.
+fn idle_power(m: &HwModel, l: &Ledger) -> f64 {
+    let g = |s: &str, k: &str| m.get(s, k).unwrap();
+    let part = |name: &str| l.parts.iter().find(|p| p.part == name).unwrap();
+    match m.family {
+        "arm-core" => g("energy", "idle_chip_w") * m.machine.alive_chips() as f64,
+        "crossbar" => g("periphery", "static_w") * part("tile").allocated as f64 / g("tile", "tiles"),
+        "neurocore" | "threshold-logic" | "mac-bnn" => g("energy", "static_w"),
+        f => panic!("no rule for {f}"),
+    }
+}
+
+#[test]
+fn every_family_charges_static_power_over_the_wall_time() {
+    for (name, l, model) in ledgers() {
+        let t = &l.time;
+        // The wall time is what the hardware takes: never less than the steps need,
+        // never less than their ticks.
+        let need: f64 = t.need_s.iter().sum();
+        assert!(t.wall_s >= need * (1.0 - 1e-12), "{name}: wall {} below the need {need}", t.wall_s);
+        if let Some(r) = t.real_time_s {
+            assert!(t.wall_s >= r * (1.0 - 1e-12), "{name}: wall {} below real time {r}", t.wall_s);
+            assert!((t.slowdown - t.wall_s / r).abs() < 1e-9 * t.slowdown, "{name}");
+        }
+        assert!((t.step_s.iter().sum::<f64>() - t.wall_s).abs() <= 1e-12 * t.wall_s, "{name}");
+        // Static energy of the parts' idle power, over that wall time. ARM cores'
+        // baselines (DVFS levels) are static too but vary step by step: leave them out.
+        let idle: f64 = l
+            .lines
+            .iter()
+            .filter(|x| x.term != Term::Dynamic && !(x.component == "core" && model.family == "arm-core"))
+            .map(|x| x.joules)
+            .sum();
+        let expect = idle_power(&model, &l) * t.wall_s;
+        assert!(expect > 0.0, "{name}: no static power");
+        assert!((idle - expect).abs() <= 1e-9 * expect, "{name}: static {idle:e} J, the rule gives {expect:e} J");
+        // The bases nest, and dynamic energy is there.
+        let (a, u, d) = (l.total(Basis::Allocated), l.total(Basis::InUse), l.total(Basis::Dynamic));
+        assert!(a >= u && u >= d && d > 0.0, "{name}: {a} {u} {d}");
+        // The shares of certainty add up to one.
+        for b in l.bases() {
+            let s: f64 = b.shares.iter().sum();
+            assert!((s - 1.0).abs() < 1e-9, "{name}: shares {:?}", b.shares);
+        }
+    }
+}
+
+/// A run that overruns its tick is priced over the slowed time: slower cores (more
+/// cycles per neuron update) slow the run down and every static term grows with it,
+/// while the router's energy (counted actions) does not change.
+#[test]
+fn an_overrun_is_priced_over_the_slowed_time() {
+    let run = |cycles: &str| {
+        let mut job = load_job(
+            "netlists/synfire.toml",
+            "spinnaker1-spinn3",
+            &RunOptions { steps: Some(300), ..RunOptions::default() },
+        )
+        .unwrap();
+        let text = std::fs::read_to_string("hw-models/spinnaker1.toml")
+            .unwrap()
+            .replace("width = 1\nheight = 1", "width = 2\nheight = 2")
+            .replace(
+                "cycles_per_neuron_update = { value = 150,",
+                &format!("cycles_per_neuron_update = {{ value = {cycles},"),
+            );
+        job.model = neuromap::hw::load_str("hw-models/slow.toml", &text).unwrap();
+        neuromap::pipeline::run_job(job, &mut |_| true).unwrap().energy.unwrap()
+    };
+    let (fast, slow) = (run("150"), run("3000"));
+    assert!(matches!(fast.time.pace, Pace::Timer { .. }));
+    assert!(slow.time.slowdown > 1.5, "slow-down {}", slow.time.slowdown);
+    assert!(slow.time.cause.as_deref().is_some_and(|c| c.contains("neuron updates")), "{:?}", slow.time.cause);
+    let chip = |l: &Ledger| -> f64 { l.lines.iter().filter(|x| x.component == "chip").map(|x| x.joules).sum() };
+    let router = |l: &Ledger| -> f64 { l.lines.iter().filter(|x| x.component == "router").map(|x| x.joules).sum() };
+    let ratio = chip(&slow) / chip(&fast);
+    let expect = slow.time.wall_s / fast.time.wall_s;
+    assert!((ratio - expect).abs() < 1e-9 * expect && ratio > 1.5, "static ×{ratio}, wall ×{expect}");
+    assert_eq!(router(&slow), router(&fast));
+    // Priced at real time it would have been the fast run's static energy.
+    assert!(slow.total(Basis::Allocated) > fast.total(Basis::Allocated) * 1.5);
+}
+
+/// SpiNNaker 2 prices a run with and without DVFS: the same dynamic work, a lower
+/// baseline with the cores at the slow level when their load allows.
+#[test]
+fn spinnaker2_is_priced_with_and_without_dvfs() {
+    let r = neuromap::pipeline::map_and_run(
+        "netlists/synfire.toml",
+        "spinnaker2",
+        &RunOptions { steps: Some(300), ..RunOptions::default() },
+    )
+    .unwrap();
+    let (with, without) = (r.energy.as_ref().unwrap(), r.energy_without_dvfs.as_ref().unwrap());
+    assert!(with.total(Basis::Allocated) > 0.0);
+    assert!(with.total(Basis::InUse) < without.total(Basis::InUse), "DVFS saves nothing on a light load");
+    assert!(with.lines.iter().any(|x| x.what.contains("150 MHz")));
+    assert!(without.lines.iter().all(|x| !x.what.contains("150 MHz")));
+    // The model's energy rests on borrowed figures and assumptions, and says so.
+    let b = with.basis(Basis::Allocated);
+    assert!(b.shares[2] + b.shares[3] > 0.99, "{:?}", b.shares);
+    assert!(
+        load_hw("spinnaker2")
+            .unwrap()
+            .figures
+            .iter()
+            .any(|f| f.provenance.certainty() == neuromap::hw::Certainty::Borrowed)
+    );
+}
