@@ -142,3 +142,32 @@ fn spinnaker2_is_priced_with_and_without_dvfs() {
             .any(|f| f.provenance.certainty() == neuromap::hw::Certainty::Borrowed)
     );
 }
+
+/// Timing closure: cuba's cores overrun the 0.1 ms tick on SpiNNaker 1; cutting its
+/// populations into smaller slices keeps real time, names the caps, and changes no
+/// spike. On brunel_1k the packets a core takes fill the tick in the worst steps, and
+/// the run says so instead of pretending.
+#[test]
+fn timing_closure_keeps_real_time_or_says_why_not() {
+    let o = RunOptions { steps: Some(300), ..RunOptions::default() };
+    let plain = neuromap::pipeline::map_and_run("netlists/cuba.toml", "spinnaker1-spinn5", &o).unwrap();
+    assert!(plain.energy.as_ref().unwrap().time.slowdown > 1.5);
+    let cause = plain.energy.as_ref().unwrap().time.cause.clone().unwrap();
+    assert!(cause.contains("--neurons-per-core exc="), "{cause}");
+    let mut job = load_job("netlists/cuba.toml", "spinnaker1-spinn5", &o).unwrap();
+    job.map.fit_real_time = true;
+    let fitted = neuromap::pipeline::run_job(job, &mut |_| true).unwrap();
+    let e = fitted.energy.as_ref().unwrap();
+    assert!(e.time.real_time_kept(), "{:?}", fitted.fit);
+    assert!(fitted.fit.iter().any(|f| f.contains("`exc` at most")), "{:?}", fitted.fit);
+    assert!(fitted.mapping.partition.slices.len() > plain.mapping.partition.slices.len());
+    assert_eq!(fitted.chip.result.spikes, plain.chip.result.spikes, "mapping changed behaviour");
+    assert!((e.time.wall_s - e.time.real_time_s.unwrap()).abs() < 1e-12 && e.time.slowdown == 1.0);
+
+    let mut job = load_job("netlists/brunel_1k.toml", "spinnaker1-spinn5", &o).unwrap();
+    job.map.fit_real_time = true;
+    let out = neuromap::pipeline::run_job(job, &mut |_| true).unwrap();
+    let last = out.fit.last().unwrap();
+    assert!(!out.energy.as_ref().unwrap().time.real_time_kept());
+    assert!(last.contains("cannot keep real time") || last.contains("without keeping real time"), "{:?}", out.fit);
+}

@@ -102,6 +102,7 @@ fn truenorth_at_its_operating_point() {
         threads: 1,
         faults: Default::default(),
         max_memory: None,
+        map: Default::default(),
     };
     let out = run_neurocore_job(job).unwrap();
     let rate = out.result.spike_counts[0] as f64 / 1024.0 / 1.0;

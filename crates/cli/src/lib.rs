@@ -197,6 +197,9 @@ struct CompileArgs {
     /// refinement off).
     #[arg(long)]
     placement_budget: Option<u64>,
+    /// At most N neurons per core for population POP (repeatable).
+    #[arg(long, value_name = "POP=N", value_parser = parse_pop_cap)]
+    neurons_per_core: Vec<(String, u32)>,
     /// Override the netlist's scale.
     #[arg(long)]
     scale: Option<f64>,
@@ -347,8 +350,27 @@ struct RunArgs {
     /// with their ratios (binary-network families: threshold-logic, mac-bnn).
     #[arg(long, value_name = "MODEL")]
     compare: Option<String>,
+    /// At most N neurons per core for population POP (repeatable; arm-core models),
+    /// as sPyNNaker's set_number_of_neurons_per_core.
+    #[arg(long, value_name = "POP=N", value_parser = parse_pop_cap)]
+    neurons_per_core: Vec<(String, u32)>,
+    /// Timing closure (arm-core models): cut the populations whose cores overrun the
+    /// tick into smaller slices and run again, until real time is kept or slicing
+    /// cannot help; the report says what changed.
+    #[arg(long)]
+    fit_real_time: bool,
     #[command(flatten)]
     mem: MemoryLimit,
+}
+
+/// `POP=N` with N ≥ 1.
+fn parse_pop_cap(s: &str) -> Result<(String, u32), String> {
+    let (pop, n) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected POP=N"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("`{s}`: N must be a whole number ≥ 1"))?;
+    if n == 0 || pop.trim().is_empty() {
+        return Err(format!("`{s}`: expected POP=N with N ≥ 1"));
+    }
+    Ok((pop.trim().to_string(), n))
 }
 
 #[derive(clap::Args, Debug)]
@@ -751,6 +773,7 @@ fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
         seed: a.seed,
         assumed_rate_hz: a.assumed_rate,
         placement_budget: a.placement_budget,
+        neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
     };
     let t0 = Instant::now();
     let mapping = neuromap_compile::compile(&net, &model, &opts)
@@ -1015,6 +1038,9 @@ fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     let tau = neuromap_pipeline::TAU_MS;
     print!("{}", neuromap_report::fidelity_text(&out.fidelity, tau));
     print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
+    for f in &out.fit {
+        println!("{f}");
+    }
     println!();
     match &chip.counts.timing {
         Some(t) => print!("{}", neuromap_report::timing_text(t, mapping.hw.clock_hz)),
@@ -1102,6 +1128,10 @@ fn job_of(
         threads: a.threads,
         faults,
         max_memory: Some(a.mem.bytes()),
+        map: neuromap_pipeline::MapOptions {
+            neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
+            fit_real_time: a.fit_real_time,
+        },
     }
 }
 
@@ -1296,6 +1326,7 @@ fn sanafe_cmd(
         threads: 1,
         faults: neuromap_sim::chip::RunFaults::default(),
         max_memory: None,
+        map: Default::default(),
     };
     let out_run =
         neuromap_pipeline::neurocore::run_neurocore_placed(job, placement).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -102,17 +102,20 @@ struct TableOut {
 }
 
 #[derive(Serialize)]
-struct Options {
+struct Options<'a> {
     seed: u64,
     assumed_rate_hz: f64,
     placement_budget: Option<u64>,
+    /// Only when set, so artifacts without caps keep their bytes.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    neurons_per_core: &'a std::collections::BTreeMap<String, u32>,
 }
 
 #[derive(Serialize)]
 struct Artifact<'a> {
     schema_version: u32,
     summary: &'a Summary,
-    options: Options,
+    options: Options<'a>,
     mask: String,
     slices: Vec<SliceOut<'a>>,
     routing_tables: Vec<TableOut>,
@@ -237,6 +240,7 @@ pub fn to_json(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
             seed: opts.seed,
             assumed_rate_hz: opts.assumed_rate_hz,
             placement_budget: opts.placement_budget,
+            neurons_per_core: &opts.neurons_per_core,
         },
         mask: hex(if m.block_bits == 0 { u32::MAX } else { u32::MAX << m.block_bits }),
         slices,

@@ -46,11 +46,14 @@ pub struct CompileOptions {
     pub assumed_rate_hz: f64,
     /// Placement refinement moves (`None`: 200 per slice, at most 2×10⁶).
     pub placement_budget: Option<u64>,
+    /// At most this many neurons per core for the named populations (below the
+    /// model's `max_neurons`), as sPyNNaker's `set_number_of_neurons_per_core`.
+    pub neurons_per_core: std::collections::BTreeMap<String, u32>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { seed: 1, assumed_rate_hz: 10.0, placement_budget: None }
+        Self { seed: 1, assumed_rate_hz: 10.0, placement_budget: None, neurons_per_core: Default::default() }
     }
 }
 
@@ -106,7 +109,7 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
         )));
     }
     let machine = &model.machine;
-    let partition = partition::partition(net, &hw)?;
+    let partition = partition::partition(net, &hw, &opts.neurons_per_core)?;
     let traffic = traffic::traffic(net, &partition, &hw, opts.assumed_rate_hz);
     let placement = place::place(machine, &hw, &traffic, opts.seed, opts.placement_budget)?;
 

@@ -62,7 +62,14 @@ impl Partition {
     }
 }
 
-pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError> {
+/// Cuts every population into slices of at most the model's neurons per core (fewer
+/// where `caps` names the population), each of whose synaptic matrix fits a core's
+/// share of shared memory.
+pub fn partition(
+    net: &Network,
+    hw: &ArmCore,
+    caps: &std::collections::BTreeMap<String, u32>,
+) -> Result<Partition, CompileError> {
     let by_memory = hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
     let cap = u64::from(hw.max_neurons).min(by_memory);
     if cap == 0 {
@@ -111,6 +118,7 @@ pub fn partition(net: &Network, hw: &ArmCore) -> Result<Partition, CompileError>
             let syn = prefix[hi as usize] - prefix[lo as usize];
             syn * hw.synapse_bytes + syn.min(sources) * hw.row_header_bytes
         };
+        let cap = caps.get(&p.name).map_or(cap, |&c| cap.min(u64::from(c)));
         let mut size = cap.min(n).max(1);
         loop {
             let worst = (0..n.div_ceil(size)).map(|k| bytes(k * size, ((k + 1) * size).min(n))).max().unwrap_or(0);

@@ -231,8 +231,31 @@ pub fn arm_core_ledger(
     Some(l)
 }
 
-/// Why an `arm-core` run needed longer than its tick: the core that overran most and
-/// its work, or the network.
+/// How many neurons a core of `n` may hold so its worst step fits `budget` cycles,
+/// when its worst step took `worst` cycles of which the share `fixed_share` was
+/// packets taken (which do not shrink with the slice: every core of a population hears
+/// the same senders). `None` when the packets alone fill the budget.
+pub fn neurons_that_fit(n: u32, worst: f64, fixed_share: f64, budget: f64) -> Option<u32> {
+    let fixed = fixed_share * worst;
+    if fixed >= budget {
+        return None;
+    }
+    if worst <= budget {
+        return Some(n);
+    }
+    let fit = ((budget - fixed) / (worst - fixed) * f64::from(n)).floor();
+    Some((fit as u32).clamp(1, n.saturating_sub(1).max(1)))
+}
+
+/// The share of a slice's worst step that was packets taken.
+pub fn packet_share(t: &neuromap_sim::chip::Timing, slice: usize, cost: &CycleCost) -> f64 {
+    let w = &t.worst_work[slice];
+    let total = w.cycles(cost);
+    if total > 0.0 { w.packets as f64 * cost.packet / total } else { 0.0 }
+}
+
+/// Why an `arm-core` run needed longer than its tick: the core with the longest step
+/// and its work, and what would keep real time; or the network.
 fn overrun_cause(
     net: &Network,
     model: &HwModel,
@@ -252,8 +275,9 @@ fn overrun_cause(
         );
     }
     let Some(cost) = CycleCost::of(hw) else { return "unknown".into() };
-    let s =
-        (0..t.overruns.len()).max_by_key(|&s| (t.overruns[s], c.synaptic_events[s], std::cmp::Reverse(s))).unwrap_or(0);
+    let s = (0..t.max_cycles.len())
+        .max_by(|&a, &b| t.max_cycles[a].total_cmp(&t.max_cycles[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
     let w = CoreWork {
         packets: c.packets_received[s],
         synaptic_events: c.synaptic_events[s],
@@ -263,14 +287,32 @@ fn overrun_cause(
     let slice = &mapping.partition.slices[s];
     let (chip, core) = mapping.placement.core_of[s];
     let ch = model.machine.chip(chip);
+    let pop = &net.pop(slice.pop).name;
+    let share = packet_share(t, s, &cost);
+    let size = net.pop(slice.pop).size;
+    let usable = model.machine.alive_chips() as u64 * u64::from(hw.app_cores());
+    let remedy = match neurons_that_fit(slice.len(), t.max_cycles[s], share, 0.95 * t.budget_cycles) {
+        Some(n) if u64::from(size.div_ceil(n)) > usable => format!(
+            "keeping real time by smaller slices would take {} cores for `{pop}` alone ({n} neurons each), more than the machine's {usable}: run at the slow-down above, or with a longer dt or a faster clock",
+            size.div_ceil(n)
+        ),
+        Some(n) => format!(
+            "at most {n} neuron{} per core for `{pop}` should keep real time (--neurons-per-core {pop}={n}, or --fit-real-time to cut every population that overruns)",
+            if n == 1 { "" } else { "s" }
+        ),
+        None => format!(
+            "the packets it takes fill the tick by themselves, so smaller slices cannot keep real time: a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet = {}) would",
+            cost.packet
+        ),
+    };
     format!(
-        "core {core} of chip ({}, {}) ({} neurons {}..{} of `{}`) overran in {} steps: its cycles were {:.0} % synaptic events ({} cycles each), {:.0} % packets taken ({}), {:.0} % neuron updates ({}); fewer neurons per core or a faster clock would keep real time",
+        "core {core} of chip ({}, {}) ({} neurons {}..{} of `{pop}`) needs {:.1} µs in its worst step and overran in {} steps; over the run its cycles were {:.0} % synaptic events ({} cycles each), {:.0} % packets taken ({}), {:.0} % neuron updates ({}); {remedy}",
         ch.x,
         ch.y,
         slice.len(),
         slice.lo,
         slice.hi,
-        net.pop(slice.pop).name,
+        t.max_cycles[s] / hw.clock_hz * 1e6,
         t.overruns[s],
         100.0 * w.synaptic_events as f64 * cost.synaptic_event / total,
         cost.synaptic_event,

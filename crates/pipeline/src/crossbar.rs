@@ -377,6 +377,7 @@ impl LsmStudy {
                 threads: 1,
                 faults: neuromap_sim::chip::RunFaults::default(),
                 max_memory: None,
+                map: Default::default(),
             };
             let out = crate::run_job(job, &mut |_| true)?;
             let e = out.energy.ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;

@@ -68,7 +68,23 @@ pub struct Job {
     pub faults: RunFaults,
     /// Refuse runs estimated to need more bytes than this (and why that limit).
     pub max_memory: Option<(f64, String)>,
+    /// How the network is cut onto cores.
+    pub map: MapOptions,
 }
+
+/// How a job is cut onto cores: caps on neurons per core, and timing closure.
+#[derive(Clone, Debug, Default)]
+pub struct MapOptions {
+    /// At most this many neurons per core for the named populations.
+    pub neurons_per_core: std::collections::BTreeMap<String, u32>,
+    /// Cut the populations whose cores overrun the tick into smaller slices, run
+    /// again, until real time is kept (at most [`FIT_ROUNDS`] runs) or slicing
+    /// cannot help (a core's packets alone fill the tick).
+    pub fit_real_time: bool,
+}
+
+/// Runs the timing closure may take.
+pub const FIT_ROUNDS: usize = 6;
 
 /// What a run produced, checked and priced.
 #[derive(Debug)]
@@ -90,6 +106,8 @@ pub struct Outcome {
     pub energy_without_dvfs: Option<Ledger>,
     /// What a reader must not miss (a population the chip left silent).
     pub warnings: Vec<String>,
+    /// What timing closure changed, run by run (empty without `fit_real_time`).
+    pub fit: Vec<String>,
     pub compile_s: f64,
     pub chip_s: f64,
 }
@@ -98,8 +116,114 @@ pub struct Outcome {
 /// called after each step; when it returns `false` the run stops cleanly after the
 /// next step, and everything (check, reference, energy) covers the steps done.
 pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
+    for name in job.map.neurons_per_core.keys() {
+        if !job.net.populations().iter().any(|p| &p.name == name) {
+            return Err(JobError::Input(format!(
+                "neurons per core for `{name}`: `{}` has no population of that name",
+                job.net.name
+            )));
+        }
+    }
+    if !job.map.fit_real_time {
+        return run_once(job, progress);
+    }
+    let mut fit = Vec::new();
+    let mut job = job;
+    for round in 1..=FIT_ROUNDS {
+        let mut out = run_once(job.clone(), progress)?;
+        let caps = match next_caps(&out) {
+            Ok(None) => {
+                fit.push(if round == 1 {
+                    "timing closure: real time kept as mapped".to_string()
+                } else {
+                    format!("timing closure: real time kept after {} runs", round)
+                });
+                out.fit = fit;
+                return Ok(out);
+            }
+            Ok(Some(caps)) if round < FIT_ROUNDS => caps,
+            Ok(Some(_)) => {
+                fit.push(format!("timing closure: stopped after {FIT_ROUNDS} runs without keeping real time"));
+                out.fit = fit;
+                return Ok(out);
+            }
+            Err(why) => {
+                fit.push(format!("timing closure: {why}"));
+                out.fit = fit;
+                return Ok(out);
+            }
+        };
+        let said: Vec<String> = caps
+            .iter()
+            .filter(|(k, v)| job.map.neurons_per_core.get(*k) != Some(v))
+            .map(|(k, v)| format!("`{k}` at most {v}"))
+            .collect();
+        fit.push(format!(
+            "timing closure, run {round}: slow-down {:.3}; neurons per core: {}",
+            out.energy.as_ref().map_or(f64::NAN, |e| e.time.slowdown),
+            said.join(", ")
+        ));
+        job.map.neurons_per_core = caps;
+    }
+    unreachable!("the loop returns")
+}
+
+/// The caps on neurons per core that should let `out`'s cores keep the tick, or
+/// `None` when they already do. A core's cycles per step are its packets (fixed: every
+/// core of a population hears the same senders) plus work that shrinks with its
+/// neurons; each overrunning population is cut so its worst core fits 95 % of the tick.
+fn next_caps(out: &Outcome) -> Result<Option<std::collections::BTreeMap<String, u32>>, String> {
+    let Some(t) = out.chip.counts.timing.as_ref() else {
+        return Err("the model gives no [timing] figures, so the time a step needs is unknown".into());
+    };
+    let hw = &out.mapping.hw;
+    let Some(cost) = neuromap_sim::chip::CycleCost::of(hw) else {
+        return Err("the model gives no cycle costs".into());
+    };
+    let net = &out.job.net;
+    let budget = 0.95 * t.budget_cycles;
+    let mut caps = out.job.map.neurons_per_core.clone();
+    let mut changed = false;
+    for (s, sl) in out.mapping.partition.slices.iter().enumerate() {
+        if t.max_cycles[s] <= t.budget_cycles || sl.is_empty() {
+            continue;
+        }
+        let pop = &net.pop(sl.pop).name;
+        let share = neuromap_cost::packet_share(t, s, &cost);
+        let Some(fit) = neuromap_cost::neurons_that_fit(sl.len(), t.max_cycles[s], share, budget) else {
+            return Err(format!(
+                "the packets a core of `{pop}` takes fill {:.0} % of the tick by themselves, so smaller slices cannot keep real time; a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet) would",
+                100.0 * share * t.max_cycles[s] / t.budget_cycles
+            ));
+        };
+        let cap = caps.entry(pop.clone()).or_insert(u32::MAX);
+        if fit < *cap {
+            *cap = fit;
+            changed = true;
+        }
+    }
+    if changed {
+        return Ok(Some(caps));
+    }
+    let network_late = t.network_s.iter().any(|&x| x > t.budget_cycles / hw.clock_hz);
+    if t.overrun_steps() > 0 {
+        Err("every overrunning core is already as small as it can be".into())
+    } else if network_late {
+        Err("the network, not the cores, overruns the tick (packets arrive after it ends); smaller slices cannot help"
+            .into())
+    } else {
+        Ok(None)
+    }
+}
+
+/// One compile and chip run of `job`.
+fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
     let (net, model) = (&job.net, &job.model);
-    let opts = CompileOptions { seed: job.placement_seed, ..CompileOptions::default() };
+    let opts = CompileOptions {
+        seed: job.placement_seed,
+        neurons_per_core: job.map.neurons_per_core.clone(),
+        ..CompileOptions::default()
+    };
     let t0 = Instant::now();
     let mapping = neuromap_compile::compile(net, model, &opts).map_err(|e| JobError::Map {
         net: net.name.clone(),
@@ -157,6 +281,7 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
         energy,
         energy_without_dvfs,
         warnings,
+        fit: Vec::new(),
         compile_s,
         chip_s,
         chip,
@@ -236,6 +361,7 @@ pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<J
         threads: o.threads,
         faults: o.faults.clone(),
         max_memory: None,
+        map: Default::default(),
     };
     Ok(job)
 }
@@ -392,6 +518,9 @@ impl Outcome {
         s.push('\n');
         s.push_str(&neuromap_report::fidelity_text(&self.fidelity, TAU_MS));
         s.push_str(&warnings_text(&self.warnings));
+        for f in &self.fit {
+            let _ = writeln!(s, "{f}");
+        }
         s.push_str("\nspike digests (FNV-1a of (step, neuron) pairs)\n");
         for ((p, rec), &on) in j.net.populations().iter().zip(&self.chip.result.spikes).zip(&self.chip.result.recorded)
         {

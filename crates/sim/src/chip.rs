@@ -144,6 +144,9 @@ pub struct Timing {
     pub critical_cycles: Vec<f64>,
     /// Per slice: steps in which its core overran the tick.
     pub overruns: Vec<u32>,
+    /// Per slice: its core's most cycles in one step, and that step's work.
+    pub max_cycles: Vec<f64>,
+    pub worst_work: Vec<CoreWork>,
     /// Per step: when the last packet reached its last router (s after the tick),
     /// when the model gives router timing.
     pub network_s: Vec<f64>,
@@ -840,6 +843,8 @@ fn run_shard(
     let mut load = Load::default();
     let mut scratch = FateScratch::default();
     let mut overruns = vec![0u32; me.ids.len()];
+    let mut max_cycles = vec![0.0f64; me.ids.len()];
+    let mut worst_work = vec![CoreWork::default(); me.ids.len()];
     // This shard asks to stop; some shard asked during this step.
     let (mut asking, mut stop) = (false, false);
     for t in 0..steps {
@@ -917,6 +922,10 @@ fn run_shard(
                 let work = CoreWork { packets: w[0], synaptic_events: w[1], neuron_updates: w[2] };
                 let cycles = work.cycles(&cost);
                 critical = critical.max(cycles);
+                if cycles > max_cycles[c] {
+                    max_cycles[c] = cycles;
+                    worst_work[c] = work;
+                }
                 if cycles > sh.budget_cycles {
                     overruns[c] += 1;
                 }
@@ -941,7 +950,7 @@ fn run_shard(
             break;
         }
     }
-    me.counts.timing = sh.cost.map(|_| Timing { overruns, ..Timing::default() });
+    me.counts.timing = sh.cost.map(|_| Timing { overruns, max_cycles, worst_work, ..Timing::default() });
     me
 }
 
@@ -1272,6 +1281,8 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
         budget_cycles: sh.budget_cycles,
         critical_cycles: vec![0.0; steps as usize],
         overruns: vec![0; n_slices],
+        max_cycles: vec![0.0; n_slices],
+        worst_work: vec![CoreWork::default(); n_slices],
         network_s: Vec::new(),
         max_wait_s: 0.0,
         level_hz: Vec::new(),
@@ -1317,8 +1328,10 @@ fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRu
                     a.work.add(&b.work);
                 }
             }
-            for (&o, &g) in st.overruns.iter().zip(&s.ids) {
-                tm.overruns[g] = o;
+            for (i, &g) in s.ids.iter().enumerate() {
+                tm.overruns[g] = st.overruns[i];
+                tm.max_cycles[g] = st.max_cycles[i];
+                tm.worst_work[g] = st.worst_work[i];
             }
             tm.max_wait_s = tm.max_wait_s.max(s.max_wait_ps as f64 * 1e-12);
         }
