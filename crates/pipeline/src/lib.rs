@@ -129,8 +129,18 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
     }
     let mut fit = Vec::new();
     let mut job = job;
+    let mut last: Option<Outcome> = None;
     for round in 1..=FIT_ROUNDS {
-        let mut out = run_once(job.clone(), progress)?;
+        let mut out = match (run_once(job.clone(), progress), last.take()) {
+            (Ok(o), _) => o,
+            // Smaller slices that no longer fit the machine: keep the last run.
+            (Err(JobError::Map { message, .. }), Some(mut prev)) => {
+                fit.push(format!("timing closure: the smaller slices do not fit the machine ({message})"));
+                prev.fit = fit;
+                return Ok(prev);
+            }
+            (Err(e), _) => return Err(e),
+        };
         let caps = match next_caps(&out) {
             Ok(None) => {
                 fit.push(if round == 1 {
@@ -164,6 +174,7 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
             said.join(", ")
         ));
         job.map.neurons_per_core = caps;
+        last = Some(out);
     }
     unreachable!("the loop returns")
 }
