@@ -87,16 +87,17 @@ fn the_potential_grid_follows_sanafes_trace() {
     }
 }
 
-/// Merolla et al. (2014): 26 pJ per synaptic event at 20 Hz and 128 active synapses
-/// per neuron.
-#[test]
-fn truenorth_at_its_operating_point() {
+/// TrueNorth's published operating point (20 Hz, 128 active synapses per neuron, on 4
+/// cores of 256 neurons) for one second on `model`; energy per synaptic event (pJ) on the
+/// basis of the cores in use (the published points are chips whose every core runs the
+/// workload).
+fn truenorth_pj_per_event(model: &str) -> f64 {
     let spec = neuromap::ncore::operating_point(4, 1);
     let net = spec.build().unwrap();
     let job = neuromap::pipeline::Job {
         spec: Some(spec),
         net,
-        model: load_hw("truenorth").unwrap(),
+        model: load_hw(model).unwrap(),
         steps: 1000,
         placement_seed: 1,
         threads: 1,
@@ -107,10 +108,27 @@ fn truenorth_at_its_operating_point() {
     let out = run_neurocore_job(job).unwrap();
     let rate = out.result.spike_counts[0] as f64 / 1024.0 / 1.0;
     assert!((rate - 20.0).abs() < 0.5, "rate {rate} Hz");
-    // The published point is a chip whose every core runs this workload: the basis of
-    // the cores in use.
-    let e = out.energy.basis(Basis::InUse).per_synaptic_event_j.unwrap() * 1e12;
+    out.energy.basis(Basis::InUse).per_synaptic_event_j.unwrap() * 1e12
+}
+
+/// Merolla et al. (2014): 26 pJ per synaptic event at 20 Hz and 128 active synapses
+/// per neuron in real time. The synaptic energy was derived at this point, so this is a
+/// calibration, not a prediction.
+#[test]
+fn truenorth_at_its_operating_point() {
+    let e = truenorth_pj_per_event("truenorth");
     assert!((e - 26.0).abs() / 26.0 < 0.10, "{e} pJ per synaptic event against the published 26 pJ");
+}
+
+/// The prediction: the same workload at 5× real time (a 0.2 ms tick) spreads the static
+/// power over five times the events. Merolla et al. measured 70 GSOPS/W there (14.3 pJ
+/// per synaptic operation); nothing was refitted.
+#[test]
+fn truenorth_predicts_five_times_real_time() {
+    let e = truenorth_pj_per_event("truenorth-5x");
+    let published = 1e12 / 70e9;
+    assert!((e - published).abs() / published < 0.25, "{e} pJ per event against the published {published:.1} pJ");
+    assert!(e < 0.7 * truenorth_pj_per_event("truenorth"));
 }
 
 #[test]
