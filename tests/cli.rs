@@ -202,3 +202,20 @@ fn run_compiles_simulates_the_chip_and_prices_it() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("energy: unknown"));
 }
+
+/// `neuromap table`: one row per network and model across families, each priced on the
+/// same ledger; a pair that does not map is a row that says why.
+#[test]
+fn table_sets_families_side_by_side() {
+    let out =
+        neuromap(&["table", "netlists/lsm.toml", "--hw", "spinnaker1,rram-lsm-40nm,loihi,tulip-40nm", "--steps", "50"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| lsm |")).collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    for (model, family) in [("spinnaker1", "arm-core"), ("rram-lsm-40nm", "crossbar"), ("loihi", "neurocore")] {
+        let row = rows.iter().find(|r| r.contains(&format!("| {model} | {family} |"))).unwrap();
+        assert!(!row.contains("| - |"), "{row}");
+    }
+    assert!(rows.iter().any(|r| r.contains("tulip-40nm") && r.contains("does not map")), "{text}");
+}

@@ -171,3 +171,26 @@ fn timing_closure_keeps_real_time_or_says_why_not() {
     assert!(!out.energy.as_ref().unwrap().time.real_time_kept());
     assert!(last.contains("cannot keep real time") || last.contains("without keeping real time"), "{:?}", out.fit);
 }
+
+/// Holding a self-timed chip to the network's dt (one time basis with real-time chips)
+/// stretches its wall time to steps × dt and its static energy with it; what it counted
+/// does not change.
+#[test]
+fn a_self_timed_chip_held_to_dt_pays_static_power_for_the_held_time() {
+    let o = RunOptions { steps: Some(50), ..RunOptions::default() };
+    let run = |hold| {
+        let mut job = load_job("netlists/lsm.toml", "rram-lsm-40nm", &o).unwrap();
+        job.map.hold_to_dt = hold;
+        neuromap::pipeline::crossbar::run_crossbar_job(job).unwrap().energy
+    };
+    let (free, held) = (run(false), run(true));
+    let dt_s = 1e-3;
+    assert!(free.time.wall_s < 50.0 * dt_s / 100.0);
+    assert!((held.time.wall_s - 50.0 * dt_s).abs() < 1e-12, "{}", held.time.wall_s);
+    assert_eq!(held.total(Basis::Dynamic), free.total(Basis::Dynamic));
+    let st = |l: &Ledger| l.total(Basis::InUse) - l.total(Basis::Dynamic);
+    assert!(
+        (st(&held) / st(&free) - held.time.wall_s / free.time.wall_s).abs()
+            < 1e-6 * held.time.wall_s / free.time.wall_s
+    );
+}

@@ -129,6 +129,10 @@ enum Cmd {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run networks on chip models of any family and print one table of time and energy
+    /// on the ledger's three bases, with the share of energy resting on borrowed and
+    /// assumed figures; a pair that does not map is a row that says why.
+    Table(TableArgs),
     /// Write a generated example: `binary-digits`, a binary MLP trained on a seeded
     /// synthetic dataset, its held-out samples as input (one per step).
     Generate {
@@ -138,6 +142,28 @@ enum Cmd {
         #[arg(long, short)]
         output: PathBuf,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct TableArgs {
+    /// Netlists (.toml or .nir).
+    #[arg(required = true)]
+    nets: Vec<PathBuf>,
+    /// Chip models, comma-separated or repeated (names from hw-models/ or paths);
+    /// `all` for every model in hw-models/.
+    #[arg(long, value_delimiter = ',', required = true)]
+    hw: Vec<String>,
+    /// Timesteps (default: each netlist's own).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Write the table as Markdown to this file (atomically), with the command that
+    /// wrote it.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Hold self-timed chips to the network's dt per step (one time basis with the
+    /// chips that keep real time).
+    #[arg(long)]
+    hold_to_dt: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -359,6 +385,10 @@ struct RunArgs {
     /// cannot help; the report says what changed.
     #[arg(long)]
     fit_real_time: bool,
+    /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
+    /// least the network's dt, the time basis of a chip that keeps real time.
+    #[arg(long)]
+    hold_to_dt: bool,
     #[command(flatten)]
     mem: MemoryLimit,
 }
@@ -404,7 +434,8 @@ struct SweepArgs {
     /// Held-out samples.
     #[arg(long, default_value_t = 200)]
     test: usize,
-    /// Also run held-out samples on this ARM-core model and print the energy ratio.
+    /// Also run held-out samples on this model (any family) and print the energy ratio;
+    /// against a chip that keeps real time, also with the crossbar held to its step.
     #[arg(long, value_name = "MODEL")]
     compare: Option<String>,
     /// Held-out samples run on the --compare model.
@@ -505,6 +536,7 @@ pub fn main() -> ExitCode {
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
+        Cmd::Table(a) => table(&a, color),
         Cmd::Sweep(a) => sweep_cmd(&a, color),
         Cmd::Sanafe { arch, net, steps, remap, out, no_output } => {
             sanafe_cmd(&arch, &net, steps, remap, out.as_deref(), no_output, color)
@@ -1131,6 +1163,7 @@ fn job_of(
         map: neuromap_pipeline::MapOptions {
             neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
             fit_real_time: a.fit_real_time,
+            hold_to_dt: a.hold_to_dt,
         },
     }
 }
@@ -1421,7 +1454,8 @@ fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
     let mut compare = String::new();
     if let Some(arm) = &a.compare {
         let arm_model = load_hw(arm, color)?;
-        let (total, dynamic) = study.on_arm(&arm_model, a.compare_samples).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (total, dynamic, ticks) =
+            study.on_model(&arm_model, a.compare_samples).map_err(|e| anyhow::anyhow!("{e}"))?;
         let x = e_model.energy_per_inference_j;
         compare = format!(
             "energy per inference: {} {:.3e} J, {} {:.3e} J ({:.3e} J without idle power); ratio {:.3e}× ({:.3e}× against the dynamic part)\n",
@@ -1433,6 +1467,16 @@ fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
             total / x,
             dynamic / x
         );
+        let held = e_model.energy_per_inference_held_j;
+        if ticks {
+            compare.push_str(&format!(
+            "held to the {} ms step ({} held to the network's dt, as a chip that keeps real time): {:.3e} J per inference; ratio {:.3e}×\n",
+            neuromap_report::fmt_g(study.net.dt),
+            model.name,
+            held,
+            total / held
+        ));
+        }
         print!("\n{compare}");
     }
     let dir =
@@ -1445,6 +1489,99 @@ fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
     }
     println!("\nwrote sweep.csv, sweep.svg in {}", dir.display());
     Ok(())
+}
+
+/// `neuromap table`: every network on every model, one row each.
+fn table(a: &TableArgs, color: bool) -> Result<(), Failure> {
+    let mut models = Vec::new();
+    for h in &a.hw {
+        if h == "all" {
+            let mut names: Vec<String> = std::fs::read_dir(
+                neuromap_pipeline::resolve_hw("spinnaker1").parent().unwrap_or(Path::new("hw-models")),
+            )
+            .map_err(|e| anyhow::anyhow!("hw-models/: {e}"))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().to_string()))
+            .collect();
+            names.sort();
+            models.extend(names);
+        } else {
+            models.push(h.clone());
+        }
+    }
+    let mut rows = Vec::new();
+    for net in &a.nets {
+        for m in &models {
+            load_hw(m, color)?;
+            let o = neuromap_pipeline::RunOptions { steps: a.steps, ..Default::default() };
+            let mut job = neuromap_pipeline::load_job(net, m, &o).map_err(|e| anyhow::anyhow!("{e}"))?;
+            job.map.hold_to_dt = a.hold_to_dt;
+            let name = net.file_stem().map_or_else(String::new, |s| s.to_string_lossy().to_string());
+            eprintln!("{name} on {m} ...");
+            rows.push(neuromap_pipeline::any::table_row(job, &name));
+        }
+    }
+    let md = neuromap_report::table_markdown(&rows_text(&rows));
+    print!("{md}");
+    if let Some(out) = &a.output {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let text = format!("<!-- Written by `neuromap {}`; run it again to refresh. -->\n\n{md}", args.join(" "));
+        write::write_atomic(out, text.as_bytes())?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(())
+}
+
+/// The table's header and cells.
+fn rows_text(rows: &[neuromap_pipeline::any::TableRow]) -> Vec<Vec<String>> {
+    use neuromap_report::{fmt_joules, fmt_time};
+    let o = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("-".to_string(), f);
+    let pct = |x: f64| format!("{:.0} %", 100.0 * x);
+    let mut out = vec![
+        [
+            "network",
+            "model",
+            "family",
+            "steps",
+            "wall time",
+            "slow-down",
+            "allocated",
+            "in use",
+            "dynamic",
+            "in use per synaptic event",
+            "borrowed",
+            "assumed",
+            "note",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for r in rows {
+        out.push(vec![
+            r.network.clone(),
+            r.model.clone(),
+            r.family.clone(),
+            r.steps.to_string(),
+            o(r.wall_s, &fmt_time),
+            o(r.slowdown, &|x| format!("{x:.2}")),
+            o(r.allocated_j, &fmt_joules),
+            o(r.in_use_j, &fmt_joules),
+            o(r.dynamic_j, &fmt_joules),
+            o(r.in_use_per_event_j, &fmt_joules),
+            o(r.borrowed, &pct),
+            o(r.assumed, &pct),
+            {
+                // The first clause of the note: the reason, not its whole story.
+                let n = r.note.replace('|', "/");
+                match n.char_indices().nth(140) {
+                    Some((i, _)) => format!("{}…", &n[..i]),
+                    None => n,
+                }
+            },
+        ]);
+    }
+    out
 }
 
 fn generate(what: &str, output: &Path) -> Result<(), Failure> {

@@ -136,6 +136,10 @@ pub struct Line {
     pub certainty: Certainty,
     /// The figures it uses (`section.key`).
     pub figures: Vec<String>,
+    /// For a static line of constant power: its parts and the power of each, so the
+    /// line follows the wall time when the pace changes ([`Ledger::repaced`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<(f64, f64)>,
 }
 
 /// The three bases every report prints.
@@ -276,6 +280,9 @@ impl Ledger {
             Term::StaticInUse,
             figures,
         );
+        if let Some(l) = self.lines.last_mut() {
+            l.power = Some((in_use as f64, watts));
+        }
         if idle > 0 {
             self.push(
                 model,
@@ -286,6 +293,9 @@ impl Ledger {
                 Term::StaticIdle,
                 figures,
             );
+            if let Some(l) = self.lines.last_mut() {
+                l.power = Some((idle as f64, watts));
+            }
         }
         self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use) });
     }
@@ -326,7 +336,49 @@ impl Ledger {
             term,
             certainty: certainty_of(model, figures),
             figures: figures.iter().map(|s| s.to_string()).collect(),
+            power: None,
         });
+    }
+
+    /// The same run under another pace (e.g. a self-timed chip held to a real-time
+    /// tick, to set it beside a chip that keeps one): the steps' needs stay, the wall
+    /// time follows the new pace, and every static line of constant power is charged
+    /// over it. `None` when a static line's power varies by step (DVFS baselines).
+    pub fn repaced(&self, pace: Pace) -> Option<Ledger> {
+        if self.lines.iter().any(|l| l.term != Term::Dynamic && l.power.is_none()) {
+            return None;
+        }
+        let mut out = self.clone();
+        let cause = out.time.cause.take();
+        out.time = Timeline::new(pace, self.time.steps, self.time.need_known.then(|| self.time.need_s.clone()));
+        out.time.cause = cause.filter(|_| out.time.slowdown > 1.0);
+        let t = out.time.wall_s;
+        for l in &mut out.lines {
+            if let Some((units, watts)) = l.power {
+                l.count = units * t;
+                l.joules = units * t * watts;
+            }
+        }
+        // Static power over each step's new wall time, plus the step's old dynamic part.
+        if !out.per_step_j.is_empty() {
+            let (old_w, new_w) = (self.time.wall_s.max(f64::MIN_POSITIVE), t.max(f64::MIN_POSITIVE));
+            let static_old: f64 =
+                self.lines.iter().filter(|l| l.term != Term::Dynamic).map(|l| l.joules).sum::<f64>() / old_w;
+            let static_new: f64 =
+                out.lines.iter().filter(|l| l.term != Term::Dynamic).map(|l| l.joules).sum::<f64>() / new_w;
+            for (i, e) in out.per_step_j.iter_mut().enumerate() {
+                let (a, b) =
+                    (self.time.step_s.get(i).copied().unwrap_or(0.0), out.time.step_s.get(i).copied().unwrap_or(0.0));
+                *e += static_new * b - static_old * a;
+            }
+        }
+        out.notes.push(match pace {
+            Pace::Timer { tick_s } | Pace::SelfTimed { tick_s: Some(tick_s) } => {
+                format!("repaced: every step lasts at least {:.3} ms", tick_s * 1e3)
+            }
+            Pace::SelfTimed { tick_s: None } => "repaced: every step as long as its work".into(),
+        });
+        Some(out)
     }
 
     /// Total energy on a basis (J).

@@ -64,7 +64,8 @@ pub fn run_binary_job(job: Job) -> Result<BinaryOutcome, JobError> {
         dt_ms: 0.0,
         inferences: None,
     };
-    let energy = neuromap_cost::binary::binary_ledger(&job.model, &mapping, &run.actions, run.steps, work);
+    let energy =
+        crate::paced(&job, neuromap_cost::binary::binary_ledger(&job.model, &mapping, &run.actions, run.steps, work));
     let result = RunResult {
         steps: run.steps,
         spike_counts: run.spike_counts.clone(),

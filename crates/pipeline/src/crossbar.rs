@@ -78,7 +78,7 @@ pub fn run_crossbar_job(job: Job) -> Result<XbarOutcome, JobError> {
     let reference = neuromap_sim::simulate(&job.net, job.steps, Options::default());
     let fidelity = neuromap_sim::fidelity::compare(&job.net, &reference, &run.result, TAU_MS);
     let warnings = crate::silence_warnings(&fidelity, &|pop| silence_cause(&job.net, &mapping, pop));
-    let energy = price(&job.model, &mapping.hw, &mapping, &run);
+    let energy = crate::paced(&job, price(&job.model, &mapping.hw, &mapping, &run));
     Ok(XbarOutcome {
         job,
         mapping,
@@ -282,6 +282,9 @@ pub struct LsmStudy {
 pub struct LsmEval {
     pub accuracy: f64,
     pub energy_per_inference_j: f64,
+    /// The same with every step held to the network's dt (the time basis of a chip
+    /// that keeps real time).
+    pub energy_per_inference_held_j: f64,
     pub latency_per_inference_s: f64,
     pub clipped: u64,
 }
@@ -341,6 +344,8 @@ impl LsmStudy {
         })?;
         let size = self.net.pop(self.liquid).size as usize;
         let (mut right, mut energy, mut time, mut clipped) = (0usize, 0.0, 0.0, 0u64);
+        let mut held = 0.0;
+        let tick = neuromap_cost::Pace::SelfTimed { tick_s: Some(self.net.dt / 1000.0) };
         for (k, s) in self.test.iter().enumerate() {
             let n = lsm::with_sample(&m.quantised_net, self.input, s);
             let r = neuromap_xbar::run_on(&m, &n, self.data.steps, Options::default(), seed ^ (k as u64 + 1));
@@ -348,6 +353,7 @@ impl LsmStudy {
             right += usize::from(self.readout.predict(&x) == s.label);
             let e = price(model, hw, &m, &r);
             energy += e.total(Basis::Allocated);
+            held += e.repaced(tick).map_or(f64::NAN, |x| x.total(Basis::Allocated));
             time += e.time.wall_s;
             clipped += r.counts.clipped;
         }
@@ -355,15 +361,17 @@ impl LsmStudy {
         Ok(LsmEval {
             accuracy: right as f64 / n,
             energy_per_inference_j: energy / n,
+            energy_per_inference_held_j: held / n,
             latency_per_inference_s: time / n,
             clipped,
         })
     }
 
-    /// Energy per inference of the first `samples` held-out samples on an ARM-core
-    /// model (the main job per sample: compile, chip run, price).
-    pub fn on_arm(&self, model: &HwModel, samples: usize) -> Result<(f64, f64), JobError> {
-        let (mut total, mut dynamic) = (0.0, 0.0);
+    /// Energy per inference of the first `samples` held-out samples on another model of
+    /// any family (the main job per sample: map, run, price): on the allocated basis and
+    /// dynamic only; and whether that model keeps a tick (real time).
+    pub fn on_model(&self, model: &HwModel, samples: usize) -> Result<(f64, f64, bool), JobError> {
+        let (mut total, mut dynamic, mut ticks) = (0.0, 0.0, false);
         let k = samples.clamp(1, self.test.len().max(1));
         for s in self.test.iter().take(k) {
             let n = lsm::with_sample(&self.net, self.input, s);
@@ -379,12 +387,14 @@ impl LsmStudy {
                 max_memory: None,
                 map: Default::default(),
             };
-            let out = crate::run_job(job, &mut |_| true)?;
-            let e = out.energy.ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;
+            let out = crate::any::run_any(job)?;
+            let e =
+                out.ledger().ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;
             total += e.total(Basis::Allocated);
             dynamic += e.total(Basis::Dynamic);
+            ticks = e.time.real_time_s.is_some();
         }
-        Ok((total / k as f64, dynamic / k as f64))
+        Ok((total / k as f64, dynamic / k as f64, ticks))
     }
 }
 

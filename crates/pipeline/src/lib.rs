@@ -12,6 +12,7 @@
 //! println!("{}", out.summary());
 //! ```
 
+pub mod any;
 pub mod binary;
 pub mod campaign;
 pub mod corpus;
@@ -81,6 +82,19 @@ pub struct MapOptions {
     /// again, until real time is kept (at most [`FIT_ROUNDS`] runs) or slicing
     /// cannot help (a core's packets alone fill the tick).
     pub fit_real_time: bool,
+    /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
+    /// least the network's dt: the time basis of a chip that keeps real time.
+    pub hold_to_dt: bool,
+}
+
+/// `ledger` held to the job's dt per step when the job asks for it (see
+/// [`MapOptions::hold_to_dt`]).
+pub fn paced(job: &Job, ledger: Ledger) -> Ledger {
+    if !job.map.hold_to_dt {
+        return ledger;
+    }
+    let pace = neuromap_cost::Pace::SelfTimed { tick_s: Some(job.net.dt / 1000.0) };
+    ledger.repaced(pace).unwrap_or(ledger)
 }
 
 /// Runs the timing closure may take.

@@ -55,7 +55,7 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         dt_ms: job.net.dt,
         inferences: None,
     };
-    let energy = neurocore_ledger(&job.model, &mapping.hw, &counts, mapping.cores_used, work);
+    let energy = crate::paced(&job, neurocore_ledger(&job.model, &mapping.hw, &counts, mapping.cores_used, work));
     Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error })
 }
 

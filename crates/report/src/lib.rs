@@ -400,6 +400,18 @@ pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
     out
 }
 
+/// Rows (the first the header) as a Markdown table.
+pub fn table_markdown(rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for (i, r) in rows.iter().enumerate() {
+        out.push_str(&format!("| {} |\n", r.join(" | ")));
+        if i == 0 {
+            out.push_str(&format!("|{}\n", "---|".repeat(r.len())));
+        }
+    }
+    out
+}
+
 /// A count without a needless fraction.
 fn fmt_count(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 { format!("{}", x as i64) } else { format!("{x:.4e}") }

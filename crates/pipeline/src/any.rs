@@ -1,0 +1,143 @@
+//! One entry for every family: [`run_any`] runs a job on whatever family its model
+//! belongs to and returns the outcome behind one face ([`AnyOutcome`]): its ledger, its
+//! stable summary, its warnings. Tables across families (`neuromap table`) and any
+//! caller that does not care which family ran use it.
+
+use neuromap_cost::{Basis, Ledger};
+
+use crate::binary::{BinaryOutcome, run_binary_job};
+use crate::crossbar::{XbarOutcome, run_crossbar_job};
+use crate::neurocore::{NcoreOutcome, run_neurocore_job};
+use crate::{Job, JobError, Outcome, run_job};
+
+/// The outcome of a job on any family.
+#[derive(Debug)]
+pub enum AnyOutcome {
+    ArmCore(Box<Outcome>),
+    Crossbar(Box<XbarOutcome>),
+    Neurocore(Box<NcoreOutcome>),
+    Binary(Box<BinaryOutcome>),
+}
+
+/// The run path of a family, by the model's family.
+fn path(family: &str) -> fn(Job) -> Result<AnyOutcome, JobError> {
+    match family {
+        "crossbar" => |j| run_crossbar_job(j).map(|o| AnyOutcome::Crossbar(Box::new(o))),
+        "neurocore" => |j| run_neurocore_job(j).map(|o| AnyOutcome::Neurocore(Box::new(o))),
+        "threshold-logic" | "mac-bnn" => |j| run_binary_job(j).map(|o| AnyOutcome::Binary(Box::new(o))),
+        _ => |j| run_job(j, &mut |_| true).map(|o| AnyOutcome::ArmCore(Box::new(o))),
+    }
+}
+
+/// Runs `job` on its model's family.
+pub fn run_any(job: Job) -> Result<AnyOutcome, JobError> {
+    path(job.model.family)(job)
+}
+
+impl AnyOutcome {
+    pub fn job(&self) -> &Job {
+        match self {
+            AnyOutcome::ArmCore(o) => &o.job,
+            AnyOutcome::Crossbar(o) => &o.job,
+            AnyOutcome::Neurocore(o) => &o.job,
+            AnyOutcome::Binary(o) => &o.job,
+        }
+    }
+
+    /// The priced run (`None` when an arm-core model gives no energy figures).
+    pub fn ledger(&self) -> Option<&Ledger> {
+        match self {
+            AnyOutcome::ArmCore(o) => o.energy.as_ref(),
+            AnyOutcome::Crossbar(o) => Some(&o.energy),
+            AnyOutcome::Neurocore(o) => Some(&o.energy),
+            AnyOutcome::Binary(o) => Some(&o.energy),
+        }
+    }
+
+    /// The stable text the family's golden tests snapshot.
+    pub fn summary(&self) -> String {
+        match self {
+            AnyOutcome::ArmCore(o) => o.summary(),
+            AnyOutcome::Crossbar(o) => o.summary(),
+            AnyOutcome::Neurocore(o) => o.summary(),
+            AnyOutcome::Binary(o) => o.summary(),
+        }
+    }
+
+    /// What a reader must not miss.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            AnyOutcome::ArmCore(o) => &o.warnings,
+            AnyOutcome::Crossbar(o) => &o.warnings,
+            AnyOutcome::Neurocore(_) | AnyOutcome::Binary(_) => &[],
+        }
+    }
+}
+
+/// One row of a table across families.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TableRow {
+    pub network: String,
+    pub model: String,
+    pub family: String,
+    pub steps: u32,
+    /// `None` when the network does not map; the reason is in `note`.
+    pub wall_s: Option<f64>,
+    pub slowdown: Option<f64>,
+    pub allocated_j: Option<f64>,
+    pub in_use_j: Option<f64>,
+    pub dynamic_j: Option<f64>,
+    /// Energy per synaptic event on the basis of the parts in use.
+    pub in_use_per_event_j: Option<f64>,
+    /// Share of the in-use energy resting on borrowed figures and on assumptions.
+    pub borrowed: Option<f64>,
+    pub assumed: Option<f64>,
+    pub note: String,
+}
+
+/// A row for `job`: run it on its family and read the ledger.
+pub fn table_row(job: Job, network: &str) -> TableRow {
+    let (model, family, steps) = (job.model.name.clone(), job.model.family.to_string(), job.steps);
+    let blank = |note: String| TableRow {
+        network: network.to_string(),
+        model: model.clone(),
+        family: family.clone(),
+        steps,
+        wall_s: None,
+        slowdown: None,
+        allocated_j: None,
+        in_use_j: None,
+        dynamic_j: None,
+        in_use_per_event_j: None,
+        borrowed: None,
+        assumed: None,
+        note,
+    };
+    match run_any(job) {
+        Err(e) => blank(match e {
+            JobError::Map { message, .. } => format!("does not map: {message}"),
+            e => e.to_string(),
+        }),
+        Ok(out) => match out.ledger() {
+            None => blank("no energy figures".into()),
+            Some(l) => {
+                let u = l.basis(Basis::InUse);
+                let mut note = out.warnings().join("; ");
+                if !l.time.real_time_kept() {
+                    note = format!("overran its tick; {note}").trim_end_matches("; ").to_string();
+                }
+                TableRow {
+                    wall_s: Some(l.time.wall_s),
+                    slowdown: Some(l.time.slowdown),
+                    allocated_j: Some(l.total(Basis::Allocated)),
+                    in_use_j: Some(u.joules),
+                    dynamic_j: Some(l.total(Basis::Dynamic)),
+                    in_use_per_event_j: u.per_synaptic_event_j,
+                    borrowed: Some(u.shares[2]),
+                    assumed: Some(u.shares[3]),
+                    ..blank(note)
+                }
+            }
+        },
+    }
+}
