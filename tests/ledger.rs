@@ -72,6 +72,15 @@ fn every_family_charges_static_power_over_the_wall_time() {
         // The bases nest, and dynamic energy is there.
         let (a, u, d) = (l.total(Basis::Allocated), l.total(Basis::InUse), l.total(Basis::Dynamic));
         assert!(a >= u && u >= d && d > 0.0, "{name}: {a} {u} {d}");
+        // The split by population adds up: all of the static power in use; all of the
+        // dynamic energy but the router's (whose passes know no population).
+        if !l.by_population.is_empty() {
+            let st: f64 = l.by_population.iter().map(|p| p.static_j).sum();
+            let dy: f64 = l.by_population.iter().map(|p| p.dynamic_j).sum();
+            assert!((st - (u - d)).abs() <= 1e-9 * u, "{name}: static by population {st} of {}", u - d);
+            let router: f64 = l.lines.iter().filter(|x| x.component == "router").map(|x| x.joules).sum();
+            assert!((dy + router - d).abs() <= 1e-9 * d, "{name}: dynamic by population {dy} + {router} of {d}");
+        }
         // The shares of certainty add up to one.
         for b in l.bases() {
             let s: f64 = b.shares.iter().sum();

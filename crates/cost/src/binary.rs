@@ -26,48 +26,47 @@ pub fn binary_ledger(
     let time = Timeline::new(Pace::SelfTimed { tick_s: None }, steps, Some(vec![per_step; steps as usize]));
     work.inferences = Some(u64::from(steps));
     let mut l = Ledger::new(model, time, work);
-    if let Some(tl) = ThresholdLogic::from_model(model) {
-        l.dynamic(model, "PE", "cell evaluations", a.cell_evals as f64, tl.cell_eval_j, &["energy.cell_eval_j"]);
-        l.dynamic(
-            model,
-            "PE",
-            "register reads (bits)",
-            a.register_reads as f64,
-            tl.register_read_j,
-            &["energy.register_read_j"],
-        );
-        l.dynamic(
-            model,
-            "PE",
-            "register writes (bits)",
-            a.register_writes as f64,
-            tl.register_write_j,
-            &["energy.register_write_j"],
-        );
-        l.dynamic(
-            model,
-            "memory",
-            "weight reads (bits)",
-            a.weight_bits as f64,
-            tl.weight_read_j,
-            &["energy.weight_read_j"],
-        );
-        l.dynamic(model, "bus", "input bits", a.input_bits as f64, tl.input_read_j, &["energy.input_read_j"]);
-    } else if let Some(m) = MacBnn::from_model(model) {
-        l.dynamic(model, "unit", "XNORs", a.xnors as f64, m.xnor_j, &["energy.xnor_j"]);
-        l.dynamic(model, "unit", "adder bits", a.adder_bits as f64, m.adder_bit_j, &["energy.adder_bit_j"]);
-        l.dynamic(model, "unit", "register bits", a.register_bits as f64, m.register_bit_j, &["energy.register_bit_j"]);
-        l.dynamic(model, "unit", "compares", a.compares as f64, m.compare_j, &["energy.compare_j"]);
-        l.dynamic(
-            model,
-            "memory",
-            "weight reads (bits)",
-            a.weight_bits as f64,
-            m.weight_read_j,
-            &["energy.weight_read_j"],
-        );
-        l.dynamic(model, "bus", "input bits", a.input_bits as f64, m.input_read_j, &["energy.input_read_j"]);
+    for (component, what, count, each, fig) in price(model, &a) {
+        l.dynamic(model, component, what, count as f64, each, &[fig]);
     }
     l.static_power(model, "array", 1, 1, mapping.static_w, &["energy.static_w"]);
+    // By layer: its actions priced the same way, its share of the array's time.
+    let static_j: f64 = l.lines.iter().filter(|x| x.term != crate::Term::Dynamic).map(|x| x.joules).sum();
+    l.by_population = mapping
+        .layers
+        .iter()
+        .zip(parts)
+        .map(|(layer, acts)| crate::ledger::PopulationShare {
+            population: layer.name.clone(),
+            parts: 1,
+            dynamic_j: price(model, acts).iter().map(|&(_, _, n, each, _)| n as f64 * each).sum(),
+            static_j: static_j * acts.cycles as f64 / a.cycles.max(1) as f64,
+            worst_step_s: layer.actions.cycles as f64 / mapping.clock_hz,
+        })
+        .collect();
     l
+}
+
+/// Every action of `a` with its component, name and figure on `model`'s family.
+fn price(model: &HwModel, a: &Actions) -> Vec<(&'static str, &'static str, u64, f64, &'static str)> {
+    if let Some(tl) = ThresholdLogic::from_model(model) {
+        vec![
+            ("PE", "cell evaluations", a.cell_evals, tl.cell_eval_j, "energy.cell_eval_j"),
+            ("PE", "register reads (bits)", a.register_reads, tl.register_read_j, "energy.register_read_j"),
+            ("PE", "register writes (bits)", a.register_writes, tl.register_write_j, "energy.register_write_j"),
+            ("memory", "weight reads (bits)", a.weight_bits, tl.weight_read_j, "energy.weight_read_j"),
+            ("bus", "input bits", a.input_bits, tl.input_read_j, "energy.input_read_j"),
+        ]
+    } else if let Some(m) = MacBnn::from_model(model) {
+        vec![
+            ("unit", "XNORs", a.xnors, m.xnor_j, "energy.xnor_j"),
+            ("unit", "adder bits", a.adder_bits, m.adder_bit_j, "energy.adder_bit_j"),
+            ("unit", "register bits", a.register_bits, m.register_bit_j, "energy.register_bit_j"),
+            ("unit", "compares", a.compares, m.compare_j, "energy.compare_j"),
+            ("memory", "weight reads (bits)", a.weight_bits, m.weight_read_j, "energy.weight_read_j"),
+            ("bus", "input bits", a.input_bits, m.input_read_j, "energy.input_read_j"),
+        ]
+    } else {
+        Vec::new()
+    }
 }

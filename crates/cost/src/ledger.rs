@@ -216,6 +216,23 @@ pub struct Ledger {
     /// Energy of each step on the allocated basis (J), when the family prices steps.
     #[serde(skip)]
     pub per_step_j: Vec<f64>,
+    /// Energy and time by population (layer), where the family can split them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_population: Vec<PopulationShare>,
+}
+
+/// One population's (layer's) part of a run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PopulationShare {
+    pub population: String,
+    /// Cores, PEs or tiles it holds.
+    pub parts: u64,
+    /// Its dynamic energy (J).
+    pub dynamic_j: f64,
+    /// Its share of the static power of the parts in use, by the parts it holds (J).
+    pub static_j: f64,
+    /// The longest any of its parts needed in one step (s).
+    pub worst_step_s: f64,
 }
 
 /// How many of a part the run used, of how many allocated.
@@ -237,6 +254,7 @@ impl Ledger {
             parts: Vec::new(),
             notes: Vec::new(),
             per_step_j: Vec::new(),
+            by_population: Vec::new(),
         }
     }
 

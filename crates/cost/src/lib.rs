@@ -212,6 +212,7 @@ pub fn arm_core_ledger(
         f64::from(hw.packet_bits) * router_bit,
         &["energy.router_bit_j", "router.packet_bits"],
     );
+    l.by_population = arm_by_population(net, mapping, counts, &l);
     // Energy per step on the allocated basis: static power over each step's wall
     // time, and the step's router passes and core cycles.
     let static_w: f64 = l.lines.iter().filter(|x| x.term != Term::Dynamic).map(|x| x.joules).sum::<f64>()
@@ -239,6 +240,48 @@ pub fn arm_core_ledger(
         })
         .collect();
     Some(l)
+}
+
+/// Energy and time by population: the cores' dynamic energy split by their cycles, the
+/// static power of the parts in use by cores held, each population's worst core step.
+/// (Router energy is not split: a pass does not know its population.)
+fn arm_by_population(net: &Network, mapping: &Mapping, c: &ChipCounts, l: &Ledger) -> Vec<ledger::PopulationShare> {
+    let hw = &mapping.hw;
+    let (Some(t), Some(cost)) = (c.timing.as_ref(), CycleCost::of(hw)) else { return Vec::new() };
+    let core_dyn: f64 =
+        l.lines.iter().filter(|x| x.component == "core" && x.term == Term::Dynamic).map(|x| x.joules).sum();
+    let in_use_static: f64 = l.lines.iter().filter(|x| x.term == Term::StaticInUse).map(|x| x.joules).sum();
+    let slices = &mapping.partition.slices;
+    let cycles: Vec<f64> = (0..slices.len())
+        .map(|s| {
+            CoreWork {
+                packets: c.packets_received[s],
+                synaptic_events: c.synaptic_events[s],
+                neuron_updates: c.neuron_updates[s],
+            }
+            .cycles(&cost)
+        })
+        .collect();
+    let all: f64 = cycles.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let mut out: Vec<ledger::PopulationShare> = net
+        .populations()
+        .iter()
+        .map(|p| ledger::PopulationShare {
+            population: p.name.clone(),
+            parts: 0,
+            dynamic_j: 0.0,
+            static_j: 0.0,
+            worst_step_s: 0.0,
+        })
+        .collect();
+    for (s, sl) in slices.iter().enumerate() {
+        let o = &mut out[sl.pop.index()];
+        o.parts += 1;
+        o.dynamic_j += core_dyn * cycles[s] / all;
+        o.static_j += in_use_static / slices.len().max(1) as f64;
+        o.worst_step_s = o.worst_step_s.max(t.max_cycles[s] / hw.clock_hz);
+    }
+    out
 }
 
 /// How many neurons a core of `n` may hold so its worst step fits `budget` cycles,

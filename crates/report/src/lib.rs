@@ -394,6 +394,26 @@ pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
     }
     out.push('\n');
     out.push_str(&b.render());
+    if !l.by_population.is_empty() {
+        let in_use = l.total(Basis::InUse).max(f64::MIN_POSITIVE);
+        let mut p =
+            table::Table::new(["population", "parts", "dynamic", "static (in use)", "share of in use", "worst step"]);
+        for x in &l.by_population {
+            if x.parts == 0 {
+                continue;
+            }
+            p.row([
+                x.population.clone(),
+                x.parts.to_string(),
+                fmt_joules(x.dynamic_j),
+                fmt_joules(x.static_j),
+                format!("{:.1} %", 100.0 * (x.dynamic_j + x.static_j) / in_use),
+                fmt_time(x.worst_step_s),
+            ]);
+        }
+        out.push_str("\nby population (parts: the cores, PEs or arrays it holds)\n");
+        out.push_str(&p.render());
+    }
     for n in &l.notes {
         out.push_str(&format!("note: {n}\n"));
     }
