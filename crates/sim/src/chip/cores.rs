@@ -1,0 +1,214 @@
+//! Cores and shards: each slice's state and synaptic rows, and the split over threads.
+
+use super::*;
+
+/// The synapses of one projection whose targets are on one core, by presynaptic
+/// neuron: those carried by direct packets, or (`delayed`) by delay-extension packets.
+#[derive(Debug)]
+pub(super) struct Rows {
+    pub(super) proj: usize,
+    pub(super) pre: PopId,
+    pub(super) receptor: usize,
+    pub(super) delayed: bool,
+    pub(super) start: Vec<u32>,
+    pub(super) post: Vec<u32>,
+    /// Weights in accumulator units for one spike (16-bit values: SpiNNaker's
+    /// weights), so that the rows take 10 bytes per synapse.
+    pub(super) weight: Vec<i32>,
+    pub(super) delay: Vec<u16>,
+}
+
+#[derive(Debug)]
+pub(super) struct Core {
+    pub(super) pop: PopId,
+    pub(super) lo: u32,
+    /// Neurons or sources in the slice.
+    pub(super) size: u64,
+    pub(super) extension: bool,
+    pub(super) state: Option<PopState<S1615>>,
+    pub(super) rings: [Ring<i64>; 2],
+    pub(super) q: [i32; 2],
+    pub(super) rows: Vec<Rows>,
+}
+
+/// One worker's cores and what it counted.
+pub(super) struct Shard {
+    /// Its slices (global indices), in order: core `i` of the shard is slice `ids[i]`.
+    pub(super) ids: Vec<usize>,
+    pub(super) id: u16,
+    pub(super) cores: Vec<Core>,
+    /// Per level: local core indices in update order.
+    pub(super) order: Vec<Vec<usize>>,
+    pub(super) result: RunResult,
+    pub(super) counts: ChipCounts,
+    pub(super) res_count: Vec<u64>,
+    pub(super) step_work: Vec<[u64; 3]>,
+    /// Per core: packets received, synaptic events, neuron updates over the run.
+    pub(super) work: Vec<[u64; 3]>,
+    pub(super) critical: Vec<f64>,
+    /// Per step, per performance level: the cores at that level and their work.
+    pub(super) levels: Vec<Vec<LevelLoad>>,
+    pub(super) network_ps: Vec<u64>,
+    /// Router visits of this shard's packets, this step and per step.
+    pub(super) step_passes: u64,
+    pub(super) passes: Vec<u64>,
+    pub(super) max_wait_ps: u64,
+}
+
+/// Per slice: its state, ring buffers and synaptic rows (one pass over each
+/// projection, sending every synapse to the slice of its target).
+pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core> {
+    let slices = &mapping.partition.slices;
+    let shifts = weight_shifts::<S1615>(net);
+    let max_delay = mapping.hw.max_delay_steps;
+    let mut cores: Vec<Core> = slices
+        .iter()
+        .enumerate()
+        .map(|(s, sl)| {
+            let pop = sl.pop;
+            let n = if !extension[s] && !net.pop(pop).is_source() { sl.len() as usize } else { 0 };
+            let d = net.max_delay_into(pop);
+            let q = shifts[pop.index()];
+            Core {
+                pop,
+                lo: sl.lo,
+                size: u64::from(sl.len()),
+                extension: extension[s],
+                state: (!extension[s]).then(|| PopState::new(net, pop, sl.lo as usize..sl.hi as usize, q)),
+                rings: [Ring::new(n, d), Ring::new(n, d)],
+                q,
+                rows: Vec::new(),
+            }
+        })
+        .collect();
+    let built: Vec<Vec<(usize, Rows)>> = net
+        .projections()
+        .par_iter()
+        .enumerate()
+        .map(|(p, pr)| {
+            let mut out = Vec::new();
+            let syn = &pr.synapses;
+            // The neuron slices of the target population, by first neuron.
+            let mut targets: Vec<usize> = (0..slices.len())
+                .filter(|&s| slices[s].pop == pr.post && !extension[s] && !net.pop(pr.post).is_source())
+                .collect();
+            targets.sort_by_key(|&s| slices[s].lo);
+            if targets.is_empty() {
+                return out;
+            }
+            let receptor = receptor_index(pr.receptor);
+            for delayed in [false, true] {
+                let mut rows: Vec<Rows> = targets
+                    .iter()
+                    .map(|_| Rows {
+                        proj: p,
+                        pre: pr.pre,
+                        receptor,
+                        delayed,
+                        start: Vec::with_capacity(syn.n_pre() + 1),
+                        post: Vec::new(),
+                        weight: Vec::new(),
+                        delay: Vec::new(),
+                    })
+                    .collect();
+                rows.iter_mut().for_each(|r| r.start.push(0));
+                for i in 0..syn.n_pre() {
+                    let row = syn.row(i);
+                    for k in 0..row.post.len() {
+                        // Direct packets carry the short delays, extensions the long.
+                        if (u32::from(row.delay[k]) > max_delay) != delayed {
+                            continue;
+                        }
+                        let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
+                        let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
+                        r.post.push(row.post[k] - lo);
+                        // 16-bit weights: the conversion cannot fail.
+                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i32);
+                        r.delay.push(row.delay[k]);
+                    }
+                    rows.iter_mut().for_each(|r| r.start.push(r.post.len() as u32));
+                }
+                for (r, &s) in rows.into_iter().zip(&targets) {
+                    if !r.post.is_empty() {
+                        out.push((s, r));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    for (s, r) in built.into_iter().flatten() {
+        cores[s].rows.push(r);
+    }
+    cores
+}
+
+/// Assigns cores to at most `threads` shards of similar work: heaviest first, each to
+/// the least loaded shard (so a population's cores alternate between shards). The
+/// assignment only balances time; results do not depend on it.
+pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
+    let work: Vec<u64> =
+        cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.post.len() as u64).sum::<u64>() / 32).collect();
+    let threads = threads.clamp(1, 64).min(cores.len().max(1));
+    let mut by_weight: Vec<usize> = (0..cores.len()).collect();
+    by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
+    let mut load = vec![0u64; threads];
+    let mut shard_of = vec![0u16; cores.len()];
+    for i in by_weight {
+        let s = (0..threads).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+        load[s] += work[i];
+        shard_of[i] = s as u16;
+    }
+    shard_of
+}
+
+/// Moves the cores into their shards (each holding its cores in slice order).
+pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shard> {
+    let n = sh.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
+    let npop = sh.net.populations().len();
+    let mut parts: Vec<Vec<(usize, Core)>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, c) in cores.into_iter().enumerate() {
+        parts[usize::from(sh.shard_of[i])].push((i, c));
+    }
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(shard, part)| {
+            let (ids, cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
+            let mut order = vec![Vec::new(); sh.levels as usize];
+            for &p in sh.net.update_order() {
+                for (i, c) in cores.iter().enumerate() {
+                    if c.pop == p && !c.extension {
+                        order[sh.level[ids[i]] as usize].push(i);
+                    }
+                }
+            }
+            let k = ids.len();
+            Shard {
+                id: shard as u16,
+                ids,
+                order,
+                result: RunResult {
+                    steps: 0,
+                    spike_counts: vec![0; npop],
+                    recorded: sh.net.populations().iter().map(|p| sh.record_sources || !p.is_source()).collect(),
+                    spikes: vec![SpikeRecord::default(); npop],
+                    probes: Vec::new(),
+                    synaptic_events: vec![0; sh.net.projections().len()],
+                    neuron_updates: 0,
+                },
+                counts: ChipCounts::default(),
+                res_count: vec![0; sh.n_res],
+                step_work: vec![[0; 3]; k],
+                work: vec![[0; 3]; k],
+                critical: Vec::with_capacity(steps as usize),
+                levels: Vec::with_capacity(if sh.cost.is_some() { steps as usize } else { 0 }),
+                network_ps: Vec::with_capacity(steps as usize),
+                step_passes: 0,
+                passes: Vec::with_capacity(steps as usize),
+                max_wait_ps: 0,
+                cores,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! What the chip simulator counts and reports: actions, losses, time per step.
+
+use super::*;
+
+/// Faults that strike while the network runs (compile-time faults are the model's).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RunFaults {
+    /// Probability that a packet is lost on each link it crosses.
+    pub packet_drop_rate: f64,
+    /// Links (chip, direction) that fail at the start of the run; the tables still
+    /// route through them.
+    pub dead_links: Vec<(ChipId, u8)>,
+    /// Seed of the random drops (mixed with the network's seed).
+    pub seed: u64,
+}
+
+impl RunFaults {
+    pub fn is_empty(&self) -> bool {
+        self.packet_drop_rate == 0.0 && self.dead_links.is_empty()
+    }
+}
+
+/// How to run the chip simulator.
+#[derive(Clone, Debug, Default)]
+pub struct ChipConfig {
+    /// Worker threads (0 or 1: the calling thread alone).
+    pub threads: usize,
+    pub faults: RunFaults,
+}
+
+/// Actions counted by the chip simulator (the cost layer prices them).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ChipCounts {
+    /// Packets sent by cores (delay-extension re-sends included; each copy of a
+    /// multi-spike counts).
+    pub packets_sent: u64,
+    /// Router visits per chip of the machine.
+    pub router_passes: Vec<u64>,
+    /// Router visits per step (all chips), for energy per step.
+    pub router_passes_per_step: Vec<u64>,
+    /// Packets per (chip index, outgoing link).
+    #[serde(serialize_with = "as_list")]
+    pub link_packets: BTreeMap<(u32, u8), u64>,
+    /// Per slice (core): packets received, synaptic events processed, neuron updates.
+    pub packets_received: Vec<u64>,
+    pub synaptic_events: Vec<u64>,
+    pub neuron_updates: Vec<u64>,
+    /// Packets lost, by cause, and the deliveries to cores they cost.
+    pub losses: Losses,
+    /// Time within steps, when the model gives cycle costs.
+    pub timing: Option<Timing>,
+}
+
+/// Every packet the network lost, by cause: nothing is dropped silently.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Losses {
+    /// Dropped by a router after waiting `drop_wait_cycles` for a busy output.
+    pub congestion: u64,
+    /// Lost to the seeded random packet-drop rate.
+    pub random: u64,
+    /// Lost at a dead link with no working emergency route.
+    pub dead_link: u64,
+    /// Deliveries to cores that did not happen because of the losses above.
+    pub lost_deliveries: u64,
+    /// Packets that took an emergency route around a dead link (and arrived).
+    pub emergency_routed: u64,
+}
+
+impl Losses {
+    pub fn packets(&self) -> u64 {
+        self.congestion + self.random + self.dead_link
+    }
+}
+
+/// How long each step's work takes, against the timer tick.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Timing {
+    /// Core cycles in one timestep (clock × dt): the real-time budget.
+    pub budget_cycles: f64,
+    /// Per step: cycles of the busiest core (packets, synaptic events, neuron updates).
+    pub critical_cycles: Vec<f64>,
+    /// Per slice: steps in which its core overran the tick.
+    pub overruns: Vec<u32>,
+    /// Per slice: its core's most cycles in one step, and that step's work.
+    pub max_cycles: Vec<f64>,
+    pub worst_work: Vec<CoreWork>,
+    /// Per step: when the last packet reached its last router (s after the tick),
+    /// when the model gives router timing.
+    pub network_s: Vec<f64>,
+    /// The longest any packet waited for a router or link (s).
+    pub max_wait_s: f64,
+    /// The cores' performance levels (Hz), slowest first; the last is the chip clock.
+    /// One level when the model has no DVFS.
+    pub level_hz: Vec<f64>,
+    /// Per step, per performance level: how many cores ran the step at that level
+    /// and their work. Each core takes the slowest level whose clock finishes its
+    /// step's work within the tick (the fastest when none does), as SpiNNaker 2's
+    /// load-based DVFS (Höppner et al. 2019) chooses a level per PE and time step.
+    pub levels: Vec<Vec<LevelLoad>>,
+}
+
+/// The cores that ran one step at one performance level, and their work.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct LevelLoad {
+    pub cores: u32,
+    pub work: CoreWork,
+}
+
+/// A core's work: packets taken, synaptic events, neuron updates.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct CoreWork {
+    pub packets: u64,
+    pub synaptic_events: u64,
+    pub neuron_updates: u64,
+}
+
+impl CoreWork {
+    /// Core cycles at `cost` cycles per packet, per synaptic event, per update.
+    pub fn cycles(&self, cost: &CycleCost) -> f64 {
+        self.packets as f64 * cost.packet
+            + self.synaptic_events as f64 * cost.synaptic_event
+            + self.neuron_updates as f64 * cost.neuron_update
+    }
+
+    pub(super) fn add(&mut self, o: &CoreWork) {
+        self.packets += o.packets;
+        self.synaptic_events += o.synaptic_events;
+        self.neuron_updates += o.neuron_updates;
+    }
+}
+
+/// Core cycles per unit of work (the model's `[timing]` figures).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CycleCost {
+    pub packet: f64,
+    pub synaptic_event: f64,
+    pub neuron_update: f64,
+}
+
+impl CycleCost {
+    /// The model's cycle costs, when it gives all three.
+    pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Option<Self> {
+        Some(Self {
+            packet: hw.cycles_per_packet?,
+            synaptic_event: hw.cycles_per_synaptic_event?,
+            neuron_update: hw.cycles_per_neuron_update?,
+        })
+    }
+}
+
+impl Timing {
+    /// Steps in which any core overran.
+    pub fn overrun_steps(&self) -> usize {
+        self.critical_cycles.iter().filter(|&&c| c > self.budget_cycles).count()
+    }
+
+    /// The busiest step's critical core time over the budget (1 = exactly real time).
+    pub fn worst_load(&self) -> f64 {
+        self.critical_cycles.iter().copied().fold(0.0, f64::max) / self.budget_cycles
+    }
+
+    /// Per step: the step's latency (s), the later of the busiest core's work and the
+    /// last packet delivery.
+    pub fn latency_s(&self, clock_hz: f64) -> Vec<f64> {
+        self.critical_cycles
+            .iter()
+            .enumerate()
+            .map(|(t, &c)| (c / clock_hz).max(self.network_s.get(t).copied().unwrap_or(0.0)))
+            .collect()
+    }
+}
+
+/// JSON maps need string keys: write the link counts as `[chip, link, packets]`.
+pub(super) fn as_list<S: serde::Serializer>(m: &BTreeMap<(u32, u8), u64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(m.iter().map(|(&(c, d), &n)| (c, d, n)))
+}
+
+/// What a chip run produced: the same [`RunResult`] as every simulator, plus counts.
+#[derive(Clone, Debug)]
+pub struct ChipRun {
+    pub result: RunResult,
+    pub counts: ChipCounts,
+}

@@ -1,0 +1,108 @@
+//! Delivery: packets into the rows and ring buffers of their cores.
+
+use super::*;
+
+/// Delivers a round's packets to this shard's cores, counts the packets this shard
+/// sent, and queues the forwards of its delay extensions.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn deliver(
+    sh: &Shared,
+    me: &mut Shard,
+    list: &[Packet],
+    net: &RoundNet,
+    t: u32,
+    ts: usize,
+    scratch: &mut FateScratch,
+    fwd: &mut Vec<Packet>,
+) {
+    let shard = me.id;
+    let random = sh.faults.packet_drop_rate > 0.0;
+    let mut i = 0;
+    while i < list.len() {
+        let p = &list[i];
+        let tree = &sh.trees[p.sender as usize];
+        let mine = sh.shard_of[p.sender as usize] == shard;
+        let targets = sh.targets[p.sender as usize] >> shard & 1 == 1;
+        if !mine && !targets {
+            // Nothing of this sender's run concerns this shard.
+            while i < list.len() && list[i].sender == p.sender {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        let i = i - 1;
+        let dropped = net.dropped.binary_search_by(|&(x, _, _)| x.cmp(&(i as u32)).then(std::cmp::Ordering::Greater));
+        let touched =
+            random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == i as u32));
+        let mut lost = Losses::default();
+        if touched {
+            fate(sh, net, t, i, p, scratch, &mut lost);
+        }
+        let alive = &scratch.alive;
+        // The sender's shard counts the packet and its path.
+        if mine {
+            let k = u64::from(p.k);
+            me.counts.packets_sent += k;
+            if touched {
+                for (h, hop) in tree.hops.iter().enumerate() {
+                    if hop.res != DEAD {
+                        me.res_count[hop.res as usize] += u64::from(alive[h]);
+                        if (hop.res as usize) < sh.n_chips {
+                            me.step_passes += u64::from(alive[h]);
+                        }
+                    }
+                }
+                lost.lost_deliveries = tree.dest.iter().map(|&(_, via)| u64::from(p.k - alive[via as usize])).sum();
+                let l = &mut me.counts.losses;
+                l.congestion += lost.congestion;
+                l.random += lost.random;
+                l.dead_link += lost.dead_link;
+                l.emergency_routed += lost.emergency_routed;
+                l.lost_deliveries += lost.lost_deliveries;
+            } else {
+                tree.hops.iter().for_each(|h| me.res_count[h.res as usize] += k);
+                me.step_passes += k * u64::from(tree.routers);
+            }
+        }
+        // This shard's targets.
+        if !targets {
+            continue;
+        }
+        for &(to, via) in &tree.dest {
+            if sh.shard_of[to as usize] != shard {
+                continue;
+            }
+            let k = if touched { alive[via as usize] } else { p.k };
+            if k == 0 {
+                continue;
+            }
+            let local = sh.local_of[to as usize] as usize;
+            me.step_work[local][0] += u64::from(k);
+            let target = &mut me.cores[local];
+            if target.extension {
+                let (emit, gap) = sh.router.map_or((0, 0), |r| {
+                    (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
+                });
+                fwd.push(Packet { sender: to, j: p.j, k, emit_ps: emit, gap_ps: gap });
+                continue;
+            }
+            let (from_pop, from_lo, delayed) = sh.slice[p.sender as usize];
+            let g = (from_lo + p.j) as usize;
+            let mut events = 0u64;
+            for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
+                let ring = &mut target.rings[rows.receptor];
+                let (a, b) = (rows.start[g] as usize, rows.start[g + 1] as usize);
+                let kk = i64::from(k);
+                for x in a..b {
+                    let at = ((ts + usize::from(rows.delay[x])) & ring.mask) * ring.n + rows.post[x] as usize;
+                    ring.data[at] += i64::from(rows.weight[x]) * kk;
+                }
+                let n = (b - a) as u64 * u64::from(k);
+                me.result.synaptic_events[rows.proj] += n;
+                events += n;
+            }
+            me.step_work[local][1] += events;
+        }
+    }
+}

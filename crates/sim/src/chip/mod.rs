@@ -1,0 +1,313 @@
+//! The chip simulator of the `arm-core` family: the *mapped* network, core by core, in
+//! the chip's number formats, with every spike travelling as a multicast packet
+//! through the compiled (compressed) routing tables, its routers and its links.
+//!
+//! Each core holds the state of its slice (the same kernels as the quantised
+//! functional model, [`crate::Quantised`]), its own input ring buffers, and its own
+//! synaptic rows: the synapses of each incoming projection whose target is on the
+//! core. A spike becomes a packet with the slice's key. Its path is a tree of hops
+//! (routers and links) found by following the key through the tables, with the
+//! default route where no entry matches ([`PacketTree`]). A receiving core adds the
+//! row of the sending neuron into its ring buffer. A delay-extension core forwards the
+//! packets of its slice, and the receiving cores take the long-delay synapses from
+//! those forwarded packets.
+//!
+//! **Engine.** The cores are split into shards of similar work, one per worker thread. A
+//! timestep runs in *levels* (populations joined by zero-delay projections need their
+//! senders' spikes in the same step; a network without them has one level) and each
+//! level in *rounds* (a delay extension's forwards are a second round). In a round,
+//! every shard updates its cores, then sends the list of its packets to every other
+//! shard through crossbeam channels (one channel per ordered pair, so batches never
+//! overtake each other); receiving all lists is the barrier. Every shard then knows
+//! every packet of the round, works out the same fates for them (the network model
+//! below, in a total order that does not depend on the sharding), and delivers to its
+//! own cores. Inputs are summed exactly (integer accumulators), so the order of
+//! delivery cannot change a spike: results are identical for any number of threads.
+//!
+//! **Network model** (when the model gives router and link timing). A core spreads
+//! the packets of a step evenly over the tick, as sPyNNaker's TDMA spacing does, with
+//! the cores of a chip staggered by their number; a delay extension forwards a packet
+//! when it has taken it (one packet's cycles after its arrival). Each router and
+//! each link is a first-in first-out server (one packet per router cycle; one packet
+//! per `link_packet_s` on a link) and a packet hop costs the router's pipeline
+//! latency. Per round, each server sums its packet streams; where no packet can wait
+//! longer than `drop_wait_cycles` (a bound for periodic streams, in `network`) its
+//! queue is not simulated, and every other queue is simulated exactly in arrival
+//! order. A packet that would wait longer is dropped there, with everything downstream
+//! of that hop. Dropped packets, and the deliveries they cost, are counted by cause.
+//! A run stops early, cleanly, when the step callback asks (the request travels with
+//! the next round's packets, so every thread stops after the same step).
+//!
+//! **Run-time faults** ([`RunFaults`]): a seeded probability of losing a packet on
+//! each link crossing (the draw is a hash of seed, step, sender, neuron, copy and hop,
+//! so it does not depend on the threads), and links that die during the run. A packet
+//! meant for a dead link takes SpiNNaker's emergency route on a hexagonal machine (the
+//! two other sides of the triangle: the next link anticlockwise, then the one
+//! clockwise of the original) when both of those links work; otherwise it is lost.
+//!
+//! **Invariant: mapping never changes behaviour.** Without faults and drops, the
+//! spikes are bit-identical to the quantised functional model's for every mapping,
+//! placement, thread count and order of packet arrival. `tests/chip.rs` checks this
+//! on every example and on random networks; `neuromap run` checks every run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, Sender};
+use neuromap_compile::Mapping;
+use neuromap_compile::partition::SliceKind;
+use neuromap_hw::{ChipId, HwModel, Machine, Topology};
+use neuromap_ir::{Network, PopId};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::arith::{Arith, S1615};
+use crate::reference::{PopState, Ring, receptor_index, weight_shifts};
+use crate::{Options, RunResult, SpikeRecord};
+
+mod cores;
+mod counts;
+mod deliver;
+mod merge;
+mod network;
+mod step;
+mod tree;
+
+use cores::*;
+pub use counts::*;
+use deliver::*;
+use merge::*;
+use network::*;
+use step::*;
+pub use tree::PacketTree;
+use tree::*;
+
+/// One shard's packets of a round, shared with every other shard.
+/// The flag asks every shard to stop after the current step.
+type Batch = Arc<(Vec<Packet>, bool)>;
+
+/// A spike on the way: `k` copies of the packet of neuron `j` of slice `sender`,
+/// the first emitted `emit_ps` after the tick, the next ones `gap_ps` apart.
+#[derive(Clone, Copy, Debug)]
+struct Packet {
+    sender: u32,
+    j: u32,
+    k: u32,
+    emit_ps: u64,
+    gap_ps: u64,
+}
+
+/// Everything read-only that every shard shares.
+struct Shared<'a> {
+    net: &'a Network,
+    trees: Vec<PacketTree>,
+    /// Per slice: population, first neuron, delay extension.
+    slice: Vec<(PopId, u32, bool)>,
+    /// Per slice: its shard, its index there, and (per sender) the shards it sends to.
+    shard_of: Vec<u16>,
+    local_of: Vec<u32>,
+    targets: Vec<u64>,
+    /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
+    phase: Vec<f64>,
+    tick_ps: u64,
+    /// Per slice: its packets can reach a delay extension (a further round).
+    feeds_extension: Vec<bool>,
+    /// Per slice: the core's population level (zero-delay depth); extensions: NONE.
+    level: Vec<u32>,
+    levels: u32,
+    /// Resource service time and hop latency (ps), drop wait (ps), when timed.
+    router: Option<RouterPs>,
+    n_res: usize,
+    n_chips: usize,
+    nl: usize,
+    faults: RunFaults,
+    seed: u64,
+    cost: Option<CycleCost>,
+    budget_cycles: f64,
+    /// Per performance level, slowest first: its clock (Hz) and the cycles that fit in
+    /// one tick.
+    level_hz: Vec<f64>,
+    level_budget: Vec<f64>,
+    record_sources: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct RouterPs {
+    router_ps: u64,
+    link_ps: u64,
+    pipe_ps: u64,
+    wait_ps: u64,
+    packet_ps: u64,
+}
+
+/// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
+/// network itself: every synapse again in its core's rows (10 bytes), each core's row
+/// starts for every incoming projection, and the state and ring buffers of the
+/// reference engine's estimate; checked before a run.
+pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
+    let slices = &mapping.partition.slices;
+    let starts: f64 = net
+        .projections()
+        .iter()
+        .map(|p| {
+            let cores = slices.iter().filter(|s| s.pop == p.post).count() as f64;
+            cores * 2.0 * (p.synapses.n_pre() as f64 + 1.0) * 4.0
+        })
+        .sum();
+    net.n_synapses() as f64 * 10.0 + starts + crate::memory_estimate(net)
+}
+
+/// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
+pub fn simulate_chip(
+    net: &Network,
+    model: &HwModel,
+    mapping: &Mapping,
+    steps: u32,
+    options: Options,
+) -> Result<ChipRun, String> {
+    simulate_chip_with(net, model, mapping, steps, options, &ChipConfig::default(), &mut |_| true)
+}
+
+/// Like [`simulate_chip`], with threads and run-time faults, calling `after_step(t)`
+/// after each step on the calling thread (for progress). When it returns `false`, the
+/// run stops cleanly after the next step (every thread must finish the same steps), and
+/// the result holds the steps done.
+pub fn simulate_chip_with(
+    net: &Network,
+    model: &HwModel,
+    mapping: &Mapping,
+    steps: u32,
+    options: Options,
+    config: &ChipConfig,
+    after_step: &mut dyn FnMut(u32) -> bool,
+) -> Result<ChipRun, String> {
+    let machine = &model.machine;
+    let slices = &mapping.partition.slices;
+    let nl = machine.topology.n_links();
+    let mut dead = vec![false; machine.chips().len() * nl];
+    for &(c, d) in &config.faults.dead_links {
+        if c.index() >= machine.chips().len() || usize::from(d) >= nl {
+            return Err(format!("run-time dead link ({}, {d}) is not a link of the machine", c.0));
+        }
+        dead[c.index() * nl + usize::from(d)] = true;
+        if let Some(n) = machine.neighbour(c, usize::from(d)) {
+            dead[n.index() * nl + machine.topology.opposite(usize::from(d))] = true;
+        }
+    }
+    let nm = Net { m: machine, nl, dead };
+    if !(0.0..=1.0).contains(&config.faults.packet_drop_rate) {
+        return Err(format!("packet drop rate {} is not a probability", config.faults.packet_drop_rate));
+    }
+    let at: BTreeMap<(ChipId, u32), usize> =
+        mapping.placement.core_of.iter().enumerate().map(|(s, &c)| (c, s)).collect();
+    let hw = &mapping.hw;
+    let ps = |s: f64| (s * 1e12).round().max(1.0) as u64;
+    let router = hw.router.map(|r| RouterPs {
+        router_ps: ps(1.0 / r.clock_hz),
+        link_ps: ps(r.link_packet_s),
+        pipe_ps: ps(f64::from(r.pipeline_cycles) / r.clock_hz),
+        wait_ps: ps(f64::from(r.drop_wait_cycles) / r.clock_hz),
+        packet_ps: ps(hw.cycles_per_packet.unwrap_or(0.0) / hw.clock_hz),
+    });
+    let mut trees = vec![PacketTree::default(); slices.len()];
+    for (s, key) in mapping.key.iter().enumerate() {
+        if let Some(k) = key {
+            trees[s] = packet_tree(&nm, &mapping.tables, &at, mapping.placement.core_of[s].0, *k)?;
+            trees[s].time(router, machine.chips().len());
+        }
+    }
+    let extension: Vec<bool> = slices.iter().map(|s| matches!(s.kind, SliceKind::DelayExtension { .. })).collect();
+    let feeds_extension: Vec<bool> = trees.iter().map(|t| t.dest.iter().any(|&(d, _)| extension[d as usize])).collect();
+    // Levels: a population's depth along zero-delay projections.
+    let mut pop_level = vec![0u32; net.populations().len()];
+    for &p in net.update_order() {
+        for &q in net.incoming(p) {
+            let pr = net.proj(q);
+            if !pr.synapses.is_empty() && pr.synapses.min_delay() == 0 {
+                pop_level[p.index()] = pop_level[p.index()].max(pop_level[pr.pre.index()] + 1);
+            }
+        }
+    }
+    let levels = pop_level.iter().copied().max().unwrap_or(0) + 1;
+    let level: Vec<u32> =
+        slices.iter().enumerate().map(|(s, sl)| if extension[s] { NONE } else { pop_level[sl.pop.index()] }).collect();
+    let cost = CycleCost::of(hw);
+    let tick_s = net.dt / 1000.0;
+    let shared = Shared {
+        net,
+        trees,
+        slice: slices.iter().enumerate().map(|(s, sl)| (sl.pop, sl.lo, extension[s])).collect(),
+        phase: mapping.placement.core_of.iter().map(|&(_, c)| f64::from(c) / f64::from(hw.cores.max(1))).collect(),
+        tick_ps: ps(net.dt * 1e-3),
+        feeds_extension,
+        level,
+        levels,
+        router,
+        n_res: nm.n_res(),
+        n_chips: machine.chips().len(),
+        nl,
+        faults: config.faults.clone(),
+        seed: net.seed ^ config.faults.seed.wrapping_mul(0xd6e8_feb8_6659_fd93),
+        cost,
+        budget_cycles: hw.clock_hz * net.dt / 1000.0,
+        level_hz: hw.level_hz(),
+        level_budget: hw.level_hz().iter().map(|f| f * tick_s).collect(),
+        record_sources: options.record_sources,
+        shard_of: Vec::new(),
+        local_of: Vec::new(),
+        targets: Vec::new(),
+    };
+    let mut shared = shared;
+    let threads = config.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+    let cores = pool.install(|| build_cores(net, mapping, &extension));
+    shared.shard_of = assign(&cores, threads);
+    let mut count = vec![0u32; 64];
+    shared.local_of = shared
+        .shard_of
+        .iter()
+        .map(|&s| {
+            count[usize::from(s)] += 1;
+            count[usize::from(s)] - 1
+        })
+        .collect();
+    shared.targets = shared
+        .trees
+        .iter()
+        .map(|t| t.dest.iter().fold(0u64, |m, &(d, _)| m | 1 << shared.shard_of[d as usize]))
+        .collect();
+    let shards = make_shards(&shared, cores, steps);
+    let n = shards.len();
+    // Channels: tx[i][j] sends from shard i to shard j.
+    let mut txs: Vec<Vec<Option<Sender<Batch>>>> = (0..n).map(|_| vec![None; n]).collect();
+    let mut rxs: Vec<Vec<Option<Receiver<Batch>>>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                let (tx, rx) = crossbeam_channel::unbounded();
+                txs[i][j] = Some(tx);
+                rxs[j][i] = Some(rx);
+            }
+        }
+    }
+    let mut links: Vec<_> = txs.into_iter().zip(rxs).collect();
+    let mut shards = shards;
+    let first = shards.remove(0);
+    let (tx0, rx0) = links.remove(0);
+    let done: Vec<Shard> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shards
+            .into_iter()
+            .zip(links)
+            .enumerate()
+            .map(|(i, (shard, (tx, rx)))| {
+                let shared = &shared;
+                scope.spawn(move || run_shard(shared, shard, i + 1, &tx, &rx, steps, &mut |_| true))
+            })
+            .collect();
+        let mut out = vec![run_shard(&shared, first, 0, &tx0, &rx0, steps, after_step)];
+        out.extend(handles.into_iter().map(|h| h.join().expect("a chip-simulator worker panicked")));
+        out
+    });
+    let done_steps = done.first().map_or(0, |s| s.result.steps);
+    Ok(merge(&shared, done, done_steps, slices.len()))
+}

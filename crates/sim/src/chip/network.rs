@@ -1,0 +1,208 @@
+//! The network model: router and link queues, drops, the fate of every packet.
+
+use super::*;
+
+/// splitmix64: a hash-based uniform draw, the same on every thread.
+pub(super) fn uniform(mut x: u64) -> f64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Whether copy `c` of packet `p` is lost at hop `h` to the random drop rate.
+pub(super) fn randomly_lost(sh: &Shared, t: u32, p: &Packet, c: u32, h: usize) -> bool {
+    let rate = sh.faults.packet_drop_rate;
+    if rate == 0.0 {
+        return false;
+    }
+    let key = sh.seed
+        ^ u64::from(t).wrapping_mul(0x2545_f491_4f6c_dd1d)
+        ^ u64::from(p.sender).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
+        ^ u64::from(p.j).wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(31)
+        ^ (u64::from(c) << 48 | h as u64).wrapping_mul(0x1656_67b1_9e37_79f9);
+    uniform(key) < rate
+}
+
+/// What the network did to a round's packets: the copies dropped for congestion
+/// (packet index in the round's list, copy, hop), the latest delivery and the longest
+/// queue wait. Every shard computes the same.
+#[derive(Debug, Default)]
+pub(super) struct RoundNet {
+    pub(super) dropped: Vec<(u32, u32, u32)>,
+    pub(super) last_ps: u64,
+    pub(super) max_wait_ps: u64,
+}
+
+/// The router and link queues of a round.
+///
+/// A round's list holds each sender's packets together; a sender spreads them evenly,
+/// so its copies reach a hop as a periodic stream. For every resource (router or
+/// link) the pass sums its streams: utilisation U (service time over the streams'
+/// periods) and the number M of streams. When U ≤ 1, no packet waits longer than
+/// M service times (the worst case of periodic streams released together), so if
+/// that is within the drop wait, nothing can be dropped there and the queue is not
+/// simulated; its wait is reported as that bound. Every other resource is simulated
+/// exactly as a first-in first-out queue over the arrival times (emission plus the
+/// fixed latencies of the hops before; waits upstream are not carried downstream,
+/// and a copy lost upstream still takes its place in later queues).
+pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
+    let mut out = RoundNet::default();
+    let Some(rt) = sh.router else { return out };
+    let svc = |r: u32| if (r as usize) < sh.n_chips { rt.router_ps } else { rt.link_ps };
+    scratch.reset(sh.n_res);
+    // Streams: runs of packets of one sender.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut a = 0;
+    while a < list.len() {
+        let mut b = a + 1;
+        while b < list.len() && list[b].sender == list[a].sender {
+            b += 1;
+        }
+        runs.push((a, b));
+        a = b;
+    }
+    for &(a, b) in &runs {
+        let p = &list[a];
+        let tree = &sh.trees[p.sender as usize];
+        let copies: u64 = list[a..b].iter().map(|p| u64::from(p.k)).sum();
+        let last = &list[b - 1];
+        let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * last.gap_ps;
+        out.last_ps = out.last_ps.max(last_emit + tree.deliver_ps);
+        for h in &tree.hops {
+            if h.res == DEAD {
+                continue;
+            }
+            let r = h.res as usize;
+            // A stream of one copy has no period: it is a burst of one.
+            scratch.util[r] += if copies > 1 { svc(h.res) as f64 / p.gap_ps.max(1) as f64 } else { 0.0 };
+            scratch.streams[r] += 1;
+        }
+    }
+    let mut exact = vec![false; 0];
+    for r in 0..sh.n_res {
+        if scratch.streams[r] == 0 {
+            continue;
+        }
+        let c = svc(r as u32);
+        let bound = (scratch.streams[r] - 1) * c;
+        if scratch.util[r] <= 1.0 && bound <= rt.wait_ps {
+            out.max_wait_ps = out.max_wait_ps.max(bound);
+        } else {
+            if exact.is_empty() {
+                exact = vec![false; sh.n_res];
+            }
+            exact[r] = true;
+        }
+    }
+    if exact.is_empty() {
+        return out;
+    }
+    // Exact queues: (resource, arrival, sender, neuron, copy, hop, packet).
+    let mut ev: Vec<(u32, u64, u32, u32, u32, u32, u32)> = Vec::new();
+    for &(a, b) in &runs {
+        let tree = &sh.trees[list[a].sender as usize];
+        if !tree.hops.iter().any(|h| h.res != DEAD && exact[h.res as usize]) {
+            continue;
+        }
+        for (i, p) in list.iter().enumerate().take(b).skip(a) {
+            for c in 0..p.k {
+                let emit = p.emit_ps + u64::from(c) * p.gap_ps;
+                for (h, hop) in tree.hops.iter().enumerate() {
+                    if hop.res != DEAD && exact[hop.res as usize] {
+                        ev.push((hop.res, emit + tree.offset_ps[h], p.sender, p.j, c, h as u32, i as u32));
+                    }
+                }
+            }
+        }
+    }
+    ev.sort_unstable();
+    let mut free = 0u64;
+    let mut res = u32::MAX;
+    for &(r, arrive, _, _, c, h, i) in &ev {
+        if r != res {
+            res = r;
+            free = 0;
+        }
+        let start = free.max(arrive);
+        let wait = start - arrive;
+        if wait > rt.wait_ps {
+            out.dropped.push((i, c, h));
+            continue;
+        }
+        out.max_wait_ps = out.max_wait_ps.max(wait);
+        free = start + svc(r);
+    }
+    out.dropped.sort_unstable();
+    out
+}
+
+/// Per-resource sums of a round's streams (reused between rounds).
+#[derive(Debug, Default)]
+pub(super) struct Load {
+    pub(super) util: Vec<f64>,
+    pub(super) streams: Vec<u64>,
+}
+
+impl Load {
+    pub(super) fn reset(&mut self, n: usize) {
+        self.util.clear();
+        self.util.resize(n, 0.0);
+        self.streams.clear();
+        self.streams.resize(n, 0);
+    }
+}
+
+/// Buffers of [`fate`], reused from packet to packet: copies alive per hop, and
+/// whether the current copy got to each hop.
+#[derive(Debug, Default)]
+pub(super) struct FateScratch {
+    pub(super) alive: Vec<u32>,
+    pub(super) here: Vec<bool>,
+}
+
+/// Works out, copy by copy, how many copies of packet `i` reach each hop of its tree
+/// (into `alive`), counting the copies lost by cause into `lost`.
+pub(super) fn fate(
+    sh: &Shared,
+    net: &RoundNet,
+    t: u32,
+    i: usize,
+    p: &Packet,
+    scratch: &mut FateScratch,
+    lost: &mut Losses,
+) {
+    let FateScratch { alive, here } = scratch;
+    let tree = &sh.trees[p.sender as usize];
+    alive.clear();
+    alive.resize(tree.hops.len(), 0);
+    here.clear();
+    here.resize(tree.hops.len(), false);
+    let d0 = net.dropped.partition_point(|&(x, _, _)| (x as usize) < i);
+    for c in 0..p.k {
+        for (h, hop) in tree.hops.iter().enumerate() {
+            here[h] = false;
+            if hop.parent != NONE && !here[hop.parent as usize] {
+                continue;
+            }
+            if hop.res == DEAD {
+                lost.dead_link += 1;
+                continue;
+            }
+            if net.dropped[d0..].binary_search(&(i as u32, c, h as u32)).is_ok() {
+                lost.congestion += 1;
+                continue;
+            }
+            if hop.res as usize >= sh.n_chips && randomly_lost(sh, t, p, c, h) {
+                lost.random += 1;
+                continue;
+            }
+            here[h] = true;
+            alive[h] += 1;
+            if hop.detour {
+                lost.emergency_routed += 1;
+            }
+        }
+    }
+}
