@@ -1,0 +1,504 @@
+//! The command line's arguments (clap definitions).
+
+use crate::*;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "neuromap",
+    version,
+    about = "Compile spiking and binary neural networks onto neuromorphic chip models, simulate and price them",
+    long_about = "neuromap reads networks (TOML netlists), checks them, and simulates them.\n\n\
+        Start with:\n  neuromap check netlists/brunel_1k.toml\n  \
+        neuromap simulate --reference netlists/brunel_1k.toml --steps 1000\n\n\
+        The netlist format is described in docs/netlist.md; `neuromap models` lists the\n\
+        neuron models and their parameters."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub(crate) cmd: Cmd,
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub(crate) color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Cmd {
+    /// Check netlists: report every problem with file, line and column.
+    Check {
+        /// Netlist files (.toml).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also expand the connectors (draws every synapse) to catch problems that
+        /// only show then.
+        #[arg(long)]
+        build: bool,
+        #[command(flatten)]
+        mem: MemoryLimit,
+    },
+    /// The main job: compile a network onto a chip model, simulate the mapped chip,
+    /// check it against the quantised model, and report fidelity and energy.
+    Run(RunArgs),
+    /// Simulate a network (no chip) and write its spikes and a summary.
+    Simulate(SimulateArgs),
+    /// List neuron models, their parameters and defaults, and the connectors.
+    Models,
+    /// Map a network onto a chip model: partition, place, route, build and compress
+    /// routing tables, verify; print the resource report.
+    Compile(CompileArgs),
+    /// Chip models: list them, describe a family's parameters, show a resolved model.
+    #[command(subcommand)]
+    Hw(HwCmd),
+    /// What changed between two mapping artifacts or two run summaries, checked
+    /// against budgets (exit status 3 when one is broken).
+    Diff(DiffArgs),
+    /// Run a network under a list of fault settings, several seeds each, and report
+    /// spike fidelity against the fault-free run, energy, latency and every lost
+    /// packet by cause (CSV and SVG).
+    Campaign(CampaignArgs),
+    /// Record the golden results of a corpus folder (its corpus.toml lists netlists ×
+    /// chip models) into DIR/golden/.
+    Snapshot {
+        dir: PathBuf,
+        /// Simulator threads (results do not depend on it).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// Run a corpus again and compare with its golden results; exit status 3 when a
+    /// case changed beyond its budgets (or at all, without budgets).
+    Verify {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+    },
+    /// The liquid-state-machine study on a crossbar model: a seeded event dataset, a
+    /// readout trained on the reference, and held-out accuracy and energy per inference
+    /// while device variation, stuck-at faults, levels and ADC bits vary (CSV and SVG).
+    Sweep(SweepArgs),
+    /// Run SANA-FE's own files unchanged: an architecture (YAML) as a chip model, and
+    /// an SNN (groups, edges, mappings) on it, the file's mapping honoured (or replaced
+    /// by neuromap's with --remap).
+    Sanafe {
+        /// The SANA-FE architecture file (e.g. its loihi.yaml).
+        arch: PathBuf,
+        /// The SANA-FE network file.
+        net: PathBuf,
+        /// Timesteps.
+        #[arg(long, default_value_t = 100)]
+        steps: u32,
+        /// Place the neurons with neuromap's own rule instead of the file's mappings.
+        #[arg(long)]
+        remap: bool,
+        /// Output folder (default: out/<network>-<architecture>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Write no files.
+        #[arg(long)]
+        no_output: bool,
+    },
+    /// Convert a NIR graph (.nir) into a TOML netlist that loads back to the same
+    /// network.
+    Import {
+        /// The NIR file.
+        file: PathBuf,
+        /// The netlist to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        #[command(flatten)]
+        nir: NirArgs,
+        /// The netlist's default run length.
+        #[arg(long, default_value_t = 1000)]
+        steps: u32,
+        /// The netlist's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Run networks on chip models of any family and print one table of time and energy
+    /// on the ledger's three bases, with the share of energy resting on borrowed and
+    /// assumed figures; a pair that does not map is a row that says why.
+    Table(TableArgs),
+    /// Write a generated example: `binary-digits`, a binary MLP trained on a seeded
+    /// synthetic dataset, its held-out samples as input (one per step).
+    Generate {
+        /// What to generate (binary-digits).
+        what: String,
+        /// The netlist to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct TableArgs {
+    /// Netlists (.toml or .nir).
+    #[arg(required = true)]
+    pub(crate) nets: Vec<PathBuf>,
+    /// Chip models, comma-separated or repeated (names from hw-models/ or paths);
+    /// `all` for every model in hw-models/.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub(crate) hw: Vec<String>,
+    /// Timesteps (default: each netlist's own).
+    #[arg(long)]
+    pub(crate) steps: Option<u32>,
+    /// Write the table as Markdown to this file (atomically), with the command that
+    /// wrote it.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Hold self-timed chips to the network's dt per step (one time basis with the
+    /// chips that keep real time).
+    #[arg(long)]
+    pub(crate) hold_to_dt: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// The old document (a mapping artifact from `compile -o`, or a summary.json).
+    pub(crate) old: PathBuf,
+    /// The new document, of the same kind.
+    pub(crate) new: PathBuf,
+    /// A budget METRIC=+N% (relative increase), METRIC=+N (absolute) or METRIC=exact
+    /// (repeatable), e.g. --budget cores=+0 --budget router_entries=+5%.
+    #[arg(long, value_name = "METRIC=LIMIT")]
+    pub(crate) budget: Vec<String>,
+    /// A TOML file with a [budget] table of METRIC = "LIMIT" lines.
+    #[arg(long)]
+    pub(crate) budget_file: Option<PathBuf>,
+    /// Print the diff and the breaches as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Itemised changes to list.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) max_items: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum HwCmd {
+    /// List the chip models in hw-models/.
+    List,
+    /// Every parameter of a hardware family: unit, meaning, default or "required".
+    Describe {
+        /// A family name (arm-core).
+        family: String,
+    },
+    /// A model as neuromap resolves it: machine, every figure with its provenance.
+    Show {
+        /// A model name from hw-models/ or a path to a model file.
+        model: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct CompileArgs {
+    /// The netlist to compile.
+    pub(crate) net: PathBuf,
+    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
+    #[arg(long)]
+    pub(crate) hw: String,
+    /// Write the mapping artifact (JSON) here.
+    #[arg(long, short)]
+    pub(crate) output: Option<PathBuf>,
+    /// Seed of placement refinement.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Firing rate (Hz) assumed for neurons when estimating traffic.
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) assumed_rate: f64,
+    /// Placement refinement moves (default: 200 per slice, at most 2,000,000; 0 turns
+    /// refinement off).
+    #[arg(long)]
+    pub(crate) placement_budget: Option<u64>,
+    /// At most N neurons per core for population POP (repeatable).
+    #[arg(long, value_name = "POP=N", value_parser = parse_pop_cap)]
+    pub(crate) neurons_per_core: Vec<(String, u32)>,
+    /// Override the netlist's scale.
+    #[arg(long)]
+    pub(crate) scale: Option<f64>,
+    /// Resize a board-built machine to this many boards.
+    #[arg(long)]
+    pub(crate) boards: Option<u32>,
+    /// A dead chip `X,Y` (repeatable).
+    #[arg(long, value_name = "X,Y")]
+    pub(crate) dead_chip: Vec<String>,
+    /// A dead core `X,Y,CORE` (repeatable).
+    #[arg(long, value_name = "X,Y,CORE")]
+    pub(crate) dead_core: Vec<String>,
+    /// A dead link `X,Y,DIRECTION` (repeatable; directions: east, north_east, north,
+    /// west, south_west, south).
+    #[arg(long, value_name = "X,Y,DIR")]
+    pub(crate) dead_link: Vec<String>,
+    /// Print the resource report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct MemoryLimit {
+    /// Refuse networks whose estimated memory exceeds this many GiB (default: 80 % of
+    /// this machine's memory).
+    #[arg(long, value_name = "GIB")]
+    pub(crate) max_memory: Option<f64>,
+}
+
+impl MemoryLimit {
+    pub(crate) fn bytes(self) -> (f64, String) {
+        const GIB: f64 = (1u64 << 30) as f64;
+        if let Some(g) = self.max_memory {
+            return (g * GIB, "set by --max-memory".to_string());
+        }
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        });
+        match total {
+            Some(kb) => (0.8 * kb * 1024.0, "80 % of this machine's memory".to_string()),
+            None => (16.0 * GIB, "a default: this machine's memory size is unknown".to_string()),
+        }
+    }
+}
+
+/// Builds the network within the memory limit; the error says what to change.
+pub(crate) fn build(
+    spec: &neuromap_ir::spec::NetworkSpec,
+    mem: MemoryLimit,
+    path: &Path,
+) -> Result<neuromap_ir::Network, Failure> {
+    let (limit, why) = mem.bytes();
+    spec.build_within(limit).map_err(|e| match e {
+        neuromap_ir::IrError::TooLarge(msg) => {
+            anyhow::anyhow!("{}: {msg} ({why}); lower `scale` or the sizes, or raise --max-memory", path.display())
+                .into()
+        }
+        e => anyhow::anyhow!("{}: {e}", path.display()).into(),
+    })
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct NetworkArgs {
+    /// The netlist (.toml) or NIR graph (.nir).
+    pub(crate) net: PathBuf,
+    #[command(flatten)]
+    pub(crate) nir: NirArgs,
+    /// Timesteps to simulate (default: the netlist's `steps`, else 1000).
+    #[arg(long)]
+    pub(crate) steps: Option<u32>,
+    /// Override the netlist's seed.
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Override the netlist's scale (population sizes and total synapse counts).
+    #[arg(long)]
+    pub(crate) scale: Option<f64>,
+}
+
+impl NetworkArgs {
+    /// Loads the netlist with the overrides applied, and the steps to run.
+    pub(crate) fn load(&self, color: bool) -> Result<(Netlist, u32), Failure> {
+        let n = load_with_nir(&self.net, self.seed, self.scale, &self.nir.options(self.seed), color)?;
+        let steps = self.steps.or(n.steps).unwrap_or(1000);
+        Ok((n, steps))
+    }
+}
+
+/// How a NIR graph becomes a network (ignored for netlists).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(crate) struct NirArgs {
+    /// NIR graphs: seconds of NIR time per step (continuous-time parameters are
+    /// discretised with it; discrete-time exports such as Sinabs' expect 1).
+    #[arg(long, default_value_t = 1e-3, value_name = "SECONDS")]
+    pub(crate) nir_dt: f64,
+    /// NIR graphs: spike probability per step of every input neuron (NIR files carry
+    /// no input data).
+    #[arg(long, default_value_t = 0.1, value_name = "P")]
+    pub(crate) input_p: f64,
+}
+
+impl NirArgs {
+    pub(crate) fn options(self, seed: Option<u64>) -> neuromap_import::nir::NirOptions {
+        neuromap_import::nir::NirOptions { dt_s: self.nir_dt, input_p: self.input_p, seed: seed.unwrap_or(1) }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// The chip model: a name from hw-models/ (e.g. spinnaker1-spinn5) or a path.
+    #[arg(long)]
+    pub(crate) hw: String,
+    /// Seed of placement refinement.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) placement_seed: u64,
+    /// Resize a board-built machine to this many boards.
+    #[arg(long)]
+    pub(crate) boards: Option<u32>,
+    /// Output folder (default: out/<network name>-<model>).
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    /// Write no files.
+    #[arg(long)]
+    pub(crate) no_output: bool,
+    /// Worker threads of the chip simulator (results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) threads: usize,
+    /// A link `X,Y,DIRECTION` that fails when the run starts (repeatable): the tables
+    /// still route through it, so packets take the emergency route or are lost.
+    #[arg(long, value_name = "X,Y,DIR")]
+    pub(crate) fail_link: Vec<String>,
+    /// Probability that a packet is lost on each link it crosses (seeded by the
+    /// network's seed).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub(crate) drop_rate: f64,
+    /// Seed of the random packet drops.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) fault_seed: u64,
+    /// Stop the simulation cleanly after this many seconds of wall time, and report
+    /// and write what was simulated (Ctrl-C does the same).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) time_limit: Option<f64>,
+    /// Also run the network on this binary-network model and print both side by side
+    /// with their ratios (binary-network families: threshold-logic, mac-bnn).
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) compare: Option<String>,
+    /// At most N neurons per core for population POP (repeatable; arm-core models),
+    /// as sPyNNaker's set_number_of_neurons_per_core.
+    #[arg(long, value_name = "POP=N", value_parser = parse_pop_cap)]
+    pub(crate) neurons_per_core: Vec<(String, u32)>,
+    /// Timing closure (arm-core models): cut the populations whose cores overrun the
+    /// tick into smaller slices and run again, until real time is kept or slicing
+    /// cannot help; the report says what changed.
+    #[arg(long)]
+    pub(crate) fit_real_time: bool,
+    /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
+    /// least the network's dt, the time basis of a chip that keeps real time.
+    #[arg(long)]
+    pub(crate) hold_to_dt: bool,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}
+
+/// `POP=N` with N ≥ 1.
+pub(crate) fn parse_pop_cap(s: &str) -> Result<(String, u32), String> {
+    let (pop, n) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected POP=N"))?;
+    let n: u32 = n.trim().parse().map_err(|_| format!("`{s}`: N must be a whole number ≥ 1"))?;
+    if n == 0 || pop.trim().is_empty() {
+        return Err(format!("`{s}`: expected POP=N with N ≥ 1"));
+    }
+    Ok((pop.trim().to_string(), n))
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct SweepArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// The crossbar model: a name from hw-models/ or a path.
+    #[arg(long)]
+    pub(crate) hw: String,
+    /// Device variation σ values (relative).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.2,0.4")]
+    pub(crate) sigma: Vec<f64>,
+    /// Stuck-at rates (nine parts stuck low, one stuck high).
+    #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.2,0.4")]
+    pub(crate) stuck: Vec<f64>,
+    /// Conductance levels per cell.
+    #[arg(long, value_delimiter = ',', default_value = "3,4,8,16,64")]
+    pub(crate) levels: Vec<u32>,
+    /// ADC resolutions.
+    #[arg(long, value_delimiter = ',', default_value = "2,3,4,6,8,12")]
+    pub(crate) adc_bits: Vec<u32>,
+    /// Seed of device programming and read noise.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) fault_seed: u64,
+    /// Seed of the dataset.
+    #[arg(long, default_value_t = 17)]
+    pub(crate) data_seed: u64,
+    /// Training samples (the readout is trained on the reference's liquid states).
+    #[arg(long, default_value_t = 300)]
+    pub(crate) train: usize,
+    /// Held-out samples.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) test: usize,
+    /// Also run held-out samples on this model (any family) and print the energy ratio;
+    /// against a chip that keeps real time, also with the crossbar held to its step.
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) compare: Option<String>,
+    /// Held-out samples run on the --compare model.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) compare_samples: usize,
+    /// Output folder (default: out/<network>-<model>-sweep).
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct CampaignArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// The chip model: a name from hw-models/ or a path.
+    #[arg(long)]
+    pub(crate) hw: String,
+    /// Seeds per setting (which chips, cores and links die; which packets drop).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) seeds: u64,
+    /// Numbers of chips dead at compile time (comma-separated, one setting each).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub(crate) dead_chips: Vec<u32>,
+    /// Numbers of cores dead at compile time.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub(crate) dead_cores: Vec<u32>,
+    /// Numbers of links dead at compile time (routed around).
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub(crate) dead_links: Vec<u32>,
+    /// Packet drop rates per link crossing.
+    #[arg(long, value_delimiter = ',', value_name = "P,...")]
+    pub(crate) drop_rates: Vec<f64>,
+    /// Numbers of used links that fail when the run starts.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    pub(crate) fail_links: Vec<u32>,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) threads: usize,
+    /// Output folder (default: out/<network>-<model>-campaign).
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct SimulateArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// Use the f64 reference simulator (the oracle; the default).
+    #[arg(long, conflicts_with = "quantised")]
+    pub(crate) reference: bool,
+    /// Use the quantised functional model (SpiNNaker's s16.15 formats, 16-bit weights),
+    /// and report its fidelity against the reference, which runs too.
+    #[arg(long)]
+    pub(crate) quantised: bool,
+    /// Output folder (default: out/<network name>).
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
+    /// Write no files, print the summary only.
+    #[arg(long)]
+    pub(crate) no_output: bool,
+    /// Print the summary as JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Record the spike trains of sources too (by default only their counts: they
+    /// follow from the seed, and a Poisson background can be very large).
+    #[arg(long)]
+    pub(crate) record_sources: bool,
+    /// Also write every synapse to synapses.csv (projection, pre, post, weight, delay).
+    #[arg(long)]
+    pub(crate) write_synapses: bool,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}

@@ -1,0 +1,83 @@
+//! `neuromap hw`: list, describe and show chip models.
+
+use crate::*;
+
+pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
+    match cmd {
+        HwCmd::List => {
+            let dirs = [PathBuf::from("hw-models"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models")];
+            let dir = dirs.iter().find(|d| d.is_dir()).ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
+            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            names.sort();
+            for p in names {
+                match neuromap_hw::load_path(&p) {
+                    Ok(m) => println!(
+                        "{:<22} {:<9} {:>6} chips  {}",
+                        m.name,
+                        m.family,
+                        m.machine.chips().len(),
+                        m.description
+                    ),
+                    Err(d) => println!("{:<22} (invalid: {})", p.display(), d),
+                }
+            }
+            Ok(())
+        }
+        HwCmd::Describe { family } => {
+            let Some(defs) = neuromap_hw::family::family(&family) else {
+                let names: Vec<&str> = neuromap_hw::family::FAMILIES.iter().map(|f| f.0).collect();
+                return Err(anyhow::anyhow!("unknown family `{family}`; the families are: {}", names.join(", ")).into());
+            };
+            let about = neuromap_hw::family::FAMILIES.iter().find(|f| f.0 == family).map_or("", |f| f.2);
+            println!("family `{family}`: {about}\n");
+            println!(
+                "Each figure is written {{ value = …, source = \"…\" }} or {{ value = …, assumption = \"…\" }}.\n"
+            );
+            let mut t = neuromap_report::table::Table::new(["parameter", "unit", "default", "meaning"]);
+            for d in defs {
+                let dflt = match (d.default, d.optional) {
+                    (Some((v, _)), _) => neuromap_report::fmt_g(v),
+                    (None, true) => "optional".into(),
+                    (None, false) => "required".into(),
+                };
+                let doc = match d.by {
+                    Some(by) => format!("{}; may step with {by}: `from = {{ N = value, … }}`", d.doc),
+                    None => d.doc.to_string(),
+                };
+                t.row([d.path(), d.unit.to_string(), dflt, doc]);
+            }
+            print!("{}", t.render());
+            Ok(())
+        }
+        HwCmd::Show { model } => {
+            let m = load_hw(&model, color)?;
+            let mc = &m.machine;
+            println!("{} ({}): {}", m.name, m.family, m.description);
+            println!(
+                "machine: {:?} topology, {} × {} grid{}, {} chips ({} working){}",
+                mc.topology,
+                mc.width,
+                mc.height,
+                if mc.wrap { " with wrap-around" } else { "" },
+                mc.chips().len(),
+                mc.alive_chips(),
+                mc.boards.map_or(String::new(), |b| format!(", {b} board{}", if b == 1 { "" } else { "s" }))
+            );
+            let mut t = neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
+            for f in &m.figures {
+                let prov = f.provenance.label();
+                let mut value = neuromap_report::fmt_g(f.value);
+                for (n, x) in &f.steps {
+                    value.push_str(&format!(", from {n}: {}", neuromap_report::fmt_g(*x)));
+                }
+                t.row([format!("{}.{}", f.section, f.key), value, f.unit.to_string(), prov]);
+            }
+            print!("{}", t.render());
+            println!("{}", neuromap_report::certainty_counts_text(&m));
+            Ok(())
+        }
+    }
+}

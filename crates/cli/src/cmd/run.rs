@@ -1,0 +1,333 @@
+//! `neuromap run`: the main job on every family, its report and its files.
+
+use crate::*;
+
+pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
+    let (n, steps) = a.network.load(color)?;
+    let mut model = load_hw(&a.hw, color)?;
+    if let Some(b) = a.boards {
+        model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let net = build(&n.spec, a.mem, &a.network.net)?;
+    if a.compare.is_some() && !neuromap_pipeline::binary::is_binary_family(&model) {
+        let hint = if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
+            "; `neuromap sweep … --compare MODEL` sets a crossbar beside an ARM-core model"
+        } else {
+            ""
+        };
+        return Err(anyhow::anyhow!(
+            "--compare sets binary-network models side by side; `{}` is of family `{}`{hint}",
+            model.name,
+            model.family
+        )
+        .into());
+    }
+    // Families other than arm-core take only the fault seed (device programming).
+    let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
+    if neuromap_pipeline::binary::is_binary_family(&model) {
+        return run_binary(a, job_of(a, n.spec, net, model, steps, seeded), color);
+    }
+    if neuromap_pipeline::neurocore::is_neurocore_family(&model) {
+        return run_neurocore(a, job_of(a, n.spec, net, model, steps, seeded));
+    }
+    if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
+        return run_crossbar(a, job_of(a, n.spec, net, model, steps, seeded));
+    }
+    let mut faults =
+        neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new(), seed: a.fault_seed };
+    for f in &a.fail_link {
+        let [x, y, d] = parse_fault::<3>("fail-link", f)?;
+        let (id, d) = model
+            .machine
+            .link_at(num("fail-link", &x)?, num("fail-link", &y)?, &d)
+            .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
+        faults.dead_links.push((id, d as u8));
+    }
+    let job = job_of(a, n.spec, net, model, steps, faults);
+    let bar = progress(steps, "chip");
+    let interrupted = on_interrupt();
+    let started = Instant::now();
+    let limit = a.time_limit.map(std::time::Duration::from_secs_f64);
+    let mut stopped: Option<&str> = None;
+    let out = neuromap_pipeline::run_job(job, &mut |t| {
+        if t == 1 {
+            eprintln!("simulating {steps} steps (Ctrl-C stops after the current step and writes what was simulated)");
+        }
+        if t % 64 == 0 || t == steps {
+            bar.set_position(u64::from(t));
+        }
+        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+            stopped = Some("interrupted");
+        } else if limit.is_some_and(|l| started.elapsed() >= l) {
+            stopped = Some("time limit");
+        }
+        stopped.is_none()
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    let done = out.chip.result.steps;
+    let stopped = stopped.filter(|_| done < steps).map(|why| format!("{why}: stopped after {done} of {steps} steps"));
+    if let Some(s) = &stopped {
+        eprintln!("{s}; the report covers the steps done");
+    }
+    let (net, model, mapping, chip) = (&out.job.net, &out.job.model, &out.mapping, &out.chip);
+    let mapping_summary = out.mapping_summary();
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    println!(
+        "compiled in {:.3} s: {} on {}",
+        out.compile_s,
+        neuromap_compile::plural(mapping_summary.cores_used, "core"),
+        neuromap_compile::plural(mapping_summary.chips_used, "chip")
+    );
+    print!("{}", out.network_text());
+    println!();
+    let tau = neuromap_pipeline::TAU_MS;
+    print!("{}", neuromap_report::fidelity_text(&out.fidelity, tau));
+    print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
+    for f in &out.fit {
+        println!("{f}");
+    }
+    println!();
+    match &chip.counts.timing {
+        Some(t) => print!("{}", neuromap_report::timing_text(t, mapping.hw.clock_hz)),
+        None => println!("time per step: unknown (the model `{}` does not give the [timing] figures)", model.name),
+    }
+    println!();
+    let energy = out.energy.as_ref();
+    let per_step = energy.map(|e| e.per_step_j.clone());
+    print!("{}", out.energy_text());
+    if let Some(v) = &per_step {
+        let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let max = v.iter().copied().fold(0.0, f64::max);
+        println!("per timestep (machine allocated): mean {:.4} µJ, max {:.4} µJ", mean * 1e6, max * 1e6);
+    }
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
+    #[derive(serde::Serialize)]
+    struct Config<'a> {
+        schema_version: u32,
+        network: Option<&'a neuromap_ir::spec::NetworkSpec>,
+        steps: u32,
+        placement_seed: u64,
+        threads: usize,
+        run_faults: &'a neuromap_sim::chip::RunFaults,
+        /// Why the run stopped before the steps asked for, if it did.
+        stopped: Option<&'a str>,
+        hw_model: &'a neuromap_hw::HwModel,
+    }
+    let resolved = Config {
+        schema_version: 1,
+        network: out.job.spec.as_ref(),
+        steps: done,
+        placement_seed: a.placement_seed,
+        threads: a.threads,
+        run_faults: &out.job.faults,
+        stopped: stopped.as_deref(),
+        hw_model: model,
+    };
+    let figures = run_figures(net, model, mapping, chip, energy, done);
+    let mut texts = vec![
+        ("summary", summary.to_text()),
+        ("mapping", neuromap_report::mapping_text(&mapping_summary)),
+        ("fidelity", neuromap_report::fidelity_text(&out.fidelity, tau)),
+    ];
+    if let Some(t) = &chip.counts.timing {
+        texts.push(("time per step", neuromap_report::timing_text(t, mapping.hw.clock_hz)));
+    }
+    texts.push(("energy", out.energy_text()));
+    let fig_refs: Vec<(&str, String)> = figures.iter().map(|(_, t, svg)| (*t, svg.clone())).collect();
+    let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &fig_refs);
+    let mut files = vec![
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("energy_steps.csv", energy_steps_csv(per_step.as_deref(), &chip.counts.router_passes_per_step)),
+        ("summary.json", write::pretty_json(&summary)),
+        ("fidelity.json", write::pretty_json(&out.fidelity)),
+        ("energy.json", write::pretty_json(&energy.map(neuromap_report::ledger_json))),
+        ("counts.json", write::pretty_json(&chip.counts)),
+        ("mapping.json", out.mapping_json()),
+        ("config.json", write::pretty_json(&resolved)),
+        ("spikes.csv", write::spikes_csv(net, &chip.result)),
+        ("report.html", html),
+    ];
+    files.extend(figures.into_iter().map(|(name, _, svg)| (name, svg)));
+    write_files(&dir, &files)?;
+    Ok(())
+}
+
+/// `run` on a binary-network family: map, run, check bit for bit against the reference,
+/// price per classification; with `--compare`, the same on a second model and the ratios.
+pub(crate) fn run_binary(a: &RunArgs, job: neuromap_pipeline::Job, color: bool) -> Result<(), Failure> {
+    let other = match &a.compare {
+        Some(name) => {
+            let m = load_hw(name, color)?;
+            if !neuromap_pipeline::binary::is_binary_family(&m) {
+                return Err(anyhow::anyhow!(
+                    "--compare sets binary-network models side by side; `{}` is of family `{}`",
+                    m.name,
+                    m.family
+                )
+                .into());
+            }
+            Some(neuromap_pipeline::Job { model: m, ..job.clone() })
+        }
+        None => None,
+    };
+    let run = |j| neuromap_pipeline::binary::run_binary_job(j).map_err(|e| anyhow::anyhow!("{e}"));
+    let out = run(job)?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
+    print!("{}", out.mapping_text());
+    let spikes: u64 = out.run.spike_counts.iter().sum();
+    println!("chip = reference: identical ({spikes} spikes)\n");
+    print!("{}", out.energy_text());
+    let compared = match other {
+        Some(other) => {
+            let o = run(other)?;
+            println!("\n{}", o.mapping_text());
+            print!("{}", o.energy_text());
+            let text = neuromap_pipeline::binary::comparison_text(&out, &o);
+            println!("\n{text}");
+            Some(text)
+        }
+        None => None,
+    };
+    if a.no_output {
+        return Ok(());
+    }
+    let (net, model) = (&out.job.net, &out.job.model);
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
+    let mut files = vec![
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.result)),
+    ];
+    if let Some(t) = compared {
+        files.push(("comparison.txt", t));
+    }
+    write_files(&dir, &files)?;
+    Ok(())
+}
+
+/// `run` on the crossbar family: map (quantise, tile, program), run the chip, check it
+/// against the conductance-quantised functional model, compare with the reference, price.
+pub(crate) fn run_crossbar(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
+    let out = neuromap_pipeline::crossbar::run_crossbar_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
+    let (net, model) = (&out.job.net, &out.job.model);
+    print!(
+        "{}",
+        neuromap_pipeline::crossbar::mapping_text(&out.mapping, net, out.run.result.steps, Some(&out.run.counts))
+    );
+    print!("{}", out.check_text());
+    println!();
+    print!("{}", neuromap_report::ledger_text(&out.energy));
+    println!();
+    print!("{}", neuromap_report::fidelity_text(&out.fidelity, neuromap_pipeline::TAU_MS));
+    print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
+    let files = [
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.run.result)),
+    ];
+    write_files(&dir, &files)?;
+    Ok(())
+}
+
+/// `run` on the neurocore family (Loihi, TrueNorth).
+pub(crate) fn run_neurocore(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
+    let out = neuromap_pipeline::neurocore::run_neurocore_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = out.run_summary(true);
+    print!("{}", summary.to_text());
+    print!("{}", out.report_text());
+    if a.no_output {
+        return Ok(());
+    }
+    let (net, model) = (&out.job.net, &out.job.model);
+    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
+    let files = [
+        ("report.json", write::pretty_json(&out.report_json(true))),
+        ("summary.json", write::pretty_json(&summary)),
+        ("summary.txt", out.summary()),
+        ("energy.json", write::pretty_json(&out.energy)),
+        ("spikes.csv", write::spikes_csv(net, &out.result)),
+    ];
+    write_files(&dir, &files)?;
+    Ok(())
+}
+
+/// `step,energy_j,router_passes`, one row per step (energy empty where the model
+/// gives no energy figures).
+pub(crate) fn energy_steps_csv(per_step: Option<&[f64]>, passes: &[u64]) -> String {
+    let mut s = String::from("step,energy_j,router_passes\n");
+    for (t, p) in passes.iter().enumerate() {
+        let e = per_step.and_then(|v| v.get(t)).map_or_else(String::new, |e| format!("{e:e}"));
+        s.push_str(&format!("{t},{e},{p}\n"));
+    }
+    s
+}
+
+/// The SVG figures of a chip run: (file name, heading, SVG).
+pub(crate) fn run_figures(
+    net: &neuromap_ir::Network,
+    model: &neuromap_hw::HwModel,
+    mapping: &neuromap_compile::Mapping,
+    chip: &neuromap_sim::chip::ChipRun,
+    energy: Option<&neuromap_cost::Ledger>,
+    steps: u32,
+) -> Vec<(&'static str, &'static str, String)> {
+    use neuromap_report::plot;
+    let c = &chip.counts;
+    let hw = &mapping.hw;
+    let mut out = vec![("raster.svg", "spike raster", plot::raster(net, &chip.result, 50_000))];
+    if let Some(e) = energy {
+        out.push(("energy.svg", "energy breakdown", plot::energy(e)));
+    }
+    // Per-core load: mean cycles per step over the tick where the model gives cycle
+    // costs, else work (synaptic events + neuron updates) over the busiest core's.
+    let n = f64::from(steps.max(1));
+    let (values, full, what): (Vec<f64>, f64, &str) =
+        match (&c.timing, hw.cycles_per_packet, hw.cycles_per_synaptic_event, hw.cycles_per_neuron_update) {
+            (Some(t), Some(p), Some(e), Some(u)) => (
+                (0..c.synaptic_events.len())
+                    .map(|s| {
+                        (c.packets_received[s] as f64 * p
+                            + c.synaptic_events[s] as f64 * e
+                            + c.neuron_updates[s] as f64 * u)
+                            / n
+                    })
+                    .collect(),
+                t.budget_cycles,
+                "mean cycles per step over the tick",
+            ),
+            _ => {
+                let v: Vec<f64> =
+                    (0..c.synaptic_events.len()).map(|s| (c.synaptic_events[s] + c.neuron_updates[s]) as f64).collect();
+                let max = v.iter().copied().fold(1.0, f64::max);
+                (v, max, "synaptic events + neuron updates over the busiest core's")
+            }
+        };
+    let cores: Vec<(neuromap_hw::ChipId, u32, f64)> =
+        mapping.placement.core_of.iter().zip(&values).map(|(&(chip, core), &v)| (chip, core, v)).collect();
+    out.push(("core_load.svg", "per-core load", plot::core_load(&model.machine, hw.cores, &cores, full, what)));
+    out.push(("links.svg", "link traffic", plot::link_traffic(&model.machine, &c.link_packets, &c.router_passes)));
+    if let Some(t) = &c.timing {
+        let core_s: Vec<f64> = t.critical_cycles.iter().map(|x| x / hw.clock_hz).collect();
+        let tick = t.budget_cycles / hw.clock_hz;
+        out.push(("latency.svg", "latency per timestep", plot::latency(&t.latency_s(hw.clock_hz), &core_s, tick)));
+    }
+    out
+}

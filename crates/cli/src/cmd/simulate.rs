@@ -1,0 +1,95 @@
+//! `neuromap simulate` and `neuromap models`.
+
+use crate::*;
+
+pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
+    let (n, steps) = a.network.load(color)?;
+    let t0 = Instant::now();
+    let net = build(&n.spec, a.mem, &a.network.net)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let (limit, why) = a.mem.bytes();
+    let need = neuromap_sim::memory_estimate(&net) + net.synapse_bytes() as f64;
+    if need > limit {
+        return Err(anyhow::anyhow!(
+            "{}: simulating needs about {:.2} GiB (synapses and input buffers); the limit is {:.2} GiB ({why}); lower `scale` or the sizes, or raise --max-memory",
+            a.network.net.display(),
+            need / (1u64 << 30) as f64,
+            limit / (1u64 << 30) as f64
+        )
+        .into());
+    }
+    let t1 = Instant::now();
+    let options = neuromap_sim::Options { record_sources: a.record_sources };
+    let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
+    let (run, engine) = if a.quantised {
+        (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), "quantised s16.15")
+    } else {
+        (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference")
+    };
+    bar.finish_and_clear();
+    let wall = t1.elapsed().as_secs_f64();
+    let summary = RunSummary::new(&net, &run, engine, Some(wall));
+    const TAU_MS: f64 = 10.0;
+    let fidelity = a.quantised.then(|| {
+        let reference = neuromap_sim::simulate(&net, steps, options);
+        neuromap_sim::fidelity::compare(&net, &reference, &run, TAU_MS)
+    });
+    if a.json {
+        print!("{}", write::pretty_json(&summary));
+    } else {
+        print!("{}", summary.to_text());
+        println!("network built in {build_s:.3} s");
+        if let Some(f) = &fidelity {
+            println!();
+            print!("{}", neuromap_report::fidelity_text(f, TAU_MS));
+        }
+    }
+    if a.no_output {
+        return Ok(());
+    }
+    let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&net.name));
+    let mut files = vec![
+        ("summary.json", write::pretty_json(&summary)),
+        ("network.json", write::pretty_json(&n.spec)),
+        ("spikes.csv", write::spikes_csv(&net, &run)),
+        ("spikes.json", write::spikes_json(&net, &run)),
+    ];
+    if !net.probes().is_empty() {
+        files.push(("probes.csv", write::probes_csv(&net, &run)));
+    }
+    if a.write_synapses {
+        files.push(("synapses.csv", write::synapses_csv(&net)));
+    }
+    if let Some(f) = &fidelity {
+        files.push(("fidelity.json", write::pretty_json(f)));
+    }
+    for (name, body) in &files {
+        write::write_atomic(&dir.join(name), body.as_bytes())?;
+    }
+    if !a.json {
+        let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+        println!("wrote {} in {}", names.join(", "), dir.display());
+    }
+    Ok(())
+}
+
+/// `neuromap models`: every model with its parameters and defaults.
+pub fn models_text() -> String {
+    use neuromap_import::netlist::{CONNECTORS, MODELS, SOURCE_KINDS, model_params};
+    let mut s = String::from("Neuron models (population `model`), parameters and defaults:\n");
+    for m in MODELS {
+        s.push_str(&format!("\n  {m}\n"));
+        for (k, d, _) in model_params(m).unwrap_or(&[]) {
+            s.push_str(&format!("    {k:<12} {d}\n"));
+        }
+        match m {
+            "threshold" => s.push_str("    encoding     \"binary\" | \"bipolar\"\n"),
+            "li" => s.push_str("    v_init       v_rest\n"),
+            _ => s.push_str("    reset        \"value\" | \"subtract\"\n    v_init       resting value, a list, or a distribution\n"),
+        }
+    }
+    s.push_str(&format!("\nSpike sources (`[[source]] kind`): {}\n", SOURCE_KINDS.join(", ")));
+    s.push_str(&format!("Connectors (`connector`): {}\n", CONNECTORS.join(", ")));
+    s.push_str("\nUnits: ms, mV, nF, nA, Hz. See docs/netlist.md.\n");
+    s
+}
