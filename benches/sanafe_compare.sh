@@ -3,6 +3,7 @@
 #
 #   bash benches/sanafe_compare.sh            # random recurrent LIF networks, 1k-8k neurons
 #   bash benches/sanafe_compare.sh --quick    # the two smallest
+#   bash benches/sanafe_compare.sh --per-core 128   # few neurons per core (any N)
 #
 # Installs sanafe (2.2.9) from the Python package registry into benches/.venv-sanafe
 # (once), builds neuromap in release mode, generates each network once (seeded), writes

@@ -328,6 +328,15 @@ pub const NEUROCORE: &[ParamDef] = &[
     req("timing", "hop_x_s", "s", Real, "latency of one east-west hop"),
     req("timing", "hop_y_s", "s", Real, "latency of one north-south hop"),
     stepped(req("timing", "sync_s", "s", Real, "the barrier that ends every step"), "tiles in use"),
+    dflt(
+        "timing",
+        "link_buffer",
+        "messages",
+        Count,
+        "messages a mesh link buffers before a route counts as blocked (SANA-FE's congestion estimate)",
+        16.0,
+        "SANA-FE 2.2 arch/loihi.yaml link_buffer_size: 16",
+    ),
     opt(
         "timing",
         "tick_s",

@@ -30,6 +30,8 @@ pub struct NeuroCore {
     /// `(tiles, sync)` from that many tiles in use upward (see [`NeuroCore::sync_for`]).
     pub sync_steps: Vec<(u32, f64)>,
     pub tick_s: Option<f64>,
+    /// Messages a mesh link buffers before a route counts as blocked.
+    pub link_buffer: f64,
     /// Fraction bits of the membrane potential (Loihi: 6), if it is held on a grid.
     pub potential_frac_bits: Option<u32>,
     /// The synaptic weight format, if weights are rounded to one.
@@ -107,6 +109,7 @@ impl NeuroCore {
             sync_s: t("sync_s"),
             sync_steps: m.figure("timing", "sync_s").map(|f| f.steps.clone()).unwrap_or_default(),
             tick_s: m.get("timing", "tick_s"),
+            link_buffer: m.get("timing", "link_buffer").unwrap_or(16.0),
             potential_frac_bits: m.get("neuron", "potential_frac_bits").map(|b| b as u32),
             weights: m.get("neuron", "weight_bits").map(|b| WeightFormat {
                 bits: b as u32,

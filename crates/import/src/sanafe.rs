@@ -271,6 +271,9 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
     fig("timing", "hop_x_s", "s", g(&ta, "latency_east_hop"), "tile latency_east_hop", &mut cx);
     fig("timing", "hop_y_s", "s", g(&ta, "latency_north_hop"), "tile latency_north_hop", &mut cx);
     fig("timing", "sync_s", "s", sync, "latency_sync (by tiles in use)", &mut cx);
+    if let Some(b) = top.get("link_buffer_size").and_then(num) {
+        fig("timing", "link_buffer", "messages", Some(b), "link_buffer_size", &mut cx);
+    }
     if soma.get("model").and_then(text).as_deref() == Some("leaky_integrate_fire") {
         // SANA-FE's Loihi soma (LoihiLifModel::loihi_quantize) truncates the decayed
         // potential toward zero to a multiple of 1/64; its weights stay as given.

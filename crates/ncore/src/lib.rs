@@ -7,6 +7,8 @@
 //! synapses, and is sent as one message to every core it reaches, its own included,
 //! over XY hops between tiles). Nothing is priced here.
 
+mod schedule;
+
 use neuromap_hw::HwModel;
 use neuromap_hw::neurocore::NeuroCore;
 use neuromap_ir::Network;
@@ -277,13 +279,6 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
         .enumerate()
         .map(|(pi, p)| (0..p.size).map(|j| m.core_of(pi, j) as u32).collect())
         .collect();
-    // Every neuron's state is read every step: the time each core spends on it.
-    let mut access = vec![0.0f64; n_cores];
-    for (pi, &n) in sizes.iter().enumerate() {
-        for &core in &cores[pi][..n] {
-            access[core as usize] += hw.neuron_access_s;
-        }
-    }
     let per_step_accesses: u64 = sizes.iter().map(|&n| n as u64).sum();
     // A spike sent in step t reaches its targets in step t + d: per population, a ring
     // of the steps ahead, each the neurons that will have received a spike.
@@ -292,16 +287,32 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     let mut marks = Marking { received: sizes.iter().map(|&n| vec![false; n * span]).collect(), mask };
     let fanout = &m.fanout;
     let sync = hw.sync_for(m.tiles_used);
-    // This step, per core: the soma side's time, the input side's time (taking messages
-    // in and reading synapses run ahead of the soma, SANA-FE's buffer before the soma:
-    // a core's step lasts the longer of the two), and its longest message path.
-    let (mut soma, mut input, mut path) = (vec![0.0f64; n_cores], vec![0.0f64; n_cores], vec![0.0f64; n_cores]);
+    // Each core's neurons in the order it works through them (populations in order,
+    // neurons in index order).
+    let n_all = cores.iter().flatten().map(|&c| c as usize + 1).max().unwrap_or(0).max(n_cores);
+    let mut on_core: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_all];
+    for (pi, cs) in cores.iter().enumerate() {
+        for (j, &core) in cs.iter().enumerate() {
+            on_core[core as usize].push((pi as u32, j as u32));
+        }
+    }
+    let tiles = (n_all as u32).div_ceil(hw.cores_per_tile.max(1));
+    let tile = |core: usize| m.tile(core);
+    let mesh = schedule::Mesh {
+        width: tiles.div_ceil(m.height.max(1)).max(1),
+        height: m.height.max(1),
+        cores_per_tile: hw.cores_per_tile.max(1),
+        tile: &tile,
+        buffer: hw.link_buffer,
+    };
+    // This step: which neurons were updated and which fired, per population.
+    let mut updated: Vec<Vec<bool>> = net.populations().iter().map(|p| vec![false; p.size as usize]).collect();
+    // Spikes this step, per neuron (a source may send more than one).
+    let mut fired: Vec<Vec<u32>> = net.populations().iter().map(|p| vec![0; p.size as usize]).collect();
+    let mut messages: Vec<Vec<schedule::Message>> = vec![Vec::new(); n_all];
     let mut seen: Vec<usize> = vec![0; net.populations().len()];
     for t in 0..steps as usize {
         e.step_with(&mut marks);
-        soma.copy_from_slice(&access);
-        input.fill(0.0);
-        path.fill(0.0);
         c.neuron_accesses += per_step_accesses;
         // Updated this step: a neuron a spike reached, or one that entered the step with
         // a state away from zero (SANA-FE and Loihi update such a neuron too).
@@ -312,43 +323,78 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
             for &j in held {
                 got[j as usize] = true;
             }
-            for (on, &core) in got.iter_mut().zip(&cores[pi]) {
-                if std::mem::take(on) {
-                    c.neuron_updates += 1;
-                    soma[core as usize] += hw.neuron_update_s;
-                }
+            for (on, u) in got.iter_mut().zip(updated[pi].iter_mut()) {
+                *u = std::mem::take(on);
+                c.neuron_updates += u64::from(*u);
             }
         }
+        let mut fired_any = Vec::new();
         for (pi, rec) in e.result().spikes.iter().enumerate() {
             let new = seen[pi]..rec.neurons.len();
             seen[pi] = rec.neurons.len();
             for &j in &rec.neurons[new] {
-                let src = cores[pi][j as usize] as usize;
-                if neurons[pi] {
-                    c.spikes_out += 1;
-                    soma[src] += hw.spike_out_s;
+                if fired[pi][j as usize] == 0 {
+                    fired_any.push((pi, j));
                 }
-                let (sx, sy) = m.tile(src);
-                for &(core, synapses) in fanout.of(pi, j) {
-                    let core = core as usize;
-                    c.synaptic_events += u64::from(synapses);
-                    input[core] += f64::from(synapses) * hw.synapse_s;
-                    // A spike leaves its core as a message to every core it reaches, its
-                    // own included (as SANA-FE counts it: Loihi's axons route through
-                    // the mesh).
-                    c.messages += 1;
-                    soma[src] += hw.message_out_s;
-                    input[core] += hw.message_in_s;
-                    let (dx, dy) = m.tile(core);
-                    let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
-                    c.hops_x += u64::from(hx);
-                    c.hops_y += u64::from(hy);
-                    path[src] = path[src].max(f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s);
-                }
+                fired[pi][j as usize] += 1;
             }
         }
-        let busiest = soma.iter().zip(&input).zip(&path).map(|((a, i), p)| a.max(*i) + p).fold(0.0, f64::max);
-        let step = busiest + sync;
+        // Each core's messages, in the order its neurons produce them.
+        for (core, list) in on_core.iter().enumerate() {
+            let out = &mut messages[core];
+            out.clear();
+            let mut soma = 0.0f64;
+            let (sx, sy) = m.tile(core);
+            for &(pi, j) in list {
+                let (pi, j) = (pi as usize, j as usize);
+                if neurons[pi] {
+                    soma += hw.neuron_access_s;
+                    if updated[pi][j] {
+                        soma += hw.neuron_update_s;
+                    }
+                }
+                for _ in 0..fired[pi][j] {
+                    if neurons[pi] {
+                        c.spikes_out += 1;
+                        soma += hw.spike_out_s;
+                    }
+                    for &(dest, synapses) in fanout.of(pi, j as u32) {
+                        c.synaptic_events += u64::from(synapses);
+                        // A spike leaves its core as a message to every core it reaches, its
+                        // own included (as SANA-FE counts it: Loihi's axons route through
+                        // the mesh).
+                        c.messages += 1;
+                        let (dx, dy) = m.tile(dest as usize);
+                        let (hx, hy) = (sx.abs_diff(dx), sy.abs_diff(dy));
+                        c.hops_x += u64::from(hx);
+                        c.hops_y += u64::from(hy);
+                        out.push(schedule::Message {
+                            src: core as u32,
+                            dest: Some(dest),
+                            generation_s: soma + hw.message_out_s,
+                            processing_s: hw.message_in_s + f64::from(synapses) * hw.synapse_s,
+                            hop_s: f64::from(hx) * hw.hop_x_s + f64::from(hy) * hw.hop_y_s,
+                            hops: hx + hy,
+                        });
+                        soma = 0.0;
+                    }
+                }
+            }
+            if soma > 0.0 {
+                out.push(schedule::Message {
+                    src: core as u32,
+                    dest: None,
+                    generation_s: soma,
+                    processing_s: 0.0,
+                    hop_s: 0.0,
+                    hops: 0,
+                });
+            }
+        }
+        for (pi, j) in fired_any {
+            fired[pi][j as usize] = 0;
+        }
+        let step = schedule::step_time(&messages, &mesh) + sync;
         c.step_s.push(hw.tick_s.map_or(step, |tick| step.max(tick)));
     }
     (e.finish(), c)
