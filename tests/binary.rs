@@ -28,7 +28,7 @@ fn run(net: &str, hw: &str) -> Result<BinaryOutcome, JobError> {
 fn golden_binary_runs() {
     let models = binary_models();
     assert!(models.len() >= 2, "{models:?}");
-    for net in ["binary_mlp", "binary_digits"] {
+    for net in ["binary_mlp", "binary_digits", "binary_conv"] {
         for hw in &models {
             let out = run(&format!("netlists/{net}.toml"), hw).unwrap_or_else(|e| panic!("{net} on {hw}: {e}"));
             insta::assert_snapshot!(format!("{net}@{hw}"), out.summary());
@@ -132,4 +132,28 @@ fn weight_memory_overflow_names_demand_and_capacity() {
     job.model = model;
     let e = run_binary_job(job).expect_err("refused").to_string();
     assert!(e.contains("weight memory: the network's weights need 203264 bits, the array holds 1000"), "{e}");
+}
+
+/// A batch of PEs reads a shared weight vector once: a convolution, whose positions all
+/// use their channel's kernel, reads far fewer weight bits than it has synapses; an MLP,
+/// whose neurons all differ, reads every synapse's weight.
+#[test]
+fn convolutions_reuse_their_weights() {
+    for hw in binary_models() {
+        let conv = run("netlists/binary_conv.toml", &hw).unwrap();
+        let conv_layer = conv.mapping.layers.iter().find(|l| l.name == "c2").unwrap();
+        let synapses = conv.bin.layers.iter().find(|l| l.name == "c2").unwrap().synapses();
+        // 1,152 neurons of 72 inputs in batches: a few batches × 8 kernels × 72 weights.
+        assert!(
+            conv_layer.actions.weight_bits * 20 < synapses,
+            "{hw}: {} of {synapses}",
+            conv_layer.actions.weight_bits
+        );
+        let mlp = run("netlists/binary_mlp.toml", &hw).unwrap();
+        for (l, ml) in mlp.bin.layers.iter().zip(&mlp.mapping.layers) {
+            let bits = neuromap::bnn::map::weight_bits_per_synapse(l);
+            let bits = if hw.contains("mac") { 1 } else { bits };
+            assert_eq!(ml.actions.weight_bits, l.synapses() * bits, "{hw}: {}", l.name);
+        }
+    }
 }

@@ -78,6 +78,27 @@ pub fn weight_bits_per_synapse(l: &Layer) -> u64 {
     if max <= 1 { 1 } else { 1 + u64::from(32 - max.leading_zeros()) }
 }
 
+/// Weight bits a layer reads from the weight memory in one step when the PEs (units)
+/// take its neurons `batch` at a time: a weight is broadcast to every PE of a batch
+/// whose neuron uses the same weights in the same order (the positions of one
+/// convolution channel), so a batch reads each distinct weight vector once. An MLP,
+/// whose neurons all differ, reads every synapse's weight.
+pub fn weight_reads(l: &Layer, batch: usize, bits_per_synapse: u64) -> u64 {
+    let mut total = 0u64;
+    let mut seen: std::collections::HashSet<Vec<i32>> = std::collections::HashSet::new();
+    for chunk in l.neurons.chunks(batch.max(1)) {
+        seen.clear();
+        for n in chunk {
+            let w: Vec<i32> = n.inputs.iter().map(|&(_, w)| w).collect();
+            let len = w.len() as u64;
+            if seen.insert(w) {
+                total += len * bits_per_synapse;
+            }
+        }
+    }
+    total
+}
+
 /// One layer on an array.
 #[derive(Clone, Debug)]
 pub struct MappedLayer {
@@ -188,7 +209,7 @@ fn map_tl(net: &BinaryNet, tl: &ThresholdLogic, model: &str) -> Result<BinaryMap
             a.register_writes += s.register_writes;
             a.input_bits += s.input_bits;
         }
-        a.weight_bits = l.synapses() * weight_bits_per_synapse(l);
+        a.weight_bits = weight_reads(l, tl.pes as usize, weight_bits_per_synapse(l));
         let capacity = a.cycles as f64 * f64::from(tl.pes) * f64::from(tl.cells_per_pe);
         layers.push(MappedLayer {
             name: l.name.clone(),
@@ -261,7 +282,7 @@ fn map_mac(net: &BinaryNet, mac: &MacBnn, model: &str) -> Result<BinaryMapping, 
             batches += 1;
             a.cycles += batch.iter().copied().max().unwrap_or(0);
         }
-        a.weight_bits = l.synapses();
+        a.weight_bits = weight_reads(l, mac.units as usize, 1);
         let capacity = a.cycles as f64 * f64::from(mac.units);
         let busy: u64 = per_neuron.iter().sum();
         layers.push(MappedLayer {
