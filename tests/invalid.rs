@@ -28,3 +28,24 @@ fn the_invalid_corpus_has_at_least_twenty_files() {
         .count();
     assert!(n >= 20, "{n} files");
 }
+
+/// A mistake far along a very long line (past column 65,535, where miette's renderer
+/// panics) is shown through a window around it, at its own line and column.
+#[test]
+fn a_mistake_on_a_very_long_line_is_shown_through_a_window() {
+    let long = "x".repeat(70_000);
+    let text = format!("[network]\nname = \"{long}\" junk\ndt = 1.0\n");
+    let diags = match neuromap::import::load_str("long.toml", &text) {
+        Ok(_) => panic!("a syntax error loaded"),
+        Err(d) => d,
+    };
+    let shown = neuromap_cli::render_diagnostics(&diags, false);
+    assert!(shown.contains("long.toml:2:"), "{shown}");
+    assert!(shown.contains("junk"), "{}", &shown[..shown.len().min(2000)]);
+    assert!(shown.len() < 5_000, "{} bytes rendered", shown.len());
+    // A long line whose mistake is near its start is windowed too.
+    let text = format!("[network]\nname = 5 \"{long}\"\n");
+    let diags = neuromap::import::load_str("long.toml", &text).err().unwrap();
+    let shown = neuromap_cli::render_diagnostics(&diags, false);
+    assert!(shown.contains("long.toml:2:") && shown.len() < 5_000, "{}", &shown[..shown.len().min(2000)]);
+}

@@ -125,9 +125,37 @@ impl miette::Diagnostic for Diagnostic {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
         let span = self.span.clone()?;
+        // Within the window a long line is shown through (see `read_span`).
+        let span = match window(&self.file.text, &span) {
+            Some(w) => span.start..span.end.min(w.end).max(span.start),
+            None => span,
+        };
         let label = miette::LabeledSpan::new_with_span(self.label.clone(), span);
         Some(Box::new(std::iter::once(label)))
     }
+}
+
+/// Lines longer than this are shown through a window around the span.
+const LONG_LINE: usize = 400;
+
+/// The largest char boundary of `text` at or below `i` (clamped to its length).
+fn floor_boundary(text: &str, i: usize) -> usize {
+    floor_char_boundary(text, i.min(text.len()))
+}
+
+/// When the line holding `span.start` is longer than [`LONG_LINE`], the part of it to
+/// show: up to 80 bytes before the span and a little past its start. A renderer would
+/// otherwise lay out (and miette's panics on) lines of any length.
+fn window(text: &str, span: &Range<usize>) -> Option<Range<usize>> {
+    let start = floor_boundary(text, span.start);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    if line_end - line_start <= LONG_LINE {
+        return None;
+    }
+    let ws = floor_boundary(text, start.saturating_sub(80).max(line_start));
+    let we = floor_boundary(text, (start + LONG_LINE - 80).min(line_end)).max(ws);
+    Some(ws..we)
 }
 
 impl miette::SourceCode for Diagnostic {
@@ -137,6 +165,20 @@ impl miette::SourceCode for Diagnostic {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text = self.file.text.as_str();
+        let range = span.offset()..span.offset() + span.len();
+        if let Some(w) = window(text, &range) {
+            // One line, shown through its window, at its own line and column.
+            let (line, col) = self.file.line_col(w.start);
+            return Ok(Box::new(miette::MietteSpanContents::new_named(
+                self.file.name.clone(),
+                &text.as_bytes()[w.clone()],
+                miette::SourceSpan::new(w.start.into(), w.end - w.start),
+                line.saturating_sub(1),
+                col.saturating_sub(1),
+                1,
+            )));
+        }
         let inner = self.file.text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.file.name.clone(),

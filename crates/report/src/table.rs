@@ -42,7 +42,10 @@ impl Table {
             let cells: Vec<String> = (0..n)
                 .map(|i| {
                     let c = r.get(i).map_or("", String::as_str);
-                    if numeric[i] { format!("{c:>width$}", width = w[i]) } else { format!("{c:<width$}", width = w[i]) }
+                    // Padded by hand: `format!`'s width is limited to 65,535, and a cell
+                    // (a long citation, a long name) may be wider.
+                    let pad = " ".repeat(w[i].saturating_sub(c.chars().count()));
+                    if numeric[i] { format!("{pad}{c}") } else { format!("{c}{pad}") }
                 })
                 .collect();
             cells.join("  ").trim_end().to_string()
@@ -56,5 +59,26 @@ impl Table {
             out.push('\n');
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_columns_and_takes_any_width() {
+        let mut t = Table::new(["name", "value"]);
+        t.row(["a".into(), "1.5".into()]);
+        t.row(["long name".into(), "10".into()]);
+        assert_eq!(t.render(), "name       value\n---------  -----\na            1.5\nlong name     10\n");
+        // Wider than fmt's width limit of 65,535: no panic, the cell whole.
+        let wide = "x".repeat(70_000);
+        let mut t = Table::new(["source", "n"]);
+        t.row([wide.clone(), "1".into()]);
+        t.row(["short".into(), "2".into()]);
+        let text = t.render();
+        assert!(text.contains(&wide));
+        assert!(text.lines().nth(3).unwrap().starts_with("short"));
     }
 }
