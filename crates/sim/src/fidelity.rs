@@ -87,16 +87,50 @@ fn common(a: &[u32], b: &[u32]) -> u64 {
 /// L2 distance of the trains filtered by an exponential kernel, divided by τ; one lone
 /// spike against none gives D = √½.
 pub fn van_rossum(a: &[u32], b: &[u32], tau: f64) -> f64 {
-    let k = |x: &[u32], y: &[u32]| -> f64 {
-        let mut s = 0.0;
-        for &p in x {
-            for &q in y {
-                s += (-(f64::from(p) - f64::from(q)).abs() / tau).exp();
-            }
+    let (a, b) = (sorted(a), sorted(b));
+    (0.5 * kernel_sum(&a, &a, tau) + 0.5 * kernel_sum(&b, &b, tau) - kernel_sum(&a, &b, tau)).max(0.0).sqrt()
+}
+
+/// `x` sorted (borrowed when it already is).
+fn sorted(x: &[u32]) -> std::borrow::Cow<'_, [u32]> {
+    if x.is_sorted() {
+        std::borrow::Cow::Borrowed(x)
+    } else {
+        let mut v = x.to_vec();
+        v.sort_unstable();
+        std::borrow::Cow::Owned(v)
+    }
+}
+
+/// Σ over `x` × `y` of e^(−|p − q| / τ), for sorted trains, in one pass each way: a
+/// decaying sum of the `y` spikes at or before each `x` spike, and one of those after
+/// it (linear in the spikes, where the pairwise sum is quadratic).
+fn kernel_sum(x: &[u32], y: &[u32], tau: f64) -> f64 {
+    let decay = |from: u32, to: u32| (-(f64::from(to.abs_diff(from))) / tau).exp();
+    let mut total = 0.0;
+    // Forward: y at or before p.
+    let (mut acc, mut at, mut j) = (0.0f64, 0u32, 0usize);
+    for &p in x {
+        while j < y.len() && y[j] <= p {
+            acc = acc * decay(at, y[j]) + 1.0;
+            at = y[j];
+            j += 1;
         }
-        s
-    };
-    (0.5 * k(a, a) + 0.5 * k(b, b) - k(a, b)).max(0.0).sqrt()
+        total += acc * decay(at, p.max(at));
+    }
+    // Backward: y strictly after p.
+    let (mut acc, mut at, mut j) = (0.0f64, u32::MAX, y.len());
+    for &p in x.iter().rev() {
+        while j > 0 && y[j - 1] > p {
+            acc = if at == u32::MAX { 1.0 } else { acc * decay(at, y[j - 1]) + 1.0 };
+            at = y[j - 1];
+            j -= 1;
+        }
+        if at != u32::MAX {
+            total += acc * decay(at, p);
+        }
+    }
+    total
 }
 
 #[cfg(test)]
@@ -111,5 +145,27 @@ mod tests {
         let d = van_rossum(&[10], &[13], 5.0);
         assert!((d * d - (1.0 - (-3.0f64 / 5.0).exp())).abs() < 1e-12);
         assert_eq!(common(&[1, 2, 5, 9], &[2, 3, 5, 9, 10]), 3);
+    }
+
+    /// The linear-time sum equals the pairwise definition on random trains.
+    #[test]
+    fn kernel_sum_equals_the_pairwise_sum() {
+        let pairwise = |x: &[u32], y: &[u32], tau: f64| -> f64 {
+            x.iter().flat_map(|&p| y.iter().map(move |&q| (-(f64::from(p) - f64::from(q)).abs() / tau).exp())).sum()
+        };
+        let mut s = 12345u64;
+        let mut next = move |n: u64| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 33) % n
+        };
+        for _ in 0..200 {
+            let mut x: Vec<u32> = (0..next(30)).map(|_| next(100) as u32).collect();
+            let mut y: Vec<u32> = (0..next(30)).map(|_| next(100) as u32).collect();
+            x.sort_unstable();
+            y.sort_unstable();
+            let tau = 1.0 + next(20) as f64;
+            let (a, b) = (kernel_sum(&x, &y, tau), pairwise(&x, &y, tau));
+            assert!((a - b).abs() <= 1e-9 * b.max(1.0), "{x:?} {y:?} {tau}: {a} vs {b}");
+        }
     }
 }
