@@ -203,3 +203,21 @@ fn a_self_timed_chip_held_to_dt_pays_static_power_for_the_held_time() {
             < 1e-6 * held.time.wall_s / free.time.wall_s
     );
 }
+
+/// NeuroBench's workload metrics by hand: 4 inputs all-to-all into 2 neurons that never
+/// fire (weight 0), and one input spike per step.
+#[test]
+fn neurobench_workload_by_hand() {
+    let text = "[network]\nname = \"w\"\ndt = 1.0\n\n[[source]]\nname = \"in\"\nsize = 4\nkind = \"array\"\n\
+                spikes = [[0.0, 1.0, 2.0, 3.0], [], [], []]\n\n[[population]]\nname = \"n\"\nsize = 2\nmodel = \"lif\"\n\n\
+                [[projection]]\npre = \"in\"\npost = \"n\"\nconnector = \"all_to_all\"\nweight = 0.0\ndelay = 1.0\n";
+    let net = neuromap::import::load_str("w.toml", text).unwrap().spec.build().unwrap();
+    let run = neuromap::sim::simulate(&net, 4, neuromap::sim::Options::default());
+    let w = neuromap::report::Workload::new(&net, &run);
+    assert_eq!(w.dense_sops_per_step, 8.0);
+    assert_eq!(w.effective_acs_per_step, 2.0, "one spike into two synapses a step");
+    assert_eq!(w.effective_macs_per_step, 0.0);
+    assert_eq!(w.activation_sparsity, 1.0);
+    assert_eq!(w.connection_sparsity, 0.0);
+    assert_eq!(w.parameters, 8);
+}

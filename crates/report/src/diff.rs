@@ -224,7 +224,9 @@ fn diff_run(old: &Value, new: &Value) -> Diff {
     };
     // Energy (the ledger's three bases, its components and its time) and time per
     // step, when both runs were priced on a chip.
-    let paths: [(&str, &[&str]); 13] = [
+    let paths: [(&str, &[&str]); 15] = [
+        ("synaptic_ops", &["workload", "effective_acs_per_step"]),
+        ("activation_sparsity", &["workload", "activation_sparsity"]),
         ("energy", &["energy", "total_j"]),
         ("energy_in_use", &["energy", "in_use", "joules"]),
         ("energy_dynamic", &["energy", "dynamic", "joules"]),

@@ -37,6 +37,50 @@ pub struct ProjSummary {
     pub synaptic_events: u64,
 }
 
+/// NeuroBench's workload metrics of a run (Yik et al., Nature Communications 16:1545,
+/// 2025; definitions in docs/hardware-figures.md §8), per step (one forward pass).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Workload {
+    /// Synaptic operations on sparsity-unaware hardware: every weight of each
+    /// projection's dense matrix (n_pre × n_post) once per step.
+    pub dense_sops_per_step: f64,
+    /// Effective synaptic operations: a spike through a synapse. Spikes are binary
+    /// activations, so NeuroBench counts them as accumulates (ACs), none as MACs.
+    pub effective_acs_per_step: f64,
+    pub effective_macs_per_step: f64,
+    /// Zero activations over all activations of the neuron populations (0: always
+    /// active, 1: silent).
+    pub activation_sparsity: f64,
+    /// Absent (zero) weights over the dense matrices' weights (0: fully connected).
+    pub connection_sparsity: f64,
+    /// Weights (synapses) of the network.
+    pub parameters: u64,
+}
+
+impl Workload {
+    pub fn new(net: &Network, run: &RunResult) -> Self {
+        let steps = f64::from(run.steps.max(1));
+        let dense: f64 =
+            net.projections().iter().map(|p| f64::from(net.pop(p.pre).size) * f64::from(net.pop(p.post).size)).sum();
+        let synapses = net.n_synapses() as f64;
+        let (mut spikes, mut slots) = (0.0f64, 0.0f64);
+        for (p, &n) in net.populations().iter().zip(&run.spike_counts) {
+            if !p.is_source() {
+                spikes += n as f64;
+                slots += f64::from(p.size) * f64::from(run.steps);
+            }
+        }
+        Self {
+            dense_sops_per_step: dense,
+            effective_acs_per_step: run.total_synaptic_events() as f64 / steps,
+            effective_macs_per_step: 0.0,
+            activation_sparsity: if slots > 0.0 { (1.0 - spikes / slots).clamp(0.0, 1.0) } else { 1.0 },
+            connection_sparsity: if dense > 0.0 { (1.0 - synapses / dense).clamp(0.0, 1.0) } else { 0.0 },
+            parameters: net.n_synapses(),
+        }
+    }
+}
+
 /// A run of the reference simulator, summarised.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RunSummary {
@@ -54,6 +98,8 @@ pub struct RunSummary {
     pub neuron_updates: u64,
     pub populations: Vec<PopSummary>,
     pub projections: Vec<ProjSummary>,
+    /// NeuroBench's workload metrics.
+    pub workload: Workload,
     /// Wall-clock seconds of the simulation loop (absent in golden snapshots).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wall_seconds: Option<f64>,
@@ -103,6 +149,7 @@ impl RunSummary {
             neuron_updates: run.neuron_updates,
             populations,
             projections,
+            workload: Workload::new(net, run),
             wall_seconds,
         }
     }
@@ -133,6 +180,14 @@ impl RunSummary {
         out.push_str(&format!(
             "neurons {}  sources {}  synapses {}  synaptic events {}  neuron updates {}\n",
             self.neurons, self.sources, self.synapses, self.synaptic_events, self.neuron_updates
+        ));
+        let w = &self.workload;
+        out.push_str(&format!(
+            "NeuroBench workload per step: {} effective synaptic operations (ACs) of {} dense; activation sparsity {:.4}, connection sparsity {:.4}\n",
+            fmt_si(w.effective_acs_per_step),
+            fmt_si(w.dense_sops_per_step),
+            w.activation_sparsity,
+            w.connection_sparsity
         ));
         if let Some(w) = self.wall_seconds {
             let rate = if w > 0.0 { self.synaptic_events as f64 / w } else { 0.0 };
