@@ -25,15 +25,7 @@ fn main() {
     let wall = t.elapsed().as_secs_f64();
     let (net, e) = (&out.job.net, out.energy.as_ref().expect("spinnaker1 gives every energy figure"));
     let seconds = f64::from(out.chip.result.steps) * net.dt / 1000.0;
-    let spikes: u64 = out
-        .chip
-        .result
-        .spike_counts
-        .iter()
-        .zip(net.populations())
-        .filter(|(_, p)| !p.is_source())
-        .map(|(c, _)| c)
-        .sum();
+    let spikes = out.chip.result.neuron_spikes(net);
     println!(
         "sharp2012 on {}: {} neurons, {} synapses, {} cores on {} chips, mean rate {:.2} Hz, {seconds} s simulated in {wall:.2} s",
         out.job.model.name,

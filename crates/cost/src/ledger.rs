@@ -289,30 +289,16 @@ impl Ledger {
     ) {
         let idle = allocated.saturating_sub(in_use);
         let t = self.time.wall_s;
-        self.push(
-            model,
-            part,
-            "static power (in use)",
-            in_use as f64 * t,
-            in_use as f64 * t * watts,
-            Term::StaticInUse,
-            figures,
-        );
-        if let Some(l) = self.lines.last_mut() {
-            l.power = Some((in_use as f64, watts));
-        }
-        if idle > 0 {
-            self.push(
-                model,
-                part,
-                "static power (unused)",
-                idle as f64 * t,
-                idle as f64 * t * watts,
-                Term::StaticIdle,
-                figures,
-            );
+        for (units, what, term) in
+            [(in_use, "static power (in use)", Term::StaticInUse), (idle, "static power (unused)", Term::StaticIdle)]
+        {
+            if units == 0 && term == Term::StaticIdle {
+                continue;
+            }
+            let units = units as f64;
+            self.push(model, part, what, units * t, units * t * watts, term, figures);
             if let Some(l) = self.lines.last_mut() {
-                l.power = Some((idle as f64, watts));
+                l.power = Some((units, watts));
             }
         }
         self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use) });

@@ -168,9 +168,7 @@ fn row(s: &Setting, seed: u64, base: &Outcome, out: &Outcome) -> Row {
     let mean = |g: &dyn Fn(&neuromap_sim::fidelity::PopFidelity) -> f64| {
         f.iter().map(|p| g(p) * size(p)).sum::<f64>() / weight
     };
-    let total = |r: &neuromap_sim::RunResult| {
-        r.spike_counts.iter().zip(net.populations()).filter(|(_, p)| !p.is_source()).map(|(c, _)| *c).sum::<u64>()
-    };
+    let total = |r: &neuromap_sim::RunResult| r.neuron_spikes(net);
     let (a, b) = (total(&base.chip.result), total(&out.chip.result));
     let l = &out.chip.counts.losses;
     Row {

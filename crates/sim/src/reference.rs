@@ -104,6 +104,11 @@ impl RunResult {
     pub fn total_spikes(&self) -> u64 {
         self.spike_counts.iter().sum()
     }
+
+    /// Spikes of `net`'s neuron populations (its sources left out).
+    pub fn neuron_spikes(&self, net: &Network) -> u64 {
+        self.spike_counts.iter().zip(net.populations()).filter(|(_, p)| !p.is_source()).map(|(c, _)| c).sum()
+    }
 }
 
 /// Input ring buffer of one receptor of one population: `slots` (a power of two, more

@@ -35,14 +35,7 @@ pub(crate) fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
         model.name,
         settings.len(),
         a.seeds.max(1),
-        base.chip
-            .result
-            .spike_counts
-            .iter()
-            .zip(net.populations())
-            .filter(|(_, p)| !p.is_source())
-            .map(|(c, _)| c)
-            .sum::<u64>()
+        base.chip.result.neuron_spikes(&net)
     );
     print!("{}", fc::summary_text(&sums));
     let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}-campaign", net.name, model.name)));

@@ -200,13 +200,8 @@ pub(crate) fn run_binary(a: &RunArgs, job: neuromap_pipeline::Job, color: bool) 
     }
     let (net, model) = (&out.job.net, &out.job.model);
     let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
-    let mut files = vec![
-        ("report.json", write::pretty_json(&out.report_json(true))),
-        ("summary.json", write::pretty_json(&summary)),
-        ("summary.txt", out.summary()),
-        ("energy.json", write::pretty_json(&out.energy)),
-        ("spikes.csv", write::spikes_csv(net, &out.result)),
-    ];
+    let mut files =
+        family_files(out.report_json(true), &summary, out.summary(), &out.energy, write::spikes_csv(net, &out.result));
     if let Some(t) = compared {
         files.push(("comparison.txt", t));
     }
@@ -236,13 +231,13 @@ pub(crate) fn run_crossbar(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(
         return Ok(());
     }
     let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
-    let files = [
-        ("report.json", write::pretty_json(&out.report_json(true))),
-        ("summary.json", write::pretty_json(&summary)),
-        ("summary.txt", out.summary()),
-        ("energy.json", write::pretty_json(&out.energy)),
-        ("spikes.csv", write::spikes_csv(net, &out.run.result)),
-    ];
+    let files = family_files(
+        out.report_json(true),
+        &summary,
+        out.summary(),
+        &out.energy,
+        write::spikes_csv(net, &out.run.result),
+    );
     write_files(&dir, &files)?;
     Ok(())
 }
@@ -258,15 +253,27 @@ pub(crate) fn run_neurocore(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<
     }
     let (net, model) = (&out.job.net, &out.job.model);
     let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
-    let files = [
-        ("report.json", write::pretty_json(&out.report_json(true))),
-        ("summary.json", write::pretty_json(&summary)),
-        ("summary.txt", out.summary()),
-        ("energy.json", write::pretty_json(&out.energy)),
-        ("spikes.csv", write::spikes_csv(net, &out.result)),
-    ];
+    let files =
+        family_files(out.report_json(true), &summary, out.summary(), &out.energy, write::spikes_csv(net, &out.result));
     write_files(&dir, &files)?;
     Ok(())
+}
+
+/// The files every family's run writes: its report, summary, ledger and spikes.
+pub(crate) fn family_files(
+    report: serde_json::Value,
+    summary: &RunSummary,
+    summary_text: String,
+    ledger: &neuromap_cost::Ledger,
+    spikes_csv: String,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("report.json", write::pretty_json(&report)),
+        ("summary.json", write::pretty_json(summary)),
+        ("summary.txt", summary_text),
+        ("energy.json", write::pretty_json(&neuromap_report::ledger_json(ledger))),
+        ("spikes.csv", spikes_csv),
+    ]
 }
 
 /// `step,energy_j,router_passes`, one row per step (energy empty where the model
