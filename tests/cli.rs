@@ -219,3 +219,42 @@ fn table_sets_families_side_by_side() {
     }
     assert!(rows.iter().any(|r| r.contains("tulip-40nm") && r.contains("does not map")), "{text}");
 }
+
+/// Inputs that are not regular files are refused at once (a device would fill memory);
+/// an output that cannot be written stops a run before it simulates; a link or device
+/// in the way of an output is left as it is; a budget must allow a finite growth ≥ 0.
+#[test]
+fn bad_paths_and_budgets_are_refused_up_front() {
+    let out = neuromap(&["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a regular file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("neuromap-paths-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out =
+        neuromap(&["run", "netlists/lsm.toml", "--hw", "spinnaker1", "--steps", "10", "--out", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("chip = quantised"), "the run went ahead: {stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a folder"));
+    #[cfg(unix)]
+    {
+        let link = dir.join("link.toml");
+        std::os::unix::fs::symlink(dir.join("elsewhere"), &link).unwrap();
+        let out = neuromap(&["import", "tests/nir/ff_lif_lzf.nir", "-o", link.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+    }
+    let r = "tests/corpus/golden/lsm@spinnaker1-spinn5/report.json";
+    for b in ["cores=nan", "energy=-5%", "energy=+inf"] {
+        let out = neuromap(&["diff", r, r, "--budget", b]);
+        assert_eq!(out.status.code(), Some(1), "{b}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("must be a finite number"), "{b}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

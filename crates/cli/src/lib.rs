@@ -161,7 +161,7 @@ fn num(flag: &str, s: &str) -> Result<u32, Failure> {
 /// Reads one of neuromap's JSON documents; a syntax error names line and column.
 fn read_json(path: &Path, color: bool) -> Result<serde_json::Value, Failure> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = neuromap_diag::read_input_text(path).map_err(|e| {
         report(&neuromap_diag::Diagnostics::unreadable(name.clone(), "the file", &e), color);
         Failure::Input
     })?;

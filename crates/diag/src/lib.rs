@@ -191,6 +191,43 @@ impl miette::SourceCode for Diagnostic {
     }
 }
 
+/// The most bytes an input file may hold (4 GiB): a larger one, or a device that never
+/// ends, is refused before it fills memory.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// Reads an input file whole, refusing what is not a regular file (a folder, a device
+/// such as `/dev/zero`, a FIFO) and files over [`MAX_INPUT_BYTES`], with an error that
+/// says so.
+pub fn read_input(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a folder, device or FIFO); give a file",
+        ));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} bytes, more than the {} an input may hold", meta.len(), MAX_INPUT_BYTES),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "grew past the size an input may hold"));
+    }
+    Ok(bytes)
+}
+
+/// [`read_input`] as UTF-8 text.
+pub fn read_input_text(path: &std::path::Path) -> std::io::Result<String> {
+    String::from_utf8(read_input(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {e}")))
+}
+
 /// Every problem found in one or more files. An `Err(Diagnostics)` always holds at
 /// least one error; warnings alone travel beside a successful result.
 #[derive(Clone, Debug, Default, thiserror::Error)]

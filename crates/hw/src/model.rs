@@ -197,7 +197,7 @@ pub fn load_path(path: &Path) -> Result<HwModel, Diagnostics> {
 
 fn load_path_depth(path: &Path, depth: usize) -> Result<HwModel, Diagnostics> {
     let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match neuromap_diag::read_input_text(path) {
         Ok(text) => load(&name, &text, path.parent(), depth),
         Err(e) => Err(Diagnostics::unreadable(name, "the chip model", &e)),
     }

@@ -27,7 +27,7 @@ pub struct Netlist {
 /// Reads and loads a netlist file.
 pub fn load_path(path: &Path) -> Result<Netlist, Diagnostics> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match neuromap_diag::read_input(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => load_str(&name, &text),
             Err(e) => {
@@ -202,7 +202,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         if size > MAX_BYTES {
             return fail(format!("the synapse list `{shown}` has {size} bytes, more than the {MAX_BYTES} read"));
         }
-        let text = match std::fs::read(&full).map(String::from_utf8) {
+        let text = match neuromap_diag::read_input(&full).map(String::from_utf8) {
             Ok(Ok(t)) => t,
             Ok(Err(_)) => return fail(format!("the synapse list `{shown}` is not UTF-8 text")),
             Err(e) => return fail(format!("cannot read the synapse list `{shown}`: {e}")),

@@ -149,7 +149,7 @@ impl Ctx {
 /// Reads a `.nir` file.
 pub fn load_path(path: &Path, o: &NirOptions) -> Result<Netlist, Diagnostics> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
+    match neuromap_diag::read_input(path) {
         Ok(bytes) => load_bytes(&name, bytes, o),
         Err(e) => Err(Diagnostics::unreadable(name, "the NIR file", &e)),
     }

@@ -82,7 +82,7 @@ impl std::ops::Index<usize> for Yaml {
 
 fn read(path: &Path, what: &str) -> Result<(Arc<SourceFile>, Yaml), Diagnostics> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Diagnostics::unreadable(name.clone(), what, &e))?;
+    let text = neuromap_diag::read_input_text(path).map_err(|e| Diagnostics::unreadable(name.clone(), what, &e))?;
     let file = SourceFile::new(name, text.clone());
     // Scalars stay as written: `core: 0.10` is tile 0, core 10, not the number 0.1.
     let mut loader: YamlLoader<'_, YamlOwned> = YamlLoader::default();

@@ -69,7 +69,8 @@ pub fn budget_table(t: &neuromap_diag::toml::Table) -> Vec<Budget> {
 pub fn load(dir: &Path) -> Result<Corpus, Diagnostics> {
     let path = dir.join("corpus.toml");
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|e| Diagnostics::unreadable(name.clone(), "the corpus", &e))?;
+    let text =
+        neuromap_diag::read_input_text(&path).map_err(|e| Diagnostics::unreadable(name.clone(), "the corpus", &e))?;
     parse(dir, &name, text)
 }
 
@@ -156,7 +157,7 @@ pub fn snapshot(c: &Corpus, threads: usize) -> Result<Vec<PathBuf>, JobError> {
         let dir = c.golden(case);
         for (name, body) in record(&out) {
             neuromap_report::write::write_atomic(&dir.join(name), body.as_bytes())
-                .map_err(|e| JobError::Input(format!("{}: {e}", dir.join(name).display())))?;
+                .map_err(|e| JobError::Input(format!("{e}: {}", e.source)))?;
         }
         written.push(dir);
     }

@@ -318,6 +318,15 @@ impl std::str::FromStr for Budget {
                 l.trim_start_matches('+').parse::<f64>().map_err(|_| format!("budget `{s}`: `{l}` is not a number"))?,
             )
         };
+        // A budget allows growth: a finite amount of it, at least none.
+        if let Limit::Relative(x) | Limit::Absolute(x) = limit
+            && !(x.is_finite() && x >= 0.0)
+        {
+            return Err(format!("budget `{s}`: the allowed growth `{l}` must be a finite number ≥ 0 (or `exact`)"));
+        }
+        if m.trim().is_empty() {
+            return Err(format!("budget `{s}`: no metric before `=`"));
+        }
         Ok(Budget { metric: m.trim().to_string(), limit })
     }
 }

@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use crate::SCHEMA_VERSION;
 
+/// Display names the path; the reason is the error's source (printed after it by the
+/// command line's error chain).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write `{path}`: {source}")]
+#[error("cannot write `{}`", path.display())]
 pub struct WriteError {
     pub path: PathBuf,
     #[source]
@@ -21,6 +23,15 @@ pub struct WriteError {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let err = |source| WriteError { path: path.to_path_buf(), source };
+    // Never replace what is not a regular file (a link, a device, a FIFO, a folder).
+    if let Ok(m) = std::fs::symlink_metadata(path)
+        && !m.is_file()
+    {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "exists and is not a regular file (a link, device, FIFO or folder); it is left as it is",
+        )));
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
@@ -35,6 +46,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+/// Checks before a run that `dir` can take its outputs: it is (or can be made) a
+/// folder, and a file can be written in it. A run whose outputs cannot be written
+/// stops here, not after its simulation.
+pub fn check_output_dir(dir: &Path) -> Result<(), WriteError> {
+    let err = |source| WriteError { path: dir.to_path_buf(), source };
+    if let Ok(m) = std::fs::symlink_metadata(dir)
+        && !m.is_dir()
+    {
+        return Err(err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "exists and is not a folder")));
+    }
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(format!(".neuromap-probe.{}.tmp", std::process::id()));
+    std::fs::File::create(&probe).map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)
 }
 
 /// `population,neuron,step,time_ms`, one row per recorded spike, populations in

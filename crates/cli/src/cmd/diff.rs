@@ -9,7 +9,7 @@ pub(crate) fn budgets(a: &DiffArgs, color: bool) -> Result<Vec<neuromap_report::
     }
     if let Some(path) = &a.budget_file {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = neuromap_diag::read_input_text(path).map_err(|e| {
             report(&neuromap_diag::Diagnostics::unreadable(name.clone(), "the budget file", &e), color);
             Failure::Input
         })?;

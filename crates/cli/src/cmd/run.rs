@@ -22,6 +22,10 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         )
         .into());
     }
+    // Where the outputs go is checked before anything runs.
+    if !a.no_output {
+        write::check_output_dir(&out_dir(a.out.as_deref(), &net.name, &model.name))?;
+    }
     // Families other than arm-core take only the fault seed (device programming).
     let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
     if neuromap_pipeline::binary::is_binary_family(&model) {
