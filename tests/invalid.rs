@@ -49,3 +49,19 @@ fn a_mistake_on_a_very_long_line_is_shown_through_a_window() {
     let shown = neuromap_cli::render_diagnostics(&diags, false);
     assert!(shown.contains("long.toml:2:") && shown.len() < 5_000, "{}", &shown[..shown.len().min(2000)]);
 }
+
+/// An inhibitory projection whose weights are all positive loads (the file is usable)
+/// but draws a warning at the weight: weights keep their sign.
+#[test]
+fn a_positive_inhibitory_weight_is_warned() {
+    let text = "[network]\nname = \"w\"\ndt = 1.0\n\n[[population]]\nname = \"p\"\nsize = 2\nmodel = \"lif\"\n\n\
+                [[projection]]\npre = \"p\"\npost = \"p\"\nreceptor = \"inhibitory\"\nconnector = \"all_to_all\"\nweight = 0.5\n";
+    let n = neuromap::import::load_str("w.toml", text).unwrap();
+    let w: Vec<String> = n.warnings.iter().map(|d| d.to_string()).collect();
+    assert!(
+        w.len() == 1 && w[0].starts_with("w.toml:15:10: warning:") && w[0].contains("weights keep their sign"),
+        "{w:?}"
+    );
+    let negative = text.replace("weight = 0.5", "weight = -0.5");
+    assert!(neuromap::import::load_str("w.toml", &negative).unwrap().warnings.is_empty());
+}

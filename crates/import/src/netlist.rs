@@ -24,6 +24,17 @@ pub struct Netlist {
     pub warnings: Diagnostics,
 }
 
+/// The timesteps neuromap simulates (ms): 0.1 µs to 1 s.
+pub const MIN_DT_MS: f64 = 1e-4;
+pub const MAX_DT_MS: f64 = 1000.0;
+/// The highest Poisson rate a source may ask for (Hz): a thousand spikes a millisecond.
+pub const MAX_RATE_HZ: f64 = 1e6;
+
+/// A number as a reader wants it: `1e300`, not three hundred digits.
+fn short(x: f64) -> String {
+    if x != 0.0 && !(1e-3..1e6).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") }
+}
+
 /// Reads and loads a netlist file.
 pub fn load_path(path: &Path) -> Result<Netlist, Diagnostics> {
     let name = path.display().to_string();
@@ -289,13 +300,19 @@ impl<'d, 'a> Reader<'d, 'a> {
                 }
                 if let Some(dt) = net.req::<f64>("dt") {
                     // the timestep in ms
-                    if dt.value > 0.0 {
+                    if (MIN_DT_MS..=MAX_DT_MS).contains(&dt.value) {
                         self.dt = dt.value;
                         dt_ok = true;
                     } else {
                         self.emit(
-                            self.error(dt.span, "`dt` must be a positive number of milliseconds")
-                                .with_label("not positive"),
+                            self.error(
+                                dt.span,
+                                format!(
+                                    "`dt` = {} ms is outside the timesteps neuromap simulates, {MIN_DT_MS} to {MAX_DT_MS} ms",
+                                    short(dt.value)
+                                ),
+                            )
+                            .with_label("expected a timestep in milliseconds"),
                         );
                     }
                 }
@@ -710,8 +727,20 @@ impl<'d, 'a> Reader<'d, 'a> {
         let known_kind = kind_name.as_ref().is_some_and(|k| SOURCE_KINDS.contains(&k.value.as_str()));
         let kind = kind_name.and_then(|k| match k.value.as_str() {
             "poisson" => {
-                let rate =
-                    t.req_value("rate", "a rate in Hz").and_then(|v| self.param_value("rate", v, size, NonNegative));
+                let rate = t.req_value("rate", "a rate in Hz").and_then(|v| {
+                    let r = self.param_value("rate", v, size, NonNegative)?;
+                    if r.max() > MAX_RATE_HZ {
+                        self.emit(
+                            self.error(
+                                v.span(),
+                                format!("a rate of {} Hz is above {} Hz", short(r.max()), short(MAX_RATE_HZ)),
+                            )
+                            .with_label("expected a firing rate in Hz"),
+                        );
+                        return None;
+                    }
+                    Some(r)
+                });
                 let start = t.opt::<f64>("start").map_or(0.0, |s| s.value);
                 let stop = t.opt::<f64>("stop").map(|s| s.value);
                 rate.map(|rate_hz| SourceSpec::Poisson { rate_hz, start_ms: start, stop_ms: stop })
@@ -844,6 +873,21 @@ impl<'d, 'a> Reader<'d, 'a> {
             Some(v) => Some(self.dist(v)?),
             None => None,
         };
+        // Weights keep their sign whatever the receptor: an inhibitory projection with
+        // a positive weight excites (sPyNNaker users write it positive).
+        if let (Some(Receptor::Inhibitory), Some(w), Some(v)) = (&receptor, &weight, weight_v)
+            && w.lower_bound() > 0.0
+        {
+            self.emit(
+                self.doc
+                    .warning(
+                        v.span(),
+                        "an inhibitory projection with a positive weight excites: weights keep their sign",
+                    )
+                    .with_label("a positive weight")
+                    .with_help("write inhibitory weights negative (sPyNNaker writes them positive and negates them)"),
+            );
+        }
         let delay_v = t.get("delay");
         let delay = match delay_v {
             Some(v) => self.dist(v)?,
