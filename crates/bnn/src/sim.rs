@@ -1,7 +1,9 @@
 //! The binary chips, step by step: every threshold neuron is computed the way its
 //! family computes it (threshold logic: its circuit, gate by gate; MAC baseline: XNOR
 //! of input and weight-sign bits, popcount, compare), from input bits held for the
-//! longest delay. Actions are counted as they happen; nothing is priced here.
+//! longest delay. A circuit's schedule is fixed, so its actions per step are the
+//! mapping's (`MappedLayer::actions`), added once per step and layer; nothing is priced
+//! here.
 
 use neuromap_ir::{Network, PopKind};
 use neuromap_sim::SpikeRecord;

@@ -94,6 +94,26 @@ proptest! {
         }
     }
 
+    /// The property above accepts a clean refusal; on healthy hardware these networks
+    /// (at most 5 × 700 neurons on a 48-chip board) must map, so the verified success
+    /// is what is checked, not the refusal.
+    #[test]
+    fn random_networks_map_on_healthy_hardware(
+        sizes in proptest::collection::vec(1u64..700, 1..5),
+        projs in proptest::collection::vec((0usize..6, 0usize..6, 0.0f64..0.3, 1u8..60), 0..8),
+        seed in any::<u64>(),
+    ) {
+        let net = network(&sizes, &projs, seed);
+        let hw = model("spinnaker1-spinn5");
+        let m = compile(&net, &hw, &CompileOptions { seed, placement_budget: Some(2000), ..Default::default() });
+        prop_assert!(m.is_ok(), "{:?}", m.err().map(|e| e.to_string()));
+        let m = m.unwrap();
+        let neurons: u64 = m.partition.slices.iter()
+            .filter(|s| !matches!(s.kind, neuromap_compile::partition::SliceKind::DelayExtension { .. }))
+            .map(|s| u64::from(s.len())).sum();
+        prop_assert_eq!(neurons, net.n_neurons() + net.n_sources());
+    }
+
     /// Compression keeps the route of every key that reaches the router: entries' keys
     /// and keys that pass on the default route.
     #[test]
