@@ -221,3 +221,13 @@ fn neurobench_workload_by_hand() {
     assert_eq!(w.connection_sparsity, 0.0);
     assert_eq!(w.parameters, 8);
 }
+
+/// Every family a model file may name has a run path in the registry, once.
+#[test]
+fn every_family_is_registered_once() {
+    use neuromap::pipeline::any::REGISTRY;
+    for (name, _, _) in neuromap::hw::family::FAMILIES {
+        assert_eq!(REGISTRY.iter().filter(|(n, _)| n == name).count(), 1, "{name}");
+    }
+    assert_eq!(REGISTRY.len(), neuromap::hw::family::FAMILIES.len());
+}

@@ -132,6 +132,11 @@ pub struct BinaryMapping {
 }
 
 impl BinaryMapping {
+    /// Whether the array is of threshold-logic cells (else XNOR-popcount units).
+    pub fn is_threshold_logic(&self) -> bool {
+        self.family == "threshold-logic"
+    }
+
     /// Actions of one step, all layers.
     pub fn step_actions(&self) -> Actions {
         let mut a = Actions::default();

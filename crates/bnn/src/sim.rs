@@ -52,7 +52,7 @@ pub fn run(net: &Network, bin: &BinaryNet, mapping: &BinaryMapping, steps: u32) 
     let mut buf = Vec::new();
     let mut values = Vec::new();
     let mut bits: Vec<bool> = Vec::new();
-    let tl = mapping.family == "threshold-logic";
+    let tl = mapping.is_threshold_logic();
     for t in 0..steps {
         let slot = t as usize % depth;
         for (pi, src) in sources.iter_mut().enumerate() {

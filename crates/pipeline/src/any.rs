@@ -19,19 +19,43 @@ pub enum AnyOutcome {
     Binary(Box<BinaryOutcome>),
 }
 
-/// The run path of a family, by the model's family.
-fn path(family: &str) -> fn(Job) -> Result<AnyOutcome, JobError> {
-    match family {
-        "crossbar" => |j| run_crossbar_job(j).map(|o| AnyOutcome::Crossbar(Box::new(o))),
-        "neurocore" => |j| run_neurocore_job(j).map(|o| AnyOutcome::Neurocore(Box::new(o))),
-        "threshold-logic" | "mac-bnn" => |j| run_binary_job(j).map(|o| AnyOutcome::Binary(Box::new(o))),
-        _ => |j| run_job(j, &mut |_| true).map(|o| AnyOutcome::ArmCore(Box::new(o))),
+/// A family's run path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunPath {
+    ArmCore,
+    Crossbar,
+    Neurocore,
+    Binary,
+}
+
+/// The registry: each family a model file may name, and the run path that serves it.
+/// The only place in the generic layers that reads a family's name; a new family adds
+/// its line here.
+pub const REGISTRY: &[(&str, RunPath)] = &[
+    ("arm-core", RunPath::ArmCore),
+    ("crossbar", RunPath::Crossbar),
+    ("neurocore", RunPath::Neurocore),
+    ("threshold-logic", RunPath::Binary),
+    ("mac-bnn", RunPath::Binary),
+];
+
+/// The run path of `model`'s family (the loader admits only registered families).
+pub fn run_path(model: &neuromap_hw::HwModel) -> RunPath {
+    REGISTRY.iter().find(|(name, _)| *name == model.family).map_or(RunPath::ArmCore, |&(_, p)| p)
+}
+
+fn path(p: RunPath) -> fn(Job) -> Result<AnyOutcome, JobError> {
+    match p {
+        RunPath::Crossbar => |j| run_crossbar_job(j).map(|o| AnyOutcome::Crossbar(Box::new(o))),
+        RunPath::Neurocore => |j| run_neurocore_job(j).map(|o| AnyOutcome::Neurocore(Box::new(o))),
+        RunPath::Binary => |j| run_binary_job(j).map(|o| AnyOutcome::Binary(Box::new(o))),
+        RunPath::ArmCore => |j| run_job(j, &mut |_| true).map(|o| AnyOutcome::ArmCore(Box::new(o))),
     }
 }
 
 /// Runs `job` on its model's family.
 pub fn run_any(job: Job) -> Result<AnyOutcome, JobError> {
-    path(job.model.family)(job)
+    path(run_path(&job.model))(job)
 }
 
 impl AnyOutcome {

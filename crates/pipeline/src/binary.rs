@@ -17,7 +17,7 @@ use crate::{Job, JobError, spike_digest};
 
 /// The families this path runs.
 pub fn is_binary_family(model: &HwModel) -> bool {
-    matches!(model.family, "threshold-logic" | "mac-bnn")
+    crate::any::run_path(model) == crate::any::RunPath::Binary
 }
 
 /// What a binary-network run produced, checked and priced.
@@ -93,7 +93,7 @@ impl BinaryOutcome {
     /// logic the circuits' gates, schedule length, live register bits, utilisation.
     pub fn mapping_text(&self) -> String {
         let m = &self.mapping;
-        let tl = m.family == "threshold-logic";
+        let tl = m.is_threshold_logic();
         let mut t = neuromap_report::table::Table::with_header(if tl {
             &[
                 "layer",

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::{Job, JobError, TAU_MS, spike_digest};
 
 pub fn is_crossbar_family(model: &HwModel) -> bool {
-    model.family == "crossbar"
+    crate::any::run_path(model) == crate::any::RunPath::Crossbar
 }
 
 /// What a crossbar run produced, checked and priced.

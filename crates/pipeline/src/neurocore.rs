@@ -15,7 +15,7 @@ use neuromap_sim::RunResult;
 use crate::{Job, JobError, spike_digest};
 
 pub fn is_neurocore_family(model: &HwModel) -> bool {
-    model.family == "neurocore"
+    crate::any::run_path(model) == crate::any::RunPath::Neurocore
 }
 
 #[derive(Debug)]
