@@ -28,12 +28,13 @@ pub fn crossbar_ledger(
     let mut l = Ledger::new(model, time, work);
     let cell_j = hw.v_read * hw.v_read * hw.t_read_s * counts.conductance_read_s;
     let c = counts;
-    l.dynamic_total(
+    l.add(
         model,
         "tile",
         "cell reads",
         c.cell_reads as f64,
         cell_j,
+        crate::Term::Dynamic,
         &["tile.v_read", "tile.t_read_s", "tile.g_max_s", "tile.g_min_s"],
     );
     l.dynamic(model, "ADC", "conversions", c.conversions as f64, hw.adc_energy_j, &["adc.energy_j"]);

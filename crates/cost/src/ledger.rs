@@ -260,20 +260,7 @@ impl Ledger {
 
     /// Dynamic energy: `count` actions of `each` joules.
     pub fn dynamic(&mut self, model: &HwModel, component: &str, what: &str, count: f64, each: f64, figures: &[&str]) {
-        self.push(model, component, what, count, count * each, Term::Dynamic, figures);
-    }
-
-    /// Dynamic energy of `count` actions that cost `joules` together.
-    pub fn dynamic_total(
-        &mut self,
-        model: &HwModel,
-        component: &str,
-        what: &str,
-        count: f64,
-        joules: f64,
-        figures: &[&str],
-    ) {
-        self.push(model, component, what, count, joules, Term::Dynamic, figures);
+        self.add(model, component, what, count, count * each, Term::Dynamic, figures);
     }
 
     /// Static power `watts` per unit of `part`, `in_use` units of `allocated`, over the
@@ -296,7 +283,7 @@ impl Ledger {
                 continue;
             }
             let units = units as f64;
-            self.push(model, part, what, units * t, units * t * watts, term, figures);
+            self.add(model, part, what, units * t, units * t * watts, term, figures);
             if let Some(l) = self.lines.last_mut() {
                 l.power = Some((units, watts));
             }
@@ -304,25 +291,11 @@ impl Ledger {
         self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use) });
     }
 
-    /// A static line whose energy was integrated elsewhere (a part whose power changes
-    /// from step to step, e.g. a PE's baseline at its DVFS level); `seconds` are the
-    /// part-seconds it covers.
+    /// A line whose energy was worked out by the caller: actions that cost `joules`
+    /// together, or a static part whose power changes from step to step (a PE's
+    /// baseline at its DVFS level), `count` then being the part-seconds it covers.
     #[allow(clippy::too_many_arguments)]
-    pub fn static_energy(
-        &mut self,
-        model: &HwModel,
-        part: &str,
-        what: &str,
-        seconds: f64,
-        joules: f64,
-        term: Term,
-        figures: &[&str],
-    ) {
-        self.push(model, part, what, seconds, joules, term, figures);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push(
+    pub fn add(
         &mut self,
         model: &HwModel,
         component: &str,

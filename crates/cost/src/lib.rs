@@ -101,14 +101,35 @@ pub fn arm_core_ledger(
     let names = |i: usize, what: &str| -> String {
         if i == top { format!("energy.{what}") } else { format!("dvfs.{what}_{}", i + 1) }
     };
+    // A level's figures: active power (`None` when the model leaves it out: the estimate
+    // is then unknown) and baseline (a model with one at the chip clock needs it at
+    // every level).
+    let mut figures = Vec::with_capacity(levels.len());
+    for (i, lv) in levels.iter().enumerate() {
+        let busy = if i == top { Some(busy_core) } else { lv.busy_core_w };
+        let base = match (i == top, hw.base_core_w, lv.base_core_w) {
+            (true, b, _) => b,
+            (false, Some(_), None) => return None,
+            (false, _, b) => b,
+        };
+        figures.push((busy, base));
+    }
+    // Per step, the cores' energy (active cycles and baseline at each core's level);
+    // per level, its cores × seconds and its work.
+    let mut step_core_j = vec![0.0f64; steps as usize];
     match (timing, CycleCost::of(hw)) {
         (Some(t), Some(cost)) if t.levels.len() == steps as usize || steps == 0 => {
-            // Per level: (cores × seconds at it, cycles at it).
             let mut at = vec![(0.0f64, CoreWork::default()); levels.len()];
             for (step, per) in t.levels.iter().enumerate() {
                 let step_s = l.time.step_s.get(step).copied().unwrap_or(0.0);
                 for (i, x) in per.iter().enumerate() {
                     let li = if dvfs == Dvfs::PerStep { i } else { top };
+                    let (busy, base) = figures[li];
+                    let cycles = x.work.cycles(&cost);
+                    if cycles > 0.0 {
+                        step_core_j[step] += cycles / levels[li].clock_hz * busy?;
+                    }
+                    step_core_j[step] += f64::from(x.cores) * step_s * base.unwrap_or(0.0);
                     at[li].0 += f64::from(x.cores) * step_s;
                     let w = &mut at[li].1;
                     w.packets += x.work.packets;
@@ -117,10 +138,10 @@ pub fn arm_core_ledger(
                 }
             }
             for (i, (lv, (core_s, w))) in levels.iter().zip(&at).enumerate() {
+                let (busy, base) = figures[i];
                 let cycles = w.cycles(&cost);
                 let mhz = lv.clock_hz / 1e6;
                 if cycles > 0.0 {
-                    let busy = if i == top { busy_core } else { lv.busy_core_w? };
                     let busy_name = names(i, "busy_core_w");
                     let mut figs = vec![busy_name.as_str()];
                     // The cycle costs of the work this level did.
@@ -133,34 +154,15 @@ pub fn arm_core_ledger(
                             figs.push(f);
                         }
                     }
-                    l.dynamic(
-                        model,
-                        "core",
-                        &format!("active cycles at {mhz:.0} MHz"),
-                        cycles,
-                        busy / lv.clock_hz,
-                        &figs,
-                    );
+                    let what = format!("active cycles at {mhz:.0} MHz");
+                    l.dynamic(model, "core", &what, cycles, busy? / lv.clock_hz, &figs);
                 }
-                // A model with a baseline at the chip clock needs it at every level.
-                let base = match (i == top, hw.base_core_w, lv.base_core_w) {
-                    (true, b, _) => b,
-                    (false, Some(_), None) => return None,
-                    (false, _, b) => b,
-                };
                 if *core_s > 0.0
                     && let Some(base) = base
                 {
                     let name = names(i, "base_core_w");
-                    l.static_energy(
-                        model,
-                        "core",
-                        &format!("baseline at {mhz:.0} MHz (in use)"),
-                        *core_s,
-                        core_s * base,
-                        Term::StaticInUse,
-                        &[name.as_str()],
-                    );
+                    let what = format!("baseline at {mhz:.0} MHz (in use)");
+                    l.add(model, "core", &what, *core_s, core_s * base, Term::StaticInUse, &[name.as_str()]);
                 }
             }
             if levels.len() > 1 {
@@ -175,27 +177,18 @@ pub fn arm_core_ledger(
         }
         _ => {
             // Without cycle costs a core's active time is unknown: the vendor model's
-            // rule, every core in use busy for the whole run.
+            // rule, every core in use busy (and at its baseline) for the whole run.
+            let watts = busy_core + hw.base_core_w.unwrap_or(0.0);
             let t = l.time.wall_s;
-            l.static_energy(
-                model,
-                "core",
-                "busy for the whole run (no [timing] figures)",
-                cores as f64 * t,
-                cores as f64 * t * busy_core,
-                Term::StaticInUse,
-                &["energy.busy_core_w"],
-            );
-            if let Some(base) = hw.base_core_w {
-                l.static_energy(
-                    model,
-                    "core",
-                    "baseline (in use)",
-                    cores as f64 * t,
-                    cores as f64 * t * base,
-                    Term::StaticInUse,
-                    &["energy.base_core_w"],
-                );
+            let figs: &[&str] = if hw.base_core_w.is_some() {
+                &["energy.busy_core_w", "energy.base_core_w"]
+            } else {
+                &["energy.busy_core_w"]
+            };
+            let what = "busy for the whole run (no [timing] figures)";
+            l.add(model, "core", what, cores as f64 * t, cores as f64 * t * watts, Term::StaticInUse, figs);
+            for (j, s) in step_core_j.iter_mut().zip(&l.time.step_s) {
+                *j = cores as f64 * s * watts;
             }
             l.notes.push(
                 "time per step unknown (no [timing] figures): priced at real time, every core in use busy throughout"
@@ -204,39 +197,24 @@ pub fn arm_core_ledger(
         }
     }
     let passes: u64 = counts.router_passes.iter().sum();
+    let per_pass = f64::from(hw.packet_bits) * router_bit;
     l.dynamic(
         model,
         "router",
         "packets routed",
         passes as f64,
-        f64::from(hw.packet_bits) * router_bit,
+        per_pass,
         &["energy.router_bit_j", "router.packet_bits"],
     );
     l.by_population = arm_by_population(net, mapping, counts, &l);
-    // Energy per step on the allocated basis: static power over each step's wall
-    // time, and the step's router passes and core cycles.
-    let static_w: f64 = l.lines.iter().filter(|x| x.term != Term::Dynamic).map(|x| x.joules).sum::<f64>()
-        / l.time.wall_s.max(f64::MIN_POSITIVE);
-    let per_pass = f64::from(hw.packet_bits) * router_bit;
-    let cost = CycleCost::of(hw);
+    // Energy per step on the allocated basis: the chips' power over the step's wall
+    // time, the step's router passes, its cores' energy.
+    let chips_w = idle_chip * model.machine.alive_chips() as f64;
     l.per_step_j = (0..steps as usize)
         .map(|t| {
-            let cores_j = match (timing, cost) {
-                (Some(tm), Some(c)) => tm.levels.get(t).map_or(0.0, |per| {
-                    per.iter()
-                        .enumerate()
-                        .map(|(i, x)| {
-                            let li = if dvfs == Dvfs::PerStep { i } else { top };
-                            let busy = if li == top { busy_core } else { levels[li].busy_core_w.unwrap_or(0.0) };
-                            x.work.cycles(&c) / levels[li].clock_hz * busy
-                        })
-                        .sum()
-                }),
-                _ => 0.0,
-            };
-            static_w * l.time.step_s.get(t).copied().unwrap_or(0.0)
+            chips_w * l.time.step_s.get(t).copied().unwrap_or(0.0)
                 + counts.router_passes_per_step.get(t).copied().unwrap_or(0) as f64 * per_pass
-                + cores_j
+                + step_core_j[t]
         })
         .collect();
     Some(l)
