@@ -311,6 +311,7 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     let mut fired: Vec<Vec<u32>> = net.populations().iter().map(|p| vec![0; p.size as usize]).collect();
     let mut messages: Vec<Vec<schedule::Message>> = vec![Vec::new(); n_all];
     let mut seen: Vec<usize> = vec![0; net.populations().len()];
+    let mut fired_any: Vec<(usize, u32)> = Vec::new();
     for t in 0..steps as usize {
         e.step_with(&mut marks);
         c.neuron_accesses += per_step_accesses;
@@ -328,7 +329,7 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
                 c.neuron_updates += u64::from(*u);
             }
         }
-        let mut fired_any = Vec::new();
+        fired_any.clear();
         for (pi, rec) in e.result().spikes.iter().enumerate() {
             let new = seen[pi]..rec.neurons.len();
             seen[pi] = rec.neurons.len();
@@ -391,7 +392,7 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
                 });
             }
         }
-        for (pi, j) in fired_any {
+        for &(pi, j) in &fired_any {
             fired[pi][j as usize] = 0;
         }
         let step = schedule::step_time(&messages, &mesh) + sync;
