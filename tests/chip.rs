@@ -128,7 +128,7 @@ fn with_threads(
     threads: usize,
     faults: &RunFaults,
 ) -> neuromap::sim::chip::ChipRun {
-    let config = ChipConfig { threads, faults: faults.clone() };
+    let config = ChipConfig { threads, faults: faults.clone(), ..ChipConfig::default() };
     simulate_chip_with(net, hw, mapping, steps, ALL, &config, &mut |_| true).unwrap()
 }
 

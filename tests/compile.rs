@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use neuromap::compile::{CompileOptions, artifact, compile};
 use neuromap::import::load_path;
+use neuromap::pipeline::any::{RunPath, run_path};
 
 mod common;
 use common::toml_files as files;
@@ -26,12 +27,28 @@ fn golden_mappings() {
         let net = network(&net_path);
         for hw_path in files("hw-models") {
             let hw = neuromap::hw::load_path(&hw_path).unwrap();
-            if hw.family != "arm-core" {
-                continue; // binary-network families: tests/binary.rs
+            if run_path(&hw) != RunPath::ArmCore {
+                continue; // the other families map themselves: tests/{binary,crossbar,neurocore}.rs
             }
-            let text = match compile(&net, &hw, &opts) {
-                Ok(m) => neuromap::report::mapping_text(&artifact::summary(&net, &hw, &m, &opts)),
+            // A hybrid chip: the compiler's assignment of populations to its parts.
+            let plan = neuromap::pipeline::hybrid::plan(&net, &hw, &Default::default());
+            let text = match plan {
                 Err(e) => format!("error: {e}\n"),
+                Ok(plan) => {
+                    let parts = plan.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default();
+                    let opts = CompileOptions { parts, ..opts.clone() };
+                    let net = plan.as_ref().map_or(&net, |h| &h.functional);
+                    match compile(net, &hw, &opts) {
+                        Ok(m) => {
+                            let mut t = neuromap::report::mapping_text(&artifact::summary(net, &hw, &m, &opts));
+                            if let Some(h) = &plan {
+                                t.push_str(&neuromap::pipeline::hybrid::placed_text(&h.assignment.placed));
+                            }
+                            t
+                        }
+                        Err(e) => format!("error: {e}\n"),
+                    }
+                }
             };
             let name = format!("{}@{}", net_path.file_stem().unwrap().to_string_lossy(), hw.name);
             insta::assert_snapshot!(name, text);

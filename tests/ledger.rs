@@ -4,13 +4,20 @@
 
 use neuromap::cost::{Basis, Ledger, Pace, Term};
 use neuromap::hw::HwModel;
+use neuromap::pipeline::any::{RunPath, run_path};
 use neuromap::pipeline::{RunOptions, load_hw, load_job};
 
 /// Each family's runs, priced.
 fn ledgers() -> Vec<(String, Ledger, HwModel)> {
     let o = |steps| RunOptions { steps: Some(steps), ..RunOptions::default() };
     let mut out = Vec::new();
-    for (net, hw) in [("brunel_1k", "spinnaker1-spinn5"), ("synfire", "spinnaker2"), ("cuba", "spinnaker1-spinn3")] {
+    for (net, hw) in [
+        ("brunel_1k", "spinnaker1-spinn5"),
+        ("synfire", "spinnaker2"),
+        ("cuba", "spinnaker1-spinn3"),
+        ("lsm", "hybrid-spinn2-rram"),
+        ("spiking_binary", "hybrid-spinn2-tulip"),
+    ] {
         let r = neuromap::pipeline::map_and_run(format!("netlists/{net}.toml"), hw, &o(200)).unwrap();
         out.push((format!("{net}@{hw}"), r.energy.unwrap(), r.job.model));
     }
@@ -37,12 +44,25 @@ fn ledgers() -> Vec<(String, Ledger, HwModel)> {
 fn idle_power(m: &HwModel, l: &Ledger) -> f64 {
     let g = |s: &str, k: &str| m.get(s, k).unwrap();
     let part = |name: &str| l.parts.iter().find(|p| p.part == name).unwrap();
-    match m.family {
+    let own = match m.family {
         "arm-core" => g("energy", "idle_chip_w") * m.machine.alive_chips() as f64,
         "crossbar" => g("periphery", "static_w") * part("tile").allocated as f64 / g("tile", "tiles"),
         "neurocore" | "threshold-logic" | "mac-bnn" => g("energy", "static_w"),
         f => panic!("no rule for {f}"),
-    }
+    };
+    // A hybrid chip's parts: every tile on every working chip, at its model's static power.
+    let tiles: f64 = m
+        .parts
+        .iter()
+        .map(|p| {
+            let w = match p.model.family {
+                "crossbar" => p.model.get("periphery", "static_w").unwrap(),
+                _ => p.model.get("energy", "static_w").unwrap(),
+            };
+            p.per_chip.value * m.machine.alive_chips() as f64 * w
+        })
+        .sum();
+    own + tiles
 }
 
 #[test]
@@ -63,7 +83,7 @@ fn every_family_charges_static_power_over_the_wall_time() {
         let idle: f64 = l
             .lines
             .iter()
-            .filter(|x| x.term != Term::Dynamic && !(x.component == "core" && model.family == "arm-core"))
+            .filter(|x| x.term != Term::Dynamic && !(x.component == "core" && run_path(&model) == RunPath::ArmCore))
             .map(|x| x.joules)
             .sum();
         let expect = idle_power(&model, &l) * t.wall_s;
@@ -227,7 +247,7 @@ fn neurobench_workload_by_hand() {
 fn every_family_is_registered_once() {
     use neuromap::pipeline::any::REGISTRY;
     for (name, _, _) in neuromap::hw::family::FAMILIES {
-        assert_eq!(REGISTRY.iter().filter(|(n, _)| n == name).count(), 1, "{name}");
+        assert_eq!(REGISTRY.iter().filter(|f| f.name() == *name).count(), 1, "{name}");
     }
     assert_eq!(REGISTRY.len(), neuromap::hw::family::FAMILIES.len());
 }

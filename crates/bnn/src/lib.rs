@@ -21,6 +21,7 @@ pub mod lower;
 pub mod map;
 pub mod schedule;
 pub mod sim;
+pub mod tile;
 
 pub use lower::{BinaryNet, LowerError, lower};
 pub use map::{Actions, BinaryMapping, MapError, map};

@@ -104,68 +104,74 @@ pub fn lower(net: &Network) -> Result<BinaryNet, LowerError> {
     let mut layers = Vec::new();
     let mut max_delay = 0;
     for &id in net.update_order() {
-        let pop = net.pop(id);
-        let PopKind::Neurons(NeuronModel::Threshold(t)) = &pop.kind else { continue };
-        let n = pop.size as usize;
-        let mut inputs: Vec<Vec<(Input, i64)>> = vec![Vec::new(); n];
-        // The reference sums f32 weights in f64; integer weights keep the sum exact.
-        let mut f_sum = vec![0f64; n];
-        for &pid in net.incoming(id) {
-            let proj = net.proj(pid);
-            let s = &proj.synapses;
-            for (pre, post, w, d) in s.iter() {
-                if w.fract() != 0.0 || !w.is_finite() || w.abs() > 32767.0 {
-                    return Err(LowerError::NonInteger {
-                        proj: proj.name.clone(),
-                        weight: w,
-                        pre: net.pop(proj.pre).name.clone(),
-                        pre_n: pre,
-                        post: pop.name.clone(),
-                        post_n: post,
-                    });
-                }
-                max_delay = max_delay.max(d);
-                f_sum[post as usize] += f64::from(w);
-                inputs[post as usize].push((Input { pop: proj.pre, neuron: pre, delay: d }, w as i64));
-            }
+        if let Some((layer, d)) = lower_layer(net, id)? {
+            max_delay = max_delay.max(d);
+            layers.push(layer);
         }
-        let mut neurons = Vec::with_capacity(n);
-        for (j, mut ins) in inputs.into_iter().enumerate() {
-            ins.sort_by_key(|(i, _)| *i);
-            let mut merged: Vec<(Input, i32)> = Vec::with_capacity(ins.len());
-            for (i, w) in ins {
-                match merged.last_mut() {
-                    Some((last, lw)) if *last == i => *lw += w as i32,
-                    _ => merged.push((i, w as i32)),
-                }
-            }
-            merged.retain(|(_, w)| *w != 0);
-            let mass: i64 = merged.iter().map(|(_, w)| i64::from(w.unsigned_abs())).sum();
-            if mass > MASS_LIMIT {
-                return Err(LowerError::TooLarge {
-                    pop: pop.name.clone(),
-                    neuron: j as u32,
-                    sum: mass,
-                    limit: MASS_LIMIT,
-                });
-            }
-            let lo: i64 = merged.iter().map(|(_, w)| i64::from(*w).min(0)).sum();
-            let hi: i64 = merged.iter().map(|(_, w)| i64::from(*w).max(0)).sum();
-            let (theta, bias) = (t.theta.get(j), t.bias.get(j));
-            let w_sum = f_sum[j];
-            let fires = |s: i64| -> bool {
-                let s = s as f64;
-                let x = match t.encoding {
-                    Encoding::Binary => s,
-                    Encoding::Bipolar => (s + s) - w_sum,
-                };
-                x + bias >= theta
-            };
-            neurons.push(Neuron { inputs: merged, threshold: least_firing(lo, hi, fires) });
-        }
-        layers.push(Layer { pop: id, name: pop.name.clone(), neurons });
     }
     Ok(BinaryNet { layers, max_delay })
+}
+
+/// One threshold population as binary neurons, and the longest delay of its inputs
+/// (`None` for a population of another kind). Its inputs may come from any
+/// population; [`lower`] checks that they are binary.
+pub fn lower_layer(net: &Network, id: PopId) -> Result<Option<(Layer, u16)>, LowerError> {
+    let pop = net.pop(id);
+    let PopKind::Neurons(NeuronModel::Threshold(t)) = &pop.kind else { return Ok(None) };
+    let mut max_delay = 0;
+    let n = pop.size as usize;
+    let mut inputs: Vec<Vec<(Input, i64)>> = vec![Vec::new(); n];
+    // The reference sums f32 weights in f64; integer weights keep the sum exact.
+    let mut f_sum = vec![0f64; n];
+    for &pid in net.incoming(id) {
+        let proj = net.proj(pid);
+        let s = &proj.synapses;
+        for (pre, post, w, d) in s.iter() {
+            if w.fract() != 0.0 || !w.is_finite() || w.abs() > 32767.0 {
+                return Err(LowerError::NonInteger {
+                    proj: proj.name.clone(),
+                    weight: w,
+                    pre: net.pop(proj.pre).name.clone(),
+                    pre_n: pre,
+                    post: pop.name.clone(),
+                    post_n: post,
+                });
+            }
+            max_delay = max_delay.max(d);
+            f_sum[post as usize] += f64::from(w);
+            inputs[post as usize].push((Input { pop: proj.pre, neuron: pre, delay: d }, w as i64));
+        }
+    }
+    let mut neurons = Vec::with_capacity(n);
+    for (j, mut ins) in inputs.into_iter().enumerate() {
+        ins.sort_by_key(|(i, _)| *i);
+        let mut merged: Vec<(Input, i32)> = Vec::with_capacity(ins.len());
+        for (i, w) in ins {
+            match merged.last_mut() {
+                Some((last, lw)) if *last == i => *lw += w as i32,
+                _ => merged.push((i, w as i32)),
+            }
+        }
+        merged.retain(|(_, w)| *w != 0);
+        let mass: i64 = merged.iter().map(|(_, w)| i64::from(w.unsigned_abs())).sum();
+        if mass > MASS_LIMIT {
+            return Err(LowerError::TooLarge { pop: pop.name.clone(), neuron: j as u32, sum: mass, limit: MASS_LIMIT });
+        }
+        let lo: i64 = merged.iter().map(|(_, w)| i64::from(*w).min(0)).sum();
+        let hi: i64 = merged.iter().map(|(_, w)| i64::from(*w).max(0)).sum();
+        let (theta, bias) = (t.theta.get(j), t.bias.get(j));
+        let w_sum = f_sum[j];
+        let fires = |s: i64| -> bool {
+            let s = s as f64;
+            let x = match t.encoding {
+                Encoding::Binary => s,
+                Encoding::Bipolar => (s + s) - w_sum,
+            };
+            x + bias >= theta
+        };
+        neurons.push(Neuron { inputs: merged, threshold: least_firing(lo, hi, fires) });
+    }
+    Ok(Some((Layer { pop: id, name: pop.name.clone(), neurons }, max_delay)))
 }
 
 /// The least integer sum in `lo..=hi` at which `fires` holds (`fires` is monotone);

@@ -216,6 +216,10 @@ pub(crate) struct CompileArgs {
     /// At most N neurons per core for population POP (repeatable).
     #[arg(long, value_name = "POP=N", value_parser = parse_pop_cap)]
     pub(crate) neurons_per_core: Vec<(String, u32)>,
+    /// On a hybrid chip model: put population POP on PART (`cores`, or a part's family
+    /// or model name) instead of where the compiler would (repeatable).
+    #[arg(long, value_name = "POP=PART", value_parser = parse_assign)]
+    pub(crate) assign: Vec<(String, String)>,
     /// Override the netlist's scale.
     #[arg(long)]
     pub(crate) scale: Option<f64>,
@@ -379,6 +383,10 @@ pub(crate) struct RunArgs {
     /// least the network's dt, the time basis of a chip that keeps real time.
     #[arg(long)]
     pub(crate) hold_to_dt: bool,
+    /// On a hybrid chip model: put population POP on PART (`cores`, or a part's family
+    /// or model name) instead of where the compiler would (repeatable).
+    #[arg(long, value_name = "POP=PART", value_parser = parse_assign)]
+    pub(crate) assign: Vec<(String, String)>,
     #[command(flatten)]
     pub(crate) mem: MemoryLimit,
 }
@@ -391,6 +399,15 @@ pub(crate) fn parse_pop_cap(s: &str) -> Result<(String, u32), String> {
         return Err(format!("`{s}`: expected POP=N with N ≥ 1"));
     }
     Ok((pop.trim().to_string(), n))
+}
+
+pub(crate) fn parse_assign(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((pop, part)) if !pop.trim().is_empty() && !part.trim().is_empty() => {
+            Ok((pop.trim().to_string(), part.trim().to_string()))
+        }
+        _ => Err(format!("`{s}`: expected POP=PART (PART: `cores`, or a part's family or model name)")),
+    }
 }
 
 #[derive(clap::Args, Debug)]

@@ -199,6 +199,8 @@ fn job_of(
             neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
             fit_real_time: a.fit_real_time,
             hold_to_dt: a.hold_to_dt,
+            assign: a.assign.iter().cloned().collect(),
+            part_families: Vec::new(),
         },
     }
 }

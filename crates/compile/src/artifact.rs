@@ -67,6 +67,18 @@ pub struct Summary {
     pub packets_per_step: f64,
     /// The five busiest links.
     pub hottest_links: Vec<LinkLoad>,
+    /// A hybrid chip's parts: tiles used of those on the working chips.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiles: Vec<TileUse>,
+}
+
+/// How many of a hybrid chip's tiles of one part the mapping uses.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TileUse {
+    pub part: String,
+    pub used: usize,
+    pub capacity: usize,
+    pub max_neurons: u32,
 }
 
 #[derive(Serialize)]
@@ -74,6 +86,9 @@ struct SliceOut<'a> {
     id: usize,
     population: &'a str,
     kind: SliceKind,
+    /// A hybrid chip's part holding the slice (absent: a core).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part: Option<&'a str>,
     lo: u32,
     hi: u32,
     chip: [u32; 2],
@@ -109,6 +124,12 @@ struct Options<'a> {
     /// Only when set, so artifacts without caps keep their bytes.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     neurons_per_core: &'a std::collections::BTreeMap<String, u32>,
+    #[serde(skip_serializing_if = "parts_empty")]
+    parts: &'a crate::Parts,
+}
+
+fn parts_empty(p: &&crate::Parts) -> bool {
+    p.kinds.is_empty()
 }
 
 #[derive(Serialize)]
@@ -125,7 +146,7 @@ struct Artifact<'a> {
 pub fn summary(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOptions) -> Summary {
     let machine = &model.machine;
     let sl = &m.partition.slices;
-    let count = |k: fn(&SliceKind) -> bool| sl.iter().filter(|s| k(&s.kind)).count();
+    let count = |k: fn(&SliceKind) -> bool| sl.iter().filter(|s| s.part == 0 && k(&s.kind)).count();
     let mut chips: Vec<_> = m.placement.core_of.iter().map(|c| c.0).collect();
     chips.sort();
     chips.dedup();
@@ -134,7 +155,8 @@ pub fn summary(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
         .filter(|&c| machine.chip(c).alive)
         .map(|c| crate::place::app_cores(machine, &m.hw, c).len())
         .sum();
-    let real = || sl.iter().filter(|s| !matches!(s.kind, SliceKind::DelayExtension { .. }));
+    let on_cores = || sl.iter().filter(|s| s.part == 0);
+    let real = || on_cores().filter(|s| !matches!(s.kind, SliceKind::DelayExtension { .. }));
     let mut loads: Vec<LinkLoad> = m
         .link_load
         .iter()
@@ -153,20 +175,32 @@ pub fn summary(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
         machine_working_chips: machine.alive_chips(),
         machine_usable_cores: usable,
         chips_used: chips.len(),
-        cores_used: sl.len(),
+        cores_used: on_cores().count(),
         neuron_slices: count(|k| matches!(k, SliceKind::Neurons)),
         source_slices: count(|k| matches!(k, SliceKind::Source)),
         delay_extension_slices: count(|k| matches!(k, SliceKind::DelayExtension { .. })),
         neurons_per_core: MinMeanMax::of(real().map(|s| f64::from(s.len()))),
-        local_memory_bytes_per_core: MinMeanMax::of(sl.iter().map(|s| s.local_memory_bytes as f64)),
+        local_memory_bytes_per_core: MinMeanMax::of(on_cores().map(|s| s.local_memory_bytes as f64)),
         local_memory_capacity: m.hw.local_memory_bytes,
-        synapse_bytes_per_core: MinMeanMax::of(sl.iter().map(|s| s.synapse_bytes as f64)),
+        synapse_bytes_per_core: MinMeanMax::of(on_cores().map(|s| s.synapse_bytes as f64)),
         synapse_bytes_capacity: m.hw.sdram_per_core(),
         routing: m.table_stats.clone(),
         placement: m.placement.stats.clone(),
         assumed_neuron_rate_hz: opts.assumed_rate_hz,
         packets_per_step: m.link_load.values().sum::<f64>() + 0.0,
         hottest_links: loads.into_iter().take(5).collect(),
+        tiles: m
+            .parts
+            .kinds
+            .iter()
+            .enumerate()
+            .map(|(k, p)| TileUse {
+                part: p.name.clone(),
+                used: sl.iter().filter(|s| usize::from(s.part) == k + 1).count(),
+                capacity: machine.alive_chips() * p.per_chip as usize,
+                max_neurons: p.max_neurons,
+            })
+            .collect(),
     }
 }
 
@@ -191,6 +225,7 @@ pub fn to_json(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
             id: i,
             population: &net.pop(s.pop).name,
             kind: s.kind,
+            part: (s.part > 0).then(|| m.parts.name(s.part)),
             lo: s.lo,
             hi: s.hi,
             chip: xy(m.placement.core_of[i].0),
@@ -241,6 +276,7 @@ pub fn to_json(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
             assumed_rate_hz: opts.assumed_rate_hz,
             placement_budget: opts.placement_budget,
             neurons_per_core: &opts.neurons_per_core,
+            parts: &m.parts,
         },
         mask: hex(if m.block_bits == 0 { u32::MAX } else { u32::MAX << m.block_bits }),
         slices,

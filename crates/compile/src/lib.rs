@@ -49,11 +49,77 @@ pub struct CompileOptions {
     /// At most this many neurons per core for the named populations (below the
     /// model's `max_neurons`), as sPyNNaker's `set_number_of_neurons_per_core`.
     pub neurons_per_core: std::collections::BTreeMap<String, u32>,
+    /// A hybrid chip's tiles of other families, and which populations they hold
+    /// (empty: every population on the chip's cores).
+    pub parts: Parts,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        Self { seed: 1, assumed_rate_hz: 10.0, placement_budget: None, neurons_per_core: Default::default() }
+        Self {
+            seed: 1,
+            assumed_rate_hz: 10.0,
+            placement_budget: None,
+            neurons_per_core: Default::default(),
+            parts: Parts::default(),
+        }
+    }
+}
+
+/// The endpoints of a hybrid chip beside its cores, as the generic passes see them:
+/// per part, how many tiles each chip has and how many neurons a tile holds. Which
+/// family a part is, and what it computes, is the pipeline's business.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Parts {
+    pub kinds: Vec<PartKind>,
+    /// Per population: 0 for the chip's cores, `k` for part `k − 1`.
+    pub of_pop: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PartKind {
+    /// What reports call it (the part's model).
+    pub name: String,
+    pub per_chip: u32,
+    /// Neurons one tile holds.
+    pub max_neurons: u32,
+}
+
+impl Parts {
+    /// The part (0 = cores) of population `pop`.
+    pub fn of(&self, pop: neuromap_ir::PopId) -> u8 {
+        self.of_pop.get(pop.index()).copied().unwrap_or(0)
+    }
+
+    /// Endpoints per chip beyond the cores.
+    pub fn per_chip(&self) -> u32 {
+        self.kinds.iter().map(|k| k.per_chip).sum()
+    }
+
+    /// The part (0 = cores) of endpoint `core` of a chip with `cores` cores.
+    pub fn of_core(&self, cores: u32, core: u32) -> u8 {
+        let mut at = cores;
+        if core < at {
+            return 0;
+        }
+        for (k, p) in self.kinds.iter().enumerate() {
+            at += p.per_chip;
+            if core < at {
+                return k as u8 + 1;
+            }
+        }
+        u8::MAX
+    }
+
+    /// The endpoint numbers of part `k` (≥ 1) on a chip with `cores` cores.
+    pub fn endpoints(&self, cores: u32, k: u8) -> std::ops::Range<u32> {
+        let first = cores + self.kinds[..usize::from(k) - 1].iter().map(|p| p.per_chip).sum::<u32>();
+        first..first + self.kinds[usize::from(k) - 1].per_chip
+    }
+
+    /// What part `k` is called (`k = 0`: the cores).
+    pub fn name(&self, k: u8) -> &str {
+        if k == 0 { "cores" } else { &self.kinds[usize::from(k) - 1].name }
     }
 }
 
@@ -73,6 +139,8 @@ pub struct Mapping {
     pub table_stats: TableStats,
     /// Expected packets per timestep per (chip, outgoing link).
     pub link_load: BTreeMap<(ChipId, u8), f64>,
+    /// A hybrid chip's parts (empty for a chip of one family).
+    pub parts: Parts,
 }
 
 /// 123469792 → "123,469,792".
@@ -101,17 +169,18 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let hw = ArmCore::from_model(model).ok_or_else(|| {
         CompileError::Unsupported(format!("the compiler maps onto the arm-core family, not `{}`", model.family))
     })?;
-    if hw.cores > route::MAX_CORES {
+    if hw.cores + opts.parts.per_chip() > route::MAX_CORES {
         return Err(CompileError::Unsupported(format!(
-            "{} cores per chip; routes name at most {}",
+            "{} cores and {} tiles per chip; routes name at most {} endpoints",
             hw.cores,
+            opts.parts.per_chip(),
             route::MAX_CORES
         )));
     }
     let machine = &model.machine;
-    let partition = partition::partition(net, &hw, &opts.neurons_per_core)?;
+    let partition = partition::partition(net, &hw, &opts.neurons_per_core, &opts.parts)?;
     let traffic = traffic::traffic(net, &partition, &hw, opts.assumed_rate_hz);
-    let placement = place::place(machine, &hw, &traffic, opts.seed, opts.placement_budget)?;
+    let placement = place::place(machine, &hw, &traffic, &partition, &opts.parts, opts.seed, opts.placement_budget)?;
 
     // Keys: one block per sending slice; the low bits index neuron and delay stage.
     let longest = partition.slices.iter().map(|s| u64::from(s.len())).max().unwrap_or(1);
@@ -185,7 +254,19 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
         }
     }
     let trees = senders.iter().copied().zip(trees).collect();
-    let mapping = Mapping { hw, partition, traffic, placement, key, block_bits, trees, tables, table_stats, link_load };
+    let mapping = Mapping {
+        hw,
+        partition,
+        traffic,
+        placement,
+        key,
+        block_bits,
+        trees,
+        tables,
+        table_stats,
+        link_load,
+        parts: opts.parts.clone(),
+    };
     verify(net, model, &mapping)?;
     Ok(mapping)
 }
@@ -220,13 +301,20 @@ pub fn verify(net: &Network, model: &HwModel, m: &Mapping) -> Result<(), Compile
     let mut used = std::collections::BTreeSet::new();
     for (s, &(chip, core)) in m.placement.core_of.iter().enumerate() {
         let c = machine.chip(chip);
-        if !c.alive || core < m.hw.reserved_cores || core >= m.hw.cores || c.dead_cores.contains(&core) {
-            return err(format!("slice {s} is on core {core} of chip ({}, {}), which cannot run it", c.x, c.y));
+        let sl = &m.partition.slices[s];
+        let part = m.parts.of_core(m.hw.cores, core);
+        let wrong_kind = part != sl.part;
+        if !c.alive || core < m.hw.reserved_cores || wrong_kind || c.dead_cores.contains(&core) {
+            return err(format!(
+                "slice {s} (for the {}) is on endpoint {core} of chip ({}, {}), which cannot run it",
+                m.parts.name(sl.part),
+                c.x,
+                c.y
+            ));
         }
         if !used.insert((chip, core)) {
             return err(format!("core {core} of chip ({}, {}) holds two slices", c.x, c.y));
         }
-        let sl = &m.partition.slices[s];
         if sl.local_memory_bytes > m.hw.local_memory_bytes || sl.synapse_bytes > m.hw.sdram_per_core() {
             return err(format!("slice {s} exceeds a core's memory"));
         }

@@ -32,6 +32,9 @@ pub struct Slice {
     pub kind: SliceKind,
     pub local_memory_bytes: u64,
     pub synapse_bytes: u64,
+    /// 0: a core; `k`: a tile of the hybrid chip's part `k − 1` (its memory is the
+    /// part's: the core figures above are 0).
+    pub part: u8,
 }
 
 impl Slice {
@@ -69,6 +72,7 @@ pub fn partition(
     net: &Network,
     hw: &ArmCore,
     caps: &std::collections::BTreeMap<String, u32>,
+    parts: &crate::Parts,
 ) -> Result<Partition, CompileError> {
     let by_memory = hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
     let cap = u64::from(hw.max_neurons).min(by_memory);
@@ -86,6 +90,29 @@ pub fn partition(
     for id in net.pop_ids() {
         let p = net.pop(id);
         let n = u64::from(p.size);
+        let part = parts.of(id);
+        if part > 0 {
+            // A tile of another family: slices of at most what one tile holds.
+            let max = u64::from(parts.kinds[usize::from(part) - 1].max_neurons).max(1);
+            let size = n.div_ceil(n.div_ceil(max)).max(1);
+            pop_slices.push((slices.len() as u32, size as u32));
+            let mut lo = 0u64;
+            while lo < n {
+                let hi = (lo + size).min(n);
+                let kind = SliceKind::Neurons;
+                slices.push(Slice {
+                    pop: id,
+                    lo: lo as u32,
+                    hi: hi as u32,
+                    kind,
+                    local_memory_bytes: 0,
+                    synapse_bytes: 0,
+                    part,
+                });
+                lo = hi;
+            }
+            continue;
+        }
         // Synapses into each neuron, and per projection the source count (a bound on rows).
         let mut prefix = vec![0u64; p.size as usize + 1];
         let mut sources = 0u64;
@@ -155,6 +182,7 @@ pub fn partition(
                 kind,
                 local_memory_bytes: hw.overhead_bytes + (hi - lo) * hw.neuron_state_bytes,
                 synapse_bytes: bytes(lo, hi),
+                part: 0,
             });
             lo = hi;
         }
@@ -180,6 +208,7 @@ pub fn partition(
                 local_memory_bytes: hw.overhead_bytes
                     + n * u64::from(hw.delay_extension_stages + 1).div_ceil(8).max(1) * u64::from(hw.max_delay_steps),
                 synapse_bytes: 0,
+                part: 0,
             });
         }
     }

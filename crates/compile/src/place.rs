@@ -97,59 +97,111 @@ pub fn app_cores(m: &Machine, hw: &ArmCore, c: ChipId) -> Vec<u32> {
     (hw.reserved_cores..hw.cores).filter(|k| !chip.dead_cores.contains(k)).collect()
 }
 
+/// The endpoints of a chip that may run slices of part `k` (0: the working cores; a
+/// part's tiles are numbered after the cores).
+pub fn endpoints(m: &Machine, hw: &ArmCore, parts: &crate::Parts, c: ChipId, k: u8) -> Vec<u32> {
+    if k == 0 { app_cores(m, hw, c) } else { parts.endpoints(hw.cores, k).collect() }
+}
+
 pub fn place(
     m: &Machine,
     hw: &ArmCore,
     traffic: &Traffic,
+    partition: &crate::partition::Partition,
+    parts: &crate::Parts,
     seed: u64,
     budget: Option<u64>,
 ) -> Result<Placement, CompileError> {
     let n = traffic.targets.len();
     let order = chip_order(m);
-    let total_cores: usize = order.iter().map(|&c| app_cores(m, hw, c).len()).sum();
-    if n > total_cores {
+    let kinds = parts.kinds.len() + 1;
+    let kind_of: Vec<u8> = partition.slices.iter().map(|s| s.part).collect();
+    let mut demand = vec![0usize; kinds];
+    kind_of.iter().for_each(|&k| demand[usize::from(k)] += 1);
+    for k in 0..kinds as u8 {
+        let total: usize = order.iter().map(|&c| endpoints(m, hw, parts, c, k).len()).sum();
+        let want = demand[usize::from(k)];
+        if want <= total {
+            continue;
+        }
+        if k > 0 {
+            return Err(CompileError::DoesNotFit {
+                resource: format!("{} tiles", parts.name(k)),
+                demand: format!(
+                    "{} (at most {} neurons each)",
+                    crate::plural(want, "tile"),
+                    parts.kinds[usize::from(k) - 1].max_neurons
+                ),
+                capacity: format!("{} on {}", crate::plural(total, "tile"), crate::plural(order.len(), "reachable chip")),
+                help: "assign fewer populations to this part (`--assign POP=cores`), or use a model with more tiles per chip".into(),
+            });
+        }
         let all: usize = m.chip_ids().map(|c| app_cores(m, hw, c).len()).sum();
-        let cut = if all > total_cores {
-            format!(
-                " ({} of {} working cores are cut off from the rest by dead chips or links)",
-                all - total_cores,
-                all
-            )
+        let cut = if all > total {
+            format!(" ({} of {} working cores are cut off from the rest by dead chips or links)", all - total, all)
         } else {
             String::new()
         };
         return Err(CompileError::DoesNotFit {
             resource: "cores".into(),
-            demand: format!("{}, one per slice", crate::plural(n, "core")),
+            demand: format!("{}, one per slice", crate::plural(want, "core")),
             capacity: format!(
                 "{} on {}{cut}",
-                crate::plural(total_cores, "usable core"),
+                crate::plural(total, "usable core"),
                 crate::plural(order.len(), "reachable chip")
             ),
             help: "use a larger machine (more chips or boards), or fewer or smaller populations".into(),
         });
     }
-    // Slots: the cores of the chips the fill needs, plus a margin for refinement.
+    // Slots: the endpoints of the chips the fill needs, plus a margin for refinement.
     let mut slots: Vec<(usize, u32)> = Vec::new();
+    let mut slot_kind: Vec<u8> = Vec::new();
+    let mut have = vec![0usize; kinds];
     let mut chips = Vec::new();
     for &c in &order {
-        let cores = app_cores(m, hw, c);
-        if cores.is_empty() {
+        let mut here: Vec<(u8, Vec<u32>)> = (0..kinds as u8).map(|k| (k, endpoints(m, hw, parts, c, k))).collect();
+        here.retain(|(_, e)| !e.is_empty());
+        if here.is_empty() {
             continue;
         }
-        let enough = slots.len() >= n;
-        if enough && chips.len() > (n.div_ceil(cores.len()).max(1) * 5).div_ceil(4) {
-            break;
+        if (0..kinds).all(|k| have[k] >= demand[k]) {
+            // Enough: stop a quarter beyond the chips the fill needs at this chip's size.
+            let limit = here
+                .iter()
+                .map(|(k, e)| (demand[usize::from(*k)].div_ceil(e.len()).max(1) * 5).div_ceil(4))
+                .max()
+                .unwrap_or(0);
+            if chips.len() > limit {
+                break;
+            }
         }
         chips.push(c);
-        for k in cores {
-            slots.push((chips.len() - 1, k));
+        for (k, e) in here {
+            for x in e {
+                slots.push((chips.len() - 1, x));
+                slot_kind.push(k);
+                have[usize::from(k)] += 1;
+            }
         }
+    }
+    // The fill: each slice on the next free slot of its kind, in chip-walk order.
+    let mut by_kind: Vec<Vec<usize>> = vec![Vec::new(); kinds];
+    for (i, &k) in slot_kind.iter().enumerate() {
+        by_kind[usize::from(k)].push(i);
+    }
+    let mut next = vec![0usize; kinds];
+    let mut slot_of: Vec<usize> = Vec::with_capacity(n);
+    for &k in &kind_of {
+        let k = usize::from(k);
+        slot_of.push(by_kind[k][next[k]]);
+        next[k] += 1;
+    }
+    let mut held: Vec<Option<u32>> = vec![None; slots.len()];
+    for (s, &x) in slot_of.iter().enumerate() {
+        held[x] = Some(s as u32);
     }
     let dist = distances(m, &chips);
     let nc = chips.len();
-    let mut slot_of: Vec<usize> = (0..n).collect();
-    let mut held: Vec<Option<u32>> = (0..slots.len()).map(|s| (s < n).then_some(s as u32)).collect();
     // Edges in both directions, weighted by the sender's spikes per step.
     let mut adj: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n];
     for (s, ts) in traffic.targets.iter().enumerate() {
@@ -203,14 +255,18 @@ pub fn place(
         // Start hot enough to accept most uphill moves of a typical size.
         let mut sample = 0.0;
         for _ in 0..100 {
-            let (a, to) = (rng.random_range(0..n), rng.random_range(0..slots.len()));
+            let a = rng.random_range(0..n);
+            let same = &by_kind[usize::from(kind_of[a])];
+            let to = same[rng.random_range(0..same.len())];
             sample += delta(&mut slot_of, &held, a, to).abs();
         }
         let t0 = (sample / 100.0).max(1e-12);
         let start = slot_of.clone();
         for k in 0..budget {
             let temp = t0 * (1e-3f64).powf(k as f64 / budget as f64);
-            let (a, to) = (rng.random_range(0..n), rng.random_range(0..slots.len()));
+            let a = rng.random_range(0..n);
+            let same = &by_kind[usize::from(kind_of[a])];
+            let to = same[rng.random_range(0..same.len())];
             if slot_of[a] == to {
                 continue;
             }

@@ -70,3 +70,33 @@ fn price(model: &HwModel, a: &Actions) -> Vec<(&'static str, &'static str, u64, 
         Vec::new()
     }
 }
+
+/// Prices a hybrid chip's binary-network arrays into `l`: the actions their counters
+/// counted ([`neuromap_bnn::tile::ArrayCounter`]) with the part's figures, and each
+/// array's static power (`in_use` of `allocated` arrays) over the wall time.
+pub fn tile_lines(
+    l: &mut Ledger,
+    part: &HwModel,
+    static_w: f64,
+    c: &neuromap_sim::chip::TileCounts,
+    in_use: u64,
+    allocated: u64,
+) {
+    let n = |k: &str| c.get(k) as u64;
+    let a = Actions {
+        cycles: n("cycles"),
+        cell_evals: n("cell evaluations"),
+        register_reads: n("register reads (bits)"),
+        register_writes: n("register writes (bits)"),
+        xnors: n("XNORs"),
+        adder_bits: n("adder bits"),
+        register_bits: n("register bits"),
+        compares: n("compares"),
+        weight_bits: n("weight reads (bits)"),
+        input_bits: n("input bits"),
+    };
+    for (component, what, count, each, fig) in price(part, &a) {
+        l.dynamic(part, component, what, count as f64, each, &[fig]);
+    }
+    l.static_power(part, "array", in_use, allocated, static_w, &["energy.static_w"]);
+}

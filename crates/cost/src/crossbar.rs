@@ -53,3 +53,29 @@ pub fn crossbar_ledger(
     l.static_power(model, "tile", tiles_used, tiles_allocated, per_tile, &["periphery.static_w"]);
     l
 }
+
+/// Prices a hybrid chip's crossbar macros into `l`: the actions their counters
+/// counted ([`neuromap_xbar::tile::MacroCounter`]) with the part's figures, the neuron
+/// updates of their periphery, and each macro's static power (`in_use` of
+/// `allocated` macros) over the wall time. Packets reach the macros through the
+/// chip's own routers, which the chip's lines price.
+pub fn tile_lines(
+    l: &mut Ledger,
+    part: &HwModel,
+    hw: &Crossbar,
+    c: &neuromap_sim::chip::TileCounts,
+    neuron_updates: u64,
+    in_use: u64,
+    allocated: u64,
+) {
+    let cell_j = hw.v_read * hw.v_read * hw.t_read_s * c.get("conductance read (S)");
+    let cells = c.get("cell reads");
+    let figs = ["tile.v_read", "tile.t_read_s", "tile.g_max_s", "tile.g_min_s"];
+    l.add(part, "tile", "cell reads", cells, cell_j, crate::Term::Dynamic, &figs);
+    l.dynamic(part, "ADC", "conversions", c.get("conversions"), hw.adc_energy_j, &["adc.energy_j"]);
+    l.dynamic(part, "periphery", "word lines driven", c.get("word lines driven"), hw.driver_j, &["periphery.driver_j"]);
+    l.dynamic(part, "periphery", "partial-sum adds", c.get("partial-sum adds"), hw.add_j, &["periphery.add_j"]);
+    let upd = neuron_updates as f64;
+    l.dynamic(part, "periphery", "neuron updates", upd, hw.neuron_update_j, &["periphery.neuron_update_j"]);
+    l.static_power(part, "macro", in_use, allocated, hw.static_w, &["periphery.static_w"]);
+}

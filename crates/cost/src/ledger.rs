@@ -140,6 +140,10 @@ pub struct Line {
     /// line follows the wall time when the pace changes ([`Ledger::repaced`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power: Option<(f64, f64)>,
+    /// On a hybrid chip: the part (tiles of another family) the line belongs to;
+    /// `None` for the chip's own cores, routers and chips.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 /// The three bases every report prints.
@@ -219,6 +223,18 @@ pub struct Ledger {
     /// Energy and time by population (layer), where the family can split them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub by_population: Vec<PopulationShare>,
+    /// On a hybrid chip: the time each part needed (its slowest step and its mean),
+    /// the chip's own cores first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub part_time: Vec<PartTime>,
+}
+
+/// What one part of a hybrid chip needed per step.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PartTime {
+    pub part: String,
+    pub need_max_s: f64,
+    pub need_mean_s: f64,
 }
 
 /// One population's (layer's) part of a run.
@@ -255,6 +271,7 @@ impl Ledger {
             notes: Vec::new(),
             per_step_j: Vec::new(),
             by_population: Vec::new(),
+            part_time: Vec::new(),
         }
     }
 
@@ -314,7 +331,33 @@ impl Ledger {
             certainty: certainty_of(model, figures),
             figures: figures.iter().map(|s| s.to_string()).collect(),
             power: None,
+            part: None,
         });
+    }
+
+    /// Marks the lines from index `from` on, and the part counts from `parts_from` on,
+    /// as `part`'s (a hybrid chip's tiles of another family).
+    pub fn tag_part(&mut self, from: usize, parts_from: usize, part: &str) {
+        for l in &mut self.lines[from..] {
+            l.part = Some(part.to_string());
+        }
+        for p in &mut self.parts[parts_from..] {
+            p.part = format!("{part} {}", p.part);
+        }
+    }
+
+    /// Energy on `basis` by part: the chip's own (`None`) first, then each part in the
+    /// order its lines appear.
+    pub fn by_part(&self, basis: Basis) -> Vec<(Option<&str>, f64)> {
+        let mut out: Vec<(Option<&str>, f64)> = vec![(None, 0.0)];
+        for l in self.lines.iter().filter(|l| basis.counts(l.term)) {
+            let k = l.part.as_deref();
+            match out.iter_mut().find(|x| x.0 == k) {
+                Some(x) => x.1 += l.joules,
+                None => out.push((k, l.joules)),
+            }
+        }
+        out
     }
 
     /// The same run under another pace (e.g. a self-timed chip held to a real-time

@@ -55,11 +55,13 @@ pub fn arm_core_ledger(
     // cores (a core spreads its packets over the tick, so its last ones arrive in the
     // next tick, while the cores process them), so only a packet later than that makes
     // the step longer.
+    // On a hybrid chip a step also waits for its slowest tile of another family.
+    let tile = |i: usize| counts.tile_step_s.get(i).copied().unwrap_or(0.0);
     let need = timing.map(|t| {
         t.critical_cycles
             .iter()
             .enumerate()
-            .map(|(i, &c)| (c / hw.clock_hz).max(t.network_s.get(i).map_or(0.0, |&n| n - tick_s)))
+            .map(|(i, &c)| (c / hw.clock_hz).max(t.network_s.get(i).map_or(0.0, |&n| n - tick_s)).max(tile(i)))
             .collect::<Vec<f64>>()
     });
     let mut time = Timeline::new(
@@ -93,7 +95,7 @@ pub fn arm_core_ledger(
     }
     let chips_in_use = used.iter().filter(|&&u| u).count() as u64;
     l.static_power(model, "chip", chips_in_use, model.machine.alive_chips() as u64, idle_chip, &["energy.idle_chip_w"]);
-    let cores = mapping.partition.slices.len() as u64;
+    let cores = mapping.partition.slices.iter().filter(|s| s.part == 0).count() as u64;
     l.parts.push(ledger::PartCount { part: "core".into(), in_use: cores, allocated: cores });
     // Cores: active power over active time, at each step's performance level.
     let levels = hw.levels();
@@ -230,8 +232,12 @@ fn arm_by_population(net: &Network, mapping: &Mapping, c: &ChipCounts, l: &Ledge
         l.lines.iter().filter(|x| x.component == "core" && x.term == Term::Dynamic).map(|x| x.joules).sum();
     let in_use_static: f64 = l.lines.iter().filter(|x| x.term == Term::StaticInUse).map(|x| x.joules).sum();
     let slices = &mapping.partition.slices;
+    let on_cores = slices.iter().filter(|s| s.part == 0).count();
     let cycles: Vec<f64> = (0..slices.len())
         .map(|s| {
+            if slices[s].part > 0 {
+                return 0.0;
+            }
             CoreWork {
                 packets: c.packets_received[s],
                 synaptic_events: c.synaptic_events[s],
@@ -252,11 +258,11 @@ fn arm_by_population(net: &Network, mapping: &Mapping, c: &ChipCounts, l: &Ledge
             worst_step_s: 0.0,
         })
         .collect();
-    for (s, sl) in slices.iter().enumerate() {
+    for (s, sl) in slices.iter().enumerate().filter(|(_, s)| s.part == 0) {
         let o = &mut out[sl.pop.index()];
         o.parts += 1;
         o.dynamic_j += core_dyn * cycles[s] / all;
-        o.static_j += in_use_static / slices.len().max(1) as f64;
+        o.static_j += in_use_static / on_cores.max(1) as f64;
         o.worst_step_s = o.worst_step_s.max(t.max_cycles[s] / hw.clock_hz);
     }
     out
@@ -302,6 +308,14 @@ fn overrun_cause(
         return format!(
             "the network: the last packet of the worst step arrives {:.1} µs after its tick starts, more than a tick late ({:.1} µs tick)",
             net_max * 1e6,
+            tick_s * 1e6
+        );
+    }
+    let tile_max = c.tile_step_s.iter().copied().fold(0.0, f64::max);
+    if tile_max > core_max && tile_max > net_max - tick_s {
+        return format!(
+            "a tile of another family: its slowest step takes {:.1} µs ({:.1} µs tick); more tiles for the population, or fewer inputs per tile, would shorten it",
+            tile_max * 1e6,
             tick_s * 1e6
         );
     }

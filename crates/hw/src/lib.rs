@@ -16,5 +16,5 @@ mod model;
 pub mod neurocore;
 pub mod topology;
 
-pub use model::{Certainty, Faults, Figure, HwModel, Provenance, load_path, load_str};
+pub use model::{Certainty, Faults, Figure, HwModel, Part, Provenance, load_path, load_str};
 pub use topology::{Chip, ChipId, Machine, Topology};

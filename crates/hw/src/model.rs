@@ -110,7 +110,36 @@ pub struct HwModel {
     pub machine: Machine,
     /// Every parameter of the family that has a value, in the family's order.
     pub figures: Vec<Figure>,
+    /// A hybrid chip's other parts: tiles of other families on the same chips and the
+    /// same network-on-chip (`[[part]]`); empty for a chip of one family.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
 }
+
+/// Tiles of another family on every chip of a hybrid model: each tile is one more
+/// endpoint of the chip's router, numbered after the chip's own cores, and reached by
+/// the same packets and routing tables.
+#[derive(Clone, Debug, Serialize)]
+pub struct Part {
+    /// The tile's own model (its family's figures; its machine is not used).
+    pub model: HwModel,
+    /// Tiles of this part on each chip.
+    pub per_chip: Figure,
+}
+
+const PART_PER_CHIP: ParamDef = ParamDef {
+    section: "part",
+    key: "per_chip",
+    unit: "tiles",
+    kind: Kind::Count,
+    doc: "tiles of this part beside each chip's cores",
+    default: None,
+    optional: false,
+    by: None,
+};
+
+/// Parts nest no deeper than one level: a part is a plain model.
+const MAX_PARTS: usize = 8;
 
 impl HwModel {
     /// The value of `section.key`, if the model has one.
@@ -237,7 +266,7 @@ fn load(name: &str, text: &str, dir: Option<&Path>, depth: usize) -> Result<HwMo
             }
         }
     }
-    let model = read(&doc, base.as_ref());
+    let model = read(&doc, base.as_ref(), dir, depth);
     let diags = doc.into_diagnostics().sorted();
     match model {
         Some(m) if !diags.has_errors() => Ok(m),
@@ -247,7 +276,7 @@ fn load(name: &str, text: &str, dir: Option<&Path>, depth: usize) -> Result<HwMo
 
 const SCHEMA: u64 = 1;
 
-fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
+fn read(doc: &Document<'_>, base: Option<&HwModel>, dir: Option<&Path>, depth: usize) -> Option<HwModel> {
     let root = doc.root();
     let head = root.get("model").and_then(|v| v.table("[model]"));
     if head.is_none() && !root.contains("model") {
@@ -304,15 +333,80 @@ fn read(doc: &Document<'_>, base: Option<&HwModel>) -> Option<HwModel> {
         None => Some(None),
         Some(v) => v.table("[faults]").and_then(|t| read_faults(doc, t)).map(Some),
     };
+    let parts = match root.get("part") {
+        None => Some(base.map(|b| b.parts.clone()).unwrap_or_default()),
+        Some(v) => read_parts(doc, v, dir, depth),
+    };
     // Sections a family does not use are reported by `read_figures`; `faults` above.
     root.finish();
-    let mut model = HwModel { name: name?, family: fam?, description, machine: machine?, figures: figures? };
+    let mut model =
+        HwModel { name: name?, family: fam?, description, machine: machine?, figures: figures?, parts: parts? };
     if let Some((f, span)) = faults?
         && let Err(msg) = model.apply_faults(&f)
     {
         doc.emit(doc.error(span, msg).with_label("this fault"));
     }
     Some(model)
+}
+
+/// `[[part]]`: each a `model` file (relative to this one) and its tiles `per_chip`.
+fn read_parts(
+    doc: &Document<'_>,
+    v: neuromap_diag::toml::Value<'_, '_>,
+    dir: Option<&Path>,
+    depth: usize,
+) -> Option<Vec<Part>> {
+    let Some(items) = v.array() else {
+        v.expected("an array of tables `[[part]]`, each with `model` and `per_chip`");
+        return None;
+    };
+    if items.len() > MAX_PARTS {
+        doc.emit(doc.error(v.span(), format!("{} parts; a model holds at most {MAX_PARTS}", items.len())));
+        return None;
+    }
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(t) = item.table("[[part]]") else {
+            ok = false;
+            continue;
+        };
+        let file = t.req::<String>("model");
+        let per_chip =
+            t.req_value("per_chip", "a figure with its provenance").and_then(|v| read_figure(doc, v, &PART_PER_CHIP));
+        t.finish();
+        let (Some(file), Some(per_chip)) = (file, per_chip) else {
+            ok = false;
+            continue;
+        };
+        if depth >= MAX_BASE_DEPTH {
+            doc.emit(doc.error(file.span, format!("models nest deeper than {MAX_BASE_DEPTH} (a cycle?)")));
+            ok = false;
+            continue;
+        }
+        let path = dir.unwrap_or(Path::new(".")).join(&file.value);
+        if !path.is_file() {
+            let d = doc.error(file.span, format!("the part model `{}` does not exist", file.value));
+            doc.emit(d.with_label(format!("looked for {}", path.display())));
+            ok = false;
+            continue;
+        }
+        match load_path_depth(&path, depth + 1) {
+            Ok(m) if !m.parts.is_empty() => {
+                let d = doc.error(file.span, format!("the part model `{}` is itself a hybrid", file.value));
+                doc.emit(d.with_label("a part must be a model of one family"));
+                ok = false;
+            }
+            Ok(m) => parts.push(Part { model: m, per_chip }),
+            Err(inner) => {
+                let first = inner.0.first().map(|d| d.message.clone()).unwrap_or_default();
+                let d = doc.error(file.span, format!("the part model `{}` has errors: {first}", file.value));
+                doc.emit(d.with_label("loaded from here"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(parts)
 }
 
 fn read_machine(doc: &Document<'_>, t: Table<'_, '_>) -> Option<Machine> {

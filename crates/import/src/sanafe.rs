@@ -302,6 +302,7 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
         description: format!("SANA-FE architecture {src}"),
         machine: Machine::new(Topology::Mesh, width.max(1), height.max(1), false, None, |_, _| true),
         figures,
+        parts: Vec::new(),
     })
 }
 

@@ -216,6 +216,11 @@ impl Network {
         self.populations.iter().position(|p| p.name == name).map(|i| PopId(i as u32))
     }
 
+    /// The population called `name`.
+    pub fn pop_by_name(&self, name: &str) -> Option<PopId> {
+        self.populations.iter().position(|p| p.name == name).map(|i| PopId(i as u32))
+    }
+
     pub fn pop_ids(&self) -> impl Iterator<Item = PopId> + use<> {
         (0..self.populations.len() as u32).map(PopId)
     }

@@ -19,7 +19,8 @@ pub enum AnyOutcome {
     Binary(Box<BinaryOutcome>),
 }
 
-/// A family's run path.
+/// A family's run path: the pipeline (and outcome) that serves a model of it. The
+/// arm-core path also serves hybrid chips (arm-core models with `[[part]]`s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunPath {
     ArmCore,
@@ -28,20 +29,57 @@ pub enum RunPath {
     Binary,
 }
 
-/// The registry: each family a model file may name, and the run path that serves it.
-/// The only place in the generic layers that reads a family's name; a new family adds
-/// its line here.
-pub const REGISTRY: &[(&str, RunPath)] = &[
-    ("arm-core", RunPath::ArmCore),
-    ("crossbar", RunPath::Crossbar),
-    ("neurocore", RunPath::Neurocore),
-    ("threshold-logic", RunPath::Binary),
-    ("mac-bnn", RunPath::Binary),
-];
+/// A hardware family as the generic layers see it: its name, the run path that serves
+/// a model of it alone, and what it can do as a part of a hybrid chip. Adding a family
+/// is its own crate (parameters, mapping, counting, pricing), one implementation of
+/// this trait, and one line of [`REGISTRY`].
+pub trait Family: Sync + std::fmt::Debug {
+    /// The name a model file's `family` gives.
+    fn name(&self) -> &'static str;
+    /// The run path of a model of this family alone.
+    fn path(&self) -> RunPath;
+    /// The family as tiles beside the cores of a hybrid chip, when it can be.
+    fn part(&self) -> Option<&'static dyn crate::hybrid::PartFamily> {
+        None
+    }
+}
 
-/// The run path of `model`'s family (the loader admits only registered families).
+macro_rules! family {
+    ($ty:ident, $name:literal, $path:expr, $part:expr) => {
+        #[derive(Debug)]
+        pub struct $ty;
+        impl Family for $ty {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn path(&self) -> RunPath {
+                $path
+            }
+            fn part(&self) -> Option<&'static dyn crate::hybrid::PartFamily> {
+                $part
+            }
+        }
+    };
+}
+
+family!(ArmCore, "arm-core", RunPath::ArmCore, None);
+family!(Crossbar, "crossbar", RunPath::Crossbar, Some(&crate::hybrid::CrossbarPart));
+family!(Neurocore, "neurocore", RunPath::Neurocore, None);
+family!(ThresholdLogic, "threshold-logic", RunPath::Binary, Some(&crate::hybrid::ThresholdLogicPart));
+family!(MacBnn, "mac-bnn", RunPath::Binary, None);
+
+/// The registry: every family a model file may name. The only place in the generic
+/// layers that reads a family's name; a new family adds its line here.
+pub const REGISTRY: &[&dyn Family] = &[&ArmCore, &Crossbar, &Neurocore, &ThresholdLogic, &MacBnn];
+
+/// The registered family of `model` (the loader admits only registered families).
+pub fn family_of(model: &neuromap_hw::HwModel) -> Option<&'static dyn Family> {
+    REGISTRY.iter().copied().find(|f| f.name() == model.family)
+}
+
+/// The run path of `model`'s family.
 pub fn run_path(model: &neuromap_hw::HwModel) -> RunPath {
-    REGISTRY.iter().find(|(name, _)| *name == model.family).map_or(RunPath::ArmCore, |&(_, p)| p)
+    family_of(model).map_or(RunPath::ArmCore, |f| f.path())
 }
 
 fn path(p: RunPath) -> fn(Job) -> Result<AnyOutcome, JobError> {

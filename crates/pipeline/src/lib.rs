@@ -17,6 +17,7 @@ pub mod binary;
 pub mod campaign;
 pub mod corpus;
 pub mod crossbar;
+pub mod hybrid;
 pub mod neurocore;
 
 use std::fmt::Write as _;
@@ -85,6 +86,12 @@ pub struct MapOptions {
     /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
     /// least the network's dt: the time basis of a chip that keeps real time.
     pub hold_to_dt: bool,
+    /// On a hybrid chip: populations pinned to the cores (`cores`) or to a part (its
+    /// family or model name), as `--assign POP=PART`.
+    pub assign: std::collections::BTreeMap<String, String>,
+    /// Part families beyond the registry's, for a hybrid chip whose parts are of them
+    /// (a caller's own family, e.g. a test's).
+    pub part_families: Vec<&'static dyn hybrid::PartFamily>,
 }
 
 /// `ledger` held to the job's dt per step when the job asks for it (see
@@ -122,6 +129,9 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// What timing closure changed, run by run (empty without `fit_real_time`).
     pub fit: Vec<String>,
+    /// On a hybrid chip: where each population went and why, and the network the
+    /// chip computes (each part's populations with that part's weights).
+    pub hybrid: Option<hybrid::Hybrid>,
     pub compile_s: f64,
     pub chip_s: f64,
 }
@@ -243,18 +253,21 @@ fn next_caps(out: &Outcome) -> Result<Option<std::collections::BTreeMap<String, 
 
 /// One compile and chip run of `job`.
 fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
-    let (net, model) = (&job.net, &job.model);
+    let model = &job.model;
+    let map_err = |message: String| JobError::Map { net: job.net.name.clone(), model: model.name.clone(), message };
+    let hybrid = hybrid::plan_with(&job.net, model, &job.map.assign, &job.map.part_families)
+        .map_err(|m| if model.parts.is_empty() { JobError::Input(m) } else { map_err(m) })?;
+    // The network the chip computes: on a hybrid chip, each part's populations with
+    // that part's weights.
+    let net = hybrid.as_ref().map_or(&job.net, |h| &h.functional);
     let opts = CompileOptions {
         seed: job.placement_seed,
         neurons_per_core: job.map.neurons_per_core.clone(),
+        parts: hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default(),
         ..CompileOptions::default()
     };
     let t0 = Instant::now();
-    let mapping = neuromap_compile::compile(net, model, &opts).map_err(|e| JobError::Map {
-        net: net.name.clone(),
-        model: model.name.clone(),
-        message: e.to_string(),
-    })?;
+    let mapping = neuromap_compile::compile(net, model, &opts).map_err(|e| map_err(e.to_string()))?;
     let compile_s = t0.elapsed().as_secs_f64();
     if let Some((limit, why)) = &job.max_memory {
         const GIB: f64 = (1u64 << 30) as f64;
@@ -274,7 +287,11 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         }
     }
     let options = Options::default();
-    let config = ChipConfig { threads: job.threads, faults: job.faults.clone() };
+    let config = ChipConfig {
+        threads: job.threads,
+        faults: job.faults.clone(),
+        tiles: hybrid.as_ref().map(|h| h.tiles(&mapping)),
+    };
     let t1 = Instant::now();
     let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress)
         .map_err(JobError::Chip)?;
@@ -287,15 +304,23 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     if !same && chip.counts.losses.packets() == 0 {
         return Err(JobError::Behaviour);
     }
-    let reference = neuromap_sim::simulate(net, steps, options);
+    // The reference is the network as written (a crossbar part's quantised weights
+    // are part of what the chip changes).
+    let reference = neuromap_sim::simulate(&job.net, steps, options);
     let fidelity = neuromap_sim::fidelity::compare(net, &reference, &chip.result, TAU_MS);
-    let warnings = silence_warnings(&fidelity, &|_| None);
-    let energy = neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, Dvfs::PerStep);
-    let energy_without_dvfs = if mapping.hw.dvfs.is_empty() {
-        None
-    } else {
-        neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, Dvfs::Off)
+    let mut warnings = silence_warnings(&fidelity, &|_| None);
+    let price = |dvfs| {
+        let mut l = neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, dvfs)?;
+        if let Some(h) = &hybrid {
+            h.price(&mut l, model, &mapping, &chip.counts);
+        }
+        Some(l)
     };
+    let energy = price(Dvfs::PerStep);
+    let energy_without_dvfs = if mapping.hw.dvfs.is_empty() { None } else { price(Dvfs::Off) };
+    if let Some(h) = &hybrid {
+        warnings.extend(h.caveats.iter().cloned());
+    }
     Ok(Outcome {
         opts,
         mapping,
@@ -307,6 +332,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         energy_without_dvfs,
         warnings,
         fit: Vec::new(),
+        hybrid,
         compile_s,
         chip_s,
         chip,
@@ -516,6 +542,18 @@ impl Outcome {
         s
     }
 
+    /// On a hybrid chip: where each population went and why (empty otherwise).
+    pub fn assignment_text(&self) -> String {
+        let Some(h) = &self.hybrid else { return String::new() };
+        let slices = &self.mapping.partition.slices;
+        let mut t = neuromap_report::table::Table::new(["population", "on", "family", "cores or tiles", "why"]);
+        for (i, p) in h.assignment.placed.iter().enumerate() {
+            let n = slices.iter().filter(|s| s.pop.index() == i).count();
+            t.row([p.population.clone(), p.on.clone(), p.family.clone(), n.to_string(), p.why.clone()]);
+        }
+        format!("populations on the hybrid chip\n{}", t.render())
+    }
+
     /// A stable, readable account of the run for snapshots: mapping, spikes, the
     /// check against the functional model, network counts and losses, time per step,
     /// energy, fidelity and spike digests. No wall times and no paths, so it is the
@@ -532,6 +570,7 @@ impl Outcome {
             neuromap_compile::plural(m.chips_used, "chip"),
             m.routing.max_compressed
         );
+        s.push_str(&self.assignment_text());
         s.push_str(&self.network_text());
         s.push('\n');
         match &c.timing {

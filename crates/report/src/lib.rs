@@ -251,6 +251,14 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
         s.delay_extension_slices
     );
     out.push_str(&t.render());
+    for p in &s.tiles {
+        let each = if p.max_neurons == u32::MAX {
+            "a population each".to_string()
+        } else {
+            format!("at most {} neurons each", p.max_neurons)
+        };
+        out.push_str(&format!("tiles of {}: {} of {} used ({each})\n", p.part, p.used, p.capacity));
+    }
     out.push_str(&format!(
         "\nrouting tables on {} chips; largest table: {} routes → {} entries without default routes → {} compressed (capacity {}); {} entries in all\n",
         r.chips_with_tables, r.max_routed, r.max_uncompressed, r.max_compressed, r.capacity, r.total_compressed
@@ -416,7 +424,7 @@ pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
         };
         let count = if x.term == Term::Dynamic { fmt_count(x.count) } else { format!("{} part·s", fmt_si(x.count)) };
         t.row([
-            x.component.clone(),
+            x.part.as_ref().map_or_else(|| x.component.clone(), |p| format!("{p}/{}", x.component)),
             x.what.clone(),
             count,
             format!("{:.4e}", x.joules),
@@ -449,6 +457,26 @@ pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
     }
     out.push('\n');
     out.push_str(&b.render());
+    if !l.part_time.is_empty() {
+        // A hybrid chip: each family's energy and time.
+        let in_use = l.by_part(Basis::InUse);
+        let dynamic = l.by_part(Basis::Dynamic);
+        let find = |v: &[(Option<&str>, f64)], k: Option<&str>| v.iter().find(|x| x.0 == k).map_or(0.0, |x| x.1);
+        let mut p = table::Table::new(["part", "energy (in use)", "dynamic", "slowest step", "mean step"]);
+        for (i, x) in l.part_time.iter().enumerate() {
+            let k = (i > 0).then_some(x.part.as_str());
+            let name = if i == 0 { "cores, chips, routers".to_string() } else { x.part.clone() };
+            p.row([
+                name,
+                fmt_joules(find(&in_use, k)),
+                fmt_joules(find(&dynamic, k)),
+                fmt_time(x.need_max_s),
+                fmt_time(x.need_mean_s),
+            ]);
+        }
+        out.push_str(&format!("\nby part of the hybrid chip ({}; a step lasts its slowest part)\n", l.family));
+        out.push_str(&p.render());
+    }
     if !l.by_population.is_empty() {
         let in_use = l.total(Basis::InUse).max(f64::MIN_POSITIVE);
         let mut p =

@@ -19,6 +19,7 @@
 pub mod lsm;
 pub mod map;
 pub mod sim;
+pub mod tile;
 
 pub use map::{Signed, XbarError, XbarMapping, map};
 pub use sim::{XbarCounts, XbarRun, run, run_on};

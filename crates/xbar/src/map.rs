@@ -115,6 +115,61 @@ fn levels_each_way(levels: u32, signed: Signed) -> i64 {
     }
 }
 
+/// One projection's weights on a crossbar's conductance grid.
+#[derive(Clone, Debug)]
+pub struct Quantised {
+    /// Per synapse (in the projection's order): its cell's weight, level × step; 0
+    /// for a multapse's later synapses (they share the first one's cell).
+    pub weights: Vec<f32>,
+    /// Per cell `(delay, pre, post)`: its level in `−qmax..=qmax`.
+    pub cells: BTreeMap<(u16, u32, u32), i64>,
+    /// One level's weight, `ks · 2^−shift0`.
+    pub step: f64,
+    pub ks: i64,
+    pub shift0: i32,
+    pub qmax: i64,
+}
+
+/// Puts projection `pid` of `net` on the conductance grid of `hw` (`shifts`: the
+/// quantised model's weight shifts, [`neuromap_sim::reference::weight_shifts`]): the
+/// largest weight takes the top level, every weight the nearest level, on the
+/// quantised model's weight grid.
+pub fn quantise(net: &Network, pid: ProjId, hw: &Crossbar, signed: Signed, shifts: &[[i32; 2]]) -> Quantised {
+    let proj = net.proj(pid);
+    let syn = &proj.synapses;
+    let qmax = levels_each_way(hw.levels, signed);
+    let r = match proj.receptor {
+        Receptor::Excitatory => 0,
+        Receptor::Inhibitory => 1,
+    };
+    let shift0 = shifts[proj.post.index()][r];
+    let max = syn.weights().iter().fold(0f64, |m, w| m.max(f64::from(w.abs())));
+    let ks = ((max * 2f64.powi(shift0)) / qmax as f64).floor().max(1.0) as i64;
+    let step = ks as f64 * 2f64.powi(-shift0);
+    let level =
+        |w: f64| -> i64 { ((w * 2f64.powi(shift0)) / ks as f64).round().clamp(-(qmax as f64), qmax as f64) as i64 };
+    let n_pre = net.pop(proj.pre).size;
+    // One pass: cells by (delay, pre, post), weights summed (multapses share a cell);
+    // the cell's quantised weight goes to its first synapse, 0 to the rest.
+    let mut sums: BTreeMap<(u16, u32, u32), (f64, usize)> = BTreeMap::new();
+    let mut idx = 0usize;
+    for pre in 0..n_pre as usize {
+        let row = syn.row(pre);
+        for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
+            sums.entry((d, pre as u32, post)).or_insert((0.0, idx)).0 += f64::from(w);
+            idx += 1;
+        }
+    }
+    let mut weights: Vec<f32> = vec![0.0; syn.len()];
+    let mut cells = BTreeMap::new();
+    for (&k, &(w, first)) in &sums {
+        let q = level(w);
+        weights[first] = (q as f64 * step) as f32;
+        cells.insert(k, q);
+    }
+    Quantised { weights, cells, step, ks, shift0, qmax }
+}
+
 /// Maps `net` onto the crossbar model `m`, programming devices from `seed`.
 pub fn map(net: &Network, m: &HwModel, seed: u64) -> Result<XbarMapping, XbarError> {
     let Some(hw) = Crossbar::from_model(m) else {
@@ -135,7 +190,6 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
     param("tile.g_max_s", hw.g_max_s > hw.g_min_s, "above g_min_s")?;
     param("adc.bits", hw.adc_bits >= 1 && hw.adc_bits <= 40, "1 (and at most 40)")?;
     param("adc.columns_per_adc", hw.columns_per_adc >= 1, "1")?;
-    let qmax = levels_each_way(hw.levels, signed);
     let shifts = neuromap_sim::reference::weight_shifts::<S1615>(net);
     let logical_per_tile = match signed {
         Signed::Differential => hw.columns / 2,
@@ -170,41 +224,19 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
     let mut quantised_weights: Vec<Vec<f32>> = Vec::with_capacity(net.projections().len());
     for (pi, proj) in net.projections().iter().enumerate() {
         let pid = ProjId(pi as u32);
-        let syn = &proj.synapses;
-        let r = match proj.receptor {
-            Receptor::Excitatory => 0,
-            Receptor::Inhibitory => 1,
-        };
-        let shift0 = shifts[proj.post.index()][r];
-        let max = syn.weights().iter().fold(0f64, |m, w| m.max(f64::from(w.abs())));
-        let ks = ((max * 2f64.powi(shift0)) / qmax as f64).floor().max(1.0) as i64;
-        let step = ks as f64 * 2f64.powi(-shift0);
-        let level =
-            |w: f64| -> i64 { ((w * 2f64.powi(shift0)) / ks as f64).round().clamp(-(qmax as f64), qmax as f64) as i64 };
-        let n_pre = net.pop(proj.pre).size;
-        let n_post = net.pop(proj.post).size;
-        // One pass: cells by (delay, pre, post), weights summed (multapses share a
-        // cell); the cell's quantised weight goes to its first synapse, 0 to the rest.
-        let mut cells: BTreeMap<(u16, u32, u32), (f64, usize)> = BTreeMap::new();
-        let mut idx = 0usize;
-        for pre in 0..n_pre as usize {
-            let row = syn.row(pre);
-            for ((&post, &w), &d) in row.post.iter().zip(row.weight).zip(row.delay) {
-                cells.entry((d, pre as u32, post)).or_insert((0.0, idx)).0 += f64::from(w);
-                idx += 1;
-            }
-        }
-        let mut new_w: Vec<f32> = vec![0.0; syn.len()];
+        let q = quantise(net, pid, hw, signed, &shifts);
+        let (ks, shift0, qmax) = (q.ks, q.shift0, q.qmax);
         // Per delay, per row block: the nonzero levels by column block.
         let mut blocks: BTreeMap<BlockKey, Vec<(u32, u32, i64)>> = BTreeMap::new();
-        for (&(d, i, j), &(w, first)) in &cells {
-            let q = level(w);
-            new_w[first] = (q as f64 * step) as f32;
-            if q != 0 {
-                blocks.entry((d, i / hw.rows, j / logical_per_tile)).or_default().push((i, j, q));
+        for (&(d, i, j), &l) in &q.cells {
+            if l != 0 {
+                blocks.entry((d, i / hw.rows, j / logical_per_tile)).or_default().push((i, j, l));
             }
         }
-        quantised_weights.push(new_w);
+        let cells = q.cells;
+        quantised_weights.push(q.weights);
+        let n_pre = net.pop(proj.pre).size;
+        let n_post = net.pop(proj.post).size;
         let mut delays: Vec<u16> = cells.keys().map(|k| k.0).collect();
         delays.dedup();
         for d in delays {

@@ -23,11 +23,18 @@ pub(crate) fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
     }
     model.apply_faults(&faults).map_err(|e| anyhow::anyhow!("{e}"))?;
     let net = build(&n.spec, a.mem, &a.net)?;
+    // On a hybrid chip: which populations go to which part, and the weights they
+    // compute with there.
+    let pinned = a.assign.iter().cloned().collect();
+    let hybrid = neuromap_pipeline::hybrid::plan(&net, &model, &pinned)
+        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
+    let net = hybrid.as_ref().map_or(net.clone(), |h| h.functional.clone());
     let opts = neuromap_compile::CompileOptions {
         seed: a.seed,
         assumed_rate_hz: a.assumed_rate,
         placement_budget: a.placement_budget,
         neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
+        parts: hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default(),
     };
     let t0 = Instant::now();
     let mapping = neuromap_compile::compile(&net, &model, &opts)
@@ -38,6 +45,9 @@ pub(crate) fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
         print!("{}", write::pretty_json(&summary));
     } else {
         print!("{}", neuromap_report::mapping_text(&summary));
+        if let Some(h) = &hybrid {
+            print!("{}", neuromap_pipeline::hybrid::placed_text(&h.assignment.placed));
+        }
         println!("compiled and verified in {secs:.3} s");
     }
     if let Some(out) = &a.output {

@@ -84,6 +84,7 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         neuromap_compile::plural(mapping_summary.cores_used, "core"),
         neuromap_compile::plural(mapping_summary.chips_used, "chip")
     );
+    print!("{}", out.assignment_text());
     print!("{}", out.network_text());
     println!();
     let tau = neuromap_pipeline::TAU_MS;

@@ -53,6 +53,10 @@ pub(super) struct Shard {
     pub(super) step_passes: u64,
     pub(super) passes: Vec<u64>,
     pub(super) max_wait_ps: u64,
+    /// Per core: its tile's counter, when the slice is on a hybrid chip's tile.
+    pub(super) tiles: Vec<Option<Box<dyn TileCounter>>>,
+    /// Per step: the slowest of this shard's tiles (s).
+    pub(super) tile_s: Vec<f64>,
 }
 
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
@@ -163,7 +167,7 @@ pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
 }
 
 /// Moves the cores into their shards (each holding its cores in slice order).
-pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shard> {
+pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32, tiles: Option<&TileFactory>) -> Vec<Shard> {
     let n = sh.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
     let npop = sh.net.populations().len();
     let mut parts: Vec<Vec<(usize, Core)>> = (0..n).map(|_| Vec::new()).collect();
@@ -184,7 +188,10 @@ pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32) -> Vec<Shar
                 }
             }
             let k = ids.len();
+            let tiles = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
             Shard {
+                tiles,
+                tile_s: Vec::new(),
                 id: shard as u16,
                 ids,
                 order,

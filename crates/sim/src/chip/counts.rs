@@ -26,6 +26,55 @@ pub struct ChipConfig {
     /// Worker threads (0 or 1: the calling thread alone).
     pub threads: usize,
     pub faults: RunFaults,
+    /// A hybrid chip's tiles: a counter for each slice on a part's tile.
+    pub tiles: Option<TileFactory>,
+}
+
+/// A tile of a hybrid chip's other family (a crossbar macro, a threshold-logic array)
+/// as its own family counts it. The chip simulator delivers the tile's packets like
+/// any core's (the synapses hold the functional model's values, so the spikes are the
+/// functional model's), and tells the counter what arrived and when each step ends.
+/// Calls come in the same order for any number of threads.
+pub trait TileCounter: Send {
+    /// `k` spikes of neuron `neuron` of population `pre` reached the tile.
+    fn packet(&mut self, pre: PopId, neuron: u32, k: u32);
+    /// The step ended after `updates` neuron updates; returns the time the tile
+    /// needed for the step (s).
+    fn end_step(&mut self, updates: u64) -> f64;
+    /// What it counted over the run: each action's name and total.
+    fn finish(self: Box<Self>) -> TileCounts;
+}
+
+/// A tile's counted actions, by name (its family prices them).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct TileCounts {
+    pub actions: Vec<(&'static str, f64)>,
+}
+
+impl TileCounts {
+    pub fn get(&self, name: &str) -> f64 {
+        self.actions.iter().filter(|a| a.0 == name).map(|a| a.1).sum()
+    }
+
+    /// Adds `o`'s actions to these (by name).
+    pub fn add(&mut self, o: &TileCounts) {
+        for &(k, v) in &o.actions {
+            match self.actions.iter_mut().find(|a| a.0 == k) {
+                Some(a) => a.1 += v,
+                None => self.actions.push((k, v)),
+            }
+        }
+    }
+}
+
+/// Makes the counter of slice `s` (`None`: the slice is on a core).
+#[derive(Clone)]
+pub struct TileFactory(pub Arc<dyn Fn(usize) -> Option<Box<dyn TileCounter>> + Send + Sync>);
+
+impl std::fmt::Debug for TileFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TileFactory")
+    }
 }
 
 /// Actions counted by the chip simulator (the cost layer prices them).
@@ -49,6 +98,12 @@ pub struct ChipCounts {
     pub losses: Losses,
     /// Time within steps, when the model gives cycle costs.
     pub timing: Option<Timing>,
+    /// A hybrid chip's tiles: per step, the slowest tile's time (s); per tile slice,
+    /// what it counted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tile_step_s: Vec<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiles: Vec<(u32, TileCounts)>,
 }
 
 /// Every packet the network lost, by cause: nothing is dropped silently.

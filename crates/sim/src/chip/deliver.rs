@@ -89,6 +89,10 @@ pub(super) fn deliver(
             }
             let (from_pop, from_lo, delayed) = sh.slice[p.sender as usize];
             let g = (from_lo + p.j) as usize;
+            if let Some(tile) = me.tiles[local].as_mut() {
+                tile.packet(from_pop, g as u32, k);
+            }
+            let target = &mut me.cores[local];
             let mut events = 0u64;
             for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
                 let ring = &mut target.rings[rows.receptor];

@@ -35,6 +35,21 @@ pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize
         levels: vec![vec![LevelLoad::default(); sh.level_budget.len()]; steps as usize],
     });
     let mut spikes: Vec<Vec<(u32, u32)>> = vec![Vec::new(); npop];
+    let mut shards = shards;
+    for s in shards.iter_mut() {
+        if !s.tile_s.is_empty() {
+            counts.tile_step_s.resize(s.tile_s.len().max(counts.tile_step_s.len()), 0.0);
+            for (x, y) in counts.tile_step_s.iter_mut().zip(&s.tile_s) {
+                *x = x.max(*y);
+            }
+        }
+        for (i, t) in s.tiles.iter_mut().enumerate() {
+            if let Some(t) = t.take() {
+                counts.tiles.push((s.ids[i] as u32, t.finish()));
+            }
+        }
+    }
+    counts.tiles.sort_by_key(|t| t.0);
     for s in &shards {
         let r = &s.result;
         for (p, v) in spikes.iter_mut().enumerate() {

@@ -276,7 +276,7 @@ pub fn simulate_chip_with(
         .iter()
         .map(|t| t.dest.iter().fold(0u64, |m, &(d, _)| m | 1 << shared.shard_of[d as usize]))
         .collect();
-    let shards = make_shards(&shared, cores, steps);
+    let shards = make_shards(&shared, cores, steps, config.tiles.as_ref());
     let n = shards.len();
     // Channels: tx[i][j] sends from shard i to shard j.
     let mut txs: Vec<Vec<Option<Sender<Batch>>>> = (0..n).map(|_| vec![None; n]).collect();

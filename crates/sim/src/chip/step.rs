@@ -86,10 +86,24 @@ pub(super) fn run_shard(
                 }
             }
         }
+        if me.tiles.iter().any(Option::is_some) {
+            let mut slowest = 0.0f64;
+            for (c, tile) in me.tiles.iter_mut().enumerate() {
+                if let Some(tile) = tile {
+                    slowest = slowest.max(tile.end_step(me.step_work[c][2]));
+                    (0..3).for_each(|x| me.work[c][x] += me.step_work[c][x]);
+                    me.step_work[c] = [0; 3];
+                }
+            }
+            me.tile_s.push(slowest);
+        }
         if let Some(cost) = sh.cost {
             let mut critical = 0.0f64;
             let mut levels = vec![LevelLoad::default(); sh.level_budget.len()];
             for (c, w) in me.step_work.iter_mut().enumerate() {
+                if me.tiles[c].is_some() {
+                    continue;
+                }
                 (0..3).for_each(|x| me.work[c][x] += w[x]);
                 let work = CoreWork { packets: w[0], synaptic_events: w[1], neuron_updates: w[2] };
                 let cycles = work.cycles(&cost);

@@ -1,0 +1,693 @@
+//! Hybrid chips: tiles of other families (crossbar macros, threshold-logic arrays) on
+//! the same chips and network-on-chip as an arm-core model's cores
+//! (`[[part]]` in the chip model). One network is mapped across them: the compiler
+//! assigns each population to the cores or to a part, by capability and by estimated
+//! cost, unless the user pins it (`--assign POP=PART`); every spike travels as a
+//! packet through the compiled tables whichever family sends or receives it; the
+//! chip simulator runs every slice in s16.15 with the functional model's weights (a
+//! crossbar part's conductance-quantised ones) and each part's counter counts what its
+//! tiles do; one ledger prices the cores, the routers and every part.
+//!
+//! A part's family is one [`PartFamily`] in [`PARTS`]: what it can hold, what it costs
+//! per step, the weights it computes with, its counter and its prices. The generic
+//! passes (partition, placement, routing, the simulator, the ledger) see only part
+//! numbers, tile counts and named actions.
+
+use std::sync::{Arc, Mutex};
+
+use neuromap_compile::{PartKind, Parts};
+use neuromap_cost::Ledger;
+use neuromap_hw::HwModel;
+use neuromap_hw::arm_core::ArmCore;
+use neuromap_hw::binary::ThresholdLogic;
+use neuromap_hw::crossbar::Crossbar;
+use neuromap_ir::{Network, NeuronModel, PopId, PopKind, ProjId, SourceKind};
+use neuromap_sim::chip::{TileCounter, TileCounts, TileFactory};
+use serde::Serialize;
+
+/// A family as a part of a hybrid chip (see [`crate::any::Family::part`]).
+pub trait PartFamily: Sync + std::fmt::Debug {
+    /// The family a part's model names.
+    fn family(&self) -> &'static str;
+    /// What the report calls this family's tiles.
+    fn tile(&self) -> &'static str;
+    /// Neurons of `pop` one tile of `part` holds, or why a tile cannot hold it.
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String>;
+    /// Why this family is the natural home of `pop` (the capability rule), or why not.
+    fn suits(&self, net: &Network, pop: PopId, recurrent: bool) -> Result<&'static str, String>;
+    /// Estimated energy of one step of `pop` on tiles of `part` (J), dynamic and the
+    /// static power of the tiles it needs over one tick, at `inputs` input spikes per step.
+    fn estimate_j(&self, net: &Network, pop: PopId, part: &HwModel, inputs: f64) -> Option<f64>;
+    /// Prepares the part for the populations assigned to it.
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String>;
+}
+
+/// A part ready to run: its functional weights, its tiles' counters, its prices.
+pub trait Prepared: Send + Sync {
+    /// The weights projection `q` computes with on this part (`None`: as given).
+    fn weights(&self, q: ProjId) -> Option<Vec<f32>>;
+    /// The counter of a tile holding neurons `lo..hi` of `pop`.
+    fn counter(&self, net: &Network, pop: PopId, lo: u32, hi: u32) -> Box<dyn TileCounter>;
+    /// Prices what the part's tiles counted into `l`.
+    fn price(&self, l: &mut Ledger, part: &HwModel, c: &TileCounts, updates: u64, in_use: u64, allocated: u64);
+    /// Where the part's tiles compute other than the functional model (non-ideal
+    /// figures the hybrid run does not simulate).
+    fn caveats(&self, part: &HwModel) -> Vec<String>;
+}
+
+/// The part family of `model`: a registered family that can be a part, else one of
+/// `extra` (families a caller brings, e.g. a test's).
+pub fn part_family(model: &HwModel, extra: &[&'static dyn PartFamily]) -> Option<&'static dyn PartFamily> {
+    crate::any::family_of(model)
+        .and_then(|f| f.part())
+        .or_else(|| extra.iter().copied().find(|p| p.family() == model.family))
+}
+
+/// Every family that can be a part.
+pub fn part_families() -> Vec<&'static str> {
+    crate::any::REGISTRY.iter().filter(|f| f.part().is_some()).map(|f| f.name()).collect()
+}
+
+/// Where each population went, and why.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Placed {
+    pub population: String,
+    /// `cores`, or the part's model name.
+    pub on: String,
+    pub family: String,
+    pub why: String,
+}
+
+/// The assignment of populations to the chip's cores and parts.
+#[derive(Clone, Debug, Default)]
+pub struct Assignment {
+    pub parts: Parts,
+    pub placed: Vec<Placed>,
+}
+
+/// Expected input spikes per step of `pop` (neurons at `rate_hz`, sources at theirs).
+fn input_spikes(net: &Network, pop: PopId, rate_hz: f64) -> f64 {
+    let dt_s = net.dt / 1000.0;
+    net.incoming(pop)
+        .iter()
+        .map(|&q| {
+            let p = net.pop(net.proj(q).pre);
+            let n = p.size as usize;
+            match &p.kind {
+                PopKind::Neurons(_) => n as f64 * rate_hz * dt_s,
+                PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => (0..n).map(|i| rate_hz.get(i) * dt_s).sum(),
+                PopKind::Source(SourceKind::Bernoulli { p }) => (0..n).map(|i| p.get(i)).sum(),
+                PopKind::Source(SourceKind::Array { steps }) => {
+                    let horizon = steps.iter().filter_map(|s| s.last()).max().map_or(1, |&l| l + 1);
+                    steps.iter().map(|s| s.len()).sum::<usize>() as f64 / f64::from(horizon)
+                }
+            }
+        })
+        .sum()
+}
+
+/// Populations on a cycle of projections (themselves included): their input depends
+/// on their own output.
+fn recurrent(net: &Network) -> Vec<bool> {
+    let mut g = petgraph::graph::DiGraph::<(), ()>::new();
+    let nodes: Vec<_> = net.pop_ids().map(|_| g.add_node(())).collect();
+    let mut out = vec![false; nodes.len()];
+    for p in net.projections() {
+        if p.pre == p.post {
+            out[p.pre.index()] = true;
+        }
+        g.add_edge(nodes[p.pre.index()], nodes[p.post.index()], ());
+    }
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        if scc.len() > 1 {
+            scc.iter().for_each(|n| out[n.index()] = true);
+        }
+    }
+    out
+}
+
+/// The energy of one step of `pop` on cores (J): its synaptic events and updates at
+/// the cores' cycle costs and active power, and the baseline of the cores it needs
+/// over one tick. `None` when the model lacks a figure.
+fn cores_estimate_j(net: &Network, pop: PopId, hw: &ArmCore, inputs: f64) -> Option<f64> {
+    let p = net.pop(pop);
+    let fan: f64 = net
+        .incoming(pop)
+        .iter()
+        .map(|&q| {
+            let pr = net.proj(q);
+            pr.synapses.len() as f64 / f64::from(net.pop(pr.pre).size.max(1))
+        })
+        .fold(0.0, f64::max);
+    let events = inputs * fan;
+    let cycles = inputs * hw.cycles_per_packet?
+        + events * hw.cycles_per_synaptic_event?
+        + f64::from(p.size) * hw.cycles_per_neuron_update?;
+    let cores = f64::from(p.size.div_ceil(hw.max_neurons.max(1)));
+    Some(cycles / hw.clock_hz * hw.busy_core_w? + cores * hw.base_core_w.unwrap_or(0.0) * net.dt / 1000.0)
+}
+
+/// Assigns every population of `net` to the cores or to a part of `model`:
+/// `pinned` first (population → `cores`, a part's family or its model name), then each
+/// population a part's family suits goes to the cheapest such part by estimate,
+/// when that is cheaper than the cores; the rest to the cores. Sources stay on cores.
+pub fn assign(
+    net: &Network,
+    model: &HwModel,
+    pinned: &std::collections::BTreeMap<String, String>,
+    extra: &[&'static dyn PartFamily],
+) -> Result<Assignment, String> {
+    for name in pinned.keys() {
+        if !net.populations().iter().any(|p| &p.name == name) {
+            return Err(format!("--assign `{name}`: `{}` has no population of that name", net.name));
+        }
+    }
+    let hw = ArmCore::from_model(model).ok_or_else(|| format!("`{}` is not a chip with cores", model.name))?;
+    let mut families = Vec::new();
+    for part in &model.parts {
+        let f = part_family(&part.model, extra).ok_or_else(|| {
+            let can = part_families();
+            format!(
+                "part `{}` of `{}` is of family `{}`; a hybrid chip's parts may be of: {}",
+                part.model.name,
+                model.name,
+                part.model.family,
+                can.join(", ")
+            )
+        })?;
+        families.push(f);
+    }
+    let rec = recurrent(net);
+    let mut of_pop = vec![0u8; net.populations().len()];
+    let mut max_neurons = vec![u32::MAX; model.parts.len()];
+    let mut placed = Vec::new();
+    let name_of = |k: usize| model.parts[k].model.name.clone();
+    for id in net.pop_ids() {
+        let p = net.pop(id);
+        let inputs = input_spikes(net, id, 10.0);
+        let on_cores = cores_estimate_j(net, id, &hw, inputs);
+        let mut put = |k: Option<usize>, why: String, cap: u32| {
+            if let Some(k) = k {
+                of_pop[id.index()] = k as u8 + 1;
+                max_neurons[k] = max_neurons[k].min(cap);
+            }
+            placed.push(Placed {
+                population: p.name.clone(),
+                on: k.map_or("cores".to_string(), name_of),
+                family: k.map_or(model.family.to_string(), |k| families[k].family().to_string()),
+                why,
+            });
+        };
+        if let Some(want) = pinned.get(&p.name) {
+            if want == "cores" || want == model.family {
+                put(None, "pinned by --assign".into(), 0);
+                continue;
+            }
+            let Some(k) = model.parts.iter().position(|x| &x.model.name == want || x.model.family == want) else {
+                let mut names = vec!["cores".to_string()];
+                names.extend(model.parts.iter().map(|x| format!("{} ({})", x.model.family, x.model.name)));
+                return Err(format!(
+                    "--assign {}={want}: `{}` has no part `{want}`; it has {}",
+                    p.name,
+                    model.name,
+                    names.join(", ")
+                ));
+            };
+            if p.is_source() {
+                return Err(format!(
+                    "--assign {}={want}: `{}` is a spike source; sources run on cores",
+                    p.name, p.name
+                ));
+            }
+            let cap = families[k].capacity(net, id, &model.parts[k].model).map_err(|why| {
+                format!("--assign {}={want}: a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
+            })?;
+            put(Some(k), "pinned by --assign".into(), cap);
+            continue;
+        }
+        if p.is_source() {
+            put(None, "a spike source (sources run on cores)".into(), 0);
+            continue;
+        }
+        // Parts whose family suits the population and whose tile can hold it.
+        let mut best: Option<(usize, f64, u32, &'static str)> = None;
+        let mut refused = Vec::new();
+        for (k, f) in families.iter().enumerate() {
+            let rule = match f.suits(net, id, rec[id.index()]) {
+                Ok(rule) => rule,
+                Err(why) => {
+                    refused.push(format!("not {}: {why}", f.family()));
+                    continue;
+                }
+            };
+            match f.capacity(net, id, &model.parts[k].model) {
+                Err(why) => refused.push(format!("{} cannot hold it: {why}", name_of(k))),
+                Ok(cap) => {
+                    let est = f.estimate_j(net, id, &model.parts[k].model, inputs).unwrap_or(f64::INFINITY);
+                    if best.is_none_or(|b| est < b.1) {
+                        best = Some((k, est, cap, rule));
+                    }
+                }
+            }
+        }
+        let cores_txt = on_cores.map_or("unknown".into(), neuromap_report::fmt_joules);
+        match best {
+            Some((k, est, cap, rule)) if on_cores.is_none_or(|c| est <= c) || !est.is_finite() => {
+                let why = format!(
+                    "{rule}; about {} per step there against {cores_txt} on cores",
+                    neuromap_report::fmt_joules(est)
+                );
+                put(Some(k), why, cap);
+            }
+            Some((k, est, _, rule)) => {
+                let why = format!(
+                    "{rule}, but cheaper on cores: about {cores_txt} per step against {} on {}",
+                    neuromap_report::fmt_joules(est),
+                    name_of(k)
+                );
+                put(None, why, 0);
+            }
+            None => {
+                let why = if refused.is_empty() { "no part suits it".to_string() } else { refused.join("; ") };
+                put(None, why, 0);
+            }
+        }
+    }
+    let kinds = model
+        .parts
+        .iter()
+        .zip(&max_neurons)
+        .map(|(x, &m)| PartKind { name: x.model.name.clone(), per_chip: x.per_chip.value as u32, max_neurons: m })
+        .collect();
+    Ok(Assignment { parts: Parts { kinds, of_pop }, placed })
+}
+
+/// Where each population went and why, as a table.
+pub fn placed_text(placed: &[Placed]) -> String {
+    let mut t = neuromap_report::table::Table::new(["population", "on", "family", "why"]);
+    for p in placed {
+        t.row([p.population.clone(), p.on.clone(), p.family.clone(), p.why.clone()]);
+    }
+    format!("populations on the hybrid chip\n{}", t.render())
+}
+
+/// The plan of a run on `model`: `None` for a chip of one family (then `pinned` must
+/// be empty), else the assignment and the prepared parts.
+pub fn plan(
+    net: &Network,
+    model: &HwModel,
+    pinned: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<Hybrid>, String> {
+    plan_with(net, model, pinned, &[])
+}
+
+/// [`plan`] with part families beyond the registry's (a caller's own, e.g. a test's).
+pub fn plan_with(
+    net: &Network,
+    model: &HwModel,
+    pinned: &std::collections::BTreeMap<String, String>,
+    extra: &[&'static dyn PartFamily],
+) -> Result<Option<Hybrid>, String> {
+    if model.parts.is_empty() {
+        return match pinned.keys().next() {
+            Some(name) => Err(format!(
+                "--assign {name}=…: `{}` is a chip of one family; assigning populations needs a hybrid chip model (one with [[part]] tables)",
+                model.name
+            )),
+            None => Ok(None),
+        };
+    }
+    let a = assign(net, model, pinned, extra)?;
+    Hybrid::new(net, model, a, extra).map(Some)
+}
+
+/// A hybrid run's parts, prepared.
+pub struct Hybrid {
+    pub assignment: Assignment,
+    prepared: Vec<Arc<dyn Prepared>>,
+    /// The network the chip computes: every projection into a part's population with
+    /// that part's weights.
+    pub functional: Network,
+    pub caveats: Vec<String>,
+}
+
+impl std::fmt::Debug for Hybrid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hybrid").field("assignment", &self.assignment).finish_non_exhaustive()
+    }
+}
+
+impl Hybrid {
+    pub fn new(
+        net: &Network,
+        model: &HwModel,
+        assignment: Assignment,
+        extra: &[&'static dyn PartFamily],
+    ) -> Result<Self, String> {
+        let mut prepared: Vec<Arc<dyn Prepared>> = Vec::new();
+        let mut caveats = Vec::new();
+        let mut weights: Vec<Option<Vec<f32>>> = vec![None; net.projections().len()];
+        for (k, part) in model.parts.iter().enumerate() {
+            let f = part_family(&part.model, extra).ok_or("not a part family")?;
+            let pops: Vec<PopId> = net.pop_ids().filter(|&p| usize::from(assignment.parts.of(p)) == k + 1).collect();
+            let p: Arc<dyn Prepared> = Arc::from(f.prepare(net, &pops, &part.model)?);
+            for &pop in &pops {
+                for &q in net.incoming(pop) {
+                    if let Some(w) = p.weights(q) {
+                        weights[q.index()] = Some(w);
+                    }
+                }
+            }
+            if !pops.is_empty() {
+                caveats.extend(p.caveats(&part.model));
+            }
+            prepared.push(p);
+        }
+        let functional = if weights.iter().all(Option::is_none) {
+            net.clone()
+        } else {
+            let all = weights
+                .into_iter()
+                .zip(net.projections())
+                .map(|(w, p)| w.unwrap_or_else(|| p.synapses.weights().to_vec()))
+                .collect();
+            net.with_all_weights(all).map_err(|e| e.to_string())?
+        };
+        Ok(Self { assignment, prepared, functional, caveats })
+    }
+
+    /// The counters of every slice on a part, for the chip simulator.
+    pub fn tiles(&self, mapping: &neuromap_compile::Mapping) -> TileFactory {
+        let counters: Vec<Option<Box<dyn TileCounter>>> = mapping
+            .partition
+            .slices
+            .iter()
+            .map(|s| {
+                (s.part > 0)
+                    .then(|| self.prepared[usize::from(s.part) - 1].counter(&self.functional, s.pop, s.lo, s.hi))
+            })
+            .collect();
+        let cell = Arc::new(Mutex::new(counters));
+        TileFactory(Arc::new(move |s| cell.lock().ok().and_then(|mut v| v.get_mut(s).and_then(Option::take))))
+    }
+
+    /// Adds every part's lines to `l` (the chip's own ledger), and each part's time.
+    pub fn price(
+        &self,
+        l: &mut Ledger,
+        model: &HwModel,
+        mapping: &neuromap_compile::Mapping,
+        counts: &neuromap_sim::chip::ChipCounts,
+    ) {
+        let slices = &mapping.partition.slices;
+        let chips = model.machine.alive_chips() as u64;
+        let mut times =
+            vec![neuromap_cost::ledger::PartTime { part: "cores".into(), need_max_s: 0.0, need_mean_s: 0.0 }];
+        let steps = l.time.steps.max(1);
+        for (k, part) in model.parts.iter().enumerate() {
+            let mut c = TileCounts::default();
+            let (mut updates, mut in_use) = (0u64, 0u64);
+            let (mut slowest, mut busiest) = (0.0f64, 0.0f64);
+            for (s, tc) in &counts.tiles {
+                if usize::from(slices[*s as usize].part) == k + 1 {
+                    c.add(tc);
+                    updates += counts.neuron_updates[*s as usize];
+                    in_use += 1;
+                    slowest = slowest.max(tc.get("slowest step (s)"));
+                    busiest = busiest.max(tc.get("busy (s)") / f64::from(steps));
+                }
+            }
+            let from = (l.lines.len(), l.parts.len());
+            let allocated = chips * part.per_chip.value as u64;
+            self.prepared[k].price(l, &part.model, &c, updates, in_use, allocated);
+            l.tag_part(from.0, from.1, &part.model.name);
+            // By population: each tile priced alone, its share of the part's static
+            // power in use.
+            let static_in_use: f64 =
+                l.lines[from.0..].iter().filter(|x| x.term == neuromap_cost::Term::StaticInUse).map(|x| x.joules).sum();
+            for (s, tc) in &counts.tiles {
+                let sl = &slices[*s as usize];
+                if usize::from(sl.part) != k + 1 || l.by_population.len() <= sl.pop.index() {
+                    continue;
+                }
+                let mut one = Ledger::new(&part.model, l.time.clone(), neuromap_cost::Work::default());
+                self.prepared[k].price(&mut one, &part.model, tc, counts.neuron_updates[*s as usize], 1, 1);
+                let o = &mut l.by_population[sl.pop.index()];
+                o.parts += 1;
+                o.dynamic_j += one.total(neuromap_cost::Basis::Dynamic);
+                o.static_j += static_in_use / in_use.max(1) as f64;
+                o.worst_step_s = o.worst_step_s.max(tc.get("slowest step (s)"));
+            }
+            times.push(neuromap_cost::ledger::PartTime {
+                part: part.model.name.clone(),
+                need_max_s: slowest,
+                need_mean_s: busiest,
+            });
+        }
+        if let Some(t) = counts.timing.as_ref() {
+            let need: Vec<f64> = t.critical_cycles.iter().map(|c| c / mapping.hw.clock_hz).collect();
+            times[0].need_max_s = need.iter().copied().fold(0.0, f64::max);
+            times[0].need_mean_s = need.iter().sum::<f64>() / need.len().max(1) as f64;
+        }
+        l.part_time = times;
+        let parts: Vec<&str> = model.parts.iter().map(|p| p.model.family).collect();
+        l.family = format!("hybrid: {} + {}", model.family, parts.join(" + "));
+    }
+}
+
+/// The least share of an array's cells a projection must use for the compiler to put
+/// it on a crossbar by itself (an assumption: below it most cells would hold zeros
+/// and be read for nothing; `--assign` overrides).
+const DENSE: f64 = 0.1;
+
+/// Resistive crossbar macros: static feed-forward projections in the arrays, the
+/// neurons in the periphery.
+#[derive(Debug)]
+pub struct CrossbarPart;
+
+/// Threshold-logic arrays: binary threshold layers.
+#[derive(Debug)]
+pub struct ThresholdLogicPart;
+
+struct CrossbarPrepared {
+    hw: Crossbar,
+    quantised: Vec<Option<neuromap_xbar::map::Quantised>>,
+}
+
+impl PartFamily for CrossbarPart {
+    fn family(&self) -> &'static str {
+        "crossbar"
+    }
+
+    fn tile(&self) -> &'static str {
+        "macro"
+    }
+
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String> {
+        let hw = Crossbar::from_model(part).ok_or("not a crossbar model")?;
+        let p = net.pop(pop);
+        match &p.kind {
+            PopKind::Neurons(NeuronModel::Lif(_)) => {}
+            PopKind::Neurons(m) => return Err(format!("its periphery updates LIF-family neurons, not `{}`", m.name())),
+            PopKind::Source(_) => return Err("it is a spike source".into()),
+        }
+        if net.incoming(pop).is_empty() {
+            return Err("it has no incoming projection to hold in the arrays".into());
+        }
+        let per = neuromap_xbar::tile::neurons_per_array(&hw);
+        if per == 0 {
+            return Err("its arrays have no column for a neuron".into());
+        }
+        let arrays = neuromap_xbar::tile::arrays_needed(net, pop, &hw);
+        if arrays > u64::from(hw.tiles) {
+            return Err(format!(
+                "its inputs need {arrays} arrays of {} rows per macro (one per {} presynaptic neurons, per projection and delay); a macro has {}",
+                hw.rows, hw.rows, hw.tiles
+            ));
+        }
+        Ok(per)
+    }
+
+    fn suits(&self, net: &Network, pop: PopId, recurrent: bool) -> Result<&'static str, String> {
+        if recurrent {
+            return Err("recurrent (its input depends on its own spikes), which cores handle".into());
+        }
+        if net.incoming(pop).is_empty() {
+            return Err("no incoming projection".into());
+        }
+        // Dense static projections: the arrays' rows are used, not left empty.
+        for &q in net.incoming(pop) {
+            let p = net.proj(q);
+            let cells = f64::from(net.pop(p.pre).size) * f64::from(net.pop(p.post).size);
+            let density = p.synapses.len() as f64 / cells.max(1.0);
+            if density < DENSE {
+                return Err(format!(
+                    "projection `{}` is {:.1} % dense, and arrays pay for every cell (they want ≥ {:.0} %)",
+                    p.name,
+                    100.0 * density,
+                    100.0 * DENSE
+                ));
+            }
+        }
+        Ok("static dense feed-forward projections: weights stay in the arrays")
+    }
+
+    fn estimate_j(&self, net: &Network, pop: PopId, part: &HwModel, inputs: f64) -> Option<f64> {
+        let hw = Crossbar::from_model(part)?;
+        let per = neuromap_xbar::tile::neurons_per_array(&hw).max(1);
+        let n = net.pop(pop).size;
+        let macros = f64::from(n.div_ceil(per));
+        let cols = f64::from(n.min(per));
+        let g_mid = (hw.g_min_s + hw.g_max_s) / 2.0;
+        let phys = if hw.differential { 2.0 * cols } else { cols + 1.0 };
+        let arrays = neuromap_xbar::tile::arrays_needed(net, pop, &hw) as f64;
+        let per_input = hw.driver_j + phys * hw.v_read * hw.v_read * hw.t_read_s * g_mid;
+        let reads = arrays.min(inputs) * macros;
+        Some(
+            macros * inputs * per_input
+                + reads * cols * (hw.adc_energy_j + hw.add_j)
+                + f64::from(n) * hw.neuron_update_j
+                + macros * hw.static_w * net.dt / 1000.0,
+        )
+    }
+
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String> {
+        let hw = Crossbar::from_model(part).ok_or("not a crossbar model")?;
+        let signed = if hw.differential { neuromap_xbar::Signed::Differential } else { neuromap_xbar::Signed::Offset };
+        let shifts = neuromap_sim::reference::weight_shifts::<neuromap_sim::arith::S1615>(net);
+        let mut quantised = vec![None; net.projections().len()];
+        for &pop in pops {
+            for &q in net.incoming(pop) {
+                quantised[q.index()] = Some(neuromap_xbar::map::quantise(net, q, &hw, signed, &shifts));
+            }
+        }
+        Ok(Box::new(CrossbarPrepared { hw, quantised }))
+    }
+}
+
+impl Prepared for CrossbarPrepared {
+    fn weights(&self, q: ProjId) -> Option<Vec<f32>> {
+        self.quantised[q.index()].as_ref().map(|x| x.weights.clone())
+    }
+
+    fn counter(&self, net: &Network, pop: PopId, lo: u32, hi: u32) -> Box<dyn TileCounter> {
+        Box::new(neuromap_xbar::tile::MacroCounter::new(net, &self.hw, &self.quantised, pop, lo, hi))
+    }
+
+    fn price(&self, l: &mut Ledger, part: &HwModel, c: &TileCounts, updates: u64, in_use: u64, allocated: u64) {
+        neuromap_cost::crossbar::tile_lines(l, part, &self.hw, c, updates, in_use, allocated);
+    }
+
+    fn caveats(&self, part: &HwModel) -> Vec<String> {
+        let h = &self.hw;
+        let mut out = Vec::new();
+        let non_ideal: Vec<String> = [
+            ("device.sigma", h.sigma),
+            ("device.stuck_low", h.stuck_low),
+            ("device.stuck_high", h.stuck_high),
+            ("device.read_noise", h.read_noise),
+            ("tile.r_wire_ohm", h.r_wire_ohm),
+        ]
+        .iter()
+        .filter(|x| x.1 > 0.0)
+        .map(|x| format!("{} = {}", x.0, x.1))
+        .collect();
+        if !non_ideal.is_empty() {
+            out.push(format!(
+                "part `{}`: the hybrid run computes with ideal cells (the conductance-quantised weights); its non-ideal figures ({}) are not simulated here (`neuromap run` on the crossbar model alone simulates them)",
+                part.name,
+                non_ideal.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+struct TlPrepared {
+    mappings: Vec<(PopId, neuromap_bnn::BinaryMapping)>,
+    static_w: f64,
+}
+
+impl PartFamily for ThresholdLogicPart {
+    fn family(&self) -> &'static str {
+        "threshold-logic"
+    }
+
+    fn tile(&self) -> &'static str {
+        "array"
+    }
+
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String> {
+        let p = net.pop(pop);
+        if !matches!(p.kind, PopKind::Neurons(NeuronModel::Threshold(_))) {
+            return Err(format!("it runs threshold neurons (model = \"threshold\"); `{}` is not one", p.name));
+        }
+        for &q in net.incoming(pop) {
+            let pre = net.pop(net.proj(q).pre);
+            if let PopKind::Source(SourceKind::Poisson { .. }) = pre.kind {
+                return Err(format!(
+                    "its input `{}` is a Poisson source (several spikes a step); a threshold-logic array takes one bit per input",
+                    pre.name
+                ));
+            }
+        }
+        neuromap_bnn::tile::map_layer(net, pop, part)?;
+        // One array takes a whole layer, its PEs in batches.
+        Ok(u32::MAX)
+    }
+
+    fn suits(&self, net: &Network, pop: PopId, _recurrent: bool) -> Result<&'static str, String> {
+        if matches!(net.pop(pop).kind, PopKind::Neurons(NeuronModel::Threshold(_))) {
+            Ok("a binary threshold layer: integer sums of bits, what threshold-logic cells compute")
+        } else {
+            Err("not a threshold layer".into())
+        }
+    }
+
+    fn estimate_j(&self, net: &Network, pop: PopId, part: &HwModel, _inputs: f64) -> Option<f64> {
+        let m = neuromap_bnn::tile::map_layer(net, pop, part).ok()?;
+        let tl = ThresholdLogic::from_model(part)?;
+        let mut l = Ledger::new(
+            part,
+            neuromap_cost::Timeline::new(neuromap_cost::Pace::SelfTimed { tick_s: None }, 1, Some(vec![0.0])),
+            neuromap_cost::Work::default(),
+        );
+        let a = m.step_actions();
+        let c = counts_of(&a);
+        neuromap_cost::binary::tile_lines(&mut l, part, tl.static_w, &c, 1, 1);
+        Some(l.total(neuromap_cost::Basis::Dynamic) + tl.static_w * net.dt / 1000.0)
+    }
+
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String> {
+        let tl = ThresholdLogic::from_model(part).ok_or("not a threshold-logic model")?;
+        let mut mappings = Vec::new();
+        for &p in pops {
+            mappings.push((p, neuromap_bnn::tile::map_layer(net, p, part)?));
+        }
+        Ok(Box::new(TlPrepared { mappings, static_w: tl.static_w }))
+    }
+}
+
+fn counts_of(a: &neuromap_bnn::Actions) -> TileCounts {
+    TileCounts { actions: neuromap_bnn::tile::named(a) }
+}
+
+impl Prepared for TlPrepared {
+    fn weights(&self, _q: ProjId) -> Option<Vec<f32>> {
+        None
+    }
+
+    fn counter(&self, _net: &Network, pop: PopId, _lo: u32, _hi: u32) -> Box<dyn TileCounter> {
+        let m = self.mappings.iter().find(|m| m.0 == pop).map(|m| &m.1);
+        // `prepare` mapped every population assigned to the part.
+        Box::new(neuromap_bnn::tile::ArrayCounter::new(m.expect("a population the part was prepared for")))
+    }
+
+    fn price(&self, l: &mut Ledger, part: &HwModel, c: &TileCounts, _updates: u64, in_use: u64, allocated: u64) {
+        neuromap_cost::binary::tile_lines(l, part, self.static_w, c, in_use, allocated);
+    }
+
+    fn caveats(&self, _part: &HwModel) -> Vec<String> {
+        Vec::new()
+    }
+}
