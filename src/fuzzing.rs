@@ -116,6 +116,7 @@ pub fn network_on_chip(data: &[u8]) {
         populations,
         projections,
         probes: vec![],
+        assign: Default::default(),
     };
     let Ok(net) = spec.build_within(BUILD_LIMIT) else { return };
     // The chip description is drawn too: topology, size, wrap-around, cores, slice size.

@@ -138,6 +138,15 @@ fn assign_overrides_and_refusals_name_the_capacity() {
     assert_eq!(p["liquid"], "crossbar");
     assert!(out.same_as_functional);
 
+    // The netlist's `assign` pins too, and the command line wins over it.
+    let mut job = load_job("netlists/lsm.toml", "hybrid-spinn2-rram", &o).unwrap();
+    job.spec.as_mut().unwrap().assign.insert("readout".into(), "cores".into());
+    let out = run_job(job.clone(), &mut |_| true).unwrap();
+    assert_eq!(placed(&out)["readout"], "arm-core");
+    job.map.assign.insert("readout".into(), "rram-ideal-40nm".into());
+    let out = run_job(job, &mut |_| true).unwrap();
+    assert_eq!(placed(&out)["readout"], "crossbar");
+
     let mut job = load_job("netlists/lsm.toml", "hybrid-spinn2-tulip", &o).unwrap();
     job.map.assign = [("liquid".to_string(), "threshold-logic".to_string())].into_iter().collect();
     let e = run_job(job, &mut |_| true).unwrap_err().to_string();

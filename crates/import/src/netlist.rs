@@ -176,11 +176,13 @@ struct Reader<'d, 'a> {
     pops: Vec<PopSpec>,
     info: Vec<PopInfo>,
     by_name: HashMap<String, usize>,
+    /// Populations pinned to a hybrid chip's part (`assign = "…"`).
+    assign: std::collections::BTreeMap<String, String>,
 }
 
 impl<'d, 'a> Reader<'d, 'a> {
     fn new(doc: &'d Document<'a>) -> Self {
-        Self { doc, dt: 1.0, pops: Vec::new(), info: Vec::new(), by_name: HashMap::new() }
+        Self { doc, dt: 1.0, pops: Vec::new(), info: Vec::new(), by_name: HashMap::new(), assign: Default::default() }
     }
 
     fn error(&self, span: Span, msg: impl Into<String>) -> Diagnostic {
@@ -368,7 +370,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         if dt_ok {
             self.zero_delay_cycles(&projections, &proj_info);
         }
-        let spec = NetworkSpec { name, dt: self.dt, seed, scale, populations: self.pops, projections, probes };
+        let assign = std::mem::take(&mut self.assign);
+        let spec = NetworkSpec { name, dt: self.dt, seed, scale, populations: self.pops, projections, probes, assign };
         Some((spec, steps))
     }
 
@@ -453,11 +456,24 @@ impl<'d, 'a> Reader<'d, 'a> {
         let model = t.req::<String>("model");
         let known_model = model.as_ref().is_some_and(|m| model_params(&m.value).is_some());
         let kind = model.and_then(|m| self.model(&t, m, size));
+        let assign = t.opt::<String>("assign");
+        if let Some(a) = &assign
+            && a.value.trim().is_empty()
+        {
+            self.emit(
+                self.error(a.span.clone(), "`assign` is empty")
+                    .with_label("expected a part")
+                    .with_help("`cores`, or the family or model name of a hybrid chip's part, e.g. \"crossbar\""),
+            );
+        }
         // With an unknown model, which keys are valid is unknown too: say nothing more.
         if known_model {
             t.finish();
         }
         if let Some(name) = name {
+            if let Some(a) = assign.filter(|a| !a.value.trim().is_empty()) {
+                self.assign.insert(name.value.clone(), a.value.trim().to_string());
+            }
             self.declare(name, size, kind);
         }
     }

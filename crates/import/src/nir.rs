@@ -1049,6 +1049,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
         populations: pops,
         projections,
         probes: Vec::new(),
+        assign: Default::default(),
     })
 }
 

@@ -616,6 +616,7 @@ pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnosti
         populations: pops,
         projections,
         probes: Vec::new(),
+        assign: Default::default(),
     };
     Ok(SanafeNet { netlist: Netlist { spec, steps: None, warnings: Diagnostics::default() }, placement })
 }

@@ -71,6 +71,9 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                     return Err(format!("population `{}`: drawn initial potentials are not written", p.name));
                 }
                 let _ = write!(s, "\n[[population]]\nname = {}\nsize = {}\n", quote(&p.name), p.size);
+                if let Some(a) = spec.assign.get(&p.name) {
+                    let _ = writeln!(s, "assign = {}", quote(a));
+                }
                 match model {
                     NeuronModel::Threshold(t) => {
                         let enc = match t.encoding {

@@ -96,6 +96,11 @@ pub struct NetworkSpec {
     pub populations: Vec<PopSpec>,
     pub projections: Vec<ProjSpec>,
     pub probes: Vec<ProbeSpec>,
+    /// Where the netlist pins populations on a hybrid chip (population → `cores`, or a
+    /// part's family or model name): a mapping hint, not part of what the network
+    /// computes. `--assign` overrides it.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub assign: std::collections::BTreeMap<String, String>,
 }
 
 impl NetworkSpec {

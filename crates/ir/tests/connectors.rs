@@ -225,6 +225,7 @@ fn oversized_networks_are_refused_before_allocation() {
             delay: Dist::constant(0.0),
         }],
         probes: vec![],
+        assign: Default::default(),
     };
     let err = spec.build_within(16.0 * (1u64 << 30) as f64).unwrap_err().to_string();
     assert!(err.contains("GiB") && err.contains("`aa`") && err.contains("1.600e19"), "{err}");

@@ -546,5 +546,6 @@ pub fn operating_point(cores: u32, seed: u64) -> neuromap_ir::spec::NetworkSpec 
             delay: Dist::Const { value: 1.0 },
         }],
         probes: Vec::new(),
+        assign: Default::default(),
     }
 }

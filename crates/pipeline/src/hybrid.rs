@@ -200,7 +200,7 @@ pub fn assign(
         };
         if let Some(want) = pinned.get(&p.name) {
             if want == "cores" || want == model.family {
-                put(None, "pinned by --assign".into(), 0);
+                put(None, "pinned (`assign` in the netlist or on the command line)".into(), 0);
                 continue;
             }
             let Some(k) = model.parts.iter().position(|x| &x.model.name == want || x.model.family == want) else {
@@ -222,7 +222,7 @@ pub fn assign(
             let cap = families[k].capacity(net, id, &model.parts[k].model).map_err(|why| {
                 format!("--assign {}={want}: a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
             })?;
-            put(Some(k), "pinned by --assign".into(), cap);
+            put(Some(k), "pinned (`assign` in the netlist or on the command line)".into(), cap);
             continue;
         }
         if p.is_source() {

@@ -251,11 +251,22 @@ fn next_caps(out: &Outcome) -> Result<Option<std::collections::BTreeMap<String, 
     }
 }
 
+/// The populations `job` pins to a hybrid chip's parts: the netlist's `assign` keys
+/// (on a hybrid chip; a chip of one family ignores them), then `--assign`, which wins.
+pub fn pinned(job: &Job) -> std::collections::BTreeMap<String, String> {
+    let mut p = match &job.spec {
+        Some(s) if !job.model.parts.is_empty() => s.assign.clone(),
+        _ => Default::default(),
+    };
+    p.extend(job.map.assign.iter().map(|(k, v)| (k.clone(), v.clone())));
+    p
+}
+
 /// One compile and chip run of `job`.
 fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
     let model = &job.model;
     let map_err = |message: String| JobError::Map { net: job.net.name.clone(), model: model.name.clone(), message };
-    let hybrid = hybrid::plan_with(&job.net, model, &job.map.assign, &job.map.part_families)
+    let hybrid = hybrid::plan_with(&job.net, model, &pinned(&job), &job.map.part_families)
         .map_err(|m| if model.parts.is_empty() { JobError::Input(m) } else { map_err(m) })?;
     // The network the chip computes: on a hybrid chip, each part's populations with
     // that part's weights.
@@ -473,13 +484,17 @@ impl Outcome {
     /// losses (what `neuromap diff` compares). `wall` keeps the wall time; golden
     /// files leave it out.
     pub fn report_json(&self, wall: bool) -> serde_json::Value {
-        neuromap_report::run_report(
+        let mut r = neuromap_report::run_report(
             &self.run_summary(wall),
             self.energy.as_ref(),
             self.chip.counts.timing.as_ref(),
             &self.chip.counts.losses,
             self.mapping.hw.clock_hz,
-        )
+        );
+        if let (Some(h), Some(o)) = (&self.hybrid, r.as_object_mut()) {
+            o.insert("populations_placed".into(), serde_json::json!(h.assignment.placed));
+        }
+        r
     }
 
     /// The mapping artifact (byte-identical for the same inputs).

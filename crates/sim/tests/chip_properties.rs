@@ -60,9 +60,18 @@ fn network(sizes: &[u32], projs: &[(usize, usize, f64, u8, bool)], syn: bool, se
             delay: Dist::constant(f64::from(d)),
         });
     }
-    NetworkSpec { name: "random".into(), dt: 1.0, seed, scale: 1.0, populations, projections, probes: vec![] }
-        .build()
-        .unwrap()
+    NetworkSpec {
+        name: "random".into(),
+        dt: 1.0,
+        seed,
+        scale: 1.0,
+        populations,
+        projections,
+        probes: vec![],
+        assign: Default::default(),
+    }
+    .build()
+    .unwrap()
 }
 
 fn model(name: &str) -> neuromap_hw::HwModel {

@@ -46,7 +46,16 @@ fn proj(pre: usize, post: usize, connector: Connector, weight: Option<f64>, dela
 }
 
 fn net(dt: f64, populations: Vec<PopSpec>, projections: Vec<ProjSpec>, probes: Vec<ProbeSpec>) -> NetworkSpec {
-    NetworkSpec { name: "t".into(), dt, seed: 1, scale: 1.0, populations, projections, probes }
+    NetworkSpec {
+        name: "t".into(),
+        dt,
+        seed: 1,
+        scale: 1.0,
+        populations,
+        projections,
+        probes,
+        assign: Default::default(),
+    }
 }
 
 /// Constant current: the spike times follow from the continuous solution

@@ -25,7 +25,8 @@ pub(crate) fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
     let net = build(&n.spec, a.mem, &a.net)?;
     // On a hybrid chip: which populations go to which part, and the weights they
     // compute with there.
-    let pinned = a.assign.iter().cloned().collect();
+    let mut pinned = if model.parts.is_empty() { Default::default() } else { n.spec.assign.clone() };
+    pinned.extend(a.assign.iter().cloned());
     let hybrid = neuromap_pipeline::hybrid::plan(&net, &model, &pinned)
         .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
     let net = hybrid.as_ref().map_or(net.clone(), |h| h.functional.clone());

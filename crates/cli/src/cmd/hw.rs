@@ -14,13 +14,14 @@ pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             names.sort();
             for p in names {
                 match neuromap_hw::load_path(&p) {
-                    Ok(m) => println!(
-                        "{:<22} {:<9} {:>6} chips  {}",
-                        m.name,
-                        m.family,
-                        m.machine.chips().len(),
-                        m.description
-                    ),
+                    Ok(m) => {
+                        let mut fam = m.family.to_string();
+                        for p in &m.parts {
+                            fam.push('+');
+                            fam.push_str(p.model.family);
+                        }
+                        println!("{:<22} {:<24} {:>6} chips  {}", m.name, fam, m.machine.chips().len(), m.description)
+                    }
                     Err(d) => println!("{:<22} (invalid: {})", p.display(), d),
                 }
             }
@@ -77,6 +78,27 @@ pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             }
             print!("{}", t.render());
             println!("{}", neuromap_report::certainty_counts_text(&m));
+            for p in &m.parts {
+                println!(
+                    "\npart: {} per chip of {} ({}): {}\n  per_chip: {}",
+                    neuromap_report::fmt_g(p.per_chip.value),
+                    p.model.name,
+                    p.model.family,
+                    p.model.description,
+                    p.per_chip.provenance.label()
+                );
+                let mut t = neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
+                for f in &p.model.figures {
+                    t.row([
+                        format!("{}.{}", f.section, f.key),
+                        neuromap_report::fmt_g(f.value),
+                        f.unit.to_string(),
+                        f.provenance.label(),
+                    ]);
+                }
+                print!("{}", t.render());
+                println!("{}", neuromap_report::certainty_counts_text(&p.model));
+            }
             Ok(())
         }
     }
