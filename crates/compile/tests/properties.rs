@@ -50,7 +50,16 @@ fn network(sizes: &[u64], projs: &[(usize, usize, f64, u8)], seed: u64) -> neuro
             delay: Dist::constant(f64::from(d.max(1))),
         })
         .collect();
-    NetworkSpec { name: "random".into(), dt: 1.0, seed, scale: 1.0, populations, projections, probes: vec![] }
+    NetworkSpec {
+        name: "random".into(),
+        dt: 1.0,
+        seed,
+        scale: 1.0,
+        populations,
+        projections,
+        probes: vec![],
+        assign: Default::default(),
+    }
         .build()
         .unwrap()
 }
