@@ -60,8 +60,8 @@ fn network(sizes: &[u64], projs: &[(usize, usize, f64, u8)], seed: u64) -> neuro
         probes: vec![],
         assign: Default::default(),
     }
-        .build()
-        .unwrap()
+    .build()
+    .unwrap()
 }
 
 proptest! {

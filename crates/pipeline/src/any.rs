@@ -159,7 +159,11 @@ pub struct TableRow {
 
 /// A row for `job`: run it on its family and read the ledger.
 pub fn table_row(job: Job, network: &str) -> TableRow {
-    let (model, family, steps) = (job.model.name.clone(), job.model.family.to_string(), job.steps);
+    let mut family = job.model.family.to_string();
+    for p in &job.model.parts {
+        family = format!("{family}+{}", p.model.family);
+    }
+    let (model, steps) = (job.model.name.clone(), job.steps);
     let blank = |note: String| TableRow {
         network: network.to_string(),
         model: model.clone(),
@@ -185,6 +189,19 @@ pub fn table_row(job: Job, network: &str) -> TableRow {
             Some(l) => {
                 let u = l.basis(Basis::InUse);
                 let mut note = out.warnings().join("; ");
+                if let AnyOutcome::ArmCore(o) = &out
+                    && let Some(h) = &o.hybrid
+                {
+                    let on: Vec<String> = h
+                        .assignment
+                        .placed
+                        .iter()
+                        .filter(|p| p.on != "cores")
+                        .map(|p| format!("{} on {}", p.population, p.family))
+                        .collect();
+                    let on = if on.is_empty() { "every population on cores".to_string() } else { on.join(", ") };
+                    note = if note.is_empty() { on } else { format!("{on}; {note}") };
+                }
                 if !l.time.real_time_kept() {
                     note = format!("overran its tick; {note}").trim_end_matches("; ").to_string();
                 }
