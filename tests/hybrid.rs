@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use neuromap::cost::{Basis, Ledger, Term};
+use neuromap::hw::arm_core::ArmCore;
 use neuromap::hw::{Certainty, Figure, HwModel, Provenance};
 use neuromap::ir::{Network, PopId, ProjId};
 use neuromap::pipeline::hybrid::{PartFamily, Prepared};
@@ -165,6 +166,40 @@ fn assign_overrides_and_refusals_name_the_capacity() {
     assert!(e.contains("not enough tulip-40nm tiles") && e.contains("2 tiles") && e.contains("1 tile"), "{e}");
 }
 
+/// A hybrid chip whose every neuron population is on crossbar macros computes what
+/// the crossbar family computes alone, devices included: the same programmed cells,
+/// the same read noise, the same converters, with the spikes travelling as packets.
+#[test]
+fn crossbar_tiles_compute_as_the_crossbar_family_devices_included() {
+    let o = RunOptions { steps: Some(50), ..RunOptions::default() };
+    for part in ["rram-ideal-40nm", "rram-lsm-40nm"] {
+        let mut job = load_job("netlists/lsm.toml", "hybrid-spinn2-rram", &o).unwrap();
+        job.model.parts[0].model = load_hw(part).unwrap();
+        job.map.assign = [("liquid", "crossbar"), ("readout", "crossbar")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let alone =
+            neuromap::pipeline::crossbar::run_crossbar_job(load_job("netlists/lsm.toml", part, &o).unwrap()).unwrap();
+        let mut first = None;
+        for threads in [1, 2, 4] {
+            job.threads = threads;
+            let out = run_job(job.clone(), &mut |_| true).unwrap();
+            assert_eq!(out.chip.result.spikes, alone.run.result.spikes, "{part}, {threads} threads");
+            let liquid = out.job.net.pop_by_name("liquid").unwrap();
+            assert!(out.chip.result.spike_counts[liquid.index()] > 100, "{part}: the liquid fires");
+            // Ideal cells and a converter that resolves every sum: the functional
+            // model exactly; the non-ideal macro: a warning that says why.
+            assert_eq!(out.same_as_functional, part == "rram-ideal-40nm", "{part}");
+            if !out.same_as_functional {
+                assert!(out.warnings.iter().any(|w| w.contains("device variation")), "{:?}", out.warnings);
+            }
+            let counts = format!("{:?}", out.chip.counts.tiles);
+            assert_eq!(first.get_or_insert(counts.clone()), &counts, "{part}: tile counts, {threads} threads");
+        }
+    }
+}
+
 /// A toy family, added through the trait in this file alone: a digital accumulator
 /// tile that takes any LIF population fed forward, counts the packets it receives,
 /// and charges a figure per packet and a static power per tile.
@@ -221,7 +256,7 @@ impl PartFamily for Accumulator {
         "accumulator"
     }
 
-    fn capacity(&self, net: &Network, pop: PopId, _part: &HwModel) -> Result<u32, String> {
+    fn capacity(&self, net: &Network, pop: PopId, _part: &HwModel, _host: &ArmCore) -> Result<u32, String> {
         if net.pop(pop).is_source() { Err("a source".into()) } else { Ok(64) }
     }
 
@@ -233,7 +268,13 @@ impl PartFamily for Accumulator {
         Some(0.0)
     }
 
-    fn prepare(&self, _net: &Network, _pops: &[PopId], _part: &HwModel) -> Result<Box<dyn Prepared>, String> {
+    fn prepare(
+        &self,
+        _net: &Network,
+        _pops: &[PopId],
+        _part: &HwModel,
+        _seed: u64,
+    ) -> Result<Box<dyn Prepared>, String> {
         Ok(Box::new(AccumulatorReady))
     }
 }

@@ -31,15 +31,18 @@ pub trait PartFamily: Sync + std::fmt::Debug {
     fn family(&self) -> &'static str;
     /// What the report calls this family's tiles.
     fn tile(&self) -> &'static str;
-    /// Neurons of `pop` one tile of `part` holds, or why a tile cannot hold it.
-    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String>;
+    /// Neurons of `pop` one tile of `part` holds on a chip whose cores are `host`, or
+    /// why a tile cannot hold it.
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel, host: &ArmCore) -> Result<u32, String>;
     /// Why this family is the natural home of `pop` (the capability rule), or why not.
     fn suits(&self, net: &Network, pop: PopId, recurrent: bool) -> Result<&'static str, String>;
     /// Estimated energy of one step of `pop` on tiles of `part` (J), dynamic and the
     /// static power of the tiles it needs over one tick, at `inputs` input spikes per step.
     fn estimate_j(&self, net: &Network, pop: PopId, part: &HwModel, inputs: f64) -> Option<f64>;
-    /// Prepares the part for the populations assigned to it.
-    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String>;
+    /// Prepares the part for the populations assigned to it; `seed` draws what the
+    /// family draws (a crossbar's device programming and read noise, from the run's
+    /// fault seed as the crossbar family's own runs do).
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel, seed: u64) -> Result<Box<dyn Prepared>, String>;
 }
 
 /// A part ready to run: its functional weights, its tiles' counters, its prices.
@@ -50,9 +53,15 @@ pub trait Prepared: Send + Sync {
     fn counter(&self, net: &Network, pop: PopId, lo: u32, hi: u32) -> Box<dyn TileCounter>;
     /// Prices what the part's tiles counted into `l`.
     fn price(&self, l: &mut Ledger, part: &HwModel, c: &TileCounts, updates: u64, in_use: u64, allocated: u64);
-    /// Where the part's tiles compute other than the functional model (non-ideal
-    /// figures the hybrid run does not simulate).
+    /// What a reader of a run on this part must know.
     fn caveats(&self, part: &HwModel) -> Vec<String>;
+    /// `Ok` when the tiles, having counted `c`, must have computed exactly what the
+    /// functional model computes (a crossbar with ideal cells and an ADC that resolved
+    /// every column sum); else what made them differ (a difference from the
+    /// functional model is then the devices', not a bug).
+    fn exact(&self, _c: &TileCounts) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// The part family of `model`: a registered family that can be a part, else one of
@@ -219,7 +228,7 @@ pub fn assign(
                     p.name, p.name
                 ));
             }
-            let cap = families[k].capacity(net, id, &model.parts[k].model).map_err(|why| {
+            let cap = families[k].capacity(net, id, &model.parts[k].model, &hw).map_err(|why| {
                 format!("--assign {}={want}: a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
             })?;
             put(Some(k), "pinned (`assign` in the netlist or on the command line)".into(), cap);
@@ -240,7 +249,7 @@ pub fn assign(
                     continue;
                 }
             };
-            match f.capacity(net, id, &model.parts[k].model) {
+            match f.capacity(net, id, &model.parts[k].model, &hw) {
                 Err(why) => refused.push(format!("{} cannot hold it: {why}", name_of(k))),
                 Ok(cap) => {
                     let est = f.estimate_j(net, id, &model.parts[k].model, inputs).unwrap_or(f64::INFINITY);
@@ -298,7 +307,7 @@ pub fn plan(
     model: &HwModel,
     pinned: &std::collections::BTreeMap<String, String>,
 ) -> Result<Option<Hybrid>, String> {
-    plan_with(net, model, pinned, &[])
+    plan_with(net, model, pinned, &[], 0)
 }
 
 /// [`plan`] with part families beyond the registry's (a caller's own, e.g. a test's).
@@ -307,6 +316,7 @@ pub fn plan_with(
     model: &HwModel,
     pinned: &std::collections::BTreeMap<String, String>,
     extra: &[&'static dyn PartFamily],
+    seed: u64,
 ) -> Result<Option<Hybrid>, String> {
     if model.parts.is_empty() {
         return match pinned.keys().next() {
@@ -318,7 +328,7 @@ pub fn plan_with(
         };
     }
     let a = assign(net, model, pinned, extra)?;
-    Hybrid::new(net, model, a, extra).map(Some)
+    Hybrid::new(net, model, a, extra, seed).map(Some)
 }
 
 /// A hybrid run's parts, prepared.
@@ -343,6 +353,7 @@ impl Hybrid {
         model: &HwModel,
         assignment: Assignment,
         extra: &[&'static dyn PartFamily],
+        seed: u64,
     ) -> Result<Self, String> {
         let mut prepared: Vec<Arc<dyn Prepared>> = Vec::new();
         let mut caveats = Vec::new();
@@ -350,7 +361,7 @@ impl Hybrid {
         for (k, part) in model.parts.iter().enumerate() {
             let f = part_family(&part.model, extra).ok_or("not a part family")?;
             let pops: Vec<PopId> = net.pop_ids().filter(|&p| usize::from(assignment.parts.of(p)) == k + 1).collect();
-            let p: Arc<dyn Prepared> = Arc::from(f.prepare(net, &pops, &part.model)?);
+            let p: Arc<dyn Prepared> = Arc::from(f.prepare(net, &pops, &part.model, seed)?);
             for &pop in &pops {
                 for &q in net.incoming(pop) {
                     if let Some(w) = p.weights(q) {
@@ -374,6 +385,29 @@ impl Hybrid {
             net.with_all_weights(all).map_err(|e| e.to_string())?
         };
         Ok(Self { assignment, prepared, functional, caveats })
+    }
+
+    /// Whether every part computed exactly what the functional model computes (see
+    /// [`Prepared::exact`]), by what its tiles counted.
+    pub fn exact(
+        &self,
+        model: &HwModel,
+        mapping: &neuromap_compile::Mapping,
+        counts: &neuromap_sim::chip::ChipCounts,
+    ) -> Result<(), String> {
+        let slices = &mapping.partition.slices;
+        let mut why = Vec::new();
+        for (k, p) in self.prepared.iter().enumerate() {
+            let mut c = TileCounts::default();
+            let on = |s: &u32| usize::from(slices[*s as usize].part) == k + 1;
+            counts.tiles.iter().filter(|(s, _)| on(s)).for_each(|x| c.add(&x.1));
+            if counts.tiles.iter().any(|(s, _)| on(s))
+                && let Err(e) = p.exact(&c)
+            {
+                why.push(format!("{}: {e}", model.parts[k].model.name));
+            }
+        }
+        if why.is_empty() { Ok(()) } else { Err(why.join("; ")) }
     }
 
     /// The counters of every slice on a part, for the chip simulator.
@@ -472,6 +506,10 @@ pub struct ThresholdLogicPart;
 struct CrossbarPrepared {
     hw: Crossbar,
     quantised: Vec<Option<neuromap_xbar::map::Quantised>>,
+    /// The part's projections programmed onto arrays (devices drawn from the run's
+    /// fault seed), which the macros read.
+    mapping: Arc<neuromap_xbar::XbarMapping>,
+    seed: u64,
 }
 
 impl PartFamily for CrossbarPart {
@@ -483,7 +521,7 @@ impl PartFamily for CrossbarPart {
         "macro"
     }
 
-    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String> {
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel, host: &ArmCore) -> Result<u32, String> {
         let hw = Crossbar::from_model(part).ok_or("not a crossbar model")?;
         let p = net.pop(pop);
         match &p.kind {
@@ -497,6 +535,16 @@ impl PartFamily for CrossbarPart {
         let per = neuromap_xbar::tile::neurons_per_array(&hw);
         if per == 0 {
             return Err("its arrays have no column for a neuron".into());
+        }
+        // A macro reads the spikes in the step they arrive: delays must fit the
+        // chip's own ring (delay-extension cores forward to cores, not to macros).
+        let longest = host.max_delay_steps;
+        if let Some(&q) = net.incoming(pop).iter().find(|&&q| u32::from(net.proj(q).synapses.max_delay()) > longest) {
+            return Err(format!(
+                "projection `{}` has delays of {} steps; a macro's inputs take at most the chip's {longest}",
+                net.proj(q).name,
+                net.proj(q).synapses.max_delay()
+            ));
         }
         let arrays = neuromap_xbar::tile::arrays_needed(net, pop, &hw);
         if arrays > u64::from(hw.tiles) {
@@ -551,7 +599,7 @@ impl PartFamily for CrossbarPart {
         )
     }
 
-    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String> {
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel, seed: u64) -> Result<Box<dyn Prepared>, String> {
         let hw = Crossbar::from_model(part).ok_or("not a crossbar model")?;
         let signed = if hw.differential { neuromap_xbar::Signed::Differential } else { neuromap_xbar::Signed::Offset };
         let shifts = neuromap_sim::reference::weight_shifts::<neuromap_sim::arith::S1615>(net);
@@ -561,7 +609,10 @@ impl PartFamily for CrossbarPart {
                 quantised[q.index()] = Some(neuromap_xbar::map::quantise(net, q, &hw, signed, &shifts));
             }
         }
-        Ok(Box::new(CrossbarPrepared { hw, quantised }))
+        let on = |q: ProjId| quantised[q.index()].is_some();
+        let mapping =
+            neuromap_xbar::map::map_some(net, &part.name, &hw, seed, usize::MAX, &on).map_err(|e| e.to_string())?;
+        Ok(Box::new(CrossbarPrepared { hw, quantised, mapping: Arc::new(mapping), seed }))
     }
 }
 
@@ -571,35 +622,40 @@ impl Prepared for CrossbarPrepared {
     }
 
     fn counter(&self, net: &Network, pop: PopId, lo: u32, hi: u32) -> Box<dyn TileCounter> {
-        Box::new(neuromap_xbar::tile::MacroCounter::new(net, &self.hw, &self.quantised, pop, lo, hi))
+        let c = neuromap_xbar::tile::MacroCounter::new(net, &self.hw, &self.quantised, pop, lo, hi);
+        Box::new(c.reading(net, Arc::clone(&self.mapping), self.seed, lo, hi))
+    }
+
+    fn exact(&self, c: &TileCounts) -> Result<(), String> {
+        let (h, m) = (&self.hw, &self.mapping);
+        let mut why: Vec<String> = [
+            ("device variation", h.sigma),
+            ("stuck-low cells", h.stuck_low),
+            ("stuck-high cells", h.stuck_high),
+            ("read noise", h.read_noise),
+            ("wire resistance", h.r_wire_ohm),
+        ]
+        .iter()
+        .filter(|x| x.1 > 0.0)
+        .map(|x| format!("{} {}", x.0, neuromap_report::fmt_g(x.1)))
+        .collect();
+        let coarse = m.tiles.iter().map(|t| h.adc(t.rows, m.matrices[t.matrix].qmax).1).max().unwrap_or(1);
+        if coarse > 1 {
+            why.push(format!("an ADC of {} bits rounding column sums to {coarse} levels", h.adc_bits));
+        }
+        let clipped = c.get("clipped columns");
+        if clipped > 0.0 {
+            why.push(format!("{} clipped conversions", neuromap_report::fmt_g(clipped)));
+        }
+        if why.is_empty() { Ok(()) } else { Err(why.join(", ")) }
     }
 
     fn price(&self, l: &mut Ledger, part: &HwModel, c: &TileCounts, updates: u64, in_use: u64, allocated: u64) {
         neuromap_cost::crossbar::tile_lines(l, part, &self.hw, c, updates, in_use, allocated);
     }
 
-    fn caveats(&self, part: &HwModel) -> Vec<String> {
-        let h = &self.hw;
-        let mut out = Vec::new();
-        let non_ideal: Vec<String> = [
-            ("device.sigma", h.sigma),
-            ("device.stuck_low", h.stuck_low),
-            ("device.stuck_high", h.stuck_high),
-            ("device.read_noise", h.read_noise),
-            ("tile.r_wire_ohm", h.r_wire_ohm),
-        ]
-        .iter()
-        .filter(|x| x.1 > 0.0)
-        .map(|x| format!("{} = {}", x.0, x.1))
-        .collect();
-        if !non_ideal.is_empty() {
-            out.push(format!(
-                "part `{}`: the hybrid run computes with ideal cells (the conductance-quantised weights); its non-ideal figures ({}) are not simulated here (`neuromap run` on the crossbar model alone simulates them)",
-                part.name,
-                non_ideal.join(", ")
-            ));
-        }
-        out
+    fn caveats(&self, _part: &HwModel) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -617,7 +673,7 @@ impl PartFamily for ThresholdLogicPart {
         "array"
     }
 
-    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel) -> Result<u32, String> {
+    fn capacity(&self, net: &Network, pop: PopId, part: &HwModel, _host: &ArmCore) -> Result<u32, String> {
         let p = net.pop(pop);
         if !matches!(p.kind, PopKind::Neurons(NeuronModel::Threshold(_))) {
             return Err(format!("it runs threshold neurons (model = \"threshold\"); `{}` is not one", p.name));
@@ -658,7 +714,7 @@ impl PartFamily for ThresholdLogicPart {
         Some(l.total(neuromap_cost::Basis::Dynamic) + tl.static_w * net.dt / 1000.0)
     }
 
-    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel) -> Result<Box<dyn Prepared>, String> {
+    fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel, _seed: u64) -> Result<Box<dyn Prepared>, String> {
         let tl = ThresholdLogic::from_model(part).ok_or("not a threshold-logic model")?;
         let mut mappings = Vec::new();
         for &p in pops {

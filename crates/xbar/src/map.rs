@@ -180,6 +180,19 @@ pub fn map(net: &Network, m: &HwModel, seed: u64) -> Result<XbarMapping, XbarErr
 
 /// Maps onto a typed crossbar (a sweep changes its figures) of `chips` chips.
 pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usize) -> Result<XbarMapping, XbarError> {
+    map_some(net, model, hw, seed, chips, &|_| true)
+}
+
+/// Maps the projections `on` selects (the others keep their weights and get no
+/// tiles): a hybrid chip's crossbar part holds only its populations' inputs.
+pub fn map_some(
+    net: &Network,
+    model: &str,
+    hw: &Crossbar,
+    seed: u64,
+    chips: usize,
+    on: &dyn Fn(ProjId) -> bool,
+) -> Result<XbarMapping, XbarError> {
     let signed = if hw.differential { Signed::Differential } else { Signed::Offset };
     let param = |what: &'static str, ok: bool, min: &str| {
         if ok { Ok(()) } else { Err(XbarError::Parameter { model: model.to_string(), what, min: min.to_string() }) }
@@ -199,7 +212,10 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
     let capacity = (hw.tiles as usize).saturating_mul(chips);
     let mut demand = 0usize;
     let mut per_proj = Vec::new();
-    for proj in net.projections() {
+    for (pi, proj) in net.projections().iter().enumerate() {
+        if !on(ProjId(pi as u32)) {
+            continue;
+        }
         let mut blocks = std::collections::HashSet::new();
         for (pre, post, w, d) in proj.synapses.iter() {
             if w != 0.0 {
@@ -224,6 +240,10 @@ pub fn map_onto(net: &Network, model: &str, hw: &Crossbar, seed: u64, chips: usi
     let mut quantised_weights: Vec<Vec<f32>> = Vec::with_capacity(net.projections().len());
     for (pi, proj) in net.projections().iter().enumerate() {
         let pid = ProjId(pi as u32);
+        if !on(pid) {
+            quantised_weights.push(proj.synapses.weights().to_vec());
+            continue;
+        }
         let q = quantise(net, pid, hw, signed, &shifts);
         let (ks, shift0, qmax) = (q.ks, q.shift0, q.qmax);
         // Per delay, per row block: the nonzero levels by column block.

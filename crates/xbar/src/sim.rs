@@ -48,7 +48,14 @@ pub struct XbarRun {
 
 struct TileDelivery<'m> {
     m: &'m XbarMapping,
-    counts: XbarCounts,
+    r: Reader,
+}
+
+/// The tiles' read of one projection's spikes, with its scratch and counts: what
+/// [`run`] does through the engine and a hybrid chip's macro does for its slice.
+#[derive(Debug)]
+pub struct Reader {
+    pub counts: XbarCounts,
     seed: u64,
     /// This step's slowest tile read per post population.
     pop_time: Vec<f64>,
@@ -69,7 +76,40 @@ impl Deliver<S1615> for TileDelivery<'_> {
         shift: i32,
         add: &mut F,
     ) -> u64 {
-        let m = self.m;
+        self.r.read(self.m, net, proj, t, spikes, shift, add)
+    }
+}
+
+impl Reader {
+    /// A reader of `m`'s tiles for `net` (`seed` draws the read noise).
+    pub fn new(net: &Network, seed: u64) -> Self {
+        Self {
+            counts: XbarCounts::default(),
+            seed,
+            pop_time: vec![0.0; net.populations().len()],
+            max_hops: 0,
+            currents: Vec::new(),
+            active: Vec::new(),
+            on: Vec::new(),
+        }
+    }
+
+    /// Reads the tiles of projection `proj` for step `t`'s `spikes` (presynaptic
+    /// neuron, count): drives their word lines, converts the columns, and calls
+    /// `add(post, delay, value)` with each column's value in accumulator units at
+    /// the engine's `shift`. Returns the synaptic events. The noise of a read is a
+    /// function of the tile and the step, so a read repeated gives the same values.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read<F: FnMut(u32, u16, i64)>(
+        &mut self,
+        m: &XbarMapping,
+        net: &Network,
+        proj: ProjId,
+        t: u32,
+        spikes: &[(u32, u32)],
+        shift: i32,
+        add: &mut F,
+    ) -> u64 {
         let hw = &m.hw;
         let syn = &net.proj(proj).synapses;
         let events: u64 = spikes.iter().map(|&(j, k)| syn.row_len(j as usize) as u64 * u64::from(k)).sum();
@@ -174,22 +214,13 @@ pub fn run(m: &XbarMapping, steps: u32, options: Options, seed: u64) -> XbarRun 
 /// every projection as mapped), on the chip.
 pub fn run_on(m: &XbarMapping, net: &Network, steps: u32, options: Options, seed: u64) -> XbarRun {
     let mut engine = Engine::<S1615>::new(net, options);
-    let mut d = TileDelivery {
-        m,
-        counts: XbarCounts::default(),
-        seed,
-        pop_time: vec![0.0; net.populations().len()],
-        max_hops: 0,
-        currents: Vec::new(),
-        active: Vec::new(),
-        on: Vec::new(),
-    };
+    let mut d = TileDelivery { m, r: Reader::new(net, seed) };
     for _ in 0..steps {
-        d.pop_time.iter_mut().for_each(|x| *x = 0.0);
-        d.max_hops = 0;
+        d.r.pop_time.iter_mut().for_each(|x| *x = 0.0);
+        d.r.max_hops = 0;
         engine.step_with(&mut d);
-        let t: f64 = d.pop_time.iter().sum::<f64>() + d.max_hops as f64 * m.hw.hop_s;
-        d.counts.step_latency_s.push(t);
+        let t: f64 = d.r.pop_time.iter().sum::<f64>() + d.r.max_hops as f64 * m.hw.hop_s;
+        d.r.counts.step_latency_s.push(t);
     }
-    XbarRun { result: engine.finish(), counts: d.counts }
+    XbarRun { result: engine.finish(), counts: d.r.counts }
 }

@@ -11,7 +11,8 @@ use neuromap_hw::crossbar::Crossbar;
 use neuromap_ir::{Network, PopId};
 use neuromap_sim::chip::{TileCounter, TileCounts};
 
-use crate::map::{Quantised, Signed};
+use crate::map::{Quantised, Signed, XbarMapping};
+use crate::sim::Reader;
 
 /// The logical columns (neurons) one array holds.
 pub fn neurons_per_array(hw: &Crossbar) -> u32 {
@@ -46,6 +47,9 @@ pub struct MacroCounter {
     passes: Vec<u32>,
     touched: Vec<u32>,
     counts: Counts,
+    /// When the macro computes its slice's input: the programmed tiles, its reader,
+    /// and the slice's first neuron and end.
+    reads: Option<(std::sync::Arc<XbarMapping>, Box<Reader>, u32, u32)>,
 }
 
 #[derive(Debug, Default)]
@@ -121,7 +125,15 @@ impl MacroCounter {
             passes: vec![0; arrays as usize],
             touched: Vec::new(),
             counts: Counts::default(),
+            reads: None,
         }
+    }
+
+    /// The macro computes its slice's input through `m`'s programmed tiles (devices,
+    /// read noise drawn from `seed`, IR drop, ADC), as [`crate::sim`] does.
+    pub fn reading(mut self, net: &Network, m: std::sync::Arc<XbarMapping>, seed: u64, lo: u32, hi: u32) -> Self {
+        self.reads = Some((m, Box::new(Reader::new(net, seed)), lo, hi));
+        self
     }
 
     /// Arrays the slice occupies.
@@ -162,10 +174,36 @@ impl TileCounter for MacroCounter {
         slowest
     }
 
+    fn computes(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    fn compute(
+        &mut self,
+        net: &Network,
+        proj: usize,
+        t: u32,
+        spikes: &[(u32, u32)],
+        shift: i32,
+        add: &mut dyn FnMut(u32, u16, i64),
+    ) {
+        let Some((m, reader, lo, hi)) = self.reads.as_mut() else { return };
+        let (lo, hi) = (*lo, *hi);
+        // A tile's columns may span slices: each reads the whole tile (a read is a
+        // function of the tile and the step) and keeps its own columns.
+        reader.read(m, net, neuromap_ir::ProjId(proj as u32), t, spikes, shift, &mut |post, d, v| {
+            if post >= lo && post < hi {
+                add(post - lo, d, v);
+            }
+        });
+    }
+
     fn finish(self: Box<Self>) -> TileCounts {
         let c = &self.counts;
+        let clipped = self.reads.as_ref().map_or(0, |r| r.1.counts.clipped);
         TileCounts {
             actions: vec![
+                ("clipped columns", clipped as f64),
                 ("array reads", c.tile_reads as f64),
                 ("word lines driven", c.active_rows as f64),
                 ("cell reads", c.cell_reads as f64),

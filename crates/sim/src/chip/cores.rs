@@ -57,6 +57,9 @@ pub(super) struct Shard {
     pub(super) tiles: Vec<Option<Box<dyn TileCounter>>>,
     /// Per step: the slowest of this shard's tiles (s).
     pub(super) tile_s: Vec<f64>,
+    /// Per core whose tile computes: the spikes that reached it and wait for the tile
+    /// (projection, presynaptic neuron, count).
+    pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
 }
 
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
@@ -188,8 +191,9 @@ pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32, tiles: Opti
                 }
             }
             let k = ids.len();
-            let tiles = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
+            let tiles: Vec<Option<Box<dyn TileCounter>>> = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
             Shard {
+                pending: vec![Vec::new(); tiles.len()],
                 tiles,
                 tile_s: Vec::new(),
                 id: shard as u16,

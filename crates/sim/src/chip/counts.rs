@@ -43,6 +43,25 @@ pub trait TileCounter: Send {
     fn end_step(&mut self, updates: u64) -> f64;
     /// What it counted over the run: each action's name and total.
     fn finish(self: Box<Self>) -> TileCounts;
+    /// Whether the tile computes its slice's synaptic input itself (a crossbar's
+    /// analogue read, with its devices and converters) instead of the synaptic rows.
+    fn computes(&self) -> bool {
+        false
+    }
+    /// For a tile that computes: the spikes `(presynaptic neuron, count)` of
+    /// projection `proj` that reached it in step `t`, all of them in one call; it calls
+    /// `add(neuron of the slice, delay, value)` with values in accumulator units at
+    /// the quantised model's `shift`.
+    fn compute(
+        &mut self,
+        _net: &Network,
+        _proj: usize,
+        _t: u32,
+        _spikes: &[(u32, u32)],
+        _shift: i32,
+        _add: &mut dyn FnMut(u32, u16, i64),
+    ) {
+    }
 }
 
 /// A tile's counted actions, by name (its family prices them).

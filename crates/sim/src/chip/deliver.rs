@@ -2,6 +2,41 @@
 
 use super::*;
 
+/// Hands the spikes waiting for core `c`'s tile to it, projection by projection, and
+/// adds what it computes into the core's ring buffers at step `ts`.
+pub(super) fn flush_tile(sh: &Shared, me: &mut Shard, c: usize, t: u32, ts: usize) {
+    let mut pending = std::mem::take(&mut me.pending[c]);
+    if pending.is_empty() {
+        me.pending[c] = pending;
+        return;
+    }
+    pending.sort_unstable();
+    let (Some(tile), core) = (me.tiles[c].as_mut(), &mut me.cores[c]) else { return };
+    let mut spikes: Vec<(u32, u32)> = Vec::new();
+    let mut i = 0;
+    while i < pending.len() {
+        let proj = pending[i].0;
+        spikes.clear();
+        while i < pending.len() && pending[i].0 == proj {
+            let (_, j, k) = pending[i];
+            match spikes.last_mut() {
+                Some(last) if last.0 == j => last.1 += k,
+                _ => spikes.push((j, k)),
+            }
+            i += 1;
+        }
+        let receptor = core.rows.iter().find(|r| r.proj == proj as usize).map_or(0, |r| r.receptor);
+        let ring = &mut core.rings[receptor];
+        let shift = core.q[receptor];
+        tile.compute(sh.net, proj as usize, t, &spikes, shift, &mut |post, delay, v| {
+            let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + post as usize;
+            ring.data[at] += v;
+        });
+    }
+    pending.clear();
+    me.pending[c] = pending;
+}
+
 /// Delivers a round's packets to this shard's cores, counts the packets this shard
 /// sent, and queues the forwards of its delay extensions.
 #[allow(clippy::too_many_arguments)]
@@ -94,6 +129,17 @@ pub(super) fn deliver(
             }
             let target = &mut me.cores[local];
             let mut events = 0u64;
+            if me.tiles[local].as_ref().is_some_and(|t| t.computes()) {
+                // The tile computes the input from the step's spikes: they wait for it.
+                for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
+                    me.pending[local].push((rows.proj as u32, g as u32, k));
+                    let n = u64::from(rows.start[g + 1] - rows.start[g]) * u64::from(k);
+                    me.result.synaptic_events[rows.proj] += n;
+                    events += n;
+                }
+                me.step_work[local][1] += events;
+                continue;
+            }
             for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
                 let ring = &mut target.rings[rows.receptor];
                 let (a, b) = (rows.start[g] as usize, rows.start[g + 1] as usize);

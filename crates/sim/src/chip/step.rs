@@ -25,8 +25,10 @@ pub(super) fn run_shard(
         for level in 0..sh.levels as usize {
             // Update this level's cores; their spikes become this round's packets.
             let mut mine: Vec<Packet> = Vec::new();
-            for &i in &me.order[level] {
+            for x in 0..me.order[level].len() {
+                let i = me.order[level][x];
                 spikes.clear();
+                flush_tile(sh, &mut me, i, t, ts);
                 let c = &mut me.cores[i];
                 let q = c.q;
                 let [re, ri] = &mut c.rings;
@@ -87,6 +89,10 @@ pub(super) fn run_shard(
             }
         }
         if me.tiles.iter().any(Option::is_some) {
+            // Spikes that reached a computing tile after its update feed later steps.
+            for c in 0..me.cores.len() {
+                flush_tile(sh, &mut me, c, t, ts);
+            }
             let mut slowest = 0.0f64;
             for (c, tile) in me.tiles.iter_mut().enumerate() {
                 if let Some(tile) = tile {
