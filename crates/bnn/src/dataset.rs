@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// The dataset's and the network's shape and seed.
@@ -42,13 +42,14 @@ pub struct Dataset {
     pub test: Samples,
 }
 
-fn rng(seed: u64, what: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ what.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+/// The dataset's stream for `what` (prototypes, samples, training).
+fn rng(seed: u64, what: &str) -> ChaCha8Rng {
+    neuromap_ir::rng::stream(seed, "digits", what, 0)
 }
 
 pub fn generate(c: &Config) -> Dataset {
     let pixels = c.side * c.side;
-    let mut r = rng(c.seed, 1);
+    let mut r = rng(c.seed, "prototypes");
     let prototypes: Vec<Vec<bool>> =
         (0..c.classes).map(|_| (0..pixels).map(|_| r.random_bool(0.5)).collect()).collect();
     let draw = |n: usize, r: &mut ChaCha8Rng| -> Samples {
@@ -60,7 +61,7 @@ pub fn generate(c: &Config) -> Dataset {
             })
             .collect()
     };
-    let mut r2 = rng(c.seed, 2);
+    let mut r2 = rng(c.seed, "samples");
     let train = draw(c.train, &mut r2);
     let test = draw(c.test, &mut r2);
     Dataset { prototypes, train, test }
@@ -102,7 +103,7 @@ impl Mlp {
 /// Trains the readout on `d.train` (see the module docs).
 pub fn train(c: &Config, d: &Dataset) -> Mlp {
     let pixels = c.side * c.side;
-    let mut r = rng(c.seed, 3);
+    let mut r = rng(c.seed, "training");
     let w1: Vec<Vec<i8>> =
         (0..pixels).map(|_| (0..c.hidden).map(|_| if r.random_bool(0.5) { 1 } else { -1 }).collect()).collect();
     let mut m = Mlp { w1, w2: Vec::new(), theta2: Vec::new() };

@@ -12,8 +12,7 @@ use std::collections::VecDeque;
 
 use neuromap_hw::arm_core::ArmCore;
 use neuromap_hw::{ChipId, Machine};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngExt;
 use serde::Serialize;
 
 use crate::CompileError;
@@ -235,7 +234,7 @@ pub fn place(
     } else if budget == 0 {
         stats.stop_reason = "refinement disabled (a budget of 0 moves)".into();
     } else {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rng = neuromap_ir::rng::stream(seed, "place", "anneal", 0);
         // Move a slice to a slot (swapping with its holder); returns the cost change.
         let delta = |slot_of: &mut Vec<usize>, held: &[Option<u32>], a: usize, to: usize| -> f64 {
             let from = slot_of[a];

@@ -10,7 +10,7 @@
 //! whose projection heads are digital): `argmax(W · [counts, 1])`.
 
 use neuromap_ir::{Network, PopId, SourceKind};
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 /// The dataset's shape and seed.
@@ -40,21 +40,20 @@ pub struct Sample {
 }
 
 impl Dataset {
-    fn rng(&self, what: u64, i: u64) -> ChaCha8Rng {
-        ChaCha8Rng::seed_from_u64(
-            self.seed ^ what.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i.wrapping_mul(0xBF58_476D_1CE4_E5B9),
-        )
+    /// The dataset's stream for `what` (prototypes, or sample `i`).
+    fn rng(&self, what: &str, i: u64) -> ChaCha8Rng {
+        neuromap_ir::rng::stream(self.seed, "lsm-events", what, i)
     }
 
     fn prototypes(&self) -> Vec<Vec<bool>> {
-        let mut r = self.rng(1, 0);
+        let mut r = self.rng("prototypes", 0);
         (0..self.classes).map(|_| (0..self.pixels).map(|_| r.random_bool(0.2)).collect()).collect()
     }
 
     /// Sample `i` (training samples first, then held-out ones; labels cycle).
     pub fn sample(&self, protos: &[Vec<bool>], i: usize) -> Sample {
         let label = i % self.classes;
-        let mut r = self.rng(2, i as u64);
+        let mut r = self.rng("sample", i as u64);
         let spikes = (0..self.pixels)
             .map(|px| {
                 let p = if protos[label][px] { self.p_on } else { self.p_off };

@@ -9,8 +9,7 @@ use neuromap_hw::HwModel;
 use neuromap_hw::crossbar::Crossbar;
 use neuromap_ir::{Network, ProjId, Receptor};
 use neuromap_sim::arith::S1615;
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
@@ -352,7 +351,7 @@ fn program(
             g[i * phys + cols as usize] = hw.g_min_s + mid * dg;
         }
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17));
+    let mut rng = neuromap_ir::rng::stream(seed, "program", "tile", index);
     for x in g.iter_mut() {
         let u: f64 = rng.random();
         let n: f64 = StandardNormal.sample(&mut rng);

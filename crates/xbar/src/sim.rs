@@ -7,8 +7,6 @@
 use neuromap_ir::{Network, ProjId};
 use neuromap_sim::arith::S1615;
 use neuromap_sim::{Deliver, Engine, Options, RunResult};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
@@ -145,9 +143,7 @@ impl Reader {
                     self.max_hops = self.max_hops.max(hops);
                     // Read noise draws from the tile's stream for this step (only when there is noise).
                     let mut rng = (hw.read_noise > 0.0).then(|| {
-                        ChaCha8Rng::seed_from_u64(
-                            self.seed ^ (u64::from(t) << 32 | ti as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93),
-                        )
+                        neuromap_ir::rng::stream(self.seed, "read-noise", &m.model, u64::from(t) << 32 | ti as u64)
                     });
                     for pass in 1..=passes {
                         let mut on = std::mem::take(&mut self.on);
