@@ -10,6 +10,7 @@
 //! never read files and never print.
 
 pub mod artifact;
+pub mod graph;
 pub mod partition;
 pub mod place;
 pub mod route;

@@ -41,22 +41,9 @@ pub fn chip_order(m: &Machine) -> Vec<ChipId> {
     let Some(start) = m.chip_ids().find(|&c| m.chip(c).alive) else {
         return Vec::new();
     };
-    let mut seen = vec![false; m.chips().len()];
-    let mut order = Vec::new();
-    let mut q = VecDeque::from([start]);
-    seen[start.index()] = true;
-    while let Some(c) = q.pop_front() {
-        order.push(c);
-        for d in 0..m.topology.n_links() {
-            if let Some(n) = m.neighbour(c, d)
-                && !seen[n.index()]
-            {
-                seen[n.index()] = true;
-                q.push_back(n);
-            }
-        }
-    }
-    order
+    let g = crate::graph::Links(m);
+    let mut bfs = petgraph::visit::Bfs::new(g, start);
+    std::iter::from_fn(|| bfs.next(g)).collect()
 }
 
 /// Hop distances between the given chips (over working links), `dist[a * n + b]`.

@@ -7,27 +7,48 @@ use serde::Serialize;
 
 use crate::CompileError;
 
-/// Where a router sends a packet: a set of links and a set of local cores.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The set of a chip's endpoints (cores, and a hybrid chip's tiles) a route names.
+pub type CoreSet = bitvec::BitArr!(for MAX_CORES as usize, in u64);
+
+/// Where a router sends a packet: a set of links and a set of local cores. Routes
+/// order by links, then by the core set's words (compression's tie-break).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Route {
     pub links: u8,
-    pub cores: [u64; 3],
+    pub cores: CoreSet,
 }
 
 /// Most cores per chip a route can name.
 pub const MAX_CORES: u32 = 192;
 
+impl Ord for Route {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.links, self.cores.into_inner()).cmp(&(o.links, o.cores.into_inner()))
+    }
+}
+
+impl PartialOrd for Route {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
 impl Route {
+    /// A route on `links` only.
+    pub fn links(links: u8) -> Self {
+        Route { links, cores: CoreSet::ZERO }
+    }
+
     pub fn add_core(&mut self, c: u32) {
-        self.cores[(c / 64) as usize] |= 1 << (c % 64);
+        self.cores.set(c as usize, true);
     }
 
     pub fn core_list(&self) -> Vec<u32> {
-        (0..MAX_CORES).filter(|&c| self.cores[(c / 64) as usize] >> (c % 64) & 1 == 1).collect()
+        self.cores.iter_ones().map(|c| c as u32).collect()
     }
 
     pub fn has_cores(&self) -> bool {
-        self.cores != [0; 3]
+        self.cores.any()
     }
 }
 
@@ -234,7 +255,7 @@ pub fn lookup(
     let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
     match (hit, arrived) {
         (Some(e), _) => Ok(e.route),
-        (None, Some(d)) => Ok(Route { links: 1 << d, cores: [0; 3] }),
+        (None, Some(d)) => Ok(Route::links(1 << d)),
         (None, None) => {
             let c = m.chip(chip);
             Err(format!("key {key:#010x} has no entry at its source chip ({}, {})", c.x, c.y))
@@ -254,10 +275,17 @@ pub fn lost_on_link(m: &Machine, chip: ChipId, key: u32, d: usize) -> String {
 pub fn walk(m: &Machine, tables: &BTreeMap<ChipId, Table>, src: ChipId, key: u32) -> Result<Walk, String> {
     let mut w = Walk::default();
     let mut stack = vec![(src, None::<u8>)];
+    // A router's choice depends only on where the packet is and where it came from:
+    // meeting the same (chip, arrival) twice is a loop, exactly.
+    let mut seen: std::collections::BTreeSet<(ChipId, Option<u8>)> = Default::default();
     while let Some((chip, arrived)) = stack.pop() {
         w.routers.push(chip);
-        if w.routers.len() > 4 * m.chips().len() * m.topology.n_links() + 16 {
-            return Err(format!("key {key:#010x} loops between routers"));
+        if !seen.insert((chip, arrived)) {
+            let c = m.chip(chip);
+            return Err(format!(
+                "key {key:#010x} reaches chip ({}, {}) twice from the same side: the tables loop, or two branches meet",
+                c.x, c.y
+            ));
         }
         let route = lookup(m, tables, chip, key, arrived)?;
         for c in route.core_list() {
@@ -299,4 +327,37 @@ pub struct TableStats {
     pub max_compressed: usize,
     pub total_compressed: usize,
     pub capacity: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use neuromap_hw::Topology;
+
+    use super::*;
+
+    fn table(route: Route) -> Table {
+        Table {
+            entries: vec![Entry { key: 0, mask: u32::MAX, route }],
+            routed: 1,
+            uncompressed: 1,
+            defaulted: Vec::new(),
+        }
+    }
+
+    /// Two chips that send a key to each other forever: the walk says so at once, and
+    /// names the chip where the packet came back.
+    #[test]
+    fn a_routing_loop_is_found_exactly() {
+        let m = Machine::new(Topology::Mesh, 2, 1, false, None, |_, _| true);
+        let (a, b) = (ChipId(0), ChipId(1));
+        let (east, west) = (Route::links(1 << 0), Route::links(1 << 2));
+        let tables: BTreeMap<ChipId, Table> = [(a, table(east)), (b, table(west))].into_iter().collect();
+        let e = walk(&m, &tables, a, 0).unwrap_err();
+        assert!(e.contains("twice from the same side") && e.contains("chip ("), "{e}");
+        // Without the loop: the packet reaches b's core 3 and stops.
+        let mut stop = Route::default();
+        stop.add_core(3);
+        let tables: BTreeMap<ChipId, Table> = [(a, table(east)), (b, table(stop))].into_iter().collect();
+        assert_eq!(follow(&m, &tables, a, 0).unwrap(), vec![(b, 3)]);
+    }
 }

@@ -132,7 +132,12 @@ proptest! {
         capacity in 1usize..64,
     ) {
         let bits = 8;
-        let routes = [Route { links: 1, cores: [0; 3] }, Route { links: 2, cores: [0; 3] }, Route { links: 0, cores: [1, 0, 0] }, Route { links: 5, cores: [6, 0, 0] }];
+        let routes = [
+            Route { links: 1, cores: [0; 3].into() },
+            Route { links: 2, cores: [0; 3].into() },
+            Route { links: 0, cores: [1, 0, 0].into() },
+            Route { links: 5, cores: [6, 0, 0].into() },
+        ];
         let entries: Vec<Entry> = blocks.iter().map(|(&b, &r)| Entry { key: b << bits, mask: u32::MAX << bits, route: routes[r as usize] }).collect();
         let defaulted: Vec<u32> = defaulted.into_iter().filter(|b| !blocks.contains_key(b)).map(|b| b << bits).collect();
         let before = Table { entries: entries.clone(), routed: entries.len(), uncompressed: entries.len(), defaulted: defaulted.clone() };

@@ -781,6 +781,33 @@ const LIMIT_ENTRIES: usize = 50_000_000;
 /// `(input element, output element, weight, delay in seconds)` of a composed map.
 type Entries = Vec<(u32, u32, f64, f64)>;
 
+/// Loops made of weight nodes alone (a spike would go round them forever within one
+/// step): each as the node paths around it, found exactly with petgraph's strongly
+/// connected components.
+fn weight_loops(nodes: &[Node], succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let passes = |i: usize| matches!(nodes[i].op, Op::Linear(_) | Op::Identity);
+    let mut g = petgraph::graph::DiGraph::<usize, ()>::new();
+    let ids: Vec<_> = (0..nodes.len()).map(|i| g.add_node(i)).collect();
+    for (a, out) in succ.iter().enumerate() {
+        for &b in out {
+            if passes(a) && passes(b) {
+                g.add_edge(ids[a], ids[b], ());
+            }
+        }
+    }
+    let mut loops: Vec<Vec<usize>> = petgraph::algo::tarjan_scc(&g)
+        .into_iter()
+        .map(|c| c.into_iter().map(|n| g[n]).collect::<Vec<usize>>())
+        .filter(|c| c.len() > 1 || succ[c[0]].contains(&c[0]))
+        .map(|mut c| {
+            c.sort_unstable();
+            c
+        })
+        .collect();
+    loops.sort();
+    loops
+}
+
 /// Carries `start` (a map from some node's elements) from `from` through the weight
 /// nodes after it, and hands it to `at_neuron` at every neuron node it reaches. An
 /// error names the node where the walk had to stop, and why.
@@ -791,12 +818,10 @@ fn propagate(
     from: usize,
     start: Entries,
     at_neuron: &mut dyn FnMut(usize, &Entries),
-) -> Result<(), (usize, &'static str)> {
-    let mut stack: Vec<(usize, Entries, usize)> = succ[from].iter().map(|&s| (s, start.clone(), 0)).collect();
-    while let Some((at, m, depth)) = stack.pop() {
-        if depth > nodes.len() {
-            return Err((at, "weight nodes form a loop without a neuron in it"));
-        }
+) -> Result<(), (usize, String)> {
+    // `weight_loops` has refused loops of weight nodes, so every walk ends.
+    let mut stack: Vec<(usize, Entries)> = succ[from].iter().map(|&s| (s, start.clone())).collect();
+    while let Some((at, m)) = stack.pop() {
         let next = match (&nodes[at].op, &maps[at]) {
             (Op::Neuron(_), _) => {
                 at_neuron(at, &m);
@@ -807,10 +832,16 @@ fn propagate(
             _ => continue,
         };
         if next.len() > LIMIT_ENTRIES {
-            return Err((at, "the composed weights are too many to import"));
+            return Err((
+                at,
+                format!(
+                    "the weights composed through this node number {} or more, more than the {LIMIT_ENTRIES} neuromap imports",
+                    next.len()
+                ),
+            ));
         }
         for &s in &succ[at] {
-            stack.push((s, next.clone(), depth + 1));
+            stack.push((s, next.clone()));
         }
     }
     Ok(())
@@ -988,6 +1019,13 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
                 queue.push_back(s);
             }
         }
+    }
+    for l in weight_loops(&nodes, &succ) {
+        let path: Vec<&str> = l.iter().map(|&i| nodes[i].path.as_str()).collect();
+        cx.error(&nodes[l[0]].path, format!("weight nodes form a loop without a neuron in it: {}", path.join(", ")));
+    }
+    if cx.diags.has_errors() {
+        return None;
     }
     // Projections: from each spiking node through weight nodes to neuron nodes.
     let mut projections: Vec<ProjSpec> = Vec::new();

@@ -72,3 +72,13 @@ graph("per_neuron_lengths.nir", {
 }, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
 
 graph("not_a_graph.nir", {}, [], node_group=False)
+
+# Two weight nodes feeding each other: a spike would go round them forever within one
+# step; the importer names the loop.
+graph("weight_loop.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc1": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "fc2": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": lif(3),
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc1"], ["fc1", "fc2"], ["fc2", "fc1"], ["fc2", "lif"], ["lif", "output"]])

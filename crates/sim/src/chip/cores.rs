@@ -42,9 +42,9 @@ pub(super) struct Shard {
     pub(super) result: RunResult,
     pub(super) counts: ChipCounts,
     pub(super) res_count: Vec<u64>,
-    pub(super) step_work: Vec<[u64; 3]>,
-    /// Per core: packets received, synaptic events, neuron updates over the run.
-    pub(super) work: Vec<[u64; 3]>,
+    pub(super) step_work: Vec<CoreWork>,
+    /// Per core: its work over the run.
+    pub(super) work: Vec<CoreWork>,
     pub(super) critical: Vec<f64>,
     /// Per step, per performance level: the cores at that level and their work.
     pub(super) levels: Vec<Vec<LevelLoad>>,
@@ -170,23 +170,23 @@ pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
 }
 
 /// Moves the cores into their shards (each holding its cores in slice order).
-pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32, tiles: Option<&TileFactory>) -> Vec<Shard> {
-    let n = sh.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
-    let npop = sh.net.populations().len();
+pub(super) fn make_shards(shared: &Shared, cores: Vec<Core>, steps: u32, tiles: Option<&TileFactory>) -> Vec<Shard> {
+    let n = shared.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
+    let npop = shared.net.populations().len();
     let mut parts: Vec<Vec<(usize, Core)>> = (0..n).map(|_| Vec::new()).collect();
     for (i, c) in cores.into_iter().enumerate() {
-        parts[usize::from(sh.shard_of[i])].push((i, c));
+        parts[usize::from(shared.shard_of[i])].push((i, c));
     }
     parts
         .into_iter()
         .enumerate()
         .map(|(shard, part)| {
             let (ids, cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
-            let mut order = vec![Vec::new(); sh.levels as usize];
-            for &p in sh.net.update_order() {
+            let mut order = vec![Vec::new(); shared.levels as usize];
+            for &p in shared.net.update_order() {
                 for (i, c) in cores.iter().enumerate() {
                     if c.pop == p && !c.extension {
-                        order[sh.level[ids[i]] as usize].push(i);
+                        order[shared.level[ids[i]] as usize].push(i);
                     }
                 }
             }
@@ -202,18 +202,23 @@ pub(super) fn make_shards(sh: &Shared, cores: Vec<Core>, steps: u32, tiles: Opti
                 result: RunResult {
                     steps: 0,
                     spike_counts: vec![0; npop],
-                    recorded: sh.net.populations().iter().map(|p| sh.record_sources || !p.is_source()).collect(),
+                    recorded: shared
+                        .net
+                        .populations()
+                        .iter()
+                        .map(|p| shared.record_sources || !p.is_source())
+                        .collect(),
                     spikes: vec![SpikeRecord::default(); npop],
                     probes: Vec::new(),
-                    synaptic_events: vec![0; sh.net.projections().len()],
+                    synaptic_events: vec![0; shared.net.projections().len()],
                     neuron_updates: 0,
                 },
                 counts: ChipCounts::default(),
-                res_count: vec![0; sh.n_res],
-                step_work: vec![[0; 3]; k],
-                work: vec![[0; 3]; k],
+                res_count: vec![0; shared.n_res],
+                step_work: vec![CoreWork::default(); k],
+                work: vec![CoreWork::default(); k],
                 critical: Vec::with_capacity(steps as usize),
-                levels: Vec::with_capacity(if sh.cost.is_some() { steps as usize } else { 0 }),
+                levels: Vec::with_capacity(if shared.cost.is_some() { steps as usize } else { 0 }),
                 network_ps: Vec::with_capacity(steps as usize),
                 step_passes: 0,
                 passes: Vec::with_capacity(steps as usize),

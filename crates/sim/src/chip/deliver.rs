@@ -4,14 +4,14 @@ use super::*;
 
 /// Hands the spikes waiting for core `c`'s tile to it, projection by projection, and
 /// adds what it computes into the core's ring buffers at step `ts`.
-pub(super) fn flush_tile(sh: &Shared, me: &mut Shard, c: usize, t: u32, ts: usize) {
-    let mut pending = std::mem::take(&mut me.pending[c]);
+pub(super) fn flush_tile(shared: &Shared, shard: &mut Shard, c: usize, t: u32, ts: usize) {
+    let mut pending = std::mem::take(&mut shard.pending[c]);
     if pending.is_empty() {
-        me.pending[c] = pending;
+        shard.pending[c] = pending;
         return;
     }
     pending.sort_unstable();
-    let (Some(tile), core) = (me.tiles[c].as_mut(), &mut me.cores[c]) else { return };
+    let (Some(tile), core) = (shard.tiles[c].as_mut(), &mut shard.cores[c]) else { return };
     let mut spikes: Vec<(u32, u32)> = Vec::new();
     let mut i = 0;
     while i < pending.len() {
@@ -28,21 +28,21 @@ pub(super) fn flush_tile(sh: &Shared, me: &mut Shard, c: usize, t: u32, ts: usiz
         let receptor = core.rows.iter().find(|r| r.proj == proj as usize).map_or(0, |r| r.receptor);
         let ring = &mut core.rings[receptor];
         let shift = core.q[receptor];
-        tile.compute(sh.net, proj as usize, t, &spikes, shift, &mut |post, delay, v| {
+        tile.compute(shared.net, proj as usize, t, &spikes, shift, &mut |post, delay, v| {
             let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + post as usize;
             ring.data[at] += v;
         });
     }
     pending.clear();
-    me.pending[c] = pending;
+    shard.pending[c] = pending;
 }
 
 /// Delivers a round's packets to this shard's cores, counts the packets this shard
 /// sent, and queues the forwards of its delay extensions.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn deliver(
-    sh: &Shared,
-    me: &mut Shard,
+    shared: &Shared,
+    shard: &mut Shard,
     list: &[Packet],
     net: &RoundNet,
     t: u32,
@@ -50,14 +50,14 @@ pub(super) fn deliver(
     scratch: &mut FateScratch,
     fwd: &mut Vec<Packet>,
 ) {
-    let shard = me.id;
-    let random = sh.faults.packet_drop_rate > 0.0;
+    let here = shard.id;
+    let random = shared.faults.packet_drop_rate > 0.0;
     let mut i = 0;
     while i < list.len() {
         let p = &list[i];
-        let tree = &sh.trees[p.sender as usize];
-        let mine = sh.shard_of[p.sender as usize] == shard;
-        let targets = sh.targets[p.sender as usize] >> shard & 1 == 1;
+        let tree = &shared.trees[p.sender as usize];
+        let mine = shared.shard_of[p.sender as usize] == here;
+        let targets = shared.targets[p.sender as usize] >> here & 1 == 1;
         if !mine && !targets {
             // Nothing of this sender's run concerns this shard.
             while i < list.len() && list[i].sender == p.sender {
@@ -72,32 +72,32 @@ pub(super) fn deliver(
             random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == i as u32));
         let mut lost = Losses::default();
         if touched {
-            fate(sh, net, t, i, p, scratch, &mut lost);
+            fate(shared, net, t, i, p, scratch, &mut lost);
         }
         let alive = &scratch.alive;
         // The sender's shard counts the packet and its path.
         if mine {
             let k = u64::from(p.k);
-            me.counts.packets_sent += k;
+            shard.counts.packets_sent += k;
             if touched {
                 for (h, hop) in tree.hops.iter().enumerate() {
                     if hop.res != DEAD {
-                        me.res_count[hop.res as usize] += u64::from(alive[h]);
-                        if (hop.res as usize) < sh.n_chips {
-                            me.step_passes += u64::from(alive[h]);
+                        shard.res_count[hop.res as usize] += u64::from(alive[h]);
+                        if (hop.res as usize) < shared.n_chips {
+                            shard.step_passes += u64::from(alive[h]);
                         }
                     }
                 }
                 lost.lost_deliveries = tree.dest.iter().map(|&(_, via)| u64::from(p.k - alive[via as usize])).sum();
-                let l = &mut me.counts.losses;
+                let l = &mut shard.counts.losses;
                 l.congestion += lost.congestion;
                 l.random += lost.random;
                 l.dead_link += lost.dead_link;
                 l.emergency_routed += lost.emergency_routed;
                 l.lost_deliveries += lost.lost_deliveries;
             } else {
-                tree.hops.iter().for_each(|h| me.res_count[h.res as usize] += k);
-                me.step_passes += k * u64::from(tree.routers);
+                tree.hops.iter().for_each(|h| shard.res_count[h.res as usize] += k);
+                shard.step_passes += k * u64::from(tree.routers);
             }
         }
         // This shard's targets.
@@ -105,39 +105,39 @@ pub(super) fn deliver(
             continue;
         }
         for &(to, via) in &tree.dest {
-            if sh.shard_of[to as usize] != shard {
+            if shared.shard_of[to as usize] != here {
                 continue;
             }
             let k = if touched { alive[via as usize] } else { p.k };
             if k == 0 {
                 continue;
             }
-            let local = sh.local_of[to as usize] as usize;
-            me.step_work[local][0] += u64::from(k);
-            let target = &mut me.cores[local];
+            let local = shared.local_of[to as usize] as usize;
+            shard.step_work[local].packets += u64::from(k);
+            let target = &mut shard.cores[local];
             if target.extension {
-                let (emit, gap) = sh.router.map_or((0, 0), |r| {
+                let (emit, gap) = shared.router.map_or((0, 0), |r| {
                     (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
                 });
                 fwd.push(Packet { sender: to, j: p.j, k, emit_ps: emit, gap_ps: gap });
                 continue;
             }
-            let (from_pop, from_lo, delayed) = sh.slice[p.sender as usize];
+            let (from_pop, from_lo, delayed) = shared.slice[p.sender as usize];
             let g = (from_lo + p.j) as usize;
-            if let Some(tile) = me.tiles[local].as_mut() {
+            if let Some(tile) = shard.tiles[local].as_mut() {
                 tile.packet(from_pop, g as u32, k);
             }
-            let target = &mut me.cores[local];
+            let target = &mut shard.cores[local];
             let mut events = 0u64;
-            if me.tiles[local].as_ref().is_some_and(|t| t.computes()) {
+            if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
                 // The tile computes the input from the step's spikes: they wait for it.
                 for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
-                    me.pending[local].push((rows.proj as u32, g as u32, k));
+                    shard.pending[local].push((rows.proj as u32, g as u32, k));
                     let n = u64::from(rows.start[g + 1] - rows.start[g]) * u64::from(k);
-                    me.result.synaptic_events[rows.proj] += n;
+                    shard.result.synaptic_events[rows.proj] += n;
                     events += n;
                 }
-                me.step_work[local][1] += events;
+                shard.step_work[local].synaptic_events += events;
                 continue;
             }
             for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
@@ -149,10 +149,10 @@ pub(super) fn deliver(
                     ring.data[at] += i64::from(rows.weight[x]) * kk;
                 }
                 let n = (b - a) as u64 * u64::from(k);
-                me.result.synaptic_events[rows.proj] += n;
+                shard.result.synaptic_events[rows.proj] += n;
                 events += n;
             }
-            me.step_work[local][1] += events;
+            shard.step_work[local].synaptic_events += events;
         }
     }
 }

@@ -4,27 +4,27 @@ use super::*;
 
 /// Puts the shards' results together: sums of counts, spikes in (step, neuron) order,
 /// the busiest core of each step.
-pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRun {
-    let npop = sh.net.populations().len();
+pub(super) fn merge(shared: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize) -> ChipRun {
+    let npop = shared.net.populations().len();
     let mut result = RunResult {
         steps,
         spike_counts: vec![0; npop],
         recorded: shards[0].result.recorded.clone(),
         spikes: vec![SpikeRecord::default(); npop],
         probes: Vec::new(),
-        synaptic_events: vec![0; sh.net.projections().len()],
+        synaptic_events: vec![0; shared.net.projections().len()],
         neuron_updates: 0,
     };
     let mut counts = ChipCounts {
-        router_passes: vec![0; sh.n_chips],
+        router_passes: vec![0; shared.n_chips],
         packets_received: vec![0; n_slices],
         synaptic_events: vec![0; n_slices],
         neuron_updates: vec![0; n_slices],
         ..ChipCounts::default()
     };
-    let mut res = vec![0u64; sh.n_res];
-    let mut timing = sh.cost.map(|_| Timing {
-        budget_cycles: sh.budget_cycles,
+    let mut res = vec![0u64; shared.n_res];
+    let mut timing = shared.cost.map(|_| Timing {
+        budget_cycles: shared.budget_cycles,
         critical_cycles: vec![0.0; steps as usize],
         overruns: vec![0; n_slices],
         max_cycles: vec![0.0; n_slices],
@@ -32,7 +32,7 @@ pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize
         network_s: Vec::new(),
         max_wait_s: 0.0,
         level_hz: Vec::new(),
-        levels: vec![vec![LevelLoad::default(); sh.level_budget.len()]; steps as usize],
+        levels: vec![vec![LevelLoad::default(); shared.level_budget.len()]; steps as usize],
     });
     let mut spikes: Vec<Vec<(u32, u32)>> = vec![Vec::new(); npop];
     let mut shards = shards;
@@ -61,9 +61,9 @@ pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize
         }
         result.neuron_updates += r.neuron_updates;
         for (w, &g) in s.work.iter().zip(&s.ids) {
-            counts.packets_received[g] = w[0];
-            counts.synaptic_events[g] = w[1];
-            counts.neuron_updates[g] = w[2];
+            counts.packets_received[g] = w.packets;
+            counts.synaptic_events[g] = w.synaptic_events;
+            counts.neuron_updates[g] = w.neuron_updates;
         }
         counts.packets_sent += s.counts.packets_sent;
         let (a, b) = (&mut counts.losses, &s.counts.losses);
@@ -98,7 +98,7 @@ pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize
         }
     }
     if let Some(tm) = timing.as_mut()
-        && sh.router.is_some()
+        && shared.router.is_some()
     {
         // Every shard saw every packet: shard 0's network times are the machine's.
         tm.network_s = shards[0].network_ps.iter().map(|&p| p as f64 * 1e-12).collect();
@@ -108,15 +108,15 @@ pub(super) fn merge(sh: &Shared, shards: Vec<Shard>, steps: u32, n_slices: usize
         (result.spikes[p].steps, result.spikes[p].neurons) = v.into_iter().unzip();
     }
     for (r, &n) in res.iter().enumerate() {
-        if r < sh.n_chips {
+        if r < shared.n_chips {
             counts.router_passes[r] = n;
         } else if n > 0 {
-            let l = r - sh.n_chips;
-            counts.link_packets.insert(((l / sh.nl) as u32, (l % sh.nl) as u8), n);
+            let l = r - shared.n_chips;
+            counts.link_packets.insert(((l / shared.nl) as u32, (l % shared.nl) as u8), n);
         }
     }
     if let Some(tm) = timing.as_mut() {
-        tm.level_hz = sh.level_hz.clone();
+        tm.level_hz = shared.level_hz.clone();
     }
     counts.timing = timing;
     ChipRun { result, counts }

@@ -194,7 +194,7 @@ pub fn simulate_chip_with(
             dead[n.index() * nl + machine.topology.opposite(usize::from(d))] = true;
         }
     }
-    let nm = Net { m: machine, nl, dead };
+    let links = Net { m: machine, nl, dead };
     if !(0.0..=1.0).contains(&config.faults.packet_drop_rate) {
         return Err(format!("packet drop rate {} is not a probability", config.faults.packet_drop_rate));
     }
@@ -212,7 +212,7 @@ pub fn simulate_chip_with(
     let mut trees = vec![PacketTree::default(); slices.len()];
     for (s, key) in mapping.key.iter().enumerate() {
         if let Some(k) = key {
-            trees[s] = packet_tree(&nm, &mapping.tables, &at, mapping.placement.core_of[s].0, *k)?;
+            trees[s] = packet_tree(&links, &mapping.tables, &at, mapping.placement.core_of[s].0, *k)?;
             trees[s].time(router, machine.chips().len());
         }
     }
@@ -243,7 +243,7 @@ pub fn simulate_chip_with(
         level,
         levels,
         router,
-        n_res: nm.n_res(),
+        n_res: links.n_res(),
         n_chips: machine.chips().len(),
         nl,
         faults: config.faults.clone(),

@@ -12,12 +12,12 @@ pub(super) fn uniform(mut x: u64) -> f64 {
 }
 
 /// Whether copy `c` of packet `p` is lost at hop `h` to the random drop rate.
-pub(super) fn randomly_lost(sh: &Shared, t: u32, p: &Packet, c: u32, h: usize) -> bool {
-    let rate = sh.faults.packet_drop_rate;
+pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usize) -> bool {
+    let rate = shared.faults.packet_drop_rate;
     if rate == 0.0 {
         return false;
     }
-    let key = sh.seed
+    let key = shared.seed
         ^ u64::from(t).wrapping_mul(0x2545_f491_4f6c_dd1d)
         ^ u64::from(p.sender).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
         ^ u64::from(p.j).wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(31)
@@ -47,11 +47,11 @@ pub(super) struct RoundNet {
 /// exactly as a first-in first-out queue over the arrival times (emission plus the
 /// fixed latencies of the hops before; waits upstream are not carried downstream,
 /// and a copy lost upstream still takes its place in later queues).
-pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
+pub(super) fn network(shared: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
     let mut out = RoundNet::default();
-    let Some(rt) = sh.router else { return out };
-    let svc = |r: u32| if (r as usize) < sh.n_chips { rt.router_ps } else { rt.link_ps };
-    scratch.reset(sh.n_res);
+    let Some(rt) = shared.router else { return out };
+    let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
+    scratch.reset(shared.n_res);
     // Streams: runs of packets of one sender.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut a = 0;
@@ -65,7 +65,7 @@ pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> Round
     }
     for &(a, b) in &runs {
         let p = &list[a];
-        let tree = &sh.trees[p.sender as usize];
+        let tree = &shared.trees[p.sender as usize];
         let copies: u64 = list[a..b].iter().map(|p| u64::from(p.k)).sum();
         let last = &list[b - 1];
         let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * last.gap_ps;
@@ -81,7 +81,7 @@ pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> Round
         }
     }
     let mut exact = vec![false; 0];
-    for r in 0..sh.n_res {
+    for r in 0..shared.n_res {
         if scratch.streams[r] == 0 {
             continue;
         }
@@ -91,7 +91,7 @@ pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> Round
             out.max_wait_ps = out.max_wait_ps.max(bound);
         } else {
             if exact.is_empty() {
-                exact = vec![false; sh.n_res];
+                exact = vec![false; shared.n_res];
             }
             exact[r] = true;
         }
@@ -102,7 +102,7 @@ pub(super) fn network(sh: &Shared, list: &[Packet], scratch: &mut Load) -> Round
     // Exact queues: (resource, arrival, sender, neuron, copy, hop, packet).
     let mut ev: Vec<(u32, u64, u32, u32, u32, u32, u32)> = Vec::new();
     for &(a, b) in &runs {
-        let tree = &sh.trees[list[a].sender as usize];
+        let tree = &shared.trees[list[a].sender as usize];
         if !tree.hops.iter().any(|h| h.res != DEAD && exact[h.res as usize]) {
             continue;
         }
@@ -165,7 +165,7 @@ pub(super) struct FateScratch {
 /// Works out, copy by copy, how many copies of packet `i` reach each hop of its tree
 /// (into `alive`), counting the copies lost by cause into `lost`.
 pub(super) fn fate(
-    sh: &Shared,
+    shared: &Shared,
     net: &RoundNet,
     t: u32,
     i: usize,
@@ -174,7 +174,7 @@ pub(super) fn fate(
     lost: &mut Losses,
 ) {
     let FateScratch { alive, here } = scratch;
-    let tree = &sh.trees[p.sender as usize];
+    let tree = &shared.trees[p.sender as usize];
     alive.clear();
     alive.resize(tree.hops.len(), 0);
     here.clear();
@@ -194,7 +194,7 @@ pub(super) fn fate(
                 lost.congestion += 1;
                 continue;
             }
-            if hop.res as usize >= sh.n_chips && randomly_lost(sh, t, p, c, h) {
+            if hop.res as usize >= shared.n_chips && randomly_lost(shared, t, p, c, h) {
                 lost.random += 1;
                 continue;
             }

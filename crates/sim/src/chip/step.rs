@@ -3,8 +3,8 @@
 use super::*;
 
 pub(super) fn run_shard(
-    sh: &Shared,
-    mut me: Shard,
+    shared: &Shared,
+    mut shard: Shard,
     id: usize,
     tx: &[Option<Sender<Batch>>],
     rx: &[Option<Receiver<Batch>>],
@@ -14,45 +14,45 @@ pub(super) fn run_shard(
     let mut spikes = Vec::new();
     let mut load = Load::default();
     let mut scratch = FateScratch::default();
-    let mut overruns = vec![0u32; me.ids.len()];
-    let mut max_cycles = vec![0.0f64; me.ids.len()];
-    let mut worst_work = vec![CoreWork::default(); me.ids.len()];
+    let mut overruns = vec![0u32; shard.ids.len()];
+    let mut max_cycles = vec![0.0f64; shard.ids.len()];
+    let mut worst_work = vec![CoreWork::default(); shard.ids.len()];
     // This shard asks to stop; some shard asked during this step.
     let (mut asking, mut stop) = (false, false);
     for t in 0..steps {
         let ts = t as usize;
         let mut net_ps = 0u64;
-        for level in 0..sh.levels as usize {
+        for level in 0..shared.levels as usize {
             // Update this level's cores; their spikes become this round's packets.
             let mut mine: Vec<Packet> = Vec::new();
-            for x in 0..me.order[level].len() {
-                let i = me.order[level][x];
+            for x in 0..shard.order[level].len() {
+                let i = shard.order[level][x];
                 spikes.clear();
-                flush_tile(sh, &mut me, i, t, ts);
-                let c = &mut me.cores[i];
+                flush_tile(shared, &mut shard, i, t, ts);
+                let c = &mut shard.cores[i];
                 let q = c.q;
                 let [re, ri] = &mut c.rings;
                 let (se, si) = (re.slot(ts), ri.slot(ts));
                 let updates = c.state.as_mut().map_or(0, |s| s.step(t, se, si, q, &mut spikes));
-                me.step_work[i][2] += updates;
-                me.result.neuron_updates += updates;
+                shard.step_work[i].neuron_updates += updates;
+                shard.result.neuron_updates += updates;
                 let p = c.pop.index();
-                me.result.spike_counts[p] += spikes.iter().map(|&(_, k)| u64::from(k)).sum::<u64>();
-                if me.result.recorded[p] {
+                shard.result.spike_counts[p] += spikes.iter().map(|&(_, k)| u64::from(k)).sum::<u64>();
+                if shard.result.recorded[p] {
                     for &(j, k) in &spikes {
                         for _ in 0..k {
-                            me.result.spikes[p].steps.push(t);
-                            me.result.spikes[p].neurons.push(c.lo + j);
+                            shard.result.spikes[p].steps.push(t);
+                            shard.result.spikes[p].neurons.push(c.lo + j);
                         }
                     }
                 }
-                let sender = me.ids[i] as u32;
-                if !sh.trees[sender as usize].dest.is_empty() {
+                let sender = shard.ids[i] as u32;
+                if !shared.trees[sender as usize].dest.is_empty() {
                     // The core spreads its packets evenly over the tick (sPyNNaker's
                     // TDMA spacing), its cores staggered by their number on the chip.
                     let total: u64 = spikes.iter().map(|&(_, k)| u64::from(k)).sum();
-                    let gap = sh.tick_ps / total.max(1);
-                    let mut at = (gap as f64 * sh.phase[sender as usize]) as u64;
+                    let gap = shared.tick_ps / total.max(1);
+                    let mut at = (gap as f64 * shared.phase[sender as usize]) as u64;
                     for &(j, k) in &spikes {
                         mine.push(Packet { sender, j, k, emit_ps: at, gap_ps: gap });
                         at += gap * u64::from(k);
@@ -78,70 +78,68 @@ pub(super) fn run_shard(
                 if list.is_empty() {
                     break;
                 }
-                let rn = network(sh, &list, &mut load);
-                net_ps = net_ps.max(rn.last_ps);
-                me.max_wait_ps = me.max_wait_ps.max(rn.max_wait_ps);
-                let more = list.iter().any(|p| sh.feeds_extension[p.sender as usize]);
-                deliver(sh, &mut me, &list, &rn, t, ts, &mut scratch, &mut mine);
+                let round = network(shared, &list, &mut load);
+                net_ps = net_ps.max(round.last_ps);
+                shard.max_wait_ps = shard.max_wait_ps.max(round.max_wait_ps);
+                let more = list.iter().any(|p| shared.feeds_extension[p.sender as usize]);
+                deliver(shared, &mut shard, &list, &round, t, ts, &mut scratch, &mut mine);
                 if !more {
                     break;
                 }
             }
         }
-        if me.tiles.iter().any(Option::is_some) {
+        if shard.tiles.iter().any(Option::is_some) {
             // Spikes that reached a computing tile after its update feed later steps.
-            for c in 0..me.cores.len() {
-                flush_tile(sh, &mut me, c, t, ts);
+            for c in 0..shard.cores.len() {
+                flush_tile(shared, &mut shard, c, t, ts);
             }
             let mut slowest = 0.0f64;
-            for (c, tile) in me.tiles.iter_mut().enumerate() {
+            for (c, tile) in shard.tiles.iter_mut().enumerate() {
                 if let Some(tile) = tile {
-                    slowest = slowest.max(tile.end_step(me.step_work[c][2]));
-                    (0..3).for_each(|x| me.work[c][x] += me.step_work[c][x]);
-                    me.step_work[c] = [0; 3];
+                    slowest = slowest.max(tile.end_step(shard.step_work[c].neuron_updates));
+                    let w = std::mem::take(&mut shard.step_work[c]);
+                    shard.work[c].add(&w);
                 }
             }
-            me.tile_s.push(slowest);
+            shard.tile_s.push(slowest);
         }
-        if let Some(cost) = sh.cost {
+        if let Some(cost) = shared.cost {
             let mut critical = 0.0f64;
-            let mut levels = vec![LevelLoad::default(); sh.level_budget.len()];
-            for (c, w) in me.step_work.iter_mut().enumerate() {
-                if me.tiles[c].is_some() {
+            let mut levels = vec![LevelLoad::default(); shared.level_budget.len()];
+            for (c, w) in shard.step_work.iter_mut().enumerate() {
+                if shard.tiles[c].is_some() {
                     continue;
                 }
-                (0..3).for_each(|x| me.work[c][x] += w[x]);
-                let work = CoreWork { packets: w[0], synaptic_events: w[1], neuron_updates: w[2] };
+                let work = std::mem::take(w);
+                shard.work[c].add(&work);
                 let cycles = work.cycles(&cost);
                 critical = critical.max(cycles);
                 if cycles > max_cycles[c] {
                     max_cycles[c] = cycles;
                     worst_work[c] = work;
                 }
-                if cycles > sh.budget_cycles {
+                if cycles > shared.budget_cycles {
                     overruns[c] += 1;
                 }
-                let l = sh.level_budget.iter().position(|&b| cycles <= b).unwrap_or(sh.level_budget.len() - 1);
+                let l = shared.level_budget.iter().position(|&b| cycles <= b).unwrap_or(shared.level_budget.len() - 1);
                 levels[l].cores += 1;
                 levels[l].work.add(&work);
-                *w = [0; 3];
             }
-            me.critical.push(critical);
-            me.levels.push(levels);
+            shard.critical.push(critical);
+            shard.levels.push(levels);
         } else {
-            for (c, w) in me.step_work.iter_mut().enumerate() {
-                (0..3).for_each(|x| me.work[c][x] += w[x]);
-                *w = [0; 3];
+            for (c, w) in shard.step_work.iter_mut().enumerate() {
+                shard.work[c].add(&std::mem::take(w));
             }
         }
-        me.network_ps.push(net_ps);
-        me.passes.push(std::mem::take(&mut me.step_passes));
-        me.result.steps = t + 1;
+        shard.network_ps.push(net_ps);
+        shard.passes.push(std::mem::take(&mut shard.step_passes));
+        shard.result.steps = t + 1;
         asking |= !after_step(t + 1);
         if stop {
             break;
         }
     }
-    me.counts.timing = sh.cost.map(|_| Timing { overruns, max_cycles, worst_work, ..Timing::default() });
-    me
+    shard.counts.timing = shared.cost.map(|_| Timing { overruns, max_cycles, worst_work, ..Timing::default() });
+    shard
 }
