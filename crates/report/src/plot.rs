@@ -473,3 +473,64 @@ pub fn sweep(title: &str, panels: &[SweepPanel]) -> String {
     }
     svg.finish()
 }
+
+/// The figures of a chip run: raster, energy breakdown, per-core load, link traffic,
+/// latency per step; each `(file name, title, SVG)`.
+pub fn run_figures(
+    net: &neuromap_ir::Network,
+    model: &neuromap_hw::HwModel,
+    mapping: &neuromap_compile::Mapping,
+    chip: &neuromap_sim::chip::ChipRun,
+    energy: Option<&neuromap_cost::Ledger>,
+    steps: u32,
+) -> Vec<(&'static str, &'static str, String)> {
+    let c = &chip.counts;
+    let hw = &mapping.hw;
+    let mut out = vec![("raster.svg", "spike raster", raster(net, &chip.result, 50_000))];
+    if let Some(e) = energy {
+        out.push(("energy.svg", "energy breakdown", self::energy(e)));
+    }
+    // Per-core load: mean cycles per step over the tick where the model gives cycle
+    // costs, else work (synaptic events + neuron updates) over the busiest core's. A
+    // hybrid chip's tiles are not cores: they show no load here (their time is in the
+    // ledger by part).
+    let n = f64::from(steps.max(1));
+    let slices = &mapping.partition.slices;
+    let work = |s: usize| neuromap_sim::chip::CoreWork {
+        packets: c.packets_received[s],
+        synaptic_events: c.synaptic_events[s],
+        neuron_updates: c.neuron_updates[s],
+    };
+    let on_core = |s: usize| slices.get(s).is_none_or(|x| x.part == 0);
+    let (values, full, what): (Vec<f64>, f64, &str) = match (&c.timing, neuromap_sim::chip::CycleCost::of(hw)) {
+        (Some(t), Some(cost)) => (
+            (0..c.synaptic_events.len()).map(|s| if on_core(s) { work(s).cycles(&cost) / n } else { 0.0 }).collect(),
+            t.budget_cycles,
+            "mean cycles per step over the tick",
+        ),
+        _ => {
+            let v: Vec<f64> = (0..c.synaptic_events.len())
+                .map(|s| if on_core(s) { (c.synaptic_events[s] + c.neuron_updates[s]) as f64 } else { 0.0 })
+                .collect();
+            let max = v.iter().copied().fold(1.0, f64::max);
+            (v, max, "synaptic events + neuron updates over the busiest core's")
+        }
+    };
+    let cores: Vec<(neuromap_hw::ChipId, u32, f64)> = mapping
+        .placement
+        .core_of
+        .iter()
+        .zip(&values)
+        .enumerate()
+        .filter(|(s, _)| on_core(*s))
+        .map(|(_, (&(chip, core), &v))| (chip, core, v))
+        .collect();
+    out.push(("core_load.svg", "per-core load", core_load(&model.machine, hw.cores, &cores, full, what)));
+    out.push(("links.svg", "link traffic", link_traffic(&model.machine, &c.link_packets, &c.router_passes)));
+    if let Some(t) = &c.timing {
+        let core_s: Vec<f64> = t.critical_cycles.iter().map(|x| x / hw.clock_hz).collect();
+        let tick = t.budget_cycles / hw.clock_hz;
+        out.push(("latency.svg", "latency per timestep", latency(&t.latency_s(hw.clock_hz), &core_s, tick)));
+    }
+    out
+}

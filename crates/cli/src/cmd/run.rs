@@ -133,7 +133,7 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         stopped: stopped.as_deref(),
         hw_model: model,
     };
-    let figures = run_figures(net, model, mapping, chip, energy, done);
+    let figures = neuromap_report::plot::run_figures(net, model, mapping, chip, energy, done);
     let mut texts = vec![
         ("summary", summary.to_text()),
         ("mapping", neuromap_report::mapping_text(&mapping_summary)),
@@ -290,56 +290,4 @@ pub(crate) fn energy_steps_csv(per_step: Option<&[f64]>, passes: &[u64]) -> Stri
         s.push_str(&format!("{t},{e},{p}\n"));
     }
     s
-}
-
-/// The SVG figures of a chip run: (file name, heading, SVG).
-pub(crate) fn run_figures(
-    net: &neuromap_ir::Network,
-    model: &neuromap_hw::HwModel,
-    mapping: &neuromap_compile::Mapping,
-    chip: &neuromap_sim::chip::ChipRun,
-    energy: Option<&neuromap_cost::Ledger>,
-    steps: u32,
-) -> Vec<(&'static str, &'static str, String)> {
-    use neuromap_report::plot;
-    let c = &chip.counts;
-    let hw = &mapping.hw;
-    let mut out = vec![("raster.svg", "spike raster", plot::raster(net, &chip.result, 50_000))];
-    if let Some(e) = energy {
-        out.push(("energy.svg", "energy breakdown", plot::energy(e)));
-    }
-    // Per-core load: mean cycles per step over the tick where the model gives cycle
-    // costs, else work (synaptic events + neuron updates) over the busiest core's.
-    let n = f64::from(steps.max(1));
-    let (values, full, what): (Vec<f64>, f64, &str) =
-        match (&c.timing, hw.cycles_per_packet, hw.cycles_per_synaptic_event, hw.cycles_per_neuron_update) {
-            (Some(t), Some(p), Some(e), Some(u)) => (
-                (0..c.synaptic_events.len())
-                    .map(|s| {
-                        (c.packets_received[s] as f64 * p
-                            + c.synaptic_events[s] as f64 * e
-                            + c.neuron_updates[s] as f64 * u)
-                            / n
-                    })
-                    .collect(),
-                t.budget_cycles,
-                "mean cycles per step over the tick",
-            ),
-            _ => {
-                let v: Vec<f64> =
-                    (0..c.synaptic_events.len()).map(|s| (c.synaptic_events[s] + c.neuron_updates[s]) as f64).collect();
-                let max = v.iter().copied().fold(1.0, f64::max);
-                (v, max, "synaptic events + neuron updates over the busiest core's")
-            }
-        };
-    let cores: Vec<(neuromap_hw::ChipId, u32, f64)> =
-        mapping.placement.core_of.iter().zip(&values).map(|(&(chip, core), &v)| (chip, core, v)).collect();
-    out.push(("core_load.svg", "per-core load", plot::core_load(&model.machine, hw.cores, &cores, full, what)));
-    out.push(("links.svg", "link traffic", plot::link_traffic(&model.machine, &c.link_packets, &c.router_passes)));
-    if let Some(t) = &c.timing {
-        let core_s: Vec<f64> = t.critical_cycles.iter().map(|x| x / hw.clock_hz).collect();
-        let tick = t.budget_cycles / hw.clock_hz;
-        out.push(("latency.svg", "latency per timestep", plot::latency(&t.latency_s(hw.clock_hz), &core_s, tick)));
-    }
-    out
 }
