@@ -5,6 +5,7 @@
 //! mapping's (`MappedLayer::actions`), added once per step and layer; nothing is priced
 //! here.
 
+use bitvec::vec::BitVec;
 use neuromap_ir::{Network, PopKind};
 use neuromap_sim::SpikeRecord;
 use neuromap_sim::sources::SourceState;
@@ -36,8 +37,24 @@ pub fn run(net: &Network, bin: &BinaryNet, mapping: &BinaryMapping, steps: u32) 
     let np = net.populations().len();
     let depth = usize::from(bin.max_delay) + 1;
     // history[pop][slot] = bits of the step `t` with `t % depth == slot`.
-    let mut history: Vec<Vec<Vec<bool>>> =
-        net.populations().iter().map(|p| vec![vec![false; p.size as usize]; depth]).collect();
+    let mut history: Vec<Vec<BitVec>> =
+        net.populations().iter().map(|p| vec![BitVec::repeat(false, p.size as usize); depth]).collect();
+    // The MAC baseline's weight-sign bits per neuron (1: positive) and its count of
+    // negative weights.
+    let signs: Vec<Vec<(BitVec, i64)>> = bin
+        .layers
+        .iter()
+        .map(|l| {
+            l.neurons
+                .iter()
+                .map(|n| {
+                    let sign: BitVec = n.inputs.iter().map(|(_, w)| *w > 0).collect();
+                    let neg = (sign.len() - sign.count_ones()) as i64;
+                    (sign, neg)
+                })
+                .collect()
+        })
+        .collect();
     let mut sources: Vec<Option<SourceState>> = net
         .populations()
         .iter()
@@ -51,7 +68,7 @@ pub fn run(net: &Network, bin: &BinaryNet, mapping: &BinaryMapping, steps: u32) 
     let mut actions = vec![Actions::default(); bin.layers.len()];
     let mut buf = Vec::new();
     let mut values = Vec::new();
-    let mut bits: Vec<bool> = Vec::new();
+    let mut bits: BitVec = BitVec::new();
     let tl = mapping.is_threshold_logic();
     for t in 0..steps {
         let slot = t as usize % depth;
@@ -70,7 +87,7 @@ pub fn run(net: &Network, bin: &BinaryNet, mapping: &BinaryMapping, steps: u32) 
                         count: c,
                     });
                 }
-                h[n as usize] = true;
+                h.set(n as usize, true);
                 spikes[pi].steps.push(t);
                 spikes[pi].neurons.push(n);
                 counts[pi] += 1;
@@ -89,18 +106,14 @@ pub fn run(net: &Network, bin: &BinaryNet, mapping: &BinaryMapping, steps: u32) 
                 let fire = if tl {
                     mapped.circuits[j].eval(|i| bits[i as usize], &mut values)
                 } else {
-                    // XNOR with the weight's sign bit, popcount, compare: Σ w·b ≥ T
+                    // XNOR with the weight's sign bits, popcount, compare: Σ w·b ≥ T
                     // ⇔ popcount ≥ T + (number of negative weights).
-                    let mut pop = 0i64;
-                    let mut neg = 0i64;
-                    for (&b, (_, w)) in bits.iter().zip(&n.inputs) {
-                        let sign = *w > 0;
-                        neg += i64::from(!sign);
-                        pop += i64::from(b == sign);
-                    }
+                    let (sign, neg) = &signs[li][j];
+                    bits ^= sign.as_bitslice();
+                    let pop = (bits.len() - bits.count_ones()) as i64;
                     pop >= n.threshold + neg
                 };
-                out[j] = fire;
+                out.set(j, fire);
                 if fire {
                     spikes[pi].steps.push(t);
                     spikes[pi].neurons.push(j as u32);
