@@ -126,6 +126,76 @@ impl AnyOutcome {
         }
     }
 
+    /// The run's account for a reader (everything after the spike table): the same
+    /// text for every family but the arm-core path, whose CLI adds its figures.
+    pub fn report_text(&self) -> String {
+        match self {
+            AnyOutcome::ArmCore(o) => {
+                let mut s = o.assignment_text();
+                s.push_str(&o.network_text());
+                s.push_str(&o.energy_text());
+                s.push_str(&neuromap_report::fidelity_text(&o.fidelity, crate::TAU_MS));
+                s.push_str(&crate::warnings_text(&o.warnings));
+                s
+            }
+            AnyOutcome::Crossbar(o) => {
+                let mut s = format!("mapped in {:.3} s, simulated in {:.3} s\n", o.map_s, o.chip_s);
+                s.push_str(&crate::crossbar::mapping_text(
+                    &o.mapping,
+                    &o.job.net,
+                    o.run.result.steps,
+                    Some(&o.run.counts),
+                ));
+                s.push_str(&o.check_text());
+                s.push('\n');
+                s.push_str(&neuromap_report::ledger_text(&o.energy));
+                s.push('\n');
+                s.push_str(&neuromap_report::fidelity_text(&o.fidelity, crate::TAU_MS));
+                s.push_str(&crate::warnings_text(&o.warnings));
+                s
+            }
+            AnyOutcome::Neurocore(o) => o.report_text(),
+            AnyOutcome::Binary(o) => {
+                let mut s = format!("mapped in {:.3} s, simulated in {:.3} s\n", o.map_s, o.chip_s);
+                s.push_str(&o.mapping_text());
+                let spikes: u64 = o.run.spike_counts.iter().sum();
+                s.push_str(&format!("chip = reference: identical ({spikes} spikes)\n\n"));
+                s.push_str(&o.energy_text());
+                s
+            }
+        }
+    }
+
+    /// The spike-count table and workload, as every family's report opens.
+    pub fn run_summary(&self, wall: bool) -> neuromap_report::RunSummary {
+        match self {
+            AnyOutcome::ArmCore(o) => o.run_summary(wall),
+            AnyOutcome::Crossbar(o) => o.run_summary(wall),
+            AnyOutcome::Neurocore(o) => o.run_summary(wall),
+            AnyOutcome::Binary(o) => o.run_summary(wall),
+        }
+    }
+
+    /// The machine-readable report (`report.json`).
+    pub fn report_json(&self, wall: bool) -> serde_json::Value {
+        match self {
+            AnyOutcome::ArmCore(o) => o.report_json(wall),
+            AnyOutcome::Crossbar(o) => o.report_json(wall),
+            AnyOutcome::Neurocore(o) => o.report_json(wall),
+            AnyOutcome::Binary(o) => o.report_json(wall),
+        }
+    }
+
+    /// The chip's spikes.
+    pub fn spikes(&self) -> &neuromap_sim::RunResult {
+        match self {
+            AnyOutcome::ArmCore(o) => &o.chip.result,
+            AnyOutcome::Crossbar(o) => &o.run.result,
+            AnyOutcome::Neurocore(o) => &o.result,
+            AnyOutcome::Binary(o) => &o.result,
+        }
+    }
+
     /// What a reader must not miss.
     pub fn warnings(&self) -> &[String] {
         match self {

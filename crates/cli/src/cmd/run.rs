@@ -28,14 +28,11 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     }
     // Families other than arm-core take only the fault seed (device programming).
     let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
-    if neuromap_pipeline::binary::is_binary_family(&model) {
+    if a.compare.is_some() {
         return run_binary(a, job_of(a, n.spec, net, model, steps, seeded), color);
     }
-    if neuromap_pipeline::neurocore::is_neurocore_family(&model) {
-        return run_neurocore(a, job_of(a, n.spec, net, model, steps, seeded));
-    }
-    if neuromap_pipeline::crossbar::is_crossbar_family(&model) {
-        return run_crossbar(a, job_of(a, n.spec, net, model, steps, seeded));
+    if neuromap_pipeline::any::run_path(&model) != neuromap_pipeline::any::RunPath::ArmCore {
+        return run_other(a, job_of(a, n.spec, net, model, steps, seeded));
     }
     let mut faults =
         neuromap_sim::chip::RunFaults { packet_drop_rate: a.drop_rate, dead_links: Vec::new(), seed: a.fault_seed };
@@ -214,52 +211,23 @@ pub(crate) fn run_binary(a: &RunArgs, job: neuromap_pipeline::Job, color: bool) 
     Ok(())
 }
 
-/// `run` on the crossbar family: map (quantise, tile, program), run the chip, check it
-/// against the conductance-quantised functional model, compare with the reference, price.
-pub(crate) fn run_crossbar(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
-    let out = neuromap_pipeline::crossbar::run_crossbar_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let summary = out.run_summary(true);
-    print!("{}", summary.to_text());
-    println!("mapped in {:.3} s, simulated in {:.3} s", out.map_s, out.chip_s);
-    let (net, model) = (&out.job.net, &out.job.model);
-    print!(
-        "{}",
-        neuromap_pipeline::crossbar::mapping_text(&out.mapping, net, out.run.result.steps, Some(&out.run.counts))
-    );
-    print!("{}", out.check_text());
-    println!();
-    print!("{}", neuromap_report::ledger_text(&out.energy));
-    println!();
-    print!("{}", neuromap_report::fidelity_text(&out.fidelity, neuromap_pipeline::TAU_MS));
-    print!("{}", neuromap_pipeline::warnings_text(&out.warnings));
-    if a.no_output {
-        return Ok(());
-    }
-    let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
-    let files = family_files(
-        out.report_json(true),
-        &summary,
-        out.summary(),
-        &out.energy,
-        write::spikes_csv(net, &out.run.result),
-    );
-    write_files(&dir, &files)?;
-    Ok(())
-}
-
-/// `run` on the neurocore family (Loihi, TrueNorth).
-pub(crate) fn run_neurocore(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
-    let out = neuromap_pipeline::neurocore::run_neurocore_job(job).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// `run` on a family whose run path is not the arm-core chip's (crossbar, neurocore,
+/// binary networks): the one entry, `run_any`, and the one report of its outcome.
+pub(crate) fn run_other(a: &RunArgs, job: neuromap_pipeline::Job) -> Result<(), Failure> {
+    let out = neuromap_pipeline::any::run_any(job).map_err(|e| anyhow::anyhow!("{e}"))?;
     let summary = out.run_summary(true);
     print!("{}", summary.to_text());
     print!("{}", out.report_text());
     if a.no_output {
         return Ok(());
     }
-    let (net, model) = (&out.job.net, &out.job.model);
+    let (net, model) = (&out.job().net, &out.job().model);
+    let Some(ledger) = out.ledger() else {
+        return Err(anyhow::anyhow!("`{}` gives no energy figures", model.name).into());
+    };
     let dir = out_dir(a.out.as_deref(), &net.name, &model.name);
     let files =
-        family_files(out.report_json(true), &summary, out.summary(), &out.energy, write::spikes_csv(net, &out.result));
+        family_files(out.report_json(true), &summary, out.summary(), ledger, write::spikes_csv(net, out.spikes()));
     write_files(&dir, &files)?;
     Ok(())
 }
