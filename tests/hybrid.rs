@@ -158,10 +158,22 @@ fn assign_overrides_and_refusals_name_the_capacity() {
     let e = run_job(job, &mut |_| true).unwrap_err().to_string();
     assert!(e.contains("chip of one family"), "{e}");
 
-    // One threshold-logic array for two binary layers: the tiles run out, and the
-    // error names the resource, the demand and the capacity.
+    // One threshold-logic array for two binary layers: the layer that saves more takes
+    // it, the other stays on cores and says why.
     let mut job = load_job("netlists/spiking_binary.toml", "hybrid-spinn2-tulip", &o).unwrap();
     job.model.parts[0].per_chip.value = 1.0;
+    let out = run_job(job.clone(), &mut |_| true).unwrap();
+    let h = out.hybrid.as_ref().unwrap();
+    let on_tl = h.assignment.placed.iter().filter(|p| p.family == "threshold-logic").count();
+    assert_eq!(on_tl, 1);
+    assert!(h.assignment.placed.iter().any(|p| p.why.contains("0 of its 1 tiles left")), "{:?}", h.assignment.placed);
+    assert!(out.same_as_functional);
+    // Both pinned there: the tiles run out, and the error names the resource, the
+    // demand and the capacity.
+    job.map.assign = [("hidden", "threshold-logic"), ("output", "threshold-logic")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     let e = run_job(job, &mut |_| true).unwrap_err().to_string();
     assert!(e.contains("not enough tulip-40nm tiles") && e.contains("2 tiles") && e.contains("1 tile"), "{e}");
 }

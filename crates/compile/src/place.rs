@@ -113,11 +113,10 @@ pub fn place(
         if k > 0 {
             return Err(CompileError::DoesNotFit {
                 resource: format!("{} tiles", parts.name(k)),
-                demand: format!(
-                    "{} (at most {} neurons each)",
-                    crate::plural(want, "tile"),
-                    parts.kinds[usize::from(k) - 1].max_neurons
-                ),
+                demand: match parts.kinds[usize::from(k) - 1].max_neurons {
+                    u32::MAX => format!("{} (a population each)", crate::plural(want, "tile")),
+                    m => format!("{} (at most {m} neurons each)", crate::plural(want, "tile")),
+                },
                 capacity: format!("{} on {}", crate::plural(total, "tile"), crate::plural(order.len(), "reachable chip")),
                 help: "assign fewer populations to this part (`--assign POP=cores`), or use a model with more tiles per chip".into(),
             });

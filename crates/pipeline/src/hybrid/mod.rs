@@ -194,29 +194,20 @@ pub fn assign(
         families.push(f);
     }
     let rec = recurrent(net);
-    let mut of_pop = vec![0u8; net.populations().len()];
-    let mut max_neurons = vec![u32::MAX; model.parts.len()];
-    let mut placed = Vec::new();
     let name_of = |k: usize| model.parts[k].model.name.clone();
+    let pin_why = "pinned (`assign` in the netlist or on the command line)";
+    // Per population: the part (None: cores), why, and the neurons a tile takes.
+    let mut choice: Vec<Option<(Option<usize>, String, u32)>> = vec![None; net.populations().len()];
+    // The populations a part suits and costs less on: (saving, population, part,
+    // tile capacity, why), placed by saving while the part has tiles left.
+    let mut wanted: Vec<(f64, PopId, usize, u32, String)> = Vec::new();
     for id in net.pop_ids() {
         let p = net.pop(id);
         let inputs = input_spikes(net, id, 10.0);
         let on_cores = cores_estimate_j(net, id, &hw, inputs);
-        let mut put = |k: Option<usize>, why: String, cap: u32| {
-            if let Some(k) = k {
-                of_pop[id.index()] = k as u8 + 1;
-                max_neurons[k] = max_neurons[k].min(cap);
-            }
-            placed.push(Placed {
-                population: p.name.clone(),
-                on: k.map_or("cores".to_string(), name_of),
-                family: k.map_or(model.family.to_string(), |k| families[k].family().to_string()),
-                why,
-            });
-        };
         if let Some(want) = pinned.get(&p.name) {
             if want == "cores" || want == model.family {
-                put(None, "pinned (`assign` in the netlist or on the command line)".into(), 0);
+                choice[id.index()] = Some((None, pin_why.into(), 0));
                 continue;
             }
             let Some(k) = model.parts.iter().position(|x| &x.model.name == want || x.model.family == want) else {
@@ -238,11 +229,11 @@ pub fn assign(
             let cap = families[k].capacity(net, id, &model.parts[k].model, &hw).map_err(|why| {
                 format!("--assign {}={want}: a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
             })?;
-            put(Some(k), "pinned (`assign` in the netlist or on the command line)".into(), cap);
+            choice[id.index()] = Some((Some(k), pin_why.into(), cap));
             continue;
         }
         if p.is_source() {
-            put(None, "a spike source (sources run on cores)".into(), 0);
+            choice[id.index()] = Some((None, "a spike source (sources run on cores)".into(), 0));
             continue;
         }
         // Parts whose family suits the population and whose tile can hold it.
@@ -267,27 +258,67 @@ pub fn assign(
             }
         }
         let cores_txt = on_cores.map_or("unknown".into(), neuromap_report::fmt_joules);
-        match best {
+        choice[id.index()] = match best {
             Some((k, est, cap, rule)) if on_cores.is_none_or(|c| est <= c) || !est.is_finite() => {
                 let why = format!(
                     "{rule}; about {} per step there against {cores_txt} on cores",
                     neuromap_report::fmt_joules(est)
                 );
-                put(Some(k), why, cap);
+                let saving = on_cores.map_or(f64::INFINITY, |c| c - est);
+                wanted.push((saving, id, k, cap, why));
+                None
             }
-            Some((k, est, _, rule)) => {
-                let why = format!(
+            Some((k, est, _, rule)) => Some((
+                None,
+                format!(
                     "{rule}, but cheaper on cores: about {cores_txt} per step against {} on {}",
                     neuromap_report::fmt_joules(est),
                     name_of(k)
-                );
-                put(None, why, 0);
-            }
+                ),
+                0,
+            )),
             None => {
                 let why = if refused.is_empty() { "no part suits it".to_string() } else { refused.join("; ") };
-                put(None, why, 0);
+                Some((None, why, 0))
             }
+        };
+    }
+    // Tiles: those of every working chip, less what the pinned populations take; the
+    // largest savings first.
+    let chips = model.machine.alive_chips();
+    let tiles_of = |id: PopId, cap: u32| net.pop(id).size.div_ceil(cap.max(1)) as usize;
+    let mut left: Vec<usize> = model.parts.iter().map(|x| chips * x.per_chip.value as usize).collect();
+    for (i, c) in choice.iter().enumerate() {
+        if let Some((Some(k), _, cap)) = c {
+            left[*k] = left[*k].saturating_sub(tiles_of(PopId(i as u32), *cap));
         }
+    }
+    wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, id, k, cap, why) in wanted {
+        let need = tiles_of(id, cap);
+        choice[id.index()] = Some(if need <= left[k] {
+            left[k] -= need;
+            (Some(k), why, cap)
+        } else {
+            let all = chips * model.parts[k].per_chip.value as usize;
+            (None, format!("{why}; but {} has {} of its {all} tiles left, it needs {need}", name_of(k), left[k]), 0)
+        });
+    }
+    let mut of_pop = vec![0u8; net.populations().len()];
+    let mut max_neurons = vec![u32::MAX; model.parts.len()];
+    let mut placed = Vec::new();
+    for (i, c) in choice.into_iter().enumerate() {
+        let (k, why, cap) = c.unwrap_or((None, String::new(), 0));
+        if let Some(k) = k {
+            of_pop[i] = k as u8 + 1;
+            max_neurons[k] = max_neurons[k].min(cap);
+        }
+        placed.push(Placed {
+            population: net.populations()[i].name.clone(),
+            on: k.map_or("cores".to_string(), name_of),
+            family: k.map_or(model.family.to_string(), |k| families[k].family().to_string()),
+            why,
+        });
     }
     let kinds = model
         .parts
