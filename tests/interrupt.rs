@@ -25,7 +25,11 @@ fn start(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
 }
 
 fn interrupt(child: &Child) {
-    let ok = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success();
+    signal(child, "-INT");
+}
+
+fn signal(child: &Child, which: &str) {
+    let ok = Command::new("kill").args([which, &child.id().to_string()]).status().unwrap().success();
     assert!(ok);
 }
 
@@ -94,4 +98,25 @@ fn a_second_ctrl_c_quits_at_once_without_partial_files() {
     assert!(matches!(status.code(), Some(0) | Some(130)), "{status:?}");
     check_complete(&dir);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIGTERM (what a batch scheduler or `kill` sends) stops as cleanly as Ctrl-C: the
+/// run writes complete files for the steps done.
+#[test]
+fn sigterm_stops_cleanly_and_writes_what_was_simulated() {
+    let dir = std::env::temp_dir().join(format!("neuromap-term-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut child, mut err) = start(&dir);
+    signal(&child, "-TERM");
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("interrupted: stopped after"), "{rest}");
+    let names = check_complete(&dir);
+    assert!(names.contains(&"report.json".to_string()), "{names:?}");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+    assert!(config["stopped"].as_str().unwrap().starts_with("interrupted"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

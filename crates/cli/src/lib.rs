@@ -234,7 +234,7 @@ fn on_interrupt() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
                 eprintln!("interrupted again: quitting now");
                 std::process::exit(130);
             }
-            eprintln!("interrupted: stopping after the current step (Ctrl-C again to quit now)");
+            eprintln!("interrupted: stopping after the current step (Ctrl-C or SIGTERM again to quit now)");
         });
         if let Err(e) = installed {
             eprintln!("warning: Ctrl-C will quit at once ({e})");
