@@ -120,3 +120,43 @@ fn sigterm_stops_cleanly_and_writes_what_was_simulated() {
     assert!(config["stopped"].as_str().unwrap().starts_with("interrupted"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `kill -9` while a run writes its folder leaves the previous run's complete folder
+/// or the new one's, never a mix: every file parses, and every report in it is of one
+/// run (the same step count).
+#[test]
+fn kill_9_while_writing_leaves_one_complete_folder() {
+    let dir = std::env::temp_dir().join(format!("neuromap-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = |steps: &str| {
+        Command::new(env!("CARGO_BIN_EXE_neuromap"))
+            .args(["run", "netlists/lsm.toml", "--hw", "spinnaker2", "--steps", steps, "-o"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    };
+    let first = run("7").wait_with_output().unwrap();
+    assert!(first.status.success());
+    let steps_of = |name: &str| -> u64 {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        v["steps"].as_u64().unwrap_or_else(|| panic!("{name} has no steps"))
+    };
+    for attempt in 0..4 {
+        let mut child = run("9");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.starts_with("writing") {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before writing");
+        }
+        signal(&child, "-KILL");
+        let _ = child.wait();
+        let names = check_complete(&dir);
+        assert!(names.contains(&"report.json".to_string()), "attempt {attempt}: {names:?}");
+        let steps = [steps_of("config.json"), steps_of("report.json"), steps_of("summary.json")];
+        assert!(steps == [7; 3] || steps == [9; 3], "attempt {attempt}: a mixed folder, steps {steps:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -210,11 +210,12 @@ fn out_dir(out: Option<&Path>, net: &str, model: &str) -> PathBuf {
     out.map(Path::to_path_buf).unwrap_or_else(|| Path::new("out").join(format!("{net}-{model}")))
 }
 
-/// Writes each file atomically into `dir`, then says what was written.
+/// Writes the files as the folder `dir`, whole (the previous run's or this one's,
+/// never a mix), then says what was written.
 fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<(), Failure> {
-    for (name, body) in files {
-        write::write_atomic(&dir.join(name), body.as_bytes())?;
-    }
+    eprintln!("writing {} files to {}", files.len(), dir.display());
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_bytes())).collect();
+    write::write_folder(dir, &bytes)?;
     let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     println!("\nwrote {} in {}", names.join(", "), dir.display());
     Ok(())

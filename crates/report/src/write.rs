@@ -48,6 +48,124 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     result.map_err(err)
 }
 
+/// Writes `files` as the folder `dir`, whole: into a temporary sibling folder, then
+/// exchanged with `dir` in one step (Linux's `renameat2(RENAME_EXCHANGE)`), so that at
+/// every moment `dir` holds either the previous run's complete folder or this run's,
+/// never a mix. Regular files of the previous folder that this run does not write (a
+/// user's notes) are carried over. Temporaries of a killed earlier run are removed
+/// first. Where the exchange is not available (another system, a file system without
+/// it), or the folder holds more than regular files, each file is replaced atomically
+/// instead ([`write_atomic`]).
+pub fn write_folder(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), WriteError> {
+    let err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WriteError { path, source }
+    };
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = dir.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    std::fs::create_dir_all(parent).map_err(err(parent))?;
+    remove_stale(parent, &name);
+    let plain = || -> Result<(), WriteError> {
+        for (f, body) in files {
+            write_atomic(&dir.join(f), body)?;
+        }
+        Ok(())
+    };
+    // Only a folder of regular files is swapped whole: nothing else of a user's is
+    // ever moved or removed. The files an earlier run wrote (its manifest) go with
+    // it; any other file is the user's and is carried over.
+    let earlier: Vec<String> = std::fs::read_to_string(dir.join(MANIFEST))
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut keep = Vec::new();
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            for e in entries {
+                let e = e.map_err(err(dir))?;
+                let t = e.file_type().map_err(err(dir))?;
+                let n = e.file_name().to_string_lossy().into_owned();
+                if !t.is_file() {
+                    return plain();
+                }
+                if !n.starts_with('.') && !files.iter().any(|f| f.0 == n) && !earlier.contains(&n) {
+                    keep.push(n);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(dir)(e)),
+    }
+    let tmp = parent.join(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let fill = || -> std::io::Result<()> {
+        std::fs::create_dir(&tmp)?;
+        for (f, body) in files {
+            let mut out = std::fs::File::create(tmp.join(f))?;
+            out.write_all(body)?;
+            out.sync_all()?;
+        }
+        for n in &keep {
+            if std::fs::hard_link(dir.join(n), tmp.join(n)).is_err() {
+                std::fs::copy(dir.join(n), tmp.join(n))?;
+            }
+        }
+        let list: String = files.iter().map(|f| format!("{}\n", f.0)).collect();
+        std::fs::write(tmp.join(MANIFEST), list)?;
+        Ok(())
+    };
+    if let Err(e) = fill() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(err(&tmp)(e));
+    }
+    let swapped = if dir.exists() { exchange(&tmp, dir) } else { std::fs::rename(&tmp, dir).is_ok() };
+    if swapped {
+        // `tmp` now holds the previous folder.
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Ok(());
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    plain()
+}
+
+/// The file in an output folder that names the files its run wrote.
+pub const MANIFEST: &str = ".neuromap-files";
+
+/// Exchanges the folders `a` and `b` in one step; `false` where that is not available.
+fn exchange(a: &Path, b: &Path) -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+        renameat2(AT_FDCWD, a, AT_FDCWD, b, RenameFlags::RENAME_EXCHANGE).is_ok()
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        let _ = (a, b);
+        false
+    }
+}
+
+/// Removes what a killed run left beside `name` in `parent` (its temporary folder) and
+/// inside it (temporary files of [`write_atomic`]).
+fn remove_stale(parent: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with(&prefix) && n.ends_with(".tmp") && e.file_type().is_ok_and(|t| t.is_dir()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(parent.join(name)) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.starts_with('.') && n.ends_with(".tmp") && e.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
 /// Checks before a run that `dir` can take its outputs: it is (or can be made) a
 /// folder, and a file can be written in it. A run whose outputs cannot be written
 /// stops here, not after its simulation.
@@ -147,4 +265,52 @@ pub fn pretty_json<T: Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise: {e}\"}}"));
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("neuromap-write-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    /// The folder is replaced whole: the new run's files, a user's file carried over,
+    /// no file of the previous run left (it is named in the folder's manifest), and a
+    /// killed run's temporaries cleaned up.
+    #[test]
+    fn a_folder_is_replaced_whole() {
+        let dir = scratch("whole");
+        write_folder(&dir, &[("a.json", b"1"), ("old.csv", b"x")]).unwrap();
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        // What a run killed while writing leaves behind.
+        let stale = dir.parent().unwrap().join(format!(".{}.999999.tmp", dir.file_name().unwrap().to_string_lossy()));
+        std::fs::create_dir_all(&stale).unwrap();
+        std::fs::write(dir.join(".a.json.999999.tmp"), "half").unwrap();
+        write_folder(&dir, &[("a.json", b"2"), ("b.json", b"3")]).unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        // `old.csv` went with the run that wrote it; the user's notes stay.
+        assert_eq!(names, [MANIFEST, "a.json", "b.json", "notes.txt"]);
+        assert_eq!(std::fs::read_to_string(dir.join("a.json")).unwrap(), "2");
+        assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+        assert!(!stale.exists(), "a killed run's temporary folder is removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A folder that holds more than regular files is never swapped: its files are
+    /// replaced one by one and everything else stays.
+    #[test]
+    fn a_folder_with_subfolders_keeps_them() {
+        let dir = scratch("sub");
+        std::fs::create_dir_all(dir.join("mine")).unwrap();
+        std::fs::write(dir.join("mine").join("data"), "keep").unwrap();
+        write_folder(&dir, &[("a.json", b"1")]).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("mine").join("data")).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(dir.join("a.json")).unwrap(), "1");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
