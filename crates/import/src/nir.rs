@@ -1079,7 +1079,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
         }
     }
     let stem = Path::new(name).file_stem().map_or("nir".to_string(), |s| s.to_string_lossy().to_string());
-    Some(NetworkSpec {
+    let spec = NetworkSpec {
         name: stem,
         dt: dt_ms,
         seed: o.seed,
@@ -1088,7 +1088,19 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
         projections,
         probes: Vec::new(),
         assign: Default::default(),
-    })
+    };
+    // A parameter derived out of range (a negative `r` gives a negative capacitance)
+    // is the node's mistake, said at import, not at the run.
+    if let Err(e) = spec.check_populations() {
+        match &e {
+            neuromap_ir::IrError::Population { pop, msg } => {
+                cx.error(pop, format!("{msg} (as derived from the node's parameters, docs/nir.md)"))
+            }
+            _ => cx.diags.push(Diagnostic::error(&cx.file, None, e.to_string())),
+        }
+        return None;
+    }
+    Some(spec)
 }
 
 fn shared_or_each(v: Vec<f64>) -> Param {

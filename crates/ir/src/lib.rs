@@ -262,7 +262,7 @@ impl Network {
     }
 }
 
-fn validate_population(p: &Population) -> Result<(), IrError> {
+pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
     let err = |msg: String| IrError::Population { pop: p.name.clone(), msg };
     if p.size == 0 {
         return Err(err("has no neurons".into()));

@@ -241,6 +241,20 @@ impl NetworkSpec {
         Network::new(self.name.clone(), self.dt, self.seed, populations, projections, probes)
     }
 
+    /// Checks every population as [`NetworkSpec::build`] will (sizes, parameter
+    /// ranges, per-neuron lengths) without expanding a connector: what `check` and the
+    /// importers can say before a run.
+    pub fn check_populations(&self) -> Result<(), IrError> {
+        for (i, p) in self.populations.iter().enumerate() {
+            let n = u32::try_from(self.scaled_size(i)).map_err(|_| IrError::Population {
+                pop: p.name.clone(),
+                msg: format!("has {} neurons; at most {} fit a population", self.scaled_size(i), u32::MAX),
+            })?;
+            crate::validate_population(&self.build_population(p, n)?)?;
+        }
+        Ok(())
+    }
+
     fn build_population(&self, p: &PopSpec, n: u32) -> Result<Population, IrError> {
         let kind = match &p.kind {
             PopSpecKind::Neurons { model, v_init_dist } => {

@@ -82,3 +82,14 @@ graph("weight_loop.nir", {
     "lif": lif(3),
     "output": ("Output", {"shape": np.array([3])}),
 }, [["input", "fc1"], ["fc1", "fc2"], ["fc2", "fc1"], ["fc2", "lif"], ["lif", "output"]])
+
+# A LIF node whose resistance is negative: the capacitance derived from it (tau / r)
+# is negative, which the importer names at the node (not the run, later).
+p = lif(3)
+p[1]["r"] = -np.ones(3)
+graph("negative_r.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": p,
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])

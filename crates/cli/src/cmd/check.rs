@@ -10,6 +10,13 @@ pub(crate) fn check(files: &[PathBuf], build_limit: Option<MemoryLimit>, color: 
             continue;
         };
         let s = &n.spec;
+        // What building would refuse in a population, said now (an importer may have
+        // derived a parameter out of range).
+        if let Err(e) = s.check_populations() {
+            eprintln!("{}: error: {e}", f.display());
+            failed += 1;
+            continue;
+        }
         let syn: f64 = s.expected_synapses().iter().sum();
         let neurons: u64 = (0..s.populations.len()).map(|i| s.scaled_size(i)).sum();
         let mut line = format!(
