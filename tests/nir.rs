@@ -196,3 +196,27 @@ fn corrupt_bytes_never_panic() {
     let e = load_bytes("garbage.nir", b"not hdf5 at all".to_vec(), &NirOptions::default()).unwrap_err();
     assert!(e.to_string().contains("not a readable HDF5 file"), "{e}");
 }
+
+/// What the network cannot carry as spikes is a warning naming the node: a readout of
+/// weights with no neuron after it, and a non-spiking LI layer that feeds another
+/// layer (whose potential the run then records as a probe).
+#[test]
+fn dropped_readouts_and_non_spiking_layers_are_warned() {
+    let o = NirOptions::default();
+    let n = load_path(Path::new("tests/nir/warn/readout_weights.nir"), &o).unwrap();
+    let w: Vec<&str> = n.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert!(w.iter().any(|m| m.contains("node `fc_out`") && m.contains("readout of weights is dropped")), "{w:?}");
+    let n = load_path(Path::new("tests/nir/warn/li_between.nir"), &o).unwrap();
+    let w: Vec<&str> = n.warnings.iter().map(|d| d.message.as_str()).collect();
+    assert!(w.iter().any(|m| m.contains("node `li`") && m.contains("never spikes")), "{w:?}");
+    let li = n.spec.populations.iter().position(|p| p.name == "li").unwrap();
+    assert!(n.spec.probes.iter().any(|p| p.population == li), "the LI layer's potential is probed");
+    // The files shipped as examples draw no such warning.
+    for f in nir_files("tests/nir") {
+        let n = load_path(&f, &options(&f)).unwrap();
+        assert!(
+            !n.warnings.iter().any(|d| d.message.contains("never spikes") || d.message.contains("readout")),
+            "{f:?}"
+        );
+    }
+}

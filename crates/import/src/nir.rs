@@ -31,8 +31,8 @@ use std::sync::Arc;
 use hdf5_reader::{FilterRegistry, Hdf5File, OpenOptions};
 use neuromap_diag::{Diagnostic, Diagnostics, SourceFile};
 use neuromap_ir::connect::{Connector, Dist, ListEntry};
-use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProjSpec, SourceSpec};
-use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold};
+use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProbeSpec, ProjSpec, SourceSpec};
+use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable};
 
 use crate::Netlist;
 
@@ -1078,6 +1078,43 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
             }
         }
     }
+    // What the network cannot carry as spikes, said at the node: a readout of weights
+    // with no neuron after it, and a non-spiking neuron whose output feeds other nodes.
+    let mut probes = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if matches!(n.op, Op::Output) {
+            for &p in &pred[i] {
+                if matches!(nodes[p].op, Op::Linear(_) | Op::Identity) {
+                    cx.warn(
+                        &nodes[p].path,
+                        format!(
+                            "feeds the output `{}` with weights that reach no neuron: a readout of weights is dropped (its input's spikes are the network's output; an LI node after it would keep the readout as a potential)",
+                            n.path
+                        ),
+                    );
+                }
+            }
+        }
+        let Op::Neuron(k) = &n.op else { continue };
+        if !never_fires(k) {
+            continue;
+        }
+        // A non-spiking neuron's output is its potential: probed, so a run records it.
+        if let Some(&pi) = pop_of.get(&i) {
+            probes.push(ProbeSpec { population: pi, variable: Variable::V, neurons: None });
+        }
+        let into: Vec<&str> =
+            succ[i].iter().filter(|&&s| !matches!(nodes[s].op, Op::Output)).map(|&s| nodes[s].path.as_str()).collect();
+        if !into.is_empty() {
+            cx.warn(
+                &n.path,
+                format!(
+                    "never spikes (no threshold), but feeds {}: those projections carry no spikes; its output is its potential, which the run records as a probe",
+                    into.join(", ")
+                ),
+            );
+        }
+    }
     let stem = Path::new(name).file_stem().map_or("nir".to_string(), |s| s.to_string_lossy().to_string());
     let spec = NetworkSpec {
         name: stem,
@@ -1086,7 +1123,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
         scale: 1.0,
         populations: pops,
         projections,
-        probes: Vec::new(),
+        probes,
         assign: Default::default(),
     };
     // A parameter derived out of range (a negative `r` gives a negative capacitance)
@@ -1101,6 +1138,17 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
         return None;
     }
     Some(spec)
+}
+
+/// Whether a neuron node can never spike (LI, I, CubaLI: no threshold).
+fn never_fires(k: &NeuronKind) -> bool {
+    let t = match k {
+        NeuronKind::Lif { v_threshold, .. }
+        | NeuronKind::If { v_threshold, .. }
+        | NeuronKind::Cuba { v_threshold, .. } => v_threshold,
+        NeuronKind::Threshold { .. } => return false,
+    };
+    t.iter().all(|x| x.is_infinite())
 }
 
 fn shared_or_each(v: Vec<f64>) -> Param {

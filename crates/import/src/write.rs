@@ -166,5 +166,17 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
             other => return Err(format!("projection `{}`: the `{}` connector is not written", pr.name, other.kind())),
         }
     }
+    for pb in &spec.probes {
+        let _ = write!(
+            s,
+            "\n[[probe]]\npopulation = {}\nvariable = \"{}\"\n",
+            quote(&spec.populations[pb.population].name),
+            pb.variable.name()
+        );
+        if let Some(n) = &pb.neurons {
+            let list: Vec<String> = n.iter().map(|x| x.to_string()).collect();
+            let _ = writeln!(s, "neurons = [{}]", list.join(", "));
+        }
+    }
     Ok(s)
 }

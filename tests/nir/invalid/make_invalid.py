@@ -93,3 +93,33 @@ graph("negative_r.nir", {
     "lif": p,
     "output": ("Output", {"shape": np.array([3])}),
 }, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
+
+# Valid files whose nodes the importer cannot carry as spikes: each must be a warning
+# naming the node (written to ../warn).
+WARN = os.path.join(HERE, "..", "warn")
+os.makedirs(WARN, exist_ok=True)
+
+
+def warn_graph(path, nodes, edges):
+    graph(os.path.join(WARN, path), nodes, edges)
+
+
+# An MLP whose last Linear feeds the Output directly: the readout's weights reach no
+# neuron.
+warn_graph("readout_weights.nir", {
+    "input": ("Input", {"shape": np.array([4])}),
+    "fc1": ("Linear", {"weight": np.full((3, 4), 2.0, dtype=np.float32)}),
+    "lif": lif(3),
+    "fc_out": ("Linear", {"weight": np.ones((2, 3), dtype=np.float32)}),
+    "output": ("Output", {"shape": np.array([2])}),
+}, [["input", "fc1"], ["fc1", "lif"], ["lif", "fc_out"], ["fc_out", "output"]])
+
+# A non-spiking LI layer between two layers: its output is a potential, not spikes.
+warn_graph("li_between.nir", {
+    "input": ("Input", {"shape": np.array([3])}),
+    "fc1": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "li": ("LI", {"tau": np.full(3, 0.01), "r": np.ones(3), "v_leak": np.zeros(3)}),
+    "fc2": ("Linear", {"weight": np.eye(3, dtype=np.float32)}),
+    "lif": lif(3),
+    "output": ("Output", {"shape": np.array([3])}),
+}, [["input", "fc1"], ["fc1", "li"], ["li", "fc2"], ["fc2", "lif"], ["lif", "output"]])
