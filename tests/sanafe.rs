@@ -94,6 +94,9 @@ fn mistakes_are_named() {
     for d in load_arch(Path::new("tests/sanafe/invalid_arch.yaml")).unwrap_err().iter() {
         text.push_str(&format!("{d}\n"));
     }
+    for d in load_arch(Path::new("tests/sanafe/huge_mesh.yaml")).unwrap_err().iter() {
+        text.push_str(&format!("{d}\n"));
+    }
     std::fs::write(std::env::temp_dir().join("neuromap-bad.yaml"), "network: [unclosed\n").unwrap();
     for d in load_net(&std::env::temp_dir().join("neuromap-bad.yaml"), 4).unwrap_err().iter() {
         text.push_str(&format!("{}\n", d.message));

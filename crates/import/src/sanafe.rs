@@ -182,8 +182,22 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
     }
     let name = text(&a["name"]).unwrap_or_else(|| "sanafe-arch".into());
     let top = attrs(&a["attributes"]);
-    let width = top.get("width").and_then(num).unwrap_or(1.0) as u32;
-    let height = top.get("height").and_then(num).unwrap_or(1.0) as u32;
+    // The mesh's sides, as a chip model's: whole numbers of tiles, 1 to 4,096 each.
+    let mut side = |key: &str| -> u32 {
+        let v = top.get(key).and_then(num).unwrap_or(1.0);
+        if v.fract() != 0.0 || !(1.0..=4096.0).contains(&v) {
+            cx.error(
+                &format!("architecture.attributes.{key}"),
+                format!("the mesh's {key} is {v}; it must be a whole number of tiles from 1 to 4,096"),
+            );
+            return 1;
+        }
+        v as u32
+    };
+    let (width, height) = (side("width"), side("height"));
+    if !cx.diags.is_empty() {
+        return Err(Diagnostics(cx.diags));
+    }
     // `latency_sync`: one value, or a table by tiles in use ({tiles: latency} or a list
     // indexed from 0), SANA-FE taking the entry of the largest count at or below the
     // tiles in use (the first entry below them all).
