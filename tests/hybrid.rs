@@ -124,6 +124,22 @@ fn binary_layers_go_to_threshold_logic_and_the_reservoir_to_cores() {
     assert!(out.chip.result.spike_counts[hidden.index()] > 0);
 }
 
+/// The MAC baseline's arrays are a part too (the registry's mac-bnn line): a binary
+/// MLP's layers go there, and the chip equals the functional model.
+#[test]
+fn mac_bnn_arrays_are_a_part_too() {
+    let o = RunOptions { steps: Some(20), ..RunOptions::default() };
+    let mut job = load_job("netlists/binary_mlp.toml", "hybrid-spinn2-tulip", &o).unwrap();
+    job.model.parts[0].model = load_hw("mac-bnn-40nm").unwrap();
+    let out = run_job(job, &mut |_| true).unwrap();
+    let p = placed(&out);
+    assert_eq!(p["hidden"], "mac-bnn");
+    assert_eq!(p["output"], "mac-bnn");
+    assert!(out.same_as_functional);
+    let l = out.energy.as_ref().unwrap();
+    assert!(l.lines.iter().any(|x| x.part.as_deref() == Some("mac-bnn-40nm") && x.what == "XNORs" && x.count > 0.0));
+}
+
 /// `--assign` overrides the compiler; a part that cannot hold a population is
 /// refused naming it and why; a pin on a one-family chip is refused.
 #[test]

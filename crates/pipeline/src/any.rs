@@ -65,8 +65,8 @@ macro_rules! family {
 family!(ArmCore, "arm-core", RunPath::ArmCore, None);
 family!(Crossbar, "crossbar", RunPath::Crossbar, Some(&crate::hybrid::CrossbarPart));
 family!(Neurocore, "neurocore", RunPath::Neurocore, None);
-family!(ThresholdLogic, "threshold-logic", RunPath::Binary, Some(&crate::hybrid::ThresholdLogicPart));
-family!(MacBnn, "mac-bnn", RunPath::Binary, None);
+family!(ThresholdLogic, "threshold-logic", RunPath::Binary, Some(&crate::hybrid::THRESHOLD_LOGIC));
+family!(MacBnn, "mac-bnn", RunPath::Binary, Some(&crate::hybrid::MAC_BNN));
 
 /// The registry: every family a model file may name. The only place in the generic
 /// layers that reads a family's name; a new family adds its line here.

@@ -10,7 +10,7 @@
 //! prices the cores, the routers and every part.
 //!
 //! A part's family is one [`PartFamily`] (its own file here: `crossbar`,
-//! `threshold_logic`), returned by its line of [`crate::any::REGISTRY`]: what it can
+//! `binary`), returned by its line of [`crate::any::REGISTRY`]: what it can
 //! hold, whether it suits a population, what it costs per step, the weights it
 //! computes with, its tiles' counters and its prices. The generic passes (partition,
 //! placement, routing, the simulator, the ledger) see only part numbers, tile counts
@@ -26,11 +26,11 @@ use neuromap_ir::{Network, PopId, PopKind, ProjId, SourceKind};
 use neuromap_sim::chip::{TileCounter, TileCounts, TileFactory};
 use serde::Serialize;
 
+mod binary;
 mod crossbar;
-mod threshold_logic;
 
+pub use binary::{BinaryArrayPart, MAC_BNN, THRESHOLD_LOGIC};
 pub use crossbar::CrossbarPart;
-pub use threshold_logic::ThresholdLogicPart;
 
 /// A family as a part of a hybrid chip (see [`crate::any::Family::part`]).
 pub trait PartFamily: Sync + std::fmt::Debug {

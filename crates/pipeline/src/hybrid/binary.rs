@@ -1,4 +1,6 @@
-//! Threshold-logic arrays as a hybrid chip's part.
+//! Binary-network arrays as a hybrid chip's part: threshold-logic cells (TULIP-like)
+//! or the MAC baseline's XNOR-popcount units, one family each, mapped and priced by
+//! `bnn` and `cost::binary` as the families alone are.
 
 use neuromap_cost::Ledger;
 use neuromap_hw::HwModel;
@@ -7,20 +9,40 @@ use neuromap_ir::{Network, NeuronModel, PopId, PopKind, ProjId, SourceKind};
 use neuromap_sim::chip::{TileCounter, TileCounts};
 
 use super::{PartFamily, Prepared};
-use neuromap_hw::binary::ThresholdLogic;
 
-/// Threshold-logic arrays: binary threshold layers.
+/// A binary-network family's arrays: binary threshold layers.
 #[derive(Debug)]
-pub struct ThresholdLogicPart;
+pub struct BinaryArrayPart {
+    family: &'static str,
+    what: &'static str,
+}
+
+/// Threshold-logic arrays.
+pub const THRESHOLD_LOGIC: BinaryArrayPart = BinaryArrayPart {
+    family: "threshold-logic",
+    what: "a binary threshold layer: integer sums of bits, what threshold-logic cells compute",
+};
+
+/// The MAC baseline's XNOR-popcount arrays (±1 weights).
+pub const MAC_BNN: BinaryArrayPart = BinaryArrayPart {
+    family: "mac-bnn",
+    what: "a binary threshold layer: XNOR and popcount of ±1 weights, what the MAC units compute",
+};
+
+/// The array's static power, from its family's mapping of no layer.
+fn static_w(part: &HwModel) -> Result<f64, String> {
+    let empty = neuromap_bnn::BinaryNet { layers: Vec::new(), max_delay: 0 };
+    neuromap_bnn::map(&empty, part).map(|m| m.static_w).map_err(|e| e.to_string())
+}
 
 struct TlPrepared {
     mappings: Vec<(PopId, neuromap_bnn::BinaryMapping)>,
     static_w: f64,
 }
 
-impl PartFamily for ThresholdLogicPart {
+impl PartFamily for BinaryArrayPart {
     fn family(&self) -> &'static str {
-        "threshold-logic"
+        self.family
     }
 
     fn tile(&self) -> &'static str {
@@ -36,8 +58,8 @@ impl PartFamily for ThresholdLogicPart {
             let pre = net.pop(net.proj(q).pre);
             if let PopKind::Source(SourceKind::Poisson { .. }) = pre.kind {
                 return Err(format!(
-                    "its input `{}` is a Poisson source (several spikes a step); a threshold-logic array takes one bit per input",
-                    pre.name
+                    "its input `{}` is a Poisson source (several spikes a step); a {} array takes one bit per input",
+                    pre.name, self.family
                 ));
             }
         }
@@ -48,7 +70,7 @@ impl PartFamily for ThresholdLogicPart {
 
     fn suits(&self, net: &Network, pop: PopId, _recurrent: bool) -> Result<&'static str, String> {
         if matches!(net.pop(pop).kind, PopKind::Neurons(NeuronModel::Threshold(_))) {
-            Ok("a binary threshold layer: integer sums of bits, what threshold-logic cells compute")
+            Ok(self.what)
         } else {
             Err("not a threshold layer".into())
         }
@@ -56,7 +78,6 @@ impl PartFamily for ThresholdLogicPart {
 
     fn estimate_j(&self, net: &Network, pop: PopId, part: &HwModel, _inputs: f64) -> Option<f64> {
         let m = neuromap_bnn::tile::map_layer(net, pop, part).ok()?;
-        let tl = ThresholdLogic::from_model(part)?;
         let mut l = Ledger::new(
             part,
             neuromap_cost::Timeline::new(neuromap_cost::Pace::SelfTimed { tick_s: None }, 1, Some(vec![0.0])),
@@ -64,17 +85,16 @@ impl PartFamily for ThresholdLogicPart {
         );
         let a = m.step_actions();
         let c = counts_of(&a);
-        neuromap_cost::binary::tile_lines(&mut l, part, tl.static_w, &c, 1, 1);
-        Some(l.total(neuromap_cost::Basis::Dynamic) + tl.static_w * net.dt / 1000.0)
+        neuromap_cost::binary::tile_lines(&mut l, part, m.static_w, &c, 1, 1);
+        Some(l.total(neuromap_cost::Basis::Dynamic) + m.static_w * net.dt / 1000.0)
     }
 
     fn prepare(&self, net: &Network, pops: &[PopId], part: &HwModel, _seed: u64) -> Result<Box<dyn Prepared>, String> {
-        let tl = ThresholdLogic::from_model(part).ok_or("not a threshold-logic model")?;
         let mut mappings = Vec::new();
         for &p in pops {
             mappings.push((p, neuromap_bnn::tile::map_layer(net, p, part)?));
         }
-        Ok(Box::new(TlPrepared { mappings, static_w: tl.static_w }))
+        Ok(Box::new(TlPrepared { mappings, static_w: static_w(part)? }))
     }
 }
 
