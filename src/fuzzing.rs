@@ -46,6 +46,22 @@ pub fn diff(data: &[u8]) {
     }
 }
 
+/// A SANA-FE architecture and network (YAML, split at the first NUL byte or in the
+/// middle), loaded as `neuromap sanafe` loads them; the network built within a memory
+/// limit. The network is read even when the architecture is refused.
+pub fn sanafe(data: &[u8]) {
+    let cut = data.iter().position(|&b| b == 0).unwrap_or(data.len() / 2);
+    let (a, b) = (&data[..cut], &data[(cut + 1).min(data.len())..]);
+    let (Ok(a), Ok(b)) = (std::str::from_utf8(a), std::str::from_utf8(b)) else { return };
+    let cores_per_tile = neuromap_import::sanafe::load_arch_str("arch.yaml", a)
+        .ok()
+        .and_then(|m| m.get("core", "cores_per_tile"))
+        .map_or(1, |c| c as u32);
+    if let Ok(n) = neuromap_import::sanafe::load_net_str("net.yaml", b, cores_per_tile) {
+        let _ = n.netlist.spec.build_within(BUILD_LIMIT);
+    }
+}
+
 /// A budget file and a corpus file (`[budget]` tables, `[[case]]` lists).
 pub fn corpus(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -49,3 +49,8 @@ fn network_on_chip_corpus() {
 fn nir_corpus() {
     assert!(replay("nir", neuromap::fuzzing::nir) > 8);
 }
+
+#[test]
+fn sanafe_corpus() {
+    assert!(replay("sanafe", neuromap::fuzzing::sanafe) > 1);
+}

@@ -83,6 +83,11 @@ impl std::ops::Index<usize> for Yaml {
 fn read(path: &Path, what: &str) -> Result<(Arc<SourceFile>, Yaml), Diagnostics> {
     let name = path.display().to_string();
     let text = neuromap_diag::read_input_text(path).map_err(|e| Diagnostics::unreadable(name.clone(), what, &e))?;
+    parse(name, text, what)
+}
+
+/// Parses a SANA-FE file's text, its scalars kept as written.
+fn parse(name: String, text: String, what: &str) -> Result<(Arc<SourceFile>, Yaml), Diagnostics> {
     let file = SourceFile::new(name, text.clone());
     // Scalars stay as written: `core: 0.10` is tile 0, core 10, not the number 0.1.
     let mut loader: YamlLoader<'_, YamlOwned> = YamlLoader::default();
@@ -173,7 +178,15 @@ fn attrs(y: &Yaml) -> BTreeMap<String, Yaml> {
 
 /// A SANA-FE architecture file as a `neurocore` chip model.
 pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
-    let (file, y) = read(path, "the SANA-FE architecture")?;
+    arch_of(read(path, "the SANA-FE architecture")?)
+}
+
+/// [`load_arch`] from text (`name` names it in diagnostics).
+pub fn load_arch_str(name: &str, text: &str) -> Result<HwModel, Diagnostics> {
+    arch_of(parse(name.to_string(), text.to_string(), "the SANA-FE architecture")?)
+}
+
+fn arch_of((file, y): (Arc<SourceFile>, Yaml)) -> Result<HwModel, Diagnostics> {
     let mut cx = Cx { file, diags: Vec::new() };
     let a = &y["architecture"];
     if a.is_badvalue() {
@@ -233,7 +246,7 @@ pub fn load_arch(path: &Path) -> Result<HwModel, Diagnostics> {
             .unwrap_or_default()
     };
     let (axon_in, soma, synapse, axon_out) = (unit("axon_in"), unit("soma"), unit("synapse"), unit("axon_out"));
-    let src = path.display().to_string();
+    let src = cx.file.name.clone();
     let mut figures = Vec::new();
     let mut fig =
         |section: &'static str, key: &'static str, unit: &'static str, value: Option<f64>, from: &str, cx: &mut Cx| {
@@ -387,7 +400,15 @@ fn neuron_ref(s: &str, sizes: &BTreeMap<String, u32>) -> Option<(String, std::op
 
 /// Reads a SANA-FE SNN file; `cores_per_tile` turns `core: T.C` into a core index.
 pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
-    let (file, y) = read(path, "the SANA-FE network")?;
+    net_of(read(path, "the SANA-FE network")?, cores_per_tile)
+}
+
+/// [`load_net`] from text (`name` names it in diagnostics).
+pub fn load_net_str(name: &str, text: &str, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
+    net_of(parse(name.to_string(), text.to_string(), "the SANA-FE network")?, cores_per_tile)
+}
+
+fn net_of((file, y): (Arc<SourceFile>, Yaml), cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
     let mut cx = Cx { file, diags: Vec::new() };
     let n = &y["network"];
     if n.is_badvalue() {
