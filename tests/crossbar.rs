@@ -125,9 +125,10 @@ fn golden_crossbar_runs() {
     }
 }
 
-/// brunel_1k on NeuroSim's tile: the 5-bit ADC's step is 128 level steps, far above one
-/// spike's input, so both neuron populations fall silent; the run must say so and why.
-/// The LSM on its own macro fires and draws no warning.
+/// brunel_1k and the LSM on NeuroSim's tile: the 5-bit ADC's step is 128 level steps,
+/// far above one spike's input, so every neuron population falls silent (the golden
+/// snapshots record it); the run must say so and why. The LSM on its own macro fires
+/// and draws no warning.
 #[test]
 fn a_silent_crossbar_run_says_why() {
     let o = RunOptions { steps: Some(100), ..RunOptions::default() };
@@ -138,6 +139,14 @@ fn a_silent_crossbar_run_says_why() {
         assert!(w.contains("ADC") && w.contains("adc.bits"), "{w}");
     }
     assert!(out.summary().contains("warning: population `exc` is nearly silent"));
+    // The LSM on the same tile is silent for the same reason, by design of the figures
+    // (5 bits over the full 128 rows): the liquid fires in the reference, not on the
+    // chip, and the readout (a leaky integrator) never fires anywhere.
+    let tile = run_crossbar_job(load_job("netlists/lsm.toml", "neurosim-tile", &o).unwrap()).unwrap();
+    assert_eq!(tile.run.result.neuron_spikes(&tile.job.net), 0, "the LSM on neurosim-tile fires");
+    assert!(tile.reference.neuron_spikes(&tile.job.net) > 0);
+    let w = tile.warnings.iter().find(|w| w.contains("`liquid`")).expect("the liquid's silence is warned");
+    assert!(w.contains("ADC") && w.contains("rounds to zero"), "{w}");
     let lsm = run_crossbar_job(load_job("netlists/lsm.toml", "rram-lsm-40nm", &o).unwrap()).unwrap();
     assert!(lsm.warnings.is_empty(), "{:?}", lsm.warnings);
     assert!(lsm.run.result.spike_counts.iter().zip(lsm.job.net.populations()).any(|(&c, p)| !p.is_source() && c > 0));

@@ -1,7 +1,7 @@
 //! Which slices send to which, and how many spikes per step each sends.
 
 use neuromap_hw::arm_core::ArmCore;
-use neuromap_ir::{Network, PopKind, SourceKind};
+use neuromap_ir::{Network, PopId, PopKind, SourceKind};
 
 use crate::partition::{Partition, SliceKind};
 
@@ -11,6 +11,23 @@ use crate::partition::{Partition, SliceKind};
 pub struct Traffic {
     pub targets: Vec<Vec<u32>>,
     pub spikes_per_step: Vec<f64>,
+}
+
+/// Expected spikes per step of neurons `range` of population `pop`: neurons at
+/// `assumed_rate_hz`, sources at their own rates (a delay extension re-sends its source
+/// slice's spikes, so it expects the same).
+pub fn expected_spikes(net: &Network, pop: PopId, range: std::ops::Range<usize>, assumed_rate_hz: f64) -> f64 {
+    let dt_s = net.dt / 1000.0;
+    let p = net.pop(pop);
+    match &p.kind {
+        PopKind::Neurons(_) => range.len() as f64 * assumed_rate_hz * dt_s,
+        PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => range.map(|i| rate_hz.get(i) * dt_s).sum(),
+        PopKind::Source(SourceKind::Bernoulli { p }) => range.map(|i| p.get(i)).sum(),
+        PopKind::Source(SourceKind::Array { steps }) => {
+            let horizon = steps.iter().filter_map(|s| s.last()).max().map_or(1, |&l| l + 1);
+            steps[range].iter().map(|s| s.len()).sum::<usize>() as f64 / f64::from(horizon)
+        }
+    }
 }
 
 pub fn traffic(net: &Network, part: &Partition, hw: &ArmCore, assumed_rate_hz: f64) -> Traffic {
@@ -58,24 +75,10 @@ pub fn traffic(net: &Network, part: &Partition, hw: &ArmCore, assumed_rate_hz: f
         t.sort_unstable();
         t.dedup();
     }
-    let dt_s = net.dt / 1000.0;
     let spikes_per_step = part
         .slices
         .iter()
-        .map(|sl| {
-            // A delay extension re-sends its source slice's spikes.
-            let p = net.pop(sl.pop);
-            let range = sl.lo as usize..sl.hi as usize;
-            match &p.kind {
-                PopKind::Neurons(_) => f64::from(sl.len()) * assumed_rate_hz * dt_s,
-                PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => range.map(|i| rate_hz.get(i) * dt_s).sum(),
-                PopKind::Source(SourceKind::Bernoulli { p }) => range.map(|i| p.get(i)).sum(),
-                PopKind::Source(SourceKind::Array { steps }) => {
-                    let horizon = steps.iter().filter_map(|s| s.last()).max().map_or(1, |&l| l + 1);
-                    steps[range].iter().map(|s| s.len()).sum::<usize>() as f64 / f64::from(horizon)
-                }
-            }
-        })
+        .map(|sl| expected_spikes(net, sl.pop, sl.lo as usize..sl.hi as usize, assumed_rate_hz))
         .collect();
     Traffic { targets, spikes_per_step }
 }

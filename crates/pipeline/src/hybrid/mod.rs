@@ -22,7 +22,7 @@ use neuromap_compile::{PartKind, Parts};
 use neuromap_cost::Ledger;
 use neuromap_hw::HwModel;
 use neuromap_hw::arm_core::ArmCore;
-use neuromap_ir::{Network, PopId, PopKind, ProjId, SourceKind};
+use neuromap_ir::{Network, PopId, ProjId};
 use neuromap_sim::chip::{TileCounter, TileCounts, TileFactory};
 use serde::Serialize;
 
@@ -103,21 +103,11 @@ pub struct Assignment {
 
 /// Expected input spikes per step of `pop` (neurons at `rate_hz`, sources at theirs).
 fn input_spikes(net: &Network, pop: PopId, rate_hz: f64) -> f64 {
-    let dt_s = net.dt / 1000.0;
     net.incoming(pop)
         .iter()
         .map(|&q| {
-            let p = net.pop(net.proj(q).pre);
-            let n = p.size as usize;
-            match &p.kind {
-                PopKind::Neurons(_) => n as f64 * rate_hz * dt_s,
-                PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => (0..n).map(|i| rate_hz.get(i) * dt_s).sum(),
-                PopKind::Source(SourceKind::Bernoulli { p }) => (0..n).map(|i| p.get(i)).sum(),
-                PopKind::Source(SourceKind::Array { steps }) => {
-                    let horizon = steps.iter().filter_map(|s| s.last()).max().map_or(1, |&l| l + 1);
-                    steps.iter().map(|s| s.len()).sum::<usize>() as f64 / f64::from(horizon)
-                }
-            }
+            let pre = net.proj(q).pre;
+            neuromap_compile::traffic::expected_spikes(net, pre, 0..net.pop(pre).size as usize, rate_hz)
         })
         .sum()
 }
@@ -214,7 +204,7 @@ pub fn assign(
                 let mut names = vec!["cores".to_string()];
                 names.extend(model.parts.iter().map(|x| format!("{} ({})", x.model.family, x.model.name)));
                 return Err(format!(
-                    "--assign {}={want}: `{}` has no part `{want}`; it has {}",
+                    "`{}` pinned to `{want}` (`assign` in the netlist or --assign): `{}` has no part `{want}`; it has {}",
                     p.name,
                     model.name,
                     names.join(", ")
@@ -222,12 +212,12 @@ pub fn assign(
             };
             if p.is_source() {
                 return Err(format!(
-                    "--assign {}={want}: `{}` is a spike source; sources run on cores",
+                    "`{}` pinned to `{want}` (`assign` in the netlist or --assign): `{}` is a spike source; sources run on cores",
                     p.name, p.name
                 ));
             }
             let cap = families[k].capacity(net, id, &model.parts[k].model, &hw).map_err(|why| {
-                format!("--assign {}={want}: a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
+                format!("`{}` pinned to `{want}` (`assign` in the netlist or --assign): a tile of `{}` cannot hold `{}`: {why}", p.name, name_of(k), p.name)
             })?;
             choice[id.index()] = Some((Some(k), pin_why.into(), cap));
             continue;
