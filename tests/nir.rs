@@ -30,7 +30,7 @@ fn options(path: &Path) -> NirOptions {
     // These two exports' weights need every input firing to reach threshold: at 0.2 they
     // stay silent in the f64 reference too, and their snapshots would check nothing.
     let input_p = if stem.contains("ff_lif_lzf") || stem.contains("recurrent_cubalif") { 1.0 } else { 0.2 };
-    NirOptions { dt_s, input_p, seed: 5 }
+    NirOptions { dt_s, input_p, seed: 5, ..NirOptions::default() }
 }
 
 /// What a file became: warnings, populations, projections.
@@ -79,7 +79,7 @@ fn every_nir_file_imports_maps_and_runs() {
 #[test]
 fn a_nir_lif_graph_spikes_when_the_discretisation_says() {
     let path = Path::new("tests/nir/diff_lif.nir");
-    let o = NirOptions { dt_s: 1e-3, input_p: 0.3, seed: 11 };
+    let o = NirOptions { dt_s: 1e-3, input_p: 0.3, seed: 11, ..NirOptions::default() };
     let n = load_path(path, &o).unwrap();
     let net = n.spec.build().unwrap();
     let steps = 400;
@@ -219,4 +219,62 @@ fn dropped_readouts_and_non_spiking_layers_are_warned() {
             "{f:?}"
         );
     }
+}
+
+/// Convolutions import as convolutions: a Sinabs export's Conv2d layers become `conv2d`
+/// connectors, a SumPool2d followed by a Conv2d one `conv2d` of the composite kernel,
+/// a pooling followed by Flatten and Affine a `dense` matrix. The network built from
+/// them has exactly the synapses that composing every weight into a list made (the
+/// import before convolutions were kept; its fingerprints were recorded from
+/// `neuromap simulate --write-synapses` of that import: count, weight sum, index hash).
+#[test]
+fn convolutions_import_as_convolutions_with_the_same_synapses() {
+    use neuromap::ir::connect::Connector;
+    let n = load_path(Path::new("tests/nir/cnn_sinabs.nir"), &NirOptions::default()).unwrap();
+    let conn = |name: &str| &n.spec.projections.iter().find(|p| p.name == name).unwrap().connector;
+    assert_eq!(conn("input->1").kind(), "conv2d");
+    assert_eq!(conn("1->3").kind(), "conv2d");
+    assert!(matches!(conn("3->6"), Connector::Conv2d { kernel: [6, 6], stride: [2, 2], padding: [2, 2], .. }));
+    assert_eq!(conn("6->10").kind(), "dense");
+    assert_eq!(conn("10->12").kind(), "dense");
+    let net = n.spec.build().unwrap();
+    let recorded: [(&str, usize, f64, u64); 5] = [
+        ("1->3", 541_696, -4.045648817640523, 437_264_300),
+        ("10->12", 2_560, -0.07369023880173985, 791_239_659),
+        ("3->6", 247_808, -2.6020480204641316, 907_398_360),
+        ("6->10", 131_072, -3.214404912505187, 396_088_039),
+        ("input->1", 199_712, -2.6674560115806925, 205_280_174),
+    ];
+    for (name, count, sum, hash) in recorded {
+        let pr = net.projections().iter().find(|p| p.name == name).unwrap();
+        let spec = n.spec.projections.iter().find(|p| p.name == name).unwrap();
+        let (n_pre, n_post) = (n.spec.populations[spec.pre].size, n.spec.populations[spec.post].size);
+        // The connector's exact count is the built one (memory estimates rest on it).
+        assert_eq!(spec.connector.expected_synapses(n_pre, n_post, false, 1.0), count as f64, "{name}");
+        let (mut s, mut h) = (0.0f64, 0u64);
+        for (pre, post, w, d) in pr.synapses.iter() {
+            assert_eq!(d, 0, "{name}");
+            s += f64::from(w);
+            h = (h + u64::from(pre) * 7919 + u64::from(post) * 104_729) % 1_000_000_007;
+        }
+        assert_eq!(pr.synapses.len(), count, "{name}");
+        assert_eq!(h, hash, "{name}: other synapses than the list import made");
+        assert!((s - sum).abs() < 1e-6, "{name}: weight sum {s} against {sum}");
+    }
+}
+
+/// A composition spelled out beyond `--nir-max-weights` is refused with its count, the
+/// limit and the flag; a convolution that stays one is not held to it.
+#[test]
+fn composition_limits_name_the_count_and_the_flag() {
+    let f = Path::new("tests/nir/cnn_sinabs.nir");
+    // The pooling, flattening and Affine after node 6 spell out 512 × 256 weights.
+    let o = NirOptions { max_weights: 100_000, ..NirOptions::default() };
+    let e = load_path(f, &o).unwrap_err().to_string();
+    assert!(e.contains("node `9`") && e.contains("131072 synapses") && e.contains("limit of 100000"), "{e}");
+    assert!(e.contains("--nir-max-weights"), "{e}");
+    // Above that count it imports, though the convolutions make more synapses each.
+    let o = NirOptions { max_weights: 131_072, ..NirOptions::default() };
+    let n = load_path(f, &o).unwrap();
+    assert!(n.spec.build().unwrap().projections().iter().any(|p| p.synapses.len() > 131_072));
 }

@@ -321,11 +321,20 @@ pub(crate) struct NirArgs {
     /// no input data).
     #[arg(long, default_value_t = 0.1, value_name = "P")]
     pub(crate) input_p: f64,
+    /// NIR graphs: the most weights a composition of weight nodes may spell out
+    /// (convolutions and poolings that compose into one keep only their kernel).
+    #[arg(long, default_value_t = neuromap_import::nir::MAX_WEIGHTS, value_name = "N")]
+    pub(crate) nir_max_weights: u64,
 }
 
 impl NirArgs {
     pub(crate) fn options(self, seed: Option<u64>) -> neuromap_import::nir::NirOptions {
-        neuromap_import::nir::NirOptions { dt_s: self.nir_dt, input_p: self.input_p, seed: seed.unwrap_or(1) }
+        neuromap_import::nir::NirOptions {
+            dt_s: self.nir_dt,
+            input_p: self.input_p,
+            seed: seed.unwrap_or(1),
+            max_weights: self.nir_max_weights,
+        }
     }
 }
 
@@ -362,9 +371,11 @@ pub(crate) struct RunArgs {
     /// Seed of the random packet drops.
     #[arg(long, default_value_t = 0)]
     pub(crate) fault_seed: u64,
-    /// Stop the simulation cleanly after this many seconds of wall time, and report
-    /// and write what was simulated (Ctrl-C does the same).
-    #[arg(long, value_name = "SECONDS")]
+    /// Stop cleanly this many seconds of wall time after the run starts: the
+    /// simulation, then its checks, stop after their current step, and the report and
+    /// files cover what was done (Ctrl-C and SIGTERM do the same). Reached before the
+    /// simulation starts, the run quits with an error.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) time_limit: Option<f64>,
     /// Also run the network on this binary-network model and print both side by side
     /// with their ratios (binary-network families: threshold-logic, mac-bnn).
@@ -392,6 +403,14 @@ pub(crate) struct RunArgs {
 }
 
 /// `POP=N` with N ≥ 1.
+/// A time in seconds: finite, more than 0, at most a year.
+pub(crate) fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 3.2e7 => Ok(x),
+        _ => Err(format!("`{s}`: expected seconds, a number more than 0 and at most 3.2e7 (a year)")),
+    }
+}
+
 pub(crate) fn parse_pop_cap(s: &str) -> Result<(String, u32), String> {
     let (pop, n) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected POP=N"))?;
     let n: u32 = n.trim().parse().map_err(|_| format!("`{s}`: N must be a whole number ≥ 1"))?;

@@ -9,12 +9,28 @@ use neuromap_ir::{Encoding, LifFlavour, NeuronModel, Param, Receptor, Reset};
 
 /// Shortest text that reads back as the same f64 (TOML accepts `inf`).
 fn num(x: f64) -> String {
-    if x == f64::INFINITY {
-        "inf".into()
-    } else if x == f64::NEG_INFINITY {
-        "-inf".into()
+    let mut s = String::new();
+    push_num(&mut s, x);
+    s
+}
+
+/// [`num`] appended to `s` (large matrices are written without a string per number).
+fn push_num(s: &mut String, x: f64) {
+    if x.is_nan() {
+        s.push_str("nan");
     } else {
-        format!("{x:?}")
+        // `inf` and `-inf` as TOML spells them; finite values shortest, as `{:?}` is.
+        s.push_str(zmij::Buffer::new().format(x));
+    }
+}
+
+/// Numbers separated by ", ".
+fn push_nums(s: &mut String, xs: &[f64]) {
+    for (i, x) in xs.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        push_num(s, *x);
     }
 }
 
@@ -163,6 +179,54 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                 let _ = writeln!(s, "connector = {{ kind = \"all_to_all\", allow_self = {allow_self} }}");
             }
             Connector::OneToOne => s.push_str("connector = \"one_to_one\"\n"),
+            Connector::Dense { weights } => {
+                let n_post = spec.populations[pr.post].size as usize;
+                s.push_str("\n[projection.connector]\nkind = \"dense\"\nweights = [\n");
+                for row in weights.chunks(n_post.max(1)) {
+                    s.push_str("  [");
+                    push_nums(&mut s, row);
+                    s.push_str("],\n");
+                }
+                s.push_str("]\n");
+            }
+            Connector::Conv2d { in_shape, out_channels, kernel, stride, padding, weights } => {
+                let _ = write!(
+                    s,
+                    "\n[projection.connector]\nkind = \"conv2d\"\nin_shape = [{}, {}, {}]\nout_channels = {out_channels}\nkernel = [{}, {}]\nstride = [{}, {}]\npadding = [{}, {}]\nweights = [\n",
+                    in_shape[0],
+                    in_shape[1],
+                    in_shape[2],
+                    kernel[0],
+                    kernel[1],
+                    stride[0],
+                    stride[1],
+                    padding[0],
+                    padding[1]
+                );
+                // One line per (output, input) channel pair: kh × kw weights.
+                let per = (kernel[0] as usize * kernel[1] as usize).max(1);
+                for k in weights.chunks(per) {
+                    s.push_str("  ");
+                    push_nums(&mut s, k);
+                    s.push_str(",\n");
+                }
+                s.push_str("]\n");
+            }
+            Connector::Pool2d { in_shape, kernel, stride, padding } => {
+                let _ = writeln!(
+                    s,
+                    "connector = {{ kind = \"pool2d\", in_shape = [{}, {}, {}], kernel = [{}, {}], stride = [{}, {}], padding = [{}, {}] }}",
+                    in_shape[0],
+                    in_shape[1],
+                    in_shape[2],
+                    kernel[0],
+                    kernel[1],
+                    stride[0],
+                    stride[1],
+                    padding[0],
+                    padding[1]
+                );
+            }
             other => return Err(format!("projection `{}`: the `{}` connector is not written", pr.name, other.kind())),
         }
     }

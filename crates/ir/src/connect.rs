@@ -298,12 +298,57 @@ impl Connector {
             Connector::FixedTotalNumber { n, .. } => (*n as f64 * scale).round(),
             Connector::List { entries } => entries.len() as f64,
             Connector::Dense { weights } => weights.iter().filter(|w| **w != 0.0).count() as f64,
-            Connector::Conv2d { in_shape, kernel, .. } | Connector::Pool2d { in_shape, kernel, .. } => {
-                let per_out = f64::from(kernel[0])
-                    * f64::from(kernel[1])
-                    * if matches!(self, Connector::Conv2d { .. }) { f64::from(in_shape[0]) } else { 1.0 };
-                b * per_out
+            Connector::Conv2d { .. } | Connector::Pool2d { .. } => self.window_synapses() as f64,
+        }
+    }
+}
+
+/// How many outputs along one axis (of `out`) read a real input (of `input`) through the
+/// tap at kernel offset `k`, with stride `s` and padding `p`: `0 ≤ y·s + k − p < input`.
+pub fn taps_in_range(out: u64, input: u64, s: u64, p: u64, k: u64) -> u64 {
+    let (s, p, k, input) = (i128::from(s.max(1)), i128::from(p), i128::from(k), i128::from(input));
+    let lo = if p > k { (p - k + s - 1) / s } else { 0 };
+    let top = input - 1 + p - k;
+    if top < 0 {
+        return 0;
+    }
+    let hi = (top / s).min(i128::from(out) - 1);
+    if hi < lo { 0 } else { (hi - lo + 1) as u64 }
+}
+
+impl Connector {
+    /// The exact synapse count of a convolution (its non-zero taps that land inside the
+    /// input) or a pooling; 0 for other connectors or shapes that do not fit.
+    fn window_synapses(&self) -> u64 {
+        let (Connector::Conv2d { in_shape, kernel, stride, padding, .. }
+        | Connector::Pool2d { in_shape, kernel, stride, padding }) = self
+        else {
+            return 0;
+        };
+        let Some(out) = self.out_shape() else { return 0 };
+        let along = |axis: usize, k: u32| {
+            taps_in_range(
+                u64::from(out[axis + 1]),
+                u64::from(in_shape[axis + 1]),
+                u64::from(stride[axis]),
+                u64::from(padding[axis]),
+                u64::from(k),
+            )
+        };
+        let rows: Vec<u64> = (0..kernel[0]).map(|k| along(0, k)).collect();
+        let cols: Vec<u64> = (0..kernel[1]).map(|k| along(1, k)).collect();
+        match self {
+            Connector::Conv2d { weights, .. } => {
+                let kl = (kernel[0] as usize * kernel[1] as usize).max(1);
+                let kw = kernel[1].max(1) as usize;
+                weights
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| **w != 0.0)
+                    .map(|(i, _)| rows[(i % kl) / kw] * cols[i % kw])
+                    .sum()
             }
+            _ => u64::from(in_shape[0]) * rows.iter().sum::<u64>() * cols.iter().sum::<u64>(),
         }
     }
 }

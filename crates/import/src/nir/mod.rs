@@ -36,6 +36,13 @@ use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset
 
 use crate::Netlist;
 
+mod maps;
+use maps::{Carried, Elem, Lin, Local, TooMany};
+
+/// The most synapses one weight node may make on its own (biases are carried through
+/// it by applying it, so this bounds the import's time too).
+const NODE_SYNAPSES_MAX: u64 = 1 << 31;
+
 /// How a NIR graph is turned into a network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NirOptions {
@@ -44,11 +51,17 @@ pub struct NirOptions {
     /// Spike probability per step of every input neuron.
     pub input_p: f64,
     pub seed: u64,
+    /// The most weights a composition of weight nodes may spell out explicitly (a
+    /// convolution or pooling that stays one keeps only its kernel).
+    pub max_weights: u64,
 }
+
+/// The default of [`NirOptions::max_weights`].
+pub const MAX_WEIGHTS: u64 = 50_000_000;
 
 impl Default for NirOptions {
     fn default() -> Self {
-        NirOptions { dt_s: 1e-3, input_p: 0.1, seed: 1 }
+        NirOptions { dt_s: 1e-3, input_p: 0.1, seed: 1, max_weights: MAX_WEIGHTS }
     }
 }
 
@@ -119,6 +132,8 @@ struct RawNode {
     path: String,
     kind: String,
     fields: BTreeMap<String, Arr>,
+    /// String datasets (a convolution's `padding` may be "same" or "valid").
+    texts: BTreeMap<String, String>,
     graph: Option<RawGraph>,
 }
 
@@ -256,6 +271,7 @@ fn read_graph(cx: &mut Ctx, g: &hdf5_reader::group::Group, prefix: &str) -> Opti
             }
         };
         let mut fields = BTreeMap::new();
+        let mut texts = BTreeMap::new();
         let mut graph = None;
         if kind == "NIRGraph" {
             graph = read_graph(cx, &ng, &path);
@@ -266,8 +282,9 @@ fn read_graph(cx: &mut Ctx, g: &hdf5_reader::group::Group, prefix: &str) -> Opti
                     continue;
                 }
                 let Ok(d) = ng.dataset(&dn) else { continue };
-                if d.read_string().is_ok() {
-                    continue; // string metadata (e.g. input_type keys)
+                if let Ok(t) = d.read_string() {
+                    texts.insert(dn, t); // string metadata, or a padding mode
+                    continue;
                 }
                 match read_arr(&d) {
                     Ok(a) => {
@@ -278,16 +295,15 @@ fn read_graph(cx: &mut Ctx, g: &hdf5_reader::group::Group, prefix: &str) -> Opti
             }
             // Flatten's input_type is a group of shapes in NIR 1.0; nothing to read.
         }
-        nodes.push(RawNode { path, kind, fields, graph });
+        nodes.push(RawNode { path, kind, fields, texts, graph });
     }
     Some(RawGraph { nodes, edges })
 }
 
-/// A sparse linear map from `n_in` to `n_out` elements: `(in, out, weight, delay_s)`.
-#[derive(Clone, Debug, Default)]
-struct Map {
-    n_in: usize,
-    entries: Vec<(u32, u32, f64, f64)>,
+/// A weight node's map once its input shape is known, and its bias per output element.
+#[derive(Clone, Debug)]
+struct NodeMap {
+    lin: Lin,
     bias: Option<Vec<f64>>,
 }
 
@@ -465,6 +481,15 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
                 );
                 return None;
             }
+            for k in ["stride", "padding", "dilation"] {
+                if let Some(a) = f.get(k)
+                    && a.data.len() != dims
+                    && a.data.len() != 1
+                {
+                    cx.error(&path, format!("`{k}` must be one number or {dims}, found {} values", a.data.len()));
+                    return None;
+                }
+            }
             let per = |k: &str, d: usize| -> Vec<usize> {
                 match f.get(k) {
                     Some(a) if a.data.len() == dims => ints(a),
@@ -473,12 +498,41 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
                 }
             };
             let groups = f.get("groups").and_then(|a| a.data.first().copied()).unwrap_or(1.0).max(1.0) as usize;
+            let dilation = per("dilation", 1);
+            // PyTorch's padding modes: "valid" is none, "same" keeps the size (at
+            // stride 1, with an odd dilated kernel, as it is symmetric then).
+            let padding = match n.texts.get("padding").map(|t| t.trim().to_ascii_lowercase()) {
+                None => per("padding", 0),
+                Some(t) if t == "valid" => vec![0; dims],
+                Some(t) if t == "same" => {
+                    let mut p = Vec::new();
+                    for d in 0..dims {
+                        let span = dilation[d].saturating_mul(w.shape[2 + d].saturating_sub(1));
+                        if span % 2 == 1 {
+                            cx.error(
+                                &path,
+                                format!("padding \"same\" with kernel {:?} and dilation {dilation:?} pads one side more than the other, which neuromap's symmetric padding cannot express; pad the input explicitly", &w.shape[2..]),
+                            );
+                            return None;
+                        }
+                        p.push(span / 2);
+                    }
+                    p
+                }
+                Some(t) => {
+                    cx.error(
+                        &path,
+                        format!("padding \"{t}\" is not a padding mode; NIR takes numbers, \"same\" or \"valid\""),
+                    );
+                    return None;
+                }
+            };
             (
                 Op::Linear(Box::new(LinearKind::Conv {
                     bias: opt("bias").map(|b| vec(&b)),
                     stride: per("stride", 1),
-                    padding: per("padding", 0),
-                    dilation: per("dilation", 1),
+                    padding,
+                    dilation,
                     groups,
                     input_shape: f.get("input_shape").map(ints),
                     weight: w,
@@ -489,15 +543,21 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
         "SumPool2d" | "AvgPool2d" => {
             let k = ints(&get("kernel_size")?);
             let pair = |v: Vec<usize>| if v.len() == 1 { vec![v[0]; 2] } else { v };
-            (
-                Op::Linear(Box::new(LinearKind::Pool {
-                    kernel: pair(k.clone()),
-                    stride: pair(f.get("stride").map(ints).unwrap_or(k)),
-                    padding: pair(f.get("padding").map(ints).unwrap_or(vec![0, 0])),
-                    avg: n.kind == "AvgPool2d",
-                })),
-                None,
-            )
+            let (kernel, stride, padding) = (
+                pair(k.clone()),
+                pair(f.get("stride").map(ints).unwrap_or(k)),
+                pair(f.get("padding").map(ints).unwrap_or(vec![0, 0])),
+            );
+            for (name, v) in [("kernel_size", &kernel), ("stride", &stride), ("padding", &padding)] {
+                if v.len() != 2 {
+                    cx.error(
+                        &path,
+                        format!("`{name}` must be one number or two (height, width), found {} values", v.len()),
+                    );
+                    return None;
+                }
+            }
+            (Op::Linear(Box::new(LinearKind::Pool { kernel, stride, padding, avg: n.kind == "AvgPool2d" })), None)
         }
         "Flatten" => (Op::Linear(Box::new(LinearKind::Flatten)), None),
         "Delay" => {
@@ -608,34 +668,27 @@ fn size_of(s: &[usize]) -> usize {
     s.iter().product::<usize>().max(if s.is_empty() { 1 } else { 0 })
 }
 
-/// The map of a linear node given its input shape, and its output shape.
-fn linear_map(k: &LinearKind, input: &[usize]) -> Result<(Map, Vec<usize>), String> {
+/// The map of a weight node given its input shape, and its output shape. `max_kernel`
+/// bounds a kernel spelled out with its dilation and groups.
+fn node_map(k: &LinearKind, input: &[usize], max_kernel: u64) -> Result<(NodeMap, Vec<usize>), String> {
     let n_in = size_of(input);
+    let elem = |gain: Vec<f64>, delay: Vec<f64>| Lin::Elem(Elem { n: n_in, gain, delay });
     match k {
         LinearKind::Dense { weight, bias } => {
             let (o, i) = (weight.shape[0], weight.shape[1]);
             if i != n_in {
                 return Err(format!("`weight` takes {i} inputs, but its input has {n_in} elements (shape {input:?})"));
             }
-            let mut entries = Vec::new();
-            for r in 0..o {
-                for c in 0..i {
-                    let w = weight.data[r * i + c];
-                    if w != 0.0 {
-                        entries.push((c as u32, r as u32, w, 0.0));
-                    }
-                }
-            }
-            Ok((Map { n_in, entries, bias: bias.clone() }, vec![o]))
+            let lin = Lin::Dense { n_in: i, n_out: o, w: weight.data.clone() };
+            Ok((NodeMap { lin, bias: bias.clone() }, vec![o]))
         }
         LinearKind::Scale(s) => {
             if s.len() != n_in && s.len() != 1 {
                 return Err(format!("`scale` has {} values for {n_in} inputs", s.len()));
             }
-            let entries = (0..n_in).map(|j| (j as u32, j as u32, s[j.min(s.len() - 1)], 0.0)).collect();
-            Ok((Map { n_in, entries, bias: None }, input.to_vec()))
+            Ok((NodeMap { lin: elem(s.clone(), vec![0.0]), bias: None }, input.to_vec()))
         }
-        LinearKind::Flatten => Ok((identity(n_in), vec![n_in])),
+        LinearKind::Flatten => Ok((NodeMap { lin: elem(vec![1.0], vec![0.0]), bias: None }, vec![n_in])),
         LinearKind::Delay(d) => {
             if d.len() != n_in && d.len() != 1 {
                 return Err(format!("`delay` has {} values for {n_in} inputs", d.len()));
@@ -643,17 +696,16 @@ fn linear_map(k: &LinearKind, input: &[usize]) -> Result<(Map, Vec<usize>), Stri
             if let Some(bad) = d.iter().find(|x| !(x.is_finite() && **x >= 0.0)) {
                 return Err(format!("delay {bad} s is not a time ≥ 0"));
             }
-            let entries = (0..n_in).map(|j| (j as u32, j as u32, 1.0, d[j.min(d.len() - 1)])).collect();
-            Ok((Map { n_in, entries, bias: None }, input.to_vec()))
+            Ok((NodeMap { lin: elem(vec![1.0], d.clone()), bias: None }, input.to_vec()))
         }
         LinearKind::Conv { weight, bias, stride, padding, dilation, groups, input_shape } => {
             let dims = weight.shape.len() - 2;
             let (oc, icg) = (weight.shape[0], weight.shape[1]);
-            let ic = icg * groups;
+            let ic = icg.saturating_mul(*groups);
             let spatial: Vec<usize> = match input.len() {
                 l if l == dims + 1 => input[1..].to_vec(),
                 _ => match input_shape {
-                    Some(s) if s.len() == dims && ic * size_of(s) == n_in => s.clone(),
+                    Some(s) if s.len() == dims && ic.saturating_mul(size_of(s)) == n_in => s.clone(),
                     _ => {
                         return Err(format!(
                             "cannot tell the {dims}-d input's shape: {n_in} elements arrive (shape {input:?}), the kernel takes {ic} channels"
@@ -661,125 +713,97 @@ fn linear_map(k: &LinearKind, input: &[usize]) -> Result<(Map, Vec<usize>), Stri
                     }
                 },
             };
-            if ic * size_of(&spatial) != n_in {
+            if ic.saturating_mul(size_of(&spatial)) != n_in {
                 return Err(format!("the kernel takes {ic} channels of {spatial:?}, but {n_in} elements arrive"));
             }
             if oc % groups != 0 {
                 return Err(format!("{oc} output channels do not split into {groups} groups"));
             }
-            let ks = &weight.shape[2..];
-            let mut out_sp = Vec::new();
-            for d in 0..dims {
-                let span = dilation[d] * (ks[d] - 1) + 1;
-                let padded = spatial[d] + 2 * padding[d];
-                if stride[d] == 0 || padded < span {
-                    return Err(format!("kernel {ks:?} with stride {stride:?} does not fit the input {spatial:?}"));
+            // One axis of a 1-d convolution is a height of 1.
+            let pad2 = |v: &[usize], one: usize| if dims == 2 { [v[0], v[1]] } else { [one, v[0]] };
+            let ks = pad2(&weight.shape[2..], 1);
+            let (st, pd, dl) = (pad2(stride, 1), pad2(padding, 0), pad2(dilation, 1));
+            let sp = pad2(&spatial, 1);
+            let mut span = [0usize; 2];
+            let mut out_sp = [0usize; 2];
+            for d in 0..2 {
+                let s = dl[d].checked_mul(ks[d].saturating_sub(1)).and_then(|x| x.checked_add(1));
+                match s.and_then(|s| maps::out_len(sp[d], s, st[d], pd[d]).map(|o| (s, o))) {
+                    Some((s, o)) => (span[d], out_sp[d]) = (s, o),
+                    None => {
+                        return Err(format!(
+                            "kernel {:?} with stride {stride:?}, padding {padding:?} and dilation {dilation:?} does not fit the input {spatial:?}",
+                            &weight.shape[2..]
+                        ));
+                    }
                 }
-                out_sp.push((padded - span) / stride[d] + 1);
             }
-            let (h, w) = if dims == 2 { (spatial[0], spatial[1]) } else { (1, spatial[0]) };
-            let (oh, ow) = if dims == 2 { (out_sp[0], out_sp[1]) } else { (1, out_sp[0]) };
-            let (kh, kw) = if dims == 2 { (ks[0], ks[1]) } else { (1, ks[0]) };
-            let (sh, sw) = if dims == 2 { (stride[0], stride[1]) } else { (1, stride[0]) };
-            let (ph, pw) = if dims == 2 { (padding[0], padding[1]) } else { (0, padding[0]) };
-            let (dh, dw) = if dims == 2 { (dilation[0], dilation[1]) } else { (1, dilation[0]) };
+            let cells = (oc as u64).saturating_mul(ic as u64).saturating_mul(span[0] as u64 * span[1] as u64);
+            if cells > max_kernel {
+                return Err(format!(
+                    "its kernel, spelled out with its dilation and groups, has {cells} weights, more than the limit of {max_kernel} (--nir-max-weights raises it)"
+                ));
+            }
+            // The kernel over every input channel, dilation spelled out as zeros.
             let ocg = oc / groups;
-            let mut entries = Vec::new();
+            let mut weights = vec![0.0; cells as usize];
             for o in 0..oc {
                 let g = o / ocg;
-                for y in 0..oh {
-                    for x in 0..ow {
-                        let out = (o * oh + y) * ow + x;
-                        for c in 0..icg {
-                            let ch = g * icg + c;
-                            for ky in 0..kh {
-                                let iy = (y * sh + ky * dh) as isize - ph as isize;
-                                if iy < 0 || iy >= h as isize {
-                                    continue;
-                                }
-                                for kx in 0..kw {
-                                    let ix = (x * sw + kx * dw) as isize - pw as isize;
-                                    if ix < 0 || ix >= w as isize {
-                                        continue;
-                                    }
-                                    let wv = weight.data[((o * icg + c) * kh + ky) * kw + kx];
-                                    if wv != 0.0 {
-                                        let inp = (ch * h + iy as usize) * w + ix as usize;
-                                        entries.push((inp as u32, out as u32, wv, 0.0));
-                                    }
-                                }
-                            }
+                for c in 0..icg {
+                    for ky in 0..ks[0] {
+                        for kx in 0..ks[1] {
+                            let w = weight.data[((o * icg + c) * ks[0] + ky) * ks[1] + kx];
+                            let at = ((o * ic + g * icg + c) * span[0] + ky * dl[0]) * span[1] + kx * dl[1];
+                            weights[at] = w;
                         }
                     }
                 }
             }
-            let n_out = oc * oh * ow;
-            let bias =
-                bias.as_ref().map(|b| (0..n_out).map(|i| b.get(i / (oh * ow)).copied().unwrap_or(0.0)).collect());
-            let mut shape = vec![oc];
-            shape.extend(out_sp);
-            Ok((Map { n_in, entries, bias }, shape))
+            let local = Local {
+                in_shape: [ic, sp[0], sp[1]],
+                out_shape: [oc, out_sp[0], out_sp[1]],
+                kernel: span,
+                stride: st,
+                padding: pd,
+                weights,
+                diagonal: false,
+                delay: 0.0,
+            };
+            let per = out_sp[0] * out_sp[1];
+            let bias = bias.as_ref().map(|b| (0..oc * per).map(|i| b.get(i / per).copied().unwrap_or(0.0)).collect());
+            let shape = if dims == 2 { vec![oc, out_sp[0], out_sp[1]] } else { vec![oc, out_sp[1]] };
+            Ok((NodeMap { lin: Lin::Local(local), bias }, shape))
         }
         LinearKind::Pool { kernel, stride, padding, avg } => {
             if input.len() != 3 {
                 return Err(format!("pooling needs a [channels, height, width] input, found shape {input:?}"));
             }
             let (c, h, w) = (input[0], input[1], input[2]);
-            let out_len = |l: usize, k: usize, s: usize, p: usize| {
-                if s == 0 || l + 2 * p < k { None } else { Some((l + 2 * p - k) / s + 1) }
-            };
-            let (Some(oh), Some(ow)) =
-                (out_len(h, kernel[0], stride[0], padding[0]), out_len(w, kernel[1], stride[1], padding[1]))
-            else {
+            let (Some(oh), Some(ow)) = (
+                maps::out_len(h, kernel[0], stride[0], padding[0]),
+                maps::out_len(w, kernel[1], stride[1], padding[1]),
+            ) else {
                 return Err(format!("kernel {kernel:?} with stride {stride:?} does not fit the input {input:?}"));
             };
-            let wv = if *avg { 1.0 / (kernel[0] * kernel[1]) as f64 } else { 1.0 };
-            let mut entries = Vec::new();
-            for ch in 0..c {
-                for y in 0..oh {
-                    for x in 0..ow {
-                        let out = (ch * oh + y) * ow + x;
-                        for ky in 0..kernel[0] {
-                            let iy = (y * stride[0] + ky) as isize - padding[0] as isize;
-                            for kx in 0..kernel[1] {
-                                let ix = (x * stride[1] + kx) as isize - padding[1] as isize;
-                                if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                    let inp = (ch * h + iy as usize) * w + ix as usize;
-                                    entries.push((inp as u32, out as u32, wv, 0.0));
-                                }
-                            }
-                        }
-                    }
-                }
+            let taps = (kernel[0] as u64).saturating_mul(kernel[1] as u64);
+            if (c as u64).saturating_mul(taps) > max_kernel {
+                return Err(format!("its window of {taps} inputs per channel is more than the limit allows"));
             }
-            Ok((Map { n_in, entries, bias: None }, vec![c, oh, ow]))
+            let wv = if *avg { 1.0 / taps as f64 } else { 1.0 };
+            let local = Local {
+                in_shape: [c, h, w],
+                out_shape: [c, oh, ow],
+                kernel: [kernel[0], kernel[1]],
+                stride: [stride[0], stride[1]],
+                padding: [padding[0], padding[1]],
+                weights: vec![wv; c * taps as usize],
+                diagonal: true,
+                delay: 0.0,
+            };
+            Ok((NodeMap { lin: Lin::Local(local), bias: None }, vec![c, oh, ow]))
         }
     }
 }
-
-fn identity(n: usize) -> Map {
-    Map { n_in: n, entries: (0..n).map(|j| (j as u32, j as u32, 1.0, 0.0)).collect(), bias: None }
-}
-
-/// `b ∘ a`: first `a`, then `b`.
-fn compose(a: &[(u32, u32, f64, f64)], b: &Map) -> Entries {
-    let mut by_in: Vec<Vec<(u32, f64, f64)>> = vec![Vec::new(); b.n_in];
-    for &(i, o, w, d) in &b.entries {
-        by_in[i as usize].push((o, w, d));
-    }
-    let mut acc: BTreeMap<(u32, u32, u64), f64> = BTreeMap::new();
-    for &(i, m, w1, d1) in a {
-        for &(o, w2, d2) in &by_in[m as usize] {
-            *acc.entry((i, o, (d1 + d2).to_bits())).or_insert(0.0) += w1 * w2;
-        }
-    }
-    acc.into_iter().filter(|(_, w)| *w != 0.0).map(|((i, o, d), w)| (i, o, w, f64::from_bits(d))).collect()
-}
-
-const LIMIT_ENTRIES: usize = 50_000_000;
-
-/// `(input element, output element, weight, delay in seconds)` of a composed map.
-type Entries = Vec<(u32, u32, f64, f64)>;
 
 /// Loops made of weight nodes alone (a spike would go round them forever within one
 /// step): each as the node paths around it, found exactly with petgraph's strongly
@@ -808,43 +832,70 @@ fn weight_loops(nodes: &[Node], succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
     loops
 }
 
-/// Carries `start` (a map from some node's elements) from `from` through the weight
-/// nodes after it, and hands it to `at_neuron` at every neuron node it reaches. An
-/// error names the node where the walk had to stop, and why.
+/// Carries `start` (the map from some node's elements) through the weight nodes after
+/// `from`, and hands it to `at_neuron` at every neuron node it reaches. A composition
+/// over the limit stops the walk at the node where it happened.
 fn propagate(
     nodes: &[Node],
     succ: &[Vec<usize>],
-    maps: &[Option<Map>],
+    maps: &[Option<NodeMap>],
     from: usize,
-    start: Entries,
-    at_neuron: &mut dyn FnMut(usize, &Entries),
-) -> Result<(), (usize, String)> {
+    start: Carried,
+    limit: u64,
+    at_neuron: &mut dyn FnMut(usize, Carried) -> Result<(), TooMany>,
+) -> Result<(), (usize, TooMany)> {
     // `weight_loops` has refused loops of weight nodes, so every walk ends.
-    let mut stack: Vec<(usize, Entries)> = succ[from].iter().map(|&s| (s, start.clone())).collect();
+    let mut stack: Vec<(usize, Carried)> = succ[from].iter().map(|&s| (s, start.clone())).collect();
     while let Some((at, m)) = stack.pop() {
         let next = match (&nodes[at].op, &maps[at]) {
             (Op::Neuron(_), _) => {
-                at_neuron(at, &m);
+                at_neuron(at, m).map_err(|t| (at, t))?;
                 continue;
             }
-            (Op::Linear(_), Some(map)) => compose(&m, map),
+            (Op::Linear(_), Some(map)) => m.then(&map.lin, limit).map_err(|t| (at, t))?,
             (Op::Identity, _) => m,
             _ => continue,
         };
-        if next.len() > LIMIT_ENTRIES {
-            return Err((
-                at,
-                format!(
-                    "the weights composed through this node number {} or more, more than the {LIMIT_ENTRIES} neuromap imports",
-                    next.len()
-                ),
-            ));
-        }
-        for &s in &succ[at] {
-            stack.push((s, next.clone()));
+        // The last successor takes the map itself: a large composition is not copied.
+        if let Some((&last, rest)) = succ[at].split_last() {
+            for &s in rest {
+                stack.push((s, next.clone()));
+            }
+            stack.push((last, next));
         }
     }
     Ok(())
+}
+
+/// Carries the vector `x` (a bias, per element of `from`) through the weight nodes after
+/// `from` to every neuron node it reaches.
+fn propagate_vector(
+    nodes: &[Node],
+    succ: &[Vec<usize>],
+    maps: &[Option<NodeMap>],
+    from: usize,
+    x: Vec<f64>,
+    at_neuron: &mut dyn FnMut(usize, &[f64]),
+) {
+    let mut stack: Vec<(usize, Vec<f64>)> = succ[from].iter().map(|&s| (s, x.clone())).collect();
+    while let Some((at, v)) = stack.pop() {
+        let next = match (&nodes[at].op, &maps[at]) {
+            (Op::Neuron(_), _) => {
+                at_neuron(at, &v);
+                continue;
+            }
+            (Op::Linear(_), Some(map)) => map.lin.apply(&v),
+            (Op::Identity, _) => v,
+            _ => continue,
+        };
+        // The last successor takes the map itself: a large composition is not copied.
+        if let Some((&last, rest)) = succ[at].split_last() {
+            for &s in rest {
+                stack.push((s, next.clone()));
+            }
+            stack.push((last, next));
+        }
+    }
 }
 
 fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<NetworkSpec> {
@@ -879,7 +930,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
     }
     // Shapes: neurons and inputs know theirs; weight nodes derive theirs from their input.
     let mut shape: Vec<Option<Vec<usize>>> = nodes.iter().map(|n| n.shape.clone()).collect();
-    let mut maps: Vec<Option<Map>> = vec![None; nodes.len()];
+    let mut maps: Vec<Option<NodeMap>> = vec![None; nodes.len()];
     for _ in 0..=nodes.len() {
         let mut changed = false;
         for i in 0..nodes.len() {
@@ -887,14 +938,14 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
             match &nodes[i].op {
                 Op::Linear(k) if maps[i].is_none() => {
                     let Some(inp) = input else { continue };
-                    match linear_map(k, &inp) {
+                    match node_map(k, &inp, o.max_weights) {
                         Ok((m, s)) => {
-                            if m.entries.len() > LIMIT_ENTRIES {
+                            let made = m.lin.count();
+                            if made > NODE_SYNAPSES_MAX {
                                 cx.error(
                                     &nodes[i].path,
                                     format!(
-                                        "{} weights, more than the {LIMIT_ENTRIES} neuromap imports",
-                                        m.entries.len()
+                                        "makes {made} synapses on its own, more than the {NODE_SYNAPSES_MAX} one node may make"
                                     ),
                                 );
                                 return None;
@@ -942,7 +993,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
             }
             let (Some(a), Some(b)) = (&shape[p], &shape[i]) else { continue };
             let into = match &n.op {
-                Op::Linear(_) => maps[i].as_ref().map(|m| m.n_in),
+                Op::Linear(_) => maps[i].as_ref().map(|m| m.lin.n_in()),
                 _ => Some(size_of(b)),
             };
             if let Some(k) = into
@@ -1032,10 +1083,11 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
     let mut biases: Vec<Option<Vec<f64>>> = vec![None; pops.len()];
     for (&src, &pi) in pop_of.iter().collect::<BTreeMap<_, _>>() {
         let n = size_of(shape[src].as_ref().map_or(&[][..], |v| v));
-        let walked = propagate(&nodes, &succ, &maps, src, identity(n).entries, &mut |at, m| {
-            let Op::Neuron(k) = &nodes[at].op else { return };
+        let start = Carried::Elem(Elem::identity(n));
+        let walked = propagate(&nodes, &succ, &maps, src, start, o.max_weights, &mut |at, m| {
+            let Op::Neuron(k) = &nodes[at].op else { return Ok(()) };
             let recurrent = rank[at] <= rank[src];
-            if recurrent && m.iter().any(|e| e.3 < o.dt_s / 2.0) {
+            if recurrent && m.min_delay().is_some_and(|d| d < o.dt_s / 2.0) {
                 cx.warn(
                     &nodes[at].path,
                     format!(
@@ -1044,30 +1096,32 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
                     ),
                 );
             }
-            add_projection(&mut projections, &pops, pi, pop_of[&at], m, k, o.dt_s, dt_ms, recurrent);
+            let to = Target { pops: &pops, pre: pi, post: pop_of[&at], kind: k, dt_s: o.dt_s, recurrent };
+            add_projection(&mut projections, &to, m, o.max_weights)
         });
-        if let Err((at, why)) = walked {
-            cx.error(&nodes[at].path, why);
+        if let Err((at, t)) = walked {
+            cx.error(
+                &nodes[at].path,
+                format!(
+                    "the weights from `{}` composed through this node make {} synapses, more than the limit of {} (--nir-max-weights raises it; composing holds about 32 bytes per synapse). Convolutions and poolings compose without this limit where the composite is itself a convolution.",
+                    nodes[src].path, t.count, t.limit
+                ),
+            );
             return None;
         }
     }
     // Biases: every weight node's bias, carried to the neuron nodes it reaches.
     for i in 0..nodes.len() {
         let Some(b) = maps[i].as_ref().and_then(|m| m.bias.clone()) else { continue };
-        let start: Entries = b.iter().enumerate().map(|(j, &v)| (0, j as u32, v, 0.0)).collect();
-        let walked = propagate(&nodes, &succ, &maps, i, start, &mut |at, m| {
+        propagate_vector(&nodes, &succ, &maps, i, b, &mut |at, v| {
             let Op::Neuron(k) = &nodes[at].op else { return };
             let post = pop_of[&at];
             let size = pops[post].size as usize;
             let acc = biases[post].get_or_insert_with(|| vec![0.0; size]);
-            for &(_, j, v, _) in m {
-                acc[j as usize] += v * input_gain(k, j as usize, o.dt_s).1;
+            for (j, x) in v.iter().enumerate() {
+                acc[j] += x * input_gain(k, j, o.dt_s).1;
             }
         });
-        if let Err((at, why)) = walked {
-            cx.error(&nodes[at].path, why);
-            return None;
-        }
     }
     for (p, b) in pops.iter_mut().zip(biases) {
         let Some(b) = b else { continue };
@@ -1183,42 +1237,106 @@ fn input_gain(k: &NeuronKind, j: usize, dt_s: f64) -> (f64, f64) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn add_projection(
-    out: &mut Vec<ProjSpec>,
-    pops: &[PopSpec],
+/// Where a composed map lands: the populations, and the neuron node that receives it.
+struct Target<'a> {
+    pops: &'a [PopSpec],
     pre: usize,
     post: usize,
-    m: &[(u32, u32, f64, f64)],
-    k: &NeuronKind,
+    kind: &'a NeuronKind,
     dt_s: f64,
-    dt_ms: f64,
     recurrent: bool,
-) {
-    if m.is_empty() {
-        return;
+}
+
+/// The projection a composed map becomes, in the shortest exact form: a convolution or
+/// pooling when the map is local, one-to-one when it is a uniform elementwise map, a
+/// dense matrix when at least a fifth of it is filled with one delay, else a list.
+fn add_projection(out: &mut Vec<ProjSpec>, to: &Target, m: Carried, limit: u64) -> Result<(), TooMany> {
+    if m.count() == 0 {
+        return Ok(());
     }
-    let least = if recurrent { 1.0 } else { 0.0 };
-    let entries: Vec<ListEntry> = m
-        .iter()
-        .map(|&(i, j, w, d)| ListEntry {
-            pre: i,
-            post: j,
-            weight: Some(w * input_gain(k, j as usize, dt_s).0),
-            delay: Some((d / dt_s).round().max(least) * dt_ms),
-        })
-        .collect();
-    let n = out.iter().filter(|p| p.pre == pre && p.post == post).count();
-    let base = format!("{}->{}", pops[pre].name, pops[post].name);
+    let (n_pre, n_post) = (to.pops[to.pre].size as usize, to.pops[to.post].size as usize);
+    let gains: Vec<f64> = (0..n_post).map(|j| input_gain(to.kind, j, to.dt_s).0).collect();
+    let dt_ms = to.dt_s * 1000.0;
+    let least = if to.recurrent { 1.0 } else { 0.0 };
+    let steps = |d: f64| (d / to.dt_s).round().max(least) * dt_ms;
+    let whole = |weight: Option<f64>, delay: f64, connector| {
+        (connector, weight.map(|v| Dist::Const { value: v }), steps(delay))
+    };
+    let made = match m {
+        Carried::Local(l) => match maps::per_channel(&gains, l.out_shape) {
+            Some(g) => {
+                let l = l.scale_out(&g);
+                local_connector(&l).map(|(c, w)| whole(w, l.delay, c)).ok_or(Carried::Local(l))
+            }
+            None => Err(Carried::Local(l)),
+        },
+        Carried::Elem(e) if e.n == n_post => {
+            let w: Vec<f64> = (0..n_post).map(|j| maps::at(&e.gain, j) * gains[j]).collect();
+            match (maps::uniform(&w), maps::uniform(&e.delay)) {
+                (Some(w), Some(d)) => Ok(whole(Some(w), d, Connector::OneToOne)),
+                _ => Err(Carried::Elem(e)),
+            }
+        }
+        other => Err(other),
+    };
+    let (connector, weight, delay) = match made {
+        Ok(x) => x,
+        Err(m) => {
+            let entries = m.into_entries(limit)?;
+            let one_delay = maps::uniform(&entries.iter().map(|e| e.3).collect::<Vec<_>>());
+            let cells = n_pre as u64 * n_post as u64;
+            match one_delay {
+                Some(d) if entries.len() as u64 * 5 >= cells && cells <= limit => {
+                    let mut weights = vec![0.0; cells as usize];
+                    for &(i, j, w, _) in &entries {
+                        weights[i as usize * n_post + j as usize] = w * gains[j as usize];
+                    }
+                    (Connector::Dense { weights }, None, steps(d))
+                }
+                _ => {
+                    let entries = entries
+                        .iter()
+                        .map(|&(i, j, w, d)| ListEntry {
+                            pre: i,
+                            post: j,
+                            weight: Some(w * gains[j as usize]),
+                            delay: Some(steps(d)),
+                        })
+                        .collect();
+                    (Connector::List { entries }, None, 0.0)
+                }
+            }
+        }
+    };
+    let n = out.iter().filter(|p| p.pre == to.pre && p.post == to.post).count();
+    let base = format!("{}->{}", to.pops[to.pre].name, to.pops[to.post].name);
     out.push(ProjSpec {
         name: if n == 0 { base } else { format!("{base}#{}", n + 1) },
-        pre,
-        post,
+        pre: to.pre,
+        post: to.post,
         receptor: Receptor::Excitatory,
-        connector: Connector::List { entries },
-        weight: None,
-        delay: Dist::Const { value: 0.0 },
+        connector,
+        weight,
+        delay: Dist::Const { value: delay },
     });
+    Ok(())
+}
+
+/// A local map as the IR's `pool2d` (one weight for every tap of a channel's window)
+/// or `conv2d` connector, with the projection weight `pool2d` takes; `None` when a
+/// size does not fit the connector's 32-bit fields.
+fn local_connector(l: &Local) -> Option<(Connector, Option<f64>)> {
+    let u = |x: usize| u32::try_from(x).ok();
+    let pair = |v: [usize; 2]| Some([u(v[0])?, u(v[1])?]);
+    let in_shape = [u(l.in_shape[0])?, u(l.in_shape[1])?, u(l.in_shape[2])?];
+    let (kernel, stride, padding) = (pair(l.kernel)?, pair(l.stride)?, pair(l.padding)?);
+    if l.diagonal
+        && let Some(w) = maps::uniform(&l.weights)
+    {
+        return Some((Connector::Pool2d { in_shape, kernel, stride, padding }, Some(w)));
+    }
+    let out_channels = u(l.out_shape[0])?;
+    Some((Connector::Conv2d { in_shape, out_channels, kernel, stride, padding, weights: l.full_weights() }, None))
 }
 
 /// One value per neuron (`f(j)`), shared when all are equal.
