@@ -50,6 +50,28 @@ fn a_mistake_on_a_very_long_line_is_shown_through_a_window() {
     assert!(shown.contains("long.toml:2:") && shown.len() < 5_000, "{}", &shown[..shown.len().min(2000)]);
 }
 
+/// A huge string where a name belongs (here a 2 MB connector kind) gives a short
+/// diagnostic: the quoted text is cut, and no "did you mean" is computed for it (the
+/// edit distance is quadratic; a 24 MB string took 25 s and 4.5 GiB).
+#[test]
+fn a_huge_string_gives_a_short_diagnostic() {
+    let huge = "x".repeat(2_000_000);
+    let text = format!(
+        "[network]\nname = \"h\"\ndt = 1.0\n\n[[population]]\nname = \"p\"\nsize = 2\nmodel = \"lif\"\n\n\
+         [[projection]]\npre = \"p\"\npost = \"p\"\nconnector = \"{huge}\"\nweight = 0.5\n"
+    );
+    let Err(diags) = neuromap::import::load_str("h.toml", &text) else { panic!("an unknown connector loaded") };
+    let shown = neuromap_cli::render_diagnostics(&diags, false);
+    let head: String = shown.chars().take(2000).collect();
+    assert!(shown.contains("h.toml:13:13") && shown.contains("unknown connector"), "{head}");
+    assert!(shown.contains("more characters"), "the quoted text is cut");
+    assert!(shown.len() < 5_000, "{} bytes rendered", shown.len());
+    // A near miss still gets its suggestion.
+    let near = text.replace(&huge, "one_to_onw");
+    let shown = neuromap_cli::render_diagnostics(&neuromap::import::load_str("h.toml", &near).err().unwrap(), false);
+    assert!(shown.contains("did you mean `one_to_one`"), "{shown}");
+}
+
 /// An inhibitory projection whose weights are all positive loads (the file is usable)
 /// but draws a warning at the weight: weights keep their sign.
 #[test]

@@ -63,9 +63,26 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// The most characters of a diagnostic's message, label or help: text quoted from an
+/// input (a 24 MB string where a connector name belongs) is cut, so rendering and
+/// wrapping stay small.
+pub const MAX_TEXT: usize = 1000;
+
+/// `text` cut to [`MAX_TEXT`] characters, saying how many were left out.
+fn clip(text: String) -> String {
+    match text.char_indices().nth(MAX_TEXT) {
+        None => text,
+        Some((cut, _)) => {
+            let rest = text[cut..].chars().count();
+            format!("{}… ({rest} more characters)", &text[..cut])
+        }
+    }
+}
+
 impl Diagnostic {
     pub fn error(file: &Arc<SourceFile>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, file: file.clone(), span, message: message.into(), label: None, help: None }
+        let message = clip(message.into());
+        Self { severity: Severity::Error, file: file.clone(), span, message, label: None, help: None }
     }
 
     pub fn warning(file: &Arc<SourceFile>, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
@@ -73,12 +90,12 @@ impl Diagnostic {
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(clip(label.into()));
         self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(clip(help.into()));
         self
     }
 

@@ -399,8 +399,11 @@ impl<'d, 'a> Table<'d, 'a> {
 
 /// The candidate within edit distance 2 of `name`, if any.
 pub fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    // Lengths more than 2 apart are more than 2 edits apart: skipped before the
+    // quadratic distance, so a huge string costs nothing.
     candidates
         .iter()
+        .filter(|c| name.chars().count().abs_diff(c.chars().count()) <= 2)
         .map(|c| (edit_distance(name, c), name.len().abs_diff(c.len()), *c))
         .filter(|(d, _, _)| *d <= 2)
         .min()
