@@ -160,3 +160,56 @@ fn kill_9_while_writing_leaves_one_complete_folder() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Ctrl-C during the checks after the chip run (the quantised and f64 reference models
+/// simulating the same steps) cuts them short: the run still succeeds, says how many
+/// steps the check covered, and writes its files.
+#[test]
+fn ctrl_c_during_the_checks_cuts_them_short() {
+    let dir = std::env::temp_dir().join(format!("neuromap-checks-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000000"])
+        .args(["--time-limit", "3", "-o"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("checking") {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before checking");
+    }
+    interrupt(&child);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(out.contains("chip = quantised functional model: identical over the first"), "{out}");
+    assert!(out.contains("the checks stopped early (interrupted)"), "{out}");
+    let names = check_complete(&dir);
+    assert!(names.contains(&"report.json".to_string()), "{names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A time limit reached before the simulation starts (here while the network is built)
+/// ends the run with an error and writes nothing.
+#[test]
+fn a_time_limit_reached_while_preparing_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("neuromap-prepare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000"])
+        .args(["--time-limit", "0.001", "-o"])
+        .arg(&dir)
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("time limit of 0.001 s reached before the run could stop cleanly"), "{err}");
+    assert!(!dir.exists(), "nothing is written");
+}

@@ -103,6 +103,7 @@ fn truenorth_pj_per_event(model: &str) -> f64 {
         threads: 1,
         faults: Default::default(),
         max_memory: None,
+        stop: Default::default(),
         map: Default::default(),
     };
     let out = run_neurocore_job(job).unwrap();

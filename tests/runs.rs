@@ -75,6 +75,7 @@ fn a_run_over_the_memory_limit_is_refused_with_the_estimate() {
         threads: 1,
         faults: Default::default(),
         max_memory: Some((0.1 * (1u64 << 30) as f64, "a test limit".into())),
+        stop: Default::default(),
         map: Default::default(),
     };
     let e = neuromap::pipeline::run_job(job, &mut |_| true).unwrap_err();

@@ -20,6 +20,7 @@ fn run(arch: &str, net: &str, steps: u32) -> neuromap::pipeline::neurocore::Ncor
         threads: 1,
         faults: Default::default(),
         max_memory: None,
+        stop: Default::default(),
         map: Default::default(),
     };
     run_neurocore_placed(job, sn.placement).unwrap()

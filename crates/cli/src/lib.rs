@@ -195,6 +195,7 @@ fn job_of(
         threads: a.threads,
         faults,
         max_memory: Some(a.mem.bytes()),
+        stop: Default::default(),
         map: neuromap_pipeline::MapOptions {
             neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
             fit_real_time: a.fit_real_time,
@@ -221,28 +222,75 @@ fn write_files(dir: &Path, files: &[(&str, String)]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A flag set by the first Ctrl-C (the run then stops after the current step and
-/// writes what it has); a second Ctrl-C quits at once. Outputs are written atomically,
-/// so quitting never leaves a half-written file under a final name.
-fn on_interrupt() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+/// Ctrl-C and SIGTERM during `run`, and its `--time-limit`, by phase:
+///
+/// - while the run is prepared (loading, building, compiling) there is nothing to
+///   report: the first signal quits at once (exit status 130), and a time limit
+///   reached then quits with an error; nothing is written either way;
+/// - once the simulation runs, the first signal (or the deadline) stops it after the
+///   current step; the checks after it (the quantised and reference models) stop after
+///   theirs; the report and the files cover what was done;
+/// - a second signal quits at once anywhere. Outputs are written whole (a folder
+///   exchanged in one step), so quitting never leaves a mixed folder.
+#[derive(Debug)]
+struct Interrupts {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Interrupts {
+    /// The stop the pipeline honours: the flag, and the deadline if one was given.
+    fn stop(&self, deadline: Option<Instant>) -> neuromap_sim::Stop {
+        neuromap_sim::Stop { flag: Some(std::sync::Arc::clone(&self.flag)), deadline }
+    }
+
+    /// From now on a first signal stops the simulation cleanly instead of quitting.
+    fn simulating(&self) {
+        self.running.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Quits with an error if the deadline passes before the simulation starts.
+    fn watch(&self, deadline: Instant, limit_s: f64) {
+        let running = std::sync::Arc::clone(&self.running);
+        std::thread::spawn(move || {
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            if !running.load(std::sync::atomic::Ordering::SeqCst) {
+                eprintln!(
+                    "time limit of {limit_s} s reached before the run could stop cleanly (it can once an ARM-core chip simulation runs; before, it is loading, building or compiling): nothing was written"
+                );
+                std::process::exit(1);
+            }
+        });
+    }
+}
+
+fn on_interrupt() -> &'static Interrupts {
     use std::sync::atomic::{AtomicBool, Ordering};
-    static FLAG: std::sync::OnceLock<std::sync::Arc<AtomicBool>> = std::sync::OnceLock::new();
-    FLAG.get_or_init(|| {
+    static IT: std::sync::OnceLock<Interrupts> = std::sync::OnceLock::new();
+    IT.get_or_init(|| {
         let flag = std::sync::Arc::new(AtomicBool::new(false));
-        let f = std::sync::Arc::clone(&flag);
+        let running = std::sync::Arc::new(AtomicBool::new(false));
+        let (f, r) = (std::sync::Arc::clone(&flag), std::sync::Arc::clone(&running));
         let installed = ctrlc::set_handler(move || {
+            if !r.load(Ordering::SeqCst) {
+                eprintln!(
+                    "interrupted before the run could stop cleanly (it can once an ARM-core chip simulation runs): nothing was written"
+                );
+                std::process::exit(130);
+            }
             if f.swap(true, Ordering::SeqCst) {
                 eprintln!("interrupted again: quitting now");
                 std::process::exit(130);
             }
-            eprintln!("interrupted: stopping after the current step (Ctrl-C or SIGTERM again to quit now)");
+            eprintln!(
+                "interrupted: stopping after the current step, then checking and writing what was done (Ctrl-C or SIGTERM again to quit now)"
+            );
         });
         if let Err(e) = installed {
             eprintln!("warning: Ctrl-C will quit at once ({e})");
         }
-        flag
+        Interrupts { flag, running }
     })
-    .clone()
 }
 
 /// A progress bar on an interactive terminal; hidden in CI and when stderr is piped.

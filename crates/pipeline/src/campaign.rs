@@ -99,6 +99,7 @@ fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
         threads: c.threads,
         faults,
         max_memory: None,
+        stop: Default::default(),
         map: Default::default(),
     }
 }

@@ -385,6 +385,7 @@ impl LsmStudy {
                 threads: 1,
                 faults: neuromap_sim::chip::RunFaults::default(),
                 max_memory: None,
+                stop: Default::default(),
                 map: Default::default(),
             };
             let out = crate::any::run_any(job)?;

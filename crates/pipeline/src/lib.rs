@@ -30,6 +30,7 @@ use neuromap_hw::HwModel;
 use neuromap_ir::Network;
 use neuromap_ir::spec::NetworkSpec;
 use neuromap_report::RunSummary;
+use neuromap_sim::arith::{F64, S1615};
 use neuromap_sim::chip::{ChipConfig, ChipRun, RunFaults};
 use neuromap_sim::fidelity::PopFidelity;
 use neuromap_sim::{Options, RunResult};
@@ -72,6 +73,9 @@ pub struct Job {
     pub max_memory: Option<(f64, String)>,
     /// How the network is cut onto cores.
     pub map: MapOptions,
+    /// Ctrl-C, SIGTERM or a deadline: the checks after the chip run (the quantised and
+    /// reference models) stop early too, and then cover the steps they reached.
+    pub stop: neuromap_sim::Stop,
 }
 
 /// How a job is cut onto cores: caps on neurons per core, and timing closure.
@@ -118,6 +122,9 @@ pub struct Outcome {
     /// packets were lost).
     pub same_as_functional: bool,
     pub functional_spikes: u64,
+    /// The steps the check against the quantised model covers: all the chip's, unless
+    /// an interrupt cut the checks short.
+    pub checked_steps: u32,
     pub reference: RunResult,
     pub fidelity: Vec<PopFidelity>,
     /// The run priced in the ledger (cores at the performance levels the simulator
@@ -165,6 +172,11 @@ pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcom
             }
             (Err(e), _) => return Err(e),
         };
+        if let Some(why) = job.stop.reason() {
+            fit.push(format!("timing closure: stopped after run {round} ({why})"));
+            out.fit = fit;
+            return Ok(out);
+        }
         let caps = match next_caps(&out) {
             Ok(None) => {
                 fit.push(if round == 1 {
@@ -310,8 +322,17 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     let steps = chip.result.steps;
     // Mapping never changes behaviour: without lost packets the chip must equal the
     // quantised model.
-    let functional = neuromap_sim::simulate_quantised(net, steps, options);
-    let same = functional.spikes == chip.result.spikes && functional.spike_counts == chip.result.spike_counts;
+    // Both checks honour an interrupt (not the deadline, which bounds the simulation:
+    // they cover the steps it did); cut short, they compare the steps they reached.
+    let checks = neuromap_sim::Stop { deadline: None, ..job.stop.clone() };
+    let functional = neuromap_sim::simulate_until::<S1615>(net, steps, options, &checks);
+    // Cut short, both sides are taken to the same first steps (counts from the records).
+    fn prefix(r: &neuromap_sim::RunResult, k: u32, steps: u32) -> std::borrow::Cow<'_, neuromap_sim::RunResult> {
+        if k < steps { std::borrow::Cow::Owned(r.first_steps(k)) } else { std::borrow::Cow::Borrowed(r) }
+    }
+    let checked = functional.steps;
+    let (f_part, c_part) = (prefix(&functional, checked, steps), prefix(&chip.result, checked, steps));
+    let same = f_part.spikes == c_part.spikes && f_part.spike_counts == c_part.spike_counts;
     // A hybrid chip's non-ideal tiles (device variation, read noise, IR drop, ADC
     // clipping) may differ from the functional model; nothing else may.
     let exact = hybrid.as_ref().map_or(Ok(()), |h| h.exact(model, &mapping, &chip.counts));
@@ -320,9 +341,21 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     }
     // The reference is the network as written (a crossbar part's quantised weights
     // are part of what the chip changes).
-    let reference = neuromap_sim::simulate(&job.net, steps, options);
-    let fidelity = neuromap_sim::fidelity::compare(net, &reference, &chip.result, TAU_MS);
+    let reference = neuromap_sim::simulate_until::<F64>(&job.net, checked, options, &checks);
+    let compared = reference.steps;
+    let fidelity = neuromap_sim::fidelity::compare(
+        net,
+        &prefix(&reference, compared, steps),
+        &prefix(&chip.result, compared, steps),
+        TAU_MS,
+    );
     let mut warnings = silence_warnings(&fidelity, &|_| None);
+    if compared < steps {
+        warnings.push(format!(
+            "the checks stopped early ({}): the chip was compared with the quantised model over its first {checked} of {steps} steps and with the f64 reference over {compared}",
+            checks.reason().unwrap_or("stopped")
+        ));
+    }
     let price = |dvfs| {
         let mut l = neuromap_cost::arm_core_ledger(net, model, &mapping, &chip.counts, steps, dvfs)?;
         if let Some(h) = &hybrid {
@@ -347,6 +380,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         mapping,
         same_as_functional: same,
         functional_spikes: functional.spike_counts.iter().sum(),
+        checked_steps: checked,
         reference,
         fidelity,
         energy,
@@ -433,6 +467,7 @@ pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<J
         threads: o.threads,
         faults: o.faults.clone(),
         max_memory: None,
+        stop: Default::default(),
         map: Default::default(),
     };
     Ok(job)
@@ -543,7 +578,12 @@ impl Outcome {
     pub fn network_text(&self) -> String {
         let c = &self.chip.counts;
         let spikes: u64 = self.chip.result.spike_counts.iter().sum();
-        let mut s = if self.same_as_functional {
+        let mut s = if self.same_as_functional && self.checked_steps < self.chip.result.steps {
+            format!(
+                "chip = quantised functional model: identical over the first {} of {} steps, where the checks were interrupted ({} spikes)\n",
+                self.checked_steps, self.chip.result.steps, self.functional_spikes
+            )
+        } else if self.same_as_functional {
             format!("chip = quantised functional model: identical ({spikes} spikes)\n")
         } else {
             format!(

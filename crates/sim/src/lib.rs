@@ -13,6 +13,6 @@ pub mod reference;
 pub mod sources;
 
 pub use reference::{
-    Deliver, Engine, Options, ProbeTrace, Quantised, Reference, RowDelivery, RunResult, SpikeRecord, memory_estimate,
-    simulate, simulate_in, simulate_quantised,
+    Deliver, Engine, Options, ProbeTrace, Quantised, Reference, RowDelivery, RunResult, SpikeRecord, Stop,
+    memory_estimate, simulate, simulate_in, simulate_quantised, simulate_until,
 };

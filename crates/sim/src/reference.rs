@@ -105,6 +105,31 @@ impl RunResult {
         self.spike_counts.iter().sum()
     }
 
+    /// The recorded spikes of the first `k` steps, to compare a run with one that was
+    /// cut short: counts follow the records, and a population that was not recorded
+    /// counts 0 (its count covers all the steps). Probes and event counts are left out.
+    pub fn first_steps(&self, k: u32) -> RunResult {
+        let spikes: Vec<SpikeRecord> = self
+            .spikes
+            .iter()
+            .map(|r| {
+                let n = r.steps.partition_point(|&t| t < k);
+                SpikeRecord { steps: r.steps[..n].to_vec(), neurons: r.neurons[..n].to_vec() }
+            })
+            .collect();
+        let spike_counts =
+            spikes.iter().zip(&self.recorded).map(|(r, &rec)| if rec { r.len() as u64 } else { 0 }).collect();
+        RunResult {
+            steps: k.min(self.steps),
+            spike_counts,
+            recorded: self.recorded.clone(),
+            spikes,
+            probes: Vec::new(),
+            synaptic_events: Vec::new(),
+            neuron_updates: 0,
+        }
+    }
+
     /// Spikes of `net`'s neuron populations (its sources left out).
     pub fn neuron_spikes(&self, net: &Network) -> u64 {
         self.spike_counts.iter().zip(net.populations()).filter(|(_, p)| !p.is_source()).map(|(c, _)| c).sum()
@@ -596,11 +621,42 @@ pub fn memory_estimate(net: &Network) -> f64 {
 
 /// Runs `steps` timesteps from the initial state, in number format `A`.
 pub fn simulate_in<A: Arith>(net: &Network, steps: u32, options: Options) -> RunResult {
+    simulate_until::<A>(net, steps, options, &Stop::default())
+}
+
+/// Runs up to `steps` timesteps in number format `A`, stopping early when `stop` says
+/// so (checked before each step); the result's `steps` says how many ran.
+pub fn simulate_until<A: Arith>(net: &Network, steps: u32, options: Options, stop: &Stop) -> RunResult {
     let mut sim = Engine::<A>::new(net, options);
     for _ in 0..steps {
+        if stop.reason().is_some() {
+            break;
+        }
         sim.step();
     }
     sim.finish()
+}
+
+/// Why a long computation should stop early: a flag another thread sets (Ctrl-C,
+/// SIGTERM), and a deadline (`--time-limit`). The default never stops.
+#[derive(Clone, Debug, Default)]
+pub struct Stop {
+    pub flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl Stop {
+    /// `Some("interrupted")` once the flag is set, `Some("time limit")` once the
+    /// deadline has passed, else `None`.
+    pub fn reason(&self) -> Option<&'static str> {
+        if self.flag.as_ref().is_some_and(|f| f.load(std::sync::atomic::Ordering::SeqCst)) {
+            Some("interrupted")
+        } else if self.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            Some("time limit")
+        } else {
+            None
+        }
+    }
 }
 
 /// Runs the f64 reference for `steps` timesteps from the initial state.

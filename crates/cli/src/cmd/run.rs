@@ -3,6 +3,13 @@
 use crate::*;
 
 pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
+    // Signals and the time limit hold from the start (see `Interrupts` for each phase).
+    let interrupts = on_interrupt();
+    let deadline = a.time_limit.map(|l| Instant::now() + std::time::Duration::from_secs_f64(l));
+    if let (Some(d), Some(l)) = (deadline, a.time_limit) {
+        interrupts.watch(d, l);
+    }
+    let stop = interrupts.stop(deadline);
     let (n, steps) = a.network.load(color)?;
     let mut model = load_hw(&a.hw, color)?;
     if let Some(b) = a.boards {
@@ -44,23 +51,22 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
         faults.dead_links.push((id, d as u8));
     }
-    let job = job_of(a, n.spec, net, model, steps, faults);
+    let job = neuromap_pipeline::Job { stop: stop.clone(), ..job_of(a, n.spec, net, model, steps, faults) };
     let bar = progress(steps, "chip");
-    let interrupted = on_interrupt();
-    let started = Instant::now();
-    let limit = a.time_limit.map(std::time::Duration::from_secs_f64);
     let mut stopped: Option<&str> = None;
     let out = neuromap_pipeline::run_job(job, &mut |t| {
         if t == 1 {
+            interrupts.simulating();
             eprintln!("simulating {steps} steps (Ctrl-C stops after the current step and writes what was simulated)");
         }
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
-        if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-            stopped = Some("interrupted");
-        } else if limit.is_some_and(|l| started.elapsed() >= l) {
-            stopped = Some("time limit");
+        stopped = stop.reason();
+        if stopped.is_some() || t == steps {
+            eprintln!(
+                "checking the {t} steps simulated against the quantised model and the f64 reference (Ctrl-C cuts the checks short)"
+            );
         }
         stopped.is_none()
     })

@@ -37,6 +37,7 @@ pub(crate) fn sanafe_cmd(
         threads: 1,
         faults: neuromap_sim::chip::RunFaults::default(),
         max_memory: None,
+        stop: Default::default(),
         map: Default::default(),
     };
     let out_run =
