@@ -94,6 +94,27 @@ graph("negative_r.nir", {
     "output": ("Output", {"shape": np.array([3])}),
 }, [["input", "fc"], ["fc", "lif"], ["lif", "output"]])
 
+def conv(**settings):
+    """Input(2x8x8) -> Conv2d(3 channels, 3x3) -> IF(3x6x6), with `settings` changed."""
+    params = {"weight": np.ones((3, 2, 3, 3), dtype=np.float32), "stride": np.array([1, 1]),
+              "padding": np.array([0, 0]), "dilation": np.array([1, 1]), "groups": np.int64(1),
+              "input_shape": np.array([8, 8])}
+    params.update(settings)
+    return {
+        "input": ("Input", {"shape": np.array([2, 8, 8])}),
+        "conv": ("Conv2d", params),
+        "if": ("IF", {"r": np.ones((3, 6, 6)), "v_threshold": np.ones((3, 6, 6))}),
+        "output": ("Output", {"shape": np.array([3, 6, 6])}),
+    }, [["input", "conv"], ["conv", "if"], ["if", "output"]]
+
+
+# A padding of 2^62 wrapped the element count round to a small one; a negative padding
+# and a group count of 0 were clamped silently.
+graph("conv_huge_padding.nir", *conv(padding=np.array([2**62, 2**62])))
+graph("conv_negative_padding.nir", *conv(padding=np.array([-5, -5])))
+graph("conv_zero_groups.nir", *conv(groups=np.int64(0)))
+
+
 # Valid files whose nodes the importer cannot carry as spikes: each must be a warning
 # naming the node (written to ../warn).
 WARN = os.path.join(HERE, "..", "warn")

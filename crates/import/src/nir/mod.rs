@@ -448,6 +448,19 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
     let vec = |a: &Arr| a.data.clone();
     let ints = |a: &Arr| a.data.iter().map(|&x| x.max(0.0) as usize).collect::<Vec<_>>();
     let own_shape = |a: &Arr| a.shape.clone();
+    // A convolution's or pooling's integer settings are whole numbers in range: a
+    // negative padding or a stride of 0 is the file's mistake, not a value to clamp.
+    if matches!(n.kind.as_str(), "Conv1d" | "Conv2d" | "SumPool2d" | "AvgPool2d") {
+        for (k, least) in [("stride", 1.0), ("padding", 0.0), ("dilation", 1.0), ("groups", 1.0), ("kernel_size", 1.0)]
+        {
+            if let Some(a) = f.get(k)
+                && let Some(bad) = a.data.iter().find(|x| !(x.fract() == 0.0 && **x >= least && **x <= 65536.0))
+            {
+                cx.error(&path, format!("`{k}` must hold whole numbers from {least} to 65536, found {bad}"));
+                return None;
+            }
+        }
+    }
     let (op, shape) = match n.kind.as_str() {
         "Input" | "Output" if nested => (Op::Identity, None),
         "Input" => {
@@ -664,8 +677,9 @@ fn make_node(cx: &mut Ctx, n: RawNode, nested: bool) -> Option<Node> {
     Some(Node { path, kind: n.kind, op, shape })
 }
 
+/// Elements of a shape (saturating: a hostile shape cannot wrap round to a small one).
 fn size_of(s: &[usize]) -> usize {
-    s.iter().product::<usize>().max(if s.is_empty() { 1 } else { 0 })
+    s.iter().fold(1usize, |a, &x| a.saturating_mul(x))
 }
 
 /// The map of a weight node given its input shape, and its output shape. `max_kernel`
