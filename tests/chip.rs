@@ -12,7 +12,7 @@ use neuromap::sim::{Options, simulate_quantised};
 mod common;
 use common::toml_files;
 
-const ALL: Options = Options { record_sources: true };
+const ALL: Options = Options::RECORD_ALL;
 
 #[test]
 fn chip_spikes_equal_the_quantised_model_on_every_example() {

@@ -22,7 +22,7 @@ fn golden_summary(path: &Path) -> String {
     }
     let steps = n.steps.unwrap_or(1000).min(MAX_STEPS);
     let net = n.spec.build().expect("example netlists build");
-    let run = neuromap::sim::simulate(&net, steps, neuromap::sim::Options { record_sources: true });
+    let run = neuromap::sim::simulate(&net, steps, neuromap::sim::Options::RECORD_ALL);
     let summary = RunSummary::new(&net, &run, "reference", None);
     let mut s = summary.to_text();
     s.push_str("\nprojection                 synapses  delays (steps)  synaptic events\n");
@@ -37,7 +37,7 @@ fn golden_summary(path: &Path) -> String {
         );
     }
     // The quantised functional model (s16.15) on the same network, against the reference.
-    let quantised = neuromap::sim::simulate_quantised(&net, steps, neuromap::sim::Options { record_sources: true });
+    let quantised = neuromap::sim::simulate_quantised(&net, steps, neuromap::sim::Options::RECORD_ALL);
     let fidelity = neuromap::sim::fidelity::compare(&net, &run, &quantised, 10.0);
     s.push('\n');
     s.push_str(&neuromap::report::fidelity_text(&fidelity, 10.0));

@@ -83,7 +83,7 @@ fn a_nir_lif_graph_spikes_when_the_discretisation_says() {
     let n = load_path(path, &o).unwrap();
     let net = n.spec.build().unwrap();
     let steps = 400;
-    let run = neuromap::sim::simulate(&net, steps, Options { record_sources: true });
+    let run = neuromap::sim::simulate(&net, steps, Options::RECORD_ALL);
     let inp = net.find("input").unwrap().index();
     let lif = net.find("lif").unwrap().index();
     // The graph's parameters (make_diff_lif.py), as written there.

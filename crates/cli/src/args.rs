@@ -377,6 +377,10 @@ pub(crate) struct RunArgs {
     /// simulation starts, the run quits with an error.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub(crate) time_limit: Option<f64>,
+    /// Set the ARM-core chip's `arith.rounding` (its products: truncate, nearest or
+    /// stochastic); the chip and the quantised model it is checked against both use it.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::ROUNDING_MODES))]
+    pub(crate) rounding: Option<String>,
     /// Also run the network on this binary-network model and print both side by side
     /// with their ratios (binary-network families: threshold-logic, mac-bnn).
     #[arg(long, value_name = "MODEL")]
@@ -519,6 +523,10 @@ pub(crate) struct SimulateArgs {
     /// and report its fidelity against the reference, which runs too.
     #[arg(long)]
     pub(crate) quantised: bool,
+    /// How the quantised model rounds its products: truncate (sPyNNaker's), nearest or
+    /// stochastic.
+    #[arg(long, requires = "quantised", value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::ROUNDING_MODES))]
+    pub(crate) rounding: Option<String>,
     /// Output folder (default: out/<network name>).
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,

@@ -29,6 +29,8 @@ pub struct ArmCore {
     pub cycles_per_packet: Option<f64>,
     pub cycles_per_synaptic_event: Option<f64>,
     pub cycles_per_neuron_update: Option<f64>,
+    /// How products round: an index into [`crate::family::ROUNDING_MODES`].
+    pub rounding: usize,
 }
 
 /// One performance level below the chip clock: its clock, and a core's active and
@@ -105,6 +107,7 @@ impl ArmCore {
             cycles_per_packet: m.get("timing", "cycles_per_packet"),
             cycles_per_synaptic_event: m.get("timing", "cycles_per_synaptic_event"),
             cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
+            rounding: m.get("arith", "rounding").unwrap_or(0.0) as usize,
         })
     }
 

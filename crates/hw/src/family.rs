@@ -12,7 +12,13 @@ use serde::Serialize;
 pub enum Kind {
     Count,
     Real,
+    /// One of these names, written as a string (`value = "nearest"`) and held as its
+    /// index.
+    Choice(&'static [&'static str]),
 }
+
+/// The rounding modes of a product in a fixed-point format (`arith.rounding`).
+pub const ROUNDING_MODES: &[&str] = &["truncate", "nearest", "stochastic"];
 
 /// One parameter of a family.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -177,6 +183,15 @@ pub const ARM_CORE: &[ParamDef] = &[
         "core cycles to add one synapse's weight into the input ring buffer",
     ),
     opt("timing", "cycles_per_neuron_update", "cycles", Real, "core cycles to update one neuron for one timestep"),
+    dflt(
+        "arith",
+        "rounding",
+        "mode",
+        Kind::Choice(ROUNDING_MODES),
+        "how the s16.15 products (decay × potential, gain × current) are brought back to 15 fraction bits: truncate (toward −∞), nearest, or stochastic (keyed by population, neuron, step and product)",
+        0.0,
+        "truncate: sPyNNaker's neuron models compute in ISO C `accum` (s16.15) and its products drop the low bits by arithmetic shifts (Hopkins, Mikaitis, Lester and Furber, Phil. Trans. R. Soc. A 378:20190052, 2020, on SpiNNaker 1's fixed-point ODE solvers)",
+    ),
 ];
 
 /// The `threshold-logic` family: an array of processing elements run in SIMD, each a

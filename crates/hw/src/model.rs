@@ -152,6 +152,15 @@ impl HwModel {
         self.figures.iter().find(|f| f.section == section && f.key == key)
     }
 
+    /// The name a choice figure (e.g. `arith.rounding`) holds; `None` for a number.
+    pub fn choice_name(&self, f: &Figure) -> Option<&'static str> {
+        let def = family::family(self.family)?.iter().find(|d| d.section == f.section && d.key == f.key)?;
+        match def.kind {
+            Kind::Choice(names) => names.get(f.value as usize).copied(),
+            _ => None,
+        }
+    }
+
     /// A required parameter (the loader guarantees it exists).
     pub fn require(&self, section: &str, key: &str) -> f64 {
         self.get(section, key).unwrap_or(f64::NAN)
@@ -159,6 +168,37 @@ impl HwModel {
 }
 
 impl HwModel {
+    /// Sets the choice figure `section.key` (e.g. `arith.rounding`) to the name
+    /// `value`, with `why` as its provenance (an assumption: the user's, not a
+    /// citation). The message names the choices when `value` is not one.
+    pub fn set_choice(&mut self, section: &str, key: &str, value: &str, why: &str) -> Result<(), String> {
+        let def = family::family(self.family)
+            .unwrap_or(&[])
+            .iter()
+            .find(|d| d.section == section && d.key == key)
+            .ok_or_else(|| format!("`{}` (family {}) has no figure `{section}.{key}`", self.name, self.family))?;
+        let Kind::Choice(names) = def.kind else {
+            return Err(format!("`{section}.{key}` is a number, not a choice"));
+        };
+        let i = names
+            .iter()
+            .position(|n| *n == value)
+            .ok_or_else(|| format!("`{section}.{key}` is one of {}; `{value}` is not", names.join(", ")))?;
+        let figure = Figure {
+            section: def.section,
+            key: def.key,
+            unit: def.unit,
+            value: i as f64,
+            provenance: Provenance::Assumption(why.to_string()),
+            steps: Vec::new(),
+        };
+        match self.figures.iter_mut().find(|f| f.section == section && f.key == key) {
+            Some(f) => *f = figure,
+            None => self.figures.push(figure),
+        }
+        Ok(())
+    }
+
     /// Resizes a board-built machine (`shape = "spinn5"`) to `boards` boards. Faults
     /// declared in the file do not carry over; give them again with the command line.
     pub fn set_boards(&mut self, boards: u32) -> Result<(), String> {
@@ -569,7 +609,22 @@ fn read_figure(doc: &Document<'_>, v: neuromap_diag::toml::Value<'_, '_>, def: &
         return None;
     }
     let t = v.table(format!("`{what}`"))?;
-    let value = t.req::<f64>("value");
+    let value = match def.kind {
+        // A name, held as its index.
+        Kind::Choice(names) => {
+            t.req::<String>("value").and_then(|n| match names.iter().position(|x| *x == n.value.trim()) {
+                Some(i) => Some(neuromap_diag::toml::Spanned { value: i as f64, span: n.span }),
+                None => {
+                    doc.emit(
+                        doc.error(n.span, format!("`{what}` is one of {}; `{}` is not", names.join(", "), n.value))
+                            .with_label("not a mode"),
+                    );
+                    None
+                }
+            })
+        }
+        _ => t.req::<f64>("value"),
+    };
     let steps = match (t.get("from"), def.by) {
         (None, _) => Vec::new(),
         (Some(v), None) => {

@@ -264,7 +264,7 @@ pub struct NcoreCounts {
 /// delay, not with the run's length.
 pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCounts) {
     let hw = &m.hw;
-    let mut e = Engine::<F64>::new(net, Options { record_sources: true }).with_held_state();
+    let mut e = Engine::<F64>::new(net, Options::RECORD_ALL).with_held_state();
     if let Some(bits) = hw.potential_frac_bits {
         e = e.with_potential_grid(bits);
     }

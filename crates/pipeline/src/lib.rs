@@ -309,7 +309,9 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
             });
         }
     }
-    let options = Options::default();
+    // The quantised model computes with the chip's own rounding (`arith.rounding`).
+    let rounding = neuromap_sim::arith::Rounding::from_code(mapping.hw.rounding as f64).unwrap_or_default();
+    let options = Options { rounding, ..Options::default() };
     let config = ChipConfig {
         threads: job.threads,
         faults: job.faults.clone(),

@@ -27,6 +27,77 @@ use std::ops::AddAssign;
 
 use fixed::types::{I17F15, U1F31};
 
+/// How a product is brought back to the state format's precision (a figure of the
+/// chip model, `arith.rounding`; the f64 reference ignores it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rounding {
+    /// Toward −∞: an arithmetic shift, as sPyNNaker's ARM code does.
+    #[default]
+    Truncate,
+    /// To the nearest representable value, halves up.
+    Nearest,
+    /// Up with probability equal to the dropped fraction (Hopkins et al., Phil. Trans.
+    /// R. Soc. A 378:20190052, 2020), from a stream keyed by (population, neuron, step,
+    /// product): the same bits for any thread count and on the chip as in the model.
+    Stochastic,
+}
+
+impl Rounding {
+    /// The names a chip model writes, in the order of their codes.
+    pub const NAMES: [&'static str; 3] = ["truncate", "nearest", "stochastic"];
+
+    /// The mode a model's `arith.rounding` code stands for (0 truncate, 1 nearest,
+    /// 2 stochastic).
+    pub fn from_code(code: f64) -> Option<Rounding> {
+        match code as i64 {
+            0 => Some(Rounding::Truncate),
+            1 => Some(Rounding::Nearest),
+            2 => Some(Rounding::Stochastic),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// What one product rounds with: the mode, and for stochastic rounding the key of its
+/// random bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Round {
+    pub mode: Rounding,
+    pub key: u64,
+}
+
+impl Round {
+    /// Truncation (no key needed).
+    pub const TRUNCATE: Round = Round { mode: Rounding::Truncate, key: 0 };
+
+    /// `x >> shift` rounded by the mode (`shift` in 1..=62).
+    #[inline]
+    fn shift(self, x: i64, shift: u32) -> i64 {
+        match self.mode {
+            Rounding::Truncate => x >> shift,
+            Rounding::Nearest => x.saturating_add(1i64 << (shift - 1)) >> shift,
+            Rounding::Stochastic => {
+                let r = (splitmix(self.key) >> (64 - shift)) as i64;
+                x.saturating_add(r) >> shift
+            }
+        }
+    }
+}
+
+/// SplitMix64's output function: well-mixed bits from a key.
+#[inline]
+pub fn splitmix(key: u64) -> u64 {
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The operations the engine needs from a number format.
 pub trait Arith: Copy + Debug + Default + Send + Sync + 'static {
     /// State and parameter values.
@@ -50,10 +121,10 @@ pub trait Arith: Copy + Debug + Default + Send + Sync + 'static {
     fn input(acc: Self::Acc, q: i32) -> Self::V;
     fn add(a: Self::V, b: Self::V) -> Self::V;
     fn sub(a: Self::V, b: Self::V) -> Self::V;
-    /// `a · x` with `a` a decay factor.
-    fn decay_by(a: Self::Decay, x: Self::V) -> Self::V;
-    /// `k · x` with both in state format.
-    fn mul(k: Self::V, x: Self::V) -> Self::V;
+    /// `a · x` with `a` a decay factor, rounded by `r`.
+    fn decay_by(a: Self::Decay, x: Self::V, r: Round) -> Self::V;
+    /// `k · x` with both in state format, rounded by `r`.
+    fn mul(k: Self::V, x: Self::V, r: Round) -> Self::V;
     fn to_f64(x: Self::V) -> f64;
 }
 
@@ -99,11 +170,11 @@ impl Arith for F64 {
         a - b
     }
     #[inline]
-    fn decay_by(a: f64, x: f64) -> f64 {
+    fn decay_by(a: f64, x: f64, _: Round) -> f64 {
         a * x
     }
     #[inline]
-    fn mul(k: f64, x: f64) -> f64 {
+    fn mul(k: f64, x: f64, _: Round) -> f64 {
         k * x
     }
     #[inline]
@@ -166,12 +237,12 @@ impl Arith for S1615 {
         a.saturating_sub(b)
     }
     #[inline]
-    fn decay_by(a: U1F31, x: I17F15) -> I17F15 {
-        sat((i64::from(a.to_bits()) * i64::from(x.to_bits())) >> 31)
+    fn decay_by(a: U1F31, x: I17F15, r: Round) -> I17F15 {
+        sat(r.shift(i64::from(a.to_bits()) * i64::from(x.to_bits()), 31))
     }
     #[inline]
-    fn mul(k: I17F15, x: I17F15) -> I17F15 {
-        sat((i64::from(k.to_bits()) * i64::from(x.to_bits())) >> FRAC)
+    fn mul(k: I17F15, x: I17F15, r: Round) -> I17F15 {
+        sat(r.shift(i64::from(k.to_bits()) * i64::from(x.to_bits()), FRAC as u32))
     }
     #[inline]
     fn to_f64(x: I17F15) -> f64 {
@@ -199,18 +270,51 @@ mod tests {
         assert_eq!(S1615::add(big, big), I17F15::MAX);
         assert_eq!(S1615::sub(S1615::v(-60000.0), big), I17F15::MIN);
         assert_eq!(S1615::input(i64::MAX / 2, 0), I17F15::MAX);
-        assert_eq!(S1615::mul(big, S1615::v(2.0)), I17F15::MAX);
+        assert_eq!(S1615::mul(big, S1615::v(2.0), Round::TRUNCATE), I17F15::MAX);
     }
 
     #[test]
     fn decay_and_products_truncate_toward_minus_infinity() {
         let a = S1615::decay(0.5);
-        assert_eq!(S1615::decay_by(a, S1615::v(1.0)), S1615::v(0.5));
+        assert_eq!(S1615::decay_by(a, S1615::v(1.0), Round::TRUNCATE), S1615::v(0.5));
         // −1 LSB × 0.5 = −0.5 LSB → −1 LSB (arithmetic shift), not 0.
-        assert_eq!(S1615::decay_by(a, I17F15::from_bits(-1)), I17F15::from_bits(-1));
-        assert_eq!(S1615::mul(S1615::v(1.5), S1615::v(-2.0)), S1615::v(-3.0));
+        assert_eq!(S1615::decay_by(a, I17F15::from_bits(-1), Round::TRUNCATE), I17F15::from_bits(-1));
+        assert_eq!(S1615::mul(S1615::v(1.5), S1615::v(-2.0), Round::TRUNCATE), S1615::v(-3.0));
         // No leak is exact.
         let x = I17F15::from_bits(123_457);
-        assert_eq!(S1615::decay_by(S1615::decay(1.0), x), x);
+        assert_eq!(S1615::decay_by(S1615::decay(1.0), x, Round::TRUNCATE), x);
+    }
+
+    #[test]
+    fn the_rounding_modes() {
+        let half = S1615::decay(0.5);
+        let one_lsb = I17F15::from_bits(1);
+        let r = |mode, key| Round { mode, key };
+        // 0.5 LSB: truncation drops it, nearest rounds the half up.
+        assert_eq!(S1615::decay_by(half, one_lsb, Round::TRUNCATE), I17F15::ZERO);
+        assert_eq!(S1615::decay_by(half, one_lsb, r(Rounding::Nearest, 0)), one_lsb);
+        // −0.5 LSB: toward −∞ gives −1, nearest (halves up) gives 0.
+        assert_eq!(S1615::decay_by(half, I17F15::from_bits(-1), r(Rounding::Nearest, 0)), I17F15::ZERO);
+        // 0.25 LSB: nearest gives 0; stochastic gives 1 LSB a quarter of the time, the
+        // same for the same key.
+        let quarter = S1615::decay(0.25);
+        assert_eq!(S1615::decay_by(quarter, one_lsb, r(Rounding::Nearest, 0)), I17F15::ZERO);
+        let ups = (0..100_000u64)
+            .filter(|&k| S1615::decay_by(quarter, one_lsb, r(Rounding::Stochastic, k)) == one_lsb)
+            .count();
+        assert!((24_000..26_000).contains(&ups), "{ups} of 100000 rounded up");
+        for k in [0, 7, 1 << 40] {
+            let x = S1615::mul(S1615::v(0.3), S1615::v(-0.7), r(Rounding::Stochastic, k));
+            assert_eq!(x, S1615::mul(S1615::v(0.3), S1615::v(-0.7), r(Rounding::Stochastic, k)));
+        }
+        // Stochastic rounding is unbiased: the mean of many products is the exact one.
+        let (k, x) = (S1615::v(0.123_456), S1615::v(-3.210_987));
+        let mean =
+            (0..200_000u64).map(|key| S1615::to_f64(S1615::mul(k, x, r(Rounding::Stochastic, key)))).sum::<f64>()
+                / 200_000.0;
+        let exact = S1615::to_f64(k) * S1615::to_f64(x);
+        assert!((mean - exact).abs() < 2.0_f64.powi(-15) / 50.0, "mean {mean} exact {exact}");
+        let trunc = S1615::to_f64(S1615::mul(k, x, Round::TRUNCATE));
+        assert!(exact - trunc > 2.0_f64.powi(-15) / 10.0, "truncation is biased down here");
     }
 }

@@ -32,7 +32,7 @@
 
 use neuromap_ir::{Encoding, Lif, Network, NeuronModel, PopId, PopKind, Receptor, Reset, Threshold, Variable};
 
-use crate::arith::{Arith, F64, S1615};
+use crate::arith::{Arith, F64, Round, S1615};
 
 use crate::sources::SourceState;
 
@@ -76,6 +76,14 @@ pub struct Options {
     /// and a Poisson background can hold far more spikes than the network's neurons,
     /// so by default only their counts are kept.
     pub record_sources: bool,
+    /// How the quantised formats round their products (the chip model's
+    /// `arith.rounding`; the f64 reference ignores it).
+    pub rounding: crate::arith::Rounding,
+}
+
+impl Options {
+    /// Sources recorded too, products truncated.
+    pub const RECORD_ALL: Options = Options { record_sources: true, rounding: crate::arith::Rounding::Truncate };
 }
 
 /// What a run produced and counted.
@@ -178,6 +186,11 @@ pub(crate) struct LifState<A: Arith> {
     v_drop: Vec<A::V>,
     t_ref: Vec<u32>,
     reset: Reset,
+    /// How products round, and the population's index and first neuron (they key
+    /// stochastic rounding's random bits).
+    rounding: crate::arith::Rounding,
+    pop: u64,
+    lo: usize,
     /// `2^bits` when the decayed potential is truncated toward zero to a multiple of
     /// `2^-bits` (see [`Engine::with_potential_grid`]).
     grid: Option<f64>,
@@ -188,7 +201,7 @@ pub(crate) struct LifState<A: Arith> {
 
 impl<A: Arith> LifState<A> {
     /// The neurons `lo..lo + n` of a population.
-    fn new(l: &Lif, lo: usize, n: usize, dt: f64) -> Self {
+    fn new(l: &Lif, pop: PopId, lo: usize, n: usize, dt: f64, rounding: crate::arith::Rounding) -> Self {
         let per = |f: &dyn Fn(usize) -> f64| (0..n).map(f).collect::<Vec<f64>>();
         let a = per(&|i| {
             let tau = l.tau_m.get(lo + i);
@@ -223,15 +236,32 @@ impl<A: Arith> LifState<A> {
             k: v(k),
             c: v(c),
             reset: l.reset,
+            rounding,
+            pop: pop.index() as u64,
+            lo,
             grid: None,
             held: None,
         }
     }
 
+    /// How product `purpose` (0..4) of neuron `j` rounds at step `t`: stochastic
+    /// rounding's bits are keyed by (population, neuron in it, step, purpose), so a slice
+    /// of the population on a chip core draws what the whole model draws.
+    #[inline]
+    fn round(&self, j: usize, t: u32, purpose: u64) -> Round {
+        match self.rounding {
+            crate::arith::Rounding::Truncate => Round::TRUNCATE,
+            mode => {
+                let neuron = crate::arith::splitmix((self.pop << 40) ^ (self.lo + j) as u64);
+                Round { mode, key: neuron ^ (u64::from(t) << 2 | purpose) }
+            }
+        }
+    }
+
     /// `a·v`, on the potential grid when there is one.
     #[inline]
-    fn decayed(&self, j: usize) -> A::V {
-        let x = A::decay_by(self.a[j], self.v[j]);
+    fn decayed(&self, j: usize, r: Round) -> A::V {
+        let x = A::decay_by(self.a[j], self.v[j], r);
         match self.grid {
             Some(s) => {
                 // Toward zero; a cast instead of `trunc`, which is a libm call on
@@ -243,7 +273,7 @@ impl<A: Arith> LifState<A> {
         }
     }
 
-    fn update(&mut self, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
+    fn update(&mut self, t: u32, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
         if let Some(h) = &mut self.held {
             h.clear();
             let z = A::zero();
@@ -272,11 +302,12 @@ impl<A: Arith> LifState<A> {
                 self.refractory[j] -= 1;
             } else {
                 let i_total = A::add(A::add(self.i_e[j], self.i_i[j]), self.i_offset[j]);
-                let leak = A::add(self.decayed(j), A::mul(self.k[j], i_total));
+                let leak =
+                    A::add(self.decayed(j, self.round(j, t, 0)), A::mul(self.k[j], i_total, self.round(j, t, 1)));
                 self.v[j] = A::add(A::add(leak, self.c[j]), dv);
             }
-            self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j]);
-            self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j]);
+            self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j], self.round(j, t, 2));
+            self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j], self.round(j, t, 3));
             if !refractory && self.v[j] >= self.v_thresh[j] {
                 spikes.push((j as u32, 1));
                 self.v[j] = match self.reset {
@@ -345,10 +376,18 @@ pub(crate) enum PopState<A: Arith> {
 
 impl<A: Arith> PopState<A> {
     /// The state of neurons `range` of population `id`.
-    pub(crate) fn new(net: &Network, id: PopId, range: std::ops::Range<usize>, q: [i32; 2]) -> Self {
+    pub(crate) fn new(
+        net: &Network,
+        id: PopId,
+        range: std::ops::Range<usize>,
+        q: [i32; 2],
+        rounding: crate::arith::Rounding,
+    ) -> Self {
         let p = net.pop(id);
         match &p.kind {
-            PopKind::Neurons(NeuronModel::Lif(l)) => PopState::Lif(LifState::new(l, range.start, range.len(), net.dt)),
+            PopKind::Neurons(NeuronModel::Lif(l)) => {
+                PopState::Lif(LifState::new(l, id, range.start, range.len(), net.dt, rounding))
+            }
             PopKind::Neurons(NeuronModel::Threshold(t)) => {
                 PopState::Threshold(ThresholdState::new(net, id, t, q, range))
             }
@@ -368,7 +407,7 @@ impl<A: Arith> PopState<A> {
     ) -> u64 {
         match self {
             PopState::Lif(s) => {
-                s.update(in_e, in_i, q, spikes);
+                s.update(t, in_e, in_i, q, spikes);
                 s.v.len() as u64
             }
             PopState::Threshold(s) => {
@@ -470,8 +509,10 @@ pub type Quantised<'n> = Engine<'n, S1615>;
 impl<'n, A: Arith> Engine<'n, A> {
     pub fn new(net: &'n Network, options: Options) -> Self {
         let shifts = weight_shifts::<A>(net);
-        let states =
-            net.pop_ids().map(|id| PopState::new(net, id, 0..net.pop(id).size as usize, shifts[id.index()])).collect();
+        let states = net
+            .pop_ids()
+            .map(|id| PopState::new(net, id, 0..net.pop(id).size as usize, shifts[id.index()], options.rounding))
+            .collect();
         let rings = net
             .pop_ids()
             .map(|id| {

@@ -10,7 +10,7 @@ use neuromap_sim::Options;
 use neuromap_sim::chip::{ChipConfig, simulate_chip_with};
 use proptest::prelude::*;
 
-const ALL: Options = Options { record_sources: true };
+const ALL: Options = Options::RECORD_ALL;
 
 fn lif(tau_syn: f64, t_ref: f64) -> NeuronModel {
     NeuronModel::Lif(Lif::unit(10.0, t_ref, tau_syn))

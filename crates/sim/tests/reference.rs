@@ -6,7 +6,7 @@ use neuromap_ir::spec::{NetworkSpec, PopSpec, PopSpecKind, ProbeSpec, ProjSpec, 
 use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset, Threshold, Variable};
 use neuromap_sim::{Options, simulate};
 
-const ALL: Options = Options { record_sources: true };
+const ALL: Options = Options::RECORD_ALL;
 
 fn lif(tau_m: f64, cm: f64, v_rest: f64, v_reset: f64, v_thresh: f64, t_ref: f64, i_offset: f64) -> Lif {
     Lif {

@@ -40,7 +40,12 @@ pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             let mut t = neuromap_report::table::Table::new(["parameter", "unit", "default", "meaning"]);
             for d in defs {
                 let dflt = match (d.default, d.optional) {
-                    (Some((v, _)), _) => neuromap_report::fmt_g(v),
+                    (Some((v, _)), _) => match d.kind {
+                        neuromap_hw::family::Kind::Choice(names) => {
+                            format!("{} (of {})", names.get(v as usize).unwrap_or(&"?"), names.join(", "))
+                        }
+                        _ => neuromap_report::fmt_g(v),
+                    },
                     (None, true) => "optional".into(),
                     (None, false) => "required".into(),
                 };
@@ -70,7 +75,7 @@ pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
             let mut t = neuromap_report::table::Table::new(["parameter", "value", "unit", "provenance"]);
             for f in &m.figures {
                 let prov = f.provenance.label();
-                let mut value = neuromap_report::fmt_g(f.value);
+                let mut value = m.choice_name(f).map_or_else(|| neuromap_report::fmt_g(f.value), str::to_string);
                 for (n, x) in &f.steps {
                     value.push_str(&format!(", from {n}: {}", neuromap_report::fmt_g(*x)));
                 }
@@ -91,7 +96,7 @@ pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
                 for f in &p.model.figures {
                     t.row([
                         format!("{}.{}", f.section, f.key),
-                        neuromap_report::fmt_g(f.value),
+                        p.model.choice_name(f).map_or_else(|| neuromap_report::fmt_g(f.value), str::to_string),
                         f.unit.to_string(),
                         f.provenance.label(),
                     ]);

@@ -15,6 +15,11 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     if let Some(b) = a.boards {
         model.set_boards(b).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
+    if let Some(r) = &a.rounding {
+        model
+            .set_choice("arith", "rounding", r, "set on the command line (--rounding)")
+            .map_err(|e| anyhow::anyhow!("--rounding: {e}"))?;
+    }
     let net = build(&n.spec, a.mem, &a.network.net)?;
     if a.compare.is_some() && !neuromap_pipeline::binary::is_binary_family(&model) {
         let hint = if neuromap_pipeline::crossbar::is_crossbar_family(&model) {

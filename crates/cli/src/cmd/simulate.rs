@@ -2,6 +2,15 @@
 
 use crate::*;
 
+/// The quantised engine's name in reports, with its rounding.
+fn rounding_label(r: neuromap_sim::arith::Rounding) -> &'static str {
+    match r {
+        neuromap_sim::arith::Rounding::Truncate => "quantised s16.15",
+        neuromap_sim::arith::Rounding::Nearest => "quantised s16.15, round to nearest",
+        neuromap_sim::arith::Rounding::Stochastic => "quantised s16.15, stochastic rounding",
+    }
+}
+
 pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     let (n, steps) = a.network.load(color)?;
     let t0 = Instant::now();
@@ -19,10 +28,16 @@ pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
         .into());
     }
     let t1 = Instant::now();
-    let options = neuromap_sim::Options { record_sources: a.record_sources };
+    let rounding = a
+        .rounding
+        .as_deref()
+        .and_then(|r| neuromap_hw::family::ROUNDING_MODES.iter().position(|x| *x == r))
+        .and_then(|i| neuromap_sim::arith::Rounding::from_code(i as f64))
+        .unwrap_or_default();
+    let options = neuromap_sim::Options { record_sources: a.record_sources, rounding };
     let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
     let (run, engine) = if a.quantised {
-        (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), "quantised s16.15")
+        (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), rounding_label(rounding))
     } else {
         (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference")
     };

@@ -68,6 +68,8 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
     let slices = &mapping.partition.slices;
     let shifts = weight_shifts::<S1615>(net);
     let max_delay = mapping.hw.max_delay_steps;
+    // The chip's own arithmetic (`arith.rounding`), as the quantised model takes it.
+    let rounding = crate::arith::Rounding::from_code(mapping.hw.rounding as f64).unwrap_or_default();
     let mut cores: Vec<Core> = slices
         .iter()
         .enumerate()
@@ -81,7 +83,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                 lo: sl.lo,
                 size: u64::from(sl.len()),
                 extension: extension[s],
-                state: (!extension[s]).then(|| PopState::new(net, pop, sl.lo as usize..sl.hi as usize, q)),
+                state: (!extension[s]).then(|| PopState::new(net, pop, sl.lo as usize..sl.hi as usize, q, rounding)),
                 rings: [Ring::new(n, d), Ring::new(n, d)],
                 q,
                 rows: Vec::new(),

@@ -1,0 +1,55 @@
+//! The ARM-core chip's rounding (`arith.rounding`: truncate, nearest, stochastic) is a
+//! model figure the chip and its quantised model share: in every mode the chip equals
+//! the quantised model bit for bit, stochastic rounding gives the same spikes on 1, 2
+//! and 4 threads, and the modes compute differently.
+
+use std::path::Path;
+
+fn run(mode: &str, threads: usize) -> neuromap::pipeline::Outcome {
+    let n = neuromap::import::load_path(Path::new("netlists/cuba.toml")).unwrap();
+    let mut model = neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap();
+    model.set_choice("arith", "rounding", mode, "a test").unwrap();
+    let job = neuromap::pipeline::Job {
+        net: n.spec.build().unwrap(),
+        spec: Some(n.spec),
+        model,
+        steps: 1000,
+        placement_seed: 1,
+        threads,
+        faults: Default::default(),
+        max_memory: None,
+        stop: Default::default(),
+        map: Default::default(),
+    };
+    neuromap::pipeline::run_job(job, &mut |_| true).unwrap()
+}
+
+#[test]
+fn every_rounding_mode_keeps_the_chip_equal_to_its_model_on_any_thread_count() {
+    let mut spikes = Vec::new();
+    for mode in ["truncate", "nearest", "stochastic"] {
+        let one = run(mode, 1);
+        assert!(one.same_as_functional, "{mode}: the chip differs from the quantised model");
+        assert!(one.chip.result.neuron_spikes(&one.job.net) > 0, "{mode}: silent");
+        for threads in [2, 4] {
+            let other = run(mode, threads);
+            assert!(other.same_as_functional, "{mode}, {threads} threads");
+            assert_eq!(other.chip.result.spikes, one.chip.result.spikes, "{mode}: {threads} threads differ from 1");
+        }
+        spikes.push(one.chip.result.spikes.clone());
+    }
+    assert_ne!(spikes[0], spikes[1], "truncate and nearest computed the same spikes");
+    assert_ne!(spikes[1], spikes[2], "nearest and stochastic computed the same spikes");
+}
+
+/// A model file may set the mode by name; any other name is refused with the list.
+#[test]
+fn a_model_names_its_rounding() {
+    let text = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
+    let with = |v: &str| format!("{text}\n[arith]\nrounding = {{ value = \"{v}\", assumption = \"a test\" }}\n");
+    let m = neuromap::hw::load_str("r.toml", &with("stochastic")).unwrap();
+    let f = m.figure("arith", "rounding").unwrap();
+    assert_eq!(m.choice_name(f), Some("stochastic"));
+    let e = neuromap::hw::load_str("r.toml", &with("banker")).unwrap_err().to_string();
+    assert!(e.contains("truncate, nearest, stochastic") && e.contains("`banker` is not"), "{e}");
+}
