@@ -170,6 +170,17 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let hw = ArmCore::from_model(model).ok_or_else(|| {
         CompileError::Unsupported(format!("the compiler maps onto the arm-core family, not `{}`", model.family))
     })?;
+    // The cores' figures (state bytes, cycles per update) are a LIF update's.
+    if let Some(p) = net
+        .populations()
+        .iter()
+        .find(|p| matches!(p.kind, neuromap_ir::PopKind::Neurons(neuromap_ir::NeuronModel::Izhikevich(_))))
+    {
+        return Err(CompileError::Unsupported(format!(
+            "population `{}` is of the izhikevich model, which `{}` (family {}) does not map: no chip model gives the cycles and state an Izhikevich update takes; `neuromap simulate` runs it in the f64 reference and the quantised s16.15 model",
+            p.name, model.name, model.family
+        )));
+    }
     if hw.cores + opts.parts.per_chip() > route::MAX_CORES {
         return Err(CompileError::Unsupported(format!(
             "{} cores and {} tiles per chip; routes name at most {} endpoints",

@@ -73,7 +73,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Netlist, Diagnostics> {
 }
 
 /// The neuron models a population may name.
-pub const MODELS: [&str; 5] = ["lif", "if", "li", "cuba_lif", "threshold"];
+pub const MODELS: [&str; 6] = ["lif", "if", "li", "cuba_lif", "threshold", "izhikevich"];
 /// The kinds of spike source.
 pub const SOURCE_KINDS: [&str; 3] = ["poisson", "bernoulli", "array"];
 /// The connector kinds.
@@ -142,6 +142,17 @@ const CUBA_LIF: &[Def] = &[
     ("i_offset", 0.0, Any),
 ];
 const THRESHOLD: &[Def] = &[("theta", 0.0, Any), ("bias", 0.0, Any)];
+/// PyNN's `Izhikevich` defaults (regular spiking; v_init −70 mV, u_init −14).
+const IZHIKEVICH: &[Def] = &[
+    ("a", 0.02, Any),
+    ("b", 0.2, Any),
+    ("c", -65.0, Any),
+    ("d", 2.0, Any),
+    ("tau_syn_e", 0.0, NonNegative),
+    ("tau_syn_i", 0.0, NonNegative),
+    ("i_offset", 0.0, Any),
+    ("u_init", -14.0, Any),
+];
 
 /// Parameters of a model, in declaration order, with their defaults (for docs and
 /// `neuromap` help).
@@ -152,6 +163,7 @@ pub fn model_params(model: &str) -> Option<&'static [Def]> {
         "li" => LI,
         "cuba_lif" => CUBA_LIF,
         "threshold" => THRESHOLD,
+        "izhikevich" => IZHIKEVICH,
         _ => return None,
     })
 }
@@ -511,6 +523,36 @@ impl<'d, 'a> Reader<'d, 'a> {
             };
             return Some(PopSpecKind::Neurons {
                 model: NeuronModel::Threshold(Threshold { theta, bias, encoding: encoding? }),
+                v_init_dist: None,
+            });
+        }
+        if model.value == "izhikevich" {
+            let v_init = match t.get("v_init") {
+                None => Some(Param::Shared(-70.0)),
+                Some(v) if v.is_table() => {
+                    self.emit(
+                        self.error(v.span(), "an izhikevich population takes `v_init` as a number or a list")
+                            .with_label("a distribution"),
+                    );
+                    None
+                }
+                Some(v) => self.param_value("v_init", v, size, Any),
+            };
+            let p: Option<Vec<Param>> = p.into_iter().collect();
+            let (p, v_init) = (p?, v_init?);
+            let [a, b, c, d, tau_syn_e, tau_syn_i, i_offset, u_init] = <[Param; 8]>::try_from(p).ok()?;
+            return Some(PopSpecKind::Neurons {
+                model: NeuronModel::Izhikevich(neuromap_ir::Izhikevich {
+                    a,
+                    b,
+                    c,
+                    d,
+                    tau_syn_e,
+                    tau_syn_i,
+                    i_offset,
+                    v_init,
+                    u_init,
+                }),
                 v_init_dist: None,
             });
         }

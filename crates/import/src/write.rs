@@ -91,6 +91,12 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                     let _ = writeln!(s, "assign = {}", quote(a));
                 }
                 match model {
+                    NeuronModel::Izhikevich(z) => {
+                        s.push_str("model = \"izhikevich\"\n");
+                        for (k, v) in z.params() {
+                            let _ = writeln!(s, "{k} = {}", param(v));
+                        }
+                    }
                     NeuronModel::Threshold(t) => {
                         let enc = match t.encoding {
                             Encoding::Binary => "binary",

@@ -296,6 +296,19 @@ pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
             check_len("theta", &t.theta)?;
             check_len("bias", &t.bias)?;
         }
+        PopKind::Neurons(NeuronModel::Izhikevich(z)) => {
+            for (name, prm) in z.params() {
+                check_len(name, prm)?;
+                if prm.values().iter().any(|x| !x.is_finite()) {
+                    return Err(err(format!("`{name}` must be a finite number")));
+                }
+            }
+            for (name, prm) in [("tau_syn_e", &z.tau_syn_e), ("tau_syn_i", &z.tau_syn_i)] {
+                if prm.min() < 0.0 {
+                    return Err(err(format!("`{name}` must not be negative")));
+                }
+            }
+        }
         PopKind::Source(SourceKind::Poisson { rate_hz, .. }) => {
             check_len("rate", rate_hz)?;
             if rate_hz.min() < 0.0 {

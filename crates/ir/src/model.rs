@@ -133,6 +133,40 @@ impl Lif {
     }
 }
 
+/// Izhikevich's neuron (IEEE TNN 14(6):1569, 2003), as PyNN's `Izhikevich`:
+/// `dv/dt = 0.04·v² + 5·v + 140 − u + I`, `du/dt = a·(b·v − u)` (v in mV, t in ms, I in
+/// mV/ms); at `v ≥ 30` mV a spike, then `v ← c`, `u ← u + d`. Synaptic input is a
+/// current: for one step (`tau_syn` 0, delta) or decaying with `tau_syn` (ms).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Izhikevich {
+    pub a: Param,
+    pub b: Param,
+    pub c: Param,
+    pub d: Param,
+    pub tau_syn_e: Param,
+    pub tau_syn_i: Param,
+    pub i_offset: Param,
+    pub v_init: Param,
+    pub u_init: Param,
+}
+
+impl Izhikevich {
+    /// Every numeric parameter with its name, for validation and reports.
+    pub fn params(&self) -> [(&'static str, &Param); 9] {
+        [
+            ("a", &self.a),
+            ("b", &self.b),
+            ("c", &self.c),
+            ("d", &self.d),
+            ("tau_syn_e", &self.tau_syn_e),
+            ("tau_syn_i", &self.tau_syn_i),
+            ("i_offset", &self.i_offset),
+            ("v_init", &self.v_init),
+            ("u_init", &self.u_init),
+        ]
+    }
+}
+
 /// How a binary threshold neuron reads its inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +191,7 @@ pub struct Threshold {
 pub enum NeuronModel {
     Lif(Lif),
     Threshold(Threshold),
+    Izhikevich(Izhikevich),
 }
 
 impl NeuronModel {
@@ -169,6 +204,7 @@ impl NeuronModel {
                 LifFlavour::Li => "li",
             },
             NeuronModel::Threshold(_) => "threshold",
+            NeuronModel::Izhikevich(_) => "izhikevich",
         }
     }
 }

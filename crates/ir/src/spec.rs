@@ -56,6 +56,9 @@ impl PopSpec {
             PopSpecKind::Neurons { model: NeuronModel::Threshold(t), .. } => {
                 t.theta.per_neuron_len().is_some() || t.bias.per_neuron_len().is_some()
             }
+            PopSpecKind::Neurons { model: NeuronModel::Izhikevich(z), .. } => {
+                z.params().iter().any(|(_, p)| p.per_neuron_len().is_some())
+            }
             PopSpecKind::Source(SourceSpec::Poisson { rate_hz: p, .. } | SourceSpec::Bernoulli { p }) => {
                 p.per_neuron_len().is_some()
             }

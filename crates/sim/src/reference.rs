@@ -166,19 +166,82 @@ impl<Acc: Copy + Default> Ring<Acc> {
     }
 }
 
+/// The synaptic currents of a population's two receptors: a delta receptor
+/// (`tau_syn` 0) adds its weights for one step; an exponential one adds them to a
+/// current that decays with `tau_syn`.
 #[derive(Debug)]
-pub(crate) struct LifState<A: Arith> {
-    v: Vec<A::V>,
+pub(crate) struct SynCurrents<A: Arith> {
     i_e: Vec<A::V>,
     i_i: Vec<A::V>,
-    refractory: Vec<u32>,
-    a: Vec<A::Decay>,
-    k: Vec<A::V>,
-    c: Vec<A::V>,
     decay_e: Vec<A::Decay>,
     decay_i: Vec<A::Decay>,
     delta_e: Vec<bool>,
     delta_i: Vec<bool>,
+}
+
+impl<A: Arith> SynCurrents<A> {
+    fn new(tau_e: &neuromap_ir::Param, tau_i: &neuromap_ir::Param, lo: usize, n: usize, dt: f64) -> Self {
+        let decay = |p: &neuromap_ir::Param| {
+            (0..n)
+                .map(|i| A::decay(if p.get(lo + i) > 0.0 { (-dt / p.get(lo + i)).exp() } else { 0.0 }))
+                .collect::<Vec<_>>()
+        };
+        Self {
+            i_e: vec![A::zero(); n],
+            i_i: vec![A::zero(); n],
+            decay_e: decay(tau_e),
+            decay_i: decay(tau_i),
+            delta_e: (0..n).map(|i| tau_e.get(lo + i) == 0.0).collect(),
+            delta_i: (0..n).map(|i| tau_i.get(lo + i) == 0.0).collect(),
+        }
+    }
+
+    /// Takes this step's inputs of neuron `j`: an exponential receptor's into its
+    /// current; the delta receptors' sum is returned.
+    #[inline]
+    fn take(&mut self, j: usize, ie: A::V, ii: A::V) -> A::V {
+        let mut delta = A::zero();
+        if self.delta_e[j] {
+            delta = A::add(delta, ie)
+        } else {
+            self.i_e[j] = A::add(self.i_e[j], ie)
+        }
+        if self.delta_i[j] {
+            delta = A::add(delta, ii)
+        } else {
+            self.i_i[j] = A::add(self.i_i[j], ii)
+        }
+        delta
+    }
+
+    /// `I_e + I_i` of neuron `j`.
+    #[inline]
+    fn sum(&self, j: usize) -> A::V {
+        A::add(self.i_e[j], self.i_i[j])
+    }
+
+    /// Both currents decay by one step, each product rounded by its own `Round`.
+    #[inline]
+    fn decay(&mut self, j: usize, re: Round, ri: Round) {
+        self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j], re);
+        self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j], ri);
+    }
+
+    /// Whether both currents of neuron `j` are zero.
+    fn quiet(&self, j: usize) -> bool {
+        let z = A::zero();
+        self.i_e[j] == z && self.i_i[j] == z
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct LifState<A: Arith> {
+    v: Vec<A::V>,
+    syn: SynCurrents<A>,
+    refractory: Vec<u32>,
+    a: Vec<A::Decay>,
+    k: Vec<A::V>,
+    c: Vec<A::V>,
     i_offset: Vec<A::V>,
     v_thresh: Vec<A::V>,
     v_reset: Vec<A::V>,
@@ -212,21 +275,14 @@ impl<A: Arith> LifState<A> {
             if tau.is_infinite() { dt / cm } else { tau / cm * (1.0 - a[i]) }
         });
         let c = per(&|i| if l.tau_m.get(lo + i).is_infinite() { 0.0 } else { (1.0 - a[i]) * l.v_rest.get(lo + i) });
-        let decay =
-            |p: &neuromap_ir::Param| per(&|i| if p.get(lo + i) > 0.0 { (-dt / p.get(lo + i)).exp() } else { 0.0 });
         let v = |xs: Vec<f64>| xs.into_iter().map(A::v).collect::<Vec<_>>();
         let d = |xs: Vec<f64>| xs.into_iter().map(A::decay).collect::<Vec<_>>();
         let v_thresh = per(&|i| l.v_thresh.get(lo + i));
         let v_reset = per(&|i| l.v_reset.get(lo + i));
         Self {
             v: v(per(&|i| l.v_init.get(lo + i))),
-            i_e: vec![A::zero(); n],
-            i_i: vec![A::zero(); n],
+            syn: SynCurrents::new(&l.tau_syn_e, &l.tau_syn_i, lo, n, dt),
             refractory: vec![0; n],
-            decay_e: d(decay(&l.tau_syn_e)),
-            decay_i: d(decay(&l.tau_syn_i)),
-            delta_e: (0..n).map(|i| l.tau_syn_e.get(lo + i) == 0.0).collect(),
-            delta_i: (0..n).map(|i| l.tau_syn_i.get(lo + i) == 0.0).collect(),
             i_offset: v(per(&|i| l.i_offset.get(lo + i))),
             v_drop: v((0..n).map(|i| v_thresh[i] - v_reset[i]).collect()),
             v_thresh: v(v_thresh),
@@ -249,13 +305,7 @@ impl<A: Arith> LifState<A> {
     /// of the population on a chip core draws what the whole model draws.
     #[inline]
     fn round(&self, j: usize, t: u32, purpose: u64) -> Round {
-        match self.rounding {
-            crate::arith::Rounding::Truncate => Round::TRUNCATE,
-            mode => {
-                let neuron = crate::arith::splitmix((self.pop << 40) ^ (self.lo + j) as u64);
-                Round { mode, key: neuron ^ (u64::from(t) << 2 | purpose) }
-            }
-        }
+        round_for(self.rounding, self.pop, self.lo + j, u64::from(t) << 2 | purpose)
     }
 
     /// `a·v`, on the potential grid when there is one.
@@ -279,35 +329,24 @@ impl<A: Arith> LifState<A> {
             let z = A::zero();
             h.extend((0..self.v.len() as u32).filter(|&j| {
                 let j = j as usize;
-                self.v[j] != z || self.i_e[j] != z || self.i_i[j] != z || self.i_offset[j] != z
+                self.v[j] != z || !self.syn.quiet(j) || self.i_offset[j] != z
             }));
         }
         for j in 0..self.v.len() {
             let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
             in_e[j] = A::Acc::default();
             in_i[j] = A::Acc::default();
-            let mut dv = A::zero();
-            if self.delta_e[j] {
-                dv = A::add(dv, ie)
-            } else {
-                self.i_e[j] = A::add(self.i_e[j], ie)
-            }
-            if self.delta_i[j] {
-                dv = A::add(dv, ii)
-            } else {
-                self.i_i[j] = A::add(self.i_i[j], ii)
-            }
+            let dv = self.syn.take(j, ie, ii);
             let refractory = self.refractory[j] > 0;
             if refractory {
                 self.refractory[j] -= 1;
             } else {
-                let i_total = A::add(A::add(self.i_e[j], self.i_i[j]), self.i_offset[j]);
+                let i_total = A::add(self.syn.sum(j), self.i_offset[j]);
                 let leak =
                     A::add(self.decayed(j, self.round(j, t, 0)), A::mul(self.k[j], i_total, self.round(j, t, 1)));
                 self.v[j] = A::add(A::add(leak, self.c[j]), dv);
             }
-            self.i_e[j] = A::decay_by(self.decay_e[j], self.i_e[j], self.round(j, t, 2));
-            self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j], self.round(j, t, 3));
+            self.syn.decay(j, self.round(j, t, 2), self.round(j, t, 3));
             if !refractory && self.v[j] >= self.v_thresh[j] {
                 spikes.push((j as u32, 1));
                 self.v[j] = match self.reset {
@@ -316,6 +355,107 @@ impl<A: Arith> LifState<A> {
                 };
                 self.refractory[j] = self.t_ref[j];
             }
+        }
+    }
+}
+
+/// How one product of neuron `neuron` (its index in population `pop`) rounds; `slot`
+/// tells the step and the product apart. Stochastic rounding's bits are keyed by these
+/// alone, so a slice of a population on a chip core draws what the whole model draws.
+#[inline]
+fn round_for(mode: crate::arith::Rounding, pop: u64, neuron: usize, slot: u64) -> Round {
+    match mode {
+        crate::arith::Rounding::Truncate => Round::TRUNCATE,
+        mode => Round { mode, key: crate::arith::splitmix((pop << 40) ^ neuron as u64) ^ slot },
+    }
+}
+
+/// Izhikevich neurons, integrated as sPyNNaker does (`neuron_model_izh_impl.c`): one
+/// explicit midpoint (RK2) step of `h = dt` per step, the form Hopkins and Furber
+/// (Neural Computation 27(10):2148, 2015) derived for fixed point. Every product rounds
+/// by the run's mode, keyed by (population, neuron, step, product).
+#[derive(Debug)]
+pub(crate) struct IzhState<A: Arith> {
+    v: Vec<A::V>,
+    u: Vec<A::V>,
+    a: Vec<A::V>,
+    b: Vec<A::V>,
+    c: Vec<A::V>,
+    d: Vec<A::V>,
+    i_offset: Vec<A::V>,
+    syn: SynCurrents<A>,
+    h: A::V,
+    half_h: A::V,
+    k140: A::V,
+    k5: A::V,
+    k004: A::V,
+    v_peak: A::V,
+    rounding: crate::arith::Rounding,
+    pop: u64,
+    lo: usize,
+}
+
+impl<A: Arith> IzhState<A> {
+    fn new(
+        z: &neuromap_ir::Izhikevich,
+        pop: PopId,
+        lo: usize,
+        n: usize,
+        dt: f64,
+        rounding: crate::arith::Rounding,
+    ) -> Self {
+        let v = |p: &neuromap_ir::Param| (0..n).map(|i| A::v(p.get(lo + i))).collect::<Vec<_>>();
+        Self {
+            v: v(&z.v_init),
+            u: v(&z.u_init),
+            a: v(&z.a),
+            b: v(&z.b),
+            c: v(&z.c),
+            d: v(&z.d),
+            i_offset: v(&z.i_offset),
+            syn: SynCurrents::new(&z.tau_syn_e, &z.tau_syn_i, lo, n, dt),
+            h: A::v(dt),
+            half_h: A::v(dt / 2.0),
+            k140: A::v(140.0),
+            k5: A::v(5.0),
+            k004: A::v(0.04),
+            v_peak: A::v(30.0),
+            rounding,
+            pop: pop.index() as u64,
+            lo,
+        }
+    }
+
+    fn update(&mut self, t: u32, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
+        for j in 0..self.v.len() {
+            let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
+            in_e[j] = A::Acc::default();
+            in_i[j] = A::Acc::default();
+            // This step's current: the bias, delta inputs, decaying synaptic currents.
+            let delta = self.syn.take(j, ie, ii);
+            let input = A::add(A::add(self.i_offset[j], delta), self.syn.sum(j));
+            let (mode, pop, neuron) = (self.rounding, self.pop, self.lo + j);
+            let r = move |p: u64| round_for(mode, pop, neuron, u64::from(t) << 4 | p);
+            let (v, u, a, b) = (self.v[j], self.u[j], self.a[j], self.b[j]);
+            // pre = 140 + I − u; alpha = pre + (5 + 0.04·v)·v; eta = v + h/2·alpha
+            let pre = A::sub(A::add(self.k140, input), u);
+            let alpha = A::add(pre, A::mul(A::add(self.k5, A::mul(self.k004, v, r(0))), v, r(1)));
+            let eta = A::add(v, A::mul(self.half_h, alpha, r(2)));
+            // beta = h/2 · (b·v − u) · a
+            let beta = A::mul(A::mul(self.half_h, A::sub(A::mul(b, v, r(3)), u), r(4)), a, r(5));
+            // v += h · (pre − beta + (5 + 0.04·eta)·eta); u += a·h · (b·eta − u − beta)
+            let dv = A::add(A::sub(pre, beta), A::mul(A::add(self.k5, A::mul(self.k004, eta, r(6))), eta, r(7)));
+            let mut v_new = A::add(v, A::mul(self.h, dv, r(8)));
+            let mut u_new =
+                A::add(u, A::mul(A::mul(a, self.h, r(9)), A::sub(A::mul(b, eta, r(10)), A::add(u, beta)), r(11)));
+            self.syn.decay(j, r(12), r(13));
+            if v_new >= self.v_peak {
+                spikes.push((j as u32, 1));
+                v_new = self.c[j];
+                u_new = A::add(u_new, self.d[j]);
+            }
+            self.v[j] = v_new;
+            self.u[j] = u_new;
         }
     }
 }
@@ -370,6 +510,7 @@ impl<A: Arith> ThresholdState<A> {
 #[derive(Debug)]
 pub(crate) enum PopState<A: Arith> {
     Lif(LifState<A>),
+    Izh(IzhState<A>),
     Threshold(ThresholdState<A>),
     Source(SourceState),
 }
@@ -390,6 +531,9 @@ impl<A: Arith> PopState<A> {
             }
             PopKind::Neurons(NeuronModel::Threshold(t)) => {
                 PopState::Threshold(ThresholdState::new(net, id, t, q, range))
+            }
+            PopKind::Neurons(NeuronModel::Izhikevich(z)) => {
+                PopState::Izh(IzhState::new(z, id, range.start, range.len(), net.dt, rounding))
             }
             PopKind::Source(s) => PopState::Source(SourceState::new(p, s, net.seed, net.dt, range)),
         }
@@ -413,6 +557,10 @@ impl<A: Arith> PopState<A> {
             PopState::Threshold(s) => {
                 s.update(in_e, in_i, q, spikes);
                 s.theta.len() as u64
+            }
+            PopState::Izh(s) => {
+                s.update(t, in_e, in_i, q, spikes);
+                s.v.len() as u64
             }
             PopState::Source(s) => {
                 s.step(t, spikes);
@@ -618,14 +766,17 @@ impl<'n, A: Arith> Engine<'n, A> {
         }
         for (k, probe) in net.probes().iter().enumerate() {
             let trace = &mut self.result.probes[k];
-            if let PopState::Lif(s) = &self.states[probe.population.index()] {
-                let var = match probe.variable {
-                    Variable::V => &s.v,
-                    Variable::ISynE => &s.i_e,
-                    Variable::ISynI => &s.i_i,
-                };
-                trace.values.extend(probe.neurons.iter().map(|&j| A::to_f64(var[j as usize])));
-            }
+            let (v, syn) = match &self.states[probe.population.index()] {
+                PopState::Lif(s) => (&s.v, &s.syn),
+                PopState::Izh(s) => (&s.v, &s.syn),
+                _ => continue,
+            };
+            let var = match probe.variable {
+                Variable::V => v,
+                Variable::ISynE => &syn.i_e,
+                Variable::ISynI => &syn.i_i,
+            };
+            trace.values.extend(probe.neurons.iter().map(|&j| A::to_f64(var[j as usize])));
         }
         self.t += 1;
         self.result.steps = self.t;

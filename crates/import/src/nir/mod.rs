@@ -1143,6 +1143,7 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
             match model {
                 NeuronModel::Lif(l) => l.i_offset = shared_or_each(b),
                 NeuronModel::Threshold(t) => t.bias = shared_or_each(b),
+                NeuronModel::Izhikevich(z) => z.i_offset = shared_or_each(b),
             }
         }
     }
