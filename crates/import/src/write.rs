@@ -45,6 +45,19 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
+/// A convolution's or pooling's window: `in_shape`, `kernel`, `stride` and `padding`
+/// keys, separated by `sep`.
+fn window_keys(in_shape: &[u32; 3], kernel: &[u32; 2], stride: &[u32; 2], padding: &[u32; 2], sep: &str) -> String {
+    let pair = |p: &[u32; 2]| format!("[{}, {}]", p[0], p[1]);
+    [
+        format!("in_shape = [{}, {}, {}]", in_shape[0], in_shape[1], in_shape[2]),
+        format!("kernel = {}", pair(kernel)),
+        format!("stride = {}", pair(stride)),
+        format!("padding = {}", pair(padding)),
+    ]
+    .join(sep)
+}
+
 /// Writes `spec` as a netlist; an error names what the netlist format cannot hold.
 pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<String, String> {
     let mut s = String::new();
@@ -198,16 +211,8 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
             Connector::Conv2d { in_shape, out_channels, kernel, stride, padding, weights } => {
                 let _ = write!(
                     s,
-                    "\n[projection.connector]\nkind = \"conv2d\"\nin_shape = [{}, {}, {}]\nout_channels = {out_channels}\nkernel = [{}, {}]\nstride = [{}, {}]\npadding = [{}, {}]\nweights = [\n",
-                    in_shape[0],
-                    in_shape[1],
-                    in_shape[2],
-                    kernel[0],
-                    kernel[1],
-                    stride[0],
-                    stride[1],
-                    padding[0],
-                    padding[1]
+                    "\n[projection.connector]\nkind = \"conv2d\"\n{}\nout_channels = {out_channels}\nweights = [\n",
+                    window_keys(in_shape, kernel, stride, padding, "\n")
                 );
                 // One line per (output, input) channel pair: kh × kw weights.
                 let per = (kernel[0] as usize * kernel[1] as usize).max(1);
@@ -219,19 +224,8 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                 s.push_str("]\n");
             }
             Connector::Pool2d { in_shape, kernel, stride, padding } => {
-                let _ = writeln!(
-                    s,
-                    "connector = {{ kind = \"pool2d\", in_shape = [{}, {}, {}], kernel = [{}, {}], stride = [{}, {}], padding = [{}, {}] }}",
-                    in_shape[0],
-                    in_shape[1],
-                    in_shape[2],
-                    kernel[0],
-                    kernel[1],
-                    stride[0],
-                    stride[1],
-                    padding[0],
-                    padding[1]
-                );
+                let keys = window_keys(in_shape, kernel, stride, padding, ", ");
+                let _ = writeln!(s, "connector = {{ kind = \"pool2d\", {keys} }}");
             }
             other => return Err(format!("projection `{}`: the `{}` connector is not written", pr.name, other.kind())),
         }

@@ -87,9 +87,8 @@ impl Local {
 
     /// Calls `f(input, output, weight)` for every synapse.
     fn each(&self, mut f: impl FnMut(usize, usize, f64)) {
-        let [c_in, h, wd] = self.in_shape;
+        let [_, h, wd] = self.in_shape;
         let [_, oh, ow] = self.out_shape;
-        let _ = c_in;
         for (o, c, ky, kx, w) in self.taps() {
             for y in 0..oh {
                 let iy = (y * self.stride[0] + ky) as isize - self.padding[0] as isize;
@@ -114,26 +113,34 @@ impl Local {
         out
     }
 
-    /// Every weight of input channel `c` multiplied by `g[c]`.
-    fn scale_in(mut self, g: &[f64]) -> Local {
-        let kl = self.kernel_len();
+    /// Every weight of channel `c` on `side` multiplied by `g[c]`.
+    fn scale(mut self, side: Side, g: &[f64]) -> Local {
+        let (kl, c_in) = (self.kernel_len(), self.in_shape[0]);
         for (i, w) in self.weights.iter_mut().enumerate() {
             let oc = i / kl;
-            let c = if self.diagonal { oc } else { oc % self.in_shape[0] };
-            *w *= g[c];
+            let ch = match (self.diagonal, side) {
+                (true, _) => oc,
+                (false, Side::Input) => oc % c_in,
+                (false, Side::Output) => oc / c_in,
+            };
+            *w *= g[ch];
         }
         self
     }
 
-    /// Every weight of output channel `o` multiplied by `g[o]`.
-    pub(super) fn scale_out(mut self, g: &[f64]) -> Local {
-        let kl = self.kernel_len();
-        for (i, w) in self.weights.iter_mut().enumerate() {
-            let oc = i / kl;
-            let o = if self.diagonal { oc } else { oc / self.in_shape[0] };
-            *w *= g[o];
-        }
-        self
+    /// The elementwise map `e` folded into the kernel on `side` (before its input or
+    /// after its output), when `e`'s gains are uniform within each channel and its delay
+    /// is one for all.
+    pub(super) fn fold(&self, side: Side, e: &Elem) -> Option<Local> {
+        let shape = match side {
+            Side::Input => self.in_shape,
+            Side::Output => self.out_shape,
+        };
+        let g = per_channel(&e.gain, shape)?;
+        let d = uniform(&e.delay)?;
+        let mut l = self.clone().scale(side, &g);
+        l.delay += d;
+        Some(l)
     }
 
     /// The `[out][in][kh][kw]` weights, a diagonal kernel spelled out.
@@ -217,6 +224,13 @@ impl Local {
             delay: self.delay + b.delay,
         })
     }
+}
+
+/// Which side of a local map an elementwise map stands on.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Side {
+    Input,
+    Output,
 }
 
 /// An elementwise map: element `j` times `gain[j]`, delayed by `delay[j]` seconds (a
@@ -410,30 +424,8 @@ impl Carried {
     pub(super) fn then(self, lin: &Lin, limit: u64) -> Result<Carried, TooMany> {
         let next = match (&self, lin) {
             (Carried::Elem(a), Lin::Elem(b)) => Some(Carried::Elem(a.then(b))),
-            (Carried::Elem(a), Lin::Local(l)) => {
-                let g = per_channel(&a.gain, l.in_shape);
-                let d = uniform(&a.delay);
-                match (g, d) {
-                    (Some(g), Some(d)) => {
-                        let mut l = l.clone().scale_in(&g);
-                        l.delay += d;
-                        Some(Carried::Local(l))
-                    }
-                    _ => None,
-                }
-            }
-            (Carried::Local(l), Lin::Elem(b)) => {
-                let g = per_channel(&b.gain, l.out_shape);
-                let d = uniform(&b.delay);
-                match (g, d) {
-                    (Some(g), Some(d)) => {
-                        let mut l = l.clone().scale_out(&g);
-                        l.delay += d;
-                        Some(Carried::Local(l))
-                    }
-                    _ => None,
-                }
-            }
+            (Carried::Elem(a), Lin::Local(l)) => l.fold(Side::Input, a).map(Carried::Local),
+            (Carried::Local(l), Lin::Elem(b)) => l.fold(Side::Output, b).map(Carried::Local),
             (Carried::Local(a), Lin::Local(b)) => a.then(b, limit).map(Carried::Local),
             _ => None,
         };
@@ -471,7 +463,7 @@ impl Carried {
     /// The number of synapses the map makes.
     pub(super) fn count(&self) -> u64 {
         match self {
-            Carried::Elem(e) => e.entries().len() as u64,
+            Carried::Elem(e) => (0..e.n).filter(|&j| at(&e.gain, j) != 0.0).count() as u64,
             Carried::Local(l) => l.count(),
             Carried::Explicit(e) => e.len() as u64,
         }

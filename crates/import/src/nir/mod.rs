@@ -37,7 +37,7 @@ use neuromap_ir::{Encoding, Lif, LifFlavour, NeuronModel, Param, Receptor, Reset
 use crate::Netlist;
 
 mod maps;
-use maps::{Carried, Elem, Lin, Local, TooMany};
+use maps::{Carried, Elem, Lin, Local, Side, TooMany};
 
 /// The most synapses one weight node may make on its own (biases are carried through
 /// it by applying it, so this bounds the import's time too).
@@ -846,31 +846,31 @@ fn weight_loops(nodes: &[Node], succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
     loops
 }
 
-/// Carries `start` (the map from some node's elements) through the weight nodes after
-/// `from`, and hands it to `at_neuron` at every neuron node it reaches. A composition
-/// over the limit stops the walk at the node where it happened.
-fn propagate(
+/// Carries `start` from node `from` through the weight nodes after it: `through` takes
+/// it across a weight node, `at_neuron` receives it at every neuron node it reaches. An
+/// error stops the walk and names the node where it happened.
+fn walk<T: Clone, E>(
     nodes: &[Node],
     succ: &[Vec<usize>],
     maps: &[Option<NodeMap>],
     from: usize,
-    start: Carried,
-    limit: u64,
-    at_neuron: &mut dyn FnMut(usize, Carried) -> Result<(), TooMany>,
-) -> Result<(), (usize, TooMany)> {
+    start: T,
+    through: &dyn Fn(&Lin, T) -> Result<T, E>,
+    at_neuron: &mut dyn FnMut(usize, T) -> Result<(), E>,
+) -> Result<(), (usize, E)> {
     // `weight_loops` has refused loops of weight nodes, so every walk ends.
-    let mut stack: Vec<(usize, Carried)> = succ[from].iter().map(|&s| (s, start.clone())).collect();
-    while let Some((at, m)) = stack.pop() {
+    let mut stack: Vec<(usize, T)> = succ[from].iter().map(|&s| (s, start.clone())).collect();
+    while let Some((at, x)) = stack.pop() {
         let next = match (&nodes[at].op, &maps[at]) {
             (Op::Neuron(_), _) => {
-                at_neuron(at, m).map_err(|t| (at, t))?;
+                at_neuron(at, x).map_err(|e| (at, e))?;
                 continue;
             }
-            (Op::Linear(_), Some(map)) => m.then(&map.lin, limit).map_err(|t| (at, t))?,
-            (Op::Identity, _) => m,
+            (Op::Linear(_), Some(map)) => through(&map.lin, x).map_err(|e| (at, e))?,
+            (Op::Identity, _) => x,
             _ => continue,
         };
-        // The last successor takes the map itself: a large composition is not copied.
+        // The last successor takes the value itself: a large composition is not copied.
         if let Some((&last, rest)) = succ[at].split_last() {
             for &s in rest {
                 stack.push((s, next.clone()));
@@ -879,37 +879,6 @@ fn propagate(
         }
     }
     Ok(())
-}
-
-/// Carries the vector `x` (a bias, per element of `from`) through the weight nodes after
-/// `from` to every neuron node it reaches.
-fn propagate_vector(
-    nodes: &[Node],
-    succ: &[Vec<usize>],
-    maps: &[Option<NodeMap>],
-    from: usize,
-    x: Vec<f64>,
-    at_neuron: &mut dyn FnMut(usize, &[f64]),
-) {
-    let mut stack: Vec<(usize, Vec<f64>)> = succ[from].iter().map(|&s| (s, x.clone())).collect();
-    while let Some((at, v)) = stack.pop() {
-        let next = match (&nodes[at].op, &maps[at]) {
-            (Op::Neuron(_), _) => {
-                at_neuron(at, &v);
-                continue;
-            }
-            (Op::Linear(_), Some(map)) => map.lin.apply(&v),
-            (Op::Identity, _) => v,
-            _ => continue,
-        };
-        // The last successor takes the map itself: a large composition is not copied.
-        if let Some((&last, rest)) = succ[at].split_last() {
-            for &s in rest {
-                stack.push((s, next.clone()));
-            }
-            stack.push((last, next));
-        }
-    }
 }
 
 fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<NetworkSpec> {
@@ -1098,7 +1067,8 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
     for (&src, &pi) in pop_of.iter().collect::<BTreeMap<_, _>>() {
         let n = size_of(shape[src].as_ref().map_or(&[][..], |v| v));
         let start = Carried::Elem(Elem::identity(n));
-        let walked = propagate(&nodes, &succ, &maps, src, start, o.max_weights, &mut |at, m| {
+        let compose = |lin: &Lin, m: Carried| m.then(lin, o.max_weights);
+        let walked = walk(&nodes, &succ, &maps, src, start, &compose, &mut |at, m| {
             let Op::Neuron(k) = &nodes[at].op else { return Ok(()) };
             let recurrent = rank[at] <= rank[src];
             if recurrent && m.min_delay().is_some_and(|d| d < o.dt_s / 2.0) {
@@ -1127,14 +1097,17 @@ fn convert(cx: &mut Ctx, g: RawGraph, name: &str, o: &NirOptions) -> Option<Netw
     // Biases: every weight node's bias, carried to the neuron nodes it reaches.
     for i in 0..nodes.len() {
         let Some(b) = maps[i].as_ref().and_then(|m| m.bias.clone()) else { continue };
-        propagate_vector(&nodes, &succ, &maps, i, b, &mut |at, v| {
-            let Op::Neuron(k) = &nodes[at].op else { return };
+        let apply = |lin: &Lin, v: Vec<f64>| Ok::<_, std::convert::Infallible>(lin.apply(&v));
+        // Infallible: carrying a vector cannot fail.
+        let _ = walk(&nodes, &succ, &maps, i, b, &apply, &mut |at, v| {
+            let Op::Neuron(k) = &nodes[at].op else { return Ok(()) };
             let post = pop_of[&at];
             let size = pops[post].size as usize;
             let acc = biases[post].get_or_insert_with(|| vec![0.0; size]);
             for (j, x) in v.iter().enumerate() {
                 acc[j] += x * input_gain(k, j, o.dt_s).1;
             }
+            Ok(())
         });
     }
     for (p, b) in pops.iter_mut().zip(biases) {
@@ -1278,13 +1251,14 @@ fn add_projection(out: &mut Vec<ProjSpec>, to: &Target, m: Carried, limit: u64) 
         (connector, weight.map(|v| Dist::Const { value: v }), steps(delay))
     };
     let made = match m {
-        Carried::Local(l) => match maps::per_channel(&gains, l.out_shape) {
-            Some(g) => {
-                let l = l.scale_out(&g);
-                local_connector(&l).map(|(c, w)| whole(w, l.delay, c)).ok_or(Carried::Local(l))
+        Carried::Local(l) => {
+            // The neurons' input gains, folded into the kernel per output channel.
+            let gain = Elem { n: n_post, gain: gains.clone(), delay: vec![0.0] };
+            match l.fold(Side::Output, &gain) {
+                Some(l) => local_connector(&l).map(|(c, w)| whole(w, l.delay, c)).ok_or(Carried::Local(l)),
+                None => Err(Carried::Local(l)),
             }
-            None => Err(Carried::Local(l)),
-        },
+        }
         Carried::Elem(e) if e.n == n_post => {
             let w: Vec<f64> = (0..n_post).map(|j| maps::at(&e.gain, j) * gains[j]).collect();
             match (maps::uniform(&w), maps::uniform(&e.delay)) {
