@@ -78,7 +78,9 @@ fn an_izhikevich_netlist_round_trips_and_chips_refuse_it_by_name() {
     assert_eq!(back.spec.populations, n.spec.populations);
     for hw in ["spinnaker1-spinn5", "loihi", "rram-lsm-40nm", "tulip-40nm"] {
         let o = neuromap::pipeline::RunOptions { steps: Some(10), ..Default::default() };
-        let e = neuromap::pipeline::map_and_run("netlists/izhikevich.toml", hw, &o).map(|_| ()).unwrap_err();
+        // Every family's own run path, as `neuromap run` takes it.
+        let job = neuromap::pipeline::load_job("netlists/izhikevich.toml", hw, &o).unwrap();
+        let e = neuromap::pipeline::any::run_any(job).map(|_| ()).unwrap_err();
         let text = e.to_string();
         assert!(text.contains("population `regular_spiking` is of the izhikevich model"), "{hw}: {text}");
     }

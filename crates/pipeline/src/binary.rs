@@ -40,7 +40,7 @@ fn map_err(job: &Job, message: String) -> JobError {
 
 /// Lowers, maps, runs, checks against the reference, prices.
 pub fn run_binary_job(job: Job) -> Result<BinaryOutcome, JobError> {
-    crate::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
+    neuromap_compile::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
     let t0 = Instant::now();
     let bin = neuromap_bnn::lower(&job.net).map_err(|e| map_err(&job, e.to_string()))?;
     let mapping = neuromap_bnn::map(&bin, &job.model).map_err(|e| map_err(&job, e.to_string()))?;

@@ -62,7 +62,7 @@ fn map_err(job: &Job, message: String) -> JobError {
 /// compares with the reference, prices. Devices and read noise draw from the job's
 /// fault seed.
 pub fn run_crossbar_job(job: Job) -> Result<XbarOutcome, JobError> {
-    crate::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
+    neuromap_compile::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
     let t0 = Instant::now();
     let seed = job.faults.seed;
     let mapping = neuromap_xbar::map(&job.net, &job.model, seed).map_err(|e| map_err(&job, e.to_string()))?;

@@ -146,22 +146,7 @@ pub struct Outcome {
 /// Compiles, simulates the mapped chip, checks, compares and prices. `progress(t)` is
 /// called after each step; when it returns `false` the run stops cleanly after the
 /// next step, and everything (check, reference, energy) covers the steps done.
-/// Neuron models no chip family maps yet: Izhikevich populations run in the reference
-/// and quantised models (`neuromap simulate`), and a chip refuses them by name.
-pub fn check_models(net: &Network, model: &HwModel) -> Result<(), String> {
-    for p in net.populations() {
-        if let neuromap_ir::PopKind::Neurons(neuromap_ir::NeuronModel::Izhikevich(_)) = &p.kind {
-            return Err(format!(
-                "population `{}` is of the izhikevich model, which `{}` (family {}) does not map: no chip model gives the cycles and state an Izhikevich update takes; `neuromap simulate` runs it in the f64 reference and the quantised s16.15 model",
-                p.name, model.name, model.family
-            ));
-        }
-    }
-    Ok(())
-}
-
 pub fn run_job(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, JobError> {
-    check_models(&job.net, &job.model).map_err(|message| job.map_error(message))?;
     for name in job.map.neurons_per_core.keys() {
         if !job.net.populations().iter().any(|p| &p.name == name) {
             return Err(JobError::Input(format!(
@@ -325,7 +310,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         }
     }
     // The quantised model computes with the chip's own rounding (`arith.rounding`).
-    let rounding = neuromap_sim::arith::Rounding::from_code(mapping.hw.rounding as f64).unwrap_or_default();
+    let rounding = neuromap_sim::arith::Rounding::of(&mapping.hw);
     let options = Options { rounding, ..Options::default() };
     let config = ChipConfig {
         threads: job.threads,

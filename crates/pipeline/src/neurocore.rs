@@ -37,7 +37,7 @@ pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
 
 /// As [`run_neurocore_job`], with each neuron's core given (a SANA-FE mapping).
 pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Result<NcoreOutcome, JobError> {
-    crate::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
+    neuromap_compile::check_models(&job.net, &job.model).map_err(|m| job.map_error(m))?;
     let map_err = |e: neuromap_ncore::NcoreError| JobError::Map {
         net: job.net.name.clone(),
         model: job.model.name.clone(),

@@ -38,7 +38,6 @@ pub(crate) fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
         parts: hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default(),
     };
     let t0 = Instant::now();
-    neuromap_pipeline::check_models(&net, &model).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mapping = neuromap_compile::compile(&net, &model, &opts)
         .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
     let secs = t0.elapsed().as_secs_f64();
