@@ -44,22 +44,22 @@ pub enum Rounding {
 }
 
 impl Rounding {
-    /// The names a chip model writes, in the order of their codes.
-    pub const NAMES: [&'static str; 3] = ["truncate", "nearest", "stochastic"];
+    const ALL: [Rounding; 3] = [Rounding::Truncate, Rounding::Nearest, Rounding::Stochastic];
 
-    /// The mode a model's `arith.rounding` code stands for (0 truncate, 1 nearest,
-    /// 2 stochastic).
-    pub fn from_code(code: f64) -> Option<Rounding> {
-        match code as i64 {
-            0 => Some(Rounding::Truncate),
-            1 => Some(Rounding::Nearest),
-            2 => Some(Rounding::Stochastic),
-            _ => None,
-        }
+    /// The mode a chip model names (`arith.rounding`, one of
+    /// [`neuromap_hw::family::ROUNDING_MODES`]).
+    pub fn from_name(name: &str) -> Option<Rounding> {
+        let i = neuromap_hw::family::ROUNDING_MODES.iter().position(|n| *n == name)?;
+        Self::ALL.get(i).copied()
+    }
+
+    /// The mode of an ARM-core chip model (its `arith.rounding`).
+    pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Rounding {
+        Self::ALL.get(hw.rounding).copied().unwrap_or_default()
     }
 
     pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+        neuromap_hw::family::ROUNDING_MODES[self as usize]
     }
 }
 

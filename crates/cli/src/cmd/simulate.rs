@@ -28,12 +28,7 @@ pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
         .into());
     }
     let t1 = Instant::now();
-    let rounding = a
-        .rounding
-        .as_deref()
-        .and_then(|r| neuromap_hw::family::ROUNDING_MODES.iter().position(|x| *x == r))
-        .and_then(|i| neuromap_sim::arith::Rounding::from_code(i as f64))
-        .unwrap_or_default();
+    let rounding = a.rounding.as_deref().and_then(neuromap_sim::arith::Rounding::from_name).unwrap_or_default();
     let options = neuromap_sim::Options { record_sources: a.record_sources, rounding };
     let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
     let (run, engine) = if a.quantised {

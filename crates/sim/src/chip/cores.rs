@@ -69,7 +69,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
     let shifts = weight_shifts::<S1615>(net);
     let max_delay = mapping.hw.max_delay_steps;
     // The chip's own arithmetic (`arith.rounding`), as the quantised model takes it.
-    let rounding = crate::arith::Rounding::from_code(mapping.hw.rounding as f64).unwrap_or_default();
+    let rounding = crate::arith::Rounding::of(&mapping.hw);
     let mut cores: Vec<Core> = slices
         .iter()
         .enumerate()
