@@ -6,22 +6,43 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-fn start(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
+/// A `neuromap run` of brunel_10k for a million steps, writing to `dir`, with `extra`
+/// arguments; returns once its standard error has printed a line starting with `until`.
+fn start_until(dir: &Path, extra: &[&str], until: &str) -> (Child, BufReader<std::process::ChildStderr>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_neuromap"))
-        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000000", "-o"])
+        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000000"])
+        .args(extra)
+        .arg("-o")
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
     let mut err = BufReader::new(child.stderr.take().unwrap());
-    // Block until the simulation runs (the handler is installed by then).
     let mut line = String::new();
-    while !line.starts_with("simulating") {
+    while !line.starts_with(until) {
         line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before simulating");
+        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before a line starting {until:?}");
     }
     (child, err)
+}
+
+/// Blocks until the simulation runs (the handler is installed by then).
+fn start(dir: &Path) -> (Child, BufReader<std::process::ChildStderr>) {
+    start_until(dir, &[], "simulating")
+}
+
+/// Waits for the run to end: its status, the rest of its standard error, its output.
+fn finish(
+    mut child: Child,
+    mut err: BufReader<std::process::ChildStderr>,
+) -> (std::process::ExitStatus, String, String) {
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    (status, rest, out)
 }
 
 fn interrupt(child: &Child) {
@@ -63,13 +84,9 @@ fn check_complete(dir: &Path) -> Vec<String> {
 fn ctrl_c_stops_cleanly_and_writes_what_was_simulated() {
     let dir = std::env::temp_dir().join(format!("neuromap-interrupt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (mut child, mut err) = start(&dir);
+    let (child, err) = start(&dir);
     interrupt(&child);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    let mut out = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let (status, rest, out) = finish(child, err);
     assert!(status.success(), "{rest}");
     assert!(rest.contains("interrupted: stopped after"), "{rest}");
     assert!(out.contains("wrote report.json"), "{out}");
@@ -106,11 +123,9 @@ fn a_second_ctrl_c_quits_at_once_without_partial_files() {
 fn sigterm_stops_cleanly_and_writes_what_was_simulated() {
     let dir = std::env::temp_dir().join(format!("neuromap-term-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (mut child, mut err) = start(&dir);
+    let (child, err) = start(&dir);
     signal(&child, "-TERM");
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let (status, rest, _) = finish(child, err);
     assert!(status.success(), "{rest}");
     assert!(rest.contains("interrupted: stopped after"), "{rest}");
     let names = check_complete(&dir);
@@ -168,26 +183,9 @@ fn kill_9_while_writing_leaves_one_complete_folder() {
 fn ctrl_c_during_the_checks_cuts_them_short() {
     let dir = std::env::temp_dir().join(format!("neuromap-checks-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_neuromap"))
-        .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000000"])
-        .args(["--time-limit", "3", "-o"])
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("checking") {
-        line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "the run ended before checking");
-    }
+    let (child, err) = start_until(&dir, &["--time-limit", "3"], "checking");
     interrupt(&child);
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    let mut out = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let (status, rest, out) = finish(child, err);
     assert!(status.success(), "{rest}");
     assert!(out.contains("chip = quantised functional model: identical over the first"), "{out}");
     assert!(out.contains("the checks stopped early (interrupted)"), "{out}");
