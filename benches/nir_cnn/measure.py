@@ -4,7 +4,9 @@ Run by benches/nir_cnn.sh. Each command runs as its own process; its wall time i
 measured here and its peak resident memory read from os.wait4's rusage.
 """
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +48,12 @@ def main():
         print(f"{name:<34} {dt:>9.2f} {gib:>11.3f}")
     check_out = measure([NEUROMAP, "check", net])[2].strip()
     print(f"\n{check_out}")
+    toml = os.path.join(work, "dvs_cnn.toml")
+    print(f"the netlist `import` wrote: {os.path.getsize(toml) / 1e9:.2f} GB")
+    one_step = [NEUROMAP, "simulate", net, "--nir-dt", "1", "--steps", "1", "--no-output", "--json"]
+    summary = json.loads(subprocess.run(one_step, capture_output=True, text=True, check=True).stdout)
+    print("synapses per projection (as built): " + ", ".join(
+        f"{p['name']} {p['synapses']:,}" for p in summary["projections"]))
     peer = results["nir.read (Python, the peer)"][0]
     print(f"neuromap check / nir.read wall time: {results['neuromap check'][0] / peer:.2f}")
     run = [NEUROMAP, "run", net, "--nir-dt", "1", "--input-p", "0.05", "--hw", "spinnaker2-board",
@@ -55,6 +63,7 @@ def main():
     for line in out.splitlines():
         if line.startswith(("neurons ", "compiled in", "chip = quantised")):
             print("  " + line)
+    shutil.rmtree(work)
 
 
 if __name__ == "__main__":
