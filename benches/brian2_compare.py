@@ -2,7 +2,8 @@
 
 Called by brian2_compare.sh. The Brian2 network is built from the same TOML netlist
 (the subset of the format these benchmarks use: the LIF kernel with delta or
-exponential synapses, Poisson sources, one_to_one / fixed_probability /
+exponential synapses, its conductance-based (`cond_lif`) and adaptive (`adaptive_lif`)
+forms, Poisson sources, one_to_one / fixed_probability /
 fixed_number_pre / all_to_all connectors, constant weights and delays). Source spike
 trains are not redrawn: the ones neuromap generated are fed to Brian2, so both
 simulators see identical input. Recurrent connectivity is drawn by each tool with the
@@ -46,11 +47,15 @@ from brian2 import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NEUROMAP = ROOT / "target" / "release" / "neuromap"
-NETS = ["cuba", "brunel_1k"]
+NETS = ["cuba", "brunel_1k", "coba"]
 TOLERANCE = 0.05
+SEEDS = 4
 
 LIF_DEFAULTS = dict(tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=0.1,
                     tau_syn_e=5.0, tau_syn_i=5.0, i_offset=0.0)
+# The models this comparison covers, with the parameters they add to the LIF kernel.
+MODELS = {"lif": {}, "cond_lif": dict(e_rev_e=0.0, e_rev_i=-70.0),
+          "adaptive_lif": dict(tau_w=50.0, b=0.1, w_init=0.0)}
 
 
 def run_neuromap(path, same_synapses):
@@ -72,20 +77,41 @@ def run_neuromap(path, same_synapses):
 
 
 def lif_group(pop, dt):
-    p = {**LIF_DEFAULTS, **{k: pop[k] for k in LIF_DEFAULTS if k in pop}}
+    model = pop.get("model", "lif")
+    if model not in MODELS:
+        raise SystemExit(f"model {model} is not in this comparison's subset")
+    defaults = {**LIF_DEFAULTS, **MODELS[model]}
+    p = {**defaults, **{k: pop[k] for k in defaults if k in pop}}
     exc_delta, inh_delta = p["tau_syn_e"] == 0.0, p["tau_syn_i"] == 0.0
-    eqs = ["dv/dt = (v_rest - v)/tau_m + (ie + ii + i_offset)/cm_t : 1 (unless refractory)"]
+    # cond_lif (PyNN's IF_cond_exp): the receptors hold conductances (µS) and drive the
+    # membrane through their reversal potentials. adaptive_lif: a current w that decays
+    # with tau_w and grows by b at each spike is subtracted from the input.
+    syn = "ie*(e_rev_e - v) + ii*(e_rev_i - v)" if model == "cond_lif" else "ie + ii"
+    adapt = " - w" if model == "adaptive_lif" else ""
+    eqs = [f"dv/dt = (v_rest - v)/tau_m + ({syn} + i_offset{adapt})/cm_t : 1 (unless refractory)"]
     eqs.append("ie : 1" if exc_delta else "die/dt = -ie/tau_e : 1")
     eqs.append("ii : 1" if inh_delta else "dii/dt = -ii/tau_i : 1")
     eqs.append("p_exc : 1")
     eqs.append("p_inh : 1")
+    if model == "adaptive_lif":
+        eqs.append("dw/dt = -w/tau_w : 1")
     ns = dict(tau_m=p["tau_m"] * ms, cm_t=p["cm"] * ms, v_rest=p["v_rest"], v_reset=p["v_reset"],
               v_thresh=p["v_thresh"], i_offset=p["i_offset"], tau_e=max(p["tau_syn_e"], 1e-9) * ms,
               tau_i=max(p["tau_syn_i"], 1e-9) * ms)
+    ns.update({k: p[k] for k in ("e_rev_e", "e_rev_i", "b") if k in p})
+    if "tau_w" in p:
+        ns["tau_w"] = p["tau_w"] * ms
     reset = "v = v_reset" if pop.get("reset", "value") == "value" else "v -= (v_thresh - v_reset)"
+    if model == "adaptive_lif":
+        reset += "\nw += b"
+    # Conductances make the membrane equation nonlinear (g·v): Brian2 integrates it by
+    # exponential Euler, neuromap by its own scheme (docs/semantics.md).
+    method = "exponential_euler" if model == "cond_lif" else "exact"
     g = NeuronGroup(pop["size"], "\n".join(eqs), threshold="v >= v_thresh", reset=reset,
-                    refractory=(round(p["t_ref"] / dt) + 1) * dt * ms, method="exact", namespace=ns,
+                    refractory=(round(p["t_ref"] / dt) + 1) * dt * ms, method=method, namespace=ns,
                     name=pop["name"])
+    if model == "adaptive_lif":
+        g.w = p["w_init"]
     g.run_regularly("v += (p_exc + p_inh) * int(not_refractory)\np_exc = 0\np_inh = 0", when="after_groups")
     init = pop.get("v_init", p["v_rest"])
     if isinstance(init, dict) and "uniform" in init:
@@ -163,18 +189,18 @@ def run_brian2(net_toml, source_spikes, synapses):
         inh = pr.get("receptor", "excitatory") in ("inhibitory", "inh")
         delta = inh_delta if inh else exc_delta
         target = ("p_inh" if inh else "p_exc") if delta else ("ii" if inh else "ie")
-        on_pre = f"{target} += w"
+        on_pre = f"{target} += weight"
         d_steps = round(pr.get("delay", dt) / dt)
         pres = sources[pr["pre"]][0] if pr["pre"] in sources else [groups[pr["pre"]][0]]
         n_pre = sources[pr["pre"]][1] if pr["pre"] in sources else groups[pr["pre"]][1]
         for layer, pre in enumerate(pres):
-            syn = Synapses(pre, post, "w : 1", on_pre=on_pre, name=f"proj{k}_{layer}")
+            syn = Synapses(pre, post, "weight : 1", on_pre=on_pre, name=f"proj{k}_{layer}")
             pname = pr.get("name", f"{pr['pre']}->{pr['post']}")
             if synapses is not None:
                 syn.connect(i=np.asarray(synapses[pname][0]), j=np.asarray(synapses[pname][1]))
             else:
                 connect(syn, pr["connector"], n_pre, n_post, pr["pre"] == pr["post"], rng)
-            syn.w = pr["weight"]
+            syn.weight = pr["weight"]
             syn.delay = max(d_steps - 1, 0) * dt * ms
             objects.append(syn)
     net = Network(*objects)
@@ -187,24 +213,58 @@ def run_brian2(net_toml, source_spikes, synapses):
     return rates, wall
 
 
+def seed_spread(path, seeds):
+    """neuromap's rate per population over `seeds` further realisations (the netlist's
+    seed + 1 …): connectivity, initial potentials and input spike trains redrawn."""
+    cfg = tomllib.loads(path.read_text())
+    base = cfg["network"].get("seed", 0)
+    rates = {}
+    for k in range(1, seeds + 1):
+        text = path.read_text().replace(f"seed = {base}", f"seed = {base + k}", 1)
+        tmp = ROOT / "benches" / ".out" / f"{path.stem}_seed{base + k}.toml"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text)
+        out = ROOT / "benches" / ".out" / tmp.stem
+        cmd = [str(NEUROMAP), "simulate", "--reference", str(tmp), "--json", "--out", str(out)]
+        summary = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        for p in summary["populations"]:
+            rates.setdefault(p["name"], []).append(p["rate_hz"])
+    return rates
+
+
 def compare(paths, same):
-    """Prints one table; returns True when every rate agrees within TOLERANCE."""
+    """Prints one table; returns True when every rate agrees.
+
+    With the same synapses, the two simulators must agree within TOLERANCE. With each
+    tool's own connectivity, the realisations differ too: Brian2's rate must lie within
+    TOLERANCE of neuromap's, or within 3 standard deviations of neuromap's rate over
+    SEEDS further realisations, whichever is wider (a recurrent network's rate moves
+    with its realisation: COBA's excitatory rate spans 19–22 Hz over seeds)."""
     ok = True
     print()
     print("Brian2 runs neuromap's own synapses: only the simulators differ" if same
-          else "each tool draws its own connectivity with the same rules; input spike trains are shared")
-    print(f"{'network':<11} {'population':<10} {'neuromap Hz':>12} {'Brian2 Hz':>10} {'diff':>7}")
+          else f"each tool draws its own connectivity with the same rules; input spike trains are shared; "
+               f"spread: neuromap over {SEEDS} more seeds")
+    spread_head = "" if same else f" {'spread (sd)':>12}"
+    print(f"{'network':<11} {'population':<10} {'neuromap Hz':>12} {'Brian2 Hz':>10} {'diff':>7}{spread_head}")
     for path in paths:
         name = path.stem
         summary, spikes, synapses = run_neuromap(path, same)
         rates, b_wall = run_brian2(path, spikes, synapses)
+        spread = {} if same else seed_spread(path, SEEDS)
         for p in summary["populations"]:
             if p["name"] not in rates:
                 continue
             ours, theirs = p["rate_hz"], rates[p["name"]]
             diff = (ours - theirs) / theirs if theirs else math.inf
-            ok &= abs(diff) <= TOLERANCE
-            print(f"{name:<11} {p['name']:<10} {ours:>12.3f} {theirs:>10.3f} {diff:>+7.1%}")
+            extra = ""
+            if same:
+                ok &= abs(diff) <= TOLERANCE
+            else:
+                sd = float(np.std(spread[p["name"]] + [ours], ddof=1))
+                ok &= abs(ours - theirs) <= max(TOLERANCE * theirs, 3 * sd)
+                extra = f" {sd:>12.3f}"
+            print(f"{name:<11} {p['name']:<10} {ours:>12.3f} {theirs:>10.3f} {diff:>+7.1%}{extra}")
         n_wall = summary["wall_seconds"]
         print(f"{name:<11} wall: neuromap {n_wall:.3f} s, Brian2 (cython runtime, compiled beforehand) "
               f"{b_wall:.3f} s; neuromap/Brian2 = {n_wall / b_wall:.3f}")
@@ -217,7 +277,8 @@ def main():
     paths = [Path(a) for a in args if not a.startswith("--")] or [ROOT / "netlists" / f"{n}.toml" for n in NETS]
     modes = [True] if "--same-synapses" in args else [False, True]
     ok = all([compare(paths, same) for same in modes])
-    print(f"\nrates within {TOLERANCE:.0%}: " + ("yes" if ok else "no"))
+    print(f"\nrates agree (same synapses: within {TOLERANCE:.0%}; own connectivity: within {TOLERANCE:.0%} "
+          f"or 3 sd of neuromap's realisations): " + ("yes" if ok else "no"))
     sys.exit(0 if ok else 1)
 
 

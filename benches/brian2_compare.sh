@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Differential check of neuromap's f64 reference simulator against Brian2.
 #
-#   bash benches/brian2_compare.sh                  # CUBA and Brunel-1k, 1 s each
+#   bash benches/brian2_compare.sh                  # CUBA, Brunel-1k and COBA, 1 s each
 #   bash benches/brian2_compare.sh --same-synapses  # only the identical-synapse check
 #   bash benches/brian2_compare.sh NET.toml ...     # other netlists (same subset)
 #
@@ -10,7 +10,8 @@
 # parameters and the same input spike trains, twice: once with connectivity drawn by
 # each tool, once with Brian2 given neuromap's synapses. Prints the mean rate per
 # population from each, their difference, and the wall-time ratio. Exits non-zero if
-# any rate differs by more than 5 %.
+# any rate differs by more than 5 % (with each tool's own connectivity: and by more
+# than 3 standard deviations of neuromap's rate over 4 further seeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=benches/.venv

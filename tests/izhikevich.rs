@@ -1,7 +1,8 @@
 //! Izhikevich neurons: the f64 reference integrates them as sPyNNaker does (one
 //! explicit midpoint step per timestep, docs/semantics.md), checked here against the
 //! same formula computed independently; the quantised model runs them under every
-//! rounding mode; a netlist round-trips; every chip family refuses them by name.
+//! rounding mode; a netlist round-trips; ARM-core chips run them, the other families
+//! refuse them by name.
 
 use std::path::Path;
 
@@ -71,12 +72,20 @@ fn the_quantised_model_runs_izhikevich_in_every_rounding_mode() {
 }
 
 #[test]
-fn an_izhikevich_netlist_round_trips_and_chips_refuse_it_by_name() {
+fn an_izhikevich_netlist_round_trips_and_runs_on_arm_cores_only() {
     let n = neuromap::import::load_path(Path::new("netlists/izhikevich.toml")).unwrap();
     let text = neuromap::import::write::to_toml(&n.spec, Some(1000), "round trip").unwrap();
     let back = neuromap::import::load_str("back.toml", &text).unwrap();
     assert_eq!(back.spec.populations, n.spec.populations);
-    for hw in ["spinnaker1-spinn5", "loihi", "rram-lsm-40nm", "tulip-40nm"] {
+    // ARM-core chips price it by their `[models]` figures.
+    for hw in ["spinnaker1-spinn5", "spinnaker2"] {
+        let o = neuromap::pipeline::RunOptions { steps: Some(200), ..Default::default() };
+        let job = neuromap::pipeline::load_job("netlists/izhikevich.toml", hw, &o).unwrap();
+        let out = neuromap::pipeline::run_job(job, &mut |_| true).unwrap();
+        assert!(out.same_as_functional && out.functional_spikes > 0, "{hw}");
+    }
+    // The other families price a LIF update only.
+    for hw in ["loihi", "rram-lsm-40nm", "tulip-40nm"] {
         let o = neuromap::pipeline::RunOptions { steps: Some(10), ..Default::default() };
         // Every family's own run path, as `neuromap run` takes it.
         let job = neuromap::pipeline::load_job("netlists/izhikevich.toml", hw, &o).unwrap();

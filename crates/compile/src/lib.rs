@@ -166,15 +166,26 @@ fn bits_for(n: u64) -> u32 {
     if n <= 1 { 0 } else { 64 - (n - 1).leading_zeros() }
 }
 
-/// Neuron models no chip family maps yet: Izhikevich populations run in the reference
-/// and quantised models (`neuromap simulate`), and every chip refuses them by name.
-/// (The figures a chip model gives, state bytes and cycles per update, are a LIF
-/// update's.)
+/// Refuses a population whose neuron model the chip model does not price: on the
+/// `arm-core` family, a model of [`neuromap_hw::arm_core::MODEL_FIGURES`] whose
+/// `[models]` figures the chip model lacks; on the other families (whose neuron costs
+/// are a LIF update's), every such model.
 pub fn check_models(net: &Network, model: &HwModel) -> Result<(), String> {
-    for p in net.populations() {
-        if let neuromap_ir::PopKind::Neurons(neuromap_ir::NeuronModel::Izhikevich(_)) = &p.kind {
+    let arm = ArmCore::from_model(model);
+    for p in net.populations().iter().filter(|p| !p.is_source()) {
+        let name = p.model_name();
+        let why = match &arm {
+            Some(hw) => hw.refuses(name).map(|figure| {
+                format!(
+                    "the chip model gives no figure `{figure}` (the state or the update cycles of one {name} neuron)"
+                )
+            }),
+            None => (neuromap_hw::arm_core::cost_kind(name) > 0)
+                .then(|| format!("the {} family prices a LIF update, not a {name} one", model.family)),
+        };
+        if let Some(why) = why {
             return Err(format!(
-                "population `{}` is of the izhikevich model, which `{}` (family {}) does not map: no chip model gives the cycles and state an Izhikevich update takes; `neuromap simulate` runs it in the f64 reference and the quantised s16.15 model",
+                "population `{}` is of the {name} model, which `{}` (family {}) does not map: {why}; `neuromap simulate` runs it in the f64 reference and the quantised s16.15 model",
                 p.name, model.name, model.family
             ));
         }

@@ -74,16 +74,22 @@ pub fn partition(
     caps: &std::collections::BTreeMap<String, u32>,
     parts: &crate::Parts,
 ) -> Result<Partition, CompileError> {
-    let by_memory = hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / hw.neuron_state_bytes.max(1);
-    let cap = u64::from(hw.max_neurons).min(by_memory);
-    if cap == 0 {
-        return Err(CompileError::DoesNotFit {
-            resource: "core local memory".into(),
-            demand: format!("{} bytes for one neuron", crate::group(hw.overhead_bytes + hw.neuron_state_bytes)),
-            capacity: format!("{} bytes", crate::group(hw.local_memory_bytes)),
-            help: "the model's overhead_bytes and neuron_state_bytes leave no room for a neuron".into(),
-        });
-    }
+    // Neurons per core by local memory, at the state bytes of the population's model
+    // (`check_models` has refused a model the chip does not give them for).
+    let cap_for = |p: &neuromap_ir::Population| -> Result<(u64, u64), CompileError> {
+        let state = hw.state_bytes(p.model_name()).unwrap_or(hw.neuron_state_bytes);
+        let by_memory = hw.local_memory_bytes.saturating_sub(hw.overhead_bytes) / state.max(1);
+        let cap = u64::from(hw.max_neurons).min(by_memory);
+        if cap == 0 {
+            return Err(CompileError::DoesNotFit {
+                resource: "core local memory".into(),
+                demand: format!("{} bytes for one {} neuron", crate::group(hw.overhead_bytes + state), p.model_name()),
+                capacity: format!("{} bytes", crate::group(hw.local_memory_bytes)),
+                help: "the model's overhead_bytes and the neuron's state bytes leave no room for a neuron".into(),
+            });
+        }
+        Ok((cap, state))
+    };
     let budget = hw.sdram_per_core();
     let mut slices = Vec::new();
     let mut pop_slices = Vec::with_capacity(net.populations().len());
@@ -145,6 +151,7 @@ pub fn partition(
             let syn = prefix[hi as usize] - prefix[lo as usize];
             syn * hw.synapse_bytes + syn.min(sources) * hw.row_header_bytes
         };
+        let (cap, state) = cap_for(p)?;
         let cap = caps.get(&p.name).map_or(cap, |&c| cap.min(u64::from(c)));
         let mut size = cap.min(n).max(1);
         loop {
@@ -180,7 +187,7 @@ pub fn partition(
                 lo: lo as u32,
                 hi: hi as u32,
                 kind,
-                local_memory_bytes: hw.overhead_bytes + (hi - lo) * hw.neuron_state_bytes,
+                local_memory_bytes: hw.overhead_bytes + (hi - lo) * state,
                 synapse_bytes: bytes(lo, hi),
                 part: 0,
             });

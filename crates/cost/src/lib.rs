@@ -133,10 +133,7 @@ pub fn arm_core_ledger(
                     }
                     step_core_j[step] += f64::from(x.cores) * step_s * base.unwrap_or(0.0);
                     at[li].0 += f64::from(x.cores) * step_s;
-                    let w = &mut at[li].1;
-                    w.packets += x.work.packets;
-                    w.synaptic_events += x.work.synaptic_events;
-                    w.neuron_updates += x.work.neuron_updates;
+                    at[li].1.add(&x.work);
                 }
             }
             for (i, (lv, (core_s, w))) in levels.iter().zip(&at).enumerate() {
@@ -144,18 +141,10 @@ pub fn arm_core_ledger(
                 let cycles = w.cycles(&cost);
                 let mhz = lv.clock_hz / 1e6;
                 if cycles > 0.0 {
-                    let busy_name = names(i, "busy_core_w");
-                    let mut figs = vec![busy_name.as_str()];
-                    // The cycle costs of the work this level did.
-                    for (n, f) in [
-                        (w.packets, "timing.cycles_per_packet"),
-                        (w.synaptic_events, "timing.cycles_per_synaptic_event"),
-                        (w.neuron_updates, "timing.cycles_per_neuron_update"),
-                    ] {
-                        if n > 0 {
-                            figs.push(f);
-                        }
-                    }
+                    // The active power, and the cycle costs of the work this level did.
+                    let mut names = vec![names(i, "busy_core_w")];
+                    names.extend(w.figures());
+                    let figs: Vec<&str> = names.iter().map(String::as_str).collect();
                     let what = format!("active cycles at {mhz:.0} MHz");
                     l.dynamic(model, "core", &what, cycles, busy? / lv.clock_hz, &figs);
                 }
@@ -238,12 +227,7 @@ fn arm_by_population(net: &Network, mapping: &Mapping, c: &ChipCounts, l: &Ledge
             if slices[s].part > 0 {
                 return 0.0;
             }
-            CoreWork {
-                packets: c.packets_received[s],
-                synaptic_events: c.synaptic_events[s],
-                neuron_updates: c.neuron_updates[s],
-            }
-            .cycles(&cost)
+            c.work(s).cycles(&cost)
         })
         .collect();
     let all: f64 = cycles.iter().sum::<f64>().max(f64::MIN_POSITIVE);
@@ -323,11 +307,7 @@ fn overrun_cause(
     let s = (0..t.max_cycles.len())
         .max_by(|&a, &b| t.max_cycles[a].total_cmp(&t.max_cycles[b]).then(b.cmp(&a)))
         .unwrap_or(0);
-    let w = CoreWork {
-        packets: c.packets_received[s],
-        synaptic_events: c.synaptic_events[s],
-        neuron_updates: c.neuron_updates[s],
-    };
+    let w = c.work(s);
     let total = w.cycles(&cost).max(f64::MIN_POSITIVE);
     let slice = &mapping.partition.slices[s];
     let (chip, core) = mapping.placement.core_of[s];
@@ -363,7 +343,7 @@ fn overrun_cause(
         cost.synaptic_event,
         100.0 * w.packets as f64 * cost.packet / total,
         cost.packet,
-        100.0 * w.neuron_updates as f64 * cost.neuron_update / total,
-        cost.neuron_update,
+        100.0 * w.update_cycles(&cost) / total,
+        w.update_cycles(&cost) / (w.neuron_updates.max(1) as f64),
     )
 }

@@ -31,6 +31,27 @@ pub struct ArmCore {
     pub cycles_per_neuron_update: Option<f64>,
     /// How products round: an index into [`crate::family::ROUNDING_MODES`].
     pub rounding: usize,
+    /// Per model of [`MODEL_FIGURES`]: its state and cycles, when the model gives its
+    /// state bytes (else the chip does not map that model).
+    pub models: [Option<ModelCost>; MODEL_FIGURES.len()],
+}
+
+/// The neuron models a chip model prices apart from the LIF kernel (`[models]`
+/// figures); every other model (`lif`, `if`, `li`, `cuba_lif`, `threshold`) is priced
+/// by `core.neuron_state_bytes` and `timing.cycles_per_neuron_update`.
+pub const MODEL_FIGURES: [&str; 3] = ["izhikevich", "cond_lif", "adaptive_lif"];
+
+/// The state and update cycles of one neuron of a model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ModelCost {
+    pub state_bytes: u64,
+    pub cycles: Option<f64>,
+}
+
+/// Which cost a neuron model is priced by: 0 for the LIF kernel's figures, `1 + k` for
+/// `MODEL_FIGURES[k]`.
+pub fn cost_kind(model: &str) -> usize {
+    MODEL_FIGURES.iter().position(|&m| m == model).map_or(0, |k| k + 1)
 }
 
 /// One performance level below the chip clock: its clock, and a core's active and
@@ -108,7 +129,38 @@ impl ArmCore {
             cycles_per_synaptic_event: m.get("timing", "cycles_per_synaptic_event"),
             cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
             rounding: m.get("arith", "rounding").unwrap_or(0.0) as usize,
+            models: MODEL_FIGURES.map(|name| {
+                Some(ModelCost {
+                    state_bytes: m.get("models", &format!("{name}_state_bytes"))? as u64,
+                    cycles: m.get("models", &format!("{name}_cycles")),
+                })
+            }),
         })
+    }
+
+    /// Local memory per neuron of `model` (a model name), or `None` when the chip
+    /// model does not map it.
+    pub fn state_bytes(&self, model: &str) -> Option<u64> {
+        match cost_kind(model) {
+            0 => Some(self.neuron_state_bytes),
+            k => self.models[k - 1].map(|c| c.state_bytes),
+        }
+    }
+
+    /// Why this chip does not map neurons of `model`, if it does not: a `[models]`
+    /// figure it lacks.
+    pub fn refuses(&self, model: &str) -> Option<String> {
+        let k = cost_kind(model);
+        if k == 0 {
+            return None;
+        }
+        match self.models[k - 1] {
+            None => Some(format!("models.{model}_state_bytes")),
+            Some(ModelCost { cycles: None, .. }) if self.cycles_per_neuron_update.is_some() => {
+                Some(format!("models.{model}_cycles"))
+            }
+            Some(_) => None,
+        }
     }
 
     /// The performance levels' clocks (Hz), slowest first, ending with the chip clock.

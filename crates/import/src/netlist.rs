@@ -73,7 +73,7 @@ pub fn load_str(name: &str, text: &str) -> Result<Netlist, Diagnostics> {
 }
 
 /// The neuron models a population may name.
-pub const MODELS: [&str; 6] = ["lif", "if", "li", "cuba_lif", "threshold", "izhikevich"];
+pub const MODELS: [&str; 8] = ["lif", "if", "li", "cuba_lif", "cond_lif", "adaptive_lif", "threshold", "izhikevich"];
 /// The kinds of spike source.
 pub const SOURCE_KINDS: [&str; 3] = ["poisson", "bernoulli", "array"];
 /// The connector kinds.
@@ -113,6 +113,36 @@ const LIF: &[Def] = &[
     ("tau_syn_e", 5.0, NonNegative),
     ("tau_syn_i", 5.0, NonNegative),
     ("i_offset", 0.0, Any),
+];
+/// PyNN's `IF_cond_exp` defaults.
+const COND_LIF: &[Def] = &[
+    ("tau_m", 20.0, Positive),
+    ("cm", 1.0, Positive),
+    ("v_rest", -65.0, Any),
+    ("v_reset", -65.0, Any),
+    ("v_thresh", -50.0, Any),
+    ("t_ref", 0.1, NonNegative),
+    ("tau_syn_e", 5.0, Positive),
+    ("tau_syn_i", 5.0, Positive),
+    ("i_offset", 0.0, Any),
+    ("e_rev_e", 0.0, Any),
+    ("e_rev_i", -70.0, Any),
+];
+/// PyNN's `IF_curr_exp` defaults, and the adaptation of sPyNNaker's
+/// `IF_curr_exp_ca2_adaptive` (`tau_ca2` 50 ms, `i_alpha` 0.1 nA, `i_ca2` 0).
+const ADAPTIVE_LIF: &[Def] = &[
+    ("tau_m", 20.0, Positive),
+    ("cm", 1.0, Positive),
+    ("v_rest", -65.0, Any),
+    ("v_reset", -65.0, Any),
+    ("v_thresh", -50.0, Any),
+    ("t_ref", 0.1, NonNegative),
+    ("tau_syn_e", 5.0, NonNegative),
+    ("tau_syn_i", 5.0, NonNegative),
+    ("i_offset", 0.0, Any),
+    ("tau_w", 50.0, Positive),
+    ("b", 0.1, Any),
+    ("w_init", 0.0, Any),
 ];
 const IF: &[Def] = &[
     ("cm", 1.0, Positive),
@@ -162,6 +192,8 @@ pub fn model_params(model: &str) -> Option<&'static [Def]> {
         "if" => IF,
         "li" => LI,
         "cuba_lif" => CUBA_LIF,
+        "cond_lif" => COND_LIF,
+        "adaptive_lif" => ADAPTIVE_LIF,
         "threshold" => THRESHOLD,
         "izhikevich" => IZHIKEVICH,
         _ => return None,
@@ -173,6 +205,8 @@ struct PopInfo {
     size: u64,
     is_source: bool,
     is_threshold: bool,
+    /// Conductance-based synapses (`cond_lif`): weights are conductances.
+    is_conductance: bool,
 }
 
 struct ProjInfo {
@@ -457,8 +491,10 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         let is_source = matches!(kind, PopSpecKind::Source(_));
         let is_threshold = matches!(kind, PopSpecKind::Neurons { model: NeuronModel::Threshold(_), .. });
+        let is_conductance =
+            matches!(&kind, PopSpecKind::Neurons { model: NeuronModel::Lif(l), .. } if l.conductance.is_some());
         self.by_name.insert(name.value.clone(), self.pops.len());
-        self.info.push(PopInfo { name_span: name.span, size, is_source, is_threshold });
+        self.info.push(PopInfo { name_span: name.span, size, is_source, is_threshold, is_conductance });
         self.pops.push(PopSpec { name: name.value, size, kind });
     }
 
@@ -587,8 +623,12 @@ impl<'d, 'a> Reader<'d, 'a> {
         let inf = Param::Shared(f64::INFINITY);
         let zero = Param::Shared(0.0);
         let lif = match model.value.as_str() {
-            "lif" => Lif {
-                flavour: LifFlavour::Lif,
+            "lif" | "cond_lif" | "adaptive_lif" => Lif {
+                flavour: match model.value.as_str() {
+                    "cond_lif" => LifFlavour::CondLif,
+                    "adaptive_lif" => LifFlavour::AdaptiveLif,
+                    _ => LifFlavour::Lif,
+                },
                 tau_m: get("tau_m"),
                 cm: get("cm"),
                 v_rest: get("v_rest"),
@@ -600,6 +640,13 @@ impl<'d, 'a> Reader<'d, 'a> {
                 i_offset: get("i_offset"),
                 reset: reset?,
                 v_init: v_init.unwrap_or_else(|| get("v_rest")),
+                conductance: (model.value == "cond_lif")
+                    .then(|| neuromap_ir::Conductance { e_rev_e: get("e_rev_e"), e_rev_i: get("e_rev_i") }),
+                adaptation: (model.value == "adaptive_lif").then(|| neuromap_ir::Adaptation {
+                    tau_w: get("tau_w"),
+                    b: get("b"),
+                    w_init: get("w_init"),
+                }),
             },
             "if" => Lif {
                 flavour: LifFlavour::If,
@@ -614,6 +661,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 i_offset: get("i_offset"),
                 reset: reset?,
                 v_init: v_init.unwrap_or(zero),
+                conductance: None,
+                adaptation: None,
             },
             "li" => Lif {
                 flavour: LifFlavour::Li,
@@ -628,6 +677,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 i_offset: get("i_offset"),
                 reset: Reset::ToValue,
                 v_init: v_init.unwrap_or_else(|| get("v_rest")),
+                conductance: None,
+                adaptation: None,
             },
             _ => {
                 // cuba_lif, in NIR's names: tau_mem·dv/dt = (v_leak − v) + r·I.
@@ -652,6 +703,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                     i_offset: get("i_offset"),
                     reset: reset?,
                     v_init: v_init.unwrap_or_else(|| get("v_leak")),
+                    conductance: None,
+                    adaptation: None,
                 }
             }
         };
@@ -931,21 +984,6 @@ impl<'d, 'a> Reader<'d, 'a> {
             Some(v) => Some(self.dist(v)?),
             None => None,
         };
-        // Weights keep their sign whatever the receptor: an inhibitory projection with
-        // a positive weight excites (sPyNNaker users write it positive).
-        if let (Some(Receptor::Inhibitory), Some(w), Some(v)) = (&receptor, &weight, weight_v)
-            && w.lower_bound() > 0.0
-        {
-            self.emit(
-                self.doc
-                    .warning(
-                        v.span(),
-                        "an inhibitory projection with a positive weight excites: weights keep their sign",
-                    )
-                    .with_label("a positive weight")
-                    .with_help("write inhibitory weights negative (sPyNNaker writes them positive and negates them)"),
-            );
-        }
         let delay_v = t.get("delay");
         let delay = match delay_v {
             Some(v) => self.dist(v)?,
@@ -954,6 +992,34 @@ impl<'d, 'a> Reader<'d, 'a> {
         let delay_span = delay_v.map_or(head.clone(), |v| v.span());
         t.finish();
         let (connector, (pre, _), (post, post_span), receptor) = (connector?, pre?, post?, receptor?);
+        if let (Some(w), Some(v)) = (&weight, weight_v)
+            && let Some(info) = self.info.get(post)
+        {
+            if info.is_conductance && w.lower_bound() < 0.0 {
+                // A conductance cannot be negative: inhibition comes from e_rev_i.
+                self.emit(
+                    self.error(v.span(), "a weight onto a `cond_lif` population is a conductance (µS) and must not be negative")
+                        .with_label("may be negative")
+                        .with_help("write inhibitory conductances positive with receptor = \"inhibitory\"; the reversal potential e_rev_i makes them inhibit"),
+                );
+                return None;
+            }
+            // Weights keep their sign whatever the receptor: an inhibitory projection
+            // with a positive weight excites (sPyNNaker users write it positive).
+            if !info.is_conductance && receptor == Receptor::Inhibitory && w.lower_bound() > 0.0 {
+                self.emit(
+                    self.doc
+                        .warning(
+                            v.span(),
+                            "an inhibitory projection with a positive weight excites: weights keep their sign",
+                        )
+                        .with_label("a positive weight")
+                        .with_help(
+                            "write inhibitory weights negative (sPyNNaker writes them positive and negates them)",
+                        ),
+                );
+            }
+        }
         let name = name?.value;
         let conn_span = conn_v.map_or(head.clone(), |v| v.span());
         let mut ok = true;

@@ -535,6 +535,8 @@ fn net_of((file, y): (Arc<SourceFile>, Yaml), cores_per_tile: u32) -> Result<San
                     i_offset: per("bias", 0.0),
                     reset: Reset::ToValue,
                     v_init: Param::Shared(0.0),
+                    conductance: None,
+                    adaptation: None,
                 }),
                 v_init_dist: None,
             }

@@ -130,7 +130,16 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                             Reset::Subtract => "subtract",
                         };
                         // The keys each netlist model reads (its parameter table), then v_init.
-                        let model = if no_leak {
+                        let model = if l.conductance.is_some() && l.adaptation.is_some() {
+                            return Err(format!(
+                                "population `{}`: conductance synapses with adaptation has no netlist model",
+                                p.name
+                            ));
+                        } else if l.conductance.is_some() {
+                            "cond_lif"
+                        } else if l.adaptation.is_some() {
+                            "adaptive_lif"
+                        } else if no_leak {
                             "if"
                         } else if silent && l.flavour == LifFlavour::Li {
                             "li"

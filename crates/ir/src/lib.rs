@@ -130,6 +130,14 @@ impl Network {
             if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
                 return Err(err(format!("has a non-finite weight {w}")));
             }
+            if let PopKind::Neurons(NeuronModel::Lif(Lif { conductance: Some(_), .. })) = &populations[post].kind
+                && let Some(w) = pr.synapses.weights().iter().find(|&&w| w < 0.0)
+            {
+                return Err(err(format!(
+                    "has a negative weight {w} onto `{}`, whose synapses are conductances (µS); an inhibitory projection is a positive conductance with receptor = \"inhibitory\" (its reversal potential e_rev_i makes it inhibit)",
+                    populations[post].name
+                )));
+            }
             incoming[post].push(ProjId(k as u32));
             outgoing[pre].push(ProjId(k as u32));
         }
@@ -289,6 +297,23 @@ pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
             for (name, prm) in [("t_ref", &l.t_ref), ("tau_syn_e", &l.tau_syn_e), ("tau_syn_i", &l.tau_syn_i)] {
                 if prm.min() < 0.0 {
                     return Err(err(format!("`{name}` must not be negative")));
+                }
+            }
+            if l.conductance.is_some() {
+                for (name, prm) in [("tau_syn_e", &l.tau_syn_e), ("tau_syn_i", &l.tau_syn_i)] {
+                    if prm.min() <= 0.0 {
+                        return Err(err(format!("`{name}` must be positive: a conductance decays with it")));
+                    }
+                }
+            }
+            if let Some(a) = &l.adaptation
+                && a.tau_w.min() <= 0.0
+            {
+                return Err(err("`tau_w` must be positive".into()));
+            }
+            for (name, prm) in l.params().into_iter().skip(10) {
+                if prm.values().iter().any(|x| !x.is_finite()) {
+                    return Err(err(format!("`{name}` must be a finite number")));
                 }
             }
         }

@@ -67,6 +67,10 @@ pub enum LifFlavour {
     If,
     CubaLif,
     Li,
+    /// PyNN's `IF_cond_exp`: conductance-based synapses (see [`Conductance`]).
+    CondLif,
+    /// A LIF neuron with a spike-triggered adaptation current (see [`Adaptation`]).
+    AdaptiveLif,
 }
 
 /// The leaky integrate-and-fire kernel behind `lif`, `if`, `cuba_lif` and `li`.
@@ -91,6 +95,29 @@ pub struct Lif {
     pub i_offset: Param,
     pub reset: Reset,
     pub v_init: Param,
+    /// Conductance-based synapses: the receptors' states are conductances (µS) and the
+    /// synaptic current is `g_e·(e_rev_e − V) + g_i·(e_rev_i − V)`; `None`: currents.
+    pub conductance: Option<Conductance>,
+    /// A spike-triggered adaptation current subtracted from the input; `None`: none.
+    pub adaptation: Option<Adaptation>,
+}
+
+/// The reversal potentials (mV) of conductance-based synapses (PyNN's `IF_cond_exp`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conductance {
+    pub e_rev_e: Param,
+    pub e_rev_i: Param,
+}
+
+/// A spike-triggered adaptation current `w` (nA): `dw/dt = −w/tau_w`, and `w ← w + b`
+/// at each spike; the neuron's input current is reduced by `w`. This is the adaptive
+/// exponential model's adaptation with `a = 0` (Brette and Gerstner 2005), and
+/// sPyNNaker's `IF_curr_exp_ca2_adaptive` (`tau_ca2`, `i_alpha`, `i_ca2`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Adaptation {
+    pub tau_w: Param,
+    pub b: Param,
+    pub w_init: Param,
 }
 
 impl Lif {
@@ -113,12 +140,14 @@ impl Lif {
             i_offset: p(0.0),
             reset: Reset::ToValue,
             v_init: p(0.0),
+            conductance: None,
+            adaptation: None,
         }
     }
 
     /// Every numeric parameter with its name, for validation and reports.
-    pub fn params(&self) -> [(&'static str, &Param); 10] {
-        [
+    pub fn params(&self) -> Vec<(&'static str, &Param)> {
+        let mut v = vec![
             ("tau_m", &self.tau_m),
             ("cm", &self.cm),
             ("v_rest", &self.v_rest),
@@ -129,7 +158,14 @@ impl Lif {
             ("tau_syn_i", &self.tau_syn_i),
             ("i_offset", &self.i_offset),
             ("v_init", &self.v_init),
-        ]
+        ];
+        if let Some(c) = &self.conductance {
+            v.extend([("e_rev_e", &c.e_rev_e), ("e_rev_i", &c.e_rev_i)]);
+        }
+        if let Some(a) = &self.adaptation {
+            v.extend([("tau_w", &a.tau_w), ("b", &a.b), ("w_init", &a.w_init)]);
+        }
+        v
     }
 }
 
@@ -202,6 +238,8 @@ impl NeuronModel {
                 LifFlavour::If => "if",
                 LifFlavour::CubaLif => "cuba_lif",
                 LifFlavour::Li => "li",
+                LifFlavour::CondLif => "cond_lif",
+                LifFlavour::AdaptiveLif => "adaptive_lif",
             },
             NeuronModel::Threshold(_) => "threshold",
             NeuronModel::Izhikevich(_) => "izhikevich",

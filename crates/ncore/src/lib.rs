@@ -511,6 +511,8 @@ pub fn operating_point(cores: u32, seed: u64) -> neuromap_ir::spec::NetworkSpec 
         i_offset: Param::Shared(0.0201),
         reset: Reset::ToValue,
         v_init: Param::PerNeuron(phases),
+        conductance: None,
+        adaptation: None,
     };
     let mut entries = Vec::with_capacity(n as usize * 128);
     for i in 0..n {

@@ -496,11 +496,7 @@ pub fn run_figures(
     // ledger by part).
     let n = f64::from(steps.max(1));
     let slices = &mapping.partition.slices;
-    let work = |s: usize| neuromap_sim::chip::CoreWork {
-        packets: c.packets_received[s],
-        synaptic_events: c.synaptic_events[s],
-        neuron_updates: c.neuron_updates[s],
-    };
+    let work = |s: usize| c.work(s);
     let on_core = |s: usize| slices.get(s).is_none_or(|x| x.part == 0);
     let (values, full, what): (Vec<f64>, f64, &str) = match (&c.timing, neuromap_sim::chip::CycleCost::of(hw)) {
         (Some(t), Some(cost)) => (

@@ -227,6 +227,12 @@ impl<A: Arith> SynCurrents<A> {
         self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j], ri);
     }
 
+    /// The two receptors' states (currents, or conductances) of neuron `j`.
+    #[inline]
+    fn both(&self, j: usize) -> (A::V, A::V) {
+        (self.i_e[j], self.i_i[j])
+    }
+
     /// Whether both currents of neuron `j` are zero.
     fn quiet(&self, j: usize) -> bool {
         let z = A::zero();
@@ -249,6 +255,10 @@ pub(crate) struct LifState<A: Arith> {
     v_drop: Vec<A::V>,
     t_ref: Vec<u32>,
     reset: Reset,
+    /// Conductance-based synapses: the reversal potentials `(e_rev_e, e_rev_i)`.
+    reversal: Option<Reversal<A>>,
+    /// A spike-triggered adaptation current.
+    adapt: Option<Adapt<A>>,
     /// How products round, and the population's index and first neuron (they key
     /// stochastic rounding's random bits).
     rounding: crate::arith::Rounding,
@@ -260,6 +270,18 @@ pub(crate) struct LifState<A: Arith> {
     /// When recording: the neurons whose state was away from zero entering this step
     /// (see [`Engine::with_held_state`]).
     held: Option<Vec<u32>>,
+}
+
+/// The excitatory and inhibitory reversal potentials of each neuron.
+type Reversal<A> = (Vec<<A as Arith>::V>, Vec<<A as Arith>::V>);
+
+/// The adaptation current `w` of each neuron, its decay per step and its increment per
+/// spike.
+#[derive(Debug)]
+pub(crate) struct Adapt<A: Arith> {
+    w: Vec<A::V>,
+    decay: Vec<A::Decay>,
+    b: Vec<A::V>,
 }
 
 impl<A: Arith> LifState<A> {
@@ -292,6 +314,15 @@ impl<A: Arith> LifState<A> {
             k: v(k),
             c: v(c),
             reset: l.reset,
+            reversal: l
+                .conductance
+                .as_ref()
+                .map(|c| (v(per(&|i| c.e_rev_e.get(lo + i))), v(per(&|i| c.e_rev_i.get(lo + i))))),
+            adapt: l.adaptation.as_ref().map(|a| Adapt {
+                w: v(per(&|i| a.w_init.get(lo + i))),
+                decay: d(per(&|i| (-dt / a.tau_w.get(lo + i)).exp())),
+                b: v(per(&|i| a.b.get(lo + i))),
+            }),
             rounding,
             pop: pop.index() as u64,
             lo,
@@ -300,12 +331,15 @@ impl<A: Arith> LifState<A> {
         }
     }
 
-    /// How product `purpose` (0..4) of neuron `j` rounds at step `t`: stochastic
+    /// How product `purpose` (0..8) of neuron `j` rounds at step `t`: stochastic
     /// rounding's bits are keyed by (population, neuron in it, step, purpose), so a slice
-    /// of the population on a chip core draws what the whole model draws.
+    /// of the population on a chip core draws what the whole model draws. (Purposes 4..8,
+    /// the conductances' and the adaptation's, are keyed apart from the step's first
+    /// four, which keep the keys they had before those models.)
     #[inline]
     fn round(&self, j: usize, t: u32, purpose: u64) -> Round {
-        round_for(self.rounding, self.pop, self.lo + j, u64::from(t) << 2 | purpose)
+        let slot = u64::from(t) << 2 | (purpose & 3);
+        round_for(self.rounding, self.pop, self.lo + j, if purpose < 4 { slot } else { 1 << 62 | slot })
     }
 
     /// `a·v`, on the potential grid when there is one.
@@ -329,7 +363,10 @@ impl<A: Arith> LifState<A> {
             let z = A::zero();
             h.extend((0..self.v.len() as u32).filter(|&j| {
                 let j = j as usize;
-                self.v[j] != z || !self.syn.quiet(j) || self.i_offset[j] != z
+                self.v[j] != z
+                    || !self.syn.quiet(j)
+                    || self.i_offset[j] != z
+                    || self.adapt.as_ref().is_some_and(|a| a.w[j] != z)
             }));
         }
         for j in 0..self.v.len() {
@@ -338,10 +375,31 @@ impl<A: Arith> LifState<A> {
             in_i[j] = A::Acc::default();
             let dv = self.syn.take(j, ie, ii);
             let refractory = self.refractory[j] > 0;
+            // The adaptation current decays every step, refractory or not.
+            if let Some(a) = &self.adapt {
+                let w = A::decay_by(a.decay[j], a.w[j], self.round(j, t, 4));
+                self.adapt.as_mut().expect("checked above").w[j] = w;
+            }
             if refractory {
                 self.refractory[j] -= 1;
             } else {
-                let i_total = A::add(self.syn.sum(j), self.i_offset[j]);
+                // Conductances become a current at the potential entering the step,
+                // held over the step (sPyNNaker's `input_type_conductance`).
+                let syn = match &self.reversal {
+                    None => self.syn.sum(j),
+                    Some((e, i)) => {
+                        let (g_e, g_i) = self.syn.both(j);
+                        let v = self.v[j];
+                        A::add(
+                            A::mul(g_e, A::sub(e[j], v), self.round(j, t, 5)),
+                            A::mul(g_i, A::sub(i[j], v), self.round(j, t, 6)),
+                        )
+                    }
+                };
+                let mut i_total = A::add(syn, self.i_offset[j]);
+                if let Some(a) = &self.adapt {
+                    i_total = A::sub(i_total, a.w[j]);
+                }
                 let leak =
                     A::add(self.decayed(j, self.round(j, t, 0)), A::mul(self.k[j], i_total, self.round(j, t, 1)));
                 self.v[j] = A::add(A::add(leak, self.c[j]), dv);
@@ -354,6 +412,9 @@ impl<A: Arith> LifState<A> {
                     Reset::Subtract => A::sub(self.v[j], self.v_drop[j]),
                 };
                 self.refractory[j] = self.t_ref[j];
+                if let Some(a) = &mut self.adapt {
+                    a.w[j] = A::add(a.w[j], a.b[j]);
+                }
             }
         }
     }

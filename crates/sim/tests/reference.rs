@@ -22,6 +22,8 @@ fn lif(tau_m: f64, cm: f64, v_rest: f64, v_reset: f64, v_thresh: f64, t_ref: f64
         i_offset: i_offset.into(),
         reset: Reset::ToValue,
         v_init: v_rest.into(),
+        conductance: None,
+        adaptation: None,
     }
 }
 

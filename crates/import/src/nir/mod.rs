@@ -1363,6 +1363,8 @@ fn leaky(
         i_offset: c(0.0),
         reset: Reset::ToValue,
         v_init: of(v_leak, size),
+        conductance: None,
+        adaptation: None,
     }
 }
 

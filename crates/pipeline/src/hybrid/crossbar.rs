@@ -75,6 +75,10 @@ impl PartFamily for CrossbarPart {
     }
 
     fn suits(&self, net: &Network, pop: PopId, recurrent: bool) -> Result<&'static str, String> {
+        let model = net.pop(pop).model_name();
+        if neuromap_hw::arm_core::cost_kind(model) > 0 {
+            return Err(format!("its periphery prices a LIF update, not a {model} one"));
+        }
         if recurrent {
             return Err("recurrent (its input depends on its own spikes), which cores handle".into());
         }

@@ -26,6 +26,8 @@ pub(super) struct Core {
     pub(super) size: u64,
     pub(super) extension: bool,
     pub(super) state: Option<PopState<S1615>>,
+    /// The cost kind of its neurons' model ([`neuromap_hw::arm_core::cost_kind`]).
+    pub(super) kind: u8,
     pub(super) rings: [Ring<i64>; 2],
     pub(super) q: [i32; 2],
     pub(super) rows: Vec<Rows>,
@@ -62,6 +64,11 @@ pub(super) struct Shard {
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
 }
 
+/// The cost kind of population `pop`'s model ([`neuromap_hw::arm_core::cost_kind`]).
+pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
+    neuromap_hw::arm_core::cost_kind(net.pop(pop).model_name()) as u8
+}
+
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
 /// projection, sending every synapse to the slice of its target).
 pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core> {
@@ -84,6 +91,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                 size: u64::from(sl.len()),
                 extension: extension[s],
                 state: (!extension[s]).then(|| PopState::new(net, pop, sl.lo as usize..sl.hi as usize, q, rounding)),
+                kind: if extension[s] { 0 } else { update_kind(net, pop) },
                 rings: [Ring::new(n, d), Ring::new(n, d)],
                 q,
                 rows: Vec::new(),

@@ -113,6 +113,9 @@ pub struct ChipCounts {
     pub packets_received: Vec<u64>,
     pub synaptic_events: Vec<u64>,
     pub neuron_updates: Vec<u64>,
+    /// Per slice: the cost kind of its neurons' model
+    /// ([`neuromap_hw::arm_core::cost_kind`]; 0 for sources and delay extensions).
+    pub update_kind: Vec<u8>,
     /// Packets lost, by cause, and the deliveries to cores they cost.
     pub losses: Losses,
     /// Time within steps, when the model gives cycle costs.
@@ -180,45 +183,107 @@ pub struct LevelLoad {
     pub work: CoreWork,
 }
 
-/// A core's work: packets taken, synaptic events, neuron updates.
+/// Models priced apart from the LIF kernel ([`neuromap_hw::arm_core::MODEL_FIGURES`]).
+pub const MODELS: usize = neuromap_hw::arm_core::MODEL_FIGURES.len();
+
+/// A core's work: packets taken, synaptic events, neuron updates (of every model), and
+/// of those, the updates of each model priced apart from the LIF kernel.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct CoreWork {
     pub packets: u64,
     pub synaptic_events: u64,
     pub neuron_updates: u64,
+    pub model_updates: [u64; MODELS],
 }
 
 impl CoreWork {
     /// Core cycles at `cost` cycles per packet, per synaptic event, per update.
     pub fn cycles(&self, cost: &CycleCost) -> f64 {
-        self.packets as f64 * cost.packet
-            + self.synaptic_events as f64 * cost.synaptic_event
-            + self.neuron_updates as f64 * cost.neuron_update
+        self.packets as f64 * cost.packet + self.synaptic_events as f64 * cost.synaptic_event + self.update_cycles(cost)
     }
 
-    pub(super) fn add(&mut self, o: &CoreWork) {
+    /// The cycles of the neuron updates alone.
+    pub fn update_cycles(&self, cost: &CycleCost) -> f64 {
+        let apart: u64 = self.model_updates.iter().sum();
+        (self.neuron_updates - apart) as f64 * cost.neuron_update
+            + self.model_updates.iter().zip(&cost.model_update).map(|(&n, &c)| n as f64 * c).sum::<f64>()
+    }
+
+    /// Counts `n` neuron updates of the model of cost kind `kind`
+    /// ([`neuromap_hw::arm_core::cost_kind`]).
+    pub fn updates(&mut self, kind: u8, n: u64) {
+        self.neuron_updates += n;
+        if kind > 0 {
+            self.model_updates[usize::from(kind) - 1] += n;
+        }
+    }
+
+    pub fn add(&mut self, o: &CoreWork) {
         self.packets += o.packets;
         self.synaptic_events += o.synaptic_events;
         self.neuron_updates += o.neuron_updates;
+        for (a, b) in self.model_updates.iter_mut().zip(&o.model_updates) {
+            *a += b;
+        }
+    }
+
+    /// The `[timing]` and `[models]` figures this work is priced by.
+    pub fn figures(&self) -> Vec<String> {
+        let apart: u64 = self.model_updates.iter().sum();
+        let mut v = Vec::new();
+        for (n, f) in
+            [(self.packets, "timing.cycles_per_packet"), (self.synaptic_events, "timing.cycles_per_synaptic_event")]
+        {
+            if n > 0 {
+                v.push(f.to_string());
+            }
+        }
+        if self.neuron_updates > apart {
+            v.push("timing.cycles_per_neuron_update".into());
+        }
+        for (k, &n) in self.model_updates.iter().enumerate() {
+            if n > 0 {
+                v.push(format!("models.{}_cycles", neuromap_hw::arm_core::MODEL_FIGURES[k]));
+            }
+        }
+        v
     }
 }
 
-/// Core cycles per unit of work (the model's `[timing]` figures).
+/// Core cycles per unit of work (the model's `[timing]` and `[models]` figures).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CycleCost {
     pub packet: f64,
     pub synaptic_event: f64,
+    /// A LIF-kernel (or threshold) neuron's update.
     pub neuron_update: f64,
+    /// An update of each model of [`neuromap_hw::arm_core::MODEL_FIGURES`]; 0 for a
+    /// model the chip does not map (the compiler refuses its populations).
+    pub model_update: [f64; MODELS],
 }
 
 impl CycleCost {
-    /// The model's cycle costs, when it gives all three.
+    /// The model's cycle costs, when it gives all three `[timing]` figures.
     pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Option<Self> {
         Some(Self {
             packet: hw.cycles_per_packet?,
             synaptic_event: hw.cycles_per_synaptic_event?,
             neuron_update: hw.cycles_per_neuron_update?,
+            model_update: hw.models.map(|m| m.and_then(|c| c.cycles).unwrap_or(0.0)),
         })
+    }
+}
+
+impl ChipCounts {
+    /// The work of slice `s` over the run.
+    pub fn work(&self, s: usize) -> CoreWork {
+        let mut w = CoreWork {
+            packets: self.packets_received[s],
+            synaptic_events: self.synaptic_events[s],
+            ..Default::default()
+        };
+        w.updates(self.update_kind.get(s).copied().unwrap_or(0), self.neuron_updates[s]);
+        w
     }
 }
 

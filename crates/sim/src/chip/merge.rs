@@ -20,6 +20,11 @@ pub(super) fn merge(shared: &Shared, shards: Vec<Shard>, steps: u32, n_slices: u
         packets_received: vec![0; n_slices],
         synaptic_events: vec![0; n_slices],
         neuron_updates: vec![0; n_slices],
+        update_kind: shared
+            .slice
+            .iter()
+            .map(|&(pop, _, ext)| if ext { 0 } else { update_kind(shared.net, pop) })
+            .collect(),
         ..ChipCounts::default()
     };
     let mut res = vec![0u64; shared.n_res];

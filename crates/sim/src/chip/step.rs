@@ -34,7 +34,7 @@ pub(super) fn run_shard(
                 let [re, ri] = &mut c.rings;
                 let (se, si) = (re.slot(ts), ri.slot(ts));
                 let updates = c.state.as_mut().map_or(0, |s| s.step(t, se, si, q, &mut spikes));
-                shard.step_work[i].neuron_updates += updates;
+                shard.step_work[i].updates(c.kind, updates);
                 shard.result.neuron_updates += updates;
                 let p = c.pop.index();
                 shard.result.spike_counts[p] += spikes.iter().map(|&(_, k)| u64::from(k)).sum::<u64>();
