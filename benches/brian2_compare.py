@@ -47,7 +47,7 @@ from brian2 import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NEUROMAP = ROOT / "target" / "release" / "neuromap"
-NETS = ["cuba", "brunel_1k", "coba"]
+NETS = ["cuba", "brunel_1k", "coba", "adaptive"]
 TOLERANCE = 0.05
 SEEDS = 4
 

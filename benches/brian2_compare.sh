@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Differential check of neuromap's f64 reference simulator against Brian2.
 #
-#   bash benches/brian2_compare.sh                  # CUBA, Brunel-1k and COBA, 1 s each
+#   bash benches/brian2_compare.sh                  # CUBA, Brunel-1k, COBA and adaptive, 1 s each
 #   bash benches/brian2_compare.sh --same-synapses  # only the identical-synapse check
 #   bash benches/brian2_compare.sh NET.toml ...     # other netlists (same subset)
 #

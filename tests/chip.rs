@@ -24,10 +24,14 @@ fn chip_spikes_equal_the_quantised_model_on_every_example() {
         }
         let net = n.spec.build().unwrap();
         let steps = n.steps.unwrap_or(1000).min(600);
-        let functional = simulate_quantised(&net, steps, ALL);
+        // The quantised model in each chip model's format (`arith.format`).
+        let mut functional = std::collections::HashMap::new();
         for hw_path in toml_files("hw-models") {
             let hw = neuromap::hw::load_path(&hw_path).unwrap();
             let Ok(mapping) = compile(&net, &hw, &CompileOptions::default()) else { continue };
+            let format = neuromap::sim::arith::Format::of(&mapping.hw);
+            let functional =
+                functional.entry(format).or_insert_with(|| simulate_quantised(&net, steps, Options { format, ..ALL }));
             // Thread counts take turns (their equality is checked below).
             let threads = [1, 2, 4][compared % 3];
             let config = ChipConfig { threads, ..ChipConfig::default() };

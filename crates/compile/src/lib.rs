@@ -198,6 +198,14 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
         CompileError::Unsupported(format!("the compiler maps onto the arm-core family, not `{}`", model.family))
     })?;
     check_models(net, model).map_err(CompileError::Unsupported)?;
+    if hw.format != 0 && hw.rounding != 0 {
+        return Err(CompileError::Unsupported(format!(
+            "`{}` computes in {}, which rounds every product to nearest even; arith.rounding `{}` applies to s16.15 only",
+            model.name,
+            neuromap_hw::family::FORMATS.get(hw.format).unwrap_or(&"?"),
+            neuromap_hw::family::ROUNDING_MODES.get(hw.rounding).unwrap_or(&"?")
+        )));
+    }
     if hw.cores + opts.parts.per_chip() > route::MAX_CORES {
         return Err(CompileError::Unsupported(format!(
             "{} cores and {} tiles per chip; routes name at most {} endpoints",

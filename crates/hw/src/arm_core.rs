@@ -31,6 +31,8 @@ pub struct ArmCore {
     pub cycles_per_neuron_update: Option<f64>,
     /// How products round: an index into [`crate::family::ROUNDING_MODES`].
     pub rounding: usize,
+    /// The neuron state's number format: an index into [`crate::family::FORMATS`].
+    pub format: usize,
     /// Per model of [`MODEL_FIGURES`]: its state and cycles, when the model gives its
     /// state bytes (else the chip does not map that model).
     pub models: [Option<ModelCost>; MODEL_FIGURES.len()],
@@ -129,6 +131,7 @@ impl ArmCore {
             cycles_per_synaptic_event: m.get("timing", "cycles_per_synaptic_event"),
             cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
             rounding: m.get("arith", "rounding").unwrap_or(0.0) as usize,
+            format: m.get("arith", "format").unwrap_or(0.0) as usize,
             models: MODEL_FIGURES.map(|name| {
                 Some(ModelCost {
                     state_bytes: m.get("models", &format!("{name}_state_bytes"))? as u64,

@@ -20,6 +20,9 @@ pub enum Kind {
 /// The rounding modes of a product in a fixed-point format (`arith.rounding`).
 pub const ROUNDING_MODES: &[&str] = &["truncate", "nearest", "stochastic"];
 
+/// The number formats of an ARM-core chip's neuron state (`arith.format`).
+pub const FORMATS: &[&str] = &["s16.15", "f32"];
+
 /// One parameter of a family.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ParamDef {
@@ -227,10 +230,19 @@ pub const ARM_CORE: &[ParamDef] = &[
     ),
     dflt(
         "arith",
+        "format",
+        "format",
+        Kind::Choice(FORMATS),
+        "the number format of the neuron state and its products: s16.15 fixed point (products rounded by arith.rounding) or IEEE single precision (f32, products rounded to nearest even by the FPU); weights are 16-bit integers scaled per receptor in both",
+        0.0,
+        "s16.15: sPyNNaker's neuron models compute in ISO C `accum` (s16.15) on the ARM968, which has no floating-point unit (Hopkins, Mikaitis, Lester and Furber, Phil. Trans. R. Soc. A 378:20190052, 2020)",
+    ),
+    dflt(
+        "arith",
         "rounding",
         "mode",
         Kind::Choice(ROUNDING_MODES),
-        "how the s16.15 products (decay × potential, gain × current) are brought back to 15 fraction bits: truncate (toward −∞), nearest, or stochastic (keyed by population, neuron, step and product)",
+        "how the s16.15 products (decay × potential, gain × current) are brought back to 15 fraction bits: truncate (toward −∞), nearest, or stochastic (keyed by population, neuron, step and product); an f32 format rounds to nearest even and takes only `truncate` here",
         0.0,
         "truncate: sPyNNaker's neuron models compute in ISO C `accum` (s16.15) and its products drop the low bits by arithmetic shifts (Hopkins, Mikaitis, Lester and Furber, Phil. Trans. R. Soc. A 378:20190052, 2020, on SpiNNaker 1's fixed-point ODE solvers)",
     ),

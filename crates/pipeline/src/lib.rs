@@ -30,7 +30,7 @@ use neuromap_hw::HwModel;
 use neuromap_ir::Network;
 use neuromap_ir::spec::NetworkSpec;
 use neuromap_report::RunSummary;
-use neuromap_sim::arith::{F64, S1615};
+use neuromap_sim::arith::F64;
 use neuromap_sim::chip::{ChipConfig, ChipRun, RunFaults};
 use neuromap_sim::fidelity::PopFidelity;
 use neuromap_sim::{Options, RunResult};
@@ -309,9 +309,13 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
             });
         }
     }
-    // The quantised model computes with the chip's own rounding (`arith.rounding`).
-    let rounding = neuromap_sim::arith::Rounding::of(&mapping.hw);
-    let options = Options { rounding, ..Options::default() };
+    // The quantised model computes in the chip's own format and rounding
+    // (`arith.format`, `arith.rounding`).
+    let options = Options {
+        rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
+        format: neuromap_sim::arith::Format::of(&mapping.hw),
+        ..Options::default()
+    };
     let config = ChipConfig {
         threads: job.threads,
         faults: job.faults.clone(),
@@ -327,7 +331,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     // Both checks honour an interrupt (not the deadline, which bounds the simulation:
     // they cover the steps it did); cut short, they compare the steps they reached.
     let checks = neuromap_sim::Stop { deadline: None, ..job.stop.clone() };
-    let functional = neuromap_sim::simulate_until::<S1615>(net, steps, options, &checks);
+    let functional = neuromap_sim::simulate_quantised_until(net, steps, options, &checks);
     // Cut short, both sides are taken to the same first steps (counts from the records).
     fn prefix(r: &neuromap_sim::RunResult, k: u32, steps: u32) -> std::borrow::Cow<'_, neuromap_sim::RunResult> {
         if k < steps { std::borrow::Cow::Owned(r.first_steps(k)) } else { std::borrow::Cow::Borrowed(r) }
@@ -523,13 +527,18 @@ pub fn spike_digest(steps: &[u32], neurons: &[u32]) -> u64 {
 }
 
 impl Outcome {
+    /// The chip's number format (`arith.format`).
+    pub fn format_name(&self) -> &'static str {
+        neuromap_sim::arith::Format::of(&self.mapping.hw).name()
+    }
+
     /// The run summary; `wall` includes the simulation's wall time.
     pub fn run_summary(&self, wall: bool) -> RunSummary {
         let j = &self.job;
         RunSummary::new(
             &j.net,
             &self.chip.result,
-            &format!("chip ({}, s16.15)", j.model.name),
+            &format!("chip ({}, {})", j.model.name, self.format_name()),
             wall.then_some(self.chip_s),
         )
     }

@@ -63,6 +63,55 @@ impl Rounding {
     }
 }
 
+/// The number format of a chip's neuron state (a figure of the chip model,
+/// `arith.format`): the quantised functional model and the chip both compute in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Format {
+    /// SpiNNaker 1's s16.15 fixed point ([`S1615`]), products rounded by a [`Rounding`].
+    #[default]
+    S1615,
+    /// IEEE single precision ([`F32`]), as an FPU computes it.
+    F32,
+}
+
+impl Format {
+    const ALL: [Format; 2] = [Format::S1615, Format::F32];
+
+    /// The format a chip model names (`arith.format`, one of
+    /// [`neuromap_hw::family::FORMATS`]).
+    pub fn from_name(name: &str) -> Option<Format> {
+        let i = neuromap_hw::family::FORMATS.iter().position(|n| *n == name)?;
+        Self::ALL.get(i).copied()
+    }
+
+    /// The format of an ARM-core chip model (its `arith.format`).
+    pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Format {
+        Self::ALL.get(hw.format).copied().unwrap_or_default()
+    }
+
+    pub fn name(self) -> &'static str {
+        neuromap_hw::family::FORMATS[self as usize]
+    }
+
+    /// The weight scale exponents of `net` in this format.
+    pub fn weight_shifts(self, net: &neuromap_ir::Network) -> Vec<[i32; 2]> {
+        match self {
+            Format::S1615 => crate::reference::weight_shifts::<S1615>(net),
+            Format::F32 => crate::reference::weight_shifts::<F32>(net),
+        }
+    }
+
+    /// How the quantised model in this format is named in reports, with its rounding.
+    pub fn label(self, r: Rounding) -> String {
+        match (self, r) {
+            (Format::F32, _) => "quantised f32".into(),
+            (Format::S1615, Rounding::Truncate) => "quantised s16.15".into(),
+            (Format::S1615, Rounding::Nearest) => "quantised s16.15, round to nearest".into(),
+            (Format::S1615, Rounding::Stochastic) => "quantised s16.15, stochastic rounding".into(),
+        }
+    }
+}
+
 /// What one product rounds with: the mode, and for stochastic rounding the key of its
 /// random bits.
 #[derive(Clone, Copy, Debug)]
@@ -220,8 +269,7 @@ impl Arith for S1615 {
     }
     #[inline]
     fn acc_weight(w: f32, count: u32, q: i32) -> i64 {
-        let scaled = (f64::from(w) * 2f64.powi(q)).round().clamp(f64::from(i16::MIN), f64::from(i16::MAX));
-        scaled as i64 * i64::from(count)
+        scaled_weight(w, count, q)
     }
     #[inline]
     fn input(acc: i64, q: i32) -> I17F15 {
@@ -247,6 +295,76 @@ impl Arith for S1615 {
     #[inline]
     fn to_f64(x: I17F15) -> f64 {
         x.to_num()
+    }
+}
+
+/// A weight as a 16-bit signed integer at scale 2^q, times `count`: the synaptic word
+/// both formats accumulate exactly in 64 bits.
+#[inline]
+fn scaled_weight(w: f32, count: u32, q: i32) -> i64 {
+    let scaled = (f64::from(w) * 2f64.powi(q)).round().clamp(f64::from(i16::MIN), f64::from(i16::MAX));
+    scaled as i64 * i64::from(count)
+}
+
+/// IEEE single precision, as the Cortex-M4F's FPU computes: state, parameters, decay
+/// factors and products in `f32`, each product rounded to nearest even (the [`Round`]
+/// is ignored). Weights are 16-bit integers scaled per receptor and summed exactly in
+/// 64 bits, as in [`S1615`] (the scale is not capped at 15 fraction bits), so the
+/// order packets arrive in cannot change the input; the sum becomes `f32` once per step.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct F32;
+
+impl Arith for F32 {
+    type V = f32;
+    type Decay = f32;
+    type Acc = i64;
+    const NAME: &'static str = "f32";
+
+    #[inline]
+    fn v(x: f64) -> f32 {
+        x as f32
+    }
+    #[inline]
+    fn decay(x: f64) -> f32 {
+        x as f32
+    }
+    #[inline]
+    fn zero() -> f32 {
+        0.0
+    }
+    fn weight_shift(max_abs: f64) -> i32 {
+        if max_abs <= 0.0 || !max_abs.is_finite() {
+            return 0;
+        }
+        ((f64::from(i16::MAX) / max_abs).log2().floor() as i32).clamp(-60, 60)
+    }
+    #[inline]
+    fn acc_weight(w: f32, count: u32, q: i32) -> i64 {
+        scaled_weight(w, count, q)
+    }
+    #[inline]
+    fn input(acc: i64, q: i32) -> f32 {
+        (acc as f64 * 2f64.powi(-q)) as f32
+    }
+    #[inline]
+    fn add(a: f32, b: f32) -> f32 {
+        a + b
+    }
+    #[inline]
+    fn sub(a: f32, b: f32) -> f32 {
+        a - b
+    }
+    #[inline]
+    fn decay_by(a: f32, x: f32, _: Round) -> f32 {
+        a * x
+    }
+    #[inline]
+    fn mul(k: f32, x: f32, _: Round) -> f32 {
+        k * x
+    }
+    #[inline]
+    fn to_f64(x: f32) -> f64 {
+        f64::from(x)
     }
 }
 

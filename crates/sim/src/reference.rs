@@ -79,11 +79,18 @@ pub struct Options {
     /// How the quantised formats round their products (the chip model's
     /// `arith.rounding`; the f64 reference ignores it).
     pub rounding: crate::arith::Rounding,
+    /// The quantised model's number format (the chip model's `arith.format`;
+    /// [`simulate_quantised`] runs in it, the f64 reference ignores it).
+    pub format: crate::arith::Format,
 }
 
 impl Options {
-    /// Sources recorded too, products truncated.
-    pub const RECORD_ALL: Options = Options { record_sources: true, rounding: crate::arith::Rounding::Truncate };
+    /// Sources recorded too, products truncated, s16.15.
+    pub const RECORD_ALL: Options = Options {
+        record_sources: true,
+        rounding: crate::arith::Rounding::Truncate,
+        format: crate::arith::Format::S1615,
+    };
 }
 
 /// What a run produced and counted.
@@ -917,7 +924,16 @@ pub fn simulate(net: &Network, steps: u32, options: Options) -> RunResult {
     simulate_in::<F64>(net, steps, options)
 }
 
-/// Runs the quantised functional model (s16.15) for `steps` timesteps.
+/// Runs the quantised functional model for `steps` timesteps, in the format
+/// `options.format` names (s16.15 by default).
 pub fn simulate_quantised(net: &Network, steps: u32, options: Options) -> RunResult {
-    simulate_in::<S1615>(net, steps, options)
+    simulate_quantised_until(net, steps, options, &Stop::default())
+}
+
+/// [`simulate_quantised`], stopping early when `stop` says so.
+pub fn simulate_quantised_until(net: &Network, steps: u32, options: Options, stop: &Stop) -> RunResult {
+    match options.format {
+        crate::arith::Format::S1615 => simulate_until::<S1615>(net, steps, options, stop),
+        crate::arith::Format::F32 => simulate_until::<crate::arith::F32>(net, steps, options, stop),
+    }
 }

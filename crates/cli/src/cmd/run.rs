@@ -20,6 +20,11 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .set_choice("arith", "rounding", r, "set on the command line (--rounding)")
             .map_err(|e| anyhow::anyhow!("--rounding: {e}"))?;
     }
+    if let Some(f) = &a.format {
+        model
+            .set_choice("arith", "format", f, "set on the command line (--format)")
+            .map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+    }
     let net = build(&n.spec, a.mem, &a.network.net)?;
     if a.compare.is_some() && !neuromap_pipeline::binary::is_binary_family(&model) {
         let hint = if neuromap_pipeline::crossbar::is_crossbar_family(&model) {

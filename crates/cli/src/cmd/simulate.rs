@@ -2,15 +2,6 @@
 
 use crate::*;
 
-/// The quantised engine's name in reports, with its rounding.
-fn rounding_label(r: neuromap_sim::arith::Rounding) -> &'static str {
-    match r {
-        neuromap_sim::arith::Rounding::Truncate => "quantised s16.15",
-        neuromap_sim::arith::Rounding::Nearest => "quantised s16.15, round to nearest",
-        neuromap_sim::arith::Rounding::Stochastic => "quantised s16.15, stochastic rounding",
-    }
-}
-
 pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     let (n, steps) = a.network.load(color)?;
     let t0 = Instant::now();
@@ -29,16 +20,21 @@ pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     }
     let t1 = Instant::now();
     let rounding = a.rounding.as_deref().and_then(neuromap_sim::arith::Rounding::from_name).unwrap_or_default();
-    let options = neuromap_sim::Options { record_sources: a.record_sources, rounding };
+    let format = a.format.as_deref().and_then(neuromap_sim::arith::Format::from_name).unwrap_or_default();
+    let options = neuromap_sim::Options { record_sources: a.record_sources, rounding, format };
     let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
-    let (run, engine) = if a.quantised {
-        (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), rounding_label(rounding))
-    } else {
-        (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference")
+    let (run, engine) = match (a.quantised, format) {
+        (true, neuromap_sim::arith::Format::S1615) => {
+            (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), format.label(rounding))
+        }
+        (true, neuromap_sim::arith::Format::F32) => {
+            (stepped::<neuromap_sim::arith::F32>(&net, steps, options, &bar), format.label(rounding))
+        }
+        (false, _) => (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference".to_string()),
     };
     bar.finish_and_clear();
     let wall = t1.elapsed().as_secs_f64();
-    let summary = RunSummary::new(&net, &run, engine, Some(wall));
+    let summary = RunSummary::new(&net, &run, &engine, Some(wall));
     const TAU_MS: f64 = 10.0;
     let fidelity = a.quantised.then(|| {
         let reference = neuromap_sim::simulate(&net, steps, options);

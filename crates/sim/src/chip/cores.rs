@@ -25,7 +25,7 @@ pub(super) struct Core {
     /// Neurons or sources in the slice.
     pub(super) size: u64,
     pub(super) extension: bool,
-    pub(super) state: Option<PopState<S1615>>,
+    pub(super) state: Option<CoreState>,
     /// The cost kind of its neurons' model ([`neuromap_hw::arm_core::cost_kind`]).
     pub(super) kind: u8,
     pub(super) rings: [Ring<i64>; 2],
@@ -64,6 +64,44 @@ pub(super) struct Shard {
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
 }
 
+/// A slice's neurons in the chip's number format (`arith.format`).
+#[derive(Debug)]
+pub(super) enum CoreState {
+    Fixed(PopState<S1615>),
+    Float(PopState<crate::arith::F32>),
+}
+
+impl CoreState {
+    fn new(
+        net: &Network,
+        pop: PopId,
+        range: std::ops::Range<usize>,
+        q: [i32; 2],
+        options: crate::Options,
+    ) -> CoreState {
+        match options.format {
+            crate::arith::Format::S1615 => CoreState::Fixed(PopState::new(net, pop, range, q, options.rounding)),
+            crate::arith::Format::F32 => CoreState::Float(PopState::new(net, pop, range, q, options.rounding)),
+        }
+    }
+
+    /// [`PopState::step`] in the core's format (both accumulate inputs in `i64`).
+    #[inline]
+    pub(super) fn step(
+        &mut self,
+        t: u32,
+        se: &mut [i64],
+        si: &mut [i64],
+        q: [i32; 2],
+        spikes: &mut Vec<(u32, u32)>,
+    ) -> u64 {
+        match self {
+            CoreState::Fixed(s) => s.step(t, se, si, q, spikes),
+            CoreState::Float(s) => s.step(t, se, si, q, spikes),
+        }
+    }
+}
+
 /// The cost kind of population `pop`'s model ([`neuromap_hw::arm_core::cost_kind`]).
 pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
     neuromap_hw::arm_core::cost_kind(net.pop(pop).model_name()) as u8
@@ -73,10 +111,15 @@ pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
 /// projection, sending every synapse to the slice of its target).
 pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core> {
     let slices = &mapping.partition.slices;
-    let shifts = weight_shifts::<S1615>(net);
+    // The chip's own arithmetic (`arith.format`, `arith.rounding`), as the quantised
+    // model takes it.
+    let options = crate::Options {
+        rounding: crate::arith::Rounding::of(&mapping.hw),
+        format: crate::arith::Format::of(&mapping.hw),
+        ..Default::default()
+    };
+    let shifts = options.format.weight_shifts(net);
     let max_delay = mapping.hw.max_delay_steps;
-    // The chip's own arithmetic (`arith.rounding`), as the quantised model takes it.
-    let rounding = crate::arith::Rounding::of(&mapping.hw);
     let mut cores: Vec<Core> = slices
         .iter()
         .enumerate()
@@ -90,7 +133,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                 lo: sl.lo,
                 size: u64::from(sl.len()),
                 extension: extension[s],
-                state: (!extension[s]).then(|| PopState::new(net, pop, sl.lo as usize..sl.hi as usize, q, rounding)),
+                state: (!extension[s]).then(|| CoreState::new(net, pop, sl.lo as usize..sl.hi as usize, q, options)),
                 kind: if extension[s] { 0 } else { update_kind(net, pop) },
                 rings: [Ring::new(n, d), Ring::new(n, d)],
                 q,
@@ -140,7 +183,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
                         r.post.push(row.post[k] - lo);
                         // 16-bit weights: the conversion cannot fail.
-                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i32);
+                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i32); // both formats' 16-bit words
                         r.delay.push(row.delay[k]);
                     }
                     rows.iter_mut().for_each(|r| r.start.push(r.post.len() as u32));

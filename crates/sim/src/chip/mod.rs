@@ -62,7 +62,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::arith::{Arith, S1615};
-use crate::reference::{PopState, Ring, receptor_index, weight_shifts};
+use crate::reference::{PopState, Ring, receptor_index};
 use crate::{Options, RunResult, SpikeRecord};
 
 mod cores;
