@@ -78,3 +78,54 @@ fn an_f32_chip_equals_its_f32_model_and_takes_no_rounding_mode() {
         assert!(e.contains("rounds every product to nearest even") && e.contains(mode), "{e}");
     }
 }
+
+fn neuromap(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+/// `neuromap fidelity` runs the f64 reference and each arithmetic: on the Izhikevich
+/// netlist (no randomness) f32 keeps more regular-spiking spikes at their f64 steps than
+/// any s16.15 mode; over seeds a chaotic network's error has a spread; a mode f32 does
+/// not take is refused.
+#[test]
+fn the_fidelity_study_compares_every_arithmetic() {
+    let out = neuromap(&["fidelity", "netlists/izhikevich.toml", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cells = v["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 8, "2 populations × 4 arithmetics");
+    let same = |pop: &str, a: &str| {
+        cells.iter().find(|c| c["population"] == pop && c["arithmetic"] == a).unwrap()["same_step"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let f32 = same("regular_spiking", "f32");
+    for mode in ["truncate", "nearest", "stochastic"] {
+        let s = same("regular_spiking", &format!("s16.15 {mode}"));
+        assert!(f32 > s && s > 0.3, "f32 {f32} against s16.15 {mode} {s}");
+    }
+    let out = neuromap(&[
+        "fidelity",
+        "netlists/cuba.toml",
+        "--steps",
+        "500",
+        "--seeds",
+        "3",
+        "--arith",
+        "s16.15,f32",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["seeds"], serde_json::json!([1, 2, 3]));
+    let c = &v["cells"][0];
+    assert!(c["count_error"]["sd"].as_f64().unwrap() > 0.0, "no spread over seeds: {c}");
+    let out = neuromap(&["fidelity", "netlists/izhikevich.toml", "--arith", "f32:nearest"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("f32 rounds to nearest even"), "{err}");
+}

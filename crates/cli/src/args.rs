@@ -47,6 +47,10 @@ pub(crate) enum Cmd {
     Run(RunArgs),
     /// Simulate a network (no chip) and write its spikes and a summary.
     Simulate(SimulateArgs),
+    /// How far a network's spikes move from the f64 reference under each chip
+    /// arithmetic (s16.15 truncate, nearest, stochastic; f32), per population, over
+    /// several seeds: count error, same-step share, van Rossum distance.
+    Fidelity(FidelityArgs),
     /// List neuron models, their parameters and defaults, and the connectors.
     Models,
     /// Map a network onto a chip model: partition, place, route, build and compress
@@ -512,6 +516,28 @@ pub(crate) struct CampaignArgs {
     /// Output folder (default: out/<network>-<model>-campaign).
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) mem: MemoryLimit,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct FidelityArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// Seeds to average over: the netlist's seed (or --seed) and the next ones;
+    /// connectivity, initial state and inputs are redrawn with each.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub(crate) seeds: u64,
+    /// The arithmetics to compare, comma-separated: `s16.15` (truncating),
+    /// `s16.15:nearest`, `s16.15:stochastic`, `f32` (default: all four).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub(crate) arith: Vec<String>,
+    /// The van Rossum kernel's time constant (ms).
+    #[arg(long, default_value_t = 10.0, value_name = "MS")]
+    pub(crate) tau: f64,
+    /// Print the study as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) mem: MemoryLimit,
 }

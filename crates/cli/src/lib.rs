@@ -29,6 +29,7 @@ pub fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Check { files, build, mem } => check(&files, build.then_some(mem), color),
         Cmd::Simulate(a) => simulate(&a, color),
+        Cmd::Fidelity(a) => fidelity(&a, color),
         Cmd::Run(a) => run(&a, color),
         Cmd::Models => {
             print!("{}", models_text());

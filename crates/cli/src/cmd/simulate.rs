@@ -1,4 +1,4 @@
-//! `neuromap simulate` and `neuromap models`.
+//! `neuromap simulate`, `neuromap fidelity` and `neuromap models`.
 
 use crate::*;
 
@@ -98,4 +98,51 @@ pub fn models_text() -> String {
     s.push_str(&format!("Connectors (`connector`): {}\n", CONNECTORS.join(", ")));
     s.push_str("\nUnits: ms, mV, nF, nA, Hz. See docs/netlist.md.\n");
     s
+}
+
+pub(crate) fn fidelity(a: &FidelityArgs, color: bool) -> Result<(), Failure> {
+    let (n, steps) = a.network.load(color)?;
+    let arith = if a.arith.is_empty() {
+        neuromap_pipeline::fidelity::Arithmetic::ALL.to_vec()
+    } else {
+        a.arith
+            .iter()
+            .map(|s| neuromap_pipeline::fidelity::Arithmetic::parse(s.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("--arith: {e}"))?
+    };
+    if !(a.tau.is_finite() && a.tau > 0.0) {
+        return Err(anyhow::anyhow!("--tau must be a positive number of ms, got {}", a.tau).into());
+    }
+    // One network at a time per thread: check the first seed's size against the limit.
+    let net = build(&n.spec, a.mem, &a.network.net)?;
+    let (limit, why) = a.mem.bytes();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(a.seeds as usize).max(1) as f64;
+    let need = (2.0 * neuromap_sim::memory_estimate(&net) + net.synapse_bytes() as f64) * threads;
+    if need > limit {
+        return Err(anyhow::anyhow!(
+            "{}: {} seeds in parallel need about {:.2} GiB; the limit is {:.2} GiB ({why}); lower `scale`, the seeds, or raise --max-memory",
+            a.network.net.display(),
+            a.seeds,
+            need / (1u64 << 30) as f64,
+            limit / (1u64 << 30) as f64
+        )
+        .into());
+    }
+    drop(net);
+    let seeds: Vec<u64> = (0..a.seeds).map(|k| n.spec.seed.wrapping_add(k)).collect();
+    // A study writes nothing: Ctrl-C quits at once.
+    eprintln!(
+        "{} × {} × {steps} steps (the f64 reference and each arithmetic; seeds in parallel)",
+        neuromap_compile::plural(seeds.len(), "seed"),
+        neuromap_compile::plural(arith.len(), "arithmetic"),
+    );
+    let study = neuromap_pipeline::fidelity::study(&n.spec, steps, &seeds, &arith, a.tau, &Default::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if a.json {
+        print!("{}", write::pretty_json(&study));
+    } else {
+        print!("{}", study.to_text());
+    }
+    Ok(())
 }
