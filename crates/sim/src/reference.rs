@@ -376,6 +376,26 @@ impl<A: Arith> LifState<A> {
                     || self.adapt.as_ref().is_some_and(|a| a.w[j] != z)
             }));
         }
+        // One loop per kind of neuron, so the plain LIF loop tests nothing per neuron.
+        match (self.reversal.is_some(), self.adapt.is_some()) {
+            (false, false) => self.update_as::<false, false>(t, in_e, in_i, q, spikes),
+            (true, false) => self.update_as::<true, false>(t, in_e, in_i, q, spikes),
+            (false, true) => self.update_as::<false, true>(t, in_e, in_i, q, spikes),
+            (true, true) => self.update_as::<true, true>(t, in_e, in_i, q, spikes),
+        }
+    }
+
+    /// The update of every neuron, with conductance synapses (`COND`, when `reversal`
+    /// is set) and an adaptation current (`ADAPT`, when `adapt` is set).
+    #[inline(always)]
+    fn update_as<const COND: bool, const ADAPT: bool>(
+        &mut self,
+        t: u32,
+        in_e: &mut [A::Acc],
+        in_i: &mut [A::Acc],
+        q: [i32; 2],
+        spikes: &mut Vec<(u32, u32)>,
+    ) {
         for j in 0..self.v.len() {
             let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
             in_e[j] = A::Acc::default();
@@ -383,9 +403,11 @@ impl<A: Arith> LifState<A> {
             let dv = self.syn.take(j, ie, ii);
             let refractory = self.refractory[j] > 0;
             // The adaptation current decays every step, refractory or not.
-            if let Some(a) = &self.adapt {
-                let w = A::decay_by(a.decay[j], a.w[j], self.round(j, t, 4));
-                self.adapt.as_mut().expect("checked above").w[j] = w;
+            if ADAPT {
+                let r = self.round(j, t, 4);
+                if let Some(a) = &mut self.adapt {
+                    a.w[j] = A::decay_by(a.decay[j], a.w[j], r);
+                }
             }
             if refractory {
                 self.refractory[j] -= 1;
@@ -393,8 +415,7 @@ impl<A: Arith> LifState<A> {
                 // Conductances become a current at the potential entering the step,
                 // held over the step (sPyNNaker's `input_type_conductance`).
                 let syn = match &self.reversal {
-                    None => self.syn.sum(j),
-                    Some((e, i)) => {
+                    Some((e, i)) if COND => {
                         let (g_e, g_i) = self.syn.both(j);
                         let v = self.v[j];
                         A::add(
@@ -402,9 +423,10 @@ impl<A: Arith> LifState<A> {
                             A::mul(g_i, A::sub(i[j], v), self.round(j, t, 6)),
                         )
                     }
+                    _ => self.syn.sum(j),
                 };
                 let mut i_total = A::add(syn, self.i_offset[j]);
-                if let Some(a) = &self.adapt {
+                if ADAPT && let Some(a) = &self.adapt {
                     i_total = A::sub(i_total, a.w[j]);
                 }
                 let leak =
@@ -419,7 +441,7 @@ impl<A: Arith> LifState<A> {
                     Reset::Subtract => A::sub(self.v[j], self.v_drop[j]),
                 };
                 self.refractory[j] = self.t_ref[j];
-                if let Some(a) = &mut self.adapt {
+                if ADAPT && let Some(a) = &mut self.adapt {
                     a.w[j] = A::add(a.w[j], a.b[j]);
                 }
             }
