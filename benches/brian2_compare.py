@@ -265,6 +265,19 @@ def compare(paths, same):
                 ok &= abs(ours - theirs) <= max(TOLERANCE * theirs, 3 * sd)
                 extra = f" {sd:>12.3f}"
             print(f"{name:<11} {p['name']:<10} {ours:>12.3f} {theirs:>10.3f} {diff:>+7.1%}{extra}")
+        if same:
+            # The chips' arithmetic: a chip's spikes equal its quantised model's, so these
+            # are SpiNNaker 1's (s16.15) and SpiNNaker 2's (f32) rates. Shown, not
+            # checked: in a chaotic network one trajectory's rate can move by ±15 %
+            # (docs/semantics.md), so `neuromap fidelity --seeds N` is the measure.
+            for fmt, chip in (("s16.15", "spinnaker1"), ("f32", "spinnaker2")):
+                cmd = [str(NEUROMAP), "simulate", "--quantised", "--format", fmt, str(path), "--json", "--no-output"]
+                q = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+                for p in q["populations"]:
+                    if p["name"] in rates and rates[p["name"]]:
+                        d = (p["rate_hz"] - rates[p["name"]]) / rates[p["name"]]
+                        print(f"{name:<11} {p['name']:<10} {p['rate_hz']:>12.3f} {rates[p['name']]:>10.3f} {d:>+7.1%}"
+                              f"  ({fmt}, {chip}'s arithmetic)")
         n_wall = summary["wall_seconds"]
         print(f"{name:<11} wall: neuromap {n_wall:.3f} s, Brian2 (cython runtime, compiled beforehand) "
               f"{b_wall:.3f} s; neuromap/Brian2 = {n_wall / b_wall:.3f}")

@@ -83,7 +83,10 @@ pub fn network_on_chip(data: &[u8]) {
         .map(|i| PopSpec {
             name: format!("p{i}"),
             size: u64::from(take(1, 300)),
-            kind: PopSpecKind::Neurons { model: lif(f64::from(take(0, 3)), f64::from(take(0, 3))), v_init_dist: None },
+            kind: PopSpecKind::Neurons {
+                model: model(take(0, 3), f64::from(take(0, 3)), f64::from(take(0, 3))),
+                v_init_dist: None,
+            },
         })
         .collect();
     populations.push(PopSpec {
@@ -142,14 +145,31 @@ pub fn network_on_chip(data: &[u8]) {
         .replace("height = 3", &format!("height = {}", take(1, 4)))
         .replace("wrap = true", if take(0, 1) == 0 { "wrap = true" } else { "wrap = false" })
         .replace("cores = { value = 4,", &format!("cores = {{ value = {},", take(2, 18)))
-        .replace("max_neurons = { value = 64,", &format!("max_neurons = {{ value = {},", take(1, 255)));
+        .replace("max_neurons = { value = 64,", &format!("max_neurons = {{ value = {},", take(1, 255)))
+        // The arithmetic: s16.15 under each rounding mode, or f32.
+        .replace(
+            "rounding = { value = \"truncate\",",
+            &format!(
+                "rounding = {{ value = \"{}\",",
+                ["truncate", "nearest", "stochastic", "truncate"][take(0, 3) as usize]
+            ),
+        );
+    let text = if take(0, 3) == 3 && !text.contains("\"nearest\"") && !text.contains("\"stochastic\"") {
+        text.replace("format = { value = \"s16.15\",", "format = { value = \"f32\",")
+    } else {
+        text
+    };
     let hw = match neuromap_hw::load_str("small.toml", &text) {
         Ok(hw) => hw,
         Err(d) => panic!("a drawn chip description must load: {d}"),
     };
     let opts = neuromap_compile::CompileOptions { seed: u64::from(take(0, 100)), ..Default::default() };
     let Ok(mapping) = neuromap_compile::compile(&net, &hw, &opts) else { return };
-    let all = neuromap_sim::Options::RECORD_ALL;
+    let all = neuromap_sim::Options {
+        rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
+        format: neuromap_sim::arith::Format::of(&mapping.hw),
+        ..neuromap_sim::Options::RECORD_ALL
+    };
     let steps = 20;
     let functional = neuromap_sim::simulate_quantised(&net, steps, all);
     let run = |threads| {
@@ -163,8 +183,37 @@ pub fn network_on_chip(data: &[u8]) {
     assert_eq!(one.counts, two.counts, "threads disagree on counts");
 }
 
-fn lif(t_ref: f64, tau_syn: f64) -> neuromap_ir::NeuronModel {
-    neuromap_ir::NeuronModel::Lif(neuromap_ir::Lif::unit(10.0, t_ref, tau_syn))
+/// A LIF neuron in units where the threshold is 1 (`kind` 0), with conductance
+/// synapses (1), with an adaptation current (2), or an Izhikevich neuron (3).
+fn model(kind: u32, t_ref: f64, tau_syn: f64) -> neuromap_ir::NeuronModel {
+    use neuromap_ir::Param::Shared;
+    let mut l = neuromap_ir::Lif::unit(10.0, t_ref, tau_syn);
+    match kind {
+        1 => {
+            l.flavour = neuromap_ir::LifFlavour::CondLif;
+            (l.tau_syn_e, l.tau_syn_i) = (Shared(tau_syn.max(1.0)), Shared(tau_syn.max(1.0)));
+            l.conductance = Some(neuromap_ir::Conductance { e_rev_e: Shared(4.0), e_rev_i: Shared(-2.0) });
+        }
+        2 => {
+            l.flavour = neuromap_ir::LifFlavour::AdaptiveLif;
+            l.adaptation = Some(neuromap_ir::Adaptation { tau_w: Shared(20.0), b: Shared(0.2), w_init: Shared(0.0) });
+        }
+        3 => {
+            return neuromap_ir::NeuronModel::Izhikevich(neuromap_ir::Izhikevich {
+                a: Shared(0.02),
+                b: Shared(0.2),
+                c: Shared(-65.0),
+                d: Shared(8.0),
+                tau_syn_e: Shared(tau_syn),
+                tau_syn_i: Shared(tau_syn),
+                i_offset: Shared(5.0),
+                v_init: Shared(-70.0),
+                u_init: Shared(-14.0),
+            });
+        }
+        _ => {}
+    }
+    neuromap_ir::NeuronModel::Lif(l)
 }
 
 /// SpiNNaker 1 chips cut to 4 cores, on a 3 × 3 torus, so small networks spread over
@@ -210,4 +259,16 @@ drop_wait_cycles = { value = 150, source = "hw-models/spinnaker1.toml" }
 cycles_per_synaptic_event = { value = 40, source = "hw-models/spinnaker1.toml" }
 cycles_per_packet = { value = 200, source = "hw-models/spinnaker1.toml" }
 cycles_per_neuron_update = { value = 150, source = "hw-models/spinnaker1.toml" }
+
+[models]
+izhikevich_state_bytes = { value = 124, source = "hw-models/spinnaker1.toml" }
+izhikevich_cycles = { value = 200, source = "hw-models/spinnaker1.toml" }
+cond_lif_state_bytes = { value = 136, source = "hw-models/spinnaker1.toml" }
+cond_lif_cycles = { value = 160, source = "hw-models/spinnaker1.toml" }
+adaptive_lif_state_bytes = { value = 140, source = "hw-models/spinnaker1.toml" }
+adaptive_lif_cycles = { value = 153, source = "hw-models/spinnaker1.toml" }
+
+[arith]
+format = { value = "s16.15", source = "hw-models/spinnaker1.toml" }
+rounding = { value = "truncate", source = "hw-models/spinnaker1.toml" }
 "#;
