@@ -258,3 +258,18 @@ fn the_new_models_round_trip_through_the_netlist_writer() {
         assert_eq!(back.spec.populations, spec.populations, "{path}");
     }
 }
+
+/// Truncation biases a slow decay: the adaptation current, truncated toward −∞ every
+/// step, stays too small and the adaptive neurons fire a few per cent too often;
+/// stochastic rounding is unbiased (Hopkins et al. 2020's point, on a network).
+#[test]
+fn truncation_biases_adaptation_and_stochastic_rounding_does_not() {
+    use neuromap::pipeline::fidelity::{Arithmetic, study};
+    let spec = neuromap::import::load_path(Path::new("netlists/adaptive.toml")).unwrap().spec;
+    let arith = [Arithmetic::ALL[0], Arithmetic::ALL[2]];
+    let s = study(&spec, 5000, &[1, 2, 3], &arith, 10.0, &Default::default()).unwrap();
+    let err = |a: &str| s.cells.iter().find(|c| c.population == "exc" && c.arithmetic == a).unwrap().count_error;
+    let (t, st) = (err("s16.15 truncate"), err("s16.15 stochastic"));
+    assert!(t.mean > 0.03 && t.mean > 3.0 * t.sd, "truncate: {t:?}");
+    assert!(st.mean.abs() < 0.015, "stochastic: {st:?}");
+}
