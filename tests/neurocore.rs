@@ -147,3 +147,62 @@ fn golden_neurocore_runs() {
         }
     }
 }
+
+/// `groups` source populations of `size` neurons, each all-to-all onto one population
+/// of 128 neurons (one TrueNorth core) with weight `weights[g]`.
+fn grouped(groups: usize, size: u32, weights: &[f64]) -> String {
+    let mut s = String::from(
+        "[network]\nname = \"grouped\"\ndt = 1.0\nseed = 3\nsteps = 200\n\n[[population]]\nname = \"out\"\nsize = 128\nmodel = \"if\"\nv_thresh = 20.0\nv_reset = 0.0\n",
+    );
+    for (g, w) in weights.iter().enumerate().take(groups) {
+        s += &format!("\n[[source]]\nname = \"in{g}\"\nsize = {size}\nkind = \"poisson\"\nrate = 20.0\n");
+        s += &format!(
+            "\n[[projection]]\npre = \"in{g}\"\npost = \"out\"\nconnector = \"all_to_all\"\nweight = {w}\ndelay = 1.0\n"
+        );
+    }
+    s
+}
+
+fn run_grouped(text: &str, model: &str, quantise: bool) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
+    let dir = std::env::temp_dir().join(format!("neuromap-axon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("grouped-{}.toml", text.len()));
+    std::fs::write(&path, text).unwrap();
+    let mut job = load_job(path.to_str().unwrap(), "truenorth", &RunOptions::default()).unwrap();
+    job.model = neuromap::hw::load_str("hw-models/m.toml", model).unwrap();
+    job.map.quantise_axon_types = quantise;
+    run_neurocore_job(job).map_err(|e| e.to_string())
+}
+
+/// TrueNorth's 4 axon types per core: a neuron takes at most 4 distinct weights from a
+/// core's axons. Four groups of inputs with a weight each map (and compute exactly what
+/// a weight per synapse computes); a fifth weight is refused, naming the neuron, or
+/// quantised on request with the error reported.
+#[test]
+fn truenorth_chooses_each_neurons_weights_from_four_axon_types() {
+    let truenorth = std::fs::read_to_string("hw-models/truenorth.toml").unwrap();
+    let per_synapse =
+        truenorth.split("\n[neuron]").next().unwrap().to_string() + &truenorth[truenorth.find("\n[energy]").unwrap()..];
+    assert!(!per_synapse.contains("axon_types"));
+    let four = grouped(4, 60, &[1.0, 2.0, 3.0, -4.0]);
+    let typed = run_grouped(&four, &truenorth, false).unwrap();
+    let a = typed.axon_types.as_ref().unwrap();
+    assert_eq!((a.types, a.max_used, a.quantised_cores), (4, 4, 0));
+    let free = run_grouped(&four, &per_synapse, false).unwrap();
+    assert!(free.axon_types.is_none());
+    assert!(typed.result.spike_counts[0] > 0, "silent");
+    assert_eq!(typed.result.spikes, free.result.spikes, "expressible weights must compute as given");
+
+    let five = grouped(5, 50, &[1.0, 2.0, 3.0, -4.0, 5.0]);
+    let e = run_grouped(&five, &truenorth, false).map(|_| ()).unwrap_err();
+    assert!(
+        e.contains("neuron 0 of `out` takes 5 distinct weights (-4, 1, 2, 3, 5)") && e.contains("(4 types)"),
+        "{e}"
+    );
+    let q = run_grouped(&five, &truenorth, true).unwrap();
+    let a = q.axon_types.as_ref().unwrap();
+    assert_eq!((a.max_used, a.quantised_cores), (4, 1));
+    // Two of the five weights share a type: 1 and 2 (closest means) become 1.5.
+    assert!((a.max_error - 0.5).abs() < 1e-9 && q.weight_error >= 0.5, "{a:?}, {}", q.weight_error);
+    assert!(q.report_text().contains("weights quantised to them on 1 cores"), "{}", q.report_text());
+}

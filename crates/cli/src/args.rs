@@ -402,6 +402,12 @@ pub(crate) struct RunArgs {
     /// cannot help; the report says what changed.
     #[arg(long)]
     pub(crate) fit_real_time: bool,
+    /// On a chip whose neurons take one weight per type of input axon (TrueNorth: 4
+    /// types per core), give each neuron the mean weight of each type's axons when the
+    /// network's weights cannot be expressed, and report the weight error (default:
+    /// refuse, naming the neuron and the weights it needs).
+    #[arg(long)]
+    pub(crate) quantise_axon_types: bool,
     /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
     /// least the network's dt, the time basis of a chip that keeps real time.
     #[arg(long)]

@@ -201,6 +201,7 @@ fn job_of(
             neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
             fit_real_time: a.fit_real_time,
             hold_to_dt: a.hold_to_dt,
+            quantise_axon_types: a.quantise_axon_types,
             assign: a.assign.iter().cloned().collect(),
             part_families: Vec::new(),
         },

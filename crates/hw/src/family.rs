@@ -429,6 +429,13 @@ pub const NEUROCORE: &[ParamDef] = &[
     ),
     opt("neuron", "weight_exp_neg", "bits", Count, "how far below 0 a projection's weight exponent may go (absent: 0)"),
     opt("neuron", "weight_exp_pos", "bits", Count, "how far above 0 a projection's weight exponent may go (absent: 0)"),
+    opt(
+        "neuron",
+        "axon_types",
+        "types",
+        Count,
+        "types of input axon per core: each axon has one, and a neuron one weight per type, so its synapses from axons of one type weigh the same (absent: a weight per synapse)",
+    ),
 ];
 
 /// The families neuromap knows, by the name a model file gives.

@@ -36,6 +36,9 @@ pub struct NeuroCore {
     pub potential_frac_bits: Option<u32>,
     /// The synaptic weight format, if weights are rounded to one.
     pub weights: Option<WeightFormat>,
+    /// Axon types per core (TrueNorth: 4), if a neuron's weights are chosen per type of
+    /// input axon rather than given per synapse.
+    pub axon_types: Option<u32>,
 }
 
 /// Synaptic weights as `mantissa × 2^exp`: a signed mantissa of `bits` bits
@@ -116,6 +119,7 @@ impl NeuroCore {
                 exp_min: -(m.get("neuron", "weight_exp_neg").unwrap_or(0.0) as i32),
                 exp_max: m.get("neuron", "weight_exp_pos").unwrap_or(0.0) as i32,
             }),
+            axon_types: m.get("neuron", "axon_types").map(|t| t as u32),
         })
     }
 }

@@ -7,6 +7,7 @@
 //! synapses, and is sent as one message to every core it reaches, its own included,
 //! over XY hops between tiles). Nothing is priced here.
 
+pub mod axon_types;
 mod schedule;
 
 use neuromap_hw::HwModel;
@@ -35,6 +36,10 @@ pub enum NcoreError {
         "weights: projection `{proj}` has a weight of magnitude {demand}, the largest a {bits}-bit weight holds at the largest exponent ({exp}) is {capacity}"
     )]
     WeightRange { proj: String, demand: f64, bits: u32, exp: i32, capacity: f64 },
+    #[error(
+        "axon types: core {core}: {why}; `--quantise-axon-types` gives each neuron the mean weight of each type's axons instead, and reports the weight error"
+    )]
+    AxonTypes { core: usize, why: String },
     #[error("{0}")]
     Network(String),
 }

@@ -91,6 +91,9 @@ pub struct MapOptions {
     /// Price a self-timed chip (crossbar, neurocore, binary) as if each step lasted at
     /// least the network's dt: the time basis of a chip that keeps real time.
     pub hold_to_dt: bool,
+    /// On a chip with axon types (TrueNorth), quantise weights no type assignment
+    /// expresses instead of refusing the network.
+    pub quantise_axon_types: bool,
     /// On a hybrid chip: populations pinned to the cores (`cores`) or to a part (its
     /// family or model name), as `--assign POP=PART`.
     pub assign: std::collections::BTreeMap<String, String>,

@@ -29,6 +29,8 @@ pub struct NcoreOutcome {
     /// Per projection, the weight exponent on the chip; the largest weight rounding.
     pub weight_exponents: Vec<Option<i32>>,
     pub weight_error: f64,
+    /// On a chip with axon types: the assignment, and any quantisation's error.
+    pub axon_types: Option<neuromap_ncore::axon_types::AxonTypes>,
 }
 
 pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
@@ -45,11 +47,27 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
     };
     let mapping = neuromap_ncore::map_with(&job.net, &job.model, placement).map_err(map_err)?;
     let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(map_err)?;
-    let (weight_exponents, weight_error) = (chip.exponents, chip.max_error);
+    let (mut weight_exponents, mut weight_error) = (chip.exponents, chip.max_error);
+    let mut net = chip.net;
+    // Weights per axon type (TrueNorth): checked, or quantised and put back in the
+    // weight format.
+    let mut axon_types = None;
+    if let Some(types) = mapping.hw.axon_types {
+        let (quantised, a) =
+            neuromap_ncore::axon_types::assign(&net, &mapping, types, job.map.quantise_axon_types).map_err(map_err)?;
+        if let Some(q) = quantised {
+            let again = neuromap_ncore::chip_weights(&q, &mapping.hw).map_err(map_err)?;
+            weight_exponents = again.exponents;
+            let q = again.net.into_owned();
+            weight_error = max_difference(&job.net, &q);
+            net = std::borrow::Cow::Owned(q);
+        }
+        axon_types = Some(a);
+    }
     let t0 = Instant::now();
-    let (result, counts) = neuromap_ncore::run(&chip.net, &mapping, job.steps);
+    let (result, counts) = neuromap_ncore::run(&net, &mapping, job.steps);
     let sim_s = t0.elapsed().as_secs_f64();
-    drop(chip.net);
+    drop(net);
     let work = Work {
         synaptic_events: counts.synaptic_events,
         neurons: job.net.n_neurons(),
@@ -57,7 +75,16 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         inferences: None,
     };
     let energy = crate::paced(&job, neurocore_ledger(&job.model, &mapping.hw, &counts, mapping.cores_used, work));
-    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error })
+    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error, axon_types })
+}
+
+/// The largest |weight| difference between two networks of the same synapses.
+fn max_difference(a: &neuromap_ir::Network, b: &neuromap_ir::Network) -> f64 {
+    a.projections()
+        .iter()
+        .zip(b.projections())
+        .flat_map(|(p, q)| p.synapses.weights().iter().zip(q.synapses.weights()))
+        .fold(0.0f64, |m, (x, y)| m.max((f64::from(*x) - f64::from(*y)).abs()))
 }
 
 impl NcoreOutcome {
@@ -94,6 +121,19 @@ impl NcoreOutcome {
                 neuromap_report::fmt_g(self.weight_error)
             );
         }
+        if let Some(a) = &self.axon_types {
+            let _ = write!(s, "axon types: {} per core, at most {} used on a core", a.types, a.max_used);
+            if a.quantised_cores > 0 {
+                let _ = write!(
+                    s,
+                    "; weights quantised to them on {} cores (largest weight error {}, rms {})",
+                    a.quantised_cores,
+                    neuromap_report::fmt_g(a.max_error),
+                    neuromap_report::fmt_g(a.rms_error)
+                );
+            }
+            s.push('\n');
+        }
         let _ = writeln!(
             s,
             "synaptic events {}, spikes out {}, messages {}\n",
@@ -127,6 +167,9 @@ impl NcoreOutcome {
                 }),
             );
             obj.insert("counts".into(), serde_json::to_value(c).unwrap_or(serde_json::Value::Null));
+            if let Some(a) = &self.axon_types {
+                obj.insert("axon_types".into(), serde_json::to_value(a).unwrap_or(serde_json::Value::Null));
+            }
         }
         v
     }
