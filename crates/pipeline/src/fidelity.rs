@@ -173,6 +173,10 @@ impl Study {
             "fidelity of {} against the f64 reference: {} steps, {seeds}; van Rossum τ = {} ms\n",
             self.network, self.steps, self.tau_ms
         );
+        if self.cells.is_empty() {
+            s.push_str("no neuron population to compare (sources only)\n");
+            return s;
+        }
         let pm = |x: Stat, scale: f64, unit: &str, sign: bool| {
             let m = if sign { format!("{:+.2}", x.mean * scale) } else { format!("{:.2}", x.mean * scale) };
             if self.seeds.len() > 1 { format!("{m} ± {:.2}{unit}", x.sd * scale) } else { format!("{m}{unit}") }
