@@ -124,6 +124,13 @@ fn the_fidelity_study_compares_every_arithmetic() {
     assert_eq!(v["seeds"], serde_json::json!([1, 2, 3]));
     let c = &v["cells"][0];
     assert!(c["count_error"]["sd"].as_f64().unwrap() > 0.0, "no spread over seeds: {c}");
+    // A chip model's own arithmetic: SpiNNaker 2's is f32; a neurocore model has none here.
+    let out = neuromap(&["fidelity", "netlists/izhikevich.toml", "--hw", "spinnaker2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["arithmetics"], serde_json::json!(["f32"]));
+    let out = neuromap(&["fidelity", "netlists/izhikevich.toml", "--hw", "loihi"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("family `neurocore`"));
     let out = neuromap(&["fidelity", "netlists/izhikevich.toml", "--arith", "f32:nearest"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

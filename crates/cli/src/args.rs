@@ -538,6 +538,10 @@ pub(crate) struct FidelityArgs {
     /// `s16.15:nearest`, `s16.15:stochastic`, `f32` (default: all four).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub(crate) arith: Vec<String>,
+    /// Compare the arithmetic of this ARM-core chip model (its `arith.format` and
+    /// `arith.rounding`) instead of a list.
+    #[arg(long, value_name = "MODEL", conflicts_with = "arith")]
+    pub(crate) hw: Option<String>,
     /// The van Rossum kernel's time constant (ms).
     #[arg(long, default_value_t = 10.0, value_name = "MS")]
     pub(crate) tau: f64,

@@ -102,7 +102,21 @@ pub fn models_text() -> String {
 
 pub(crate) fn fidelity(a: &FidelityArgs, color: bool) -> Result<(), Failure> {
     let (n, steps) = a.network.load(color)?;
-    let arith = if a.arith.is_empty() {
+    let arith = if let Some(name) = &a.hw {
+        let model = load_hw(name, color)?;
+        let Some(hw) = neuromap_hw::arm_core::ArmCore::from_model(&model) else {
+            return Err(anyhow::anyhow!(
+                "--hw {name}: `{}` is of family `{}`; the arithmetic compared here is an ARM-core chip's (`neuromap run` reports any family's fidelity)",
+                model.name,
+                model.family
+            )
+            .into());
+        };
+        vec![neuromap_pipeline::fidelity::Arithmetic {
+            format: neuromap_sim::arith::Format::of(&hw),
+            rounding: neuromap_sim::arith::Rounding::of(&hw),
+        }]
+    } else if a.arith.is_empty() {
         neuromap_pipeline::fidelity::Arithmetic::ALL.to_vec()
     } else {
         a.arith
