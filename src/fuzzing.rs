@@ -168,6 +168,7 @@ pub fn network_on_chip(data: &[u8]) {
     let all = neuromap_sim::Options {
         rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
         format: neuromap_sim::arith::Format::of(&mapping.hw),
+        wide_constants: mapping.hw.constants == 1,
         ..neuromap_sim::Options::RECORD_ALL
     };
     let steps = 20;

@@ -94,3 +94,40 @@ fn an_izhikevich_netlist_round_trips_and_runs_on_arm_cores_only() {
         assert!(text.contains("population `regular_spiking` is of the izhikevich model"), "{hw}: {text}");
     }
 }
+
+/// Hopkins et al.'s solvers hold constants wider than the state: with 0.04, a and b in
+/// u1.31 (`arith.constants = "wide"`) every s16.15 mode keeps more regular-spiking
+/// spikes at their f64 step, stochastic rounding most; the chip takes the figure and
+/// still equals its quantised model.
+#[test]
+fn wide_constants_bring_s1615_closer_to_f64() {
+    use neuromap::pipeline::fidelity::{Arithmetic, study};
+    let spec = neuromap::import::load_path(Path::new("netlists/izhikevich.toml")).unwrap().spec;
+    let arith: Vec<Arithmetic> = ["s16.15", "s16.15:nearest", "s16.15:stochastic"]
+        .iter()
+        .flat_map(|a| [Arithmetic::parse(a).unwrap(), Arithmetic::parse(&format!("{a}:wide")).unwrap()])
+        .collect();
+    let s = study(&spec, 1000, &[1], &arith, 10.0, &Default::default()).unwrap();
+    let same = |a: &Arithmetic| {
+        s.cells.iter().find(|c| c.population == "regular_spiking" && c.arithmetic == a.name()).unwrap().same_step.mean
+    };
+    for pair in arith.chunks(2) {
+        assert!(
+            same(&pair[1]) > same(&pair[0]) + 0.03,
+            "{}: {} against {}",
+            pair[1].name(),
+            same(&pair[1]),
+            same(&pair[0])
+        );
+    }
+    assert!(
+        same(&arith[5]) > same(&arith[1]) && same(&arith[5]) > same(&arith[3]),
+        "stochastic, wide is not the closest"
+    );
+    let o = neuromap::pipeline::RunOptions { steps: Some(300), threads: 2, ..Default::default() };
+    let mut job = neuromap::pipeline::load_job("netlists/izhikevich.toml", "spinnaker1-spinn3", &o).unwrap();
+    job.model.set_choice("arith", "constants", "wide", "a test").unwrap();
+    job.model.set_choice("arith", "rounding", "stochastic", "a test").unwrap();
+    let out = neuromap::pipeline::run_job(job, &mut |_| true).unwrap();
+    assert!(out.same_as_functional && out.functional_spikes > 0);
+}

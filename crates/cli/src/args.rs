@@ -389,6 +389,10 @@ pub(crate) struct RunArgs {
     /// f32); the chip and the quantised model it is checked against both use it.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::FORMATS))]
     pub(crate) format: Option<String>,
+    /// Set the ARM-core chip's `arith.constants`: where the Izhikevich kernel holds
+    /// its products' constants (`state`, or `wide`: those in [0, 2) in u1.31).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::CONSTANTS))]
+    pub(crate) constants: Option<String>,
     /// Also run the network on this binary-network model and print both side by side
     /// with their ratios (binary-network families: threshold-logic, mac-bnn).
     #[arg(long, value_name = "MODEL")]
@@ -535,7 +539,8 @@ pub(crate) struct FidelityArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub(crate) seeds: u64,
     /// The arithmetics to compare, comma-separated: `s16.15` (truncating),
-    /// `s16.15:nearest`, `s16.15:stochastic`, `f32` (default: all four).
+    /// `s16.15:nearest`, `s16.15:stochastic`, `f32` (default: all four); `:wide` after
+    /// any holds the Izhikevich kernel's constants wide (`s16.15:stochastic:wide`).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub(crate) arith: Vec<String>,
     /// Compare the arithmetic of this ARM-core chip model (its `arith.format` and
@@ -571,6 +576,11 @@ pub(crate) struct SimulateArgs {
     /// (single precision, rounded to nearest even; takes no --rounding).
     #[arg(long, requires = "quantised", conflicts_with = "rounding", value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::FORMATS))]
     pub(crate) format: Option<String>,
+    /// Where the quantised Izhikevich kernel holds its products' constants: `state`
+    /// (sPyNNaker's s16.15, the default) or `wide` (those in [0, 2) in u1.31, as
+    /// Hopkins et al.'s solvers do).
+    #[arg(long, requires = "quantised", value_parser = clap::builder::PossibleValuesParser::new(neuromap_hw::family::CONSTANTS))]
+    pub(crate) constants: Option<String>,
     /// Output folder (default: out/<network name>).
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,

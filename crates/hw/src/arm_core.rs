@@ -33,6 +33,9 @@ pub struct ArmCore {
     pub rounding: usize,
     /// The neuron state's number format: an index into [`crate::family::FORMATS`].
     pub format: usize,
+    /// Where the kernel holds its products' constants: an index into
+    /// [`crate::family::CONSTANTS`] (0: the state format; 1: wide).
+    pub constants: usize,
     /// Per model of [`MODEL_FIGURES`]: its state and cycles, when the model gives its
     /// state bytes (else the chip does not map that model).
     pub models: [Option<ModelCost>; MODEL_FIGURES.len()],
@@ -132,6 +135,7 @@ impl ArmCore {
             cycles_per_neuron_update: m.get("timing", "cycles_per_neuron_update"),
             rounding: m.get("arith", "rounding").unwrap_or(0.0) as usize,
             format: m.get("arith", "format").unwrap_or(0.0) as usize,
+            constants: m.get("arith", "constants").unwrap_or(0.0) as usize,
             models: MODEL_FIGURES.map(|name| {
                 Some(ModelCost {
                     state_bytes: m.get("models", &format!("{name}_state_bytes"))? as u64,

@@ -23,6 +23,9 @@ pub const ROUNDING_MODES: &[&str] = &["truncate", "nearest", "stochastic"];
 /// The number formats of an ARM-core chip's neuron state (`arith.format`).
 pub const FORMATS: &[&str] = &["s16.15", "f32"];
 
+/// Where a kernel holds the constants of its products (`arith.constants`).
+pub const CONSTANTS: &[&str] = &["state", "wide"];
+
 /// One parameter of a family.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ParamDef {
@@ -236,6 +239,15 @@ pub const ARM_CORE: &[ParamDef] = &[
         "the number format of the neuron state and its products: s16.15 fixed point (products rounded by arith.rounding) or IEEE single precision (f32, products rounded to nearest even by the FPU); weights are 16-bit integers scaled per receptor in both",
         0.0,
         "s16.15: sPyNNaker's neuron models compute in ISO C `accum` (s16.15) on the ARM968, which has no floating-point unit (Hopkins, Mikaitis, Lester and Furber, Phil. Trans. R. Soc. A 378:20190052, 2020)",
+    ),
+    dflt(
+        "arith",
+        "constants",
+        "where",
+        Kind::Choice(CONSTANTS),
+        "where the Izhikevich kernel holds the constants of its products (0.04, a, b): in the state format (`state`), or, those in [0, 2), in the decay factors' wider format (`wide`: u1.31 beside s16.15), as Hopkins et al.'s fixed-point solvers hold them",
+        0.0,
+        "state: sPyNNaker's neuron_model_izh_impl.c writes its constants as REAL_CONST and its parameters as REAL, both s16.15 `accum`",
     ),
     dflt(
         "arith",

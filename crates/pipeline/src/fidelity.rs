@@ -16,27 +16,32 @@ use serde::Serialize;
 pub struct Arithmetic {
     pub format: Format,
     pub rounding: Rounding,
+    /// The Izhikevich kernel's constants in [0, 2) held wide (`arith.constants`).
+    pub wide: bool,
 }
 
 impl Arithmetic {
     /// s16.15 under each rounding mode, then f32.
     pub const ALL: [Arithmetic; 4] = [
-        Arithmetic { format: Format::S1615, rounding: Rounding::Truncate },
-        Arithmetic { format: Format::S1615, rounding: Rounding::Nearest },
-        Arithmetic { format: Format::S1615, rounding: Rounding::Stochastic },
-        Arithmetic { format: Format::F32, rounding: Rounding::Truncate },
+        Arithmetic { format: Format::S1615, rounding: Rounding::Truncate, wide: false },
+        Arithmetic { format: Format::S1615, rounding: Rounding::Nearest, wide: false },
+        Arithmetic { format: Format::S1615, rounding: Rounding::Stochastic, wide: false },
+        Arithmetic { format: Format::F32, rounding: Rounding::Truncate, wide: false },
     ];
 
-    /// "s16.15 truncate", "f32".
+    /// "s16.15 truncate", "f32", "s16.15 stochastic, wide constants".
     pub fn name(&self) -> String {
-        match self.format {
+        let base = match self.format {
             Format::F32 => Format::F32.name().into(),
             Format::S1615 => format!("{} {}", Format::S1615.name(), self.rounding.name()),
-        }
+        };
+        if self.wide { format!("{base}, wide constants") } else { base }
     }
 
-    /// `f32`, `s16.15` (truncating), or `s16.15:MODE`.
+    /// `f32`, `s16.15` (truncating), or `s16.15:MODE`; `:wide` after any of them holds
+    /// the Izhikevich kernel's constants wide.
     pub fn parse(s: &str) -> Result<Arithmetic, String> {
+        let (s, wide) = s.strip_suffix(":wide").map_or((s, false), |s| (s, true));
         let (f, r) = s.split_once(':').map_or((s, None), |(f, r)| (f, Some(r)));
         let format = Format::from_name(f)
             .ok_or_else(|| format!("`{f}` is not a number format; the formats are s16.15 and f32"))?;
@@ -46,7 +51,7 @@ impl Arithmetic {
             (Format::S1615, Some(r)) => Rounding::from_name(r)
                 .ok_or_else(|| format!("`{r}` is not a rounding mode; the modes are truncate, nearest, stochastic"))?,
         };
-        Ok(Arithmetic { format, rounding })
+        Ok(Arithmetic { format, rounding, wide })
     }
 }
 
@@ -120,7 +125,12 @@ pub fn study(
             Ok(arithmetics
                 .iter()
                 .map(|a| {
-                    let o = Options { format: a.format, rounding: a.rounding, ..Options::default() };
+                    let o = Options {
+                        format: a.format,
+                        rounding: a.rounding,
+                        wide_constants: a.wide,
+                        ..Options::default()
+                    };
                     let q = neuromap_sim::simulate_quantised_until(&net, reference.steps, o, stop);
                     let r = if q.steps < reference.steps { reference.first_steps(q.steps) } else { reference.clone() };
                     neuromap_sim::fidelity::compare(&net, &r, &q, tau_ms)

@@ -318,6 +318,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     let options = Options {
         rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
         format: neuromap_sim::arith::Format::of(&mapping.hw),
+        wide_constants: mapping.hw.constants == 1,
         ..Options::default()
     };
     let config = ChipConfig {

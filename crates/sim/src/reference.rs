@@ -82,6 +82,9 @@ pub struct Options {
     /// The quantised model's number format (the chip model's `arith.format`;
     /// [`simulate_quantised`] runs in it, the f64 reference ignores it).
     pub format: crate::arith::Format,
+    /// Hold the Izhikevich kernel's constants in [0, 2) (0.04, a, b) in the decay
+    /// factors' wider format (the chip model's `arith.constants` = `wide`).
+    pub wide_constants: bool,
 }
 
 impl Options {
@@ -90,6 +93,7 @@ impl Options {
         record_sources: true,
         rounding: crate::arith::Rounding::Truncate,
         format: crate::arith::Format::S1615,
+        wide_constants: false,
     };
 }
 
@@ -468,8 +472,8 @@ fn round_for(mode: crate::arith::Rounding, pop: u64, neuron: usize, slot: u64) -
 pub(crate) struct IzhState<A: Arith> {
     v: Vec<A::V>,
     u: Vec<A::V>,
-    a: Vec<A::V>,
-    b: Vec<A::V>,
+    a: Vec<Coef<A>>,
+    b: Vec<Coef<A>>,
     c: Vec<A::V>,
     d: Vec<A::V>,
     i_offset: Vec<A::V>,
@@ -478,7 +482,7 @@ pub(crate) struct IzhState<A: Arith> {
     half_h: A::V,
     k140: A::V,
     k5: A::V,
-    k004: A::V,
+    k004: Coef<A>,
     v_peak: A::V,
     rounding: crate::arith::Rounding,
     pop: u64,
@@ -493,13 +497,15 @@ impl<A: Arith> IzhState<A> {
         n: usize,
         dt: f64,
         rounding: crate::arith::Rounding,
+        wide: bool,
     ) -> Self {
         let v = |p: &neuromap_ir::Param| (0..n).map(|i| A::v(p.get(lo + i))).collect::<Vec<_>>();
+        let coef = |p: &neuromap_ir::Param| (0..n).map(|i| Coef::new(p.get(lo + i), wide)).collect::<Vec<_>>();
         Self {
             v: v(&z.v_init),
             u: v(&z.u_init),
-            a: v(&z.a),
-            b: v(&z.b),
+            a: coef(&z.a),
+            b: coef(&z.b),
             c: v(&z.c),
             d: v(&z.d),
             i_offset: v(&z.i_offset),
@@ -508,7 +514,7 @@ impl<A: Arith> IzhState<A> {
             half_h: A::v(dt / 2.0),
             k140: A::v(140.0),
             k5: A::v(5.0),
-            k004: A::v(0.04),
+            k004: Coef::new(0.04, wide),
             v_peak: A::v(30.0),
             rounding,
             pop: pop.index() as u64,
@@ -526,18 +532,18 @@ impl<A: Arith> IzhState<A> {
             let input = A::add(A::add(self.i_offset[j], delta), self.syn.sum(j));
             let (mode, pop, neuron) = (self.rounding, self.pop, self.lo + j);
             let r = move |p: u64| round_for(mode, pop, neuron, u64::from(t) << 4 | p);
-            let (v, u, a, b) = (self.v[j], self.u[j], self.a[j], self.b[j]);
+            let (v, u, a, b, k004) = (self.v[j], self.u[j], self.a[j], self.b[j], self.k004);
             // pre = 140 + I − u; alpha = pre + (5 + 0.04·v)·v; eta = v + h/2·alpha
             let pre = A::sub(A::add(self.k140, input), u);
-            let alpha = A::add(pre, A::mul(A::add(self.k5, A::mul(self.k004, v, r(0))), v, r(1)));
+            let alpha = A::add(pre, A::mul(A::add(self.k5, k004.times(v, r(0))), v, r(1)));
             let eta = A::add(v, A::mul(self.half_h, alpha, r(2)));
             // beta = h/2 · (b·v − u) · a
-            let beta = A::mul(A::mul(self.half_h, A::sub(A::mul(b, v, r(3)), u), r(4)), a, r(5));
+            let beta = a.times(A::mul(self.half_h, A::sub(b.times(v, r(3)), u), r(4)), r(5));
             // v += h · (pre − beta + (5 + 0.04·eta)·eta); u += a·h · (b·eta − u − beta)
-            let dv = A::add(A::sub(pre, beta), A::mul(A::add(self.k5, A::mul(self.k004, eta, r(6))), eta, r(7)));
+            let dv = A::add(A::sub(pre, beta), A::mul(A::add(self.k5, k004.times(eta, r(6))), eta, r(7)));
             let mut v_new = A::add(v, A::mul(self.h, dv, r(8)));
             let mut u_new =
-                A::add(u, A::mul(A::mul(a, self.h, r(9)), A::sub(A::mul(b, eta, r(10)), A::add(u, beta)), r(11)));
+                A::add(u, A::mul(a.times(self.h, r(9)), A::sub(b.times(eta, r(10)), A::add(u, beta)), r(11)));
             self.syn.decay(j, r(12), r(13));
             if v_new >= self.v_peak {
                 spikes.push((j as u32, 1));
@@ -546,6 +552,30 @@ impl<A: Arith> IzhState<A> {
             }
             self.v[j] = v_new;
             self.u[j] = u_new;
+        }
+    }
+}
+
+/// A constant of a product: in the state format, or (wide) in the decay factors'
+/// format, which holds [0, 2) with more fraction bits (u1.31 beside s16.15).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Coef<A: Arith> {
+    State(A::V),
+    Wide(A::Decay),
+}
+
+impl<A: Arith> Coef<A> {
+    /// `x` held wide when asked and it lies in [0, 2), else in the state format.
+    fn new(x: f64, wide: bool) -> Self {
+        if wide && (0.0..2.0).contains(&x) { Coef::Wide(A::decay(x)) } else { Coef::State(A::v(x)) }
+    }
+
+    /// `self · x`, rounded by `r`.
+    #[inline]
+    fn times(self, x: A::V, r: Round) -> A::V {
+        match self {
+            Coef::State(k) => A::mul(k, x, r),
+            Coef::Wide(k) => A::decay_by(k, x, r),
         }
     }
 }
@@ -607,13 +637,8 @@ pub(crate) enum PopState<A: Arith> {
 
 impl<A: Arith> PopState<A> {
     /// The state of neurons `range` of population `id`.
-    pub(crate) fn new(
-        net: &Network,
-        id: PopId,
-        range: std::ops::Range<usize>,
-        q: [i32; 2],
-        rounding: crate::arith::Rounding,
-    ) -> Self {
+    pub(crate) fn new(net: &Network, id: PopId, range: std::ops::Range<usize>, q: [i32; 2], options: Options) -> Self {
+        let rounding = options.rounding;
         let p = net.pop(id);
         match &p.kind {
             PopKind::Neurons(NeuronModel::Lif(l)) => {
@@ -623,7 +648,7 @@ impl<A: Arith> PopState<A> {
                 PopState::Threshold(ThresholdState::new(net, id, t, q, range))
             }
             PopKind::Neurons(NeuronModel::Izhikevich(z)) => {
-                PopState::Izh(IzhState::new(z, id, range.start, range.len(), net.dt, rounding))
+                PopState::Izh(IzhState::new(z, id, range.start, range.len(), net.dt, rounding, options.wide_constants))
             }
             PopKind::Source(s) => PopState::Source(SourceState::new(p, s, net.seed, net.dt, range)),
         }
@@ -749,7 +774,7 @@ impl<'n, A: Arith> Engine<'n, A> {
         let shifts = weight_shifts::<A>(net);
         let states = net
             .pop_ids()
-            .map(|id| PopState::new(net, id, 0..net.pop(id).size as usize, shifts[id.index()], options.rounding))
+            .map(|id| PopState::new(net, id, 0..net.pop(id).size as usize, shifts[id.index()], options))
             .collect();
         let rings = net
             .pop_ids()

@@ -20,6 +20,11 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .set_choice("arith", "rounding", r, "set on the command line (--rounding)")
             .map_err(|e| anyhow::anyhow!("--rounding: {e}"))?;
     }
+    if let Some(c) = &a.constants {
+        model
+            .set_choice("arith", "constants", c, "set on the command line (--constants)")
+            .map_err(|e| anyhow::anyhow!("--constants: {e}"))?;
+    }
     if let Some(f) = &a.format {
         model
             .set_choice("arith", "format", f, "set on the command line (--format)")

@@ -21,14 +21,16 @@ pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     let t1 = Instant::now();
     let rounding = a.rounding.as_deref().and_then(neuromap_sim::arith::Rounding::from_name).unwrap_or_default();
     let format = a.format.as_deref().and_then(neuromap_sim::arith::Format::from_name).unwrap_or_default();
-    let options = neuromap_sim::Options { record_sources: a.record_sources, rounding, format };
+    let wide_constants = a.constants.as_deref() == Some("wide");
+    let options = neuromap_sim::Options { record_sources: a.record_sources, rounding, format, wide_constants };
     let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
+    let label = |l: String| if wide_constants { format!("{l}, wide constants") } else { l };
     let (run, engine) = match (a.quantised, format) {
         (true, neuromap_sim::arith::Format::S1615) => {
-            (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), format.label(rounding))
+            (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), label(format.label(rounding)))
         }
         (true, neuromap_sim::arith::Format::F32) => {
-            (stepped::<neuromap_sim::arith::F32>(&net, steps, options, &bar), format.label(rounding))
+            (stepped::<neuromap_sim::arith::F32>(&net, steps, options, &bar), label(format.label(rounding)))
         }
         (false, _) => (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference".to_string()),
     };
@@ -115,6 +117,7 @@ pub(crate) fn fidelity(a: &FidelityArgs, color: bool) -> Result<(), Failure> {
         vec![neuromap_pipeline::fidelity::Arithmetic {
             format: neuromap_sim::arith::Format::of(&hw),
             rounding: neuromap_sim::arith::Rounding::of(&hw),
+            wide: hw.constants == 1,
         }]
     } else if a.arith.is_empty() {
         neuromap_pipeline::fidelity::Arithmetic::ALL.to_vec()

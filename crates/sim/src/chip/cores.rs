@@ -80,8 +80,8 @@ impl CoreState {
         options: crate::Options,
     ) -> CoreState {
         match options.format {
-            crate::arith::Format::S1615 => CoreState::Fixed(PopState::new(net, pop, range, q, options.rounding)),
-            crate::arith::Format::F32 => CoreState::Float(PopState::new(net, pop, range, q, options.rounding)),
+            crate::arith::Format::S1615 => CoreState::Fixed(PopState::new(net, pop, range, q, options)),
+            crate::arith::Format::F32 => CoreState::Float(PopState::new(net, pop, range, q, options)),
         }
     }
 
@@ -116,6 +116,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
     let options = crate::Options {
         rounding: crate::arith::Rounding::of(&mapping.hw),
         format: crate::arith::Format::of(&mapping.hw),
+        wide_constants: mapping.hw.constants == 1,
         ..Default::default()
     };
     let shifts = options.format.weight_shifts(net);
