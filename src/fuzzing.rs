@@ -165,12 +165,7 @@ pub fn network_on_chip(data: &[u8]) {
     };
     let opts = neuromap_compile::CompileOptions { seed: u64::from(take(0, 100)), ..Default::default() };
     let Ok(mapping) = neuromap_compile::compile(&net, &hw, &opts) else { return };
-    let all = neuromap_sim::Options {
-        rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
-        format: neuromap_sim::arith::Format::of(&mapping.hw),
-        wide_constants: mapping.hw.constants == 1,
-        ..neuromap_sim::Options::RECORD_ALL
-    };
+    let all = neuromap_sim::Options { record_sources: true, ..neuromap_sim::Options::for_chip(&mapping.hw) };
     let steps = 20;
     let functional = neuromap_sim::simulate_quantised(&net, steps, all);
     let run = |threads| {

@@ -21,6 +21,12 @@ pub struct Arithmetic {
 }
 
 impl Arithmetic {
+    /// An ARM-core chip model's own arithmetic.
+    pub fn of(hw: &neuromap_hw::arm_core::ArmCore) -> Arithmetic {
+        let o = Options::for_chip(hw);
+        Arithmetic { format: o.format, rounding: o.rounding, wide: o.wide_constants }
+    }
+
     /// s16.15 under each rounding mode, then f32.
     pub const ALL: [Arithmetic; 4] = [
         Arithmetic { format: Format::S1615, rounding: Rounding::Truncate, wide: false },

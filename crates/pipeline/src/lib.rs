@@ -315,12 +315,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     }
     // The quantised model computes in the chip's own format and rounding
     // (`arith.format`, `arith.rounding`).
-    let options = Options {
-        rounding: neuromap_sim::arith::Rounding::of(&mapping.hw),
-        format: neuromap_sim::arith::Format::of(&mapping.hw),
-        wide_constants: mapping.hw.constants == 1,
-        ..Options::default()
-    };
+    let options = Options::for_chip(&mapping.hw);
     let config = ChipConfig {
         threads: job.threads,
         faults: job.faults.clone(),

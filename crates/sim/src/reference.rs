@@ -88,6 +88,18 @@ pub struct Options {
 }
 
 impl Options {
+    /// The arithmetic of an ARM-core chip model (its `arith.format`, `arith.rounding`
+    /// and `arith.constants`), sources not recorded: what the chip and the quantised
+    /// model it is checked against both compute in.
+    pub fn for_chip(hw: &neuromap_hw::arm_core::ArmCore) -> Options {
+        Options {
+            rounding: crate::arith::Rounding::of(hw),
+            format: crate::arith::Format::of(hw),
+            wide_constants: hw.constants == 1,
+            ..Options::default()
+        }
+    }
+
     /// Sources recorded too, products truncated, s16.15.
     pub const RECORD_ALL: Options = Options {
         record_sources: true,

@@ -114,11 +114,7 @@ pub(crate) fn fidelity(a: &FidelityArgs, color: bool) -> Result<(), Failure> {
             )
             .into());
         };
-        vec![neuromap_pipeline::fidelity::Arithmetic {
-            format: neuromap_sim::arith::Format::of(&hw),
-            rounding: neuromap_sim::arith::Rounding::of(&hw),
-            wide: hw.constants == 1,
-        }]
+        vec![neuromap_pipeline::fidelity::Arithmetic::of(&hw)]
     } else if a.arith.is_empty() {
         neuromap_pipeline::fidelity::Arithmetic::ALL.to_vec()
     } else {

@@ -113,12 +113,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
     let slices = &mapping.partition.slices;
     // The chip's own arithmetic (`arith.format`, `arith.rounding`), as the quantised
     // model takes it.
-    let options = crate::Options {
-        rounding: crate::arith::Rounding::of(&mapping.hw),
-        format: crate::arith::Format::of(&mapping.hw),
-        wide_constants: mapping.hw.constants == 1,
-        ..Default::default()
-    };
+    let options = crate::Options::for_chip(&mapping.hw);
     let shifts = options.format.weight_shifts(net);
     let max_delay = mapping.hw.max_delay_steps;
     let mut cores: Vec<Core> = slices
