@@ -138,7 +138,11 @@ pub fn study(
                         ..Options::default()
                     };
                     let q = neuromap_sim::simulate_quantised_until(&net, reference.steps, o, stop);
-                    let r = if q.steps < reference.steps { reference.first_steps(q.steps) } else { reference.clone() };
+                    let r = if q.steps < reference.steps {
+                        std::borrow::Cow::Owned(reference.first_steps(q.steps))
+                    } else {
+                        std::borrow::Cow::Borrowed(&reference)
+                    };
                     neuromap_sim::fidelity::compare(&net, &r, &q, tau_ms)
                 })
                 .collect())
