@@ -103,47 +103,45 @@ pub type Def = (&'static str, f64, Constraint);
 
 use Constraint::{Any, NonNegative, Positive};
 
-const LIF: &[Def] = &[
+/// `a` then `b`; `K` must be `N + M` (checked when the constant is evaluated).
+const fn cat<const N: usize, const M: usize, const K: usize>(a: [Def; N], b: [Def; M]) -> [Def; K] {
+    assert!(N + M == K && N > 0, "K must be N + M");
+    let mut out = [a[0]; K];
+    let mut i = 0;
+    while i < K {
+        out[i] = if i < N { a[i] } else { b[i - N] };
+        i += 1;
+    }
+    out
+}
+
+/// The membrane of PyNN's `IF_curr_exp` and `IF_cond_exp` (their defaults).
+const MEMBRANE: [Def; 6] = [
     ("tau_m", 20.0, Positive),
     ("cm", 1.0, Positive),
     ("v_rest", -65.0, Any),
     ("v_reset", -65.0, Any),
     ("v_thresh", -50.0, Any),
     ("t_ref", 0.1, NonNegative),
-    ("tau_syn_e", 5.0, NonNegative),
-    ("tau_syn_i", 5.0, NonNegative),
-    ("i_offset", 0.0, Any),
 ];
-/// PyNN's `IF_cond_exp` defaults.
-const COND_LIF: &[Def] = &[
-    ("tau_m", 20.0, Positive),
-    ("cm", 1.0, Positive),
-    ("v_rest", -65.0, Any),
-    ("v_reset", -65.0, Any),
-    ("v_thresh", -50.0, Any),
-    ("t_ref", 0.1, NonNegative),
-    ("tau_syn_e", 5.0, Positive),
-    ("tau_syn_i", 5.0, Positive),
-    ("i_offset", 0.0, Any),
-    ("e_rev_e", 0.0, Any),
-    ("e_rev_i", -70.0, Any),
-];
+const LIF_DEFS: [Def; 9] =
+    cat(MEMBRANE, [("tau_syn_e", 5.0, NonNegative), ("tau_syn_i", 5.0, NonNegative), ("i_offset", 0.0, Any)]);
+const LIF: &[Def] = &LIF_DEFS;
+/// PyNN's `IF_cond_exp` defaults: its conductances must decay.
+const COND_LIF: &[Def] = &cat::<6, 5, 11>(
+    MEMBRANE,
+    [
+        ("tau_syn_e", 5.0, Positive),
+        ("tau_syn_i", 5.0, Positive),
+        ("i_offset", 0.0, Any),
+        ("e_rev_e", 0.0, Any),
+        ("e_rev_i", -70.0, Any),
+    ],
+);
 /// PyNN's `IF_curr_exp` defaults, and the adaptation of sPyNNaker's
 /// `IF_curr_exp_ca2_adaptive` (`tau_ca2` 50 ms, `i_alpha` 0.1 nA, `i_ca2` 0).
-const ADAPTIVE_LIF: &[Def] = &[
-    ("tau_m", 20.0, Positive),
-    ("cm", 1.0, Positive),
-    ("v_rest", -65.0, Any),
-    ("v_reset", -65.0, Any),
-    ("v_thresh", -50.0, Any),
-    ("t_ref", 0.1, NonNegative),
-    ("tau_syn_e", 5.0, NonNegative),
-    ("tau_syn_i", 5.0, NonNegative),
-    ("i_offset", 0.0, Any),
-    ("tau_w", 50.0, Positive),
-    ("b", 0.1, Any),
-    ("w_init", 0.0, Any),
-];
+const ADAPTIVE_LIF: &[Def] =
+    &cat::<9, 3, 12>(LIF_DEFS, [("tau_w", 50.0, Positive), ("b", 0.1, Any), ("w_init", 0.0, Any)]);
 const IF: &[Def] = &[
     ("cm", 1.0, Positive),
     ("v_reset", 0.0, Any),
