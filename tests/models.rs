@@ -159,21 +159,9 @@ fn adaptation_lengthens_the_intervals_as_the_formula_says() {
 }
 
 fn chip_run(path: &str, hw: &str, mode: &str, threads: usize, steps: u32) -> neuromap::pipeline::Outcome {
-    let n = neuromap::import::load_path(Path::new(path)).unwrap();
-    let mut model = neuromap::pipeline::load_hw(hw).unwrap();
-    model.set_choice("arith", "rounding", mode, "a test").unwrap();
-    let job = neuromap::pipeline::Job {
-        net: n.spec.build().unwrap(),
-        spec: Some(n.spec),
-        model,
-        steps,
-        placement_seed: 1,
-        threads,
-        faults: Default::default(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
+    let o = neuromap::pipeline::RunOptions { steps: Some(steps), threads, ..Default::default() };
+    let mut job = neuromap::pipeline::load_job(path, hw, &o).unwrap();
+    job.model.set_choice("arith", "rounding", mode, "a test").unwrap();
     neuromap::pipeline::run_job(job, &mut |_| true).unwrap()
 }
 

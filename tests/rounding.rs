@@ -3,29 +3,15 @@
 //! the quantised model bit for bit, stochastic rounding gives the same spikes on 1, 2
 //! and 4 threads, and the modes compute differently.
 
-use std::path::Path;
-
 fn run(mode: &str, threads: usize) -> neuromap::pipeline::Outcome {
     run_in("s16.15", mode, threads).unwrap()
 }
 
 fn run_in(format: &str, mode: &str, threads: usize) -> Result<neuromap::pipeline::Outcome, String> {
-    let n = neuromap::import::load_path(Path::new("netlists/cuba.toml")).unwrap();
-    let mut model = neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap();
-    model.set_choice("arith", "rounding", mode, "a test").unwrap();
-    model.set_choice("arith", "format", format, "a test").unwrap();
-    let job = neuromap::pipeline::Job {
-        net: n.spec.build().unwrap(),
-        spec: Some(n.spec),
-        model,
-        steps: 1000,
-        placement_seed: 1,
-        threads,
-        faults: Default::default(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
+    let o = neuromap::pipeline::RunOptions { steps: Some(1000), threads, ..Default::default() };
+    let mut job = neuromap::pipeline::load_job("netlists/cuba.toml", "spinnaker1-spinn5", &o).unwrap();
+    job.model.set_choice("arith", "rounding", mode, "a test").unwrap();
+    job.model.set_choice("arith", "format", format, "a test").unwrap();
     neuromap::pipeline::run_job(job, &mut |_| true).map_err(|e| e.to_string())
 }
 
