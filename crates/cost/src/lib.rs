@@ -309,6 +309,7 @@ fn overrun_cause(
         .unwrap_or(0);
     let w = c.work(s);
     let total = w.cycles(&cost).max(f64::MIN_POSITIVE);
+    let updates = w.update_cycles(&cost);
     let slice = &mapping.partition.slices[s];
     let (chip, core) = mapping.placement.core_of[s];
     let ch = model.machine.chip(chip);
@@ -343,7 +344,7 @@ fn overrun_cause(
         cost.synaptic_event,
         100.0 * w.packets as f64 * cost.packet / total,
         cost.packet,
-        100.0 * w.update_cycles(&cost) / total,
-        w.update_cycles(&cost) / (w.neuron_updates.max(1) as f64),
+        100.0 * updates / total,
+        updates / (w.neuron_updates.max(1) as f64),
     )
 }

@@ -66,7 +66,7 @@ pub fn assign(
     syns.sort_by_key(|s| (s.core, s.axon, s.target));
     let mut out = AxonTypes { types, ..Default::default() };
     let mut new_weights: Option<Vec<Vec<f32>>> = None;
-    let (mut sq, mut n) = (0.0f64, 0usize);
+    let mut sq = 0.0f64;
     for core in syns.chunk_by(|a, b| a.core == b.core) {
         // Per axon, its summed weight to each target (a crossbar connects once).
         let axons: Vec<Axon> = core
@@ -104,12 +104,11 @@ pub fn assign(
                     let e = (w - s.w).abs();
                     out.max_error = out.max_error.max(e);
                     sq += e * e;
-                    n += 1;
                 }
             }
         }
     }
-    out.rms_error = if n > 0 { (sq / syns.len() as f64).sqrt() } else { 0.0 };
+    out.rms_error = (sq / syns.len().max(1) as f64).sqrt();
     let net = match new_weights {
         Some(w) => Some(net.with_all_weights(w).map_err(|e| NcoreError::Network(e.to_string()))?),
         None => None,
