@@ -997,7 +997,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 // A conductance cannot be negative: inhibition comes from e_rev_i.
                 self.emit(
                     self.error(v.span(), "a weight onto a `cond_lif` population is a conductance (µS) and must not be negative")
-                        .with_label("may be negative")
+                        .with_label(if w.upper_bound() < 0.0 { "negative" } else { "may be negative" })
                         .with_help("write inhibitory conductances positive with receptor = \"inhibitory\"; the reversal potential e_rev_i makes them inhibit"),
                 );
                 return None;
