@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the netlists that are too repetitive to write by hand.
 
-    python3 netlists/generate.py          # rewrites synfire.toml, microcircuit.toml, binary_conv.toml
+    python3 netlists/generate.py          # rewrites synfire.toml, synfire_if.toml, microcircuit.toml, binary_conv.toml
 
 Standard library only; the output is deterministic (fixed seeds), so running it again
 changes nothing unless this script changes.
@@ -12,6 +12,24 @@ import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+
+
+def background(groups, width, weight, delay):
+    """One Poisson source per neuron of a synfire chain, as a list per group (index ranges)."""
+    out = []
+    for g in range(groups):
+        entries = ", ".join(f"[{g * width + i}, {i}]" for i in range(width))
+        out += [
+            "[[projection]]",
+            f'name = "background->g{g}"',
+            'pre = "background"',
+            f'post = "g{g}"',
+            f"connector = {{ kind = \"list\", entries = [{entries}] }}",
+            f"weight = {weight}",
+            f"delay = {delay}",
+            "",
+        ]
+    return out
 
 def synfire():
     groups, width = 10, 100
@@ -77,20 +95,59 @@ def synfire():
             "delay = 1.0",
             "",
         ]
-    # Background: one Poisson source per neuron, as a list per group (index ranges).
+    out += background(groups, width, weight=0.1, delay=0.1)
+    return "\n".join(out)
+
+
+def synfire_if():
+    """The synfire chain in TrueNorth's own neuron: integrate-and-fire with a linear
+    leak and delta synapses, a 1 ms step (TrueNorth's tick)."""
+    groups, width = 10, 100
+    rng = random.Random(4242)
+    out = [
+        "# Synfire chain of integrate-and-fire neurons with a linear leak: TrueNorth's own",
+        "# neuron (Cassidy et al., IJCNN 2013: delta synapses, a constant leak toward zero,",
+        "# no refractory period, a 1 ms tick), so the network runs on hw-models/truenorth.toml",
+        "# in the chip's integer arithmetic as well as on every other family.",
+        "#",
+        "# 10 groups of 100 neurons, each driven by every neuron of the previous group, as in",
+        "# Diesmann, Gewaltig & Aertsen, Nature 402:529 (1999); a pulse packet (100 spikes,",
+        "# jitter 0.5 ms) enters group 0 every 50 ms over Poisson background noise. A packet",
+        "# puts 100 × 0.2 mV on a 15 mV threshold; the leak of 0.25 mV/ms holds the",
+        "# background's 0.2 mV/ms (200 Hz × 1 mV) below it. Written by netlists/generate.py.",
+        "",
+        "[network]",
+        'name = "synfire_if"',
+        "dt = 1.0",
+        "seed = 7",
+        "steps = 150   # 150 ms",
+        "",
+    ]
     for g in range(groups):
-        entries = ", ".join(f"[{g * width + i}, {i}]" for i in range(width))
         out += [
-            "[[projection]]",
-            f'name = "background->g{g}"',
-            'pre = "background"',
-            f'post = "g{g}"',
-            f"connector = {{ kind = \"list\", entries = [{entries}] }}",
-            "weight = 0.1",
-            "delay = 0.1",
+            "[[population]]",
+            f'name = "g{g}"',
+            f"size = {width}",
+            'model = "if"',
+            "v_reset = 0.0",
+            "v_thresh = 15.0",
+            "leak = 0.25",
             "",
         ]
+    times = []
+    for _ in range(width):
+        times.append([round(t0 + rng.gauss(0.0, 0.5)) for t0 in (10.0, 60.0, 110.0)])
+    out += ["[[source]]", 'name = "stimulus"', f"size = {width}", 'kind = "array"', "spikes = ["]
+    out += ["  [" + ", ".join(f"{t:.1f}" for t in ts) + "]," for ts in times]
+    out += ["]", ""]
+    out += ["[[source]]", 'name = "background"', f"size = {groups * width}", 'kind = "poisson"', "rate = 200.0", ""]
+    chain = [("stimulus", "g0")] + [(f"g{g - 1}", f"g{g}") for g in range(1, groups)]
+    for pre, post in chain:
+        out += ["[[projection]]", f'pre = "{pre}"', f'post = "{post}"', 'connector = "all_to_all"', "weight = 0.2",
+                "delay = 1.0", ""]
+    out += background(groups, width, weight=1.0, delay=1.0)
     return "\n".join(out)
+
 
 
 # Potjans & Diesmann (2014), Cereb. Cortex 24:785–806, Table 5; NEST's microcircuit example.
@@ -247,7 +304,7 @@ def binary_conv():
 
 
 if __name__ == "__main__":
-    for name, text in [("synfire.toml", synfire()), ("microcircuit.toml", microcircuit()), ("binary_conv.toml", binary_conv())]:
+    for name, text in [("synfire.toml", synfire()), ("synfire_if.toml", synfire_if()), ("microcircuit.toml", microcircuit()), ("binary_conv.toml", binary_conv())]:
         with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:
             f.write(text.rstrip() + "\n")
         print("wrote", name)

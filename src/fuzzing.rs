@@ -84,7 +84,7 @@ pub fn network_on_chip(data: &[u8]) {
             name: format!("p{i}"),
             size: u64::from(take(1, 300)),
             kind: PopSpecKind::Neurons {
-                model: model(take(0, 3), f64::from(take(0, 3)), f64::from(take(0, 3))),
+                model: model(take(0, 4), f64::from(take(0, 3)), f64::from(take(0, 3))),
                 v_init_dist: None,
             },
         })
@@ -180,7 +180,8 @@ pub fn network_on_chip(data: &[u8]) {
 }
 
 /// A LIF neuron in units where the threshold is 1 (`kind` 0), with conductance
-/// synapses (1), with an adaptation current (2), or an Izhikevich neuron (3).
+/// synapses (1), with an adaptation current (2), an Izhikevich neuron (3), or an
+/// integrate-and-fire neuron with a linear leak (4, TrueNorth's).
 fn model(kind: u32, t_ref: f64, tau_syn: f64) -> neuromap_ir::NeuronModel {
     use neuromap_ir::Param::Shared;
     let mut l = neuromap_ir::Lif::unit(10.0, t_ref, tau_syn);
@@ -189,6 +190,11 @@ fn model(kind: u32, t_ref: f64, tau_syn: f64) -> neuromap_ir::NeuronModel {
             l.flavour = neuromap_ir::LifFlavour::CondLif;
             (l.tau_syn_e, l.tau_syn_i) = (Shared(tau_syn.max(1.0)), Shared(tau_syn.max(1.0)));
             l.conductance = Some(neuromap_ir::Conductance { e_rev_e: Shared(4.0), e_rev_i: Shared(-2.0) });
+        }
+        4 => {
+            l.flavour = neuromap_ir::LifFlavour::If;
+            l.tau_m = Shared(f64::INFINITY);
+            l.linear_leak = Some(Shared(0.05));
         }
         2 => {
             l.flavour = neuromap_ir::LifFlavour::AdaptiveLif;

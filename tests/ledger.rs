@@ -26,7 +26,7 @@ fn ledgers() -> Vec<(String, Ledger, HwModel)> {
         let r = neuromap::pipeline::crossbar::run_crossbar_job(job).unwrap();
         out.push((format!("{net}@{hw}"), r.energy, r.job.model));
     }
-    for (net, hw) in [("brunel_1k", "loihi"), ("synfire", "truenorth")] {
+    for (net, hw) in [("brunel_1k", "loihi"), ("synfire_if", "truenorth")] {
         let job = load_job(format!("netlists/{net}.toml"), hw, &o(100)).unwrap();
         let r = neuromap::pipeline::neurocore::run_neurocore_job(job).unwrap();
         out.push((format!("{net}@{hw}"), r.energy, r.job.model));

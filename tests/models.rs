@@ -231,7 +231,7 @@ fn a_chip_without_a_models_figures_and_other_families_refuse_by_name() {
 
 #[test]
 fn the_new_models_round_trip_through_the_netlist_writer() {
-    for path in ["netlists/coba.toml", "netlists/adaptive.toml"] {
+    for path in ["netlists/coba.toml", "netlists/adaptive.toml", "netlists/synfire_if.toml"] {
         let n = neuromap::import::load_path(Path::new(path)).unwrap();
         let mut spec = n.spec.clone();
         // Random connectors and drawn initial potentials are not written.
@@ -260,4 +260,40 @@ fn truncation_biases_adaptation_and_stochastic_rounding_does_not() {
     let (t, st) = (err("s16.15 truncate"), err("s16.15 stochastic"));
     assert!(t.mean > 0.03 && t.mean > 3.0 * t.sd, "truncate: {t:?}");
     assert!(st.mean.abs() < 0.015, "stochastic: {st:?}");
+}
+
+/// The `if` model's linear leak (TrueNorth's leak with leak reversal): after the inputs,
+/// `V` moves by `leak·dt` toward zero, overshooting it by less than one step's leak
+/// (docs/semantics.md), computed here independently of the engine.
+#[test]
+fn a_linear_leak_moves_the_potential_toward_zero_by_a_constant_step() {
+    let text = one_neuron("if", "v_thresh = 100.0\nleak = 0.5", "[0.0, 10.0]", 0.123, "excitatory")
+        + "\n[[source]]\nname = \"neg\"\nsize = 1\nkind = \"array\"\nspikes = [[20.0]]\n\n[[projection]]\npre = \"neg\"\npost = \"n\"\nreceptor = \"inhibitory\"\nconnector = \"one_to_one\"\nweight = -0.2\ndelay = 0.1\n";
+    let net = build(&text);
+    let run = neuromap::sim::simulate(&net, 400, Options::RECORD_ALL);
+    let got = &run.probes[0].values;
+    let step = 0.5 * 0.1;
+    let (mut v, mut want) = (0f64, Vec::new());
+    for t in 0..400u32 {
+        // Spikes at 0 ms and 10 ms (steps 0, 100) and −0.2 at 20 ms (step 200), each
+        // arriving a step later.
+        if t == 1 || t == 101 {
+            v += f64::from(0.123f32);
+        }
+        if t == 201 {
+            v += f64::from(-0.2f32);
+        }
+        if v > 0.0 {
+            v -= step;
+        } else if v < 0.0 {
+            v += step;
+        }
+        want.push(v);
+    }
+    for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!((g - w).abs() < 1e-12, "step {t}: {g} against {w}");
+    }
+    // The potential falls to within a step of zero and stays there, on either side.
+    assert!(want[50].abs() < step && want[150].abs() < step && want[250].abs() < step);
+    assert!(want[1] > 0.07 && want[201] < -0.1, "{} {}", want[1], want[201]);
 }

@@ -135,7 +135,7 @@ fn truenorth_predicts_five_times_real_time() {
 #[test]
 fn golden_neurocore_runs() {
     for hw in ["loihi", "truenorth"] {
-        for net in ["brunel_1k", "synfire", "lsm", "cuba"] {
+        for net in ["brunel_1k", "synfire", "synfire_if", "lsm", "cuba"] {
             let o = RunOptions { steps: Some(200), ..RunOptions::default() };
             let job = load_job(format!("netlists/{net}.toml"), hw, &o).unwrap();
             let text = match run_neurocore_job(job) {
@@ -181,9 +181,9 @@ fn run_grouped(text: &str, model: &str, quantise: bool) -> Result<neuromap::pipe
 #[test]
 fn truenorth_chooses_each_neurons_weights_from_four_axon_types() {
     let truenorth = std::fs::read_to_string("hw-models/truenorth.toml").unwrap();
-    let per_synapse =
-        truenorth.split("\n[neuron]").next().unwrap().to_string() + &truenorth[truenorth.find("\n[energy]").unwrap()..];
-    assert!(!per_synapse.contains("axon_types"));
+    let per_synapse: String =
+        truenorth.lines().filter(|l| !l.starts_with("axon_types")).map(|l| format!("{l}\n")).collect();
+    assert!(!per_synapse.contains("axon_types") && per_synapse.contains("potential_bits"));
     let four = grouped(4, 60, &[1.0, 2.0, 3.0, -4.0]);
     let typed = run_grouped(&four, &truenorth, false).unwrap();
     let a = typed.axon_types.as_ref().unwrap();
@@ -196,13 +196,207 @@ fn truenorth_chooses_each_neurons_weights_from_four_axon_types() {
     let five = grouped(5, 50, &[1.0, 2.0, 3.0, -4.0, 5.0]);
     let e = run_grouped(&five, &truenorth, false).map(|_| ()).unwrap_err();
     assert!(
-        e.contains("neuron 0 of `out` takes 5 distinct weights (-4, 1, 2, 3, 5)") && e.contains("(4 types)"),
+        e.contains("neuron 0 of `out` takes 5 distinct weights (-204 = -4.0000 mV, 51 = 1.0000 mV, 102 = 2.0000 mV, 153 = 3.0000 mV, 255 = 5.0000 mV)")
+            && e.contains("(4 types)"),
         "{e}"
     );
     let q = run_grouped(&five, &truenorth, true).unwrap();
     let a = q.axon_types.as_ref().unwrap();
     assert_eq!((a.max_used, a.quantised_cores), (4, 1));
-    // Two of the five weights share a type: 1 and 2 (closest means) become 1.5.
-    assert!((a.max_error - 0.5).abs() < 1e-9 && q.weight_error >= 0.5, "{a:?}, {}", q.weight_error);
+    // Two of the five weights share a type: 1 and 2 (51 and 102 units of 5/255 mV,
+    // the closest means) become 76.5, then the whole 77 units: 1.5098 mV.
+    assert!((a.max_error - 0.5).abs() < 1e-9, "{a:?}");
+    assert!((q.weight_error - (77.0 * 5.0 / 255.0 - 1.0)).abs() < 1e-6, "{}", q.weight_error);
     assert!(q.report_text().contains("weights quantised to them on 1 cores"), "{}", q.report_text());
+}
+
+/// A network written to a temporary file, run on `hw`.
+fn run_text(text: &str, hw: &str, steps: u32) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
+    let dir = std::env::temp_dir().join(format!("neuromap-int-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("net-{}.toml", text.len()));
+    std::fs::write(&path, text).unwrap();
+    let o = RunOptions { steps: Some(steps), ..RunOptions::default() };
+    let job = load_job(path.to_str().unwrap(), hw, &o).unwrap();
+    run_neurocore_job(job).map_err(|e| e.to_string())
+}
+
+/// TrueNorth computes in integers (Cassidy et al. 2013): one neuron driven by an
+/// excitatory and an inhibitory input, with a linear leak, follows the integer
+/// recurrence computed here independently (its unit the largest weight ÷ 255, every
+/// value rounded to whole units); a second neuron with a negative bias saturates at the
+/// 20-bit register's floor.
+#[test]
+fn truenorth_computes_in_integers() {
+    // At dt 0.7 ms the leak per tick, leak·dt, is not the whole number to the last
+    // bit (3/0.7·0.7 < 3); the chip's potential is whole all the same, and a potential
+    // of 3 leaks to 0, not to 4e-16.
+    for dt in [1.0, 0.7] {
+        integer_case(dt);
+    }
+}
+
+fn integer_case(dt: f64) {
+    let exc: Vec<u32> = (0..400).filter(|t| t % 3 == 0 || t % 7 == 0).collect();
+    let inh: Vec<u32> = (0..400).filter(|t| t % 5 == 0).collect();
+    let list = |ts: &[u32]| ts.iter().map(|&t| format!("{:.4}", f64::from(t) * dt)).collect::<Vec<_>>().join(", ");
+    let text = format!(
+        r#"
+[network]
+name = "integer"
+dt = {dt}
+seed = 1
+
+[[source]]
+name = "exc"
+size = 1
+kind = "array"
+spikes = [[{}]]
+
+[[source]]
+name = "inh"
+size = 1
+kind = "array"
+spikes = [[{}]]
+
+[[population]]
+name = "n"
+size = 1
+model = "if"
+v_thresh = 2.0
+v_reset = 0.0
+leak = {}
+
+[[population]]
+name = "sink"
+size = 1
+model = "if"
+v_thresh = 2.0
+i_offset = {}
+
+[[projection]]
+pre = "exc"
+post = "n"
+connector = "all_to_all"
+weight = 0.7
+delay = 1.0
+
+[[projection]]
+pre = "inh"
+post = "n"
+receptor = "inhibitory"
+connector = "all_to_all"
+weight = -0.45
+delay = 1.0
+
+[[probe]]
+population = "n"
+variable = "v"
+
+[[probe]]
+population = "sink"
+variable = "v"
+
+[[population]]
+name = "drain"
+size = 1
+model = "if"
+v_thresh = 2.0
+v_init = {}
+leak = {}
+
+[[source]]
+name = "silent"
+size = 1
+kind = "array"
+spikes = [[]]
+
+[[projection]]
+pre = "silent"
+post = "drain"
+connector = "all_to_all"
+weight = 0.7
+delay = 1.0
+
+[[probe]]
+population = "drain"
+variable = "v"
+"#,
+        list(&exc),
+        list(&inh),
+        // 3 units a tick: at dt 0.7, 3/0.7·0.7 is 3 less an ulp.
+        3.0 * f64::from(0.7f32) / 255.0 / dt,
+        -0.7 / dt,
+        30.0 * f64::from(0.7f32) / 255.0,
+        3.0 * f64::from(0.7f32) / 255.0 / dt,
+    );
+    let steps = 2200;
+    let out = run_text(&text, "truenorth", steps).unwrap();
+    let at = format!("at dt {dt}");
+    // The unit: the largest weight, 0.7 mV (as f32), is 255 units.
+    let u = f64::from(0.7f32) / 255.0;
+    let whole = |x: f64| (x / u).round();
+    let (w_e, w_i, leak, theta) = (whole(f64::from(0.7f32)), whole(f64::from(-0.45f32)), whole(3.0 * u), whole(2.0));
+    assert_eq!((w_e, w_i, leak, theta), (255.0, -164.0, 3.0, 729.0));
+    let (mut v, mut spikes, mut trace) = (0f64, Vec::new(), Vec::new());
+    for t in 0..steps {
+        // A spike sent in step s arrives in step s + 1.
+        if t > 0 && exc.contains(&(t - 1)) {
+            v += w_e;
+        }
+        if t > 0 && inh.contains(&(t - 1)) {
+            v += w_i;
+        }
+        v -= leak * v.signum() * f64::from(u8::from(v != 0.0));
+        if v >= theta {
+            spikes.push(t);
+            v = 0.0;
+        }
+        trace.push(v);
+    }
+    assert!(spikes.len() > 10, "the neuron must fire: {spikes:?}");
+    assert_eq!(out.result.spikes[0].steps, spikes, "{at}");
+    let got = &out.result.probes[0].values;
+    assert_eq!(got.len(), trace.len());
+    if let Some(t) = (0..trace.len()).find(|&t| got[t] != trace[t]) {
+        panic!("{at}, step {t}: the chip's potential {} units, the integer recurrence's {}", got[t], trace[t]);
+    }
+    // The sink: −0.7 mV a tick is −255 units (its own unit), down to −2^19.
+    let sink = &out.result.probes[1].values;
+    for (t, &x) in sink.iter().enumerate() {
+        assert_eq!(x, (-255.0 * (t as f64 + 1.0)).max(-524_288.0), "{at}, step {t}");
+    }
+    assert_eq!(sink[steps as usize - 1], -524_288.0, "saturated");
+    // The drain: 30 units leak to 0 and stay there.
+    let drain = &out.result.probes[2].values;
+    for (t, &x) in drain.iter().enumerate().take(20) {
+        assert_eq!(x, (30.0 - 3.0 * (t as f64 + 1.0)).max(0.0), "{at}, step {t}");
+    }
+    let text = out.report_text();
+    assert!(
+        text.contains("n: unit 2.745e-3 mV: weights up to 255, threshold 729, leak toward zero 3 a tick"),
+        "{text}"
+    );
+}
+
+/// What TrueNorth's neuron cannot compute is refused by population, saying what it has
+/// and what the chip's neuron has.
+#[test]
+fn truenorth_refuses_what_its_neuron_cannot_compute() {
+    let one = |model: &str, extra: &str| {
+        format!(
+            "[network]\nname = \"r\"\ndt = 1.0\n\n[[population]]\nname = \"p\"\nsize = 4\nmodel = \"{model}\"\n{extra}\n"
+        )
+    };
+    for (text, want) in [
+        (one("lif", "tau_syn_e = 0.0\ntau_syn_i = 0.0"), "population `p` has an exponential leak (tau_m 20 ms)"),
+        (one("if", "tau_syn_e = 2.0"), "population `p` has exponential synapses (tau_syn_e 2 ms)"),
+        (one("if", "t_ref = 2.0"), "population `p` has a refractory period (t_ref 2 ms)"),
+        (one("if", "i_offset = 0.1\nleak = 0.1"), "neuron 0 has both a bias (i_offset) and a leak"),
+        (one("if", "v_thresh = -1.0"), "has a threshold of -1 mV"),
+        (one("threshold", ""), "is of the threshold model"),
+    ] {
+        let e = run_text(&text, "truenorth", 5).map(|_| ()).unwrap_err();
+        assert!(e.contains("integer neuron: ") && e.contains(want), "{want}: {e}");
+    }
 }

@@ -39,6 +39,9 @@ pub struct NeuroCore {
     /// Axon types per core (TrueNorth: 4), if a neuron's weights are chosen per type of
     /// input axon rather than given per synapse.
     pub axon_types: Option<u32>,
+    /// An integer neuron (TrueNorth), when the model gives `[neuron] potential_bits`:
+    /// `(potential_bits, weight_bits, leak_bits)` (see `neuromap_ncore::integer`).
+    pub integer: Option<(u32, u32, u32)>,
 }
 
 /// Synaptic weights as `mantissa × 2^exp`: a signed mantissa of `bits` bits
@@ -114,10 +117,18 @@ impl NeuroCore {
             tick_s: m.get("timing", "tick_s"),
             link_buffer: m.get("timing", "link_buffer").unwrap_or(16.0),
             potential_frac_bits: m.get("neuron", "potential_frac_bits").map(|b| b as u32),
-            weights: m.get("neuron", "weight_bits").map(|b| WeightFormat {
-                bits: b as u32,
-                exp_min: -(m.get("neuron", "weight_exp_neg").unwrap_or(0.0) as i32),
-                exp_max: m.get("neuron", "weight_exp_pos").unwrap_or(0.0) as i32,
+            integer: m.get("neuron", "potential_bits").map(|p| {
+                let w = m.get("neuron", "weight_bits").unwrap_or(9.0);
+                (p as u32, w as u32, m.get("neuron", "leak_bits").unwrap_or(w) as u32)
+            }),
+            // An integer neuron's weights are whole numbers of its populations' units,
+            // not mantissas with an exponent.
+            weights: m.get("neuron", "weight_bits").filter(|_| m.get("neuron", "potential_bits").is_none()).map(|b| {
+                WeightFormat {
+                    bits: b as u32,
+                    exp_min: -(m.get("neuron", "weight_exp_neg").unwrap_or(0.0) as i32),
+                    exp_max: m.get("neuron", "weight_exp_pos").unwrap_or(0.0) as i32,
+                }
             }),
             axon_types: m.get("neuron", "axon_types").map(|t| t as u32),
         })

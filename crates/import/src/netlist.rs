@@ -150,6 +150,7 @@ const IF: &[Def] = &[
     ("tau_syn_e", 0.0, NonNegative),
     ("tau_syn_i", 0.0, NonNegative),
     ("i_offset", 0.0, Any),
+    ("leak", 0.0, NonNegative),
 ];
 const LI: &[Def] = &[
     ("tau_m", 20.0, Positive),
@@ -645,6 +646,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     b: get("b"),
                     w_init: get("w_init"),
                 }),
+                linear_leak: None,
             },
             "if" => Lif {
                 flavour: LifFlavour::If,
@@ -661,6 +663,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 v_init: v_init.unwrap_or(zero),
                 conductance: None,
                 adaptation: None,
+                linear_leak: Some(get("leak")).filter(|l| *l != Param::Shared(0.0)),
             },
             "li" => Lif {
                 flavour: LifFlavour::Li,
@@ -677,6 +680,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 v_init: v_init.unwrap_or_else(|| get("v_rest")),
                 conductance: None,
                 adaptation: None,
+                linear_leak: None,
             },
             _ => {
                 // cuba_lif, in NIR's names: tau_mem·dv/dt = (v_leak − v) + r·I.
@@ -703,6 +707,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     v_init: v_init.unwrap_or_else(|| get("v_leak")),
                     conductance: None,
                     adaptation: None,
+                    linear_leak: None,
                 }
             }
         };

@@ -537,6 +537,7 @@ fn net_of((file, y): (Arc<SourceFile>, Yaml), cores_per_tile: u32) -> Result<San
                     v_init: Param::Shared(0.0),
                     conductance: None,
                     adaptation: None,
+                    linear_leak: None,
                 }),
                 v_init_dist: None,
             }

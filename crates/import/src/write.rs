@@ -129,7 +129,13 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                             Reset::ToValue => "value",
                             Reset::Subtract => "subtract",
                         };
-                        // The keys each netlist model reads (its parameter table), then v_init.
+                        if l.linear_leak.is_some() && !no_leak {
+                            return Err(format!(
+                                "population `{}`: a linear leak with tau_m {} has no netlist model (`if` has a linear leak and no exponential one)",
+                                p.name,
+                                param(&l.tau_m)
+                            ));
+                        }
                         let model = if l.conductance.is_some() && l.adaptation.is_some() {
                             return Err(format!(
                                 "population `{}`: conductance synapses with adaptation has no netlist model",
@@ -147,6 +153,7 @@ pub fn to_toml(spec: &NetworkSpec, steps: Option<u32>, header: &str) -> Result<S
                             "lif"
                         };
                         let _ = writeln!(s, "model = \"{model}\"");
+                        // The keys each netlist model reads (its parameter table), then v_init.
                         let table = crate::netlist::model_params(model).unwrap_or_default();
                         let keys =
                             l.params().into_iter().filter(|(k, _)| *k == "v_init" || table.iter().any(|d| d.0 == *k));

@@ -178,6 +178,25 @@ impl Network {
         Ok(Network { populations: pops, ..self.clone() })
     }
 
+    /// A copy with the neuron populations' models replaced where `models[p]` is given
+    /// (a source keeps its kind; a neuron population keeps its size).
+    pub fn with_neuron_models(&self, models: Vec<Option<NeuronModel>>) -> Result<Network, IrError> {
+        let mut pops = self.populations.clone();
+        for (p, m) in pops.iter_mut().zip(models) {
+            if let Some(m) = m {
+                if p.is_source() {
+                    return Err(IrError::Population {
+                        pop: p.name.clone(),
+                        msg: "is a spike source, not neurons".into(),
+                    });
+                }
+                p.kind = PopKind::Neurons(m);
+                validate_population(p)?;
+            }
+        }
+        Ok(Network { populations: pops, ..self.clone() })
+    }
+
     /// A copy with every projection's weights replaced (`weights[p]` in storage order).
     pub fn with_all_weights(&self, weights: Vec<Vec<f32>>) -> Result<Network, IrError> {
         if weights.len() != self.projections.len() {
@@ -310,6 +329,11 @@ pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
                 && a.tau_w.min() <= 0.0
             {
                 return Err(err("`tau_w` must be positive".into()));
+            }
+            if let Some(l) = &l.linear_leak
+                && l.min() < 0.0
+            {
+                return Err(err("`leak` must not be negative".into()));
             }
             for (name, prm) in l.params().into_iter().skip(10) {
                 if prm.values().iter().any(|x| !x.is_finite()) {

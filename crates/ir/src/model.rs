@@ -100,6 +100,11 @@ pub struct Lif {
     pub conductance: Option<Conductance>,
     /// A spike-triggered adaptation current subtracted from the input; `None`: none.
     pub adaptation: Option<Adaptation>,
+    /// A linear leak (mV/ms, not negative): after its inputs, each step `V` moves by
+    /// `leak·dt` toward zero, `V ← V − leak·dt·sgn(V)` (sgn 0 = 0), as TrueNorth's leak
+    /// with leak reversal does (Cassidy et al., IJCNN 2013); `None`: none. It may
+    /// overshoot zero by less than one step's leak. The `if` model's `leak`.
+    pub linear_leak: Option<Param>,
 }
 
 /// The reversal potentials (mV) of conductance-based synapses (PyNN's `IF_cond_exp`).
@@ -142,6 +147,7 @@ impl Lif {
             v_init: p(0.0),
             conductance: None,
             adaptation: None,
+            linear_leak: None,
         }
     }
 
@@ -164,6 +170,9 @@ impl Lif {
         }
         if let Some(a) = &self.adaptation {
             v.extend([("tau_w", &a.tau_w), ("b", &a.b), ("w_init", &a.w_init)]);
+        }
+        if let Some(l) = &self.linear_leak {
+            v.push(("leak", l));
         }
         v
     }

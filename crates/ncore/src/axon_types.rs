@@ -44,13 +44,17 @@ struct Syn {
 
 /// Checks (and, with `quantise`, enforces) `types` axon types per core on `net` as
 /// `mapping` places it; returns the network with the weights the chip computes with.
+/// `units` gives each population's potential unit (mV) when `net`'s weights are whole
+/// numbers of it (an integer neuron): errors and refusals are then told in mV.
 pub fn assign(
     net: &Network,
     mapping: &NcoreMapping,
     types: u32,
     quantise: bool,
+    units: Option<&[f64]>,
 ) -> Result<(Option<Network>, AxonTypes), NcoreError> {
     let types = types.max(1);
+    let unit = |pop: u32| units.map_or(1.0, |u| u[pop as usize]);
     let mut syns = Vec::with_capacity(net.n_synapses() as usize);
     for (q, pr) in net.projections().iter().enumerate() {
         for (k, (i, j, w, _)) in pr.synapses.iter().enumerate() {
@@ -84,7 +88,7 @@ pub fn assign(
             .collect();
         match first_fit(&axons, types) {
             Ok(used) => out.max_used = out.max_used.max(used),
-            Err(axon) if !quantise => return Err(refusal(net, core[0].core, &axons, axon, types)),
+            Err(axon) if !quantise => return Err(refusal(net, core[0].core, &axons, axon, types, units)),
             Err(_) => {
                 let (kind, weights) = quantised(&axons, types);
                 out.quantised_cores += 1;
@@ -101,7 +105,7 @@ pub fn assign(
                     let total = weights[&(s.target, t)];
                     let w = total / f64::from(count[&(s.axon, s.target)]);
                     nw[s.at.0 as usize][s.at.1 as usize] = w as f32;
-                    let e = (w - s.w).abs();
+                    let e = (w - s.w).abs() * unit(s.target.0);
                     out.max_error = out.max_error.max(e);
                     sq += e * e;
                 }
@@ -140,7 +144,7 @@ fn first_fit(axons: &[Axon], types: u32) -> Result<u32, usize> {
 /// Why a core's weights cannot be expressed: a neuron needing more distinct weights
 /// than there are types if there is one (no assignment can help), else the axon first
 /// fit could not place.
-fn refusal(net: &Network, core: u32, axons: &[Axon], failed: usize, types: u32) -> NcoreError {
+fn refusal(net: &Network, core: u32, axons: &[Axon], failed: usize, types: u32, units: Option<&[f64]>) -> NcoreError {
     let mut distinct: BTreeMap<(u32, u32), Vec<f64>> = BTreeMap::new();
     for (_, targets) in axons {
         for &(j, w) in targets {
@@ -156,7 +160,14 @@ fn refusal(net: &Network, core: u32, axons: &[Axon], failed: usize, types: u32) 
         Some((&j, d)) if d.len() > types as usize => {
             let mut d = d.clone();
             d.sort_by(f64::total_cmp);
-            let shown: Vec<String> = d.iter().take(8).map(|w| format!("{w}")).collect();
+            let shown: Vec<String> = d
+                .iter()
+                .take(8)
+                .map(|w| match units {
+                    Some(u) => format!("{w} = {:.4} mV", w * u[j.0 as usize]),
+                    None => format!("{w}"),
+                })
+                .collect();
             NcoreError::AxonTypes {
                 core: core as usize,
                 why: format!(

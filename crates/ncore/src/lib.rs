@@ -8,6 +8,7 @@
 //! over XY hops between tiles). Nothing is priced here.
 
 pub mod axon_types;
+pub mod integer;
 mod schedule;
 
 use neuromap_hw::HwModel;
@@ -40,6 +41,8 @@ pub enum NcoreError {
         "axon types: core {core}: {why}; `--quantise-axon-types` gives each neuron the mean weight of each type's axons instead, and reports the weight error"
     )]
     AxonTypes { core: usize, why: String },
+    #[error("integer neuron: population `{pop}` {why}")]
+    Neuron { pop: String, why: String },
     #[error("{0}")]
     Network(String),
 }
@@ -98,8 +101,23 @@ pub fn chip_weights<'n>(net: &'n Network, hw: &NeuroCore) -> Result<ChipWeights<
     Ok(ChipWeights { net: std::borrow::Cow::Owned(net), exponents, max_error })
 }
 
+/// The model's integer neuron, if it has one (TrueNorth).
+pub fn integer_format(hw: &NeuroCore) -> Option<integer::IntegerFormat> {
+    hw.integer.map(|(potential_bits, weight_bits, leak_bits)| integer::IntegerFormat {
+        potential_bits,
+        weight_bits,
+        leak_bits,
+    })
+}
+
 /// A short name of the functional model's arithmetic, for reports.
 pub fn arithmetic(hw: &NeuroCore) -> String {
+    if let Some(f) = integer_format(hw) {
+        return format!(
+            "integers: {}-bit potentials, {}-bit weights, {}-bit leak",
+            f.potential_bits, f.weight_bits, f.leak_bits
+        );
+    }
     let mut s = String::from("f64");
     if let Some(b) = hw.potential_frac_bits {
         s.push_str(&format!(", potentials on a 2^-{b} grid"));
@@ -262,9 +280,10 @@ pub struct NcoreCounts {
 }
 
 /// Runs the chip: the functional model of `net` (weights already in the chip's format,
-/// see [`chip_weights`]) for `steps` steps, every population recorded, in f64 with the
-/// membrane potential on the model's grid when it has one
-/// ([`NeuroCore::potential_frac_bits`]); and the events of each step counted on the
+/// see [`chip_weights`], or the whole network in integers, see [`integer::to_integers`])
+/// for `steps` steps, every population recorded, in f64 with the membrane potential on
+/// the model's grid when it has one ([`NeuroCore::potential_frac_bits`]) or saturating
+/// to the integer neuron's register; and the events of each step counted on the
 /// mapping as the step is simulated, so memory grows with the neurons and the longest
 /// delay, not with the run's length.
 pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCounts) {
@@ -272,6 +291,10 @@ pub fn run(net: &Network, m: &NcoreMapping, steps: u32) -> (RunResult, NcoreCoun
     let mut e = Engine::<F64>::new(net, Options::RECORD_ALL).with_held_state();
     if let Some(bits) = hw.potential_frac_bits {
         e = e.with_potential_grid(bits);
+    }
+    if let Some(f) = integer_format(hw) {
+        let (lo, hi) = f.range();
+        e = e.with_potential_range(lo, hi);
     }
     let n_cores = m.cores_used;
     let mut c = NcoreCounts::default();
@@ -518,6 +541,7 @@ pub fn operating_point(cores: u32, seed: u64) -> neuromap_ir::spec::NetworkSpec 
         v_init: Param::PerNeuron(phases),
         conductance: None,
         adaptation: None,
+        linear_leak: None,
     };
     let mut entries = Vec::with_capacity(n as usize * 128);
     for i in 0..n {

@@ -31,6 +31,8 @@ pub struct NcoreOutcome {
     pub weight_error: f64,
     /// On a chip with axon types: the assignment, and any quantisation's error.
     pub axon_types: Option<neuromap_ncore::axon_types::AxonTypes>,
+    /// On a chip with an integer neuron: each population's unit and roundings.
+    pub integer: Option<neuromap_ncore::integer::IntegerUnits>,
 }
 
 pub fn run_neurocore_job(job: Job) -> Result<NcoreOutcome, JobError> {
@@ -46,20 +48,38 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         message: e.to_string(),
     };
     let mapping = neuromap_ncore::map_with(&job.net, &job.model, placement).map_err(map_err)?;
-    let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(map_err)?;
-    let (mut weight_exponents, mut weight_error) = (chip.exponents, chip.max_error);
-    let mut net = chip.net;
+    // The network as the chip holds it: in its integer neuron's units, or its weights
+    // in the weight format.
+    let format = neuromap_ncore::integer_format(&mapping.hw);
+    let (mut net, mut weight_exponents, mut weight_error, integer) = match &format {
+        Some(f) => {
+            let (n, u) = neuromap_ncore::integer::to_integers(&job.net, f).map_err(map_err)?;
+            let e = u.pops.iter().fold(0.0f64, |m, p| m.max(p.weight_error_mv));
+            (std::borrow::Cow::Owned(n), vec![None; job.net.projections().len()], e, Some(u))
+        }
+        None => {
+            let chip = neuromap_ncore::chip_weights(&job.net, &mapping.hw).map_err(map_err)?;
+            (chip.net, chip.exponents, chip.max_error, None)
+        }
+    };
     // Weights per axon type (TrueNorth): checked, or quantised and put back in the
     // weight format.
     let mut axon_types = None;
     if let Some(types) = mapping.hw.axon_types {
+        let units = integer.as_ref().map(|u| neuromap_ncore::integer::units_of(&job.net, u));
         let (quantised, a) =
-            neuromap_ncore::axon_types::assign(&net, &mapping, types, job.map.quantise_axon_types).map_err(map_err)?;
+            neuromap_ncore::axon_types::assign(&net, &mapping, types, job.map.quantise_axon_types, units.as_deref())
+                .map_err(map_err)?;
         if let Some(q) = quantised {
-            let again = neuromap_ncore::chip_weights(&q, &mapping.hw).map_err(map_err)?;
-            weight_exponents = again.exponents;
-            let q = again.net.into_owned();
-            weight_error = max_difference(&job.net, &q);
+            let q = match &format {
+                Some(f) => neuromap_ncore::integer::rewhole(&q, f).map_err(map_err)?,
+                None => {
+                    let again = neuromap_ncore::chip_weights(&q, &mapping.hw).map_err(map_err)?;
+                    weight_exponents = again.exponents;
+                    again.net.into_owned()
+                }
+            };
+            weight_error = max_difference(&job.net, &q, units.as_deref());
             net = std::borrow::Cow::Owned(q);
         }
         axon_types = Some(a);
@@ -75,16 +95,31 @@ pub fn run_neurocore_placed(job: Job, placement: Option<Vec<Vec<u32>>>) -> Resul
         inferences: None,
     };
     let energy = crate::paced(&job, neurocore_ledger(&job.model, &mapping.hw, &counts, mapping.cores_used, work));
-    Ok(NcoreOutcome { job, mapping, result, counts, energy, sim_s, weight_exponents, weight_error, axon_types })
+    Ok(NcoreOutcome {
+        job,
+        mapping,
+        result,
+        counts,
+        energy,
+        sim_s,
+        weight_exponents,
+        weight_error,
+        axon_types,
+        integer,
+    })
 }
 
-/// The largest |weight| difference between two networks of the same synapses.
-fn max_difference(a: &neuromap_ir::Network, b: &neuromap_ir::Network) -> f64 {
+/// The largest |weight| difference between two networks of the same synapses, `b`'s
+/// weights counted in its target populations' `units` when given.
+fn max_difference(a: &neuromap_ir::Network, b: &neuromap_ir::Network, units: Option<&[f64]>) -> f64 {
     a.projections()
         .iter()
         .zip(b.projections())
-        .flat_map(|(p, q)| p.synapses.weights().iter().zip(q.synapses.weights()))
-        .fold(0.0f64, |m, (x, y)| m.max((f64::from(*x) - f64::from(*y)).abs()))
+        .flat_map(|(p, q)| {
+            let u = units.map_or(1.0, |u| u[q.post.index()]);
+            p.synapses.weights().iter().zip(q.synapses.weights()).map(move |(x, y)| (f64::from(*x), f64::from(*y) * u))
+        })
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
 }
 
 impl NcoreOutcome {
@@ -120,6 +155,35 @@ impl NcoreOutcome {
                 exps.join(", "),
                 neuromap_report::fmt_g(self.weight_error)
             );
+        }
+        if let Some(u) = &self.integer {
+            let _ = writeln!(
+                s,
+                "integer neuron: one potential unit per population, weights, threshold, reset and leak rounded to whole units; largest weight rounding {} mV ({:.3} % of that population's largest weight)",
+                neuromap_report::fmt_si(self.weight_error),
+                100.0 * u.max_weight_error_rel
+            );
+            // Populations with the same figures share a line.
+            let mut lines: Vec<(String, Vec<&str>)> = Vec::new();
+            for p in &u.pops {
+                let leak = if p.toward_zero { "leak toward zero" } else { "bias" };
+                let line = format!(
+                    "unit {} mV: weights up to {}, threshold {}, {leak} {} a tick; rounding {} mV (weights), {} mV (threshold, reset, {leak})",
+                    neuromap_report::fmt_si(p.unit_mv),
+                    p.max_weight,
+                    p.threshold,
+                    p.leak,
+                    neuromap_report::fmt_si(p.weight_error_mv),
+                    neuromap_report::fmt_si(p.param_error_mv)
+                );
+                match lines.iter_mut().find(|(l, _)| *l == line) {
+                    Some((_, pops)) => pops.push(&p.pop),
+                    None => lines.push((line, vec![&p.pop])),
+                }
+            }
+            for (line, pops) in lines {
+                let _ = writeln!(s, "  {}: {line}", pops.join(", "));
+            }
         }
         if let Some(a) = &self.axon_types {
             let _ = write!(s, "axon types: {} per core, at most {} used on a core", a.types, a.max_used);
@@ -169,6 +233,9 @@ impl NcoreOutcome {
             obj.insert("counts".into(), serde_json::to_value(c).unwrap_or(serde_json::Value::Null));
             if let Some(a) = &self.axon_types {
                 obj.insert("axon_types".into(), serde_json::to_value(a).unwrap_or(serde_json::Value::Null));
+            }
+            if let Some(u) = &self.integer {
+                obj.insert("integer_neuron".into(), serde_json::to_value(u).unwrap_or(serde_json::Value::Null));
             }
         }
         v

@@ -21,7 +21,9 @@
 //!    over one step with the current held constant: `a = exp(−dt/τm)`,
 //!    `k = (τm/cm)(1 − a)`, `c = (1 − a)·v_rest`; with no leak (`τm = ∞`) `a = 1`,
 //!    `k = dt/cm`, `c = 0` (on a potential grid, [`Engine::with_potential_grid`], `a·V`
-//!    is first truncated toward zero to the grid). Then `I_r ← I_r·exp(−dt/τ_r)`. If
+//!    is first truncated toward zero to the grid). A linear leak (`Lif::linear_leak`)
+//!    then moves `V` by `leak·dt` toward zero, and a saturating range
+//!    ([`Engine::with_potential_range`]) clamps it. Then `I_r ← I_r·exp(−dt/τ_r)`. If
 //!    `V ≥ v_thresh` the neuron spikes, `V` resets (to `v_reset`, or down by
 //!    `v_thresh − v_reset`), and it is refractory for `round(t_ref/dt)` steps;
 //!    threshold neuron: `x = Σ input` (`2·Σ input − Σ w` for bipolar encoding); it
@@ -282,6 +284,11 @@ pub(crate) struct LifState<A: Arith> {
     reversal: Option<Reversal<A>>,
     /// A spike-triggered adaptation current.
     adapt: Option<Adapt<A>>,
+    /// A linear leak toward zero: per neuron, how far `V` moves in one step.
+    linear_leak: Option<Vec<A::V>>,
+    /// The range of whole numbers `V` is held in after its inputs and leak (a
+    /// register's width, see [`Engine::with_potential_range`]).
+    range: Option<(A::V, A::V)>,
     /// How products round, and the population's index and first neuron (they key
     /// stochastic rounding's random bits).
     rounding: crate::arith::Rounding,
@@ -346,6 +353,8 @@ impl<A: Arith> LifState<A> {
                 decay: d(per(&|i| (-dt / a.tau_w.get(lo + i)).exp())),
                 b: v(per(&|i| a.b.get(lo + i))),
             }),
+            linear_leak: l.linear_leak.as_ref().map(|k| v(per(&|i| k.get(lo + i) * dt))),
+            range: None,
             rounding,
             pop: pop.index() as u64,
             lo,
@@ -393,18 +402,22 @@ impl<A: Arith> LifState<A> {
             }));
         }
         // One loop per kind of neuron, so the plain LIF loop tests nothing per neuron.
-        match (self.reversal.is_some(), self.adapt.is_some()) {
-            (false, false) => self.update_as::<false, false>(t, in_e, in_i, q, spikes),
-            (true, false) => self.update_as::<true, false>(t, in_e, in_i, q, spikes),
-            (false, true) => self.update_as::<false, true>(t, in_e, in_i, q, spikes),
-            (true, true) => self.update_as::<true, true>(t, in_e, in_i, q, spikes),
+        match (self.reversal.is_some(), self.adapt.is_some(), self.linear_leak.is_some() || self.range.is_some()) {
+            (false, false, false) => self.update_as::<false, false, false>(t, in_e, in_i, q, spikes),
+            (true, false, false) => self.update_as::<true, false, false>(t, in_e, in_i, q, spikes),
+            (false, true, false) => self.update_as::<false, true, false>(t, in_e, in_i, q, spikes),
+            (true, true, false) => self.update_as::<true, true, false>(t, in_e, in_i, q, spikes),
+            // A linear leak and a saturating range are TrueNorth's, which has neither
+            // conductances nor adaptation: one loop serves it with or without them.
+            (_, _, true) => self.update_as::<true, true, true>(t, in_e, in_i, q, spikes),
         }
     }
 
     /// The update of every neuron, with conductance synapses (`COND`, when `reversal`
-    /// is set) and an adaptation current (`ADAPT`, when `adapt` is set).
+    /// is set), an adaptation current (`ADAPT`, when `adapt` is set) and a linear leak
+    /// and a saturating range (`LEAK`, when `linear_leak` or `range` is set).
     #[inline(always)]
-    fn update_as<const COND: bool, const ADAPT: bool>(
+    fn update_as<const COND: bool, const ADAPT: bool, const LEAK: bool>(
         &mut self,
         t: u32,
         in_e: &mut [A::Acc],
@@ -448,6 +461,27 @@ impl<A: Arith> LifState<A> {
                 let leak =
                     A::add(self.decayed(j, self.round(j, t, 0)), A::mul(self.k[j], i_total, self.round(j, t, 1)));
                 self.v[j] = A::add(A::add(leak, self.c[j]), dv);
+                // The linear leak, toward zero from where the inputs left `V`.
+                if LEAK && let Some(l) = &self.linear_leak {
+                    let (v, z) = (self.v[j], A::zero());
+                    if v > z {
+                        self.v[j] = A::sub(v, l[j]);
+                    } else if v < z {
+                        self.v[j] = A::add(v, l[j]);
+                    }
+                }
+                if LEAK && let Some((lo, hi)) = self.range {
+                    // A whole number: its inputs, bias and leak are, but `leak·dt` may
+                    // miss the whole number by an ulp.
+                    let v = A::v(A::to_f64(self.v[j]).round());
+                    self.v[j] = if v < lo {
+                        lo
+                    } else if v > hi {
+                        hi
+                    } else {
+                        v
+                    };
+                }
             }
             self.syn.decay(j, self.round(j, t, 2), self.round(j, t, 3));
             if !refractory && self.v[j] >= self.v_thresh[j] {
@@ -818,6 +852,20 @@ impl<'n, A: Arith> Engine<'n, A> {
         for st in &mut self.states {
             if let PopState::Lif(l) = st {
                 l.grid = Some(s);
+            }
+        }
+        self
+    }
+
+    /// The same run with every LIF potential a whole number saturating to `lo..=hi`:
+    /// after its inputs and any linear leak, before the threshold test, it is rounded
+    /// to the nearest whole number and clamped (TrueNorth holds an integer potential
+    /// in a 20-bit signed register; its network's values are whole numbers already, see
+    /// `neuromap_ncore::integer`, so the rounding only takes off what `leak·dt` missed).
+    pub fn with_potential_range(mut self, lo: f64, hi: f64) -> Self {
+        for st in &mut self.states {
+            if let PopState::Lif(l) = st {
+                l.range = Some((A::v(lo), A::v(hi)));
             }
         }
         self

@@ -24,6 +24,7 @@ fn lif(tau_m: f64, cm: f64, v_rest: f64, v_reset: f64, v_thresh: f64, t_ref: f64
         v_init: v_rest.into(),
         conductance: None,
         adaptation: None,
+        linear_leak: None,
     }
 }
 

@@ -1365,6 +1365,7 @@ fn leaky(
         v_init: of(v_leak, size),
         conductance: None,
         adaptation: None,
+        linear_leak: None,
     }
 }
 
