@@ -100,6 +100,10 @@ fn every_subcommand_on_every_invalid_file_fails_cleanly() {
         vec!["run", "netlists/brunel_10k.toml", "--hw", "rram-lsm-40nm", "--steps", "5", "--no-output"],
         vec!["run", "netlists/lsm.toml", "--hw", "rram-lsm-40nm", "--compare", "tulip-40nm", "--no-output"],
         vec!["import", good_net, "-o", o],
+        vec!["sweep", good_net, "--hw", good_hw, "--set", "no.figure=1", "-o", o],
+        vec!["sweep", good_net, "--hw", good_hw, "--set", "chip.cores=1.5", "-o", o],
+        vec!["sweep", good_net, "--hw", good_hw, "--set", "timing.tick_s=1e-3", "--constraint", "speed<=2", "-o", o],
+        vec!["sensitivity", good_net, "--hw", good_hw, "--compare", "no-such-model"],
     ] {
         runs += 1;
         problems.extend(bad(&args));

@@ -84,7 +84,16 @@ pub(crate) enum Cmd {
     /// The liquid-state-machine study on a crossbar model: a seeded event dataset, a
     /// readout trained on the reference, and held-out accuracy and energy per inference
     /// while device variation, stuck-at faults, levels and ADC bits vary (CSV and SVG).
+    ///
+    /// With --set KEY=V1,V2,… instead: any figures of any model, over one or more
+    /// networks, every point of their grid (or a seeded sample) mapped and run; energy,
+    /// latency, real time, the Pareto front of --objective under --constraint; CSV,
+    /// JSON, SVG and HTML.
     Sweep(SweepArgs),
+    /// How far each figure the model assumes or borrows moves energy and latency when
+    /// scaled (×0.5 and ×2 by default), ranked; with --compare, whether the ordering
+    /// against another model holds whichever way each figure moves.
+    Sensitivity(SensitivityArgs),
     /// Run SANA-FE's own files unchanged: an architecture (YAML) as a chip model, and
     /// an SNN (groups, edges, mappings) on it, the file's mapping honoured (or replaced
     /// by neuromap's with --remap).
@@ -494,6 +503,55 @@ pub(crate) struct SweepArgs {
     pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) mem: MemoryLimit,
+    /// More networks for a sweep over figures (--set): every point runs on each.
+    #[arg(value_name = "MORE_NETS")]
+    pub(crate) more: Vec<PathBuf>,
+    /// Sweep any figure of the model instead of the crossbar study: KEY=V1,V2,… (e.g.
+    /// core.cycles_per_neuron_update=100,200,400 or crossbar.adc_bits=4,6,8); give it
+    /// again for more figures (their grid).
+    #[arg(long = "set", value_name = "KEY=V1,V2,…")]
+    pub(crate) set: Vec<String>,
+    /// Run this many points drawn from the grid (seeded by --sample-seed) instead of
+    /// all of them.
+    #[arg(long)]
+    pub(crate) sample: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub(crate) sample_seed: u64,
+    /// Metrics to minimise together: the points no other beats in all of them are the
+    /// front (energy, energy_allocated, energy_dynamic, energy_per_event, latency, wall,
+    /// slowdown, edp, rate_error: the largest population spike-count error against the
+    /// f64 reference).
+    #[arg(long, value_delimiter = ',', default_value = "energy,latency")]
+    pub(crate) objective: Vec<String>,
+    /// A condition points must meet to count: `real_time` or METRIC<=X (e.g.
+    /// latency<=1e-3); give it again for more.
+    #[arg(long)]
+    pub(crate) constraint: Vec<String>,
+    /// Points run at once (each on one thread; the rows do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) threads: usize,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct SensitivityArgs {
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// The chip model: a name from hw-models/ or a path.
+    #[arg(long)]
+    pub(crate) hw: String,
+    /// The factors each assumed or borrowed figure is scaled by, one at a time.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,2")]
+    pub(crate) factor: Vec<f64>,
+    /// Another model the same network runs on: whether --hw stays below (or above) it
+    /// in energy and in latency whichever way each figure moves.
+    #[arg(long, value_name = "MODEL")]
+    pub(crate) compare: Option<String>,
+    /// Points run at once.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) threads: usize,
+    /// Write sensitivity.json here too.
+    #[arg(long, short)]
+    pub(crate) out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -43,7 +43,9 @@ pub fn main() -> ExitCode {
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
         Cmd::Table(a) => table(&a, color),
+        Cmd::Sweep(a) if !a.set.is_empty() => cmd::dse::sweep_figures(&a, color),
         Cmd::Sweep(a) => sweep_cmd(&a, color),
+        Cmd::Sensitivity(a) => cmd::dse::sensitivity(&a, color),
         Cmd::Sanafe { arch, net, steps, remap, out, no_output } => {
             sanafe_cmd(&arch, &net, steps, remap, out.as_deref(), no_output, color)
         }

@@ -199,6 +199,58 @@ impl HwModel {
         Ok(())
     }
 
+    /// A copy with the figure `key` (`section.key`, e.g. `core.clock_hz`) set to `value`
+    /// (a number, or a choice's name), with `why` as its provenance (an assumption: the
+    /// user's, not a citation). Any of the family's figures may be set, given in the file
+    /// or not; a figure that stepped with a count (`from`) becomes one value. The message
+    /// names the figures when `key` is not one, and says what a value must be.
+    pub fn with_figure(&self, key: &str, value: &str, why: &str) -> Result<HwModel, String> {
+        let defs = family::family(self.family).unwrap_or(&[]);
+        let Some((section, k)) = key.split_once('.') else {
+            return Err(format!(
+                "`{key}`: a figure is named `section.key`, e.g. `{}`",
+                defs.first().map_or_else(String::new, |d| d.path())
+            ));
+        };
+        let Some(def) = defs.iter().find(|d| d.section == section && d.key == k) else {
+            let names: Vec<String> = defs.iter().map(|d| d.path()).collect();
+            let mut msg = format!("`{}` (family {}) has no figure `{key}`", self.name, self.family);
+            let same_key = defs.iter().find(|d| d.key == k).map(|d| d.path());
+            if let Some(c) =
+                same_key.as_deref().or_else(|| closest(key, &names.iter().map(String::as_str).collect::<Vec<_>>()))
+            {
+                msg.push_str(&format!("; did you mean `{c}`?"));
+            }
+            return Err(msg);
+        };
+        let mut m = self.clone();
+        if let Kind::Choice(_) = def.kind {
+            m.set_choice(section, k, value.trim(), why)?;
+            return Ok(m);
+        }
+        let v: f64 =
+            value.trim().parse().map_err(|_| format!("`{key}` is a number ({}); `{value}` is not", def.unit))?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(format!("`{key}` cannot be {v}: figures are finite and not negative"));
+        }
+        if def.kind == Kind::Count && v.fract() != 0.0 {
+            return Err(format!("`{key}` counts {}; {v} is not a whole number", def.unit));
+        }
+        let figure = Figure {
+            section: def.section,
+            key: def.key,
+            unit: def.unit,
+            value: v,
+            provenance: Provenance::Assumption(why.to_string()),
+            steps: Vec::new(),
+        };
+        match m.figures.iter_mut().find(|f| f.section == section && f.key == k) {
+            Some(f) => *f = figure,
+            None => m.figures.push(figure),
+        }
+        Ok(m)
+    }
+
     /// Resizes a board-built machine (`shape = "spinn5"`) to `boards` boards. Faults
     /// declared in the file do not carry over; give them again with the command line.
     pub fn set_boards(&mut self, boards: u32) -> Result<(), String> {

@@ -116,6 +116,18 @@ impl AnyOutcome {
         }
     }
 
+    /// Per population, the chip's spikes against the f64 reference's, when the family
+    /// compares them (ARM cores and crossbars; a binary chip computes the reference
+    /// exactly, and a neurocore run is compared with nothing).
+    pub fn fidelity(&self) -> Option<&[neuromap_sim::fidelity::PopFidelity]> {
+        match self {
+            AnyOutcome::ArmCore(o) => Some(&o.fidelity),
+            AnyOutcome::Crossbar(o) => Some(&o.fidelity),
+            AnyOutcome::Binary(_) => Some(&[]),
+            AnyOutcome::Neurocore(_) => None,
+        }
+    }
+
     /// The stable text the family's golden tests snapshot.
     pub fn summary(&self) -> String {
         match self {

@@ -17,6 +17,7 @@ pub mod binary;
 pub mod campaign;
 pub mod corpus;
 pub mod crossbar;
+pub mod dse;
 pub mod fidelity;
 pub mod hybrid;
 pub mod neurocore;

@@ -425,6 +425,105 @@ pub fn bars(title: &str, ylabel: &str, labels: &[String], mean: &[f64], sd: &[f6
     svg.finish()
 }
 
+/// Lines of `y` against `x`, one per named series (e.g. a network), each in its own
+/// colour with its points marked.
+pub fn lines(title: &str, xlabel: &str, ylabel: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
+    let (w, h) = (640.0, 380.0);
+    let mut svg = Svg::new(w, h, title);
+    let area = Area { left: 80.0, top: 36.0, width: w - 230.0, height: h - 100.0 };
+    let (xr, yr) = ranges(&all);
+    svg.axes(area, xr, yr, xlabel, ylabel);
+    let px = |x: f64| area.left + (x - xr.0) / (xr.1 - xr.0) * area.width;
+    let py = |y: f64| area.top + area.height - (y - yr.0) / (yr.1 - yr.0) * area.height;
+    for (k, (name, pts)) in series.iter().enumerate() {
+        let colour = PALETTE[k % PALETTE.len()];
+        let mut d = String::new();
+        for (i, &(x, y)) in pts.iter().enumerate() {
+            let _ = write!(d, "{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, px(x), py(y));
+            let _ = writeln!(
+                svg.body,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}: {} = {}, {}</title></circle>"#,
+                px(x),
+                py(y),
+                esc(name),
+                esc(xlabel),
+                tick(x),
+                tick(y)
+            );
+        }
+        let _ = writeln!(svg.body, r#"<path d="{d}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#);
+        let ly = area.top + 14.0 * k as f64 + 8.0;
+        svg.rect(area.left + area.width + 14.0, ly - 8.0, 10.0, 10.0, colour, "");
+        svg.text(area.left + area.width + 28.0, ly + 1.0, 11.0, "start", name);
+    }
+    svg.finish()
+}
+
+/// The x and y ranges of points, padded when flat.
+fn ranges(pts: &[(f64, f64)]) -> ((f64, f64), (f64, f64)) {
+    let span = |v: Vec<f64>| {
+        let (a, b) =
+            (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        if !a.is_finite() {
+            (0.0, 1.0)
+        } else if b > a {
+            (a, b)
+        } else {
+            (a - a.abs().max(1e-30) * 0.5, a + a.abs().max(1e-30) * 0.5)
+        }
+    };
+    (span(pts.iter().map(|p| p.0).collect()), span(pts.iter().map(|p| p.1).collect()))
+}
+
+/// One point of a Pareto plot: its coordinates, whether it is on the front, whether it
+/// meets the constraints, and its label.
+pub type ParetoPoint = (f64, f64, bool, bool, String);
+
+/// Two metrics of every point: the front's points joined and filled, points that meet
+/// the constraints in blue, the others grey.
+pub fn pareto(title: &str, xlabel: &str, ylabel: &str, pts: &[ParetoPoint]) -> String {
+    let (w, h) = (640.0, 420.0);
+    let mut svg = Svg::new(w, h, title);
+    let area = Area { left: 80.0, top: 36.0, width: w - 120.0, height: h - 100.0 };
+    let xy: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.1)).collect();
+    let (xr, yr) = ranges(&xy);
+    svg.axes(area, xr, yr, xlabel, ylabel);
+    let px = |x: f64| area.left + (x - xr.0) / (xr.1 - xr.0) * area.width;
+    let py = |y: f64| area.top + area.height - (y - yr.0) / (yr.1 - yr.0) * area.height;
+    let mut front: Vec<&ParetoPoint> = pts.iter().filter(|p| p.2).collect();
+    front.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut d = String::new();
+    for (i, p) in front.iter().enumerate() {
+        let _ = write!(d, "{}{:.1},{:.1} ", if i == 0 { "M" } else { "L" }, px(p.0), py(p.1));
+    }
+    if !d.is_empty() {
+        let _ = writeln!(svg.body, r##"<path d="{d}" fill="none" stroke="#e15759" stroke-width="1.5"/>"##);
+    }
+    for p in pts {
+        let (fill, r) = match (p.2, p.3) {
+            (true, _) => ("#e15759", 4.5),
+            (false, true) => ("#4e79a7", 3.0),
+            (false, false) => ("#bab0ac", 3.0),
+        };
+        let _ = writeln!(
+            svg.body,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="{r}" fill="{fill}"><title>{}</title></circle>"#,
+            px(p.0),
+            py(p.1),
+            esc(&p.4)
+        );
+    }
+    svg.text(
+        area.left + area.width,
+        area.top - 6.0,
+        10.0,
+        "end",
+        "red: the front; blue: meets the constraints; grey: does not",
+    );
+    svg.finish()
+}
+
 /// A sweep panel: its parameter, and (value, accuracy, energy) points.
 pub type SweepPanel = (String, Vec<(f64, f64, f64)>);
 

@@ -5,6 +5,7 @@ mod check;
 mod compile;
 mod corpus;
 mod diff;
+pub(crate) mod dse;
 mod generate;
 mod hw;
 mod import;

@@ -1,0 +1,147 @@
+//! Design-space exploration (`neuromap sweep --set`, `neuromap sensitivity`): a point
+//! is the base model with figures set, run as any run is; energy and latency move the
+//! way the figure says; a point that does not map is a row that says why; the rows do
+//! not depend on the threads; the front is the non-dominated points; a sensitivity
+//! study ranks the uncertain figures and says whether an ordering survives them.
+
+use neuromap::pipeline::dse::{self, Axis, Constraint, Metric, Plan, Subject};
+use neuromap::pipeline::{RunOptions, load_job};
+
+fn subject(net: &str, hw: &str, steps: u32) -> Subject {
+    let o = RunOptions { steps: Some(steps), ..RunOptions::default() };
+    let job = load_job(format!("netlists/{net}.toml"), hw, &o).unwrap();
+    Subject { name: net.to_string(), job }
+}
+
+fn plan(sets: &[&str], threads: usize) -> Plan {
+    Plan {
+        axes: sets.iter().map(|s| Axis::parse(s).unwrap()).collect(),
+        sample: None,
+        seed: 1,
+        objectives: vec![Metric::Energy, Metric::Latency],
+        constraints: vec![],
+        threads,
+    }
+}
+
+/// Cycles per neuron update on SpiNNaker 1: brunel_1k's cores overrun their tick, so
+/// more cycles mean a longer run and more energy (every static term over the longer
+/// wall time); lsm keeps its tick up to 300 cycles, so only energy grows (the cores
+/// work longer within it), until it overruns. The front of energy and latency is the
+/// cheapest point of each network.
+#[test]
+fn a_sweep_moves_energy_and_latency_as_the_figure_says() {
+    let subjects = [subject("brunel_1k", "spinnaker1", 100), subject("lsm", "spinnaker1", 100)];
+    let base = subjects[0].job.model.clone();
+    let p = plan(&["timing.cycles_per_neuron_update=50,150,300,450"], 2);
+    let rows = dse::sweep(&subjects, &base, &p, &|_, _| {}).unwrap();
+    assert_eq!(rows.len(), 8);
+    for net in ["brunel_1k", "lsm"] {
+        let r: Vec<_> = rows.iter().filter(|r| r.network == net).collect();
+        assert!(r.iter().all(|r| r.ran && r.spikes.unwrap() > 0), "{net}: every point runs and fires");
+        let e: Vec<f64> = r.iter().map(|r| r.energy_in_use_j.unwrap()).collect();
+        assert!(e.windows(2).all(|w| w[1] > w[0]), "{net}: energy grows with the cycles: {e:?}");
+        // The spikes do not depend on the chip's timing.
+        assert!(r.iter().all(|x| x.spikes == r[0].spikes), "{net}");
+        let fronts: Vec<bool> = r.iter().map(|r| r.front).collect();
+        assert_eq!(fronts, [true, false, false, false], "{net}");
+    }
+    let l: Vec<f64> = rows[..4].iter().map(|r| r.latency_s.unwrap()).collect();
+    assert!(l.windows(2).all(|w| w[1] > w[0]) && rows[0].real_time == Some(false), "brunel_1k overruns: {l:?}");
+    // lsm keeps its 1 ms tick up to 300 cycles, and overruns it at 450.
+    assert!(rows[4..7].iter().all(|r| r.real_time == Some(true) && r.slowdown == Some(1.0)), "lsm keeps its tick");
+    assert!(rows[7].real_time == Some(false) && rows[7].latency_s.unwrap() > 1e-3, "{:?}", rows[7]);
+    // The base model is the point whose figure is its own.
+    let own = rows.iter().find(|r| r.network == "lsm" && r.set[0].1 == "150").unwrap();
+    let direct = dse::measure(subject("lsm", "spinnaker1", 100).job, 0, "lsm", vec![]);
+    assert_eq!(own.energy_in_use_j, direct.energy_in_use_j);
+}
+
+/// The rows are the same on 1 and 2 threads, and a sample is a seeded subset of the
+/// grid's rows.
+#[test]
+fn rows_do_not_depend_on_the_threads_and_a_sample_is_part_of_the_grid() {
+    let subjects = [subject("lsm", "rram-lsm-40nm", 50)];
+    let base = subjects[0].job.model.clone();
+    let sets = ["adc.bits=4,6,8", "device.sigma=0,0.1"];
+    let one = dse::sweep(&subjects, &base, &plan(&sets, 1), &|_, _| {}).unwrap();
+    let two = dse::sweep(&subjects, &base, &plan(&sets, 2), &|_, _| {}).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one.len(), 6);
+    assert!(one.iter().any(|r| r.energy_in_use_j != one[0].energy_in_use_j), "the ADC bits move energy");
+    let sampled = dse::sweep(&subjects, &base, &Plan { sample: Some(3), ..plan(&sets, 2) }, &|_, _| {}).unwrap();
+    assert_eq!(sampled.len(), 3);
+    for r in &sampled {
+        let same = one.iter().find(|x| x.set == r.set).unwrap();
+        assert_eq!(r.energy_in_use_j, same.energy_in_use_j);
+    }
+}
+
+/// A point that does not map is a row that says why; a figure the model does not have,
+/// or a value it cannot take, is refused before anything runs.
+#[test]
+fn what_does_not_fit_is_a_row_and_what_is_not_a_figure_is_an_error() {
+    let subjects = [subject("lsm", "rram-lsm-40nm", 20), subject("brunel_1k", "rram-lsm-40nm", 20)];
+    let base = subjects[0].job.model.clone();
+    let rows = dse::sweep(&subjects, &base, &plan(&["adc.bits=8"], 1), &|_, _| {}).unwrap();
+    assert!(rows[0].ran);
+    assert!(!rows[1].ran && rows[1].note.contains("does not map: crossbar tiles"), "{}", rows[1].note);
+    let csv = dse::csv(&rows, &plan(&["adc.bits=8"], 1).axes);
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.lines().nth(2).unwrap().contains("does not map"));
+    for (set, want) in [
+        ("crossbar.adc_bits=4", "has no figure `crossbar.adc_bits`"),
+        ("bits=4", "`section.key`"),
+        ("adc.bits=4.5", "not a whole number"),
+        ("adc.bits=-1", "not negative"),
+        ("adc.bits=many", "is a number"),
+    ] {
+        let e = dse::sweep(&subjects, &base, &plan(&[set], 1), &|_, _| {}).unwrap_err();
+        assert!(e.contains(want), "{set}: {e}");
+    }
+}
+
+/// Constraints exclude points from the front: with real time required, brunel_1k's
+/// overrunning points are all excluded.
+#[test]
+fn a_constraint_excludes_points_from_the_front() {
+    let subjects = [subject("brunel_1k", "spinnaker1", 50)];
+    let base = subjects[0].job.model.clone();
+    let p = Plan { constraints: vec![Constraint::RealTime], ..plan(&["timing.cycles_per_neuron_update=50,150"], 1) };
+    let rows = dse::sweep(&subjects, &base, &p, &|_, _| {}).unwrap();
+    assert!(rows.iter().all(|r| r.ran && !r.feasible && !r.front));
+}
+
+/// The sensitivity study on TULIP's binary MLP: the clock moves latency by its factor
+/// exactly (×0.5 doubles a step), the borrowed weight-read energy moves energy most, the
+/// ranking puts a figure that moves nothing last, and against the MAC baseline TULIP's
+/// latency ordering holds while the energy ordering turns with the weight reads.
+#[test]
+fn sensitivity_ranks_the_uncertain_figures_and_tests_an_ordering() {
+    let s = subject("binary_mlp", "tulip-40nm", 20);
+    let base = s.job.model.clone();
+    let mac = dse::measure(subject("binary_mlp", "mac-bnn-40nm", 20).job, 0, "binary_mlp", vec![]);
+    let (baseline, ranked) = dse::sensitivity(&s, &base, &[0.5, 2.0], Some(&mac), 2, &|_, _| {}).unwrap();
+    assert!(baseline.ran);
+    let find = |k: &str| ranked.iter().find(|x| x.figure == k).unwrap();
+    let clock = find("array.clock_hz");
+    let r = clock.points[0].ratios.unwrap();
+    assert!(
+        clock.points[0].factor == 0.5 && (r.1 - 2.0).abs() < 1e-9,
+        "half the clock, twice the step: {:?}",
+        clock.points
+    );
+    let weights = find("energy.weight_read_j");
+    assert_eq!(weights.certainty, neuromap::hw::Certainty::Borrowed);
+    assert!(weights.energy_swing > 0.3 && weights.latency_swing == 0.0);
+    assert_eq!(weights.energy_order_holds, Some(false), "the weight reads decide TULIP against MAC");
+    assert_eq!(clock.latency_order_holds, Some(true));
+    let swing = |x: &dse::Sensitivity| x.energy_swing.max(x.latency_swing);
+    assert!(ranked.windows(2).all(|w| swing(&w[0]) >= swing(&w[1])), "ranked");
+    assert_eq!(swing(ranked.last().unwrap()), 0.0);
+    assert!(
+        ranked
+            .iter()
+            .all(|x| matches!(x.certainty, neuromap::hw::Certainty::Assumption | neuromap::hw::Certainty::Borrowed))
+    );
+}
