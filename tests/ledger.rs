@@ -251,3 +251,45 @@ fn every_family_is_registered_once() {
     }
     assert_eq!(REGISTRY.len(), neuromap::hw::family::FAMILIES.len());
 }
+
+/// Area: where a model gives `area.<part>_mm2`, a run's area is its powered parts in
+/// use and allocated times that figure, computed here from the ledger's part counts and
+/// the model's figures; in use never exceeds allocated; a part whose model gives no
+/// area is named, not counted as zero; and a model with no area figure has no area.
+#[test]
+fn area_is_the_parts_times_their_figures() {
+    let mut seen = 0;
+    for (name, l, m) in ledgers() {
+        let Some(a) = l.area() else {
+            assert!(
+                m.figures.iter().all(|f| f.section != "area")
+                    && m.parts.iter().all(|p| p.model.figures.iter().all(|f| f.section != "area")),
+                "{name}: the model gives an area but the run has none"
+            );
+            continue;
+        };
+        seen += 1;
+        // A hybrid chip's part is named with its model: `rram-ideal-40nm macro`.
+        let own = |part: &str| {
+            let part = part.rsplit(' ').next().unwrap_or(part);
+            let key = if part == "macro" { "tile_mm2".to_string() } else { format!("{part}_mm2") };
+            std::iter::once(&m).chain(m.parts.iter().map(|p| &p.model)).find_map(|x| x.get("area", &key))
+        };
+        let (mut in_use, mut allocated) = (0.0, 0.0);
+        for p in l.parts.iter().filter(|p| p.area_mm2.is_some()) {
+            let mm2 = own(&p.part).unwrap();
+            in_use += p.in_use as f64 * mm2;
+            allocated += p.allocated as f64 * mm2;
+        }
+        assert!(
+            (a.in_use_mm2 - in_use).abs() <= 1e-9 * allocated
+                && (a.allocated_mm2 - allocated).abs() <= 1e-9 * allocated,
+            "{name}: {a:?}"
+        );
+        assert!(a.in_use_mm2 > 0.0 && a.in_use_mm2 <= a.allocated_mm2, "{name}: {a:?}");
+        if m.family == "arm-core" && m.get("area", "chip_mm2").is_none() {
+            assert!(a.missing.iter().any(|x| x.starts_with("chip")), "{name}: the chips' missing area is named: {a:?}");
+        }
+    }
+    assert!(seen >= 4, "the models with area figures ran: {seen}");
+}

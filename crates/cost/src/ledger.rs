@@ -227,6 +227,9 @@ pub struct Ledger {
     /// the chip's own cores first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub part_time: Vec<PartTime>,
+    /// Powered parts whose model gives no area figure: `area.KEY` of `model`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub area_missing: Vec<String>,
 }
 
 /// What one part of a hybrid chip needed per step.
@@ -257,6 +260,24 @@ pub struct PartCount {
     pub part: String,
     pub in_use: u64,
     pub allocated: u64,
+    /// The area of one unit (mm²) and what that figure rests on, when the model gives
+    /// it (`area.<part>_mm2`; a hybrid chip's crossbar macro is its model's tile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area_mm2: Option<(f64, Certainty)>,
+}
+
+/// Silicon area of a run's parts: in use and allocated, over the parts whose model
+/// gives an area.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Area {
+    pub in_use_mm2: f64,
+    pub allocated_mm2: f64,
+    /// The least certain figure the area rests on.
+    pub rests_on: Certainty,
+    /// `part × units × mm² each`, for the report.
+    pub parts: Vec<(String, u64, u64, f64)>,
+    /// Powered parts not counted: their model gives no area.
+    pub missing: Vec<String>,
 }
 
 impl Ledger {
@@ -272,6 +293,7 @@ impl Ledger {
             per_step_j: Vec::new(),
             by_population: Vec::new(),
             part_time: Vec::new(),
+            area_missing: Vec::new(),
         }
     }
 
@@ -305,7 +327,35 @@ impl Ledger {
                 l.power = Some((units, watts));
             }
         }
-        self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use) });
+        let key = if part == "macro" { "tile_mm2".to_string() } else { format!("{part}_mm2") };
+        let area_mm2 = model.figure("area", &key).map(|f| (f.value, f.provenance.certainty()));
+        if area_mm2.is_none() {
+            self.area_missing.push(format!("{part} ({} gives no area.{key})", model.name));
+        }
+        self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use), area_mm2 });
+    }
+
+    /// The run's silicon area (see [`Area`]); `None` when no part's model gives one.
+    pub fn area(&self) -> Option<Area> {
+        let with: Vec<&PartCount> = self.parts.iter().filter(|p| p.area_mm2.is_some()).collect();
+        if with.is_empty() {
+            return None;
+        }
+        let mut a = Area {
+            in_use_mm2: 0.0,
+            allocated_mm2: 0.0,
+            rests_on: Certainty::Source,
+            parts: Vec::new(),
+            missing: self.area_missing.clone(),
+        };
+        for p in with {
+            let (mm2, c) = p.area_mm2.unwrap_or((0.0, Certainty::Source));
+            a.in_use_mm2 += p.in_use as f64 * mm2;
+            a.allocated_mm2 += p.allocated as f64 * mm2;
+            a.rests_on = a.rests_on.max(c);
+            a.parts.push((p.part.clone(), p.in_use, p.allocated, mm2));
+        }
+        Some(a)
     }
 
     /// A line whose energy was worked out by the caller: actions that cost `joules`

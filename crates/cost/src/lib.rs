@@ -96,7 +96,7 @@ pub fn arm_core_ledger(
     let chips_in_use = used.iter().filter(|&&u| u).count() as u64;
     l.static_power(model, "chip", chips_in_use, model.machine.alive_chips() as u64, idle_chip, &["energy.idle_chip_w"]);
     let cores = mapping.partition.slices.iter().filter(|s| s.part == 0).count() as u64;
-    l.parts.push(ledger::PartCount { part: "core".into(), in_use: cores, allocated: cores });
+    l.parts.push(ledger::PartCount { part: "core".into(), in_use: cores, allocated: cores, area_mm2: None });
     // Cores: active power over active time, at each step's performance level.
     let levels = hw.levels();
     let top = levels.len() - 1;

@@ -258,6 +258,13 @@ pub const ARM_CORE: &[ParamDef] = &[
         0.0,
         "truncate: sPyNNaker's neuron models compute in ISO C `accum` (s16.15) and its products drop the low bits by arithmetic shifts (Hopkins, Mikaitis, Lester and Furber, Phil. Trans. R. Soc. A 378:20190052, 2020, on SpiNNaker 1's fixed-point ODE solvers)",
     ),
+    opt(
+        "area",
+        "chip_mm2",
+        "mm²",
+        Real,
+        "die area of one chip (cores, router, memories); a run's area is that of its chips in use and allocated (absent: no area)",
+    ),
 ];
 
 /// The `threshold-logic` family: an array of processing elements run in SIMD, each a
@@ -290,6 +297,7 @@ pub const THRESHOLD_LOGIC: &[ParamDef] = &[
     req("energy", "weight_read_j", "J/bit", Real, "reading one weight bit from the weight memory"),
     req("energy", "input_read_j", "J/bit", Real, "one activation bit delivered to a PE over the input bus"),
     req("energy", "static_w", "W", Real, "static (leakage and clock) power of the array while it runs"),
+    opt("area", "array_mm2", "mm²", Real, "area of the whole array (PEs, registers, weight memory) (absent: no area)"),
 ];
 
 /// The `mac-bnn` family: the conventional binary-network accelerator (XNOR gates, a
@@ -314,6 +322,13 @@ pub const MAC_BNN: &[ParamDef] = &[
     req("energy", "weight_read_j", "J/bit", Real, "reading one weight bit from the weight memory"),
     req("energy", "input_read_j", "J/bit", Real, "one activation bit delivered to a unit over the input bus"),
     req("energy", "static_w", "W", Real, "static (leakage and clock) power of the array while it runs"),
+    opt(
+        "area",
+        "array_mm2",
+        "mm²",
+        Real,
+        "area of the whole array (units, accumulators, weight memory) (absent: no area)",
+    ),
 ];
 
 /// The `crossbar` family: resistive-memory (RRAM) crossbar tiles computing weighted
@@ -376,6 +391,13 @@ pub const CROSSBAR: &[ParamDef] = &[
     req("periphery", "static_w", "W", Real, "static power of the chip while it runs"),
     req("noc", "hop_j", "J", Real, "a spike packet crossing one network-on-chip hop"),
     req("noc", "hop_s", "s", Real, "latency of one hop"),
+    opt(
+        "area",
+        "tile_mm2",
+        "mm²",
+        Real,
+        "area of one tile (its array, ADCs, drivers and periphery); a run's area is that of its tiles in use and allocated (absent: no area)",
+    ),
 ];
 
 /// The `neurocore` family: digital neuromorphic chips of many small neuron cores on a
@@ -461,6 +483,13 @@ pub const NEUROCORE: &[ParamDef] = &[
         "types",
         Count,
         "types of input axon per core: each axon has one, and a neuron one weight per type, so its synapses from axons of one type weigh the same (absent: a weight per synapse)",
+    ),
+    opt(
+        "area",
+        "core_mm2",
+        "mm²",
+        Real,
+        "area of one neuron core with its share of the chip; a run's area is that of its cores in use and allocated (absent: no area)",
     ),
 ];
 

@@ -68,6 +68,9 @@ pub struct Row {
     pub edp_js: Option<f64>,
     pub synaptic_events: Option<u64>,
     pub spikes: Option<u64>,
+    /// Silicon area of the parts in use and allocated (mm²), where the model gives it.
+    pub area_mm2: Option<f64>,
+    pub area_allocated_mm2: Option<f64>,
     /// The largest |spike count error| of a population against the f64 reference
     /// (`None` where the family compares nothing).
     pub rate_error: Option<f64>,
@@ -94,10 +97,12 @@ pub enum Metric {
     Slowdown,
     Edp,
     RateError,
+    Area,
+    AreaAllocated,
 }
 
 impl Metric {
-    pub const ALL: [(&'static str, Metric); 9] = [
+    pub const ALL: [(&'static str, Metric); 11] = [
         ("energy", Metric::Energy),
         ("energy_allocated", Metric::EnergyAllocated),
         ("energy_dynamic", Metric::EnergyDynamic),
@@ -107,6 +112,8 @@ impl Metric {
         ("slowdown", Metric::Slowdown),
         ("edp", Metric::Edp),
         ("rate_error", Metric::RateError),
+        ("area", Metric::Area),
+        ("area_allocated", Metric::AreaAllocated),
     ];
 
     pub fn parse(s: &str) -> Result<Metric, String> {
@@ -128,6 +135,7 @@ impl Metric {
             Metric::Slowdown => "×",
             Metric::Edp => "J·s",
             Metric::RateError => "relative",
+            Metric::Area | Metric::AreaAllocated => "mm²",
         }
     }
 
@@ -143,6 +151,8 @@ impl Metric {
             Metric::Slowdown => r.slowdown,
             Metric::Edp => r.edp_js,
             Metric::RateError => r.rate_error,
+            Metric::Area => r.area_mm2,
+            Metric::AreaAllocated => r.area_allocated_mm2,
         }
     }
 }
@@ -265,6 +275,8 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         synaptic_events: None,
         spikes: None,
         rate_error: None,
+        area_mm2: None,
+        area_allocated_mm2: None,
         assumed: None,
         borrowed: None,
         front: false,
@@ -309,6 +321,8 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         edp_js: Some(u.edp_js),
         synaptic_events: Some(l.work.synaptic_events),
         spikes: Some(spikes),
+        area_mm2: l.area().map(|a| a.in_use_mm2),
+        area_allocated_mm2: l.area().map(|a| a.allocated_mm2),
         rate_error: out.fidelity().map(|f| f.iter().map(|p| p.count_error.abs()).fold(0.0, f64::max)),
         assumed: Some(u.shares[Certainty::Assumption as usize]),
         borrowed: Some(u.shares[Certainty::Borrowed as usize]),
@@ -404,6 +418,8 @@ fn measure_nothing(index: usize, network: &str, set: Vec<(String, String)>) -> R
         synaptic_events: None,
         spikes: None,
         rate_error: None,
+        area_mm2: None,
+        area_allocated_mm2: None,
         assumed: None,
         borrowed: None,
         front: false,
@@ -456,7 +472,7 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
         s.push(',');
         s.push_str(&a.key);
     }
-    s.push_str(",ran,energy_in_use_j,energy_allocated_j,energy_dynamic_j,energy_per_event_j,wall_s,latency_s,slowdown,real_time,edp_js,synaptic_events,spikes,rate_error,assumed_share,borrowed_share,feasible,front,note\n");
+    s.push_str(",ran,energy_in_use_j,energy_allocated_j,energy_dynamic_j,energy_per_event_j,wall_s,latency_s,slowdown,real_time,edp_js,synaptic_events,spikes,rate_error,area_mm2,area_allocated_mm2,assumed_share,borrowed_share,feasible,front,note\n");
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
     for r in rows {
         let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
@@ -466,7 +482,7 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
             line.push_str(&quote(v));
         }
         line.push_str(&format!(
-            ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.ran,
             f(r.energy_in_use_j),
             f(r.energy_allocated_j),
@@ -480,6 +496,8 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
             r.synaptic_events.map_or(String::new(), |x| x.to_string()),
             r.spikes.map_or(String::new(), |x| x.to_string()),
             f(r.rate_error),
+            f(r.area_mm2),
+            f(r.area_allocated_mm2),
             f(r.assumed),
             f(r.borrowed),
             r.feasible,

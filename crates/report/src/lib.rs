@@ -457,6 +457,20 @@ pub fn ledger_text(l: &neuromap_cost::Ledger) -> String {
     }
     out.push('\n');
     out.push_str(&b.render());
+    if let Some(a) = l.area() {
+        let each: Vec<String> =
+            a.parts.iter().map(|(p, u, n, mm2)| format!("{p} {u} of {n} × {} mm²", fmt_g(*mm2))).collect();
+        out.push_str(&format!(
+            "area: {} mm² in use, {} mm² allocated ({}; rests on {})\n",
+            fmt_g(a.in_use_mm2),
+            fmt_g(a.allocated_mm2),
+            each.join(", "),
+            a.rests_on.key()
+        ));
+        if !a.missing.is_empty() {
+            out.push_str(&format!("  not counted: {}\n", a.missing.join(", ")));
+        }
+    }
     if !l.part_time.is_empty() {
         // A hybrid chip: each family's energy and time.
         let in_use = l.by_part(Basis::InUse);
@@ -535,6 +549,9 @@ pub fn ledger_json(l: &neuromap_cost::Ledger) -> serde_json::Value {
             o.insert(key.into(), serde_json::to_value(&b).unwrap_or(serde_json::Value::Null));
         }
         o.insert("total_j".into(), l.total(neuromap_cost::Basis::Allocated).into());
+        if let Some(a) = l.area() {
+            o.insert("area".into(), serde_json::to_value(&a).unwrap_or(serde_json::Value::Null));
+        }
         let mut comp = serde_json::Map::new();
         for x in &l.lines {
             let e = comp.entry(x.component.clone()).or_insert(serde_json::Value::from(0.0));

@@ -209,6 +209,7 @@ fn rows_table(rows: &[Row], plan: &Plan) -> String {
             o(r.slowdown, &|x| format!("{x:.2}")),
             r.real_time.map_or("-".into(), |b| if b { "yes".into() } else { "no".into() }),
             o(r.rate_error, &|x| format!("{:.1} %", 100.0 * x)),
+            o(r.area_mm2, &|x| format!("{} mm²", neuromap_report::fmt_g(x))),
             if r.front {
                 "*".into()
             } else if r.ran && !r.feasible {
