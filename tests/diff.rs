@@ -207,3 +207,24 @@ fn a_cores_energy_figure_changes_energy_and_nothing_else() {
     assert!(check(&d, &budgets(&["spikes=exact", "latency=exact", "energy=+50%"])).is_empty());
     assert_eq!(check(&d, &budgets(&["energy=+0.1%"])).len(), 1);
 }
+
+/// A larger die shows as area and nothing else: a budget on area catches it, and the
+/// energy, time and spikes stay.
+#[test]
+fn a_larger_die_shows_as_area_and_a_budget_catches_it() {
+    let base = std::fs::read_to_string("hw-models/spinnaker1.toml")
+        .unwrap()
+        .replace("width = 1\nheight = 1", "width = 2\nheight = 2");
+    let bigger = base.replace("chip_mm2 = { value = 102,", "chip_mm2 = { value = 120,");
+    assert_ne!(base, bigger);
+    let lsm = std::fs::read_to_string("netlists/lsm.toml").unwrap();
+    let d = diff(&chip_report(&lsm, &base), &chip_report(&lsm, &bigger)).unwrap();
+    let (a0, a1) = metric(&d, "area");
+    assert!(a0 > 0.0 && (a1 / a0 - 120.0 / 102.0).abs() < 1e-12, "{a0} → {a1}");
+    let (b0, b1) = metric(&d, "area_allocated");
+    assert!((b0 - 4.0 * 102.0).abs() < 1e-9 && (b1 - 4.0 * 120.0).abs() < 1e-9, "{b0} → {b1}");
+    assert_eq!(metric(&d, "energy").0, metric(&d, "energy").1);
+    assert_eq!(metric(&d, "spikes").0, metric(&d, "spikes").1);
+    assert!(check(&d, &budgets(&["energy=exact", "spikes=exact", "area=+20%"])).is_empty());
+    assert_eq!(check(&d, &budgets(&["area=+10%"])).len(), 1);
+}

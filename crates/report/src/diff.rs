@@ -252,6 +252,13 @@ fn diff_run(old: &Value, new: &Value) -> Diff {
     names.extend(comps(new).unwrap_or_default());
     names.sort();
     names.dedup();
+    // Area, when both runs' models give it.
+    for (name, key) in [("area", "in_use_mm2"), ("area_allocated", "allocated_mm2")] {
+        let path = ["energy", "area", key];
+        if old["energy"]["area"].is_object() && new["energy"]["area"].is_object() {
+            metrics.push(metric(name, num(old, &path), num(new, &path)));
+        }
+    }
     for c in names {
         let path = ["energy", "components", c.as_str()];
         let name = format!("energy_{}", c.to_lowercase().replace(' ', "_"));
