@@ -194,8 +194,18 @@ fn rows_table(rows: &[Row], plan: &Plan) -> String {
     let mut head = vec!["network".to_string()];
     head.extend(plan.axes.iter().map(|a| a.key.clone()));
     head.extend(
-        ["energy (in use)", "per event", "latency/step", "slow-down", "real time", "rate error", "front", "note"]
-            .map(String::from),
+        [
+            "energy (in use)",
+            "per event",
+            "latency/step",
+            "slow-down",
+            "real time",
+            "rate error",
+            "area (in use)",
+            "front",
+            "note",
+        ]
+        .map(String::from),
     );
     let mut t = neuromap_report::table::Table::with_header(&head.iter().map(String::as_str).collect::<Vec<_>>());
     let o = |x: Option<f64>, f: &dyn Fn(f64) -> String| x.map_or("-".to_string(), f);
