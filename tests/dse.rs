@@ -145,3 +145,43 @@ fn sensitivity_ranks_the_uncertain_figures_and_tests_an_ordering() {
             .all(|x| matches!(x.certainty, neuromap::hw::Certainty::Assumption | neuromap::hw::Certainty::Borrowed))
     );
 }
+
+/// The budgeted search finds what the grid finds, in far fewer runs: the largest
+/// cycles per neuron update at which lsm keeps SpiNNaker 1's tick; with too small a
+/// budget it stops and says between which values the answer lies; a range no value of
+/// which qualifies says so.
+#[test]
+fn a_search_finds_what_the_grid_finds_in_fewer_runs() {
+    let s = subject("lsm", "spinnaker1", 100);
+    let base = s.job.model.clone();
+    let axis = Axis::parse("timing.cycles_per_neuron_update=400..470").unwrap();
+    let grid = dse::sweep(
+        std::slice::from_ref(&s),
+        &base,
+        &Plan { constraints: vec![Constraint::RealTime], ..plan(&["timing.cycles_per_neuron_update=400..470"], 2) },
+        &|_, _| {},
+    )
+    .unwrap();
+    let want = grid.iter().filter(|r| r.feasible).map(|r| r.set[0].1.parse::<u32>().unwrap()).max().unwrap();
+    assert!(want > 400 && want < 470, "the tick is lost inside the range: {want}");
+    let found = dse::search(&s, &base, &axis, &[Constraint::RealTime], dse::Direction::Largest, 20).unwrap();
+    let got = &found.rows[found.found.expect(&found.stop)];
+    assert_eq!(got.set[0].1, want.to_string(), "{}", found.stop);
+    assert!(found.rows.len() <= 9 && found.stop.starts_with("found:"), "{} runs: {}", found.rows.len(), found.stop);
+    let short = dse::search(&s, &base, &axis, &[Constraint::RealTime], dse::Direction::Largest, 3).unwrap();
+    assert!(
+        short.found.is_none() && short.stop.contains("budget of 3 runs ran out with the answer between"),
+        "{}",
+        short.stop
+    );
+    let none = dse::search(
+        &s,
+        &base,
+        &Axis::parse("timing.cycles_per_neuron_update=5000..5010").unwrap(),
+        &[Constraint::RealTime],
+        dse::Direction::Smallest,
+        20,
+    )
+    .unwrap();
+    assert!(none.found.is_none() && none.stop.starts_with("no value") && none.rows.len() == 1, "{}", none.stop);
+}

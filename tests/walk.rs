@@ -104,6 +104,24 @@ fn every_subcommand_on_every_invalid_file_fails_cleanly() {
         vec!["sweep", good_net, "--hw", good_hw, "--set", "chip.cores=1.5", "-o", o],
         vec!["sweep", good_net, "--hw", good_hw, "--set", "timing.tick_s=1e-3", "--constraint", "speed<=2", "-o", o],
         vec!["sensitivity", good_net, "--hw", good_hw, "--compare", "no-such-model"],
+        vec![
+            "sweep",
+            good_net,
+            "--hw",
+            good_hw,
+            "--set",
+            "chip.cores=1..4",
+            "--set",
+            "timing.tick_s=1e-3",
+            "--search",
+            "smallest",
+            "--constraint",
+            "real_time",
+            "-o",
+            o,
+        ],
+        vec!["sweep", good_net, "--hw", good_hw, "--set", "chip.cores=1..4", "--search", "smallest", "-o", o],
+        vec!["sweep", good_net, "--hw", good_hw, "--set", "chip.cores=4..1", "-o", o],
     ] {
         runs += 1;
         problems.extend(bad(&args));

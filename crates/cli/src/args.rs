@@ -530,6 +530,14 @@ pub(crate) struct SweepArgs {
     /// Points run at once (each on one thread; the rows do not depend on it).
     #[arg(long, default_value_t = 1)]
     pub(crate) threads: usize,
+    /// Search one figure (one --set, e.g. chip.cores=1..18) for the smallest or
+    /// largest value that meets the --constraint, by bisection (feasibility taken to
+    /// change once along the values), instead of running every point.
+    #[arg(long, value_parser = ["smallest", "largest"])]
+    pub(crate) search: Option<String>,
+    /// At most this many runs for --search.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) budget: usize,
 }
 
 #[derive(clap::Args, Debug)]

@@ -23,10 +23,22 @@ pub struct Axis {
 }
 
 impl Axis {
-    /// `KEY=V1,V2,…`.
+    /// `KEY=V1,V2,…`, or `KEY=A..B` for the whole numbers from A to B.
     pub fn parse(s: &str) -> Result<Axis, String> {
         let (key, values) =
             s.split_once('=').ok_or_else(|| format!("`{s}`: expected KEY=V1,V2,… (e.g. core.clock_hz=1e8,2e8)"))?;
+        if let Some((a, b)) = values.split_once("..") {
+            let whole = |x: &str| {
+                x.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("`{s}`: a range is A..B of whole numbers; `{}` is not one", x.trim()))
+            };
+            let (a, b) = (whole(a)?, whole(b)?);
+            if b < a || b - a >= 100_000 {
+                return Err(format!("`{s}`: a range runs upward over at most 100,000 values"));
+            }
+            return Ok(Axis { key: key.trim().to_string(), values: (a..=b).map(|v| v.to_string()).collect() });
+        }
         let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
         if values.is_empty() {
             return Err(format!("`{s}`: no values after `=`"));
@@ -524,6 +536,136 @@ pub struct Sensitivity {
     /// `None` without a comparison.
     pub energy_order_holds: Option<bool>,
     pub latency_order_holds: Option<bool>,
+}
+
+/// Which end of a figure's values a search looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The smallest value that meets the constraints (e.g. the fewest cores that keep
+    /// real time).
+    Smallest,
+    /// The largest value that meets them (e.g. the slowest step that keeps real time).
+    Largest,
+}
+
+/// A search's points, in the order they ran, and how it ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct Search {
+    pub rows: Vec<Row>,
+    /// The row (index in `rows`) of the value found, when one was.
+    pub found: Option<usize>,
+    /// Why it stopped.
+    pub stop: String,
+}
+
+/// A budgeted search along one figure: bisection over `axis`'s values (in the order
+/// given, which should be rising) for the smallest (or largest) that meets every
+/// constraint, taking feasibility to change once along the values; at most `budget`
+/// runs. The stop reason says what was found, or that the budget ran out (with the
+/// bracket left), or that no value qualifies, and names any evaluated pair that
+/// contradicts the one change.
+pub fn search(
+    subject: &Subject,
+    base: &HwModel,
+    axis: &Axis,
+    constraints: &[Constraint],
+    direction: Direction,
+    budget: usize,
+) -> Result<Search, String> {
+    let plan = Plan {
+        axes: vec![axis.clone()],
+        sample: None,
+        seed: 0,
+        objectives: vec![],
+        constraints: constraints.to_vec(),
+        threads: 1,
+    };
+    check(base, &plan)?;
+    if constraints.is_empty() {
+        return Err("a search needs a --constraint to meet (e.g. real_time)".into());
+    }
+    let n = axis.values.len();
+    // Positions along the search: 0 is the end the search wants; feasibility is taken
+    // to hold from some position on to the far end.
+    let value_at = |k: usize| match direction {
+        Direction::Smallest => k,
+        Direction::Largest => n - 1 - k,
+    };
+    let mut seen: Vec<Option<bool>> = vec![None; n];
+    let mut rows: Vec<Row> = Vec::new();
+    let mut eval = |k: usize, rows: &mut Vec<Row>| -> bool {
+        let i = value_at(k);
+        let set = vec![(axis.key.clone(), axis.values[i].clone())];
+        let mut row = match point_model(base, &set) {
+            Ok(model) => measure(Job { model, threads: 1, ..subject.job.clone() }, i, &subject.name, set),
+            Err(e) => Row { note: e, ..measure_nothing(i, &subject.name, set) },
+        };
+        row.feasible = row.ran && constraints.iter().all(|c| c.holds(&row));
+        let ok = row.feasible;
+        rows.push(row);
+        seen[k] = Some(ok);
+        ok
+    };
+    let budget = budget.max(1);
+    let what = match direction {
+        Direction::Smallest => "smallest",
+        Direction::Largest => "largest",
+    };
+    // The far end first: if it fails, no value qualifies (under the one change).
+    if !eval(n - 1, &mut rows) {
+        let stop = format!(
+            "no value of {} meets the constraints: not even {}, the far end of the values",
+            axis.key,
+            axis.values[value_at(n - 1)]
+        );
+        return Ok(Search { rows, found: None, stop });
+    }
+    // `hi` meets them; the answer is in lo..=hi.
+    let (mut lo, mut hi) = (0usize, n - 1);
+    let mut stop = None;
+    while lo < hi {
+        if rows.len() >= budget {
+            let (a, b) = (value_at(lo).min(value_at(hi)), value_at(lo).max(value_at(hi)));
+            stop = Some(format!(
+                "the budget of {budget} runs ran out with the answer between {} and {} ({} meets the constraints)",
+                axis.values[a],
+                axis.values[b],
+                axis.values[value_at(hi)]
+            ));
+            break;
+        }
+        // The wanted end itself first: it is often the answer.
+        let mid = if rows.len() == 1 { lo } else { lo + (hi - lo) / 2 };
+        if eval(mid, &mut rows) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let found = if stop.is_none() { rows.iter().position(|r| r.index == value_at(hi)) } else { None };
+    let mut stop = stop.unwrap_or_else(|| {
+        format!(
+            "found: the {what} {} that meets the constraints is {} ({} runs of {} values)",
+            axis.key,
+            axis.values[value_at(hi)],
+            rows.len(),
+            n
+        )
+    });
+    // A qualifying value before one that does not contradicts the one change.
+    let bad: Vec<String> = (0..n)
+        .filter(|&a| seen[a] == Some(true))
+        .flat_map(|a| (a + 1..n).filter(|&b| seen[b] == Some(false)).map(move |b| (a, b)))
+        .map(|(a, b)| format!("{} meets them and {} does not", axis.values[value_at(a)], axis.values[value_at(b)]))
+        .collect();
+    if !bad.is_empty() {
+        stop.push_str(&format!(
+            "; but the constraints do not change once along the values ({}): a grid is the safer answer",
+            bad.join("; ")
+        ));
+    }
+    Ok(Search { rows, found, stop })
 }
 
 /// One figure scaled by one factor.

@@ -69,6 +69,9 @@ pub(crate) fn sweep_figures(a: &SweepArgs, color: bool) -> Result<(), Failure> {
     let plan = Plan { axes, sample: a.sample, seed: a.sample_seed, objectives, constraints, threads: a.threads };
     dse::check(&model, &plan).map_err(bad)?;
     let subjects = subjects(&a.network, &a.more, a.mem, &model, color)?;
+    if let Some(dir) = &a.search {
+        return search(a, &model, &plan, &subjects, dir);
+    }
     let points: usize = plan.axes.iter().map(|x| x.values.len()).product::<usize>();
     let points = plan.sample.map_or(points, |s| s.min(points)) * subjects.len();
     eprintln!(
@@ -382,4 +385,49 @@ fn sensitivity_table(ranked: &[dse::Sensitivity], factors: &[f64]) -> String {
         t.push(cells);
     }
     t.render()
+}
+
+/// `neuromap sweep NET --hw MODEL --set KEY=A..B --search smallest --constraint C`.
+fn search(
+    a: &SweepArgs,
+    model: &neuromap_hw::HwModel,
+    plan: &Plan,
+    subjects: &[Subject],
+    dir: &str,
+) -> Result<(), Failure> {
+    let ([axis], [subject]) = (plan.axes.as_slice(), subjects) else {
+        return Err(bad("--search takes one --set figure and one network"));
+    };
+    let direction = if dir == "largest" { dse::Direction::Largest } else { dse::Direction::Smallest };
+    eprintln!(
+        "searching {} ({} values) on {} for the {dir} value that meets the constraints, at most {} runs",
+        axis.key,
+        axis.values.len(),
+        model.name,
+        a.budget
+    );
+    let s = dse::search(subject, model, axis, &plan.constraints, direction, a.budget).map_err(bad)?;
+    let text = rows_table(&s.rows, plan);
+    println!("points in the order they ran:\n{text}\n{}", s.stop);
+    let dir_out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(format!("{}-search", model.name.replace(['/', ' '], "_"))));
+    let json = serde_json::json!({
+        "model": model.name,
+        "figure": axis.key,
+        "direction": direction,
+        "constraints": plan.constraints.iter().map(Constraint::text).collect::<Vec<_>>(),
+        "budget": a.budget,
+        "found": s.found.map(|i| &s.rows[i].set[0].1),
+        "stop": s.stop,
+        "rows": s.rows,
+    });
+    write_files(
+        &dir_out,
+        &[
+            ("search.csv", dse::csv(&s.rows, &plan.axes)),
+            ("search.json", serde_json::to_string_pretty(&json).unwrap_or_default()),
+        ],
+    )
 }
