@@ -293,3 +293,36 @@ fn area_is_the_parts_times_their_figures() {
     }
     assert!(seen >= 4, "the models with area figures ran: {seen}");
 }
+
+/// NeuroBench's footprint in each chip's formats, by hand: TrueNorth holds a 256 × 256
+/// binary crossbar per core in use, 4 weights of 9 bits and a 20-bit potential per
+/// neuron; an ARM core holds at least `core.synapse_bytes` per synapse and
+/// `core.neuron_state_bytes` per LIF neuron; a binary array one bit per weight and no
+/// state; and the footprint is in every run summary.
+#[test]
+fn neurobench_footprint_in_each_chips_formats() {
+    let o = RunOptions { steps: Some(20), ..RunOptions::default() };
+    let job = load_job("netlists/synfire_if.toml", "truenorth", &o).unwrap();
+    let tn = neuromap::pipeline::neurocore::run_neurocore_job(job).unwrap();
+    let f = tn.footprint();
+    let cores = tn.mapping.cores_used as f64;
+    assert_eq!(f.weight_bytes, (cores * 256.0 * 256.0 + 1000.0 * 4.0 * 9.0) / 8.0);
+    assert_eq!(f.state_bytes, Some(1000.0 * 20.0 / 8.0));
+    assert!(tn.summary().contains("NeuroBench footprint: 124.4 KiB of weights"), "{}", tn.summary());
+
+    let job = load_job("netlists/brunel_1k.toml", "spinnaker1-spinn5", &o).unwrap();
+    let (synapses, neurons) = (job.net.n_synapses() as f64, job.net.n_neurons() as f64);
+    let hw = load_hw("spinnaker1-spinn5").unwrap();
+    let arm = neuromap::pipeline::run_job(job, &mut |_| true).unwrap();
+    let f = arm.footprint();
+    assert!(f.weight_bytes >= synapses * hw.get("core", "synapse_bytes").unwrap(), "{f:?}");
+    assert!(f.weight_bytes < 2.0 * synapses * hw.get("core", "synapse_bytes").unwrap(), "{f:?}");
+    assert_eq!(f.state_bytes, Some(neurons * hw.get("core", "neuron_state_bytes").unwrap()));
+
+    let job = load_job("netlists/binary_mlp.toml", "tulip-40nm", &o).unwrap();
+    let weights = job.net.n_synapses() as f64;
+    let b = neuromap::pipeline::binary::run_binary_job(job).unwrap();
+    let s = b.run_summary(false);
+    let f = s.workload.footprint.as_ref().unwrap();
+    assert!(f.weight_bytes >= weights / 8.0 && f.state_bytes == Some(0.0), "{f:?}");
+}

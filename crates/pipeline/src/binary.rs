@@ -88,6 +88,11 @@ impl BinaryOutcome {
             &format!("chip ({}, {})", self.job.model.name, self.mapping.family),
             wall.then_some(self.chip_s),
         )
+        .with_footprint(Some(neuromap_report::Footprint {
+            weight_bytes: self.mapping.weight_memory_bits.0 as f64 / 8.0,
+            state_bytes: Some(0.0),
+            how: "the weight memory the network uses; threshold neurons keep no state between steps".into(),
+        }))
     }
 
     /// The mapping: per layer, neurons, fan-in, batches, cycles, and for threshold

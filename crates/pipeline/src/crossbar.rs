@@ -206,6 +206,27 @@ impl XbarOutcome {
             &format!("chip ({}, crossbar)", self.job.model.name),
             wall.then_some(self.chip_s),
         )
+        .with_footprint(Some(self.footprint()))
+    }
+
+    /// NeuroBench's footprint on the crossbar: every cell of the tiles in use holds
+    /// log2(levels) bits (rounded up), and each neuron's state is the periphery's
+    /// s16.15 potential and two synaptic currents (12 bytes), as the chip's functional
+    /// model holds it.
+    pub fn footprint(&self) -> neuromap_report::Footprint {
+        let hw = &self.mapping.hw;
+        let bits = f64::from(hw.levels.max(2)).log2().ceil();
+        let cells = self.mapping.tiles.len() as f64 * f64::from(hw.rows) * f64::from(hw.columns);
+        neuromap_report::Footprint {
+            weight_bytes: cells * bits / 8.0,
+            state_bytes: Some(self.job.net.n_neurons() as f64 * 12.0),
+            how: format!(
+                "{} tiles of {} × {} cells of {bits} bits; s16.15 neuron state in the periphery",
+                self.mapping.tiles.len(),
+                hw.rows,
+                hw.columns
+            ),
+        }
     }
 
     pub fn check_text(&self) -> String {

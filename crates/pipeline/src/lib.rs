@@ -542,6 +542,31 @@ impl Outcome {
             &format!("chip ({}, {})", j.model.name, self.format_name()),
             wall.then_some(self.chip_s),
         )
+        .with_footprint(Some(self.footprint()))
+    }
+
+    /// NeuroBench's footprint on the cores: the synaptic matrices as the compiler lays
+    /// them out in SDRAM (`core.synapse_bytes` a synapse, `core.row_header_bytes` a
+    /// row) and each neuron's state (`core.neuron_state_bytes`, or its model's
+    /// `models.*_state_bytes`). A hybrid chip's tiles hold theirs in their own formats
+    /// and are not counted.
+    pub fn footprint(&self) -> neuromap_report::Footprint {
+        let (m, net) = (&self.mapping, &self.job.net);
+        let cores = m.partition.slices.iter().filter(|s| s.part == 0);
+        let weights: u64 = cores.clone().map(|s| s.synapse_bytes).sum();
+        let state: u64 = cores
+            .filter(|s| matches!(s.kind, neuromap_compile::partition::SliceKind::Neurons))
+            .map(|s| {
+                let per = m.hw.state_bytes(net.pop(s.pop).model_name()).unwrap_or(m.hw.neuron_state_bytes);
+                u64::from(s.len()) * per
+            })
+            .sum();
+        let mut how =
+            "synaptic rows in SDRAM and neuron state in local memory, as the compiler lays them out".to_string();
+        if m.partition.slices.iter().any(|s| s.part != 0) {
+            how.push_str("; the hybrid chip's tiles not counted");
+        }
+        neuromap_report::Footprint { weight_bytes: weights as f64, state_bytes: Some(state as f64), how }
     }
 
     /// `report.json`: the run summary with energy, time and latency per step and

@@ -130,6 +130,35 @@ impl NcoreOutcome {
             &format!("{} (neurocore, {})", self.job.model.name, neuromap_ncore::arithmetic(&self.mapping.hw)),
             wall.then_some(self.sim_s),
         )
+        .with_footprint(Some(self.footprint()))
+    }
+
+    /// NeuroBench's footprint on the cores. With axon types (TrueNorth): each core in
+    /// use holds a binary crossbar of its input axons × its neurons, and each neuron one
+    /// weight per type; otherwise a weight per synapse in the weight format (f32 as
+    /// given without one). State: the integer potential's bits, where the model gives
+    /// them.
+    pub fn footprint(&self) -> neuromap_report::Footprint {
+        let (hw, net) = (&self.mapping.hw, &self.job.net);
+        let neurons = net.n_neurons() as f64;
+        let (bits, how) = match (hw.axon_types, hw.integer, hw.weights) {
+            (Some(types), Some((_, w, _)), _) => (
+                self.mapping.cores_used as f64 * f64::from(hw.max_axons_in) * f64::from(hw.neurons_per_core)
+                    + neurons * f64::from(types) * f64::from(w),
+                format!(
+                    "a {} × {} binary crossbar per core in use and {types} weights of {w} bits per neuron",
+                    hw.max_axons_in, hw.neurons_per_core
+                ),
+            ),
+            (_, _, Some(f)) => (net.n_synapses() as f64 * f64::from(f.bits), format!("{}-bit weights", f.bits)),
+            _ => (net.n_synapses() as f64 * 32.0, "weights as given (f32)".to_string()),
+        };
+        let state = hw.integer.map(|(p, _, _)| neurons * f64::from(p) / 8.0);
+        let how = match hw.integer {
+            Some((p, _, _)) => format!("{how}; {p}-bit potentials"),
+            None => format!("{how}; the model gives no width of a neuron's state"),
+        };
+        neuromap_report::Footprint { weight_bytes: bits / 8.0, state_bytes: state, how }
     }
 
     /// Cores, events per step, time per step and energy by event.

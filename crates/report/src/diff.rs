@@ -224,8 +224,10 @@ fn diff_run(old: &Value, new: &Value) -> Diff {
     };
     // Energy (the ledger's three bases, its components and its time) and time per
     // step, when both runs were priced on a chip.
-    let paths: [(&str, &[&str]); 15] = [
+    let paths: [(&str, &[&str]); 17] = [
         ("synaptic_ops", &["workload", "effective_acs_per_step"]),
+        ("footprint_weights", &["workload", "footprint", "weight_bytes"]),
+        ("footprint_state", &["workload", "footprint", "state_bytes"]),
         ("activation_sparsity", &["workload", "activation_sparsity"]),
         ("energy", &["energy", "total_j"]),
         ("energy_in_use", &["energy", "in_use", "joules"]),

@@ -55,6 +55,21 @@ pub struct Workload {
     pub connection_sparsity: f64,
     /// Weights (synapses) of the network.
     pub parameters: u64,
+    /// The memory footprint on the chip, when the run was on one whose formats are
+    /// known (see [`Footprint`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footprint: Option<Footprint>,
+}
+
+/// NeuroBench's memory footprint (the bytes that represent the model: parameters and
+/// buffers) on a chip: its weights and its neurons' state in the chip's formats.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Footprint {
+    pub weight_bytes: f64,
+    /// `None` when the chip model gives no width for a neuron's state.
+    pub state_bytes: Option<f64>,
+    /// How the chip holds them, for the report.
+    pub how: String,
 }
 
 impl Workload {
@@ -77,6 +92,7 @@ impl Workload {
             activation_sparsity: if slots > 0.0 { (1.0 - spikes / slots).clamp(0.0, 1.0) } else { 1.0 },
             connection_sparsity: if dense > 0.0 { (1.0 - synapses / dense).clamp(0.0, 1.0) } else { 0.0 },
             parameters: net.n_synapses(),
+            footprint: None,
         }
     }
 }
@@ -154,6 +170,12 @@ impl RunSummary {
         }
     }
 
+    /// The same summary with the chip's memory footprint.
+    pub fn with_footprint(mut self, f: Option<Footprint>) -> Self {
+        self.workload.footprint = f;
+        self
+    }
+
     /// The summary as terminal text: a population table and the totals.
     pub fn to_text(&self) -> String {
         let mut t = table::Table::new(["population", "model", "neurons", "spikes", "rate (Hz)"]);
@@ -189,6 +211,16 @@ impl RunSummary {
             w.activation_sparsity,
             w.connection_sparsity
         ));
+        if let Some(f) = &w.footprint {
+            let state = f
+                .state_bytes
+                .map_or("neuron state not counted".to_string(), |b| format!("{} of neuron state", fmt_bytes(b)));
+            out.push_str(&format!(
+                "NeuroBench footprint: {} of weights, {state} ({})\n",
+                fmt_bytes(f.weight_bytes),
+                f.how
+            ));
+        }
         if let Some(w) = self.wall_seconds {
             let rate = if w > 0.0 { self.synaptic_events as f64 / w } else { 0.0 };
             out.push_str(&format!(
@@ -215,6 +247,20 @@ pub fn fmt_g(x: f64) -> String {
 }
 
 /// 12345678 → "1.23e7".
+/// Bytes in B, KiB, MiB or GiB.
+pub fn fmt_bytes(b: f64) -> String {
+    const K: f64 = 1024.0;
+    if b < K {
+        format!("{b:.0} B")
+    } else if b < K * K {
+        format!("{:.1} KiB", b / K)
+    } else if b < K * K * K {
+        format!("{:.1} MiB", b / (K * K))
+    } else {
+        format!("{:.2} GiB", b / (K * K * K))
+    }
+}
+
 pub fn fmt_si(x: f64) -> String {
     if x == 0.0 { "0".into() } else { format!("{x:.3e}") }
 }

@@ -6,6 +6,12 @@ use crate::*;
 /// time, accuracy and energy per inference, CSV and SVG; optionally beside an ARM-core
 /// model.
 pub(crate) fn sweep_cmd(a: &SweepArgs, color: bool) -> Result<(), Failure> {
+    if !a.more.is_empty() || a.search.is_some() {
+        return Err(anyhow::anyhow!(
+            "more than one network, and --search, are for a sweep over figures: give --set KEY=V1,V2,… (the crossbar study takes one network)"
+        )
+        .into());
+    }
     let (n, _) = a.network.load(color)?;
     let net = build(&n.spec, a.mem, &a.network.net)?;
     let model = load_hw(&a.hw, color)?;
