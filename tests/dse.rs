@@ -41,8 +41,9 @@ fn a_sweep_moves_energy_and_latency_as_the_figure_says() {
         assert!(r.iter().all(|r| r.ran && r.spikes.unwrap() > 0), "{net}: every point runs and fires");
         let e: Vec<f64> = r.iter().map(|r| r.energy_in_use_j.unwrap()).collect();
         assert!(e.windows(2).all(|w| w[1] > w[0]), "{net}: energy grows with the cycles: {e:?}");
-        // The spikes do not depend on the chip's timing.
+        // The spikes and the footprint do not depend on the chip's timing.
         assert!(r.iter().all(|x| x.spikes == r[0].spikes), "{net}");
+        assert!(r[0].footprint_bytes.unwrap() > 0.0 && r.iter().all(|x| x.footprint_bytes == r[0].footprint_bytes));
         let fronts: Vec<bool> = r.iter().map(|r| r.front).collect();
         assert_eq!(fronts, [true, false, false, false], "{net}");
     }

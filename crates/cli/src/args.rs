@@ -520,7 +520,8 @@ pub(crate) struct SweepArgs {
     /// Metrics to minimise together: the points no other beats in all of them are the
     /// front (energy, energy_allocated, energy_dynamic, energy_per_event, latency, wall,
     /// slowdown, edp, rate_error: the largest population spike-count error against the
-    /// f64 reference, area and area_allocated: mm² where the model gives area figures).
+    /// f64 reference, area and area_allocated: mm² where the model gives area figures,
+    /// footprint: NeuroBench's bytes of weights and state on the chip).
     #[arg(long, value_delimiter = ',', default_value = "energy,latency")]
     pub(crate) objective: Vec<String>,
     /// A condition points must meet to count: `real_time` or METRIC<=X (e.g.

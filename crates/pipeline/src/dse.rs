@@ -80,6 +80,9 @@ pub struct Row {
     pub edp_js: Option<f64>,
     pub synaptic_events: Option<u64>,
     pub spikes: Option<u64>,
+    /// NeuroBench's memory footprint on the chip: bytes of weights and of neuron state
+    /// (the state where the model gives its width).
+    pub footprint_bytes: Option<f64>,
     /// Silicon area of the parts in use and allocated (mm²), where the model gives it.
     pub area_mm2: Option<f64>,
     pub area_allocated_mm2: Option<f64>,
@@ -111,10 +114,11 @@ pub enum Metric {
     RateError,
     Area,
     AreaAllocated,
+    Footprint,
 }
 
 impl Metric {
-    pub const ALL: [(&'static str, Metric); 11] = [
+    pub const ALL: [(&'static str, Metric); 12] = [
         ("energy", Metric::Energy),
         ("energy_allocated", Metric::EnergyAllocated),
         ("energy_dynamic", Metric::EnergyDynamic),
@@ -126,6 +130,7 @@ impl Metric {
         ("rate_error", Metric::RateError),
         ("area", Metric::Area),
         ("area_allocated", Metric::AreaAllocated),
+        ("footprint", Metric::Footprint),
     ];
 
     pub fn parse(s: &str) -> Result<Metric, String> {
@@ -148,6 +153,7 @@ impl Metric {
             Metric::Edp => "J·s",
             Metric::RateError => "relative",
             Metric::Area | Metric::AreaAllocated => "mm²",
+            Metric::Footprint => "bytes",
         }
     }
 
@@ -165,6 +171,7 @@ impl Metric {
             Metric::RateError => r.rate_error,
             Metric::Area => r.area_mm2,
             Metric::AreaAllocated => r.area_allocated_mm2,
+            Metric::Footprint => r.footprint_bytes,
         }
     }
 }
@@ -287,6 +294,7 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         synaptic_events: None,
         spikes: None,
         rate_error: None,
+        footprint_bytes: None,
         area_mm2: None,
         area_allocated_mm2: None,
         assumed: None,
@@ -333,6 +341,11 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         edp_js: Some(u.edp_js),
         synaptic_events: Some(l.work.synaptic_events),
         spikes: Some(spikes),
+        footprint_bytes: out
+            .run_summary(false)
+            .workload
+            .footprint
+            .map(|f| f.weight_bytes + f.state_bytes.unwrap_or(0.0)),
         area_mm2: l.area().map(|a| a.in_use_mm2),
         area_allocated_mm2: l.area().map(|a| a.allocated_mm2),
         rate_error: out.fidelity().map(|f| f.iter().map(|p| p.count_error.abs()).fold(0.0, f64::max)),
@@ -430,6 +443,7 @@ fn measure_nothing(index: usize, network: &str, set: Vec<(String, String)>) -> R
         synaptic_events: None,
         spikes: None,
         rate_error: None,
+        footprint_bytes: None,
         area_mm2: None,
         area_allocated_mm2: None,
         assumed: None,
@@ -484,7 +498,7 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
         s.push(',');
         s.push_str(&a.key);
     }
-    s.push_str(",ran,energy_in_use_j,energy_allocated_j,energy_dynamic_j,energy_per_event_j,wall_s,latency_s,slowdown,real_time,edp_js,synaptic_events,spikes,rate_error,area_mm2,area_allocated_mm2,assumed_share,borrowed_share,feasible,front,note\n");
+    s.push_str(",ran,energy_in_use_j,energy_allocated_j,energy_dynamic_j,energy_per_event_j,wall_s,latency_s,slowdown,real_time,edp_js,synaptic_events,spikes,rate_error,footprint_bytes,area_mm2,area_allocated_mm2,assumed_share,borrowed_share,feasible,front,note\n");
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:e}"));
     for r in rows {
         let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
@@ -494,7 +508,7 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
             line.push_str(&quote(v));
         }
         line.push_str(&format!(
-            ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            ",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.ran,
             f(r.energy_in_use_j),
             f(r.energy_allocated_j),
@@ -508,6 +522,7 @@ pub fn csv(rows: &[Row], axes: &[Axis]) -> String {
             r.synaptic_events.map_or(String::new(), |x| x.to_string()),
             r.spikes.map_or(String::new(), |x| x.to_string()),
             f(r.rate_error),
+            f(r.footprint_bytes),
             f(r.area_mm2),
             f(r.area_allocated_mm2),
             f(r.assumed),
