@@ -186,3 +186,23 @@ fn a_search_finds_what_the_grid_finds_in_fewer_runs() {
     .unwrap();
     assert!(none.found.is_none() && none.stop.starts_with("no value") && none.rows.len() == 1, "{}", none.stop);
 }
+
+/// A hybrid chip's part has figures of its own: `PART/section.key` (the part's model
+/// name or family) sets them, and the point's energy moves with them; a part the chip
+/// does not have is refused naming the parts it has.
+#[test]
+fn a_hybrid_parts_figures_are_swept_by_their_part() {
+    let subjects = [subject("lsm", "hybrid-spinn2-rram", 50)];
+    let base = subjects[0].job.model.clone();
+    let rows = dse::sweep(&subjects, &base, &plan(&["crossbar/adc.energy_j=2e-12,2e-9"], 1), &|_, _| {}).unwrap();
+    assert!(rows.iter().all(|r| r.ran), "{rows:?}");
+    assert!(rows[1].energy_dynamic_j.unwrap() > rows[0].energy_dynamic_j.unwrap(), "{rows:?}");
+    let same =
+        dse::sweep(&subjects, &base, &plan(&["rram-ideal-40nm/adc.energy_j=2e-12,2e-9"], 1), &|_, _| {}).unwrap();
+    assert_eq!(
+        same.iter().map(|r| r.energy_dynamic_j).collect::<Vec<_>>(),
+        rows.iter().map(|r| r.energy_dynamic_j).collect::<Vec<_>>()
+    );
+    let e = dse::sweep(&subjects, &base, &plan(&["tulip/array.pes=4"], 1), &|_, _| {}).unwrap_err();
+    assert!(e.contains("has no part `tulip`; its parts are rram-ideal-40nm"), "{e}");
+}

@@ -199,12 +199,28 @@ impl HwModel {
         Ok(())
     }
 
-    /// A copy with the figure `key` (`section.key`, e.g. `core.clock_hz`) set to `value`
+    /// A copy with the figure `key` (`section.key`, e.g. `core.clock_hz`, or
+    /// `PART/section.key` for a hybrid chip's part, e.g. `crossbar/adc.bits`) set to `value`
     /// (a number, or a choice's name), with `why` as its provenance (an assumption: the
     /// user's, not a citation). Any of the family's figures may be set, given in the file
     /// or not; a figure that stepped with a count (`from`) becomes one value. The message
     /// names the figures when `key` is not one, and says what a value must be.
     pub fn with_figure(&self, key: &str, value: &str, why: &str) -> Result<HwModel, String> {
+        // `PART/section.key`: a figure of a hybrid chip's part (its model's name or
+        // family).
+        if let Some((part, rest)) = key.split_once('/') {
+            let mut m = self.clone();
+            let names: Vec<String> = self.parts.iter().map(|p| p.model.name.clone()).collect();
+            let Some(p) = m.parts.iter_mut().find(|p| p.model.name == part || p.model.family == part) else {
+                return Err(if names.is_empty() {
+                    format!("`{key}`: `{}` has no parts; a figure of the chip itself is `section.key`", self.name)
+                } else {
+                    format!("`{key}`: `{}` has no part `{part}`; its parts are {}", self.name, names.join(", "))
+                });
+            };
+            p.model = p.model.with_figure(rest, value, why)?;
+            return Ok(m);
+        }
         let defs = family::family(self.family).unwrap_or(&[]);
         let Some((section, k)) = key.split_once('.') else {
             return Err(format!(
