@@ -139,6 +139,14 @@ fn a_silent_crossbar_run_says_why() {
         assert!(w.contains("ADC") && w.contains("adc.bits"), "{w}");
     }
     assert!(out.summary().contains("warning: population `exc` is nearly silent"));
+    assert_eq!(out.run.result.neuron_spikes(&out.job.net), 0, "brunel_1k is silent on neurosim-tile, as intended");
+    assert!(out.reference.neuron_spikes(&out.job.net) > 0);
+    // The cause is the ADC's step: the same tile with a full scale of 8 rows resolves
+    // one spike's input, and the network fires.
+    let mut job = load_job("netlists/brunel_1k.toml", "neurosim-tile", &o).unwrap();
+    job.model = job.model.with_figure("adc.range_rows", "8", "test: a smaller ADC range").unwrap();
+    let fine = run_crossbar_job(job).unwrap();
+    assert!(fine.run.result.neuron_spikes(&fine.job.net) > 0, "{:?}", fine.warnings);
     // The LSM on the same tile is silent for the same reason, by design of the figures
     // (5 bits over the full 128 rows): the liquid fires in the reference, not on the
     // chip, and the readout (a leaky integrator) never fires anywhere.
