@@ -128,6 +128,16 @@ impl AnyOutcome {
         }
     }
 
+    /// NeuroBench's memory footprint in the chip's formats.
+    pub fn footprint(&self) -> neuromap_report::Footprint {
+        match self {
+            AnyOutcome::ArmCore(o) => o.footprint(),
+            AnyOutcome::Crossbar(o) => o.footprint(),
+            AnyOutcome::Neurocore(o) => o.footprint(),
+            AnyOutcome::Binary(o) => o.footprint(),
+        }
+    }
+
     /// The stable text the family's golden tests snapshot.
     pub fn summary(&self) -> String {
         match self {

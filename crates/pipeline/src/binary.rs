@@ -88,11 +88,17 @@ impl BinaryOutcome {
             &format!("chip ({}, {})", self.job.model.name, self.mapping.family),
             wall.then_some(self.chip_s),
         )
-        .with_footprint(Some(neuromap_report::Footprint {
+        .with_footprint(Some(self.footprint()))
+    }
+
+    /// NeuroBench's footprint on the array: the weight memory the network uses; the
+    /// threshold neurons keep no state between steps.
+    pub fn footprint(&self) -> neuromap_report::Footprint {
+        neuromap_report::Footprint {
             weight_bytes: self.mapping.weight_memory_bits.0 as f64 / 8.0,
             state_bytes: Some(0.0),
             how: "the weight memory the network uses; threshold neurons keep no state between steps".into(),
-        }))
+        }
     }
 
     /// The mapping: per layer, neurons, fan-in, batches, cycles, and for threshold

@@ -277,32 +277,7 @@ pub fn check(base: &HwModel, plan: &Plan) -> Result<(), String> {
 
 /// Runs `job` (its model replaced) and reads a row from its outcome.
 pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>) -> Row {
-    let blank = |note: String| Row {
-        index,
-        network: network.to_string(),
-        set: set.clone(),
-        ran: false,
-        energy_allocated_j: None,
-        energy_in_use_j: None,
-        energy_dynamic_j: None,
-        energy_per_event_j: None,
-        wall_s: None,
-        latency_s: None,
-        slowdown: None,
-        real_time: None,
-        edp_js: None,
-        synaptic_events: None,
-        spikes: None,
-        rate_error: None,
-        footprint_bytes: None,
-        area_mm2: None,
-        area_allocated_mm2: None,
-        assumed: None,
-        borrowed: None,
-        front: false,
-        feasible: false,
-        note,
-    };
+    let blank = |note: String| Row { note, ..measure_nothing(index, network, set.clone()) };
     // A point's figures may be ones no model file gives; whatever they break is the
     // point's row, not the sweep's end.
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_any(job)));
@@ -323,6 +298,7 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         return blank("the model gives no energy figures".into());
     };
     let u = l.basis(Basis::InUse);
+    let (area, footprint) = (l.area(), out.footprint());
     let spikes: u64 = out.spikes().spike_counts.iter().sum();
     let mut note = out.warnings().join("; ");
     if !l.time.real_time_kept() {
@@ -341,13 +317,9 @@ pub fn measure(job: Job, index: usize, network: &str, set: Vec<(String, String)>
         edp_js: Some(u.edp_js),
         synaptic_events: Some(l.work.synaptic_events),
         spikes: Some(spikes),
-        footprint_bytes: out
-            .run_summary(false)
-            .workload
-            .footprint
-            .map(|f| f.weight_bytes + f.state_bytes.unwrap_or(0.0)),
-        area_mm2: l.area().map(|a| a.in_use_mm2),
-        area_allocated_mm2: l.area().map(|a| a.allocated_mm2),
+        footprint_bytes: Some(footprint.weight_bytes + footprint.state_bytes.unwrap_or(0.0)),
+        area_mm2: area.as_ref().map(|a| a.in_use_mm2),
+        area_allocated_mm2: area.as_ref().map(|a| a.allocated_mm2),
         rate_error: out.fidelity().map(|f| f.iter().map(|p| p.count_error.abs()).fold(0.0, f64::max)),
         assumed: Some(u.shares[Certainty::Assumption as usize]),
         borrowed: Some(u.shares[Certainty::Borrowed as usize]),
@@ -371,18 +343,7 @@ pub fn sweep(
     let run = |(i, (s, idx)): (usize, &(usize, Vec<usize>))| -> Row {
         let set: Vec<(String, String)> =
             plan.axes.iter().zip(idx).map(|(a, &k)| (a.key.clone(), a.values[k].clone())).collect();
-        let subject = &subjects[*s];
-        let row = match point_model(base, &set) {
-            Err(e) => {
-                let mut r = measure_nothing(i, &subject.name, set);
-                r.note = e;
-                r
-            }
-            Ok(model) => {
-                let job = Job { model, threads: 1, ..subject.job.clone() };
-                measure(job, i, &subject.name, set)
-            }
-        };
+        let row = run_point(&subjects[*s], base, i, set);
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         row
     };
@@ -425,6 +386,16 @@ fn each<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Res
     Ok(out.into_iter().map(|x| x.1).collect())
 }
 
+/// `subject` on `base` with the figures `set`, on one thread: its row, or a row that
+/// says why the figures cannot be set.
+fn run_point(subject: &Subject, base: &HwModel, index: usize, set: Vec<(String, String)>) -> Row {
+    match point_model(base, &set) {
+        Ok(model) => measure(Job { model, threads: 1, ..subject.job.clone() }, index, &subject.name, set),
+        Err(e) => Row { note: e, ..measure_nothing(index, &subject.name, set) },
+    }
+}
+
+/// A row for a point that has not run (or did not): every measure absent.
 fn measure_nothing(index: usize, network: &str, set: Vec<(String, String)>) -> Row {
     Row {
         index,
@@ -612,10 +583,7 @@ pub fn search(
     let mut eval = |k: usize, rows: &mut Vec<Row>| -> bool {
         let i = value_at(k);
         let set = vec![(axis.key.clone(), axis.values[i].clone())];
-        let mut row = match point_model(base, &set) {
-            Ok(model) => measure(Job { model, threads: 1, ..subject.job.clone() }, i, &subject.name, set),
-            Err(e) => Row { note: e, ..measure_nothing(i, &subject.name, set) },
-        };
+        let mut row = run_point(subject, base, i, set);
         row.feasible = row.ran && constraints.iter().all(|c| c.holds(&row));
         let ok = row.feasible;
         rows.push(row);
@@ -733,7 +701,7 @@ pub fn sensitivity(
     threads: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Row, Vec<Sensitivity>), String> {
-    let baseline = measure(Job { model: base.clone(), threads: 1, ..subject.job.clone() }, 0, &subject.name, vec![]);
+    let baseline = run_point(subject, base, 0, vec![]);
     let (Some(e0), Some(l0)) = (baseline.energy_in_use_j, baseline.latency_s) else {
         return Err(format!("the baseline does not run: {}", baseline.note));
     };
@@ -745,15 +713,10 @@ pub fn sensitivity(
         let (i, factor) = jobs[k];
         let (key, _, value) = &figures[i];
         let v = scaled(base, key, *value, factor);
-        let out = match point_model(base, &[(key.clone(), v.clone())]) {
-            Err(e) => (None, e),
-            Ok(model) => {
-                let r = measure(Job { model, threads: 1, ..subject.job.clone() }, 0, &subject.name, vec![]);
-                match (r.energy_in_use_j, r.latency_s) {
-                    (Some(e), Some(l)) => (Some((e / e0, l / l0)), r.note),
-                    _ => (None, r.note),
-                }
-            }
+        let r = run_point(subject, base, 0, vec![(key.clone(), v.clone())]);
+        let out = match (r.energy_in_use_j, r.latency_s) {
+            (Some(e), Some(l)) => (Some((e / e0, l / l0)), r.note),
+            _ => (None, r.note),
         };
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         (i, Scaled { factor, value: v.parse().unwrap_or(f64::NAN), ratios: out.0, note: out.1 })
