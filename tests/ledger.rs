@@ -269,11 +269,13 @@ fn area_is_the_parts_times_their_figures() {
             continue;
         };
         seen += 1;
-        // A hybrid chip's part is named with its model: `rram-ideal-40nm macro`.
+        // A hybrid chip's part is named with its model (`rram-ideal-40nm macro`); its
+        // area is that model's one area figure.
         let own = |part: &str| {
-            let part = part.rsplit(' ').next().unwrap_or(part);
-            let key = if part == "macro" { "tile_mm2".to_string() } else { format!("{part}_mm2") };
-            std::iter::once(&m).chain(m.parts.iter().map(|p| &p.model)).find_map(|x| x.get("area", &key))
+            let model = part
+                .split_once(' ')
+                .map_or(&m, |(name, _)| &m.parts.iter().find(|p| p.model.name == name).unwrap().model);
+            model.figures.iter().find(|f| f.section == "area").map(|f| f.value)
         };
         let (mut in_use, mut allocated) = (0.0, 0.0);
         for p in l.parts.iter().filter(|p| p.area_mm2.is_some()) {

@@ -261,7 +261,7 @@ pub struct PartCount {
     pub in_use: u64,
     pub allocated: u64,
     /// The area of one unit (mm²) and what that figure rests on, when the model gives
-    /// it (`area.<part>_mm2`; a hybrid chip's crossbar macro is its model's tile).
+    /// it (the family's one `area` figure, e.g. `area.chip_mm2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub area_mm2: Option<(f64, Certainty)>,
 }
@@ -327,10 +327,15 @@ impl Ledger {
                 l.power = Some((units, watts));
             }
         }
-        let key = if part == "macro" { "tile_mm2".to_string() } else { format!("{part}_mm2") };
-        let area_mm2 = model.figure("area", &key).map(|f| (f.value, f.provenance.certainty()));
+        // A family powers one kind of part and gives its area as its one `area` figure
+        // (a hybrid chip's crossbar macro is its model's tile).
+        let area = model.figures.iter().find(|f| f.section == "area");
+        let area_mm2 = area.map(|f| (f.value, f.provenance.certainty()));
         if area_mm2.is_none() {
-            self.area_missing.push(format!("{part} ({} gives no area.{key})", model.name));
+            let key = neuromap_hw::family::family(model.family)
+                .and_then(|defs| defs.iter().find(|d| d.section == "area"))
+                .map_or_else(|| "area figure".to_string(), |d| d.path());
+            self.area_missing.push(format!("{part} ({} gives no {key})", model.name));
         }
         self.parts.push(PartCount { part: part.to_string(), in_use, allocated: allocated.max(in_use), area_mm2 });
     }
