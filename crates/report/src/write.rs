@@ -176,10 +176,17 @@ pub fn check_output_dir(dir: &Path) -> Result<(), WriteError> {
     {
         return Err(err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "exists and is not a folder")));
     }
+    // A folder made only for the probe is taken away again, so a run that fails
+    // later leaves no empty folder behind; writing the outputs makes it again.
+    let made = !dir.exists();
     std::fs::create_dir_all(dir).map_err(err)?;
     let probe = dir.join(format!(".neuromap-probe.{}.tmp", std::process::id()));
     std::fs::File::create(&probe).map_err(err)?;
-    std::fs::remove_file(&probe).map_err(err)
+    std::fs::remove_file(&probe).map_err(err)?;
+    if made {
+        let _ = std::fs::remove_dir(dir);
+    }
+    Ok(())
 }
 
 /// `population,neuron,step,time_ms`, one row per recorded spike, populations in
@@ -280,6 +287,17 @@ mod folder_tests {
     /// The folder is replaced whole: the new run's files, a user's file carried over,
     /// no file of the previous run left (it is named in the folder's manifest), and a
     /// killed run's temporaries cleaned up.
+    #[test]
+    fn checking_a_new_output_folder_leaves_nothing_behind() {
+        let base = scratch("probe");
+        let dir = base.join("run-1");
+        check_output_dir(&dir).unwrap();
+        assert!(!dir.exists(), "a run that fails after the check leaves no empty folder");
+        std::fs::create_dir_all(&dir).unwrap();
+        check_output_dir(&dir).unwrap();
+        assert!(dir.is_dir(), "an existing folder stays");
+    }
+
     #[test]
     fn a_folder_is_replaced_whole() {
         let dir = scratch("whole");
