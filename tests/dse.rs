@@ -206,3 +206,37 @@ fn a_hybrid_parts_figures_are_swept_by_their_part() {
     let e = dse::sweep(&subjects, &base, &plan(&["tulip/array.pes=4"], 1), &|_, _| {}).unwrap_err();
     assert!(e.contains("has no part `tulip`; its parts are rram-ideal-40nm"), "{e}");
 }
+
+/// The ADC's energy, latency and area step with its bits (MNSIM-2.0's table in
+/// `rram-lsm-40nm.toml`, `from = { bits = … }`): a sweep of `adc.bits` prices each
+/// conversion and each tile at the entry at or below the point's bits, and a
+/// sensitivity study scales the whole table, not one value of it.
+#[test]
+fn the_adcs_figures_follow_its_bits() {
+    use neuromap::hw::crossbar::Crossbar;
+    let s = subject("lsm", "rram-lsm-40nm", 50);
+    let base = s.job.model.clone();
+    // (bits, pJ a conversion, µm² an ADC), as the model file gives them.
+    let table =
+        [(4, 0.7, 580.0), (5, 0.7, 580.0), (6, 1.26, 580.0), (8, 2.0, 1200.0), (10, 4.6, 1600.0), (12, 4.6, 1600.0)];
+    for (bits, pj, um2) in table {
+        let m = base.with_figure("adc.bits", &bits.to_string(), "test").unwrap();
+        let hw = Crossbar::from_model(&m).unwrap();
+        assert!((hw.adc_energy_j - pj * 1e-12).abs() < 1e-18, "{bits} bits: {} J", hw.adc_energy_j);
+        // The tile: its cells and 256 columns ÷ 8 = 32 ADCs.
+        let (area, _) = m.unit_area().unwrap();
+        assert!((area - (0.0050 + 32.0 * um2 * 1e-6)).abs() < 1e-12, "{bits} bits: {area} mm²");
+    }
+    let rows = dse::sweep(&[s], &base, &plan(&["adc.bits=6,10"], 1), &|_, _| {}).unwrap();
+    assert!(rows.iter().all(|r| r.ran && r.spikes.unwrap() > 0), "{rows:?}");
+    let (a6, a10) = (rows[0].area_mm2.unwrap(), rows[1].area_mm2.unwrap());
+    assert!((a10 / a6 - (0.0050 + 32.0 * 1600e-6) / (0.0050 + 32.0 * 580e-6)).abs() < 1e-9, "{a6} {a10}");
+    assert!(rows[1].energy_in_use_j.unwrap() > 1.5 * rows[0].energy_in_use_j.unwrap(), "{rows:?}");
+    // Scaling keeps the table's shape: ×2 doubles the 10-bit entry, and setting a value
+    // makes it one figure at every resolution.
+    let ten = base.with_figure("adc.bits", "10", "test").unwrap();
+    let scaled = ten.with_figure_scaled("adc.energy_j", 2.0, "test").unwrap();
+    assert!((Crossbar::from_model(&scaled).unwrap().adc_energy_j - 9.2e-12).abs() < 1e-18);
+    let set = ten.with_figure("adc.energy_j", "1e-12", "test").unwrap();
+    assert_eq!(Crossbar::from_model(&set).unwrap().adc_energy_j, 1e-12);
+}

@@ -270,12 +270,19 @@ fn area_is_the_parts_times_their_figures() {
         };
         seen += 1;
         // A hybrid chip's part is named with its model (`rram-ideal-40nm macro`); its
-        // area is that model's one area figure.
+        // area is that model's area figure (and a crossbar's ADCs).
         let own = |part: &str| {
             let model = part
                 .split_once(' ')
                 .map_or(&m, |(name, _)| &m.parts.iter().find(|p| p.model.name == name).unwrap().model);
-            model.figures.iter().find(|f| f.section == "area").map(|f| f.value)
+            let first = model.figures.iter().find(|f| f.section == "area").map(|f| f.value)?;
+            // A crossbar tile adds one ADC per `columns_per_adc` columns, at the area
+            // of the table's entry at or below its bits.
+            let Some(adc) = model.figure("area", "adc_mm2") else { return Some(first) };
+            let bits = model.get("adc", "bits").unwrap() as u32;
+            let each = adc.steps.iter().filter(|s| s.0 <= bits).last().map_or(adc.value, |s| s.1);
+            let adcs = (model.get("tile", "columns").unwrap() / model.get("adc", "columns_per_adc").unwrap()).ceil();
+            Some(model.get("area", "tile_mm2").unwrap() + adcs * each)
         };
         let (mut in_use, mut allocated) = (0.0, 0.0);
         for p in l.parts.iter().filter(|p| p.area_mm2.is_some()) {
@@ -298,7 +305,7 @@ fn area_is_the_parts_times_their_figures() {
 
 /// NeuroBench's footprint in each chip's formats, by hand: TrueNorth holds a 256 × 256
 /// binary crossbar per core in use, 4 weights of 9 bits and a 20-bit potential per
-/// neuron; an ARM core holds at least `core.synapse_bytes` per synapse and
+/// neuron; Loihi 9-bit weights and 48 bits of state a neuron; an ARM core holds at least `core.synapse_bytes` per synapse and
 /// `core.neuron_state_bytes` per LIF neuron; a binary array one bit per weight and no
 /// state; and the footprint is in every run summary.
 #[test]
@@ -311,6 +318,12 @@ fn neurobench_footprint_in_each_chips_formats() {
     assert_eq!(f.weight_bytes, (cores * 256.0 * 256.0 + 1000.0 * 4.0 * 9.0) / 8.0);
     assert_eq!(f.state_bytes, Some(1000.0 * 20.0 / 8.0));
     assert!(tn.summary().contains("NeuroBench footprint: 124.4 KiB of weights"), "{}", tn.summary());
+
+    // Loihi: a 9-bit weight per synapse and 48 bits of state (24-bit u and v).
+    let job = load_job("netlists/brunel_1k.toml", "loihi", &o).unwrap();
+    let (synapses, neurons) = (job.net.n_synapses() as f64, job.net.n_neurons() as f64);
+    let f = neuromap::pipeline::neurocore::run_neurocore_job(job).unwrap().footprint();
+    assert_eq!((f.weight_bytes, f.state_bytes), (synapses * 9.0 / 8.0, Some(neurons * 48.0 / 8.0)));
 
     let job = load_job("netlists/brunel_1k.toml", "spinnaker1-spinn5", &o).unwrap();
     let (synapses, neurons) = (job.net.n_synapses() as f64, job.net.n_neurons() as f64);

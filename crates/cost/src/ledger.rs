@@ -327,10 +327,9 @@ impl Ledger {
                 l.power = Some((units, watts));
             }
         }
-        // A family powers one kind of part and gives its area as its one `area` figure
-        // (a hybrid chip's crossbar macro is its model's tile).
-        let area = model.figures.iter().find(|f| f.section == "area");
-        let area_mm2 = area.map(|f| (f.value, f.provenance.certainty()));
+        // A family powers one kind of part, whose area its model gives (a hybrid chip's
+        // crossbar macro is its model's tile).
+        let area_mm2 = model.unit_area();
         if area_mm2.is_none() {
             let key = neuromap_hw::family::family(model.family)
                 .and_then(|defs| defs.iter().find(|d| d.section == "area"))

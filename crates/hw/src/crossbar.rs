@@ -55,6 +55,9 @@ impl Crossbar {
             return None;
         }
         let g = |s: &str, k: &str| m.require(s, k);
+        // The ADC's figures at its resolution (a table by bits, `from = { bits = … }`).
+        let bits = g("adc", "bits") as u32;
+        let at = |s: &str, k: &str| m.get_at(s, k, bits).unwrap_or_else(|| m.require(s, k));
         Some(Self {
             rows: g("tile", "rows") as u32,
             columns: g("tile", "columns") as u32,
@@ -73,8 +76,8 @@ impl Crossbar {
             adc_bits: g("adc", "bits") as u32,
             adc_range_rows: m.get("adc", "range_rows").map(|x| x as u32),
             columns_per_adc: g("adc", "columns_per_adc") as u32,
-            adc_energy_j: g("adc", "energy_j"),
-            adc_latency_s: g("adc", "latency_s"),
+            adc_energy_j: at("adc", "energy_j"),
+            adc_latency_s: at("adc", "latency_s"),
             driver_j: g("periphery", "driver_j"),
             add_j: g("periphery", "add_j"),
             neuron_update_j: g("periphery", "neuron_update_j"),

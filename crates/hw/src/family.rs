@@ -383,8 +383,8 @@ pub const CROSSBAR: &[ParamDef] = &[
         "rows at the largest level whose sum is the ADC's full scale (absent: every row of the tile); larger sums clip",
     ),
     req("adc", "columns_per_adc", "columns", Count, "columns sharing one ADC (converted one after another)"),
-    req("adc", "energy_j", "J", Real, "energy of one conversion (power ÷ sample rate)"),
-    req("adc", "latency_s", "s", Real, "time of one conversion"),
+    stepped(req("adc", "energy_j", "J", Real, "energy of one conversion (power ÷ sample rate)"), "ADC bits"),
+    stepped(req("adc", "latency_s", "s", Real, "time of one conversion"), "ADC bits"),
     req("periphery", "driver_j", "J", Real, "driving one active word line for one read"),
     req("periphery", "add_j", "J", Real, "adding one column's partial sum into a neuron's input (digital)"),
     req("periphery", "neuron_update_j", "J", Real, "one neuron's fixed-point state update in the periphery"),
@@ -396,7 +396,17 @@ pub const CROSSBAR: &[ParamDef] = &[
         "tile_mm2",
         "mm²",
         Real,
-        "area of one tile (its array, ADCs, drivers and periphery); a run's area is that of its tiles in use and allocated (absent: no area)",
+        "area of one tile: its array, drivers and periphery, and its ADCs unless area.adc_mm2 gives them; a run's area is that of its tiles in use and allocated (absent: no area)",
+    ),
+    stepped(
+        opt(
+            "area",
+            "adc_mm2",
+            "mm²",
+            Real,
+            "area of one ADC at the model's adc.bits, added to area.tile_mm2 once per columns_per_adc columns (absent: tile_mm2 includes the ADCs)",
+        ),
+        "ADC bits",
     ),
 ];
 
@@ -474,6 +484,13 @@ pub const NEUROCORE: &[ParamDef] = &[
         "bits",
         Count,
         "an integer neuron's signed leak (or bias) per tick (absent: as weight_bits)",
+    ),
+    opt(
+        "neuron",
+        "state_bits",
+        "bits",
+        Count,
+        "bits of one neuron's state in the core's memory, for NeuroBench's footprint (absent: potential_bits on an integer neuron, otherwise not counted)",
     ),
     opt("neuron", "weight_exp_neg", "bits", Count, "how far below 0 a projection's weight exponent may go (absent: 0)"),
     opt("neuron", "weight_exp_pos", "bits", Count, "how far above 0 a projection's weight exponent may go (absent: 0)"),

@@ -101,6 +101,13 @@ pub struct Figure {
     pub steps: Vec<(u32, f64)>,
 }
 
+impl Figure {
+    /// The value at a count of `n`: the last step at or below `n`, else `value`.
+    pub fn at(&self, n: u32) -> f64 {
+        self.steps.iter().rev().find(|s| s.0 <= n).map_or(self.value, |s| s.1)
+    }
+}
+
 /// A validated chip model.
 #[derive(Clone, Debug, Serialize)]
 pub struct HwModel {
@@ -145,6 +152,33 @@ impl HwModel {
     /// The value of `section.key`, if the model has one.
     pub fn get(&self, section: &str, key: &str) -> Option<f64> {
         self.figure(section, key).map(|f| f.value)
+    }
+
+    /// The figure `section.key` at a count of `n` (see [`Figure::at`]).
+    pub fn get_at(&self, section: &str, key: &str, n: u32) -> Option<f64> {
+        self.figure(section, key).map(|f| f.at(n))
+    }
+
+    /// The area of one unit of the part this model's family powers (a core, a chip, a
+    /// tile, an array) and its least certain figure; `None` when the model gives none.
+    /// A crossbar tile with `area.adc_mm2` adds one ADC per `adc.columns_per_adc`
+    /// columns at the model's `adc.bits`.
+    pub fn unit_area(&self) -> Option<(f64, Certainty)> {
+        let mut areas = self.figures.iter().filter(|f| f.section == "area");
+        let first = areas.next()?;
+        if self.family != "crossbar" {
+            return Some((first.value, first.provenance.certainty()));
+        }
+        let tile = self.figure("area", "tile_mm2")?;
+        let (mut mm2, mut c) = (tile.value, tile.provenance.certainty());
+        if let Some(adc) = self.figure("area", "adc_mm2") {
+            let bits = self.get("adc", "bits").unwrap_or(0.0) as u32;
+            let columns = self.get("tile", "columns").unwrap_or(0.0);
+            let per = self.get("adc", "columns_per_adc").unwrap_or(1.0).max(1.0);
+            mm2 += (columns / per).ceil() * adc.at(bits);
+            c = c.max(adc.provenance.certainty());
+        }
+        Some((mm2, c))
     }
 
     /// The figure `section.key`, if the model has one.
@@ -263,6 +297,33 @@ impl HwModel {
         match m.figures.iter_mut().find(|f| f.section == section && f.key == k) {
             Some(f) => *f = figure,
             None => m.figures.push(figure),
+        }
+        Ok(m)
+    }
+
+    /// A copy with the figure `key` (as [`HwModel::with_figure`] names it) multiplied
+    /// by `factor`, its steps too (a count stays whole and at least 1), with `why` as
+    /// its provenance. The message says when the model gives no such figure.
+    pub fn with_figure_scaled(&self, key: &str, factor: f64, why: &str) -> Result<HwModel, String> {
+        if let Some((part, rest)) = key.split_once('/') {
+            let mut m = self.clone();
+            if let Some(p) = m.parts.iter_mut().find(|p| p.model.name == part || p.model.family == part) {
+                p.model = p.model.with_figure_scaled(rest, factor, why)?;
+                return Ok(m);
+            }
+            return self.with_figure(key, "0", why); // names the parts there are
+        }
+        let Some(f) = key.split_once('.').and_then(|(s, k)| self.figure(s, k)).cloned() else {
+            return self.with_figure(key, "0", why).and(Err(format!("`{}` gives no `{key}` to scale", self.name)));
+        };
+        let count = family::family(self.family)
+            .unwrap_or(&[])
+            .iter()
+            .any(|d| d.section == f.section && d.key == f.key && d.kind == Kind::Count);
+        let s = |v: f64| if count { (v * factor).round().max(1.0) } else { v * factor };
+        let mut m = self.with_figure(key, &format!("{:e}", s(f.value)), why)?;
+        if let Some(g) = m.figures.iter_mut().find(|g| g.section == f.section && g.key == f.key) {
+            g.steps = f.steps.iter().map(|&(n, v)| (n, s(v))).collect();
         }
         Ok(m)
     }

@@ -42,6 +42,9 @@ pub struct NeuroCore {
     /// An integer neuron (TrueNorth), when the model gives `[neuron] potential_bits`:
     /// `(potential_bits, weight_bits, leak_bits)` (see `neuromap_ncore::integer`).
     pub integer: Option<(u32, u32, u32)>,
+    /// Bits of one neuron's state, for the footprint (`[neuron] state_bits`, else an
+    /// integer neuron's potential).
+    pub state_bits: Option<u32>,
 }
 
 /// Synaptic weights as `mantissa × 2^exp`: a signed mantissa of `bits` bits
@@ -131,6 +134,7 @@ impl NeuroCore {
                 }
             }),
             axon_types: m.get("neuron", "axon_types").map(|t| t as u32),
+            state_bits: m.get("neuron", "state_bits").or_else(|| m.get("neuron", "potential_bits")).map(|b| b as u32),
         })
     }
 }

@@ -439,33 +439,43 @@ pub struct Sweep {
 }
 
 impl Sweep {
-    /// The settings, as (parameter, value, the model with it).
-    pub fn settings(&self, base: &Crossbar) -> Vec<(&'static str, f64, Crossbar)> {
+    /// The settings, as (parameter, value, the model with it): each set as a figure of
+    /// the model (`HwModel::with_figure`), so that figures stepping with another (the
+    /// ADC's energy, latency and area with its bits) follow it.
+    pub fn settings(&self, base: &HwModel) -> Result<Vec<(&'static str, f64, HwModel)>, String> {
+        let why = "set by the crossbar sweep";
         let mut out = Vec::new();
         for &v in &self.sigma {
-            out.push(("sigma", v, Crossbar { sigma: v, ..base.clone() }));
+            out.push(("sigma", v, base.with_figure("device.sigma", &v.to_string(), why)?));
         }
         for &v in &self.stuck {
             // MNSIM's split: nine parts stuck at the lowest conductance, one at the highest.
-            out.push(("stuck-at rate", v, Crossbar { stuck_low: 0.9 * v, stuck_high: 0.1 * v, ..base.clone() }));
+            let m = base.with_figure("device.stuck_low", &(0.9 * v).to_string(), why)?.with_figure(
+                "device.stuck_high",
+                &(0.1 * v).to_string(),
+                why,
+            )?;
+            out.push(("stuck-at rate", v, m));
         }
         for &v in &self.levels {
-            out.push(("levels", f64::from(v), Crossbar { levels: v, ..base.clone() }));
+            out.push(("levels", f64::from(v), base.with_figure("tile.levels", &v.to_string(), why)?));
         }
         for &v in &self.adc_bits {
-            out.push(("ADC bits", f64::from(v), Crossbar { adc_bits: v, ..base.clone() }));
+            out.push(("ADC bits", f64::from(v), base.with_figure("adc.bits", &v.to_string(), why)?));
         }
-        out
+        Ok(out)
     }
 }
 
 /// Runs every setting of `sweep` on the study.
 pub fn sweep(study: &LsmStudy, model: &HwModel, sweep: &Sweep, seed: u64) -> Result<Vec<SweepRow>, JobError> {
-    let base = Crossbar::from_model(model)
-        .ok_or_else(|| JobError::Input(format!("`{}` is of family `{}`, not `crossbar`", model.name, model.family)))?;
+    if model.family != "crossbar" {
+        return Err(JobError::Input(format!("`{}` is of family `{}`, not `crossbar`", model.name, model.family)));
+    }
     let mut rows = Vec::new();
-    for (parameter, value, hw) in sweep.settings(&base) {
-        let eval = study.on_crossbar(model, &hw, seed)?;
+    for (parameter, value, m) in sweep.settings(model).map_err(JobError::Input)? {
+        let hw = Crossbar::from_model(&m).expect("a crossbar model stays one");
+        let eval = study.on_crossbar(&m, &hw, seed)?;
         rows.push(SweepRow { parameter, value, eval });
     }
     Ok(rows)

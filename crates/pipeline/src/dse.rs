@@ -713,7 +713,12 @@ pub fn sensitivity(
         let (i, factor) = jobs[k];
         let (key, _, value) = &figures[i];
         let v = scaled(base, key, *value, factor);
-        let r = run_point(subject, base, 0, vec![(key.clone(), v.clone())]);
+        // Scaled with its steps, so a figure that steps with a count keeps its shape.
+        let set = vec![(key.clone(), v.clone())];
+        let r = match base.with_figure_scaled(key, factor, &format!("scaled ×{factor} by a sensitivity study")) {
+            Ok(model) => measure(Job { model, threads: 1, ..subject.job.clone() }, 0, &subject.name, set),
+            Err(e) => Row { note: e, ..measure_nothing(0, &subject.name, set) },
+        };
         let out = match (r.energy_in_use_j, r.latency_s) {
             (Some(e), Some(l)) => (Some((e / e0, l / l0)), r.note),
             _ => (None, r.note),

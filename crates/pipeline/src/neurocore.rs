@@ -153,9 +153,9 @@ impl NcoreOutcome {
             (_, _, Some(f)) => (net.n_synapses() as f64 * f64::from(f.bits), format!("{}-bit weights", f.bits)),
             _ => (net.n_synapses() as f64 * 32.0, "weights as given (f32)".to_string()),
         };
-        let state = hw.integer.map(|(p, _, _)| neurons * f64::from(p) / 8.0);
-        let how = match hw.integer {
-            Some((p, _, _)) => format!("{how}; {p}-bit potentials"),
+        let state = hw.state_bits.map(|b| neurons * f64::from(b) / 8.0);
+        let how = match hw.state_bits {
+            Some(b) => format!("{how}; {b} bits of state per neuron"),
             None => format!("{how}; the model gives no width of a neuron's state"),
         };
         neuromap_report::Footprint { weight_bytes: bits / 8.0, state_bytes: state, how }
