@@ -280,7 +280,7 @@ fn area_is_the_parts_times_their_figures() {
             // of the table's entry at or below its bits.
             let Some(adc) = model.figure("area", "adc_mm2") else { return Some(first) };
             let bits = model.get("adc", "bits").unwrap() as u32;
-            let each = adc.steps.iter().filter(|s| s.0 <= bits).last().map_or(adc.value, |s| s.1);
+            let each = adc.steps.iter().rev().find(|s| s.0 <= bits).map_or(adc.value, |s| s.1);
             let adcs = (model.get("tile", "columns").unwrap() / model.get("adc", "columns_per_adc").unwrap()).ceil();
             Some(model.get("area", "tile_mm2").unwrap() + adcs * each)
         };

@@ -270,14 +270,7 @@ impl MemoryLimit {
         if let Some(g) = self.max_memory {
             return (g * GIB, "set by --max-memory".to_string());
         }
-        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        });
-        match total {
-            Some(kb) => (0.8 * kb * 1024.0, "80 % of this machine's memory".to_string()),
-            None => (16.0 * GIB, "a default: this machine's memory size is unknown".to_string()),
-        }
+        neuromap_pipeline::default_memory_limit()
     }
 }
 

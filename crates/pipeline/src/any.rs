@@ -188,6 +188,20 @@ impl AnyOutcome {
         }
     }
 
+    /// The run's HTML page: the arm-core path's page with its figures (as `neuromap
+    /// run` writes `report.html`), else the summary and the report text.
+    pub fn report_html(&self) -> String {
+        let summary = self.run_summary(true);
+        match self {
+            AnyOutcome::ArmCore(o) => o.report_page(&summary).1,
+            _ => {
+                let j = self.job();
+                let texts = [("summary", summary.to_text()), ("report", self.report_text())];
+                neuromap_report::plot::html(&format!("{} on {}", j.net.name, j.model.name), &texts, &[])
+            }
+        }
+    }
+
     /// The spike-count table and workload, as every family's report opens.
     pub fn run_summary(&self, wall: bool) -> neuromap_report::RunSummary {
         match self {

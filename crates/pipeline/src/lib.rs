@@ -445,6 +445,82 @@ pub fn resolve_hw(name: &str) -> PathBuf {
     p
 }
 
+/// The chip model files in `hw-models/` (here, or in the source tree neuromap was built
+/// from), sorted; `None` when there is no such folder.
+pub fn hw_model_files() -> Option<Vec<PathBuf>> {
+    let dirs = [PathBuf::from("hw-models"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models")];
+    let dir = dirs.iter().find(|d| d.is_dir())?;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    names.sort();
+    Some(names)
+}
+
+/// A network compiled onto a chip model's cores (`neuromap compile`): the mapping and
+/// what it ran on. On a hybrid chip, `net` is the network the cores compute (its
+/// populations on other parts become their interfaces) and `placed` says where each
+/// population went.
+#[derive(Debug)]
+pub struct Compiled {
+    pub net: Network,
+    pub mapping: neuromap_compile::Mapping,
+    pub options: neuromap_compile::CompileOptions,
+    pub placed: Option<String>,
+    pub compile_s: f64,
+}
+
+impl Compiled {
+    pub fn summary(&self, model: &HwModel) -> neuromap_compile::artifact::Summary {
+        neuromap_compile::artifact::summary(&self.net, model, &self.mapping, &self.options)
+    }
+
+    /// The deterministic mapping artifact (`neuromap compile -o`).
+    pub fn artifact_json(&self, model: &HwModel) -> String {
+        neuromap_compile::artifact::to_json(&self.net, model, &self.mapping, &self.options)
+    }
+}
+
+/// Compiles `net` onto `model` (partition, place, route, keys, tables, verified): on a
+/// hybrid chip, its populations first go to the parts (`pinned` where the netlist or
+/// the user says, `options.parts` filled in).
+pub fn compile_network(
+    net: &Network,
+    model: &HwModel,
+    pinned: &std::collections::BTreeMap<String, String>,
+    mut options: neuromap_compile::CompileOptions,
+) -> Result<Compiled, JobError> {
+    let fail = |message: String| JobError::Map { net: net.name.clone(), model: model.name.clone(), message };
+    let hybrid = hybrid::plan(net, model, pinned).map_err(fail)?;
+    let functional = hybrid.as_ref().map_or_else(|| net.clone(), |h| h.functional.clone());
+    options.parts = hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default();
+    let t0 = std::time::Instant::now();
+    let mapping = neuromap_compile::compile(&functional, model, &options).map_err(|e| fail(e.to_string()))?;
+    Ok(Compiled {
+        net: functional,
+        mapping,
+        options,
+        placed: hybrid.as_ref().map(|h| hybrid::placed_text(&h.assignment.placed)),
+        compile_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// The memory a run may need unless told otherwise, and why: 80 % of this machine's
+/// memory (16 GiB where its size is unknown).
+pub fn default_memory_limit() -> (f64, String) {
+    const GIB: f64 = (1u64 << 30) as f64;
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        let line = s.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
+        line.split_whitespace().nth(1)?.parse::<f64>().ok()
+    });
+    match total {
+        Some(kb) => (0.8 * kb * 1024.0, "80 % of this machine's memory".to_string()),
+        None => (16.0 * GIB, "a default: this machine's memory size is unknown".to_string()),
+    }
+}
+
 /// Loads a chip model by name or path.
 pub fn load_hw(name: &str) -> Result<HwModel, JobError> {
     let path = resolve_hw(name);
@@ -589,6 +665,28 @@ impl Outcome {
     /// The mapping artifact (byte-identical for the same inputs).
     pub fn mapping_json(&self) -> String {
         neuromap_compile::artifact::to_json(&self.job.net, &self.job.model, &self.mapping, &self.opts)
+    }
+
+    /// The run's figures (`(file name, title, SVG)`) and its HTML page: the summary,
+    /// mapping, fidelity, time per step and energy, then the figures, as `neuromap run`
+    /// writes them (`report.html`).
+    pub fn report_page(&self, summary: &RunSummary) -> (Vec<(&'static str, &'static str, String)>, String) {
+        let (net, model, mapping, chip) = (&self.job.net, &self.job.model, &self.mapping, &self.chip);
+        let done = chip.result.steps;
+        let energy = self.energy.as_ref();
+        let figures = neuromap_report::plot::run_figures(net, model, mapping, chip, energy, done);
+        let mut texts = vec![
+            ("summary", summary.to_text()),
+            ("mapping", neuromap_report::mapping_text(&self.mapping_summary())),
+            ("fidelity", neuromap_report::fidelity_text(&self.fidelity, TAU_MS)),
+        ];
+        if let Some(t) = &chip.counts.timing {
+            texts.push(("time per step", neuromap_report::timing_text(t, mapping.hw.clock_hz)));
+        }
+        texts.push(("energy", self.energy_text()));
+        let refs: Vec<(&str, String)> = figures.iter().map(|(_, t, svg)| (*t, svg.clone())).collect();
+        let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &refs);
+        (figures, html)
     }
 
     pub fn mapping_summary(&self) -> neuromap_compile::artifact::Summary {

@@ -27,32 +27,26 @@ pub(crate) fn compile(a: &CompileArgs, color: bool) -> Result<(), Failure> {
     // compute with there.
     let mut pinned = if model.parts.is_empty() { Default::default() } else { n.spec.assign.clone() };
     pinned.extend(a.assign.iter().cloned());
-    let hybrid = neuromap_pipeline::hybrid::plan(&net, &model, &pinned)
-        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
-    let net = hybrid.as_ref().map_or(net.clone(), |h| h.functional.clone());
     let opts = neuromap_compile::CompileOptions {
         seed: a.seed,
         assumed_rate_hz: a.assumed_rate,
         placement_budget: a.placement_budget,
         neurons_per_core: a.neurons_per_core.iter().cloned().collect(),
-        parts: hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default(),
+        parts: Default::default(),
     };
-    let t0 = Instant::now();
-    let mapping = neuromap_compile::compile(&net, &model, &opts)
-        .map_err(|e| anyhow::anyhow!("cannot map `{}` onto `{}`: {e}", net.name, model.name))?;
-    let secs = t0.elapsed().as_secs_f64();
-    let summary = neuromap_compile::artifact::summary(&net, &model, &mapping, &opts);
+    let c = neuromap_pipeline::compile_network(&net, &model, &pinned, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = c.summary(&model);
     if a.json {
         print!("{}", write::pretty_json(&summary));
     } else {
         print!("{}", neuromap_report::mapping_text(&summary));
-        if let Some(h) = &hybrid {
-            print!("{}", neuromap_pipeline::hybrid::placed_text(&h.assignment.placed));
+        if let Some(p) = &c.placed {
+            print!("{p}");
         }
-        println!("compiled and verified in {secs:.3} s");
+        println!("compiled and verified in {:.3} s", c.compile_s);
     }
     if let Some(out) = &a.output {
-        let json = neuromap_compile::artifact::to_json(&net, &model, &mapping, &opts);
+        let json = c.artifact_json(&model);
         write::write_atomic(out, json.as_bytes())?;
         if !a.json {
             println!("wrote {}", out.display());

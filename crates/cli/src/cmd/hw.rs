@@ -5,13 +5,8 @@ use crate::*;
 pub(crate) fn hw(cmd: HwCmd, color: bool) -> Result<(), Failure> {
     match cmd {
         HwCmd::List => {
-            let dirs = [PathBuf::from("hw-models"), Path::new(env!("CARGO_MANIFEST_DIR")).join("../../hw-models")];
-            let dir = dirs.iter().find(|d| d.is_dir()).ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
-            let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            names.sort();
+            let names =
+                neuromap_pipeline::hw_model_files().ok_or_else(|| anyhow::anyhow!("no hw-models/ folder here"))?;
             for p in names {
                 match neuromap_hw::load_path(&p) {
                     Ok(m) => {

@@ -151,18 +151,7 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         stopped: stopped.as_deref(),
         hw_model: model,
     };
-    let figures = neuromap_report::plot::run_figures(net, model, mapping, chip, energy, done);
-    let mut texts = vec![
-        ("summary", summary.to_text()),
-        ("mapping", neuromap_report::mapping_text(&mapping_summary)),
-        ("fidelity", neuromap_report::fidelity_text(&out.fidelity, tau)),
-    ];
-    if let Some(t) = &chip.counts.timing {
-        texts.push(("time per step", neuromap_report::timing_text(t, mapping.hw.clock_hz)));
-    }
-    texts.push(("energy", out.energy_text()));
-    let fig_refs: Vec<(&str, String)> = figures.iter().map(|(_, t, svg)| (*t, svg.clone())).collect();
-    let html = neuromap_report::plot::html(&format!("{} on {}", net.name, model.name), &texts, &fig_refs);
+    let (figures, html) = out.report_page(&summary);
     let mut files = vec![
         ("report.json", write::pretty_json(&out.report_json(true))),
         ("energy_steps.csv", energy_steps_csv(per_step.as_deref(), &chip.counts.router_passes_per_step)),
