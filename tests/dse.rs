@@ -240,3 +240,16 @@ fn the_adcs_figures_follow_its_bits() {
     let set = ten.with_figure("adc.energy_j", "1e-12", "test").unwrap();
     assert_eq!(Crossbar::from_model(&set).unwrap().adc_energy_j, 1e-12);
 }
+
+/// A subject whose job carries a stop (Ctrl-C from a front end) runs no further
+/// points: each is a row that says so, and the sweep still returns its rows.
+#[test]
+fn a_stopped_sweep_runs_no_further_points() {
+    let mut s = subject("brunel_1k", "spinnaker1", 20);
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    s.job.stop = neuromap::sim::Stop { flag: Some(flag), deadline: None };
+    let base = s.job.model.clone();
+    let rows = dse::sweep(&[s], &base, &plan(&["timing.cycles_per_neuron_update=50,150"], 2), &|_, _| {}).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| !r.ran && r.note == "not run: interrupted"), "{rows:?}");
+}

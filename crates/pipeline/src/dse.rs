@@ -343,7 +343,12 @@ pub fn sweep(
     let run = |(i, (s, idx)): (usize, &(usize, Vec<usize>))| -> Row {
         let set: Vec<(String, String)> =
             plan.axes.iter().zip(idx).map(|(a, &k)| (a.key.clone(), a.values[k].clone())).collect();
-        let row = run_point(&subjects[*s], base, i, set);
+        // A subject's job may carry a stop (Ctrl-C from a front end): the points not
+        // yet started are rows that say so.
+        let row = match subjects[*s].job.stop.reason() {
+            Some(why) => Row { note: format!("not run: {why}"), ..measure_nothing(i, &subjects[*s].name, set) },
+            None => run_point(&subjects[*s], base, i, set),
+        };
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         row
     };

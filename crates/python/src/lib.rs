@@ -799,6 +799,7 @@ fn sweep(
     let plan = dse::Plan { axes, sample, seed: sample_seed, objectives, constraints, threads: threads.max(1) };
     let base = hw.model.clone();
     dse::check(&base, &plan).map_err(|m| value_error(py, m))?;
+    let flag = Arc::new(AtomicBool::new(false));
     let mut subjects = Vec::new();
     for (n, name) in networks.iter().zip(names.into_iter().chain(std::iter::repeat(String::new()))) {
         let n = n.get();
@@ -812,13 +813,12 @@ fn sweep(
             threads: 1,
             faults: Default::default(),
             max_memory: Some(neuromap_pipeline::default_memory_limit()),
-            stop: Default::default(),
+            stop: neuromap_sim::Stop { flag: Some(flag.clone()), deadline: None },
             map: Default::default(),
         };
         let name = if name.is_empty() { n.spec.name.clone() } else { name };
         subjects.push(dse::Subject { name, job });
     }
-    let flag = Arc::new(AtomicBool::new(false));
     let counter = Progress::default();
     let rows = released(py, &flag, progress.as_ref(), &counter, || {
         dse::sweep(&subjects, &base, &plan, &|done, total| {

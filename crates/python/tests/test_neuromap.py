@@ -174,6 +174,10 @@ def test_a_diagnostic_is_an_exception_naming_file_line_and_column():
     hw = neuromap.hw.load("spinnaker1-spinn5")
     with pytest.raises(neuromap.InputError, match="did you mean `chip.clock_hz`"):
         hw.set("core.clock_hz", 1.5e8)
+    # A NIR graph's problem names its node.
+    with pytest.raises(neuromap.InputError, match="node `conv`: `groups`") as e:
+        neuromap.load("tests/nir/invalid/conv_zero_groups.nir")
+    assert e.value.diagnostics[0]["file"] == "tests/nir/invalid/conv_zero_groups.nir"
     # Not a NIR file: named as such.
     with pytest.raises(neuromap.InputError, match="HDF5"):
         neuromap._neuromap.network_from_nir_bytes(b"not hdf5", "junk.nir")
@@ -350,3 +354,21 @@ def test_the_examples_run(tmp_path):
     out = subprocess.run(py + ["examples/python/sweep_plot.py", str(png)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ctrl_c_stops_a_sweep():
+    """SIGINT during a sweep: the points not started do not run, and KeyboardInterrupt
+    is raised."""
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+        if done >= 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        neuromap.sweep(
+            "netlists/brunel_1k.toml", "spinnaker1", {"timing.cycles_per_neuron_update": list(range(50, 450, 5))},
+            steps=100, progress=progress,
+        )
+    assert seen and seen[-1][0] < seen[-1][1] == 80, seen[-3:]
