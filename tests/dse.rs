@@ -247,7 +247,7 @@ fn the_adcs_figures_follow_its_bits() {
 fn a_stopped_sweep_runs_no_further_points() {
     let mut s = subject("brunel_1k", "spinnaker1", 20);
     let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    s.job.stop = neuromap::sim::Stop { flag: Some(flag), deadline: None };
+    s.job.stop = neuromap::sim::Stop { flag: Some(flag), ..Default::default() };
     let base = s.job.model.clone();
     let rows = dse::sweep(&[s], &base, &plan(&["timing.cycles_per_neuron_update=50,150"], 2), &|_, _| {}).unwrap();
     assert_eq!(rows.len(), 2);

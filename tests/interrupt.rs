@@ -176,9 +176,11 @@ fn kill_9_while_writing_leaves_one_complete_folder() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Ctrl-C during the checks after the chip run (the quantised and f64 reference models
-/// simulating the same steps) cuts them short: the run still succeeds, says how many
-/// steps the check covered, and writes its files.
+/// Ctrl-C once the chip has stopped at its time limit, while the checks (the quantised
+/// and f64 reference models, simulated beside the chip) may still run: the run
+/// succeeds and writes its files, and either the checks had already covered the chip's
+/// steps (they run beside it, and are often ahead), or they are cut short and the run
+/// says over how many steps the chip was compared.
 #[test]
 fn ctrl_c_during_the_checks_cuts_them_short() {
     let dir = std::env::temp_dir().join(format!("neuromap-checks-{}", std::process::id()));
@@ -187,8 +189,9 @@ fn ctrl_c_during_the_checks_cuts_them_short() {
     interrupt(&child);
     let (status, rest, out) = finish(child, err);
     assert!(status.success(), "{rest}");
-    assert!(out.contains("chip = quantised functional model: identical over the first"), "{out}");
-    assert!(out.contains("the checks stopped early (interrupted)"), "{out}");
+    let cut = out.contains("chip = quantised functional model: identical over the first");
+    assert!(cut || out.contains("chip = quantised functional model: identical ("), "{out}");
+    assert_eq!(cut, out.contains("the checks stopped early (interrupted)"), "{out}");
     let names = check_complete(&dir);
     assert!(names.contains(&"report.json".to_string()), "{names:?}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -83,3 +83,36 @@ fn a_run_over_the_memory_limit_is_refused_with_the_estimate() {
     assert!(matches!(e, JobError::TooLarge { .. }), "{text}");
     assert!(text.contains("chip simulator") && text.contains("0.10 GiB (a test limit)"), "{text}");
 }
+
+/// The checks run beside the chip. A chip run that ends early (here its progress says
+/// stop at step 40 of 400, as a deadline does) is still checked over exactly its steps:
+/// a check that ran past it runs again for them, so the quantised model equals the chip
+/// and the reference's counts are those of a reference run alone for 40 steps. Asked
+/// to stop (Ctrl-C), a check that ran past the chip is cut to the chip's steps.
+#[test]
+fn the_checks_cover_exactly_the_steps_a_stopped_chip_ran() {
+    let o = RunOptions { steps: Some(400), ..RunOptions::default() };
+    let job = neuromap::pipeline::load_job("netlists/brunel_1k.toml", "spinnaker1-spinn5", &o).unwrap();
+    let net = job.net.clone();
+    let out = neuromap::pipeline::run_job(job.clone(), &mut |t| t < 40).unwrap();
+    let steps = out.chip.result.steps;
+    assert!((40..400).contains(&steps), "{steps}");
+    assert!(out.same_as_functional && out.checked_steps == steps, "{}", out.checked_steps);
+    assert_eq!(out.reference.steps, steps);
+    let alone = neuromap::sim::simulate(&net, steps, neuromap::sim::Options::for_chip(&out.mapping.hw));
+    assert_eq!(out.reference.spike_counts, alone.spike_counts);
+    assert!(alone.spike_counts.iter().sum::<u64>() > 0, "the network fires");
+    // Interrupted: the checks stop too, and compare the steps both sides reached.
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let job =
+        neuromap::pipeline::Job { stop: neuromap::sim::Stop { flag: Some(flag.clone()), ..Default::default() }, ..job };
+    let out = neuromap::pipeline::run_job(job, &mut |t| {
+        if t >= 40 {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        true
+    })
+    .unwrap();
+    assert!(out.same_as_functional && out.checked_steps <= out.chip.result.steps);
+    assert!(out.reference.steps <= out.chip.result.steps);
+}

@@ -245,7 +245,7 @@ struct Interrupts {
 impl Interrupts {
     /// The stop the pipeline honours: the flag, and the deadline if one was given.
     fn stop(&self, deadline: Option<Instant>) -> neuromap_sim::Stop {
-        neuromap_sim::Stop { flag: Some(std::sync::Arc::clone(&self.flag)), deadline }
+        neuromap_sim::Stop { flag: Some(std::sync::Arc::clone(&self.flag)), deadline, limit: None }
     }
 
     /// From now on a first signal stops the simulation cleanly instead of quitting.

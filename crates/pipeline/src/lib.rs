@@ -322,23 +322,56 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         faults: job.faults.clone(),
         tiles: hybrid.as_ref().map(|h| h.tiles(&mapping)),
     };
+    // The checks run beside the chip simulation, on threads of their own: the
+    // quantised model (mapping never changes behaviour: without lost packets the chip
+    // must equal it) and the f64 reference (the network as written: a crossbar part's
+    // quantised weights are part of what the chip changes). Both honour an interrupt
+    // (not the deadline, which bounds the chip's simulation), and stop where the chip
+    // stopped when it ended early; cut short, they compare the steps they reached.
+    let limit = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(job.steps));
+    let checks = neuromap_sim::Stop { deadline: None, limit: Some(limit.clone()), ..job.stop.clone() };
     let t1 = Instant::now();
-    let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress)
-        .map_err(JobError::Chip)?;
-    let chip_s = t1.elapsed().as_secs_f64();
+    let quantised = || neuromap_sim::simulate_quantised_until(net, job.steps, options, &checks);
+    let exact = || neuromap_sim::simulate_until::<F64>(&job.net, job.steps, options, &checks);
+    let (chip, chip_s, functional, reference) = std::thread::scope(|s| {
+        let builder = || std::thread::Builder::new().stack_size(64 << 20);
+        let (f, r) = (builder().spawn_scoped(s, quantised), builder().spawn_scoped(s, exact));
+        let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress);
+        let chip_s = t1.elapsed().as_secs_f64();
+        limit.store(chip.as_ref().map_or(0, |c| c.result.steps), std::sync::atomic::Ordering::Relaxed);
+        // A check that got no thread runs here, after the chip.
+        let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, neuromap_sim::RunResult>>,
+                    inline: &dyn Fn() -> neuromap_sim::RunResult| match h {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => inline(),
+        };
+        (chip, chip_s, join(f, &quantised), join(r, &exact))
+    });
+    let chip = chip.map_err(JobError::Chip)?;
     let steps = chip.result.steps;
-    // Mapping never changes behaviour: without lost packets the chip must equal the
-    // quantised model.
-    // Both checks honour an interrupt (not the deadline, which bounds the simulation:
-    // they cover the steps it did); cut short, they compare the steps they reached.
-    let checks = neuromap_sim::Stop { deadline: None, ..job.stop.clone() };
-    let functional = neuromap_sim::simulate_quantised_until(net, steps, options, &checks);
-    // Cut short, both sides are taken to the same first steps (counts from the records).
-    fn prefix(r: &neuromap_sim::RunResult, k: u32, steps: u32) -> std::borrow::Cow<'_, neuromap_sim::RunResult> {
-        if k < steps { std::borrow::Cow::Owned(r.first_steps(k)) } else { std::borrow::Cow::Borrowed(r) }
+    // A check that ran past a chip that ended early (at the deadline) runs again for
+    // the chip's steps, so that it counts every population exactly (a Ctrl-C then cuts
+    // it short); when interrupted it is not run again, and both sides are cut to the
+    // same first steps (counts from the records) as when a check is cut short.
+    let refit = |r: neuromap_sim::RunResult, again: &dyn Fn() -> neuromap_sim::RunResult| {
+        if r.steps > steps && checks.reason().is_none() { again() } else { r }
+    };
+    let functional = refit(functional, &quantised);
+    let reference = refit(reference, &exact);
+    fn same_steps<'a>(
+        a: &'a neuromap_sim::RunResult,
+        b: &'a neuromap_sim::RunResult,
+    ) -> (std::borrow::Cow<'a, neuromap_sim::RunResult>, std::borrow::Cow<'a, neuromap_sim::RunResult>) {
+        use std::borrow::Cow;
+        let k = a.steps.min(b.steps);
+        if a.steps == b.steps {
+            (Cow::Borrowed(a), Cow::Borrowed(b))
+        } else {
+            (Cow::Owned(a.first_steps(k)), Cow::Owned(b.first_steps(k)))
+        }
     }
-    let checked = functional.steps;
-    let (f_part, c_part) = (prefix(&functional, checked, steps), prefix(&chip.result, checked, steps));
+    let checked = functional.steps.min(steps);
+    let (f_part, c_part) = same_steps(&functional, &chip.result);
     let same = f_part.spikes == c_part.spikes && f_part.spike_counts == c_part.spike_counts;
     // A hybrid chip's non-ideal tiles (device variation, read noise, IR drop, ADC
     // clipping) may differ from the functional model; nothing else may.
@@ -346,18 +379,14 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     if !same && chip.counts.losses.packets() == 0 && exact.is_ok() {
         return Err(JobError::Behaviour);
     }
-    // The reference is the network as written (a crossbar part's quantised weights
-    // are part of what the chip changes).
-    let reference = neuromap_sim::simulate_until::<F64>(&job.net, checked, options, &checks);
-    let compared = reference.steps;
-    let fidelity = neuromap_sim::fidelity::compare(
-        net,
-        &prefix(&reference, compared, steps),
-        &prefix(&chip.result, compared, steps),
-        TAU_MS,
-    );
+    let compared = reference.steps.min(steps);
+    let fidelity = {
+        let (r, c) = same_steps(&reference, &chip.result);
+        neuromap_sim::fidelity::compare(net, &r, &c, TAU_MS)
+    };
+    let reference = if reference.steps > steps { reference.first_steps(steps) } else { reference };
     let mut warnings = silence_warnings(&fidelity, &|_| None);
-    if compared < steps {
+    if checked.min(compared) < steps {
         warnings.push(format!(
             "the checks stopped early ({}): the chip was compared with the quantised model over its first {checked} of {steps} steps and with the f64 reference over {compared}",
             checks.reason().unwrap_or("stopped")
@@ -378,7 +407,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
             warnings.push(format!(
                 "the chip differs from the functional model ({} spikes against {}): its tiles compute with {why}",
                 chip.result.spike_counts.iter().sum::<u64>(),
-                functional.spike_counts.iter().sum::<u64>()
+                f_part.spike_counts.iter().sum::<u64>()
             ));
         }
     }
@@ -386,7 +415,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         opts,
         mapping,
         same_as_functional: same,
-        functional_spikes: functional.spike_counts.iter().sum(),
+        functional_spikes: f_part.spike_counts.iter().sum(),
         checked_steps: checked,
         reference,
         fidelity,

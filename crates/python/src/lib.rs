@@ -645,7 +645,7 @@ fn run(
         threads: threads.max(1),
         faults: neuromap_sim::chip::RunFaults { seed: fault_seed, ..Default::default() },
         max_memory: Some(neuromap_pipeline::default_memory_limit()),
-        stop: neuromap_sim::Stop { flag: Some(flag.clone()), deadline: None },
+        stop: neuromap_sim::Stop { flag: Some(flag.clone()), ..Default::default() },
         map: neuromap_pipeline::MapOptions { hold_to_dt, ..Default::default() },
     };
     let counter = Progress::default();
@@ -813,7 +813,7 @@ fn sweep(
             threads: 1,
             faults: Default::default(),
             max_memory: Some(neuromap_pipeline::default_memory_limit()),
-            stop: neuromap_sim::Stop { flag: Some(flag.clone()), deadline: None },
+            stop: neuromap_sim::Stop { flag: Some(flag.clone()), ..Default::default() },
             map: Default::default(),
         };
         let name = if name.is_empty() { n.spec.name.clone() } else { name };

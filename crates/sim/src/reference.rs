@@ -995,8 +995,10 @@ pub fn simulate_in<A: Arith>(net: &Network, steps: u32, options: Options) -> Run
 /// so (checked before each step); the result's `steps` says how many ran.
 pub fn simulate_until<A: Arith>(net: &Network, steps: u32, options: Options, stop: &Stop) -> RunResult {
     let mut sim = Engine::<A>::new(net, options);
-    for _ in 0..steps {
-        if stop.reason().is_some() {
+    for t in 0..steps {
+        if stop.reason().is_some()
+            || stop.limit.as_ref().is_some_and(|l| t >= l.load(std::sync::atomic::Ordering::Relaxed))
+        {
             break;
         }
         sim.step();
@@ -1005,11 +1007,15 @@ pub fn simulate_until<A: Arith>(net: &Network, steps: u32, options: Options, sto
 }
 
 /// Why a long computation should stop early: a flag another thread sets (Ctrl-C,
-/// SIGTERM), and a deadline (`--time-limit`). The default never stops.
+/// SIGTERM), a deadline (`--time-limit`), and a step another thread may lower (a check
+/// running beside a chip simulation that ended early stops where the chip did). The
+/// default never stops.
 #[derive(Clone, Debug, Default)]
 pub struct Stop {
     pub flag: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     pub deadline: Option<std::time::Instant>,
+    /// Simulate no step at or past this one.
+    pub limit: Option<std::sync::Arc<std::sync::atomic::AtomicU32>>,
 }
 
 impl Stop {
