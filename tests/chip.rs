@@ -165,6 +165,22 @@ fn results_do_not_depend_on_the_thread_count() {
     }
 }
 
+/// No cap on threads: brunel_10k's 80 cores on 80 shards (more than a 64-bit mask of
+/// shards holds) give the one-thread run's results and counts, with packet drops too.
+#[test]
+fn more_than_64_threads_give_the_same_run() {
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    assert!(mapping.placement.core_of.len() >= 80, "{} cores", mapping.placement.core_of.len());
+    let dropping = RunFaults { packet_drop_rate: 0.01, dead_links: Vec::new(), ..RunFaults::default() };
+    let one = with_threads(&net, &hw, &mapping, 60, 1, &dropping);
+    let many = with_threads(&net, &hw, &mapping, 60, 80, &dropping);
+    assert!(one.result.spike_counts.iter().sum::<u64>() > 0 && one.counts.losses.packets() > 0);
+    assert_eq!(many.result, one.result);
+    assert_eq!(many.counts, one.counts);
+}
+
 /// Run-time faults lose packets, and every loss is counted by cause; with no faults
 /// the run equals the plain one.
 #[test]

@@ -205,7 +205,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
 pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
     let work: Vec<u64> =
         cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.post.len() as u64).sum::<u64>() / 32).collect();
-    let threads = threads.clamp(1, 64).min(cores.len().max(1));
+    let threads = threads.clamp(1, usize::from(u16::MAX)).min(cores.len().max(1));
     let mut by_weight: Vec<usize> = (0..cores.len()).collect();
     by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
     let mut load = vec![0u64; threads];

@@ -57,7 +57,7 @@ pub(super) fn deliver(
         let p = &list[i];
         let tree = &shared.trees[p.sender as usize];
         let mine = shared.shard_of[p.sender as usize] == here;
-        let targets = shared.targets[p.sender as usize] >> here & 1 == 1;
+        let targets = shared.targets[p.sender as usize * shared.shards + usize::from(here)];
         if !mine && !targets {
             // Nothing of this sender's run concerns this shard.
             while i < list.len() && list[i].sender == p.sender {

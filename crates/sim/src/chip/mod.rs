@@ -106,7 +106,9 @@ struct Shared<'a> {
     /// Per slice: its shard, its index there, and (per sender) the shards it sends to.
     shard_of: Vec<u16>,
     local_of: Vec<u32>,
-    targets: Vec<u64>,
+    /// Sender `s` sends to shard `h` when bit `s × shards + h` is set.
+    targets: bitvec::vec::BitVec<u64>,
+    shards: usize,
     /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
     phase: Vec<f64>,
     tick_ps: u64,
@@ -255,14 +257,16 @@ pub fn simulate_chip_with(
         record_sources: options.record_sources,
         shard_of: Vec::new(),
         local_of: Vec::new(),
-        targets: Vec::new(),
+        targets: Default::default(),
+        shards: 1,
     };
     let mut shared = shared;
     let threads = config.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension));
     shared.shard_of = assign(&cores, threads);
-    let mut count = vec![0u32; 64];
+    shared.shards = shared.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
+    let mut count = vec![0u32; shared.shards];
     shared.local_of = shared
         .shard_of
         .iter()
@@ -271,11 +275,13 @@ pub fn simulate_chip_with(
             count[usize::from(s)] - 1
         })
         .collect();
-    shared.targets = shared
-        .trees
-        .iter()
-        .map(|t| t.dest.iter().fold(0u64, |m, &(d, _)| m | 1 << shared.shard_of[d as usize]))
-        .collect();
+    let mut targets = bitvec::vec::BitVec::repeat(false, shared.trees.len() * shared.shards);
+    for (s, t) in shared.trees.iter().enumerate() {
+        for &(d, _) in &t.dest {
+            targets.set(s * shared.shards + usize::from(shared.shard_of[d as usize]), true);
+        }
+    }
+    shared.targets = targets;
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref());
     let n = shards.len();
     // Channels: tx[i][j] sends from shard i to shard j.
