@@ -36,6 +36,8 @@ fn sanafe_files_give_sanafes_figures() {
         ("tests/sanafe/example_chip.yaml", "tests/sanafe/example_snn.yaml", 1.64e-09, 2.04e-07, 5, 3, 1e-4),
         ("tests/sanafe/tutorial_arch.yaml", "tests/sanafe/tutorial_snn.yaml", 8.4e-11, 8.1e-08, 3, 3, 1e-4),
         ("tests/sanafe/loihi.yaml", "tests/sanafe/tiny_snn.yaml", 9.9282e-09, 1.33534e-05, 72, 42, 1e-4),
+        // Written by SANA-FE's own `Network.save` (its edges one a line, read line by line).
+        ("tests/sanafe/loihi.yaml", "tests/sanafe/saved_snn.yaml", 1.59378e-08, 1.37514e-05, 96, 40, 1e-4),
     ];
     for (arch, net, energy, time, events, fired, time_tolerance) in cases {
         let out = run(arch, net, 20);
@@ -103,4 +105,33 @@ fn mistakes_are_named() {
         text.push_str(&format!("{}\n", d.message));
     }
     insta::assert_snapshot!("sanafe_mistakes", text);
+}
+
+/// A network file as SANA-FE's `Network.save` writes it has its edges read line by line
+/// (the rest as YAML); the same file with its edges written otherwise (here, an item
+/// over two lines) is read as YAML throughout, and the two give the same network.
+#[test]
+fn edges_read_line_by_line_equal_the_yaml_reading() {
+    use neuromap::import::sanafe::load_net_str;
+    let fast = std::fs::read_to_string("tests/sanafe/saved_snn.yaml").unwrap();
+    assert!(fast.contains("\n  edges:\n    - in.0 -> liquid.2: {weight: "), "the layout SANA-FE writes");
+    let slow = fast.replacen("    - in.0 -> liquid.2: {weight: ", "    - in.0 -> liquid.2:\n        {weight: ", 1);
+    let (a, b) = (load_net_str("saved", &fast, 4).unwrap(), load_net_str("saved", &slow, 4).unwrap());
+    assert_eq!(a.netlist.spec, b.netlist.spec);
+    assert_eq!(a.placement, b.placement);
+    let synapses: usize = a
+        .netlist
+        .spec
+        .projections
+        .iter()
+        .map(|p| match &p.connector {
+            neuromap::ir::connect::Connector::List { entries } => entries.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(synapses, fast.matches(" -> ").count(), "one synapse an edge");
+    // A mistake in an edge is named by its place in the list, read either way.
+    let bad = fast.replacen("in.0 -> liquid.2", "in.0 -> nowhere.2", 1);
+    let e = load_net_str("saved", &bad, 4).unwrap_err().to_string();
+    assert!(e.contains("network.edges[0]") && e.contains("not declared"), "{e}");
 }

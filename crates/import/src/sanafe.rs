@@ -400,15 +400,114 @@ fn neuron_ref(s: &str, sizes: &BTreeMap<String, u32>) -> Option<(String, std::op
 
 /// Reads a SANA-FE SNN file; `cores_per_tile` turns `core: T.C` into a core index.
 pub fn load_net(path: &Path, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
-    net_of(read(path, "the SANA-FE network")?, cores_per_tile)
+    let name = path.display().to_string();
+    let what = "the SANA-FE network";
+    let text = neuromap_diag::read_input_text(path).map_err(|e| Diagnostics::unreadable(name.clone(), what, &e))?;
+    load_net_string(name, text, cores_per_tile)
 }
 
 /// [`load_net`] from text (`name` names it in diagnostics).
 pub fn load_net_str(name: &str, text: &str, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
-    net_of(parse(name.to_string(), text.to_string(), "the SANA-FE network")?, cores_per_tile)
+    load_net_string(name.to_string(), text.to_string(), cores_per_tile)
 }
 
-fn net_of((file, y): (Arc<SourceFile>, Yaml), cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
+fn load_net_string(name: String, text: String, cores_per_tile: u32) -> Result<SanafeNet, Diagnostics> {
+    let what = "the SANA-FE network";
+    // The edges, which are most of a large file, are read line by line when they are
+    // written as SANA-FE writes them; the rest (groups, mappings) as YAML.
+    match fast_edges(&text) {
+        Some((rest, edges)) => {
+            let (file, y) = parse(name, rest, what)?;
+            net_of((file, y), Some(edges), cores_per_tile)
+        }
+        None => net_of(parse(name, text, what)?, None, cores_per_tile),
+    }
+}
+
+/// One item of a network's `edges`: `PRE -> POST` and its weight (one, or one per
+/// pair of a group-to-group edge).
+#[derive(Debug, PartialEq)]
+enum Weight {
+    One(f64),
+    Each(Vec<f64>),
+    NotANumber,
+    Missing,
+}
+
+#[derive(Debug, PartialEq)]
+struct Edge {
+    /// Its place in the list (for diagnostics).
+    index: usize,
+    key: String,
+    weight: Weight,
+}
+
+/// The `edges` block of a network file written one item a line, as SANA-FE's
+/// `Network.save` writes it (`    - PRE -> POST: {weight: W, …}` under `  edges:`):
+/// the text without that block, and its edges. `None` when the file has no such block
+/// or writes any item otherwise (then the whole file is read as YAML).
+fn fast_edges(text: &str) -> Option<(String, Vec<Edge>)> {
+    let start = text.find("\n  edges:\n")? + 1;
+    let body = start + "  edges:\n".len();
+    let mut edges = Vec::new();
+    let mut at = body;
+    while at < text.len() {
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line = &text[at..end];
+        let Some(item) = line.strip_prefix("    - ") else {
+            // The block ends at the next key of the network or of the file; anything
+            // else (a continuation, a comment, a blank line) is left to the YAML reader.
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            if line.trim().is_empty() || indent > 2 || line.trim_start().starts_with('#') {
+                return None;
+            }
+            break;
+        };
+        let (key, attrs) = item.split_once(": {")?;
+        let attrs = attrs.strip_suffix('}')?;
+        let mut weight = Weight::Missing;
+        for kv in attrs.split(',') {
+            let (k, v) = kv.split_once(':')?;
+            let v = v.trim();
+            if v.starts_with(['[', '{', '"', '\'', '&', '*', '!', '|', '>']) || key.contains(['#', '"', '\'', '{', '[']) {
+                return None;
+            }
+            if k.trim() == "weight" {
+                weight = v.parse::<f64>().map_or(Weight::NotANumber, Weight::One);
+            }
+        }
+        edges.push(Edge { index: edges.len(), key: key.to_string(), weight });
+        at = end + 1;
+    }
+    let rest = format!("{}{}", &text[..start], &text[at.min(text.len())..]);
+    Some((rest, edges))
+}
+
+/// The edges of a network read as YAML, each with what the YAML gives.
+fn yaml_edges(n: &Yaml, cx: &mut Cx) -> Vec<Edge> {
+    let mut out = Vec::new();
+    for (index, e) in n["edges"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        let Some(h) = e.as_hash() else {
+            cx.error(&format!("network.edges[{index}]"), "expected `PRE -> POST: [attributes]`");
+            continue;
+        };
+        for (k, v) in h {
+            let weight = match attrs(v).get("weight") {
+                Some(Yaml::Array(ws)) => Weight::Each(ws.iter().map(|w| num(w).unwrap_or(0.0)).collect()),
+                Some(w) => num(w).map_or(Weight::NotANumber, Weight::One),
+                None => Weight::Missing,
+            };
+            out.push(Edge { index, key: text(k).unwrap_or_default(), weight });
+        }
+    }
+    out
+}
+
+fn net_of(
+    (file, y): (Arc<SourceFile>, Yaml),
+    edges: Option<Vec<Edge>>,
+    cores_per_tile: u32,
+) -> Result<SanafeNet, Diagnostics> {
     let mut cx = Cx { file, diags: Vec::new() };
     let n = &y["network"];
     if n.is_badvalue() {
@@ -545,62 +644,55 @@ fn net_of((file, y): (Arc<SourceFile>, Yaml), cores_per_tile: u32) -> Result<San
         pops.push(PopSpec { name: g.name.clone(), size: u64::from(size.max(1)), kind });
     }
     // Edges, grouped into one projection per (pre group, post group).
+    let edges = match edges {
+        Some(e) => e,
+        None => yaml_edges(n, &mut cx),
+    };
     let mut lists: BTreeMap<(usize, usize), Vec<ListEntry>> = BTreeMap::new();
-    for (ei, e) in n["edges"].as_vec().map(|v| v.as_slice()).unwrap_or(&[]).iter().enumerate() {
-        let at = format!("network.edges[{ei}]");
-        let Some(h) = e.as_hash() else {
-            cx.error(&at, "expected `PRE -> POST: [attributes]`");
+    for Edge { index: item, key, weight } in edges {
+        let at = format!("network.edges[{item}]");
+        let Some((a, b)) = key.split_once("->") else {
+            cx.error(&at, format!("`{key}` is not `PRE -> POST`"));
             continue;
         };
-        for (k, v) in h {
-            let key = text(k).unwrap_or_default();
-            let Some((a, b)) = key.split_once("->") else {
-                cx.error(&at, format!("`{key}` is not `PRE -> POST`"));
-                continue;
-            };
-            let (Some((ga, ra)), Some((gb, rb))) = (neuron_ref(a, &sizes), neuron_ref(b, &sizes)) else {
-                cx.error(&at, format!("`{key}`: expected groups or neurons of declared groups (GROUP.NEURON)"));
-                continue;
-            };
-            let (Some(&pa), Some(&pb)) = (index.get(&ga), index.get(&gb)) else {
-                cx.error(&at, format!("`{key}` names a group that is not declared"));
-                continue;
-            };
-            if matches!(pops[pb].kind, PopSpecKind::Source(_)) {
-                cx.error(&at, format!("`{key}` targets the input group `{gb}`"));
-                continue;
-            }
-            let at_attrs = attrs(v);
-            let list = lists.entry((pa, pb)).or_default();
-            match at_attrs.get("weight") {
-                Some(Yaml::Array(ws)) => {
-                    let (na, nb) = (ra.len(), rb.len());
-                    if ws.len() != na * nb {
-                        cx.error(&at, format!("{} weights for {na} × {nb} neurons", ws.len()));
-                        continue;
-                    }
-                    for (i, pre) in ra.clone().enumerate() {
-                        for (j, post) in rb.clone().enumerate() {
-                            let w = num(&ws[i * nb + j]).unwrap_or(0.0);
-                            if w != 0.0 {
-                                list.push(ListEntry { pre, post, weight: Some(w), delay: Some(1.0) });
-                            }
-                        }
-                    }
+        let (Some((ga, ra)), Some((gb, rb))) = (neuron_ref(a, &sizes), neuron_ref(b, &sizes)) else {
+            cx.error(&at, format!("`{key}`: expected groups or neurons of declared groups (GROUP.NEURON)"));
+            continue;
+        };
+        let (Some(&pa), Some(&pb)) = (index.get(&ga), index.get(&gb)) else {
+            cx.error(&at, format!("`{key}` names a group that is not declared"));
+            continue;
+        };
+        if matches!(pops[pb].kind, PopSpecKind::Source(_)) {
+            cx.error(&at, format!("`{key}` targets the input group `{gb}`"));
+            continue;
+        }
+        let list = lists.entry((pa, pb)).or_default();
+        match weight {
+            Weight::Each(ws) => {
+                let (na, nb) = (ra.len(), rb.len());
+                if ws.len() != na * nb {
+                    cx.error(&at, format!("{} weights for {na} × {nb} neurons", ws.len()));
+                    continue;
                 }
-                Some(w) => {
-                    let Some(w) = num(w) else {
-                        cx.error(&at, "`weight` is not a number");
-                        continue;
-                    };
-                    for pre in ra.clone() {
-                        for post in rb.clone() {
+                for (i, pre) in ra.clone().enumerate() {
+                    for (j, post) in rb.clone().enumerate() {
+                        let w = ws[i * nb + j];
+                        if w != 0.0 {
                             list.push(ListEntry { pre, post, weight: Some(w), delay: Some(1.0) });
                         }
                     }
                 }
-                None => cx.error(&at, "an edge needs a `weight`"),
             }
+            Weight::One(w) => {
+                for pre in ra.clone() {
+                    for post in rb.clone() {
+                        list.push(ListEntry { pre, post, weight: Some(w), delay: Some(1.0) });
+                    }
+                }
+            }
+            Weight::NotANumber => cx.error(&at, "`weight` is not a number"),
+            Weight::Missing => cx.error(&at, "an edge needs a `weight`"),
         }
     }
     let projections = lists
