@@ -469,7 +469,8 @@ fn fast_edges(text: &str) -> Option<(String, Vec<Edge>)> {
         for kv in attrs.split(',') {
             let (k, v) = kv.split_once(':')?;
             let v = v.trim();
-            if v.starts_with(['[', '{', '"', '\'', '&', '*', '!', '|', '>']) || key.contains(['#', '"', '\'', '{', '[']) {
+            if v.starts_with(['[', '{', '"', '\'', '&', '*', '!', '|', '>']) || key.contains(['#', '"', '\'', '{', '['])
+            {
                 return None;
             }
             if k.trim() == "weight" {
