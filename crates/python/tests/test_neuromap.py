@@ -170,6 +170,16 @@ def test_a_diagnostic_is_an_exception_naming_file_line_and_column():
     with pytest.raises(neuromap.InputError) as e:
         net.size()
     assert e.value.diagnostics and "tau_m" in str(e.value)
+    # The builder's own checks are InputErrors too, naming the projection.
+    net = neuromap.Network("nan")
+    net.population("p", 3, "lif")
+    net.project("p", "p", weights=np.full((3, 3), np.nan))
+    with pytest.raises(neuromap.InputError, match="p->p: nan is not a finite number"):
+        net.size()
+    # Names are written as TOML strings whatever they hold.
+    odd = neuromap.Network('a "quoted"\nname')
+    odd.population("p", 2, "lif")
+    assert odd.name == 'a "quoted"\nname'
     # Chip models: an unknown figure names the closest one.
     hw = neuromap.hw.load("spinnaker1-spinn5")
     with pytest.raises(neuromap.InputError, match="did you mean `chip.clock_hz`"):

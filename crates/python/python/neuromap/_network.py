@@ -8,6 +8,7 @@ the same network written as a netlist are one network, bit for bit.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -21,6 +22,13 @@ __all__ = ["Network", "load"]
 Number = Union[int, float]
 
 
+def _bad(message: str) -> "_neuromap.InputError":
+    """An input mistake found before neuromap's reader sees the network."""
+    e = _neuromap.InputError(message)
+    e.diagnostics = []
+    return e
+
+
 def _toml_value(v: Any, where: str) -> str:
     """One TOML value: numbers (finite), strings, booleans, lists, inline tables."""
     if isinstance(v, (bool, np.bool_)):
@@ -30,17 +38,19 @@ def _toml_value(v: Any, where: str) -> str:
     if isinstance(v, (float, np.floating)):
         x = float(v)
         if not math.isfinite(x):
-            raise ValueError(f"{where}: {x} is not a finite number")
+            raise _bad(f"{where}: {x} is not a finite number")
         return repr(x)
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # A TOML basic string: JSON's escapes (quotes, backslashes, control characters)
+        # are TOML's.
+        return json.dumps(v, ensure_ascii=False)
     if isinstance(v, np.ndarray):
         return _toml_value(v.tolist(), where)
     if isinstance(v, Mapping):
         return "{ " + ", ".join(f"{k} = {_toml_value(x, where)}" for k, x in v.items()) + " }"
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_toml_value(x, where) for x in v) + "]"
-    raise TypeError(f"{where}: cannot write {type(v).__name__} into a netlist")
+    raise _bad(f"{where}: cannot write {type(v).__name__} into a netlist")
 
 
 def _sparse_entries(weights: Any, delays: Any, where: str) -> List[List[Number]]:
@@ -53,7 +63,7 @@ def _sparse_entries(weights: Any, delays: Any, where: str) -> List[List[Number]]
     else:
         w = np.asarray(weights, dtype=float)
         if w.ndim != 2:
-            raise ValueError(f"{where}: weights must be a 2-D matrix (pre × post), not {w.ndim}-D")
+            raise _bad(f"{where}: weights must be a 2-D matrix (pre × post), not {w.ndim}-D")
         rows, cols = np.nonzero(w)
         vals = w[rows, cols]
         shape = w.shape
@@ -67,7 +77,7 @@ def _sparse_entries(weights: Any, delays: Any, where: str) -> List[List[Number]]
     else:
         dm = np.asarray(delays, dtype=float)
         if dm.shape != tuple(shape):
-            raise ValueError(f"{where}: delays have shape {dm.shape}, the weights {tuple(shape)}")
+            raise _bad(f"{where}: delays have shape {dm.shape}, the weights {tuple(shape)}")
         d = dm[rows, cols]
     return [[int(i), int(j), float(x), float(y)] for i, j, x, y in zip(rows, cols, vals, d)]
 
@@ -156,12 +166,12 @@ class Network:
             t["name"] = name
         if weights is not None:
             if connector is not None or weight is not None:
-                raise ValueError(f"{where}: give weights (a matrix) or a connector with a weight, not both")
+                raise _bad(f"{where}: give weights (a matrix) or a connector with a weight, not both")
             dense_delay = delays is None or np.isscalar(delays)
             if not hasattr(weights, "tocoo") and dense_delay:
                 w = np.asarray(weights, dtype=float)
                 if w.ndim != 2:
-                    raise ValueError(f"{where}: weights must be a 2-D matrix (pre × post), not {w.ndim}-D")
+                    raise _bad(f"{where}: weights must be a 2-D matrix (pre × post), not {w.ndim}-D")
                 t["connector"] = {"kind": "dense", "weights": w}
                 if delays is not None:
                     t["delay"] = float(delays)
@@ -169,7 +179,7 @@ class Network:
                 t["connector"] = {"kind": "list", "entries": _sparse_entries(weights, delays, where)}
         else:
             if connector is None:
-                raise ValueError(f"{where}: give weights (a matrix) or a connector")
+                raise _bad(f"{where}: give weights (a matrix) or a connector")
             t["connector"] = connector
             if weight is not None:
                 t["weight"] = weight
@@ -196,7 +206,7 @@ class Network:
         for table, fields in self._tables:
             lines.append("")
             lines.append(f"[[{table}]]")
-            where = str(fields.get("name", table))
+            where = str(fields.get("name") or (f"{fields['pre']}->{fields['post']}" if "pre" in fields else table))
             lines += [f"{k} = {_toml_value(v, where)}" for k, v in fields.items()]
         return "\n".join(lines) + "\n"
 
