@@ -259,3 +259,21 @@ fn congested_links_drop_packets_and_count_them() {
     let t = run.counts.timing.unwrap();
     assert!(t.max_wait_s > 0.0 && t.max_wait_s <= 150.0 / 133e6 + 1e-12, "wait {}", t.max_wait_s);
 }
+
+/// The chip simulator indexes a core's neurons in 16 bits: a model that puts more than
+/// 65,536 neurons on one core is refused by name before anything is allocated.
+#[test]
+fn a_core_of_more_than_65536_neurons_is_refused_by_name() {
+    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml"))
+        .unwrap()
+        .with_figure("core.max_neurons", "100000", "a test")
+        .and_then(|m| m.with_figure("core.local_memory_bytes", "1e9", "a test"))
+        .unwrap();
+    let text = "[network]\ndt = 1.0\n[[source]]\nname = \"in\"\nsize = 10\nkind = \"poisson\"\nrate = 10.0\n\
+                [[population]]\nname = \"big\"\nsize = 70000\nmodel = \"lif\"\n\
+                [[projection]]\npre = \"in\"\npost = \"big\"\nconnector = { kind = \"fixed_number_post\", n = 2 }\nweight = 0.1\n";
+    let net = neuromap::import::load_str("big.toml", text).unwrap().spec.build().unwrap();
+    let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
+    let e = simulate_chip(&net, &hw, &mapping, 2, Options::default()).unwrap_err();
+    assert!(e.contains("`big` holds 70000 neurons") && e.contains("at most 65536"), "{e}");
+}

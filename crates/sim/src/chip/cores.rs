@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The most neurons a slice (one core's neurons) may hold: rows index them in 16 bits.
+pub(super) const MAX_SLICE: u32 = 1 << 16;
+
 /// The synapses of one projection whose targets are on one core, by presynaptic
 /// neuron: those carried by direct packets, or (`delayed`) by delay-extension packets.
 #[derive(Debug)]
@@ -11,10 +14,12 @@ pub(super) struct Rows {
     pub(super) receptor: usize,
     pub(super) delayed: bool,
     pub(super) start: Vec<u32>,
-    pub(super) post: Vec<u32>,
-    /// Weights in accumulator units for one spike (16-bit values: SpiNNaker's
-    /// weights), so that the rows take 10 bytes per synapse.
-    pub(super) weight: Vec<i32>,
+    /// The target neuron's index in its slice (a slice holds at most
+    /// [`MAX_SLICE`] neurons).
+    pub(super) post: Vec<u16>,
+    /// Weights in accumulator units for one spike (SpiNNaker's 16-bit words), so that
+    /// the rows take 6 bytes per synapse.
+    pub(super) weight: Vec<i16>,
     pub(super) delay: Vec<u16>,
 }
 
@@ -177,9 +182,11 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                         }
                         let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
-                        r.post.push(row.post[k] - lo);
-                        // 16-bit weights: the conversion cannot fail.
-                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i32); // both formats' 16-bit words
+                        // Within a slice of at most MAX_SLICE neurons (checked before).
+                        r.post.push((row.post[k] - lo) as u16);
+                        // Both formats' 16-bit words: clamped to i16, so the conversion
+                        // cannot fail.
+                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i16);
                         r.delay.push(row.delay[k]);
                     }
                     rows.iter_mut().for_each(|r| r.start.push(r.post.len() as u32));

@@ -145,7 +145,7 @@ pub(super) fn deliver(
                 let (a, b) = (rows.start[g] as usize, rows.start[g + 1] as usize);
                 let kk = i64::from(k);
                 for x in a..b {
-                    let at = ((ts + usize::from(rows.delay[x])) & ring.mask) * ring.n + rows.post[x] as usize;
+                    let at = ((ts + usize::from(rows.delay[x])) & ring.mask) * ring.n + usize::from(rows.post[x]);
                     ring.data[at] += i64::from(rows.weight[x]) * kk;
                 }
                 let n = (b - a) as u64 * u64::from(k);

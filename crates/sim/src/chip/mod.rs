@@ -143,7 +143,7 @@ struct RouterPs {
 }
 
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
-/// network itself: every synapse again in its core's rows (10 bytes), each core's row
+/// network itself: every synapse again in its core's rows (6 bytes), each core's row
 /// starts for every incoming projection, and the state and ring buffers of the
 /// reference engine's estimate; checked before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
@@ -156,7 +156,7 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
             cores * 2.0 * (p.synapses.n_pre() as f64 + 1.0) * 4.0
         })
         .sum();
-    net.n_synapses() as f64 * 10.0 + starts + crate::memory_estimate(net)
+    net.n_synapses() as f64 * 6.0 + starts + crate::memory_estimate(net)
 }
 
 /// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
@@ -185,6 +185,14 @@ pub fn simulate_chip_with(
 ) -> Result<ChipRun, String> {
     let machine = &model.machine;
     let slices = &mapping.partition.slices;
+    if let Some(s) = slices.iter().find(|s| s.len() > cores::MAX_SLICE) {
+        return Err(format!(
+            "a core of `{}` holds {} neurons; the chip simulator indexes at most {} neurons a core (lower core.max_neurons)",
+            net.pop(s.pop).name,
+            s.len(),
+            cores::MAX_SLICE
+        ));
+    }
     let nl = machine.topology.n_links();
     let mut dead = vec![false; machine.chips().len() * nl];
     for &(c, d) in &config.faults.dead_links {
