@@ -32,6 +32,10 @@ pub struct Crossbar {
     pub static_w: f64,
     pub hop_j: f64,
     pub hop_s: f64,
+    /// One tile's area and its least certain figure: `area.tile_mm2`, plus one ADC of
+    /// `area.adc_mm2` at `adc.bits` per `columns_per_adc` columns when the model gives
+    /// the ADCs apart; `None` without `area.tile_mm2`.
+    pub tile_area: Option<(f64, crate::Certainty)>,
 }
 
 impl Crossbar {
@@ -84,6 +88,15 @@ impl Crossbar {
             static_w: g("periphery", "static_w"),
             hop_j: g("noc", "hop_j"),
             hop_s: g("noc", "hop_s"),
+            tile_area: m.figure("area", "tile_mm2").map(|tile| {
+                let (mut mm2, mut c) = (tile.value, tile.provenance.certainty());
+                if let Some(adc) = m.figure("area", "adc_mm2") {
+                    let adcs = (g("tile", "columns") / g("adc", "columns_per_adc").max(1.0)).ceil();
+                    mm2 += adcs * adc.at(bits);
+                    c = c.max(adc.provenance.certainty());
+                }
+                (mm2, c)
+            }),
         })
     }
 }

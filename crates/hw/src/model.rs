@@ -161,24 +161,14 @@ impl HwModel {
 
     /// The area of one unit of the part this model's family powers (a core, a chip, a
     /// tile, an array) and its least certain figure; `None` when the model gives none.
-    /// A crossbar tile with `area.adc_mm2` adds one ADC per `adc.columns_per_adc`
-    /// columns at the model's `adc.bits`.
+    /// The family's one area figure, but for a crossbar tile whose ADCs are a figure of
+    /// their own ([`crate::crossbar::Crossbar::tile_area`]).
     pub fn unit_area(&self) -> Option<(f64, Certainty)> {
-        let mut areas = self.figures.iter().filter(|f| f.section == "area");
-        let first = areas.next()?;
-        if self.family != "crossbar" {
-            return Some((first.value, first.provenance.certainty()));
+        if let Some(x) = crate::crossbar::Crossbar::from_model(self) {
+            return x.tile_area;
         }
-        let tile = self.figure("area", "tile_mm2")?;
-        let (mut mm2, mut c) = (tile.value, tile.provenance.certainty());
-        if let Some(adc) = self.figure("area", "adc_mm2") {
-            let bits = self.get("adc", "bits").unwrap_or(0.0) as u32;
-            let columns = self.get("tile", "columns").unwrap_or(0.0);
-            let per = self.get("adc", "columns_per_adc").unwrap_or(1.0).max(1.0);
-            mm2 += (columns / per).ceil() * adc.at(bits);
-            c = c.max(adc.provenance.certainty());
-        }
-        Some((mm2, c))
+        let f = self.figures.iter().find(|f| f.section == "area")?;
+        Some((f.value, f.provenance.certainty()))
     }
 
     /// The figure `section.key`, if the model has one.

@@ -682,18 +682,6 @@ pub fn uncertain_figures(m: &HwModel) -> Vec<(String, Certainty, f64)> {
         .collect()
 }
 
-/// A value scaled by `factor`: whole for a count (at least 1 when it was).
-fn scaled(m: &HwModel, key: &str, value: f64, factor: f64) -> String {
-    let count = key.split_once('.').is_some_and(|(s, k)| {
-        neuromap_hw::family::family(m.family)
-            .unwrap_or(&[])
-            .iter()
-            .any(|d| d.section == s && d.key == k && d.kind == neuromap_hw::family::Kind::Count)
-    });
-    let v = value * factor;
-    if count { format!("{}", v.round().max(1.0)) } else { format!("{v:e}") }
-}
-
 /// The sensitivity study: `subject` on `base` and, for every uncertain figure and
 /// every factor, on `base` with that figure scaled; ranked by the larger of the energy
 /// and latency swings. With `compare` (another subject's baseline row on another
@@ -716,20 +704,23 @@ pub fn sensitivity(
     let done = AtomicUsize::new(0);
     let results: Vec<(usize, Scaled)> = each(jobs.len(), threads, |k| {
         let (i, factor) = jobs[k];
-        let (key, _, value) = &figures[i];
-        let v = scaled(base, key, *value, factor);
-        // Scaled with its steps, so a figure that steps with a count keeps its shape.
-        let set = vec![(key.clone(), v.clone())];
-        let r = match base.with_figure_scaled(key, factor, &format!("scaled ×{factor} by a sensitivity study")) {
-            Ok(model) => measure(Job { model, threads: 1, ..subject.job.clone() }, 0, &subject.name, set),
-            Err(e) => Row { note: e, ..measure_nothing(0, &subject.name, set) },
+        let (key, _, _) = &figures[i];
+        // Scaled with its steps, so a figure that steps with a count keeps its shape (a
+        // count stays whole); the value the row names is the scaled model's.
+        let (r, value) = match base.with_figure_scaled(key, factor, &format!("scaled ×{factor} by a sensitivity study")) {
+            Ok(model) => {
+                let value = key.split_once('.').and_then(|(s, k)| model.get(s, k)).unwrap_or(f64::NAN);
+                let set = vec![(key.clone(), format!("{value}"))];
+                (measure(Job { model, threads: 1, ..subject.job.clone() }, 0, &subject.name, set), value)
+            }
+            Err(e) => (Row { note: e, ..measure_nothing(0, &subject.name, vec![]) }, f64::NAN),
         };
         let out = match (r.energy_in_use_j, r.latency_s) {
             (Some(e), Some(l)) => (Some((e / e0, l / l0)), r.note),
             _ => (None, r.note),
         };
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        (i, Scaled { factor, value: v.parse().unwrap_or(f64::NAN), ratios: out.0, note: out.1 })
+        (i, Scaled { factor, value, ratios: out.0, note: out.1 })
     })?;
     let mut out: Vec<Sensitivity> = figures
         .iter()
