@@ -8,10 +8,5 @@
 # (once, as sanafe_compare.sh does) and builds neuromap in release mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=benches/.venv-sanafe
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check 'sanafe==2.2.9' 'numpy<3'
-cargo build --release -q --bin neuromap
+. benches/sanafe/venv.sh
 exec "$venv/bin/python" benches/sanafe/big_file.py "$@"

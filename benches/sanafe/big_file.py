@@ -26,31 +26,7 @@ import sanafe  # noqa: E402
 
 def save(path):
     spikes, pops, projs = c.recurrent(8192, 0.01, 103)
-    arch = sanafe.load_loihi()
-    cores = arch.cores()
-    net = sanafe.Network()
-    first, core = {}, 0
-    for name, k in pops:
-        first[name] = core
-        core += (k + c.PER_CORE - 1) // c.PER_CORE
-    first["in"] = core
-    gi = net.create_neuron_group("in", len(spikes), {}, soma_hw_name="loihi_inputs[0]")
-    groups = {"in": gi}
-    for i, nn in enumerate(gi.neurons):
-        train = [0] * c.STEPS
-        for t in spikes[i]:
-            train[t] = 1
-        nn.set_attributes(model_attributes={"spikes": train}, soma_hw_name="loihi_inputs[%d]" % i)
-        nn.map_to_core(cores[first["in"] + i // c.PER_CORE])
-    for name, k in pops:
-        g = net.create_neuron_group(name, k, {"threshold": 1.0, "leak_decay": c.LEAK, "reset": 0.0}, soma_hw_name="loihi_lif")
-        for j, nn in enumerate(g.neurons):
-            nn.map_to_core(cores[first[name] + j // c.PER_CORE])
-        groups[name] = g
-    for pre, post, es in projs:
-        a, b = groups[pre].neurons, groups[post].neurons
-        for i, j, w in es:
-            a[i].connect_to_neuron(b[j], {"weight": w})
+    _, net = c.sanafe_graph(spikes, pops, projs)
     net.save(path)
 
 

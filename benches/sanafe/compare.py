@@ -123,13 +123,13 @@ def netlist(spikes, pops, projs, path):
                 g.write("".join("%d %d %r\n" % (a, b, w) for a, b, w in es))
 
 
-def run_sanafe_graph(spikes, pops, projs):
-    t_build = time.perf_counter()
+def sanafe_graph(spikes, pops, projs):
+    """The network through SANA-FE's Python API on its Loihi, each neuron mapped as
+    neuromap places it: the neuron populations in order, each from a fresh core, then
+    the inputs. Returns (architecture, network)."""
     arch = sanafe.load_loihi()
     cores = arch.cores()
     net = sanafe.Network()
-    # neuromap's placement: the neuron populations in order, each from a fresh core,
-    # then the inputs.
     first, core = {}, 0
     for name, n in pops:
         first[name] = core
@@ -152,6 +152,12 @@ def run_sanafe_graph(spikes, pops, projs):
         a, b = groups[pre].neurons, groups[post].neurons
         for i, j, w in es:
             a[i].connect_to_neuron(b[j], {"weight": w})
+    return arch, net
+
+
+def run_sanafe_graph(spikes, pops, projs):
+    t_build = time.perf_counter()
+    arch, net = sanafe_graph(spikes, pops, projs)
     chip = sanafe.SpikingChip(arch)
     chip.load(net)
     t0 = time.perf_counter()

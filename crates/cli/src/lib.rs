@@ -310,20 +310,3 @@ fn progress(steps: u32, what: &str) -> indicatif::ProgressBar {
     bar.set_message(what.to_string());
     bar
 }
-
-/// Runs the engine step by step, moving the progress bar.
-fn stepped<A: neuromap_sim::arith::Arith>(
-    net: &neuromap_ir::Network,
-    steps: u32,
-    options: neuromap_sim::Options,
-    bar: &indicatif::ProgressBar,
-) -> neuromap_sim::RunResult {
-    let mut engine = neuromap_sim::Engine::<A>::new(net, options);
-    for t in 1..=steps {
-        engine.step();
-        if t % 64 == 0 || t == steps {
-            bar.set_position(u64::from(t));
-        }
-    }
-    engine.finish()
-}

@@ -465,12 +465,14 @@ fn fast_edges(text: &str) -> Option<(String, Vec<Edge>)> {
         };
         let (key, attrs) = item.split_once(": {")?;
         let attrs = attrs.strip_suffix('}')?;
+        if key.contains(['#', '"', '\'', '{', '[']) {
+            return None;
+        }
         let mut weight = Weight::Missing;
         for kv in attrs.split(',') {
             let (k, v) = kv.split_once(':')?;
             let v = v.trim();
-            if v.starts_with(['[', '{', '"', '\'', '&', '*', '!', '|', '>']) || key.contains(['#', '"', '\'', '{', '['])
-            {
+            if v.starts_with(['[', '{', '"', '\'', '&', '*', '!', '|', '>']) {
                 return None;
             }
             if k.trim() == "weight" {

@@ -707,7 +707,8 @@ pub fn sensitivity(
         let (key, _, _) = &figures[i];
         // Scaled with its steps, so a figure that steps with a count keeps its shape (a
         // count stays whole); the value the row names is the scaled model's.
-        let (r, value) = match base.with_figure_scaled(key, factor, &format!("scaled ×{factor} by a sensitivity study")) {
+        let (r, value) = match base.with_figure_scaled(key, factor, &format!("scaled ×{factor} by a sensitivity study"))
+        {
             Ok(model) => {
                 let value = key.split_once('.').and_then(|(s, k)| model.get(s, k)).unwrap_or(f64::NAN);
                 let set = vec![(key.clone(), format!("{value}"))];

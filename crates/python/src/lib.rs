@@ -705,7 +705,7 @@ fn simulate(
     rounding: Option<&str>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<SimResult> {
-    use neuromap_sim::arith::{F32, F64, Format, Rounding, S1615};
+    use neuromap_sim::arith::{Format, Rounding};
     let (_, net) = network.build(py, seed)?;
     let steps = steps.or(network.steps).unwrap_or(1000);
     let fmt = match format {
@@ -716,7 +716,7 @@ fn simulate(
         Some(r) => Rounding::from_name(r).ok_or_else(|| value_error(py, format!("no rounding `{r}`")))?,
         None => Rounding::default(),
     };
-    let options = neuromap_sim::Options { rounding: rnd, ..Default::default() };
+    let options = neuromap_sim::Options { rounding: rnd, format: fmt.unwrap_or_default(), ..Default::default() };
     let need = neuromap_sim::memory_estimate(&net) + net.synapse_bytes() as f64;
     let (limit, why) = neuromap_pipeline::default_memory_limit();
     if need > limit {
@@ -730,36 +730,13 @@ fn simulate(
     let flag = Arc::new(AtomicBool::new(false));
     let counter = Progress::default();
     counter.total.store(steps, Ordering::Relaxed);
-    let (run, engine) = released(py, &flag, progress.as_ref(), &counter, || {
-        fn stepped<A: neuromap_sim::arith::Arith>(
-            net: &neuromap_ir::Network,
-            steps: u32,
-            options: neuromap_sim::Options,
-            flag: &AtomicBool,
-            counter: &Progress,
-        ) -> neuromap_sim::RunResult {
-            let mut engine = neuromap_sim::Engine::<A>::new(net, options);
-            for t in 1..=steps {
-                if flag.load(Ordering::SeqCst) {
-                    break;
-                }
-                engine.step();
-                counter.done.store(t, Ordering::Relaxed);
-            }
-            engine.finish()
-        }
-        match fmt {
-            None => (stepped::<F64>(&net, steps, options, &flag, &counter), "reference".to_string()),
-            Some(f @ Format::S1615) => (
-                stepped::<S1615>(&net, steps, neuromap_sim::Options { format: f, ..options }, &flag, &counter),
-                f.label(rnd),
-            ),
-            Some(f @ Format::F32) => (
-                stepped::<F32>(&net, steps, neuromap_sim::Options { format: f, ..options }, &flag, &counter),
-                f.label(rnd),
-            ),
-        }
+    let run = released(py, &flag, progress.as_ref(), &counter, || {
+        neuromap_sim::simulate_stepped(&net, steps, fmt.is_some(), options, &mut |t| {
+            counter.done.store(t, Ordering::Relaxed);
+            !flag.load(Ordering::SeqCst)
+        })
     })?;
+    let engine = fmt.map_or_else(|| "reference".to_string(), |f| f.label(rnd));
     let summary = neuromap_report::RunSummary::new(&net, &run, &engine, None);
     Ok(sim_result(&net, &run, &summary))
 }

@@ -14,5 +14,6 @@ pub mod sources;
 
 pub use reference::{
     Deliver, Engine, Options, ProbeTrace, Quantised, Reference, RowDelivery, RunResult, SpikeRecord, Stop,
-    memory_estimate, simulate, simulate_in, simulate_quantised, simulate_quantised_until, simulate_until,
+    memory_estimate, simulate, simulate_in, simulate_quantised, simulate_quantised_until, simulate_stepped,
+    simulate_until,
 };

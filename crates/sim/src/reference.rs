@@ -1006,6 +1006,34 @@ pub fn simulate_until<A: Arith>(net: &Network, steps: u32, options: Options, sto
     sim.finish()
 }
 
+/// Runs up to `steps` timesteps: the f64 reference when `quantised` is false, else the
+/// quantised model in `options.format`; `after(t)` is called once step `t` (from 1) is
+/// done and says whether to go on. For front ends that show progress or stop on
+/// request.
+pub fn simulate_stepped(
+    net: &Network,
+    steps: u32,
+    quantised: bool,
+    options: Options,
+    after: &mut dyn FnMut(u32) -> bool,
+) -> RunResult {
+    fn run<A: Arith>(net: &Network, steps: u32, options: Options, after: &mut dyn FnMut(u32) -> bool) -> RunResult {
+        let mut sim = Engine::<A>::new(net, options);
+        for t in 1..=steps {
+            sim.step();
+            if !after(t) {
+                break;
+            }
+        }
+        sim.finish()
+    }
+    match (quantised, options.format) {
+        (false, _) => run::<F64>(net, steps, options, after),
+        (true, crate::arith::Format::S1615) => run::<S1615>(net, steps, options, after),
+        (true, crate::arith::Format::F32) => run::<crate::arith::F32>(net, steps, options, after),
+    }
+}
+
 /// Why a long computation should stop early: a flag another thread sets (Ctrl-C,
 /// SIGTERM), a deadline (`--time-limit`), and a step another thread may lower (a check
 /// running beside a chip simulation that ended early stops where the chip did). The

@@ -25,15 +25,13 @@ pub(crate) fn simulate(a: &SimulateArgs, color: bool) -> Result<(), Failure> {
     let options = neuromap_sim::Options { record_sources: a.record_sources, rounding, format, wide_constants };
     let bar = progress(steps, if a.quantised { "quantised" } else { "reference" });
     let label = |l: String| if wide_constants { format!("{l}, wide constants") } else { l };
-    let (run, engine) = match (a.quantised, format) {
-        (true, neuromap_sim::arith::Format::S1615) => {
-            (stepped::<neuromap_sim::arith::S1615>(&net, steps, options, &bar), label(format.label(rounding)))
+    let run = neuromap_sim::simulate_stepped(&net, steps, a.quantised, options, &mut |t| {
+        if t % 64 == 0 || t == steps {
+            bar.set_position(u64::from(t));
         }
-        (true, neuromap_sim::arith::Format::F32) => {
-            (stepped::<neuromap_sim::arith::F32>(&net, steps, options, &bar), label(format.label(rounding)))
-        }
-        (false, _) => (stepped::<neuromap_sim::arith::F64>(&net, steps, options, &bar), "reference".to_string()),
-    };
+        true
+    });
+    let engine = if a.quantised { label(format.label(rounding)) } else { "reference".to_string() };
     bar.finish_and_clear();
     let wall = t1.elapsed().as_secs_f64();
     let summary = RunSummary::new(&net, &run, &engine, Some(wall));
