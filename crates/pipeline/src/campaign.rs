@@ -90,18 +90,7 @@ pub struct Campaign<'a> {
 }
 
 fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
-    Job {
-        spec: Some(c.spec.clone()),
-        net: c.net.clone(),
-        model,
-        steps: c.steps,
-        placement_seed: 1,
-        threads: c.threads,
-        faults,
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    }
+    Job { threads: c.threads, faults, ..Job::new(Some(c.spec.clone()), c.net.clone(), model, c.steps) }
 }
 
 /// Runs the campaign: the fault-free run first, then every setting × seed.

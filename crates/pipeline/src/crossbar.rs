@@ -397,19 +397,8 @@ impl LsmStudy {
         let k = samples.clamp(1, self.test.len().max(1));
         for s in self.test.iter().take(k) {
             let n = lsm::with_sample(&self.net, self.input, s);
-            let job = Job {
-                // A network built in code (the sample's input set into the liquid).
-                spec: None,
-                net: n,
-                model: model.clone(),
-                steps: self.data.steps,
-                placement_seed: 1,
-                threads: 1,
-                faults: neuromap_sim::chip::RunFaults::default(),
-                max_memory: None,
-                stop: Default::default(),
-                map: Default::default(),
-            };
+            // A network built in code (the sample's input set into the liquid).
+            let job = Job::new(None, n, model.clone(), self.data.steps);
             let out = crate::any::run_any(job)?;
             let e =
                 out.ledger().ok_or_else(|| JobError::Input(format!("`{}` gives no [energy] figures", model.name)))?;

@@ -432,6 +432,24 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
 }
 
 impl Job {
+    /// `net` (declared by `spec`, or `None` for a network built in code) on `model` for
+    /// `steps`, as `neuromap run` runs it by default: placement seed 1, one thread, no
+    /// faults, no memory limit, no stop, the default mapping.
+    pub fn new(spec: Option<NetworkSpec>, net: Network, model: HwModel, steps: u32) -> Job {
+        Job {
+            spec,
+            net,
+            model,
+            steps,
+            placement_seed: 1,
+            threads: 1,
+            faults: RunFaults::default(),
+            max_memory: None,
+            stop: Default::default(),
+            map: Default::default(),
+        }
+    }
+
     /// A mapping error of this job's network and model.
     pub fn map_error(&self, message: String) -> JobError {
         JobError::Map { net: self.net.name.clone(), model: self.model.name.clone(), message }
@@ -577,19 +595,12 @@ pub fn load_job(netlist: impl AsRef<Path>, hw: &str, o: &RunOptions) -> Result<J
         n.spec.seed = s;
     }
     let net = n.spec.build().map_err(|e| JobError::Input(format!("{}: {e}", path.display())))?;
-    let job = Job {
-        steps: o.steps.or(n.steps).unwrap_or(1000),
-        spec: Some(n.spec),
-        net,
-        model: load_hw(hw)?,
+    Ok(Job {
         placement_seed: o.placement_seed.unwrap_or(1),
         threads: o.threads,
         faults: o.faults.clone(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
-    Ok(job)
+        ..Job::new(Some(n.spec), net, load_hw(hw)?, o.steps.or(n.steps).unwrap_or(1000))
+    })
 }
 
 /// A neuron population the chip left (nearly) silent although the reference fires.

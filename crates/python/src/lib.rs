@@ -637,16 +637,13 @@ fn run(
     let fault_seed = fault_seed.unwrap_or(0);
     let flag = Arc::new(AtomicBool::new(false));
     let job = Job {
-        spec: Some(spec),
-        net,
-        model,
-        steps,
         placement_seed,
         threads: threads.max(1),
         faults: neuromap_sim::chip::RunFaults { seed: fault_seed, ..Default::default() },
         max_memory: Some(neuromap_pipeline::default_memory_limit()),
         stop: neuromap_sim::Stop { flag: Some(flag.clone()), ..Default::default() },
         map: neuromap_pipeline::MapOptions { hold_to_dt, ..Default::default() },
+        ..Job::new(Some(spec), net, model, steps)
     };
     let counter = Progress::default();
     counter.total.store(steps, Ordering::Relaxed);
@@ -782,16 +779,9 @@ fn sweep(
         let n = n.get();
         let (spec, net) = n.build(py, None)?;
         let job = Job {
-            steps: steps.or(n.steps).unwrap_or(1000),
-            spec: Some(spec),
-            net,
-            model: base.clone(),
-            placement_seed: 1,
-            threads: 1,
-            faults: Default::default(),
             max_memory: Some(neuromap_pipeline::default_memory_limit()),
             stop: neuromap_sim::Stop { flag: Some(flag.clone()), ..Default::default() },
-            map: Default::default(),
+            ..Job::new(Some(spec), net, base.clone(), steps.or(n.steps).unwrap_or(1000))
         };
         let name = if name.is_empty() { n.spec.name.clone() } else { name };
         subjects.push(dse::Subject { name, job });

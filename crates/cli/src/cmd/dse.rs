@@ -20,16 +20,8 @@ fn subjects(
         let net = build(&n.spec, mem, path)?;
         let name = path.file_stem().map_or_else(|| net.name.clone(), |s| s.to_string_lossy().to_string());
         let job = neuromap_pipeline::Job {
-            spec: Some(n.spec),
-            net,
-            model: model.clone(),
-            steps,
-            placement_seed: 1,
-            threads: 1,
-            faults: Default::default(),
             max_memory: Some(mem.bytes()),
-            stop: Default::default(),
-            map: Default::default(),
+            ..neuromap_pipeline::Job::new(Some(n.spec), net, model.clone(), steps)
         };
         out.push(Subject { name, job });
     }

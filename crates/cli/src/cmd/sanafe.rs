@@ -28,18 +28,7 @@ pub(crate) fn sanafe_cmd(
         arch.display(),
         if placement.is_some() { "the file's mapping" } else { "neuromap's placement" }
     );
-    let job = neuromap_pipeline::Job {
-        spec: Some(sn.netlist.spec),
-        net,
-        model,
-        steps,
-        placement_seed: 1,
-        threads: 1,
-        faults: neuromap_sim::chip::RunFaults::default(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
+    let job = neuromap_pipeline::Job::new(Some(sn.netlist.spec), net, model, steps);
     let out_run =
         neuromap_pipeline::neurocore::run_neurocore_placed(job, placement).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", out_run.run_summary(true).to_text());
