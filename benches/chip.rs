@@ -10,7 +10,9 @@
 //! Brunel-10k runs are the best of 5 (this machine is shared).
 //!
 //! Run with `cargo bench --bench chip` (`NEUROMAP_BENCH_QUICK=1`: microcircuit at
-//! scale 0.1; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1` leaves part 2 out).
+//! scale 0.1, or `NEUROMAP_BENCH_SCALE=x` at scale x; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1`
+//! leaves part 2 out, `NEUROMAP_BENCH_SKIP_BRUNEL=1` part 1; `NEUROMAP_BENCH_THREADS=n`
+//! runs the microcircuit on n threads instead of 2).
 
 #![allow(clippy::print_stdout)]
 
@@ -47,6 +49,15 @@ fn run(
 }
 
 fn main() {
+    if std::env::var_os("NEUROMAP_BENCH_SKIP_BRUNEL").is_none() {
+        brunel();
+    }
+    if std::env::var_os("NEUROMAP_BENCH_SKIP_MICROCIRCUIT").is_none() {
+        microcircuit();
+    }
+}
+
+fn brunel() {
     let n = load_path(Path::new("netlists/brunel_10k.toml")).expect("netlist loads");
     let steps = n.steps.unwrap_or(1000);
     let net = n.spec.build().expect("network builds");
@@ -76,17 +87,17 @@ fn main() {
         "  2 threads: {t2:.2} s (best of 5), speed-up {speedup:.2}× (target 1.6×: {}), identical results",
         common::verdict(speedup >= 1.6)
     );
+}
 
-    if std::env::var_os("NEUROMAP_BENCH_SKIP_MICROCIRCUIT").is_some() {
-        return;
-    }
+fn microcircuit() {
+    let host = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mc, net, build_s) = common::microcircuit();
     let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-machine.toml")).expect("model loads");
     let t = Instant::now();
     let mapping = compile(&net, &hw, &CompileOptions::default()).expect("the microcircuit maps");
     let compile_s = t.elapsed().as_secs_f64();
     let steps = (1000.0 / net.dt).round() as u32;
-    let threads = host.min(2);
+    let threads = std::env::var("NEUROMAP_BENCH_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(host.min(2));
     let (r, sim_s) = run(&net, &hw, &mapping, steps, threads, 1);
     let total = build_s + compile_s + sim_s;
     println!(

@@ -25,6 +25,9 @@ pub fn microcircuit() -> (neuromap::import::Netlist, neuromap::ir::Network, f64)
     if std::env::var_os("NEUROMAP_BENCH_QUICK").is_some() {
         mc.spec.scale = 0.1;
     }
+    if let Some(s) = std::env::var("NEUROMAP_BENCH_SCALE").ok().and_then(|s| s.parse().ok()) {
+        mc.spec.scale = s;
+    }
     let net = mc.spec.build().expect("microcircuit builds");
     (mc, net, t0.elapsed().as_secs_f64())
 }

@@ -14,13 +14,20 @@ pub(super) struct Rows {
     pub(super) receptor: usize,
     pub(super) delayed: bool,
     pub(super) start: Vec<u32>,
-    /// The target neuron's index in its slice (a slice holds at most
-    /// [`MAX_SLICE`] neurons).
-    pub(super) post: Vec<u16>,
-    /// Weights in accumulator units for one spike (SpiNNaker's 16-bit words), so that
-    /// the rows take 6 bytes per synapse.
-    pub(super) weight: Vec<i16>,
-    pub(super) delay: Vec<u16>,
+    pub(super) syn: Vec<Syn>,
+}
+
+const _: () = assert!(std::mem::size_of::<Syn>() == 6);
+
+/// One synapse of a row in 6 bytes, read with one memory access: the target
+/// neuron's index in its slice (a slice holds at most [`MAX_SLICE`] neurons), the
+/// weight in accumulator units for one spike (SpiNNaker's 16-bit words) and the
+/// delay in steps.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Syn {
+    pub(super) post: u16,
+    pub(super) weight: i16,
+    pub(super) delay: u16,
 }
 
 #[derive(Debug)]
@@ -36,6 +43,20 @@ pub(super) struct Core {
     pub(super) rings: [Ring<i64>; 2],
     pub(super) q: [i32; 2],
     pub(super) rows: Vec<Rows>,
+    /// Per row: [`Core::row_key`] of its presynaptic population and packet kind, so
+    /// that a packet finds its rows in a compact array.
+    pub(super) row_keys: Vec<u64>,
+}
+
+impl Core {
+    pub(super) fn row_key(pre: PopId, delayed: bool) -> u64 {
+        (pre.index() as u64) << 1 | u64::from(delayed)
+    }
+
+    /// The rows a packet of `key` ([`Core::row_key`]) reaches.
+    pub(super) fn rows_of(&self, key: u64) -> impl Iterator<Item = &Rows> {
+        self.rows.iter().zip(&self.row_keys).filter(move |r| *r.1 == key).map(|r| r.0)
+    }
 }
 
 /// One worker's cores and what it counted.
@@ -139,6 +160,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                 rings: [Ring::new(n, d), Ring::new(n, d)],
                 q,
                 rows: Vec::new(),
+                row_keys: Vec::new(),
             }
         })
         .collect();
@@ -167,9 +189,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                         receptor,
                         delayed,
                         start: Vec::with_capacity(syn.n_pre() + 1),
-                        post: Vec::new(),
-                        weight: Vec::new(),
-                        delay: Vec::new(),
+                        syn: Vec::new(),
                     })
                     .collect();
                 rows.iter_mut().for_each(|r| r.start.push(0));
@@ -183,16 +203,18 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                         let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
                         // Within a slice of at most MAX_SLICE neurons (checked before).
-                        r.post.push((row.post[k] - lo) as u16);
-                        // Both formats' 16-bit words: clamped to i16, so the conversion
-                        // cannot fail.
-                        r.weight.push(S1615::acc_weight(row.weight[k], 1, q[receptor]) as i16);
-                        r.delay.push(row.delay[k]);
+                        r.syn.push(Syn {
+                            post: (row.post[k] - lo) as u16,
+                            // Both formats' 16-bit words: clamped to i16, so the
+                            // conversion cannot fail.
+                            weight: S1615::acc_weight(row.weight[k], 1, q[receptor]) as i16,
+                            delay: row.delay[k],
+                        });
                     }
-                    rows.iter_mut().for_each(|r| r.start.push(r.post.len() as u32));
+                    rows.iter_mut().for_each(|r| r.start.push(r.syn.len() as u32));
                 }
                 for (r, &s) in rows.into_iter().zip(&targets) {
-                    if !r.post.is_empty() {
+                    if !r.syn.is_empty() {
                         out.push((s, r));
                     }
                 }
@@ -201,6 +223,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
         })
         .collect();
     for (s, r) in built.into_iter().flatten() {
+        cores[s].row_keys.push(Core::row_key(r.pre, r.delayed));
         cores[s].rows.push(r);
     }
     cores
@@ -211,7 +234,7 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
 /// assignment only balances time; results do not depend on it.
 pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
     let work: Vec<u64> =
-        cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.post.len() as u64).sum::<u64>() / 32).collect();
+        cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.syn.len() as u64).sum::<u64>() / 32).collect();
     let threads = threads.clamp(1, usize::from(u16::MAX)).min(cores.len().max(1));
     let mut by_weight: Vec<usize> = (0..cores.len()).collect();
     by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));

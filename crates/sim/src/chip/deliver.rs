@@ -57,8 +57,9 @@ pub(super) fn deliver(
         let p = &list[i];
         let tree = &shared.trees[p.sender as usize];
         let mine = shared.shard_of[p.sender as usize] == here;
-        let targets = shared.targets[p.sender as usize * shared.shards + usize::from(here)];
-        if !mine && !targets {
+        let at = p.sender as usize * shared.shards + usize::from(here);
+        let dests = &shared.dest[shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize];
+        if !mine && dests.is_empty() {
             // Nothing of this sender's run concerns this shard.
             while i < list.len() && list[i].sender == p.sender {
                 i += 1;
@@ -101,29 +102,24 @@ pub(super) fn deliver(
             }
         }
         // This shard's targets.
-        if !targets {
-            continue;
-        }
-        for &(to, via) in &tree.dest {
-            if shared.shard_of[to as usize] != here {
-                continue;
-            }
+        let (from_pop, from_lo, delayed) = shared.slice[p.sender as usize];
+        let g = (from_lo + p.j) as usize;
+        let key = Core::row_key(from_pop, delayed);
+        for &(local, via) in dests {
             let k = if touched { alive[via as usize] } else { p.k };
             if k == 0 {
                 continue;
             }
-            let local = shared.local_of[to as usize] as usize;
+            let local = local as usize;
             shard.step_work[local].packets += u64::from(k);
             let target = &mut shard.cores[local];
             if target.extension {
                 let (emit, gap) = shared.router.map_or((0, 0), |r| {
                     (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
                 });
-                fwd.push(Packet { sender: to, j: p.j, k, emit_ps: emit, gap_ps: gap });
+                fwd.push(Packet { sender: shard.ids[local] as u32, j: p.j, k, emit_ps: emit, gap_ps: gap });
                 continue;
             }
-            let (from_pop, from_lo, delayed) = shared.slice[p.sender as usize];
-            let g = (from_lo + p.j) as usize;
             if let Some(tile) = shard.tiles[local].as_mut() {
                 tile.packet(from_pop, g as u32, k);
             }
@@ -131,7 +127,7 @@ pub(super) fn deliver(
             let mut events = 0u64;
             if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
                 // The tile computes the input from the step's spikes: they wait for it.
-                for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
+                for rows in target.rows_of(key) {
                     shard.pending[local].push((rows.proj as u32, g as u32, k));
                     let n = u64::from(rows.start[g + 1] - rows.start[g]) * u64::from(k);
                     shard.result.synaptic_events[rows.proj] += n;
@@ -140,13 +136,14 @@ pub(super) fn deliver(
                 shard.step_work[local].synaptic_events += events;
                 continue;
             }
-            for rows in target.rows.iter().filter(|r| r.pre == from_pop && r.delayed == delayed) {
-                let ring = &mut target.rings[rows.receptor];
+            let Core { rows, row_keys, rings, .. } = target;
+            for (rows, _) in rows.iter().zip(row_keys.iter()).filter(|r| *r.1 == key) {
+                let ring = &mut rings[rows.receptor];
                 let (a, b) = (rows.start[g] as usize, rows.start[g + 1] as usize);
                 let kk = i64::from(k);
-                for x in a..b {
-                    let at = ((ts + usize::from(rows.delay[x])) & ring.mask) * ring.n + usize::from(rows.post[x]);
-                    ring.data[at] += i64::from(rows.weight[x]) * kk;
+                for syn in &rows.syn[a..b] {
+                    let at = ((ts + usize::from(syn.delay)) & ring.mask) * ring.n + usize::from(syn.post);
+                    ring.data[at] += i64::from(syn.weight) * kk;
                 }
                 let n = (b - a) as u64 * u64::from(k);
                 shard.result.synaptic_events[rows.proj] += n;

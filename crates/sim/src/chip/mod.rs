@@ -106,8 +106,10 @@ struct Shared<'a> {
     /// Per slice: its shard, its index there, and (per sender) the shards it sends to.
     shard_of: Vec<u16>,
     local_of: Vec<u32>,
-    /// Sender `s` sends to shard `h` when bit `s × shards + h` is set.
-    targets: bitvec::vec::BitVec<u64>,
+    /// Sender `s`'s destinations on shard `h` (local core, hop it leaves the tree
+    /// at) are `dest[dest_start[s × shards + h]..dest_start[s × shards + h + 1]]`.
+    dest_start: Vec<u32>,
+    dest: Vec<(u32, u32)>,
     shards: usize,
     /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
     phase: Vec<f64>,
@@ -265,7 +267,8 @@ pub fn simulate_chip_with(
         record_sources: options.record_sources,
         shard_of: Vec::new(),
         local_of: Vec::new(),
-        targets: Default::default(),
+        dest_start: Vec::new(),
+        dest: Vec::new(),
         shards: 1,
     };
     let mut shared = shared;
@@ -283,13 +286,18 @@ pub fn simulate_chip_with(
             count[usize::from(s)] - 1
         })
         .collect();
-    let mut targets = bitvec::vec::BitVec::repeat(false, shared.trees.len() * shared.shards);
-    for (s, t) in shared.trees.iter().enumerate() {
-        for &(d, _) in &t.dest {
-            targets.set(s * shared.shards + usize::from(shared.shard_of[d as usize]), true);
+    let (mut dest_start, mut dest) = (vec![0u32], Vec::new());
+    for t in &shared.trees {
+        for h in 0..shared.shards {
+            for &(d, via) in &t.dest {
+                if usize::from(shared.shard_of[d as usize]) == h {
+                    dest.push((shared.local_of[d as usize], via));
+                }
+            }
+            dest_start.push(u32::try_from(dest.len()).map_err(|_| "more than 2^32 packet destinations".to_string())?);
         }
     }
-    shared.targets = targets;
+    (shared.dest_start, shared.dest) = (dest_start, dest);
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref());
     let n = shards.len();
     // Channels: tx[i][j] sends from shard i to shard j.
