@@ -277,3 +277,68 @@ fn a_core_of_more_than_65536_neurons_is_refused_by_name() {
     let e = simulate_chip(&net, &hw, &mapping, 2, Options::default()).unwrap_err();
     assert!(e.contains("`big` holds 70000 neurons") && e.contains("at most 65536"), "{e}");
 }
+
+/// The run on `ranks` in-process ranks (the stand-in for MPI) of `threads` threads
+/// each; every rank must get the same result.
+fn with_ranks(
+    net: &neuromap::ir::Network,
+    hw: &neuromap::hw::HwModel,
+    mapping: &neuromap::compile::Mapping,
+    steps: u32,
+    (ranks, threads): (usize, usize),
+    faults: &RunFaults,
+) -> neuromap::sim::chip::ChipRun {
+    use neuromap::sim::chip::{InProcessRanks, Ranks};
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = InProcessRanks::group(ranks)
+            .into_iter()
+            .map(|p| {
+                let peers = Some(Ranks(std::sync::Arc::new(p)));
+                let config = ChipConfig { threads, faults: faults.clone(), peers, ..ChipConfig::default() };
+                s.spawn(move || simulate_chip_with(net, hw, mapping, steps, ALL, &config, &mut |_| true).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &runs[1..] {
+        assert!(r.result == runs[0].result, "every rank gets the same spikes");
+        assert!(r.counts == runs[0].counts, "every rank gets the same counts");
+    }
+    runs.into_iter().next().unwrap()
+}
+
+/// A run split over ranks (each a process under MPI; here the in-process stand-in)
+/// and their threads is the run on one thread, count for count: spikes, packets,
+/// routers, links, cycles, network times, and the packets the routers dropped (each
+/// shard models the queues of its own routers and links).
+#[test]
+fn a_run_split_over_ranks_is_the_run_on_one_thread() {
+    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+    let chip = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
+    let slow = chip.replace("link_packet_s = { value = 160e-9", "link_packet_s = { value = 40e-6");
+    let dir = std::env::temp_dir().join(format!("neuromap-ranks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("spinnaker1.toml"), slow).unwrap();
+    std::fs::copy("hw-models/spinnaker1-spinn5.toml", dir.join("spinn5.toml")).unwrap();
+    let congested = neuromap::hw::load_path(&dir.join("spinn5.toml")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let plain = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
+    let lossy = RunFaults { packet_drop_rate: 0.01, seed: 3, ..RunFaults::default() };
+    let cases = [(&plain, RunFaults::default()), (&congested, RunFaults::default()), (&plain, lossy)];
+    for (case, (hw, faults)) in cases.into_iter().enumerate() {
+        let mapping = compile(&net, hw, &CompileOptions::default()).unwrap();
+        let one = with_threads(&net, hw, &mapping, 120, 1, &faults);
+        assert!(one.result.spike_counts.iter().sum::<u64>() > 0, "the network is not silent");
+        for split in [(2, 1), (3, 2)] {
+            let run = with_ranks(&net, hw, &mapping, 120, split, &faults);
+            let what = format!("{split:?} on {} with {faults:?}", hw.name);
+            assert_eq!(run.result.spike_counts, one.result.spike_counts, "{what}");
+            assert_eq!(run.counts.losses, one.counts.losses, "{what}");
+            // Whole structures: a difference is not printed (it is megabytes).
+            assert!(run.result == one.result, "{what}: the spikes differ");
+            assert!(run.counts == one.counts, "{what}: the counts differ");
+        }
+        let l = &one.counts.losses;
+        assert_eq!([l.congestion > 0, l.random > 0], [case == 1, case == 2], "{l:?}");
+    }
+}

@@ -94,18 +94,7 @@ fn the_potential_grid_follows_sanafes_trace() {
 fn truenorth_pj_per_event(model: &str) -> f64 {
     let spec = neuromap::ncore::operating_point(4, 1);
     let net = spec.build().unwrap();
-    let job = neuromap::pipeline::Job {
-        spec: Some(spec),
-        net,
-        model: load_hw(model).unwrap(),
-        steps: 1000,
-        placement_seed: 1,
-        threads: 1,
-        faults: Default::default(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
+    let job = neuromap::pipeline::Job::new(Some(spec), net, load_hw(model).unwrap(), 1000);
     let out = run_neurocore_job(job).unwrap();
     let rate = out.result.spike_counts[0] as f64 / 1024.0 / 1.0;
     assert!((rate - 20.0).abs() < 0.5, "rate {rate} Hz");

@@ -66,17 +66,10 @@ fn the_test_api_redacts_wall_times_and_paths() {
 #[test]
 fn a_run_over_the_memory_limit_is_refused_with_the_estimate() {
     let n = neuromap::import::load_path(Path::new("netlists/brunel_10k.toml")).unwrap();
+    let model = neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap();
     let job = neuromap::pipeline::Job {
-        net: n.spec.build().unwrap(),
-        spec: Some(n.spec),
-        model: neuromap::pipeline::load_hw("spinnaker1-spinn5").unwrap(),
-        steps: 10,
-        placement_seed: 1,
-        threads: 1,
-        faults: Default::default(),
         max_memory: Some((0.1 * (1u64 << 30) as f64, "a test limit".into())),
-        stop: Default::default(),
-        map: Default::default(),
+        ..neuromap::pipeline::Job::new(None, n.spec.build().unwrap(), model, 10)
     };
     let e = neuromap::pipeline::run_job(job, &mut |_| true).unwrap_err();
     let text = e.to_string();

@@ -11,18 +11,7 @@ fn run(arch: &str, net: &str, steps: u32) -> neuromap::pipeline::neurocore::Ncor
     let cpt = model.get("core", "cores_per_tile").unwrap() as u32;
     let sn = load_net(Path::new(net), cpt).unwrap_or_else(|d| panic!("{net}: {d}"));
     let built = sn.netlist.spec.build().unwrap();
-    let job = neuromap::pipeline::Job {
-        spec: Some(sn.netlist.spec),
-        net: built,
-        model,
-        steps,
-        placement_seed: 1,
-        threads: 1,
-        faults: Default::default(),
-        max_memory: None,
-        stop: Default::default(),
-        map: Default::default(),
-    };
+    let job = neuromap::pipeline::Job::new(Some(sn.netlist.spec), built, model, steps);
     run_neurocore_placed(job, sn.placement).unwrap()
 }
 

@@ -408,6 +408,11 @@ pub(crate) struct RunArgs {
     /// cannot help; the report says what changed.
     #[arg(long)]
     pub(crate) fit_real_time: bool,
+    /// Arm-core models: simulate the chip alone, without the quantised model and the
+    /// f64 reference it is checked against (for runs too large to simulate three
+    /// times, and for timing the chip simulator); the report says nothing was checked.
+    #[arg(long)]
+    pub(crate) no_check: bool,
     /// On a chip whose neurons take one weight per type of input axon (TrueNorth: 4
     /// types per core), give each neuron the mean weight of each type's axons when the
     /// network's weights cannot be expressed, and report the weight error (default:

@@ -14,6 +14,7 @@ use neuromap_report::{RunSummary, write};
 
 mod args;
 mod cmd;
+mod ranks;
 
 use args::*;
 use cmd::*;
@@ -26,11 +27,22 @@ pub fn main() -> ExitCode {
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    let processes = match ranks::start() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if !processes.leads() && !matches!(cli.cmd, Cmd::Run(_)) {
+        // Only `run` splits its work over ranks: the others leave it to rank 0.
+        return ExitCode::SUCCESS;
+    }
     let r = match cli.cmd {
         Cmd::Check { files, build, mem } => check(&files, build.then_some(mem), color),
         Cmd::Simulate(a) => simulate(&a, color),
         Cmd::Fidelity(a) => fidelity(&a, color),
-        Cmd::Run(a) => run(&a, color),
+        Cmd::Run(a) => run(&a, &processes, color),
         Cmd::Models => {
             print!("{}", models_text());
             Ok(())
@@ -51,15 +63,19 @@ pub fn main() -> ExitCode {
         }
         Cmd::Import { file, output, nir, steps, seed } => import(&file, &output, nir.options(seed), steps, color),
     };
-    match r {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input) => ExitCode::from(1),
-        Err(Failure::Budget) => ExitCode::from(3),
+    let code = match r {
+        Ok(()) => 0,
+        Err(Failure::Input) => 1,
+        Err(Failure::Budget) => 3,
         Err(Failure::Other(e)) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            1
         }
+    };
+    if code != 0 {
+        processes.fail(code);
     }
+    ExitCode::from(code)
 }
 
 enum Failure {
@@ -207,6 +223,8 @@ fn job_of(
             assign: a.assign.iter().cloned().collect(),
             part_families: Vec::new(),
         },
+        peers: None,
+        check: !a.no_check,
     }
 }
 

@@ -78,6 +78,15 @@ pub struct Job {
     /// Ctrl-C, SIGTERM or a deadline: the checks after the chip run (the quantised and
     /// reference models) stop early too, and then cover the steps they reached.
     pub stop: neuromap_sim::Stop,
+    /// The other processes of a distributed run (MPI ranks): the arm-core chip's
+    /// cores are split over `threads × ranks` shards, and every process gets the same
+    /// result. Only rank 0 runs the checks (the quantised and reference models); the
+    /// other ranks take the chip's own spikes in their place, and report nothing.
+    pub peers: Option<neuromap_sim::chip::Ranks>,
+    /// Simulate the quantised model and the f64 reference to check the chip against
+    /// (the default). Without the checks, the report compares nothing over 0 steps and
+    /// says so: for runs too large to simulate three times, and for benchmarks.
+    pub check: bool,
 }
 
 /// How a job is cut onto cores: caps on neurons per core, and timing closure.
@@ -297,10 +306,12 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     let t0 = Instant::now();
     let mapping = neuromap_compile::compile(net, model, &opts).map_err(|e| map_err(e.to_string()))?;
     let compile_s = t0.elapsed().as_secs_f64();
+    let (rank, ranks) = job.peers.as_ref().map_or((0, 1), |p| (p.0.rank(), p.0.size()));
     if let Some((limit, why)) = &job.max_memory {
         const GIB: f64 = (1u64 << 30) as f64;
-        let chip = neuromap_sim::chip::memory_estimate(net, &mapping);
-        let models = 2.0 * neuromap_sim::memory_estimate(net);
+        // Per process: its share of the chip's cores, and the checks on rank 0.
+        let chip = neuromap_sim::chip::memory_estimate_of_rank(net, &mapping, ranks);
+        let models = if rank == 0 { 2.0 * neuromap_sim::memory_estimate(net) } else { 0.0 };
         let network = net.synapse_bytes() as f64;
         let need = chip + models + network;
         if need > *limit {
@@ -321,6 +332,7 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         threads: job.threads,
         faults: job.faults.clone(),
         tiles: hybrid.as_ref().map(|h| h.tiles(&mapping)),
+        peers: job.peers.clone(),
     };
     // The checks run beside the chip simulation, on threads of their own: the
     // quantised model (mapping never changes behaviour: without lost packets the chip
@@ -335,19 +347,26 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     let exact = || neuromap_sim::simulate_until::<F64>(&job.net, job.steps, options, &checks);
     let (chip, chip_s, functional, reference) = std::thread::scope(|s| {
         let builder = || std::thread::Builder::new().stack_size(64 << 20);
-        let (f, r) = (builder().spawn_scoped(s, quantised), builder().spawn_scoped(s, exact));
+        let checks = rank == 0 && job.check;
+        let (f, r) =
+            (checks.then(|| builder().spawn_scoped(s, quantised)), checks.then(|| builder().spawn_scoped(s, exact)));
         let chip = neuromap_sim::chip::simulate_chip_with(net, model, &mapping, job.steps, options, &config, progress);
         let chip_s = t1.elapsed().as_secs_f64();
         limit.store(chip.as_ref().map_or(0, |c| c.result.steps), std::sync::atomic::Ordering::Relaxed);
-        // A check that got no thread runs here, after the chip.
-        let join = |h: std::io::Result<std::thread::ScopedJoinHandle<'_, neuromap_sim::RunResult>>,
+        // A check that got no thread runs here, after the chip; on ranks other than
+        // 0 the chip's own spikes stand in for both.
+        let join = |h: Option<std::io::Result<std::thread::ScopedJoinHandle<'_, neuromap_sim::RunResult>>>,
                     inline: &dyn Fn() -> neuromap_sim::RunResult| match h {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => inline(),
+            Some(Ok(h)) => Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+            Some(Err(_)) => Some(inline()),
+            None => None,
         };
         (chip, chip_s, join(f, &quantised), join(r, &exact))
     });
     let chip = chip.map_err(JobError::Chip)?;
+    // Unchecked (not asked for, or not rank 0): nothing is compared.
+    let functional = functional.unwrap_or_else(|| chip.result.first_steps(0));
+    let reference = reference.unwrap_or_else(|| chip.result.first_steps(0));
     let steps = chip.result.steps;
     // A check that ran past a chip that ended early (at the deadline) runs again for
     // the chip's steps, so that it counts every population exactly (a Ctrl-C then cuts
@@ -380,13 +399,20 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
         return Err(JobError::Behaviour);
     }
     let compared = reference.steps.min(steps);
-    let fidelity = {
+    let fidelity = if job.check && rank == 0 {
         let (r, c) = same_steps(&reference, &chip.result);
         neuromap_sim::fidelity::compare(net, &r, &c, TAU_MS)
+    } else {
+        Vec::new()
     };
     let reference = if reference.steps > steps { reference.first_steps(steps) } else { reference };
     let mut warnings = silence_warnings(&fidelity, &|_| None);
-    if checked.min(compared) < steps {
+    if !job.check {
+        warnings.push(
+            "not checked (--no-check): the chip was compared with neither the quantised model nor the f64 reference"
+                .to_string(),
+        );
+    } else if checked.min(compared) < steps {
         warnings.push(format!(
             "the checks stopped early ({}): the chip was compared with the quantised model over its first {checked} of {steps} steps and with the f64 reference over {compared}",
             checks.reason().unwrap_or("stopped")
@@ -447,6 +473,8 @@ impl Job {
             max_memory: None,
             stop: Default::default(),
             map: Default::default(),
+            peers: None,
+            check: true,
         }
     }
 
@@ -760,7 +788,9 @@ impl Outcome {
     pub fn network_text(&self) -> String {
         let c = &self.chip.counts;
         let spikes: u64 = self.chip.result.spike_counts.iter().sum();
-        let mut s = if self.same_as_functional && self.checked_steps < self.chip.result.steps {
+        let mut s = if !self.job.check {
+            format!("chip = quantised functional model: not checked (--no-check; {spikes} spikes)\n")
+        } else if self.same_as_functional && self.checked_steps < self.chip.result.steps {
             format!(
                 "chip = quantised functional model: identical over the first {} of {} steps, where the checks were interrupted ({} spikes)\n",
                 self.checked_steps, self.chip.result.steps, self.functional_spikes

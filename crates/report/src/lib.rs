@@ -336,6 +336,9 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
 
 /// Fidelity against the reference as terminal text.
 pub fn fidelity_text(rows: &[neuromap_sim::fidelity::PopFidelity], tau_ms: f64) -> String {
+    if rows.is_empty() {
+        return "fidelity: not compared (the f64 reference was not simulated)\n".to_string();
+    }
     let mut t =
         table::Table::new(["population", "reference spikes", "spikes", "count error", "same step", "van Rossum"]);
     for r in rows {

@@ -2,7 +2,7 @@
 
 use crate::*;
 
-pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
+pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Result<(), Failure> {
     // Signals and the time limit hold from the start (see `Interrupts` for each phase).
     let interrupts = on_interrupt();
     let deadline = a.time_limit.map(|l| Instant::now() + std::time::Duration::from_secs_f64(l));
@@ -45,11 +45,16 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         .into());
     }
     // Where the outputs go is checked before anything runs.
-    if !a.no_output {
+    if !a.no_output && processes.leads() {
         write::check_output_dir(&out_dir(a.out.as_deref(), &net.name, &model.name))?;
     }
     // Families other than arm-core take only the fault seed (device programming).
     let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
+    let arm = neuromap_pipeline::any::run_path(&model) == neuromap_pipeline::any::RunPath::ArmCore;
+    if !processes.leads() && (!arm || a.compare.is_some()) {
+        // Only an ARM-core chip's simulation is split over ranks; rank 0 runs the rest.
+        return Ok(());
+    }
     if a.compare.is_some() {
         return run_binary(a, job_of(a, n.spec, net, model, steps, seeded), color);
     }
@@ -66,10 +71,19 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
             .map_err(|e| anyhow::anyhow!("--fail-link {e}"))?;
         faults.dead_links.push((id, d as u8));
     }
-    let job = neuromap_pipeline::Job { stop: stop.clone(), ..job_of(a, n.spec, net, model, steps, faults) };
-    let bar = progress(steps, "chip");
+    let job = neuromap_pipeline::Job {
+        stop: stop.clone(),
+        peers: processes.peers.clone(),
+        ..job_of(a, n.spec, net, model, steps, faults)
+    };
+    let leads = processes.leads();
+    let bar = progress(if leads { steps } else { 0 }, "chip");
     let mut stopped: Option<&str> = None;
     let out = neuromap_pipeline::run_job(job, &mut |t| {
+        stopped = stop.reason();
+        if !leads {
+            return stopped.is_none();
+        }
         if t == 1 {
             interrupts.simulating();
             eprintln!("simulating {steps} steps (Ctrl-C stops after the current step and writes what was simulated)");
@@ -77,8 +91,7 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
-        stopped = stop.reason();
-        if stopped.is_some() || t == steps {
+        if (stopped.is_some() || t == steps) && !a.no_check {
             eprintln!(
                 "checking the {t} steps simulated against the quantised model and the f64 reference (Ctrl-C cuts the checks short)"
             );
@@ -87,10 +100,20 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
+    let per_rank = ranks::per_rank(processes, out.chip_s);
+    if !leads {
+        return Ok(());
+    }
     let done = out.chip.result.steps;
     let stopped = stopped.filter(|_| done < steps).map(|why| format!("{why}: stopped after {done} of {steps} steps"));
     if let Some(s) = &stopped {
         eprintln!("{s}; the report covers the steps done");
+    }
+    if !per_rank.is_empty() {
+        println!("{} MPI ranks × {} threads:", per_rank.len(), a.threads);
+        for (r, (s, m)) in per_rank.iter().enumerate() {
+            println!("  rank {r}: chip simulated in {s:.3} s, peak memory {:.2} GiB", *m as f64 / (1u64 << 30) as f64);
+        }
     }
     let (net, model, mapping, chip) = (&out.job.net, &out.job.model, &out.mapping, &out.chip);
     let mapping_summary = out.mapping_summary();
@@ -136,6 +159,8 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         steps: u32,
         placement_seed: u64,
         threads: usize,
+        /// MPI ranks the chip simulation was split over (1: one process).
+        ranks: usize,
         run_faults: &'a neuromap_sim::chip::RunFaults,
         /// Why the run stopped before the steps asked for, if it did.
         stopped: Option<&'a str>,
@@ -147,6 +172,7 @@ pub(crate) fn run(a: &RunArgs, color: bool) -> Result<(), Failure> {
         steps: done,
         placement_seed: a.placement_seed,
         threads: a.threads,
+        ranks: per_rank.len().max(1),
         run_faults: &out.job.faults,
         stopped: stopped.as_deref(),
         hw_model: model,

@@ -34,8 +34,6 @@ pub(super) struct Syn {
 pub(super) struct Core {
     pub(super) pop: PopId,
     pub(super) lo: u32,
-    /// Neurons or sources in the slice.
-    pub(super) size: u64,
     pub(super) extension: bool,
     pub(super) state: Option<CoreState>,
     /// The cost kind of its neurons' model ([`neuromap_hw::arm_core::cost_kind`]).
@@ -134,8 +132,14 @@ pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
 }
 
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
-/// projection, sending every synapse to the slice of its target).
-pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) -> Vec<Core> {
+/// projection, sending every synapse to the slice of its target). Slices that `here`
+/// rejects (another process's) get an empty core.
+pub(super) fn build_cores(
+    net: &Network,
+    mapping: &Mapping,
+    extension: &[bool],
+    here: &(dyn Fn(usize) -> bool + Sync),
+) -> Vec<Core> {
     let slices = &mapping.partition.slices;
     // The chip's own arithmetic (`arith.format`, `arith.rounding`), as the quantised
     // model takes it.
@@ -147,15 +151,15 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
         .enumerate()
         .map(|(s, sl)| {
             let pop = sl.pop;
-            let n = if !extension[s] && !net.pop(pop).is_source() { sl.len() as usize } else { 0 };
+            let n = if here(s) && !extension[s] && !net.pop(pop).is_source() { sl.len() as usize } else { 0 };
             let d = net.max_delay_into(pop);
             let q = shifts[pop.index()];
             Core {
                 pop,
                 lo: sl.lo,
-                size: u64::from(sl.len()),
                 extension: extension[s],
-                state: (!extension[s]).then(|| CoreState::new(net, pop, sl.lo as usize..sl.hi as usize, q, options)),
+                state: (here(s) && !extension[s])
+                    .then(|| CoreState::new(net, pop, sl.lo as usize..sl.hi as usize, q, options)),
                 kind: if extension[s] { 0 } else { update_kind(net, pop) },
                 rings: [Ring::new(n, d), Ring::new(n, d)],
                 q,
@@ -180,19 +184,17 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                 return out;
             }
             let receptor = receptor_index(pr.receptor);
+            // Another process's slices take part in finding a target's slice only.
+            let local: Vec<bool> = targets.iter().map(|&s| here(s)).collect();
             for delayed in [false, true] {
                 let mut rows: Vec<Rows> = targets
                     .iter()
-                    .map(|_| Rows {
-                        proj: p,
-                        pre: pr.pre,
-                        receptor,
-                        delayed,
-                        start: Vec::with_capacity(syn.n_pre() + 1),
-                        syn: Vec::new(),
-                    })
+                    .map(|_| Rows { proj: p, pre: pr.pre, receptor, delayed, start: Vec::new(), syn: Vec::new() })
                     .collect();
-                rows.iter_mut().for_each(|r| r.start.push(0));
+                for (r, _) in rows.iter_mut().zip(&local).filter(|r| *r.1) {
+                    r.start.reserve_exact(syn.n_pre() + 1);
+                    r.start.push(0);
+                }
                 for i in 0..syn.n_pre() {
                     let row = syn.row(i);
                     for k in 0..row.post.len() {
@@ -201,6 +203,9 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                             continue;
                         }
                         let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
+                        if !local[t] {
+                            continue;
+                        }
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
                         // Within a slice of at most MAX_SLICE neurons (checked before).
                         r.syn.push(Syn {
@@ -211,7 +216,9 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
                             delay: row.delay[k],
                         });
                     }
-                    rows.iter_mut().for_each(|r| r.start.push(r.syn.len() as u32));
+                    for (r, _) in rows.iter_mut().zip(&local).filter(|r| *r.1) {
+                        r.start.push(r.syn.len() as u32);
+                    }
                 }
                 for (r, &s) in rows.into_iter().zip(&targets) {
                     if !r.syn.is_empty() {
@@ -229,13 +236,13 @@ pub(super) fn build_cores(net: &Network, mapping: &Mapping, extension: &[bool]) 
     cores
 }
 
-/// Assigns cores to at most `threads` shards of similar work: heaviest first, each to
-/// the least loaded shard (so a population's cores alternate between shards). The
-/// assignment only balances time; results do not depend on it.
-pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
-    let work: Vec<u64> =
-        cores.iter().map(|c| 64 + 8 * c.size + c.rows.iter().map(|r| r.syn.len() as u64).sum::<u64>() / 32).collect();
-    let threads = threads.clamp(1, usize::from(u16::MAX)).min(cores.len().max(1));
+/// Assigns cores to `threads` shards of similar work (by their neurons and synapse
+/// memory): heaviest first, each to the least loaded shard (so a population's cores
+/// alternate between shards). The assignment only balances time; results do not
+/// depend on it.
+pub(super) fn assign(cores: &[neuromap_compile::partition::Slice], threads: usize) -> Vec<u16> {
+    let work: Vec<u64> = cores.iter().map(|c| 64 + 8 * u64::from(c.len()) + c.synapse_bytes / 128).collect();
+    let threads = threads.clamp(1, usize::from(u16::MAX));
     let mut by_weight: Vec<usize> = (0..cores.len()).collect();
     by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
     let mut load = vec![0u64; threads];
@@ -248,18 +255,27 @@ pub(super) fn assign(cores: &[Core], threads: usize) -> Vec<u16> {
     shard_of
 }
 
-/// Moves the cores into their shards (each holding its cores in slice order).
-pub(super) fn make_shards(shared: &Shared, cores: Vec<Core>, steps: u32, tiles: Option<&TileFactory>) -> Vec<Shard> {
-    let n = shared.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
+/// Moves the cores of this process's shards `local` into them (each holding its cores
+/// in slice order).
+pub(super) fn make_shards(
+    shared: &Shared,
+    cores: Vec<Core>,
+    steps: u32,
+    tiles: Option<&TileFactory>,
+    local: std::ops::Range<usize>,
+) -> Vec<Shard> {
     let npop = shared.net.populations().len();
-    let mut parts: Vec<Vec<(usize, Core)>> = (0..n).map(|_| Vec::new()).collect();
+    let mut parts: Vec<Vec<(usize, Core)>> = local.clone().map(|_| Vec::new()).collect();
     for (i, c) in cores.into_iter().enumerate() {
-        parts[usize::from(shared.shard_of[i])].push((i, c));
+        let g = usize::from(shared.shard_of[i]);
+        if local.contains(&g) {
+            parts[g - local.start].push((i, c));
+        }
     }
     parts
         .into_iter()
-        .enumerate()
-        .map(|(shard, part)| {
+        .zip(local)
+        .map(|(part, shard)| {
             let (ids, cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
             let mut order = vec![Vec::new(); shared.levels as usize];
             for &p in shared.net.update_order() {
@@ -281,12 +297,7 @@ pub(super) fn make_shards(shared: &Shared, cores: Vec<Core>, steps: u32, tiles: 
                 result: RunResult {
                     steps: 0,
                     spike_counts: vec![0; npop],
-                    recorded: shared
-                        .net
-                        .populations()
-                        .iter()
-                        .map(|p| shared.record_sources || !p.is_source())
-                        .collect(),
+                    recorded: recorded(shared),
                     spikes: vec![SpikeRecord::default(); npop],
                     probes: Vec::new(),
                     synaptic_events: vec![0; shared.net.projections().len()],

@@ -28,6 +28,9 @@ pub struct ChipConfig {
     pub faults: RunFaults,
     /// A hybrid chip's tiles: a counter for each slice on a part's tile.
     pub tiles: Option<TileFactory>,
+    /// The other processes of a distributed run (MPI ranks): this process runs
+    /// `threads` of the `threads × ranks` shards. Every process gets the same result.
+    pub peers: Option<Ranks>,
 }
 
 /// A tile of a hybrid chip's other family (a crossbar macro, a threshold-logic array)
@@ -129,7 +132,7 @@ pub struct ChipCounts {
 }
 
 /// Every packet the network lost, by cause: nothing is dropped silently.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct Losses {
     /// Dropped by a router after waiting `drop_wait_cycles` for a busy output.
     pub congestion: u64,
@@ -177,7 +180,7 @@ pub struct Timing {
 }
 
 /// The cores that ran one step at one performance level, and their work.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct LevelLoad {
     pub cores: u32,
     pub work: CoreWork,
@@ -188,7 +191,7 @@ pub const MODELS: usize = neuromap_hw::arm_core::MODEL_FIGURES.len();
 
 /// A core's work: packets taken, synaptic events, neuron updates (of every model), and
 /// of those, the updates of each model priced apart from the LIF kernel.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct CoreWork {
     pub packets: u64,
     pub synaptic_events: u64,

@@ -68,6 +68,7 @@ use crate::{Options, RunResult, SpikeRecord};
 mod cores;
 mod counts;
 mod deliver;
+mod fabric;
 mod merge;
 mod network;
 mod step;
@@ -76,15 +77,13 @@ mod tree;
 use cores::*;
 pub use counts::*;
 use deliver::*;
+use fabric::*;
+pub use fabric::{InProcessRanks, Peers, Ranks};
 use merge::*;
 use network::*;
 use step::*;
 pub use tree::PacketTree;
 use tree::*;
-
-/// One shard's packets of a round, shared with every other shard.
-/// The flag asks every shard to stop after the current step.
-type Batch = Arc<(Vec<Packet>, bool)>;
 
 /// A spike on the way: `k` copies of the packet of neuron `j` of slice `sender`,
 /// the first emitted `emit_ps` after the tick, the next ones `gap_ps` apart.
@@ -110,6 +109,11 @@ struct Shared<'a> {
     /// at) are `dest[dest_start[s × shards + h]..dest_start[s × shards + h + 1]]`.
     dest_start: Vec<u32>,
     dest: Vec<(u32, u32)>,
+    /// The hops of sender `s`'s tree at the routers and links shard `h` owns (its
+    /// region: the chips whose first core is on it) are
+    /// `own[own_start[s × shards + h]..own_start[s × shards + h + 1]]`.
+    own_start: Vec<u32>,
+    own: Vec<u32>,
     shards: usize,
     /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
     phase: Vec<f64>,
@@ -133,6 +137,14 @@ struct Shared<'a> {
     level_hz: Vec<f64>,
     level_budget: Vec<f64>,
     record_sources: bool,
+}
+
+impl Shared<'_> {
+    /// The hops of `sender`'s tree at the routers and links shard `me` owns.
+    fn own_hops(&self, sender: u32, me: u16) -> &[u32] {
+        let at = sender as usize * self.shards + usize::from(me);
+        &self.own[self.own_start[at] as usize..self.own_start[at + 1] as usize]
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -159,6 +171,14 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
         })
         .sum();
     net.n_synapses() as f64 * 6.0 + starts + crate::memory_estimate(net)
+}
+
+/// Bytes one of `ranks` processes of a distributed run allocates ([`memory_estimate`]
+/// with the synaptic rows and row starts split evenly over the processes: each
+/// builds only the cores of its shards).
+pub fn memory_estimate_of_rank(net: &Network, mapping: &Mapping, ranks: usize) -> f64 {
+    let own = crate::memory_estimate(net);
+    (memory_estimate(net, mapping) - own) / ranks.max(1) as f64 + own
 }
 
 /// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
@@ -269,15 +289,25 @@ pub fn simulate_chip_with(
         local_of: Vec::new(),
         dest_start: Vec::new(),
         dest: Vec::new(),
+        own_start: Vec::new(),
+        own: Vec::new(),
         shards: 1,
     };
     let mut shared = shared;
-    let threads = config.threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
-    let cores = pool.install(|| build_cores(net, mapping, &extension));
-    shared.shard_of = assign(&cores, threads);
-    shared.shards = shared.shard_of.iter().map(|&s| usize::from(s) + 1).max().unwrap_or(1);
-    let mut count = vec![0u32; shared.shards];
+    let threads = config.threads.clamp(1, usize::from(u16::MAX));
+    let (rank, ranks) = config.peers.as_ref().map_or((0, 1), |p| (p.0.rank(), p.0.size()));
+    if ranks > 1 && config.tiles.is_some() {
+        return Err("a hybrid chip's tiles are simulated in one process: run it without mpirun".into());
+    }
+    let shards = (threads * ranks).min(usize::from(u16::MAX));
+    if shards > usize::from(u16::MAX) / 2 {
+        return Err(format!("{shards} shards (threads × ranks) are more than the chip simulator handles"));
+    }
+    // Shard `g` is thread `g mod threads` of rank `g / threads`.
+    shared.shard_of = assign(slices, shards);
+    shared.shards = shards;
+    let mine = |g: u16| usize::from(g) / threads == rank;
+    let mut count = vec![0u32; shards];
     shared.local_of = shared
         .shard_of
         .iter()
@@ -286,50 +316,81 @@ pub fn simulate_chip_with(
             count[usize::from(s)] - 1
         })
         .collect();
+    let too_many = |_| "more than 2^32 packet destinations".to_string();
     let (mut dest_start, mut dest) = (vec![0u32], Vec::new());
     for t in &shared.trees {
-        for h in 0..shared.shards {
+        for h in 0..shards {
             for &(d, via) in &t.dest {
                 if usize::from(shared.shard_of[d as usize]) == h {
                     dest.push((shared.local_of[d as usize], via));
                 }
             }
-            dest_start.push(u32::try_from(dest.len()).map_err(|_| "more than 2^32 packet destinations".to_string())?);
+            dest_start.push(u32::try_from(dest.len()).map_err(too_many)?);
         }
     }
     (shared.dest_start, shared.dest) = (dest_start, dest);
-    let shards = make_shards(&shared, cores, steps, config.tiles.as_ref());
-    let n = shards.len();
-    // Channels: tx[i][j] sends from shard i to shard j.
-    let mut txs: Vec<Vec<Option<Sender<Batch>>>> = (0..n).map(|_| vec![None; n]).collect();
-    let mut rxs: Vec<Vec<Option<Receiver<Batch>>>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for i in 0..n {
-        for j in 0..n {
-            if i != j {
-                let (tx, rx) = crossbeam_channel::unbounded();
-                txs[i][j] = Some(tx);
-                rxs[j][i] = Some(rx);
+    // A chip's router and links belong to the shard of its first core; chips with no
+    // core are spread over the shards in blocks of their index.
+    let n_chips = machine.chips().len();
+    let mut chip_owner: Vec<u16> = (0..n_chips).map(|c| (c * shards / n_chips.max(1)) as u16).collect();
+    for (s, &(chip, _)) in mapping.placement.core_of.iter().enumerate().rev() {
+        chip_owner[chip.index()] = shared.shard_of[s];
+    }
+    let owner = |r: u32| {
+        let r = r as usize;
+        chip_owner[if r < n_chips { r } else { (r - n_chips) / nl }]
+    };
+    let (mut own_start, mut own) = (vec![0u32], Vec::new());
+    for t in &shared.trees {
+        for h in 0..shards {
+            for (i, hop) in t.hops.iter().enumerate() {
+                if hop.res != DEAD && usize::from(owner(hop.res)) == h {
+                    own.push(i as u32);
+                }
             }
+            own_start.push(u32::try_from(own.len()).map_err(too_many)?);
         }
     }
-    let mut links: Vec<_> = txs.into_iter().zip(rxs).collect();
+    (shared.own_start, shared.own) = (own_start, own);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
+    let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
+    let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);
+    let peers = config.peers.as_ref().map(|p| &*p.0);
+    let fabrics = Fabric::local(shards.len(), peers);
     let mut shards = shards;
+    let mut fabrics = fabrics;
     let first = shards.remove(0);
-    let (tx0, rx0) = links.remove(0);
+    let fabric0 = fabrics.remove(0);
     let done: Vec<Shard> = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
             .into_iter()
-            .zip(links)
-            .enumerate()
-            .map(|(i, (shard, (tx, rx)))| {
+            .zip(fabrics)
+            .map(|(shard, fabric)| {
                 let shared = &shared;
-                scope.spawn(move || run_shard(shared, shard, i + 1, &tx, &rx, steps, &mut |_| true))
+                scope.spawn(move || run_shard(shared, shard, &fabric, steps, &mut |_| true))
             })
             .collect();
-        let mut out = vec![run_shard(&shared, first, 0, &tx0, &rx0, steps, after_step)];
+        let mut out = vec![run_shard(&shared, first, &fabric0, steps, after_step)];
         out.extend(handles.into_iter().map(|h| h.join().expect("a chip-simulator worker panicked")));
         out
     });
     let done_steps = done.first().map_or(0, |s| s.result.steps);
-    Ok(merge(&shared, done, done_steps, slices.len()))
+    let (mut outs, mut tiles) = (Vec::new(), Vec::new());
+    for s in done {
+        let (o, t) = s.finish();
+        outs.push(o);
+        tiles.extend(t);
+    }
+    if let Some(p) = peers.filter(|p| p.size() > 1) {
+        // Every process gets every shard's counts, and merges them the same way.
+        let mine: Vec<u8> = postcard::to_allocvec(&outs.iter().map(ShardOut::encode).collect::<Vec<_>>())
+            .expect("a process's counts encode");
+        outs = p
+            .all_gather(mine)
+            .iter()
+            .flat_map(|b| postcard::from_bytes::<Vec<Vec<u8>>>(b).expect("another process's counts decode"))
+            .map(|b| ShardOut::decode(&b))
+            .collect();
+    }
+    Ok(merge(&shared, outs, tiles, done_steps, slices.len()))
 }

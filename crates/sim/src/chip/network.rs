@@ -27,7 +27,9 @@ pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usiz
 
 /// What the network did to a round's packets: the copies dropped for congestion
 /// (packet index in the round's list, copy, hop), the latest delivery and the longest
-/// queue wait. Every shard computes the same.
+/// queue wait. Each shard works this out for the routers and links it owns (and the
+/// latest delivery for the packets it sent); the shards' results joined are the
+/// network's.
 #[derive(Debug, Default)]
 pub(super) struct RoundNet {
     pub(super) dropped: Vec<(u32, u32, u32)>,
@@ -35,7 +37,7 @@ pub(super) struct RoundNet {
     pub(super) max_wait_ps: u64,
 }
 
-/// The router and link queues of a round.
+/// The queues of a round at the routers and links shard `me` owns.
 ///
 /// A round's list holds each sender's packets together; a sender spreads them evenly,
 /// so its copies reach a hop as a periodic stream. For every resource (router or
@@ -47,7 +49,9 @@ pub(super) struct RoundNet {
 /// exactly as a first-in first-out queue over the arrival times (emission plus the
 /// fixed latencies of the hops before; waits upstream are not carried downstream,
 /// and a copy lost upstream still takes its place in later queues).
-pub(super) fn network(shared: &Shared, list: &[Packet], scratch: &mut Load) -> RoundNet {
+/// A resource's queue depends only on the packets through it, so the joined result
+/// does not depend on which shard owns which resource.
+pub(super) fn network(shared: &Shared, me: u16, list: &[Packet], scratch: &mut Load) -> RoundNet {
     let mut out = RoundNet::default();
     let Some(rt) = shared.router else { return out };
     let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
@@ -66,11 +70,18 @@ pub(super) fn network(shared: &Shared, list: &[Packet], scratch: &mut Load) -> R
     for &(a, b) in &runs {
         let p = &list[a];
         let tree = &shared.trees[p.sender as usize];
+        if shared.shard_of[p.sender as usize] == me {
+            let last = &list[b - 1];
+            let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * last.gap_ps;
+            out.last_ps = out.last_ps.max(last_emit + tree.deliver_ps);
+        }
+        let own = shared.own_hops(p.sender, me);
+        if own.is_empty() {
+            continue;
+        }
         let copies: u64 = list[a..b].iter().map(|p| u64::from(p.k)).sum();
-        let last = &list[b - 1];
-        let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * last.gap_ps;
-        out.last_ps = out.last_ps.max(last_emit + tree.deliver_ps);
-        for h in &tree.hops {
+        for &h in own {
+            let h = &tree.hops[h as usize];
             if h.res == DEAD {
                 continue;
             }
@@ -103,16 +114,20 @@ pub(super) fn network(shared: &Shared, list: &[Packet], scratch: &mut Load) -> R
     let mut ev: Vec<(u32, u64, u32, u32, u32, u32, u32)> = Vec::new();
     for &(a, b) in &runs {
         let tree = &shared.trees[list[a].sender as usize];
-        if !tree.hops.iter().any(|h| h.res != DEAD && exact[h.res as usize]) {
+        let own = shared.own_hops(list[a].sender, me);
+        let timed = |h: u32| {
+            let res = tree.hops[h as usize].res;
+            res != DEAD && exact[res as usize]
+        };
+        if !own.iter().any(|&h| timed(h)) {
             continue;
         }
         for (i, p) in list.iter().enumerate().take(b).skip(a) {
             for c in 0..p.k {
                 let emit = p.emit_ps + u64::from(c) * p.gap_ps;
-                for (h, hop) in tree.hops.iter().enumerate() {
-                    if hop.res != DEAD && exact[hop.res as usize] {
-                        ev.push((hop.res, emit + tree.offset_ps[h], p.sender, p.j, c, h as u32, i as u32));
-                    }
+                for &h in own.iter().filter(|&&h| timed(h)) {
+                    let res = tree.hops[h as usize].res;
+                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, i as u32));
                 }
             }
         }

@@ -5,15 +5,14 @@ use super::*;
 pub(super) fn run_shard(
     shared: &Shared,
     mut shard: Shard,
-    id: usize,
-    tx: &[Option<Sender<Batch>>],
-    rx: &[Option<Receiver<Batch>>],
+    fabric: &Fabric,
     steps: u32,
     after_step: &mut dyn FnMut(u32) -> bool,
 ) -> Shard {
     let mut spikes = Vec::new();
     let mut load = Load::default();
     let mut scratch = FateScratch::default();
+    let no_net = RoundNet::default();
     let mut overruns = vec![0u32; shard.ids.len()];
     let mut max_cycles = vec![0.0f64; shard.ids.len()];
     let mut worst_work = vec![CoreWork::default(); shard.ids.len()];
@@ -61,28 +60,24 @@ pub(super) fn run_shard(
             }
             // Rounds: exchange, work out fates, deliver; forwards make the next round.
             loop {
-                let mine_arc = Arc::new((std::mem::take(&mut mine), asking));
-                for s in tx.iter().flatten() {
-                    s.send(Arc::clone(&mine_arc)).expect("a chip-simulator worker stopped");
-                }
-                let mut all: Vec<Batch> = Vec::with_capacity(tx.len());
-                for (j, r) in rx.iter().enumerate() {
-                    if j == id {
-                        all.push(Arc::clone(&mine_arc));
-                    } else if let Some(r) = r {
-                        all.push(r.recv().expect("a chip-simulator worker stopped"));
-                    }
-                }
-                stop |= all.iter().any(|a| a.1);
-                let list: Vec<Packet> = all.iter().flat_map(|a| a.0.iter().copied()).collect();
+                let whole = fabric.exchange(Part::Packets(std::mem::take(&mut mine), asking));
+                let Part::Packets(list, asked) = &*whole else { unreachable!("a round's packets") };
+                stop |= *asked;
                 if list.is_empty() {
                     break;
                 }
-                let round = network(shared, &list, &mut load);
+                // Each shard models the routers and links it owns; the joined result
+                // is every shard's.
+                let fates =
+                    shared.router.map(|_| fabric.exchange(Part::Net(network(shared, shard.id, list, &mut load))));
+                let round = match fates.as_deref() {
+                    Some(Part::Net(n)) => n,
+                    _ => &no_net,
+                };
                 net_ps = net_ps.max(round.last_ps);
                 shard.max_wait_ps = shard.max_wait_ps.max(round.max_wait_ps);
                 let more = list.iter().any(|p| shared.feeds_extension[p.sender as usize]);
-                deliver(shared, &mut shard, &list, &round, t, ts, &mut scratch, &mut mine);
+                deliver(shared, &mut shard, list, round, t, ts, &mut scratch, &mut mine);
                 if !more {
                     break;
                 }

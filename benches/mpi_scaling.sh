@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The chip simulator over threads and MPI ranks, measured side by side in one run:
+# the same job in one process on 1 and 2 threads and under `mpirun -n 2` with 1
+# thread each (every run with --no-check: the chip alone, no checks beside it), best
+# of $REPEATS (default 3; this machine is shared). Prints the times and the ratios
+# against one thread, and checks that every run sent the same packets.
+#
+#   bash benches/mpi_scaling.sh                      # brunel_10k on one SpiNN-5 board
+#   bash benches/mpi_scaling.sh netlists/microcircuit.toml --hw spinnaker1-machine --steps 10000
+#
+# Builds neuromap with the `mpi` feature (scripts/install-mpi.sh installs Open MPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-mpi.sh
+cargo build --release -q --features mpi
+bin=target/release/neuromap
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+repeats=${REPEATS:-3}
+if [ $# -eq 0 ]; then
+    set -- netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 1000
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# One configuration: the best chip time of $repeats runs (the slowest rank's, under
+# mpirun), the packets sent and the peak memory of each rank.
+measure() {
+    local best="" packets="" mem=""
+    for _ in $(seq "$repeats"); do
+        "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
+        local t
+        if grep -q "MPI ranks" "$log"; then
+            t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
+            mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$log" | paste -sd/ -)
+        else
+            t=$(grep -oP "simulated in \K[0-9.]+(?= s)" "$log")
+            mem="-"
+        fi
+        packets=$(grep -oP "packets sent \K[0-9]+" "$log")
+        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    done
+    echo "$best $packets $mem"
+}
+read -r t1 p1 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 1)
+read -r t2 p2 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 2)
+read -r tr pr mr < <(measure mpirun --oversubscribe -n 2 "$bin" run "$@" --no-check --no-output --threads 1)
+[ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
+echo "$* (chip simulation alone, best of $repeats; $p1 packets in every run)"
+printf "  1 process, 1 thread : %8.3f s\n" "$t1"
+printf "  1 process, 2 threads: %8.3f s  speed-up %.2fx (target 1.8x)\n" "$t2" "$(awk "BEGIN{print $t1/$t2}")"
+printf "  2 ranks, 1 thread   : %8.3f s  speed-up %.2fx (target 1.7x), peak memory per rank %s\n" "$tr" \
+    "$(awk "BEGIN{print $t1/$tr}")" "$mr"

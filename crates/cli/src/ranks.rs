@@ -1,0 +1,146 @@
+//! MPI ranks. Built with the `mpi` feature and started by `mpirun -n R`, `neuromap run`
+//! splits an ARM-core chip's cores over R × `--threads` shards (every rank builds
+//! only the synaptic rows of its own cores) and exchanges each round's packets and
+//! network results between ranks with MPI all-gathers; rank 0 checks, prints and
+//! writes. Without the feature, a start under `mpirun` with more than one rank is
+//! refused, since every rank would run the whole job.
+
+use neuromap_sim::chip::Ranks;
+
+/// The processes of this run: MPI's environment while it lasts, and this rank's
+/// view of the others (`None` in a single process).
+pub(crate) struct Processes {
+    #[cfg(feature = "mpi")]
+    _universe: Option<mpi::environment::Universe>,
+    pub(crate) peers: Option<Ranks>,
+}
+
+impl Processes {
+    /// This process's rank (0 in a single process).
+    pub(crate) fn rank(&self) -> usize {
+        self.peers.as_ref().map_or(0, |p| p.0.rank())
+    }
+
+    /// Ends every rank when this one failed: the others may wait for it in an
+    /// exchange. A single process just returns.
+    pub(crate) fn fail(&self, code: u8) {
+        #[cfg(feature = "mpi")]
+        if self.peers.is_some() {
+            use mpi::traits::Communicator;
+            mpi::topology::SimpleCommunicator::world().abort(i32::from(code));
+        }
+        let _ = code;
+    }
+
+    /// Ranks other than 0 compute their share and print and write nothing.
+    pub(crate) fn leads(&self) -> bool {
+        self.rank() == 0
+    }
+}
+
+/// Every rank's seconds of chip simulation and peak resident memory (bytes), in rank
+/// order; empty in a single process. Every rank calls it.
+pub(crate) fn per_rank(processes: &Processes, chip_s: f64) -> Vec<(f64, u64)> {
+    let Some(p) = processes.peers.as_ref().filter(|p| p.0.size() > 1) else { return Vec::new() };
+    let mine: Vec<u8> = chip_s.to_le_bytes().into_iter().chain(peak_rss().to_le_bytes()).collect();
+    p.0.all_gather(mine)
+        .iter()
+        .map(|b| {
+            let f = |i: usize| b.get(i..i + 8).and_then(|x| x.try_into().ok()).unwrap_or([0; 8]);
+            (f64::from_le_bytes(f(0)), u64::from_le_bytes(f(8)))
+        })
+        .collect()
+}
+
+/// This process's peak resident memory (Linux `VmHWM`; 0 elsewhere).
+fn peak_rss() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|x| x.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The world size an MPI launcher (Open MPI's or MPICH's) gave this process, if any.
+fn launched_size() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok())
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// Joins the MPI world when an MPI launcher started this process with more than one
+/// rank.
+pub(crate) fn start() -> Result<Processes, String> {
+    let size = launched_size().unwrap_or(1);
+    if size <= 1 {
+        return Ok(Processes {
+            #[cfg(feature = "mpi")]
+            _universe: None,
+            peers: None,
+        });
+    }
+    #[cfg(feature = "mpi")]
+    {
+        use mpi::traits::Communicator;
+        // The chip run's first shard calls MPI, one thread at a time.
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
+            .ok_or("MPI could not be initialised (was it initialised already?)")?;
+        let world = universe.world();
+        let peers = Mpi { rank: world.rank() as usize, size: world.size() as usize };
+        Ok(Processes { _universe: Some(universe), peers: Some(Ranks(std::sync::Arc::new(peers))) })
+    }
+    #[cfg(not(feature = "mpi"))]
+    Err(format!(
+        "started as one of {size} MPI ranks, but this neuromap was built without MPI: every rank would run the whole job. Build it with `cargo build --release --features mpi` (scripts/install-mpi.sh installs what that needs)"
+    ))
+}
+
+/// This rank of the MPI world.
+#[cfg(feature = "mpi")]
+struct Mpi {
+    rank: usize,
+    size: usize,
+}
+
+#[cfg(feature = "mpi")]
+impl neuromap_sim::chip::Peers for Mpi {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn all_gather(&self, mine: Vec<u8>) -> Vec<Vec<u8>> {
+        use mpi::datatype::PartitionMut;
+        use mpi::traits::*;
+        let world = mpi::topology::SimpleCommunicator::world();
+        // MPI counts in i32: a part of 2 GiB or more goes in pieces.
+        const PIECE: usize = 1 << 30;
+        let mut counts = vec![0u64; self.size];
+        world.all_gather_into(&(mine.len() as u64), &mut counts[..]);
+        let mut out: Vec<Vec<u8>> = counts.iter().map(|&c| Vec::with_capacity(c as usize)).collect();
+        let mut at = 0usize;
+        loop {
+            let sizes: Vec<i32> = counts.iter().map(|&c| (c as usize).saturating_sub(at).min(PIECE) as i32).collect();
+            if sizes.iter().all(|&s| s == 0) {
+                break;
+            }
+            let displs: Vec<i32> = sizes.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect();
+            let mut buf = vec![0u8; sizes.iter().map(|&s| s as usize).sum()];
+            let piece = &mine[at.min(mine.len())..(at + PIECE).min(mine.len())];
+            {
+                let mut part = PartitionMut::new(&mut buf[..], &sizes[..], &displs[..]);
+                world.all_gather_varcount_into(piece, &mut part);
+            }
+            for (r, o) in out.iter_mut().enumerate() {
+                o.extend_from_slice(&buf[displs[r] as usize..(displs[r] + sizes[r]) as usize]);
+            }
+            at += PIECE;
+        }
+        out
+    }
+}

@@ -1,0 +1,274 @@
+//! The exchange between shards: the threads of this process through channels, and
+//! the shards of other processes (MPI ranks) through [`Peers`].
+//!
+//! Every exchange is a gather and a broadcast. Each shard hands its part to its
+//! process's first shard (the leader), which joins the parts in shard order; when the
+//! run spans processes, the leader swaps its process's part with every other
+//! process's (an all-gather, in rank order, so the whole is again in global shard
+//! order); then every shard of the process reads the same whole. Shards are numbered
+//! rank by rank, so the whole does not depend on how the shards are spread over
+//! threads and processes.
+
+use super::*;
+
+/// The other processes of a distributed run (MPI ranks, or the in-process stand-in
+/// of the tests). Process `rank` runs global shards `rank × threads ..` up to the
+/// next rank's. Every process calls [`Peers::all_gather`] the same number of times,
+/// in the same order.
+pub trait Peers: Send + Sync {
+    /// This process's index, from 0.
+    fn rank(&self) -> usize;
+    /// The number of processes.
+    fn size(&self) -> usize;
+    /// Every process's `mine`, in rank order.
+    fn all_gather(&self, mine: Vec<u8>) -> Vec<Vec<u8>>;
+}
+
+/// What a shard contributes to one exchange.
+#[derive(Debug)]
+pub(super) enum Part {
+    /// The packets a shard's cores sent in a round, and whether it asks to stop.
+    Packets(Vec<Packet>, bool),
+    /// What the network did to the round's packets at the routers and links the shard
+    /// owns.
+    Net(RoundNet),
+}
+
+impl Part {
+    /// The parts of several shards, in shard order, as one.
+    fn join(parts: Vec<Part>) -> Part {
+        let mut parts = parts.into_iter();
+        let Some(mut whole) = parts.next() else { return Part::Packets(Vec::new(), false) };
+        for p in parts {
+            match (&mut whole, p) {
+                (Part::Packets(all, stop), Part::Packets(more, s)) => {
+                    all.extend(more);
+                    *stop |= s;
+                }
+                (Part::Net(all), Part::Net(more)) => {
+                    all.dropped.extend(more.dropped);
+                    all.last_ps = all.last_ps.max(more.last_ps);
+                    all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
+                }
+                _ => unreachable!("every shard takes part in the same exchange"),
+            }
+        }
+        if let Part::Net(n) = &mut whole {
+            n.dropped.sort_unstable();
+        }
+        whole
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let u32s = |out: &mut Vec<u8>, x: &[u32]| x.iter().for_each(|v| out.extend(v.to_le_bytes()));
+        match self {
+            Part::Packets(list, stop) => {
+                out.push(0);
+                out.push(u8::from(*stop));
+                out.extend((list.len() as u64).to_le_bytes());
+                for p in list {
+                    u32s(&mut out, &[p.sender, p.j, p.k]);
+                    out.extend(p.emit_ps.to_le_bytes());
+                    out.extend(p.gap_ps.to_le_bytes());
+                }
+            }
+            Part::Net(n) => {
+                out.push(1);
+                out.extend(n.last_ps.to_le_bytes());
+                out.extend(n.max_wait_ps.to_le_bytes());
+                out.extend((n.dropped.len() as u64).to_le_bytes());
+                for &(i, c, h) in &n.dropped {
+                    u32s(&mut out, &[i, c, h]);
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads what [`Part::encode`] wrote (another process of this run, running this
+    /// same program, wrote it).
+    fn decode(b: &[u8]) -> Part {
+        let mut r = Reader(b);
+        match r.u8() {
+            0 => {
+                let stop = r.u8() != 0;
+                let n = r.u64() as usize;
+                let list = (0..n)
+                    .map(|_| Packet { sender: r.u32(), j: r.u32(), k: r.u32(), emit_ps: r.u64(), gap_ps: r.u64() })
+                    .collect();
+                Part::Packets(list, stop)
+            }
+            _ => {
+                let (last_ps, max_wait_ps) = (r.u64(), r.u64());
+                let n = r.u64() as usize;
+                let dropped = (0..n).map(|_| (r.u32(), r.u32(), r.u32())).collect();
+                Part::Net(RoundNet { dropped, last_ps, max_wait_ps })
+            }
+        }
+    }
+}
+
+/// Little-endian fields, in the order [`Part::encode`] wrote them.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> &[u8] {
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        a
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1)[0]
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.take(4).try_into().expect("4 bytes"))
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from_le_bytes(self.take(8).try_into().expect("8 bytes"))
+    }
+}
+
+/// The other processes of a run, for [`ChipConfig::peers`].
+#[derive(Clone)]
+pub struct Ranks(pub Arc<dyn Peers>);
+
+impl std::fmt::Debug for Ranks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "rank {} of {}", self.0.rank(), self.0.size())
+    }
+}
+
+/// One shard's end of the exchange.
+pub(super) struct Fabric<'a> {
+    /// A shard other than the leader: its part goes up, the whole comes down.
+    up: Option<(Sender<Part>, Receiver<Arc<Part>>)>,
+    /// The leader: the other shards' parts, in shard order, and where the whole goes.
+    from: Vec<Receiver<Part>>,
+    to: Vec<Sender<Arc<Part>>>,
+    peers: Option<&'a dyn Peers>,
+}
+
+impl<'a> Fabric<'a> {
+    /// The ends of `n` shards of this process, the first one the leader.
+    pub(super) fn local(n: usize, peers: Option<&'a dyn Peers>) -> Vec<Fabric<'a>> {
+        let mut leader = Fabric { up: None, from: Vec::new(), to: Vec::new(), peers: peers.filter(|p| p.size() > 1) };
+        let mut rest = Vec::new();
+        for _ in 1..n {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let (down_tx, down_rx) = crossbeam_channel::bounded(1);
+            leader.from.push(rx);
+            leader.to.push(down_tx);
+            rest.push(Fabric { up: Some((tx, down_rx)), from: Vec::new(), to: Vec::new(), peers: None });
+        }
+        let mut all = vec![leader];
+        all.extend(rest);
+        all
+    }
+
+    /// Every shard's part of this exchange, joined in global shard order.
+    pub(super) fn exchange(&self, mine: Part) -> Arc<Part> {
+        const GONE: &str = "a chip-simulator worker stopped";
+        if let Some((up, down)) = &self.up {
+            up.send(mine).expect(GONE);
+            return down.recv().expect(GONE);
+        }
+        let mut parts = vec![mine];
+        parts.extend(self.from.iter().map(|r| r.recv().expect(GONE)));
+        let mut whole = Part::join(parts);
+        if let Some(peers) = self.peers {
+            let all = peers.all_gather(whole.encode());
+            whole = Part::join(all.iter().map(|b| Part::decode(b)).collect());
+        }
+        let whole = Arc::new(whole);
+        for t in &self.to {
+            t.send(Arc::clone(&whole)).expect(GONE);
+        }
+        whole
+    }
+}
+
+/// A stand-in for MPI inside one process: `n` ranks, each a [`Peers`] to give to a
+/// thread of its own, exchanging through shared memory. The tests use it to check
+/// that a run split over ranks is the run on one thread; `neuromap` built with the
+/// `mpi` feature uses MPI itself.
+pub struct InProcessRanks {
+    rank: usize,
+    group: Arc<Group>,
+}
+
+struct Group {
+    n: usize,
+    state: std::sync::Mutex<Gather>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Gather {
+    round: u64,
+    slots: Vec<Option<Vec<u8>>>,
+    arrived: usize,
+    last: Arc<Vec<Vec<u8>>>,
+    /// A rank left (its run failed or panicked): the others stop waiting for it.
+    left: Option<usize>,
+}
+
+impl std::fmt::Debug for InProcessRanks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "in-process rank {} of {}", self.rank, self.group.n)
+    }
+}
+
+impl InProcessRanks {
+    /// The `n` ranks of one group, rank 0 first.
+    pub fn group(n: usize) -> Vec<InProcessRanks> {
+        let group = Arc::new(Group {
+            n,
+            state: std::sync::Mutex::new(Gather { slots: vec![None; n], ..Gather::default() }),
+            done: std::sync::Condvar::new(),
+        });
+        (0..n).map(|rank| InProcessRanks { rank, group: Arc::clone(&group) }).collect()
+    }
+}
+
+impl Peers for InProcessRanks {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn size(&self) -> usize {
+        self.group.n
+    }
+
+    fn all_gather(&self, mine: Vec<u8>) -> Vec<Vec<u8>> {
+        let g = &self.group;
+        let mut s = g.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let round = s.round;
+        s.slots[self.rank] = Some(mine);
+        s.arrived += 1;
+        if s.arrived == g.n {
+            s.last = Arc::new(s.slots.iter_mut().map(|x| x.take().unwrap_or_default()).collect());
+            s.arrived = 0;
+            s.round += 1;
+            g.done.notify_all();
+        } else {
+            while s.round == round {
+                if let Some(r) = s.left {
+                    panic!("in-process rank {r} left the run while rank {} waited for it", self.rank);
+                }
+                s = g.done.wait(s).unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        s.last.as_ref().clone()
+    }
+}
+
+impl Drop for InProcessRanks {
+    /// A rank dropped while others may wait for it (its run ended early): they stop
+    /// waiting, and panic instead of hanging. After a complete run no one waits.
+    fn drop(&mut self) {
+        let mut s = self.group.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        s.left = Some(self.rank);
+        self.group.done.notify_all();
+    }
+}

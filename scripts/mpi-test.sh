@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The chip simulation split over 2 MPI ranks is the run in one process, bit for bit:
+# builds neuromap with the `mpi` feature, runs the same job with `--threads 1` and
+# under `mpirun -n 2 … --threads 2` (4 shards), and compares every file written
+# (reports without their wall-clock seconds; the configuration without the threads
+# and ranks it records). Run by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-mpi.sh
+cargo build --release -q --features mpi
+bin=target/release/neuromap
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Open MPI refuses root unless told; CI containers run as root.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+check() {
+    local name=$1
+    shift
+    "$bin" run "$@" --threads 1 -o "$work/$name-1" >"$work/$name-1.txt" 2>&1
+    mpirun --oversubscribe -n 2 "$bin" run "$@" --threads 2 -o "$work/$name-2" >"$work/$name-2.txt" 2>&1 \
+        || { cat "$work/$name-2.txt"; exit 1; }
+    grep -q "2 MPI ranks × 2 threads" "$work/$name-2.txt" || { echo "$name: not split over 2 ranks"; cat "$work/$name-2.txt"; exit 1; }
+    python3 - "$work/$name-1" "$work/$name-2" <<'PY'
+import json, os, sys
+a, b = sys.argv[1:3]
+def clean(v):
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items() if k not in ("wall_seconds", "threads", "ranks")}
+    if isinstance(v, list):
+        return [clean(x) for x in v]
+    return v
+files = sorted(os.listdir(a))
+assert files == sorted(os.listdir(b)), (files, sorted(os.listdir(b)))
+for f in files:
+    x, y = open(os.path.join(a, f), "rb").read(), open(os.path.join(b, f), "rb").read()
+    if f.endswith(".json"):
+        same = clean(json.loads(x)) == clean(json.loads(y))
+    elif f.endswith(".html"):
+        continue  # the page embeds report.json, compared above
+    else:
+        same = x == y
+    assert same, f"{f} differs between 1 process and 2 ranks"
+spikes = sum(1 for _ in open(os.path.join(a, "spikes.csv"))) - 1
+assert spikes > 0, "the network is silent"
+print(f"{os.path.basename(a)[:-2]}: {len(files)} files identical on 1 process and 2 MPI ranks ({spikes} spikes)")
+PY
+}
+# A plain run, random packet loss (drawn per link crossing, whichever rank models
+# the link), and a 5 % microcircuit on the 1,296-chip machine model.
+check brunel10k netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 200
+check lossy netlists/brunel_1k.toml --hw spinnaker1-spinn5 --steps 300 --drop-rate 0.01 --fault-seed 2
+check microcircuit netlists/microcircuit.toml --scale 0.05 --hw spinnaker1-machine --steps 300
