@@ -32,7 +32,7 @@ measure() {
             t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
             mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$log" | paste -sd/ -)
         else
-            t=$(grep -oP "simulated in \K[0-9.]+(?= s)" "$log")
+            t=$(grep -oP "^wall time \K[0-9.]+" "$log")
             mem="-"
         fi
         packets=$(grep -oP "packets sent \K[0-9]+" "$log")

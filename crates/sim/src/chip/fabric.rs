@@ -36,23 +36,25 @@ pub(super) enum Part {
 
 impl Part {
     /// The parts of several shards, in shard order, as one.
-    fn join(parts: Vec<Part>) -> Part {
-        let mut parts = parts.into_iter();
-        let Some(mut whole) = parts.next() else { return Part::Packets(Vec::new(), false) };
+    fn join<'p>(parts: impl Iterator<Item = &'p Part>) -> Part {
+        let mut whole: Option<Part> = None;
         for p in parts {
             match (&mut whole, p) {
-                (Part::Packets(all, stop), Part::Packets(more, s)) => {
-                    all.extend(more);
+                (None, Part::Packets(l, s)) => whole = Some(Part::Packets(l.clone(), *s)),
+                (None, Part::Net(n)) => whole = Some(Part::Net(n.clone())),
+                (Some(Part::Packets(all, stop)), Part::Packets(more, s)) => {
+                    all.extend_from_slice(more);
                     *stop |= s;
                 }
-                (Part::Net(all), Part::Net(more)) => {
-                    all.dropped.extend(more.dropped);
+                (Some(Part::Net(all)), Part::Net(more)) => {
+                    all.dropped.extend_from_slice(&more.dropped);
                     all.last_ps = all.last_ps.max(more.last_ps);
                     all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
                 }
                 _ => unreachable!("every shard takes part in the same exchange"),
             }
         }
+        let mut whole = whole.unwrap_or(Part::Packets(Vec::new(), false));
         if let Part::Net(n) = &mut whole {
             n.dropped.sort_unstable();
         }
@@ -141,50 +143,84 @@ impl std::fmt::Debug for Ranks {
 
 /// One shard's end of the exchange.
 pub(super) struct Fabric<'a> {
-    /// A shard other than the leader: its part goes up, the whole comes down.
-    up: Option<(Sender<Part>, Receiver<Arc<Part>>)>,
-    /// The leader: the other shards' parts, in shard order, and where the whole goes.
-    from: Vec<Receiver<Part>>,
+    /// This shard's index among its process's shards, and their number.
+    me: usize,
+    n: usize,
+    /// Where its part goes (the other shards of the process; under MPI, a shard other
+    /// than the leader sends only to the leader) and where parts come from, with the
+    /// local index of their shard.
     to: Vec<Sender<Arc<Part>>>,
+    from: Vec<(usize, Receiver<Arc<Part>>)>,
+    /// Under MPI: the leader swaps its process's part with the other processes and
+    /// hands the whole down to the other shards, which wait for it.
     peers: Option<&'a dyn Peers>,
+    down: Vec<Sender<Arc<Part>>>,
+    up: Option<Receiver<Arc<Part>>>,
 }
 
 impl<'a> Fabric<'a> {
     /// The ends of `n` shards of this process, the first one the leader.
     pub(super) fn local(n: usize, peers: Option<&'a dyn Peers>) -> Vec<Fabric<'a>> {
-        let mut leader = Fabric { up: None, from: Vec::new(), to: Vec::new(), peers: peers.filter(|p| p.size() > 1) };
-        let mut rest = Vec::new();
-        for _ in 1..n {
-            let (tx, rx) = crossbeam_channel::bounded(1);
-            let (down_tx, down_rx) = crossbeam_channel::bounded(1);
-            leader.from.push(rx);
-            leader.to.push(down_tx);
-            rest.push(Fabric { up: Some((tx, down_rx)), from: Vec::new(), to: Vec::new(), peers: None });
+        let peers = peers.filter(|p| p.size() > 1);
+        let mut all: Vec<Fabric<'a>> = (0..n)
+            .map(|me| Fabric {
+                me,
+                n,
+                to: Vec::new(),
+                from: Vec::new(),
+                peers: if me == 0 { peers } else { None },
+                down: Vec::new(),
+                up: None,
+            })
+            .collect();
+        for i in 0..n {
+            for j in 0..n {
+                // One process: every shard to every other. Several: to the leader.
+                if i != j && (peers.is_none() || j == 0) {
+                    let (tx, rx) = crossbeam_channel::unbounded();
+                    all[i].to.push(tx);
+                    all[j].from.push((i, rx));
+                }
+            }
+            if peers.is_some() && i > 0 {
+                let (tx, rx) = crossbeam_channel::bounded(1);
+                all[0].down.push(tx);
+                all[i].up = Some(rx);
+            }
         }
-        let mut all = vec![leader];
-        all.extend(rest);
         all
     }
 
     /// Every shard's part of this exchange, joined in global shard order.
     pub(super) fn exchange(&self, mine: Part) -> Arc<Part> {
         const GONE: &str = "a chip-simulator worker stopped";
-        if let Some((up, down)) = &self.up {
-            up.send(mine).expect(GONE);
-            return down.recv().expect(GONE);
+        let mine = Arc::new(mine);
+        for t in &self.to {
+            t.send(Arc::clone(&mine)).expect(GONE);
         }
-        let mut parts = vec![mine];
-        parts.extend(self.from.iter().map(|r| r.recv().expect(GONE)));
-        let mut whole = Part::join(parts);
+        if let Some(up) = &self.up {
+            return up.recv().expect(GONE);
+        }
+        if self.n == 1 && self.peers.is_none() {
+            return mine;
+        }
+        let mut parts: Vec<Option<Arc<Part>>> = vec![None; self.n];
+        for (i, r) in &self.from {
+            parts[*i] = Some(r.recv().expect(GONE));
+        }
+        parts[self.me] = Some(mine);
+        let mut whole = Part::join(parts.iter().flatten().map(|p| &**p));
         if let Some(peers) = self.peers {
             let all = peers.all_gather(whole.encode());
-            whole = Part::join(all.iter().map(|b| Part::decode(b)).collect());
+            let decoded: Vec<Part> = all.iter().map(|b| Part::decode(b)).collect();
+            whole = Part::join(decoded.iter());
+            let whole = Arc::new(whole);
+            for d in &self.down {
+                d.send(Arc::clone(&whole)).expect(GONE);
+            }
+            return whole;
         }
-        let whole = Arc::new(whole);
-        for t in &self.to {
-            t.send(Arc::clone(&whole)).expect(GONE);
-        }
-        whole
+        Arc::new(whole)
     }
 }
 

@@ -30,7 +30,7 @@ pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usiz
 /// queue wait. Each shard works this out for the routers and links it owns (and the
 /// latest delivery for the packets it sent); the shards' results joined are the
 /// network's.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct RoundNet {
     pub(super) dropped: Vec<(u32, u32, u32)>,
     pub(super) last_ps: u64,
