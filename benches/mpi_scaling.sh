@@ -13,14 +13,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-mpi.sh
 cargo build --release -q --features mpi
-bin=target/release/neuromap
+# A copy: a build while the benchmark runs must not swap the binary under it.
+log=$(mktemp)
+bin=$(mktemp)
+trap 'rm -f "$log" "$bin"' EXIT
+cp target/release/neuromap "$bin"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 repeats=${REPEATS:-3}
 if [ $# -eq 0 ]; then
     set -- netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 1000
 fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 # One configuration: the best chip time of $repeats runs (the slowest rank's, under
 # mpirun), the packets sent and the peak memory of each rank.
 measure() {

@@ -50,3 +50,15 @@ PY
 check brunel10k netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 200
 check lossy netlists/brunel_1k.toml --hw spinnaker1-spinn5 --steps 300 --drop-rate 0.01 --fault-seed 2
 check microcircuit netlists/microcircuit.toml --scale 0.05 --hw spinnaker1-machine --steps 300
+
+# A sweep's points shared out over 2 ranks: the same rows, files and front.
+sweep=(sweep netlists/lsm.toml --hw rram-lsm-40nm --set adc.bits=2,4,6,8,10 --objective energy,rate_error --steps 100)
+"$bin" "${sweep[@]}" -o "$work/sweep-1" >"$work/sweep-1.txt" 2>&1
+mpirun --oversubscribe -n 2 "$bin" "${sweep[@]}" -o "$work/sweep-2" >"$work/sweep-2.txt" 2>&1 \
+    || { cat "$work/sweep-2.txt"; exit 1; }
+grep -q "5 points on 2 MPI ranks" "$work/sweep-2.txt" || { echo "sweep: not shared over 2 ranks"; exit 1; }
+for f in "$work"/sweep-1/*; do
+    cmp -s "$f" "$work/sweep-2/$(basename "$f")" || { echo "sweep: $(basename "$f") differs"; exit 1; }
+done
+grep -q "front:" "$work/sweep-2.txt" || { echo "sweep: no point on the front"; exit 1; }
+echo "sweep: $(ls "$work/sweep-1" | wc -l) files identical on 1 process and 2 MPI ranks"

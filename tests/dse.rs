@@ -21,6 +21,7 @@ fn plan(sets: &[&str], threads: usize) -> Plan {
         objectives: vec![Metric::Energy, Metric::Latency],
         constraints: vec![],
         threads,
+        peers: None,
     }
 }
 
@@ -252,4 +253,33 @@ fn a_stopped_sweep_runs_no_further_points() {
     let rows = dse::sweep(&[s], &base, &plan(&["timing.cycles_per_neuron_update=50,150"], 2), &|_, _| {}).unwrap();
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| !r.ran && r.note == "not run: interrupted"), "{rows:?}");
+}
+
+/// A sweep's points shared out over ranks (each a process under MPI; here the
+/// in-process stand-in) give every rank the rows of one process, in the same order.
+#[test]
+fn a_sweep_over_ranks_gives_the_rows_of_one_process() {
+    use neuromap::sim::chip::{InProcessRanks, Ranks};
+    let subjects = vec![subject("lsm", "rram-lsm-40nm", 50)];
+    let base = neuromap::pipeline::load_hw("rram-lsm-40nm").unwrap();
+    let one = dse::sweep(&subjects, &base, &plan(&["adc.bits=2,4,6,8,10"], 1), &|_, _| {}).unwrap();
+    let split: Vec<Vec<dse::Row>> = std::thread::scope(|s| {
+        let handles: Vec<_> = InProcessRanks::group(3)
+            .into_iter()
+            .map(|p| {
+                let plan = Plan { peers: Some(Ranks(std::sync::Arc::new(p))), ..plan(&["adc.bits=2,4,6,8,10"], 1) };
+                let (subjects, base) = (&subjects, &base);
+                s.spawn(move || dse::sweep(subjects, base, &plan, &|_, _| {}).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let strip = |rows: &[dse::Row]| -> Vec<dse::Row> {
+        rows.iter().map(|r| dse::Row { wall_s: None, edp_js: None, ..r.clone() }).collect()
+    };
+    assert_eq!(one.len(), 5);
+    assert!(one.iter().all(|r| r.ran) && one.iter().any(|r| r.front));
+    for rows in &split {
+        assert_eq!(strip(rows), strip(&one));
+    }
 }

@@ -34,8 +34,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if !processes.leads() && !matches!(cli.cmd, Cmd::Run(_)) {
-        // Only `run` splits its work over ranks: the others leave it to rank 0.
+    if !processes.leads() && !matches!(&cli.cmd, Cmd::Run(_)) && !matches!(&cli.cmd, Cmd::Sweep(a) if !a.set.is_empty())
+    {
+        // Only `run` and `sweep --set` split their work over ranks: the others leave
+        // it to rank 0.
         return ExitCode::SUCCESS;
     }
     let r = match cli.cmd {
@@ -55,7 +57,7 @@ pub fn main() -> ExitCode {
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),
         Cmd::Table(a) => table(&a, color),
-        Cmd::Sweep(a) if !a.set.is_empty() => cmd::dse::sweep_figures(&a, color),
+        Cmd::Sweep(a) if !a.set.is_empty() => cmd::dse::sweep_figures(&a, &processes, color),
         Cmd::Sweep(a) => sweep_cmd(&a, color),
         Cmd::Sensitivity(a) => cmd::dse::sensitivity(&a, color),
         Cmd::Sanafe { arch, net, steps, remap, out, no_output } => {

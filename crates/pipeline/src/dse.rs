@@ -57,7 +57,7 @@ pub struct Subject {
 
 /// What a point measured. Energies in J, times in s; `None` when the point did not run
 /// (see `note`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Row {
     /// The point's index in the grid (networks outermost), so rows sort the same
     /// whatever order they finished in.
@@ -223,6 +223,9 @@ pub struct Plan {
     pub constraints: Vec<Constraint>,
     /// Worker threads for the points (each point runs on one).
     pub threads: usize,
+    /// The other processes of a distributed sweep (MPI ranks): process `r` of `R` runs
+    /// the points `r`, `r + R`, … on its threads, and every process gets every row.
+    pub peers: Option<neuromap_sim::chip::Ranks>,
 }
 
 /// The points of the grid for `n_subjects` networks (networks outermost, then the axes
@@ -338,7 +341,10 @@ pub fn sweep(
 ) -> Result<Vec<Row>, String> {
     check(base, plan)?;
     let points = grid(plan, subjects.len());
-    let total = points.len();
+    // This process's points (all of them in a single process).
+    let (rank, ranks) = plan.peers.as_ref().map_or((0, 1), |p| (p.0.rank(), p.0.size()));
+    let mine: Vec<usize> = (rank..points.len()).step_by(ranks).collect();
+    let total = mine.len();
     let done = AtomicUsize::new(0);
     let run = |(i, (s, idx)): (usize, &(usize, Vec<usize>))| -> Row {
         let set: Vec<(String, String)> =
@@ -352,7 +358,16 @@ pub fn sweep(
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
         row
     };
-    let mut rows: Vec<Row> = each(points.len(), plan.threads, |i| run((i, &points[i])))?;
+    let mut rows: Vec<Row> = each(mine.len(), plan.threads, |k| run((mine[k], &points[mine[k]])))?;
+    if let Some(p) = plan.peers.as_ref().filter(|_| ranks > 1) {
+        let bytes = postcard::to_allocvec(&rows).map_err(|e| format!("a sweep's rows do not encode: {e}"))?;
+        rows = Vec::with_capacity(points.len());
+        for b in p.0.all_gather(bytes) {
+            let theirs: Vec<Row> =
+                postcard::from_bytes(&b).map_err(|e| format!("another rank's sweep rows do not decode: {e}"))?;
+            rows.extend(theirs);
+        }
+    }
     rows.sort_by_key(|r| r.index);
     mark(&mut rows, &plan.objectives, &plan.constraints);
     Ok(rows)
@@ -571,6 +586,7 @@ pub fn search(
         objectives: vec![],
         constraints: constraints.to_vec(),
         threads: 1,
+        peers: None,
     };
     check(base, &plan)?;
     if constraints.is_empty() {
@@ -799,6 +815,7 @@ mod tests {
             objectives: vec![],
             constraints: vec![],
             threads: 1,
+            peers: None,
         };
         let g = grid(&plan, 2);
         assert_eq!(g.len(), 12);

@@ -770,7 +770,8 @@ fn sweep(
         .map(|s| dse::Constraint::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(e)?;
-    let plan = dse::Plan { axes, sample, seed: sample_seed, objectives, constraints, threads: threads.max(1) };
+    let plan =
+        dse::Plan { axes, sample, seed: sample_seed, objectives, constraints, threads: threads.max(1), peers: None };
     let base = hw.model.clone();
     dse::check(&base, &plan).map_err(|m| value_error(py, m))?;
     let flag = Arc::new(AtomicBool::new(false));

@@ -53,27 +53,48 @@ fn bad(e: impl std::fmt::Display) -> Failure {
 }
 
 /// `neuromap sweep NETS… --hw MODEL --set KEY=V1,V2,…`.
-pub(crate) fn sweep_figures(a: &SweepArgs, color: bool) -> Result<(), Failure> {
+pub(crate) fn sweep_figures(a: &SweepArgs, processes: &ranks::Processes, color: bool) -> Result<(), Failure> {
     let model = load_hw(&a.hw, color)?;
     let axes = a.set.iter().map(|s| Axis::parse(s)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
     let objectives = a.objective.iter().map(|s| Metric::parse(s)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
     let constraints = a.constraint.iter().map(|s| Constraint::parse(s)).collect::<Result<Vec<_>, _>>().map_err(bad)?;
-    let plan = Plan { axes, sample: a.sample, seed: a.sample_seed, objectives, constraints, threads: a.threads };
+    let plan = Plan {
+        axes,
+        sample: a.sample,
+        seed: a.sample_seed,
+        objectives,
+        constraints,
+        threads: a.threads,
+        peers: processes.peers.clone(),
+    };
     dse::check(&model, &plan).map_err(bad)?;
     let subjects = subjects(&a.network, &a.more, a.mem, &model, color)?;
     if let Some(dir) = &a.search {
-        return search(a, &model, &plan, &subjects, dir);
+        // A search is sequential: rank 0 runs it alone.
+        if !processes.leads() {
+            return Ok(());
+        }
+        return search(a, &model, &Plan { peers: None, ..plan }, &subjects, dir);
     }
     let points: usize = plan.axes.iter().map(|x| x.values.len()).product::<usize>();
     let points = plan.sample.map_or(points, |s| s.min(points)) * subjects.len();
-    eprintln!(
-        "sweeping {} on {}: {points} points on {} threads",
-        plan.axes.iter().map(|x| x.key.as_str()).collect::<Vec<_>>().join(" × "),
-        model.name,
-        plan.threads
-    );
+    let ranks = plan.peers.as_ref().map_or(1, |p| p.0.size());
+    if processes.leads() {
+        eprintln!(
+            "sweeping {} on {}: {points} points on {}{} threads",
+            plan.axes.iter().map(|x| x.key.as_str()).collect::<Vec<_>>().join(" × "),
+            model.name,
+            if ranks > 1 { format!("{ranks} MPI ranks × ") } else { String::new() },
+            plan.threads
+        );
+    }
     let start = std::time::Instant::now();
-    let rows = dse::sweep(&subjects, &model, &plan, &progress(start)).map_err(bad)?;
+    let (shown, quiet) = (progress(start), |_: usize, _: usize| {});
+    let report: &(dyn Fn(usize, usize) + Sync) = if processes.leads() { &shown } else { &quiet };
+    let rows = dse::sweep(&subjects, &model, &plan, report).map_err(bad)?;
+    if !processes.leads() {
+        return Ok(());
+    }
     let wall = start.elapsed().as_secs_f64();
     let text = rows_table(&rows, &plan);
     print!("{text}");
