@@ -24,9 +24,26 @@ fn the_fault_free_setting_equals_the_plain_run() {
         seeds: 2,
         threads: 2,
         settings: settings.clone(),
+        peers: None,
     };
     let (base, rows) = campaign::run(&c, &mut |_: &str| {}).unwrap();
     assert_eq!(rows.len(), 8);
+    // Shared out over 3 ranks (each a process under MPI; here the in-process
+    // stand-in), every rank gets the same rows in the same order.
+    let split: Vec<Vec<campaign::Row>> = std::thread::scope(|s| {
+        let handles: Vec<_> = neuromap::sim::chip::InProcessRanks::group(3)
+            .into_iter()
+            .map(|p| {
+                let peers = Some(neuromap::sim::chip::Ranks(std::sync::Arc::new(p)));
+                let c = Campaign { peers, threads: 1, settings: settings.clone(), ..c };
+                s.spawn(move || campaign::run(&c, &mut |_: &str| {}).unwrap().1)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in &split {
+        assert!(r == &rows, "a rank's rows differ from one process's");
+    }
     let o = RunOptions { steps: Some(150), ..RunOptions::default() };
     let plain = map_and_run("netlists/brunel_10k.toml", "spinnaker1-spinn5", &o).unwrap();
     assert_eq!(base.summary(), plain.summary(), "the campaign's fault-free run is the plain run");

@@ -34,10 +34,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if !processes.leads() && !matches!(&cli.cmd, Cmd::Run(_)) && !matches!(&cli.cmd, Cmd::Sweep(a) if !a.set.is_empty())
-    {
-        // Only `run` and `sweep --set` split their work over ranks: the others leave
-        // it to rank 0.
+    let shared =
+        matches!(&cli.cmd, Cmd::Run(_) | Cmd::Campaign(_)) || matches!(&cli.cmd, Cmd::Sweep(a) if !a.set.is_empty());
+    if !processes.leads() && !shared {
+        // Only `run`, `sweep --set` and `campaign` split their work over ranks: the
+        // others leave it to rank 0.
         return ExitCode::SUCCESS;
     }
     let r = match cli.cmd {
@@ -52,7 +53,7 @@ pub fn main() -> ExitCode {
         Cmd::Compile(a) => compile(&a, color),
         Cmd::Hw(h) => hw(h, color),
         Cmd::Diff(a) => diff(&a, color),
-        Cmd::Campaign(a) => campaign(&a, color),
+        Cmd::Campaign(a) => campaign(&a, &processes, color),
         Cmd::Snapshot { dir, threads } => corpus(&dir, threads, true, color),
         Cmd::Verify { dir, threads } => corpus(&dir, threads, false, color),
         Cmd::Generate { what, output } => generate(&what, &output),

@@ -40,7 +40,7 @@ impl Setting {
 }
 
 /// One run of a campaign.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     pub setting: String,
     pub seed: u64,
@@ -87,6 +87,10 @@ pub struct Campaign<'a> {
     pub seeds: u64,
     pub threads: usize,
     pub settings: Vec<Setting>,
+    /// The other processes of a distributed campaign (MPI ranks): every process runs
+    /// the fault-free run, process `r` of `R` the runs `r`, `r + R`, … of the settings
+    /// × seeds, and every process gets every row.
+    pub peers: Option<neuromap_sim::chip::Ranks>,
 }
 
 fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
@@ -97,9 +101,11 @@ fn job(c: &Campaign, model: HwModel, faults: RunFaults) -> Job {
 pub fn run(c: &Campaign, progress: &mut dyn FnMut(&str)) -> Result<(Outcome, Vec<Row>), JobError> {
     let base = run_job(job(c, c.model.clone(), RunFaults::default()), &mut |_| true)?;
     let used: Vec<(ChipId, u8)> = base.chip.counts.link_packets.keys().map(|&(ch, d)| (ChipId(ch), d)).collect();
+    let (rank, ranks) = c.peers.as_ref().map_or((0, 1), |p| (p.0.rank(), p.0.size()));
     let mut rows = Vec::new();
-    for s in &c.settings {
-        for seed in 0..c.seeds.max(1) {
+    let runs = c.settings.iter().flat_map(|s| (0..c.seeds.max(1)).map(move |seed| (s, seed)));
+    for (s, seed) in runs.skip(rank).step_by(ranks) {
+        {
             progress(&format!("{} seed {seed}", s.name));
             let mut rng = neuromap_ir::rng::stream(seed, "campaign", &s.name, 0);
             let mut model = c.model.clone();
@@ -144,6 +150,19 @@ pub fn run(c: &Campaign, progress: &mut dyn FnMut(&str)) -> Result<(Outcome, Vec
                 Err(e) => return Err(e),
             });
         }
+    }
+    if let Some(p) = c.peers.as_ref().filter(|_| ranks > 1) {
+        // Rank r ran runs r, r + R, …: interleave the ranks' rows back into order.
+        let bytes = postcard::to_allocvec(&rows).map_err(|e| JobError::Input(format!("campaign rows: {e}")))?;
+        let parts: Vec<Vec<Row>> =
+            p.0.all_gather(bytes)
+                .iter()
+                .map(|b| postcard::from_bytes(b))
+                .collect::<Result<_, _>>()
+                .map_err(|e| JobError::Input(format!("another rank's campaign rows: {e}")))?;
+        let n: usize = parts.iter().map(Vec::len).sum();
+        let mut parts: Vec<std::vec::IntoIter<Row>> = parts.into_iter().map(Vec::into_iter).collect();
+        rows = (0..n).filter_map(|k| parts[k % ranks].next()).collect();
     }
     Ok((base, rows))
 }

@@ -2,7 +2,7 @@
 
 use crate::*;
 
-pub(crate) fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
+pub(crate) fn campaign(a: &CampaignArgs, processes: &ranks::Processes, color: bool) -> Result<(), Failure> {
     use neuromap_pipeline::campaign as fc;
     let (n, steps) = a.network.load(color)?;
     let model = load_hw(&a.hw, color)?;
@@ -19,15 +19,20 @@ pub(crate) fn campaign(a: &CampaignArgs, color: bool) -> Result<(), Failure> {
         seeds: a.seeds,
         threads: a.threads,
         settings: settings.clone(),
+        peers: processes.peers.clone(),
     };
     let total = settings.len() as u64 * a.seeds.max(1);
-    let bar = progress(u32::try_from(total).unwrap_or(u32::MAX), "campaign");
+    let shown = if processes.leads() { total } else { 0 };
+    let bar = progress(u32::try_from(shown).unwrap_or(u32::MAX), "campaign");
     let (base, rows) = fc::run(&c, &mut |what| {
         bar.set_message(what.to_string());
         bar.inc(1);
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
+    if !processes.leads() {
+        return Ok(());
+    }
     let sums = fc::summarise(&settings, &rows);
     println!(
         "fault campaign: {} on {}, {steps} steps, {} setting(s) × {} seed(s); compared with the fault-free run ({} spikes)\n",
