@@ -18,6 +18,7 @@ log=$(mktemp)
 bin=$(mktemp)
 trap 'rm -f "$log" "$bin"' EXIT
 cp target/release/neuromap "$bin"
+chmod +x "$bin"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 repeats=${REPEATS:-3}
 if [ $# -eq 0 ]; then
@@ -28,7 +29,7 @@ fi
 measure() {
     local best="" packets="" mem=""
     for _ in $(seq "$repeats"); do
-        "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
+        "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "FAILED"; return; }
         local t
         if grep -q "MPI ranks" "$log"; then
             t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
@@ -45,6 +46,7 @@ measure() {
 read -r t1 p1 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 1)
 read -r t2 p2 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 2)
 read -r tr pr mr < <(measure mpirun --oversubscribe -n 2 "$bin" run "$@" --no-check --no-output --threads 1)
+for t in "$t1" "$t2" "$tr"; do [ "$t" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
 [ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
 echo "$* (chip simulation alone, best of $repeats; $p1 packets in every run)"
 printf "  1 process, 1 thread : %8.3f s\n" "$t1"
