@@ -50,9 +50,12 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
     }
     // Families other than arm-core take only the fault seed (device programming).
     let seeded = neuromap_sim::chip::RunFaults { seed: a.fault_seed, ..Default::default() };
-    let arm = neuromap_pipeline::any::run_path(&model) == neuromap_pipeline::any::RunPath::ArmCore;
-    if !processes.leads() && (!arm || a.compare.is_some()) {
-        // Only an ARM-core chip's simulation is split over ranks; rank 0 runs the rest.
+    // Only an ARM-core chip's simulation is split over ranks (a hybrid chip's tiles
+    // count in one process); rank 0 runs the rest alone.
+    let split = neuromap_pipeline::any::run_path(&model) == neuromap_pipeline::any::RunPath::ArmCore
+        && model.parts.is_empty()
+        && a.compare.is_none();
+    if !processes.leads() && !split {
         return Ok(());
     }
     if a.compare.is_some() {
@@ -73,7 +76,7 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
     }
     let job = neuromap_pipeline::Job {
         stop: stop.clone(),
-        peers: processes.peers.clone(),
+        peers: if split { processes.peers.clone() } else { None },
         ..job_of(a, n.spec, net, model, steps, faults)
     };
     let leads = processes.leads();
@@ -100,7 +103,7 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
-    let per_rank = ranks::per_rank(processes, out.chip_s);
+    let per_rank = if split { ranks::per_rank(processes, out.chip_s) } else { Vec::new() };
     if !leads {
         return Ok(());
     }
