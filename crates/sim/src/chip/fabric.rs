@@ -1,13 +1,14 @@
 //! The exchange between shards: the threads of this process through channels, and
 //! the shards of other processes (MPI ranks) through [`Peers`].
 //!
-//! Every exchange is a gather and a broadcast. Each shard hands its part to its
-//! process's first shard (the leader), which joins the parts in shard order; when the
-//! run spans processes, the leader swaps its process's part with every other
-//! process's (an all-gather, in rank order, so the whole is again in global shard
-//! order); then every shard of the process reads the same whole. Shards are numbered
-//! rank by rank, so the whole does not depend on how the shards are spread over
-//! threads and processes.
+//! In one process, every shard sends its part to every other shard (one channel per
+//! ordered pair, so parts never overtake each other) and joins all parts in shard
+//! order itself. When the run spans processes, the shards send their parts to their
+//! process's first shard (the leader) instead; it joins them, swaps the process's
+//! part with every other process's in an all-gather (in rank order, so the whole is
+//! again in global shard order), and hands the whole to its shards. Shards are
+//! numbered rank by rank, so the whole does not depend on how the shards are spread
+//! over threads and processes.
 
 use super::*;
 

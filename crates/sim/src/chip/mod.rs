@@ -12,17 +12,19 @@
 //! packets of its slice, and the receiving cores take the long-delay synapses from
 //! those forwarded packets.
 //!
-//! **Engine.** The cores are split into shards of similar work, one per worker thread. A
-//! timestep runs in *levels* (populations joined by zero-delay projections need their
-//! senders' spikes in the same step; a network without them has one level) and each
-//! level in *rounds* (a delay extension's forwards are a second round). In a round,
-//! every shard updates its cores, then sends the list of its packets to every other
-//! shard through crossbeam channels (one channel per ordered pair, so batches never
-//! overtake each other); receiving all lists is the barrier. Every shard then knows
-//! every packet of the round, works out the same fates for them (the network model
-//! below, in a total order that does not depend on the sharding), and delivers to its
-//! own cores. Inputs are summed exactly (integer accumulators), so the order of
-//! delivery cannot change a spike: results are identical for any number of threads.
+//! **Engine.** The cores are split into shards of similar work: `threads` in this
+//! process, and as many in each other process of a distributed run (MPI ranks,
+//! [`Peers`]), which builds only its own shards' cores. A timestep runs in *levels*
+//! (populations joined by zero-delay projections need their senders' spikes in the
+//! same step; a network without them has one level) and each level in *rounds* (a
+//! delay extension's forwards are a second round). In a round, every shard updates
+//! its cores, and the shards exchange their packets (`fabric`: channels between
+//! threads, an all-gather between processes); receiving them all is the barrier.
+//! Every shard then knows every packet of the round. Each works out the queues of the
+//! routers and links it owns (the network model below), the shards exchange those
+//! results, and every shard delivers to its own cores with the same fates. Inputs are
+//! summed exactly (integer accumulators), so the order of delivery cannot change a
+//! spike: results are identical for any number of threads and processes.
 //!
 //! **Network model** (when the model gives router and link timing). A core spreads
 //! the packets of a step evenly over the tick, as sPyNNaker's TDMA spacing does, with
@@ -299,9 +301,13 @@ pub fn simulate_chip_with(
     if ranks > 1 && config.tiles.is_some() {
         return Err("a hybrid chip's tiles are simulated in one process: run it without mpirun".into());
     }
-    let shards = (threads * ranks).min(usize::from(u16::MAX));
-    if shards > usize::from(u16::MAX) / 2 {
-        return Err(format!("{shards} shards (threads × ranks) are more than the chip simulator handles"));
+    // Shards are numbered in 16 bits.
+    let shards = threads.saturating_mul(ranks);
+    if shards > usize::from(u16::MAX) {
+        return Err(format!(
+            "{threads} threads × {ranks} ranks make {shards} shards; the chip simulator handles at most {}",
+            u16::MAX
+        ));
     }
     // Shard `g` is thread `g mod threads` of rank `g / threads`.
     shared.shard_of = assign(slices, shards);
