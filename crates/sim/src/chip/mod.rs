@@ -183,6 +183,30 @@ pub fn memory_estimate_of_rank(net: &Network, mapping: &Mapping, ranks: usize) -
     (memory_estimate(net, mapping) - own) / ranks.max(1) as f64 + own
 }
 
+/// Per tree and shard, the items `items(tree)` gives for that shard, in their order:
+/// `(starts, items)` with tree `s`'s items for shard `h` at
+/// `items[starts[s × shards + h]..starts[s × shards + h + 1]]`; `None` past 2³² items.
+fn by_shard<T>(
+    trees: &[PacketTree],
+    shards: usize,
+    items: impl Fn(&PacketTree) -> Vec<(u16, T)>,
+) -> Option<(Vec<u32>, Vec<T>)> {
+    let (mut starts, mut out) = (Vec::with_capacity(trees.len() * shards + 1), Vec::new());
+    starts.push(0u32);
+    for t in trees {
+        let mut these = items(t);
+        these.sort_by_key(|x| x.0);
+        let mut these = these.into_iter().peekable();
+        for h in 0..shards {
+            while let Some((_, x)) = these.next_if(|x| usize::from(x.0) == h) {
+                out.push(x);
+            }
+            starts.push(u32::try_from(out.len()).ok()?);
+        }
+    }
+    Some((starts, out))
+}
+
 /// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
 pub fn simulate_chip(
     net: &Network,
@@ -323,18 +347,12 @@ pub fn simulate_chip_with(
         })
         .collect();
     let too_many = |_| "more than 2^32 packet destinations".to_string();
-    let (mut dest_start, mut dest) = (vec![0u32], Vec::new());
-    for t in &shared.trees {
-        for h in 0..shards {
-            for &(d, via) in &t.dest {
-                if usize::from(shared.shard_of[d as usize]) == h {
-                    dest.push((shared.local_of[d as usize], via));
-                }
-            }
-            dest_start.push(u32::try_from(dest.len()).map_err(too_many)?);
-        }
-    }
-    (shared.dest_start, shared.dest) = (dest_start, dest);
+    let (shard_of, local_of) = (&shared.shard_of, &shared.local_of);
+    let dest = by_shard(&shared.trees, shards, |t| {
+        t.dest.iter().map(|&(d, via)| (shard_of[d as usize], (local_of[d as usize], via))).collect()
+    })
+    .ok_or_else(|| too_many(()))?;
+    (shared.dest_start, shared.dest) = dest;
     // A chip's router and links belong to the shard of its first core; chips with no
     // core are spread over the shards in blocks of their index.
     let n_chips = machine.chips().len();
@@ -346,18 +364,11 @@ pub fn simulate_chip_with(
         let r = r as usize;
         chip_owner[if r < n_chips { r } else { (r - n_chips) / nl }]
     };
-    let (mut own_start, mut own) = (vec![0u32], Vec::new());
-    for t in &shared.trees {
-        for h in 0..shards {
-            for (i, hop) in t.hops.iter().enumerate() {
-                if hop.res != DEAD && usize::from(owner(hop.res)) == h {
-                    own.push(i as u32);
-                }
-            }
-            own_start.push(u32::try_from(own.len()).map_err(too_many)?);
-        }
-    }
-    (shared.own_start, shared.own) = (own_start, own);
+    let own = by_shard(&shared.trees, shards, |t| {
+        t.hops.iter().enumerate().filter(|h| h.1.res != DEAD).map(|(i, h)| (owner(h.res), i as u32)).collect()
+    })
+    .ok_or_else(|| too_many(()))?;
+    (shared.own_start, shared.own) = own;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);
