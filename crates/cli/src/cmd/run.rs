@@ -113,7 +113,8 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
         eprintln!("{s}; the report covers the steps done");
     }
     if !per_rank.is_empty() {
-        println!("{} MPI ranks × {} threads:", per_rank.len(), a.threads);
+        let unit = if a.threads == 1 { "thread" } else { "threads" };
+        println!("{} MPI ranks × {} {unit}:", per_rank.len(), a.threads);
         for (r, (s, m)) in per_rank.iter().enumerate() {
             println!("  rank {r}: chip simulated in {s:.3} s, peak memory {:.2} GiB", *m as f64 / (1u64 << 30) as f64);
         }
