@@ -58,6 +58,14 @@ check microcircuit netlists/microcircuit.toml --scale 0.05 --hw spinnaker1-machi
 # A hybrid chip (its tiles count in one process) runs on rank 0 alone, as one process.
 ALONE=1 check hybrid netlists/lsm.toml --hw hybrid-spinn2-rram --steps 200
 
+# A deadline (--time-limit) on every rank stops them all cleanly after the same step,
+# and rank 0 writes what was done (the chip needs far more than 1 s for 20,000 steps).
+mpirun --oversubscribe -n 2 "$bin" run netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 20000 \
+    --time-limit 1 -o "$work/deadline" >"$work/deadline.txt" 2>&1 || { cat "$work/deadline.txt"; exit 1; }
+grep -q "time limit: stopped after" "$work/deadline.txt" && [ -s "$work/deadline/report.json" ] \
+    || { echo "deadline: not stopped cleanly"; cat "$work/deadline.txt"; exit 1; }
+echo "deadline: $(grep -o "stopped after [0-9]* of 20000 steps" "$work/deadline.txt") on both ranks, files written"
+
 # A sweep's points shared out over 2 ranks: the same rows, files and front.
 sweep=(sweep netlists/lsm.toml --hw rram-lsm-40nm --set adc.bits=2,4,6,8,10 --objective energy,rate_error --steps 100)
 "$bin" "${sweep[@]}" -o "$work/sweep-1" >"$work/sweep-1.txt" 2>&1

@@ -84,11 +84,14 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
     let mut stopped: Option<&str> = None;
     let out = neuromap_pipeline::run_job(job, &mut |t| {
         stopped = stop.reason();
+        if t == 1 {
+            // From here a signal or the deadline stops the run cleanly, on every rank.
+            interrupts.simulating();
+        }
         if !leads {
             return stopped.is_none();
         }
         if t == 1 {
-            interrupts.simulating();
             eprintln!("simulating {steps} steps (Ctrl-C stops after the current step and writes what was simulated)");
         }
         if t % 64 == 0 || t == steps {
