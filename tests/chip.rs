@@ -237,20 +237,27 @@ fn run_time_faults_are_counted_by_cause() {
     assert!(detoured > 0, "no link of {used:?} had an emergency route");
 }
 
-/// Links too slow for the traffic: the router drops packets that wait too long, and
-/// says so.
-#[test]
-fn congested_links_drop_packets_and_count_them() {
-    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+/// One SpiNN-5 board whose links take 40 µs a packet instead of 160 ns: too slow for
+/// brunel_10k's traffic (the model files are written under a temporary folder `tag`).
+fn slow_links(tag: &str) -> neuromap::hw::HwModel {
     let chip = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
     let slow = chip.replace("link_packet_s = { value = 160e-9", "link_packet_s = { value = 40e-6");
     assert_ne!(slow, chip);
-    let dir = std::env::temp_dir().join(format!("neuromap-slow-links-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("neuromap-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("spinnaker1.toml"), slow).unwrap();
     std::fs::copy("hw-models/spinnaker1-spinn5.toml", dir.join("spinn5.toml")).unwrap();
     let hw = neuromap::hw::load_path(&dir.join("spinn5.toml")).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+    hw
+}
+
+/// Links too slow for the traffic: the router drops packets that wait too long, and
+/// says so.
+#[test]
+fn congested_links_drop_packets_and_count_them() {
+    let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
+    let hw = slow_links("slow-links");
     let mapping = compile(&net, &hw, &CompileOptions::default()).unwrap();
     let run = with_threads(&net, &hw, &mapping, 200, 2, &RunFaults::default());
     let l = &run.counts.losses;
@@ -314,14 +321,7 @@ fn with_ranks(
 #[test]
 fn a_run_split_over_ranks_is_the_run_on_one_thread() {
     let net = load_path(Path::new("netlists/brunel_10k.toml")).unwrap().spec.build().unwrap();
-    let chip = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
-    let slow = chip.replace("link_packet_s = { value = 160e-9", "link_packet_s = { value = 40e-6");
-    let dir = std::env::temp_dir().join(format!("neuromap-ranks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("spinnaker1.toml"), slow).unwrap();
-    std::fs::copy("hw-models/spinnaker1-spinn5.toml", dir.join("spinn5.toml")).unwrap();
-    let congested = neuromap::hw::load_path(&dir.join("spinn5.toml")).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let congested = slow_links("ranks");
     let plain = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).unwrap();
     let lossy = RunFaults { packet_drop_rate: 0.01, seed: 3, ..RunFaults::default() };
     let cases = [(&plain, RunFaults::default()), (&congested, RunFaults::default()), (&plain, lossy)];
