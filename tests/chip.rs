@@ -226,7 +226,13 @@ fn run_time_faults_are_counted_by_cause() {
         let l = &run.counts.losses;
         if l.dead_link == 0 {
             assert!(l.emergency_routed > 0, "{l:?}");
-            assert_eq!(run.result.spikes, functional.spikes, "an emergency route delivers everything");
+            if l.congestion == 0 {
+                assert_eq!(run.result.spikes, functional.spikes, "an emergency route delivers everything: {l:?}");
+            } else {
+                // The detour's two links also carry their own traffic: a queue there
+                // may overflow, and what it drops is counted.
+                assert!(l.lost_deliveries > 0, "{l:?}");
+            }
             assert!(run.counts.router_passes.iter().sum::<u64>() > plain.counts.router_passes.iter().sum::<u64>());
             detoured += 1;
         } else {

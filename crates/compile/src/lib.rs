@@ -1,6 +1,6 @@
 //! The mapper: a [`neuromap_ir::Network`] onto a chip model.
 //!
-//! Passes: [`partition`] → [`traffic`] → [`place`] → keys → [`route::trees`] →
+//! Passes: [`partition`] → [`traffic`] → [`place`] → [`keys`] → [`route::trees`] →
 //! [`route::tables`] → [`route::compress`] → [`verify`]. The verifier always runs: a
 //! [`Mapping`] that is returned routes every sender's packets to exactly the cores of
 //! its targets and fits every resource.
@@ -11,6 +11,7 @@
 
 pub mod artifact;
 pub mod graph;
+pub mod keys;
 pub mod partition;
 pub mod place;
 pub mod route;
@@ -162,7 +163,8 @@ pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-fn bits_for(n: u64) -> u32 {
+/// Bits that number `n` things (0 for one).
+pub(crate) fn bits_for(n: u64) -> u32 {
     if n <= 1 { 0 } else { 64 - (n - 1).leading_zeros() }
 }
 
@@ -226,19 +228,9 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let block_bits = bits_for(longest) + stage_bits;
     let senders: Vec<u32> =
         (0..partition.slices.len() as u32).filter(|&s| !traffic.targets[s as usize].is_empty()).collect();
-    if block_bits >= 32 || (senders.len() as u64) > (1u64 << (32 - block_bits)) {
-        return Err(CompileError::DoesNotFit {
-            resource: "32-bit routing keys".into(),
-            demand: format!("{} sending slices × 2^{block_bits} keys each", senders.len()),
-            capacity: "2^32 keys".into(),
-            help: "use fewer, larger slices".into(),
-        });
-    }
     let mask = if block_bits == 0 { u32::MAX } else { u32::MAX << block_bits };
-    let mut key = vec![None; partition.slices.len()];
-    for (k, &s) in senders.iter().enumerate() {
-        key[s as usize] = Some((k as u32) << block_bits);
-    }
+    let endpoints = hw.cores + opts.parts.per_chip();
+    let (key, key_scheme) = keys::allocate(machine, &placement.core_of, &senders, endpoints, block_bits)?;
     let targets_of = |s: u32| -> Vec<(ChipId, u32)> {
         let mut v: Vec<(ChipId, u32)> =
             traffic.targets[s as usize].iter().map(|&t| placement.core_of[t as usize]).collect();
@@ -254,8 +246,9 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let capacity = hw.router_entries as usize;
     let max_routed = tables.values().map(|t| t.routed).max().unwrap_or(0);
     let max_uncompressed = tables.values().map(|t| t.uncompressed).max().unwrap_or(0);
+    let mut ordered_covered = 0;
     for (chip, t) in tables.iter_mut() {
-        route::compress(t, capacity, block_bits);
+        ordered_covered += usize::from(route::compress(t, capacity, block_bits));
         if t.entries.len() > capacity {
             let c = machine.chip(*chip);
             return Err(CompileError::DoesNotFit {
@@ -279,6 +272,8 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
         max_compressed: tables.values().map(|t| t.entries.len()).max().unwrap_or(0),
         total_compressed: tables.values().map(|t| t.entries.len()).sum(),
         capacity,
+        ordered_covered,
+        keys: key_scheme,
     };
     let mut link_load: BTreeMap<(ChipId, u8), f64> = BTreeMap::new();
     for (&s, tree) in senders.iter().zip(&trees) {

@@ -71,6 +71,62 @@ pub struct Table {
     /// Keys that pass this chip on its default route (needed by compression: a
     /// merged entry must not capture them).
     pub defaulted: Vec<u32>,
+    /// How [`Table::find`] searches, set by [`Table::seal`].
+    pub index: TableIndex,
+}
+
+/// How a table is searched for a key's first matching entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TableIndex {
+    /// Entry by entry, in order (a table built by hand and never sealed).
+    #[default]
+    Scan,
+    /// The entries are aligned key/mask blocks sorted by key and no two match a
+    /// common key: the first match is the only one, found by binary search.
+    Disjoint,
+    /// The entries are aligned blocks in runs of one mask each (the start index of
+    /// each run), keys increasing within a run: the first match is found by a binary
+    /// search in each run, in order. Ordered covering writes its tables so.
+    Runs(Vec<usize>),
+}
+
+impl Table {
+    /// Records how the entries, in their present order, can be searched.
+    pub fn seal(&mut self) {
+        let aligned = |e: &Entry| e.mask.leading_ones() + e.mask.trailing_zeros() == 32 && e.key & !e.mask == 0;
+        self.index = if !self.entries.iter().all(aligned) {
+            TableIndex::Scan
+        } else if self.entries.windows(2).all(|w| u64::from(w[0].key | !w[0].mask) < u64::from(w[1].key)) {
+            TableIndex::Disjoint
+        } else {
+            let mut runs = vec![0];
+            for (i, w) in self.entries.windows(2).enumerate() {
+                if w[0].mask != w[1].mask {
+                    runs.push(i + 1);
+                } else if w[0].key >= w[1].key {
+                    runs.clear();
+                    break;
+                }
+            }
+            if runs.is_empty() || runs.len() > 33 { TableIndex::Scan } else { TableIndex::Runs(runs) }
+        };
+    }
+
+    /// The first entry that matches `key`.
+    pub fn find(&self, key: u32) -> Option<&Entry> {
+        fn in_run(run: &[Entry], key: u32) -> Option<&Entry> {
+            let i = run.partition_point(|e| e.key <= key);
+            i.checked_sub(1).map(|i| &run[i]).filter(|e| key & e.mask == e.key)
+        }
+        match &self.index {
+            TableIndex::Scan => self.entries.iter().find(|e| key & e.mask == e.key),
+            TableIndex::Disjoint => in_run(&self.entries, key),
+            TableIndex::Runs(starts) => starts.iter().enumerate().find_map(|(k, &a)| {
+                let b = starts.get(k + 1).copied().unwrap_or(self.entries.len());
+                in_run(&self.entries[a..b], key)
+            }),
+        }
+    }
 }
 
 /// The multicast tree of one sender: for every chip it visits, the route there and the
@@ -155,6 +211,7 @@ pub fn tables(keys: &[u32], mask: u32, trees: &[Tree]) -> BTreeMap<ChipId, Table
                 routed: 0,
                 uncompressed: 0,
                 defaulted: Vec::new(),
+                index: TableIndex::Scan,
             });
             t.routed += 1;
             let straight = arrived.is_some_and(|d| !route.has_cores() && route.links == 1 << d);
@@ -167,6 +224,7 @@ pub fn tables(keys: &[u32], mask: u32, trees: &[Tree]) -> BTreeMap<ChipId, Table
     }
     for t in out.values_mut() {
         t.entries.sort();
+        t.seal();
         t.defaulted.sort_unstable();
         t.uncompressed = t.entries.len();
     }
@@ -177,60 +235,186 @@ pub fn tables(keys: &[u32], mask: u32, trees: &[Tree]) -> BTreeMap<ChipId, Table
 /// `capacity`, largest route groups first, stopping as soon as it fits. A merged
 /// block never covers a key of another route or a key that passes on its default
 /// route, so entry order does not matter and every key routes as before.
-pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) {
+///
+/// One pass over the router's keys in key order finds every route's blocks at once
+/// (a range is one block when all the keys in it share one route), so the cost grows
+/// with the keys at this router times the key width, not with routes × keys.
+///
+/// Returns whether ordered covering wrote the table.
+pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) -> bool {
     if t.entries.len() <= capacity {
-        return;
+        return false;
     }
-    let mut groups: BTreeMap<Route, Vec<u32>> = BTreeMap::new();
-    for e in &t.entries {
-        groups.entry(e.route).or_default().push(e.key >> block_bits);
-    }
-    let mut order: Vec<(Route, Vec<u32>)> = groups.into_iter().collect();
-    order.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    let mut routes: Vec<Route> = t.entries.iter().map(|e| e.route).collect();
+    routes.sort_unstable();
+    routes.dedup();
+    // Every key present, by block index, with its route (`DEFAULT` for a key that
+    // passes on the default route).
+    let mut keys: Vec<(u32, u32)> = t
+        .entries
+        .iter()
+        .map(|e| (e.key >> block_bits, routes.binary_search(&e.route).unwrap_or(0) as u32))
+        .chain(t.defaulted.iter().map(|k| (k >> block_bits, DEFAULT)))
+        .collect();
+    keys.sort_unstable();
+    let mut blocks: Vec<Vec<(u32, u32)>> = vec![Vec::new(); routes.len()];
+    cover(&keys, 0, 32 - block_bits, &mut blocks);
+    let mut size = vec![0usize; routes.len()];
+    keys.iter().filter(|k| k.1 != DEFAULT).for_each(|k| size[k.1 as usize] += 1);
+    let mut order: Vec<usize> = (0..routes.len()).collect();
+    order.sort_by(|&a, &b| size[b].cmp(&size[a]).then(routes[a].cmp(&routes[b])));
     let mut count = t.entries.len();
-    let mut result: Vec<Entry> = Vec::new();
-    let mut merged_routes = std::collections::BTreeSet::new();
-    for (route, keys) in &order {
+    let mut merged = vec![false; routes.len()];
+    for r in order {
         if count <= capacity {
             break;
         }
-        // Blockers: every other key present at this router.
-        let mut blockers: Vec<u32> =
-            t.entries.iter().filter(|e| e.route != *route).map(|e| e.key >> block_bits).collect();
-        blockers.extend(t.defaulted.iter().map(|k| k >> block_bits));
-        blockers.sort_unstable();
-        let mut merged = Vec::new();
-        merge(keys, &blockers, 0, 32 - block_bits, &mut merged);
-        count = count - keys.len() + merged.len();
-        result.extend(merged.into_iter().map(|(prefix, bits)| {
+        count = count - size[r] + blocks[r].len();
+        merged[r] = true;
+    }
+    let mut result: Vec<Entry> =
+        t.entries.iter().filter(|e| routes.binary_search(&e.route).is_ok_and(|r| !merged[r])).copied().collect();
+    for (r, _) in merged.iter().enumerate().filter(|m| *m.1) {
+        result.extend(blocks[r].iter().map(|&(prefix, bits)| {
             let shift = block_bits + bits;
             let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
-            Entry { key: prefix << block_bits & mask, mask, route: *route }
+            Entry { key: prefix << block_bits & mask, mask, route: routes[r] }
         }));
-        merged_routes.insert(*route);
     }
-    result.extend(t.entries.iter().filter(|e| !merged_routes.contains(&e.route)).copied());
+    if count > capacity {
+        // Merging without covering cannot make it fit: cover with order instead.
+        let covered = ordered_cover(&keys, &routes, block_bits);
+        if covered.len() < count {
+            t.entries = covered;
+            t.seal();
+            return true;
+        }
+    }
     result.sort();
     t.entries = result;
+    t.seal();
+    false
 }
 
-/// Covers the sorted block indices `keys` (all within the aligned range starting at
-/// `base` of size 2^`bits`) with aligned ranges that hold no blocker.
-fn merge(keys: &[u32], blockers: &[u32], base: u32, bits: u32, out: &mut Vec<(u32, u32)>) {
-    if keys.is_empty() {
+/// Ordered covering: the fewest aligned entries such that a key's *first* match
+/// (entries most specific first, so the first match is the longest) gives its route,
+/// by ORTC (Draves, King, Venkatachary & Zill, "Constructing optimal IP routing
+/// tables", INFOCOM 1999) over the binary tree of block indices. Keys absent from this
+/// router may match anything (they never arrive); a key that passes on its default
+/// route must match nothing, so no entry covers one. `keys` are sorted (block index,
+/// route index or `DEFAULT`).
+fn ordered_cover(keys: &[(u32, u32)], routes: &[Route], block_bits: u32) -> Vec<Entry> {
+    let mut nodes = Vec::new();
+    let root = cover_tree(keys, 0, 32 - block_bits, &mut nodes);
+    let mut picked = Vec::new();
+    if let Some(root) = root {
+        choose(&nodes, root, None, &mut picked);
+    }
+    // Most specific first; within one mask, by key.
+    picked.sort_by_key(|&(base, bits, _)| (bits, base));
+    picked
+        .into_iter()
+        .map(|(base, bits, r)| {
+            let shift = block_bits + bits;
+            let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
+            Entry { key: base << block_bits & mask, mask, route: routes[r as usize] }
+        })
+        .collect()
+}
+
+/// A node of the tree of block indices: an aligned range, the routes any one entry
+/// for the whole range could take (ORTC's candidate set; empty where a default-routed
+/// key forbids any entry), and its non-empty halves.
+struct CoverNode {
+    base: u32,
+    bits: u32,
+    candidates: Vec<u32>,
+    /// A default-routed key lies in the range: no entry may cover it.
+    blocked: bool,
+    halves: [Option<usize>; 2],
+}
+
+fn cover_tree(keys: &[(u32, u32)], base: u32, bits: u32, nodes: &mut Vec<CoverNode>) -> Option<usize> {
+    let &(_, first) = keys.first()?;
+    let uniform = keys.iter().all(|k| k.1 == first);
+    let mut node = CoverNode { base, bits, candidates: Vec::new(), blocked: false, halves: [None, None] };
+    if uniform || bits == 0 {
+        // One route covers the range; a default-routed key blocks it, and so do two
+        // routes for one block (impossible: each sender has its own keys).
+        node.blocked = !uniform || first == DEFAULT;
+        if !node.blocked {
+            node.candidates = vec![first];
+        }
+    } else {
+        let mid = base + (1u32 << (bits - 1));
+        let split = keys.partition_point(|k| k.0 < mid);
+        node.halves =
+            [cover_tree(&keys[..split], base, bits - 1, nodes), cover_tree(&keys[split..], mid, bits - 1, nodes)];
+        let sets: Vec<&CoverNode> = node.halves.iter().flatten().map(|&h| &nodes[h]).collect();
+        node.blocked = sets.iter().any(|h| h.blocked);
+        if !node.blocked {
+            node.candidates = match sets[..] {
+                [one] => one.candidates.clone(),
+                [a, b] => {
+                    let both: Vec<u32> = a.candidates.iter().copied().filter(|r| b.candidates.contains(r)).collect();
+                    if both.is_empty() {
+                        let mut either = [a.candidates.as_slice(), b.candidates.as_slice()].concat();
+                        either.sort_unstable();
+                        either.dedup();
+                        either
+                    } else {
+                        both
+                    }
+                }
+                _ => Vec::new(),
+            };
+        }
+    }
+    nodes.push(node);
+    Some(nodes.len() - 1)
+}
+
+/// ORTC's top-down pass: a node whose range already inherits one of its candidate
+/// routes needs no entry; otherwise it gets an entry with its first candidate.
+fn choose(nodes: &[CoverNode], at: usize, inherited: Option<u32>, out: &mut Vec<(u32, u32, u32)>) {
+    let n = &nodes[at];
+    let mut here = inherited;
+    if n.blocked {
+        // Only possible under no entry at all (a blocked node's ancestors are blocked).
+        debug_assert!(inherited.is_none());
+    } else if !inherited.is_some_and(|r| n.candidates.contains(&r)) {
+        let r = n.candidates[0];
+        out.push((n.base, n.bits, r));
+        here = Some(r);
+    }
+    for h in n.halves.iter().flatten() {
+        choose(nodes, *h, here, out);
+    }
+}
+
+/// The route index of a key that passes on the default route.
+const DEFAULT: u32 = u32::MAX;
+
+/// Covers the sorted (block index, route) pairs `keys`, all within the aligned range
+/// starting at `base` of size 2^`bits`, with aligned ranges each holding keys of one
+/// route only (and no default-routed key); per route, its ranges as (prefix, bits).
+fn cover(keys: &[(u32, u32)], base: u32, bits: u32, out: &mut [Vec<(u32, u32)>]) {
+    let Some(&(_, first)) = keys.first() else { return };
+    if first != DEFAULT && keys.iter().all(|k| k.1 == first) {
+        out[first as usize].push((base, bits));
         return;
     }
-    let end = u64::from(base) + (1u64 << bits);
-    let lo = blockers.partition_point(|&b| b < base);
-    let hi = blockers.partition_point(|&b| u64::from(b) < end);
-    if lo == hi || bits == 0 {
-        out.push((base, bits));
+    if bits == 0 {
+        // Keys of one block with different routes cannot merge: each stays itself.
+        for &(_, r) in keys.iter().filter(|k| k.1 != DEFAULT) {
+            out[r as usize].push((base, 0));
+        }
         return;
     }
     let mid = base + (1u32 << (bits - 1));
-    let split = keys.partition_point(|&k| k < mid);
-    merge(&keys[..split], &blockers[lo..hi], base, bits - 1, out);
-    merge(&keys[split..], &blockers[lo..hi], mid, bits - 1, out);
+    let split = keys.partition_point(|k| k.0 < mid);
+    cover(&keys[..split], base, bits - 1, out);
+    cover(&keys[split..], mid, bits - 1, out);
 }
 
 /// What a packet does on its way: the cores it reaches, the routers it passes
@@ -252,7 +436,7 @@ pub fn lookup(
     key: u32,
     arrived: Option<u8>,
 ) -> Result<Route, String> {
-    let hit = tables.get(&chip).and_then(|t| t.entries.iter().find(|e| key & e.mask == e.key));
+    let hit = tables.get(&chip).and_then(|t| t.find(key));
     match (hit, arrived) {
         (Some(e), _) => Ok(e.route),
         (None, Some(d)) => Ok(Route::links(1 << d)),
@@ -327,6 +511,9 @@ pub struct TableStats {
     pub max_compressed: usize,
     pub total_compressed: usize,
     pub capacity: usize,
+    /// Tables that only ordered covering made fit.
+    pub ordered_covered: usize,
+    pub keys: crate::keys::KeyScheme,
 }
 
 #[cfg(test)]
@@ -341,7 +528,40 @@ mod tests {
             routed: 1,
             uncompressed: 1,
             defaulted: Vec::new(),
+            index: TableIndex::Scan,
         }
+    }
+
+    /// Eight senders of one route but the fourth: merging without covering needs
+    /// four entries (three blocks of the first route and one of the second), ordered
+    /// covering two (the exception first, then one entry over all eight). A key that
+    /// passes on the default route is never covered.
+    #[test]
+    fn ordered_covering_fits_where_merging_cannot() {
+        let (a, b) = (Route::links(1), Route::links(2));
+        let bits = 4;
+        let mut t = Table {
+            entries: (0..8u32)
+                .map(|k| Entry { key: k << bits, mask: u32::MAX << bits, route: if k == 3 { b } else { a } })
+                .collect(),
+            routed: 8,
+            uncompressed: 8,
+            defaulted: vec![9 << bits],
+            index: TableIndex::Scan,
+        };
+        let before = t.clone();
+        compress(&mut t, 2, bits);
+        assert_eq!(t.entries.len(), 2, "{:?}", t.entries);
+        assert!(matches!(t.index, TableIndex::Runs(_)), "{:?}", t.index);
+        for k in 0..8u32 {
+            assert_eq!(t.find(k << bits | 5).map(|e| e.route), before.find(k << bits).map(|e| e.route), "key {k}");
+        }
+        assert_eq!(t.find(9 << bits), None, "the default-routed key stays uncovered");
+        // Without the default-routed key in the way, the same two entries.
+        t = before.clone();
+        t.defaulted.clear();
+        compress(&mut t, 2, bits);
+        assert_eq!(t.entries.len(), 2);
     }
 
     /// Two chips that send a key to each other forever: the walk says so at once, and

@@ -140,13 +140,18 @@ proptest! {
         ];
         let entries: Vec<Entry> = blocks.iter().map(|(&b, &r)| Entry { key: b << bits, mask: u32::MAX << bits, route: routes[r as usize] }).collect();
         let defaulted: Vec<u32> = defaulted.into_iter().filter(|b| !blocks.contains_key(b)).map(|b| b << bits).collect();
-        let before = Table { entries: entries.clone(), routed: entries.len(), uncompressed: entries.len(), defaulted: defaulted.clone() };
+        let before = Table { entries: entries.clone(), routed: entries.len(), uncompressed: entries.len(), defaulted: defaulted.clone(), index: Default::default() };
+        let mut before = before;
+        before.seal();
         let mut after = before.clone();
         route::compress(&mut after, capacity, bits);
         let lookup = |t: &Table, k: u32| t.entries.iter().find(|e| k & e.mask == e.key).map(|e| e.route);
         for k in entries.iter().map(|e| e.key).chain(defaulted.iter().copied()) {
             for low in [0, 0xff] {
                 prop_assert_eq!(lookup(&after, k | low), lookup(&before, k | low), "key {:#x}", k | low);
+                // The binary search of a sealed table finds the first match.
+                prop_assert!(after.index != neuromap_compile::route::TableIndex::Scan);
+                prop_assert_eq!(after.find(k | low).map(|e| e.route), lookup(&after, k | low));
             }
         }
         prop_assert!(after.entries.len() <= before.entries.len());

@@ -305,10 +305,22 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
         };
         out.push_str(&format!("tiles of {}: {} of {} used ({each})\n", p.part, p.used, p.capacity));
     }
+    let covered = match r.ordered_covered {
+        0 => String::new(),
+        k => format!("; {k} by ordered covering"),
+    };
     out.push_str(&format!(
-        "\nrouting tables on {} chips; largest table: {} routes → {} entries without default routes → {} compressed (capacity {}); {} entries in all\n",
+        "\nrouting tables on {} chips; largest table: {} routes → {} entries without default routes → {} compressed (capacity {}{covered}); {} entries in all\n",
         r.chips_with_tables, r.max_routed, r.max_uncompressed, r.max_compressed, r.capacity, r.total_compressed
     ));
+    out.push_str(&match r.keys {
+        neuromap_compile::keys::KeyScheme::Location { x_bits, y_bits, endpoint_bits, block_bits } => format!(
+            "keys by location, in bits: x {x_bits} | y {y_bits} | core {endpoint_bits} | neuron and delay stage {block_bits}\n"
+        ),
+        neuromap_compile::keys::KeyScheme::Dense { block_bits } => format!(
+            "keys by slice (location needs more than 32 bits): slice | neuron and delay stage {block_bits} bits\n"
+        ),
+    });
     let p = &s.placement;
     out.push_str(&format!(
         "placement: traffic cost {} → {} ({} of {} moves accepted; {})\n",
