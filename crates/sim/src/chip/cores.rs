@@ -13,8 +13,36 @@ pub(super) struct Rows {
     pub(super) pre: PopId,
     pub(super) receptor: usize,
     pub(super) delayed: bool,
+    /// Where each presynaptic neuron's synapses start in `syn` (one more entry than
+    /// there are rows, the last being `syn.len()`): for every presynaptic neuron when
+    /// `pre` is `None`, else for the neurons listed there.
     pub(super) start: Vec<u32>,
+    /// The presynaptic neurons with a synapse on this core, increasing, when that is
+    /// the smaller index: a 10⁶-neuron network whose cores each hear from a few
+    /// thousand of them would otherwise hold a start per neuron per core.
+    pub(super) listed: Option<Vec<u32>>,
     pub(super) syn: Vec<Syn>,
+}
+
+impl Rows {
+    /// The range in `syn` of presynaptic neuron `g`'s synapses (empty if it has none
+    /// here).
+    #[inline]
+    pub(super) fn span(&self, g: usize) -> (usize, usize) {
+        match &self.listed {
+            None => (self.start[g] as usize, self.start[g + 1] as usize),
+            Some(ids) => match ids.binary_search(&(g as u32)) {
+                Ok(i) => (self.start[i] as usize, self.start[i + 1] as usize),
+                Err(_) => (0, 0),
+            },
+        }
+    }
+
+    /// Bytes of the index over `n_pre` presynaptic neurons for `listed` of them with
+    /// synapses: a start per neuron, or a (neuron, start) pair per listed neuron.
+    pub(super) fn index_bytes(n_pre: usize, listed: usize) -> usize {
+        (4 * (n_pre + 1)).min(8 * listed + 4)
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<Syn>() == 6);
@@ -189,12 +217,16 @@ pub(super) fn build_cores(
             for delayed in [false, true] {
                 let mut rows: Vec<Rows> = targets
                     .iter()
-                    .map(|_| Rows { proj: p, pre: pr.pre, receptor, delayed, start: Vec::new(), syn: Vec::new() })
+                    .map(|_| Rows {
+                        proj: p,
+                        pre: pr.pre,
+                        receptor,
+                        delayed,
+                        start: Vec::new(),
+                        listed: Some(Vec::new()),
+                        syn: Vec::new(),
+                    })
                     .collect();
-                for (r, _) in rows.iter_mut().zip(&local).filter(|r| *r.1) {
-                    r.start.reserve_exact(syn.n_pre() + 1);
-                    r.start.push(0);
-                }
                 for i in 0..syn.n_pre() {
                     let row = syn.row(i);
                     for k in 0..row.post.len() {
@@ -207,6 +239,12 @@ pub(super) fn build_cores(
                             continue;
                         }
                         let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
+                        if let Some(ids) = r.listed.as_mut()
+                            && ids.last() != Some(&(i as u32))
+                        {
+                            ids.push(i as u32);
+                            r.start.push(r.syn.len() as u32);
+                        }
                         // Within a slice of at most MAX_SLICE neurons (checked before).
                         r.syn.push(Syn {
                             post: (row.post[k] - lo) as u16,
@@ -216,13 +254,10 @@ pub(super) fn build_cores(
                             delay: row.delay[k],
                         });
                     }
-                    for (r, _) in rows.iter_mut().zip(&local).filter(|r| *r.1) {
-                        r.start.push(r.syn.len() as u32);
-                    }
                 }
                 for (r, &s) in rows.into_iter().zip(&targets) {
                     if !r.syn.is_empty() {
-                        out.push((s, r));
+                        out.push((s, dense_if_smaller(r, syn.n_pre())));
                     }
                 }
             }
@@ -234,6 +269,31 @@ pub(super) fn build_cores(
         cores[s].rows.push(r);
     }
     cores
+}
+
+/// `r` (built with its presynaptic neurons listed) with a start per presynaptic
+/// neuron instead, where that index is no larger: found without a search.
+fn dense_if_smaller(mut r: Rows, n_pre: usize) -> Rows {
+    let Some(ids) = r.listed.take() else { return r };
+    if Rows::index_bytes(n_pre, ids.len()) < 4 * (n_pre + 1) {
+        r.start.push(r.syn.len() as u32);
+        r.listed = Some(ids);
+        return r;
+    }
+    // A neuron without synapses here starts (and ends) where the next listed one
+    // starts, or at the end.
+    let mut start = vec![0u32; n_pre + 1];
+    let (mut k, mut next) = (ids.len(), r.syn.len() as u32);
+    start[n_pre] = next;
+    for i in (0..n_pre).rev() {
+        if k > 0 && ids[k - 1] as usize == i {
+            k -= 1;
+            next = r.start[k];
+        }
+        start[i] = next;
+    }
+    r.start = start;
+    r
 }
 
 /// Assigns cores to `threads` shards of similar work (by their neurons and synapse

@@ -129,7 +129,8 @@ pub(super) fn deliver(
                 // The tile computes the input from the step's spikes: they wait for it.
                 for rows in target.rows_of(key) {
                     shard.pending[local].push((rows.proj as u32, g as u32, k));
-                    let n = u64::from(rows.start[g + 1] - rows.start[g]) * u64::from(k);
+                    let (a, b) = rows.span(g);
+                    let n = (b - a) as u64 * u64::from(k);
                     shard.result.synaptic_events[rows.proj] += n;
                     events += n;
                 }
@@ -139,7 +140,7 @@ pub(super) fn deliver(
             let Core { rows, row_keys, rings, .. } = target;
             for (rows, _) in rows.iter().zip(row_keys.iter()).filter(|r| *r.1 == key) {
                 let ring = &mut rings[rows.receptor];
-                let (a, b) = (rows.start[g] as usize, rows.start[g + 1] as usize);
+                let (a, b) = rows.span(g);
                 let kk = i64::from(k);
                 for syn in &rows.syn[a..b] {
                     let at = ((ts + usize::from(syn.delay)) & ring.mask) * ring.n + usize::from(syn.post);

@@ -159,20 +159,34 @@ struct RouterPs {
 }
 
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
-/// network itself: every synapse again in its core's rows (6 bytes), each core's row
-/// starts for every incoming projection, and the state and ring buffers of the
-/// reference engine's estimate; checked before a run.
+/// network itself: every synapse again in its core's rows (6 bytes), each core's
+/// index of its rows for every incoming projection (a start per presynaptic neuron,
+/// or a pair per presynaptic neuron it hears from, bounded here by its synapses from
+/// that projection; both for direct and for delayed packets when the projection has
+/// both), and the state and ring buffers of the reference engine's estimate;
+/// checked before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
-    let slices = &mapping.partition.slices;
-    let starts: f64 = net
-        .projections()
-        .iter()
-        .map(|p| {
-            let cores = slices.iter().filter(|s| s.pop == p.post).count() as f64;
-            cores * 2.0 * (p.synapses.n_pre() as f64 + 1.0) * 4.0
-        })
-        .sum();
-    net.n_synapses() as f64 * 6.0 + starts + crate::memory_estimate(net)
+    let part = &mapping.partition;
+    let max_delay = mapping.hw.max_delay_steps;
+    let mut index = 0usize;
+    for p in net.projections() {
+        if net.pop(p.post).is_source() {
+            continue;
+        }
+        let (first, _) = part.pop_slices[p.post.index()];
+        let mut into = vec![0usize; part.slices.len()];
+        for &j in p.synapses.posts() {
+            into[part.slice_of(p.post, j) as usize] += 1;
+        }
+        let kinds = if u32::from(p.synapses.max_delay()) > max_delay { 2 } else { 1 };
+        let n_pre = p.synapses.n_pre();
+        index += into[first as usize..]
+            .iter()
+            .filter(|&&n| n > 0)
+            .map(|&n| kinds * cores::Rows::index_bytes(n_pre, n.min(n_pre)))
+            .sum::<usize>();
+    }
+    net.n_synapses() as f64 * 6.0 + index as f64 + crate::memory_estimate(net)
 }
 
 /// Bytes one of `ranks` processes of a distributed run allocates ([`memory_estimate`]
