@@ -66,6 +66,14 @@ grep -q "time limit: stopped after" "$work/deadline.txt" && [ -s "$work/deadline
     || { echo "deadline: not stopped cleanly"; cat "$work/deadline.txt"; exit 1; }
 echo "deadline: $(grep -o "stopped after [0-9]* of 20000 steps" "$work/deadline.txt") on both ranks, files written"
 
+# An input warning is printed once, by rank 0, not once per rank.
+sed 's/^weight = -6.25.*/weight = 6.25/' netlists/brunel_1k.toml >"$work/warn.toml"
+mpirun --oversubscribe -n 2 "$bin" run "$work/warn.toml" --hw spinnaker1-spinn5 --steps 10 --no-output \
+    >"$work/warn.txt" 2>&1 || { cat "$work/warn.txt"; exit 1; }
+n=$(grep -c "warn.toml:88:10: warning" "$work/warn.txt" || true)
+[ "$n" = 1 ] || { echo "warning: printed $n times over 2 ranks, not once"; cat "$work/warn.txt"; exit 1; }
+echo "warning: printed once over 2 ranks"
+
 # A sweep's points shared out over 2 ranks: the same rows, files and front.
 sweep=(sweep netlists/lsm.toml --hw rram-lsm-40nm --set adc.bits=2,4,6,8,10 --objective energy,rate_error --steps 100)
 "$bin" "${sweep[@]}" -o "$work/sweep-1" >"$work/sweep-1.txt" 2>&1

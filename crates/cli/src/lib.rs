@@ -34,6 +34,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Every rank reads the same inputs and finds the same problems: rank 0 tells them.
+    QUIET_INPUT.store(!processes.leads(), std::sync::atomic::Ordering::Relaxed);
     let shared =
         matches!(&cli.cmd, Cmd::Run(_) | Cmd::Campaign(_)) || matches!(&cli.cmd, Cmd::Sweep(a) if !a.set.is_empty());
     if !processes.leads() && !shared {
@@ -107,8 +109,12 @@ pub fn render_diagnostics(diags: &Diagnostics, color: bool) -> String {
     out
 }
 
+/// Set on MPI ranks other than 0: they read the same inputs as rank 0, which prints
+/// the diagnostics once.
+static QUIET_INPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn report(diags: &Diagnostics, color: bool) {
-    if !diags.is_empty() {
+    if !diags.is_empty() && !QUIET_INPUT.load(std::sync::atomic::Ordering::Relaxed) {
         eprint!("{}", render_diagnostics(diags, color));
     }
 }
@@ -126,7 +132,9 @@ fn load_nir(path: &Path, nir: &neuromap_import::nir::NirOptions, color: bool) ->
         }
         Err(d) => {
             report(&d, color);
-            eprintln!("{}: {} error(s); nothing was run", path.display(), d.error_count());
+            if !QUIET_INPUT.load(std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("{}: {} error(s); nothing was run", path.display(), d.error_count());
+            }
             Err(Failure::Input)
         }
     }
