@@ -14,12 +14,14 @@ pub(super) struct Rows {
     pub(super) receptor: usize,
     pub(super) delayed: bool,
     /// Where each presynaptic neuron's synapses start in `syn` (one more entry than
-    /// there are rows, the last being `syn.len()`): for every presynaptic neuron when
-    /// `pre` is `None`, else for the neurons listed there.
+    /// there are rows, the last being `syn.len()`): when `listed` is `None`, for the
+    /// neurons `base..` in order; else for the neurons listed there.
     pub(super) start: Vec<u32>,
+    pub(super) base: u32,
     /// The presynaptic neurons with a synapse on this core, increasing, when that is
     /// the smaller index: a 10⁶-neuron network whose cores each hear from a few
-    /// thousand of them would otherwise hold a start per neuron per core.
+    /// thousand of them scattered over all would otherwise hold a start per neuron
+    /// per core.
     pub(super) listed: Option<Vec<u32>>,
     pub(super) syn: Vec<Syn>,
 }
@@ -30,7 +32,10 @@ impl Rows {
     #[inline]
     pub(super) fn span(&self, g: usize) -> (usize, usize) {
         match &self.listed {
-            None => (self.start[g] as usize, self.start[g + 1] as usize),
+            None => match g.checked_sub(self.base as usize) {
+                Some(i) if i + 1 < self.start.len() => (self.start[i] as usize, self.start[i + 1] as usize),
+                _ => (0, 0),
+            },
             Some(ids) => match ids.binary_search(&(g as u32)) {
                 Ok(i) => (self.start[i] as usize, self.start[i + 1] as usize),
                 Err(_) => (0, 0),
@@ -39,7 +44,9 @@ impl Rows {
     }
 
     /// Bytes of the index over `n_pre` presynaptic neurons for `listed` of them with
-    /// synapses: a start per neuron, or a (neuron, start) pair per listed neuron.
+    /// synapses (an upper bound: a start per neuron, or a (neuron, start) pair per
+    /// listed neuron, whichever is smaller; a start per neuron of the range the
+    /// listed ones span may be smaller still).
     pub(super) fn index_bytes(n_pre: usize, listed: usize) -> usize {
         (4 * (n_pre + 1)).min(8 * listed + 4)
     }
@@ -223,6 +230,7 @@ pub(super) fn build_cores(
                         receptor,
                         delayed,
                         start: Vec::new(),
+                        base: 0,
                         listed: Some(Vec::new()),
                         syn: Vec::new(),
                     })
@@ -257,7 +265,7 @@ pub(super) fn build_cores(
                 }
                 for (r, &s) in rows.into_iter().zip(&targets) {
                     if !r.syn.is_empty() {
-                        out.push((s, dense_if_smaller(r, syn.n_pre())));
+                        out.push((s, dense_if_smaller(r)));
                     }
                 }
             }
@@ -272,27 +280,32 @@ pub(super) fn build_cores(
 }
 
 /// `r` (built with its presynaptic neurons listed) with a start per presynaptic
-/// neuron instead, where that index is no larger: found without a search.
-fn dense_if_smaller(mut r: Rows, n_pre: usize) -> Rows {
+/// neuron of the range they span instead, where that index is no larger (as for a
+/// one-to-one projection, whose neurons on a core are one range): found without a
+/// search.
+fn dense_if_smaller(mut r: Rows) -> Rows {
     let Some(ids) = r.listed.take() else { return r };
-    if Rows::index_bytes(n_pre, ids.len()) < 4 * (n_pre + 1) {
+    let (Some(&lo), Some(&hi)) = (ids.first(), ids.last()) else { return r };
+    let span = (hi - lo) as usize + 1;
+    if 4 * (span + 1) > 8 * ids.len() + 4 {
         r.start.push(r.syn.len() as u32);
         r.listed = Some(ids);
         return r;
     }
     // A neuron without synapses here starts (and ends) where the next listed one
-    // starts, or at the end.
-    let mut start = vec![0u32; n_pre + 1];
+    // starts.
+    let mut start = vec![0u32; span + 1];
     let (mut k, mut next) = (ids.len(), r.syn.len() as u32);
-    start[n_pre] = next;
-    for i in (0..n_pre).rev() {
-        if k > 0 && ids[k - 1] as usize == i {
+    start[span] = next;
+    for i in (0..span).rev() {
+        if k > 0 && (ids[k - 1] - lo) as usize == i {
             k -= 1;
             next = r.start[k];
         }
         start[i] = next;
     }
     r.start = start;
+    r.base = lo;
     r
 }
 
