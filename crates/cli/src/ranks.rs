@@ -143,4 +143,57 @@ impl neuromap_sim::chip::Peers for Mpi {
         }
         out
     }
+
+    fn all_to_all(&self, to: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        use mpi::datatype::{Partition, PartitionMut};
+        use mpi::traits::*;
+        let world = mpi::topology::SimpleCommunicator::world();
+        let mut counts = vec![0u64; self.size];
+        let sent: Vec<u64> = to.iter().map(|m| m.len() as u64).collect();
+        world.all_to_all_into(&sent[..], &mut counts[..]);
+        // MPI counts in i32: with a message of 2 GiB or more, go through all_gather,
+        // which sends in pieces.
+        let fits = |c: &[u64]| c.iter().sum::<u64>() < i32::MAX as u64;
+        let big = if fits(&sent) && fits(&counts) { 0u64 } else { 1 };
+        let mut any_big = vec![0u64; self.size];
+        world.all_gather_into(&big, &mut any_big[..]);
+        if any_big.iter().any(|&b| b != 0) {
+            let mut mine = Vec::new();
+            for m in &to {
+                mine.extend((m.len() as u64).to_le_bytes());
+                mine.extend_from_slice(m);
+            }
+            return self
+                .all_gather(mine)
+                .into_iter()
+                .map(|all| {
+                    let mut at = 0usize;
+                    let mut out = Vec::new();
+                    for k in 0..=self.rank {
+                        let n = u64::from_le_bytes(all[at..at + 8].try_into().unwrap_or([0; 8])) as usize;
+                        if k == self.rank {
+                            out = all[at + 8..at + 8 + n].to_vec();
+                        }
+                        at += 8 + n;
+                    }
+                    out
+                })
+                .collect();
+        }
+        let displs =
+            |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };
+        let send_counts: Vec<i32> = sent.iter().map(|&c| c as i32).collect();
+        let recv_counts: Vec<i32> = counts.iter().map(|&c| c as i32).collect();
+        let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
+        let send: Vec<u8> = to.concat();
+        let mut recv = vec![0u8; recv_counts.iter().map(|&c| c as usize).sum()];
+        {
+            let part = Partition::new(&send[..], &send_counts[..], &send_displs[..]);
+            let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
+            world.all_to_all_varcount_into(&part, &mut into);
+        }
+        (0..self.size)
+            .map(|r| recv[recv_displs[r] as usize..(recv_displs[r] + recv_counts[r]) as usize].to_vec())
+            .collect()
+    }
 }

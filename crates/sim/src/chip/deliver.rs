@@ -43,7 +43,7 @@ pub(super) fn flush_tile(shared: &Shared, shard: &mut Shard, c: usize, t: u32, t
 pub(super) fn deliver(
     shared: &Shared,
     shard: &mut Shard,
-    list: &[Packet],
+    round: &Round,
     net: &RoundNet,
     t: u32,
     ts: usize,
@@ -51,6 +51,7 @@ pub(super) fn deliver(
     fwd: &mut Vec<Packet>,
 ) {
     let here = shard.id;
+    let list = &round.list;
     let random = shared.faults.packet_drop_rate > 0.0;
     let mut i = 0;
     while i < list.len() {
@@ -66,14 +67,14 @@ pub(super) fn deliver(
             }
             continue;
         }
+        let g = round.gid(i);
         i += 1;
-        let i = i - 1;
-        let dropped = net.dropped.binary_search_by(|&(x, _, _)| x.cmp(&(i as u32)).then(std::cmp::Ordering::Greater));
+        let dropped = net.dropped.binary_search_by(|&(x, _, _)| x.cmp(&g).then(std::cmp::Ordering::Greater));
         let touched =
-            random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == i as u32));
+            random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == g));
         let mut lost = Losses::default();
         if touched {
-            fate(shared, net, t, i, p, scratch, &mut lost);
+            fate(shared, net, t, g as usize, p, scratch, &mut lost);
         }
         let alive = &scratch.alive;
         // The sender's shard counts the packet and its path.

@@ -23,55 +23,133 @@ pub trait Peers: Send + Sync {
     fn size(&self) -> usize;
     /// Every process's `mine`, in rank order.
     fn all_gather(&self, mine: Vec<u8>) -> Vec<Vec<u8>>;
+    /// Sends `to[r]` to process `r` and returns what each process sent this one, in
+    /// rank order. By default through [`Peers::all_gather`] (every process then
+    /// carries every message); MPI's all-to-all carries each message to its process
+    /// only.
+    fn all_to_all(&self, to: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let mut mine = Vec::new();
+        for m in &to {
+            mine.extend((m.len() as u64).to_le_bytes());
+            mine.extend_from_slice(m);
+        }
+        let me = self.rank();
+        self.all_gather(mine)
+            .into_iter()
+            .map(|all| {
+                let mut r = Reader(&all);
+                let mut out = Vec::new();
+                for k in 0..=me {
+                    let n = r.u64() as usize;
+                    let m = r.take(n);
+                    if k == me {
+                        out = m.to_vec();
+                    }
+                }
+                out
+            })
+            .collect()
+    }
 }
 
 /// What a shard contributes to one exchange.
 #[derive(Debug)]
 pub(super) enum Part {
-    /// The packets a shard's cores sent in a round, and whether it asks to stop.
-    Packets(Vec<Packet>, bool),
+    /// The packets of a round.
+    Packets(Round),
     /// What the network did to the round's packets at the routers and links the shard
     /// owns.
     Net(RoundNet),
 }
 
-impl Part {
-    /// The parts of several shards, in shard order, as one.
-    fn join<'p>(parts: impl Iterator<Item = &'p Part>) -> Part {
-        let mut whole: Option<Part> = None;
+/// A round's packets as a shard sees them: in one process, every shard's; over MPI
+/// ranks, those that concern this process (see [`Peers::all_to_all`]).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Round {
+    pub(super) list: Vec<Packet>,
+    /// Per packet of `list`, its index in the round's whole list (every shard's
+    /// packets in shard order), which names it in [`RoundNet::dropped`]; empty when
+    /// `list` is the whole list.
+    pub(super) gid: Vec<u32>,
+    /// Some shard asks to stop; some shard sent a packet; some packet reaches a delay
+    /// extension (another round follows). Every shard's, whatever it received.
+    pub(super) stop: bool,
+    pub(super) any: bool,
+    pub(super) more: bool,
+}
+
+impl Round {
+    /// A shard's own packets of a round.
+    pub(super) fn of(shared: &Shared, list: Vec<Packet>, stop: bool) -> Round {
+        let more = list.iter().any(|p| shared.feeds_extension[p.sender as usize]);
+        Round { any: !list.is_empty(), list, gid: Vec::new(), stop, more }
+    }
+
+    /// The index of packet `i` in the round's whole list.
+    #[inline]
+    pub(super) fn gid(&self, i: usize) -> u32 {
+        self.gid.get(i).copied().unwrap_or(i as u32)
+    }
+
+    /// Several parts as one: the lists concatenated, the flags joined. Parts given
+    /// with `offset` (the index in the whole list of their first packet, under MPI)
+    /// keep their packets' indices in the whole.
+    fn join<'p>(parts: impl Iterator<Item = &'p Round>) -> Round {
+        let mut whole = Round::default();
         for p in parts {
-            match (&mut whole, p) {
-                (None, Part::Packets(l, s)) => whole = Some(Part::Packets(l.clone(), *s)),
-                (None, Part::Net(n)) => whole = Some(Part::Net(n.clone())),
-                (Some(Part::Packets(all, stop)), Part::Packets(more, s)) => {
-                    all.extend_from_slice(more);
-                    *stop |= s;
-                }
-                (Some(Part::Net(all)), Part::Net(more)) => {
-                    all.dropped.extend_from_slice(&more.dropped);
-                    all.last_ps = all.last_ps.max(more.last_ps);
-                    all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
-                }
-                _ => unreachable!("every shard takes part in the same exchange"),
+            if !p.gid.is_empty() || !whole.gid.is_empty() {
+                let base = whole.list.len();
+                whole.gid.extend((whole.gid.len()..base).map(|i| i as u32));
+                whole.gid.extend((0..p.list.len()).map(|i| p.gid(i)));
             }
-        }
-        let mut whole = whole.unwrap_or(Part::Packets(Vec::new(), false));
-        if let Part::Net(n) = &mut whole {
-            n.dropped.sort_unstable();
+            whole.list.extend_from_slice(&p.list);
+            whole.stop |= p.stop;
+            whole.any |= p.any;
+            whole.more |= p.more;
         }
         whole
     }
+}
 
-    fn encode(&self) -> Vec<u8> {
+impl Part {
+    /// The parts of several shards, in shard order, as one.
+    fn join<'p>(parts: impl Iterator<Item = &'p Part> + Clone) -> Part {
+        let rounds = parts.clone().filter_map(|p| if let Part::Packets(r) = p { Some(r) } else { None });
+        if parts.clone().next().is_some_and(|p| matches!(p, Part::Packets(_))) {
+            return Part::Packets(Round::join(rounds));
+        }
+        let mut all = RoundNet::default();
+        for p in parts {
+            let Part::Net(more) = p else { unreachable!("every shard takes part in the same exchange") };
+            all.dropped.extend_from_slice(&more.dropped);
+            all.last_ps = all.last_ps.max(more.last_ps);
+            all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
+        }
+        all.dropped.sort_unstable();
+        Part::Net(all)
+    }
+
+    /// This process's part for process `to`, little-endian: for packets, the flags,
+    /// the length of the process's whole list, and only the packets that concern `to`
+    /// (all of them when `to` is `None`), each with its index in that list.
+    fn encode(&self, shared: &Shared, to: Option<u16>) -> Vec<u8> {
         let mut out = Vec::new();
         let u32s = |out: &mut Vec<u8>, x: &[u32]| x.iter().for_each(|v| out.extend(v.to_le_bytes()));
         match self {
-            Part::Packets(list, stop) => {
+            Part::Packets(r) => {
                 out.push(0);
-                out.push(u8::from(*stop));
-                out.extend((list.len() as u64).to_le_bytes());
-                for p in list {
-                    u32s(&mut out, &[p.sender, p.j, p.k]);
+                out.push(u8::from(r.stop) | u8::from(r.any) << 1 | u8::from(r.more) << 2);
+                out.extend((r.list.len() as u64).to_le_bytes());
+                let sent: Vec<usize> = match to {
+                    None => (0..r.list.len()).collect(),
+                    Some(to) => (0..r.list.len())
+                        .filter(|&i| shared.ranks_of(r.list[i].sender).binary_search(&to).is_ok())
+                        .collect(),
+                };
+                out.extend((sent.len() as u64).to_le_bytes());
+                for i in sent {
+                    let p = &r.list[i];
+                    u32s(&mut out, &[i as u32, p.sender, p.j, p.k]);
                     out.extend(p.emit_ps.to_le_bytes());
                     out.extend(p.gap_ps.to_le_bytes());
                 }
@@ -90,23 +168,34 @@ impl Part {
     }
 
     /// Reads what [`Part::encode`] wrote (another process of this run, running this
-    /// same program, wrote it).
-    fn decode(b: &[u8]) -> Part {
+    /// same program, wrote it): for packets, the part and the length of the whole
+    /// list it came from.
+    fn decode(b: &[u8]) -> (Part, u32) {
         let mut r = Reader(b);
         match r.u8() {
             0 => {
-                let stop = r.u8() != 0;
+                let flags = r.u8();
+                let whole = r.u64() as u32;
                 let n = r.u64() as usize;
-                let list = (0..n)
-                    .map(|_| Packet { sender: r.u32(), j: r.u32(), k: r.u32(), emit_ps: r.u64(), gap_ps: r.u64() })
-                    .collect();
-                Part::Packets(list, stop)
+                let mut round =
+                    Round { stop: flags & 1 != 0, any: flags & 2 != 0, more: flags & 4 != 0, ..Round::default() };
+                for _ in 0..n {
+                    round.gid.push(r.u32());
+                    round.list.push(Packet {
+                        sender: r.u32(),
+                        j: r.u32(),
+                        k: r.u32(),
+                        emit_ps: r.u64(),
+                        gap_ps: r.u64(),
+                    });
+                }
+                (Part::Packets(round), whole)
             }
             _ => {
                 let (last_ps, max_wait_ps) = (r.u64(), r.u64());
                 let n = r.u64() as usize;
                 let dropped = (0..n).map(|_| (r.u32(), r.u32(), r.u32())).collect();
-                Part::Net(RoundNet { dropped, last_ps, max_wait_ps })
+                (Part::Net(RoundNet { dropped, last_ps, max_wait_ps }), 0)
             }
         }
     }
@@ -192,8 +281,11 @@ impl<'a> Fabric<'a> {
         all
     }
 
-    /// Every shard's part of this exchange, joined in global shard order.
-    pub(super) fn exchange(&self, mine: Part) -> Arc<Part> {
+    /// Every shard's part of this exchange, joined in global shard order. Over MPI
+    /// ranks, a round's packets reach only the processes they concern
+    /// ([`Peers::all_to_all`]), each keeping its index in the whole list; the
+    /// network's results reach every process ([`Peers::all_gather`]).
+    pub(super) fn exchange(&self, shared: &Shared, mine: Part) -> Arc<Part> {
         const GONE: &str = "a chip-simulator worker stopped";
         let mine = Arc::new(mine);
         for t in &self.to {
@@ -210,18 +302,44 @@ impl<'a> Fabric<'a> {
             parts[*i] = Some(r.recv().expect(GONE));
         }
         parts[self.me] = Some(mine);
-        let mut whole = Part::join(parts.iter().flatten().map(|p| &**p));
-        if let Some(peers) = self.peers {
-            let all = peers.all_gather(whole.encode());
-            let decoded: Vec<Part> = all.iter().map(|b| Part::decode(b)).collect();
-            whole = Part::join(decoded.iter());
-            let whole = Arc::new(whole);
-            for d in &self.down {
-                d.send(Arc::clone(&whole)).expect(GONE);
+        let whole = Part::join(parts.iter().flatten().map(|p| &**p));
+        let Some(peers) = self.peers else { return Arc::new(whole) };
+        let me = peers.rank();
+        let whole = match &whole {
+            Part::Packets(ours) => {
+                let to = (0..peers.size())
+                    .map(|r| if r == me { Vec::new() } else { whole.encode(shared, Some(r as u16)) })
+                    .collect();
+                let mut offset = 0u32;
+                let mut rounds = Vec::with_capacity(peers.size());
+                for (r, b) in peers.all_to_all(to).iter().enumerate() {
+                    if r == me {
+                        let mut own = ours.clone();
+                        own.gid = (offset..offset + own.list.len() as u32).collect();
+                        offset += own.list.len() as u32;
+                        rounds.push(own);
+                    } else {
+                        let (Part::Packets(mut theirs), len) = Part::decode(b) else {
+                            unreachable!("every process exchanges packets in the same round")
+                        };
+                        theirs.gid.iter_mut().for_each(|g| *g += offset);
+                        offset += len;
+                        rounds.push(theirs);
+                    }
+                }
+                Part::Packets(Round::join(rounds.iter()))
             }
-            return whole;
+            Part::Net(_) => {
+                let decoded: Vec<Part> =
+                    peers.all_gather(whole.encode(shared, None)).iter().map(|b| Part::decode(b).0).collect();
+                Part::join(decoded.iter())
+            }
+        };
+        let whole = Arc::new(whole);
+        for d in &self.down {
+            d.send(Arc::clone(&whole)).expect(GONE);
         }
-        Arc::new(whole)
+        whole
     }
 }
 

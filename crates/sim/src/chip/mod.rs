@@ -117,6 +117,11 @@ struct Shared<'a> {
     own_start: Vec<u32>,
     own: Vec<u32>,
     shards: usize,
+    /// Under MPI, the processes (other than the sender's) that sender `s`'s packets
+    /// concern, by a core they reach or a router or link they pass:
+    /// `ranks[rank_start[s]..rank_start[s + 1]]`. Only they receive them.
+    rank_start: Vec<u32>,
+    ranks: Vec<u16>,
     /// Per slice: its core's number on the chip over the cores per chip (in [0, 1)).
     phase: Vec<f64>,
     tick_ps: u64,
@@ -146,6 +151,12 @@ impl Shared<'_> {
     fn own_hops(&self, sender: u32, me: u16) -> &[u32] {
         let at = sender as usize * self.shards + usize::from(me);
         &self.own[self.own_start[at] as usize..self.own_start[at + 1] as usize]
+    }
+
+    /// The other processes `sender`'s packets concern (see `ranks`).
+    fn ranks_of(&self, sender: u32) -> &[u16] {
+        let s = sender as usize;
+        &self.ranks[self.rank_start[s] as usize..self.rank_start[s + 1] as usize]
     }
 }
 
@@ -332,6 +343,8 @@ pub fn simulate_chip_with(
         own_start: Vec::new(),
         own: Vec::new(),
         shards: 1,
+        rank_start: Vec::new(),
+        ranks: Vec::new(),
     };
     let mut shared = shared;
     let threads = config.threads.clamp(1, usize::from(u16::MAX));
@@ -383,6 +396,23 @@ pub fn simulate_chip_with(
     })
     .ok_or_else(|| too_many(()))?;
     (shared.own_start, shared.own) = own;
+    if ranks > 1 {
+        // Per sender, the processes holding a shard it delivers to or passes through.
+        shared.rank_start.push(0);
+        for (s, &from) in shared.shard_of.iter().enumerate() {
+            let mut these: Vec<u16> = (0..shards)
+                .filter(|&h| {
+                    let at = s * shards + h;
+                    shared.dest_start[at] < shared.dest_start[at + 1] || shared.own_start[at] < shared.own_start[at + 1]
+                })
+                .map(|h| (h / threads) as u16)
+                .filter(|&r| usize::from(r) != usize::from(from) / threads)
+                .collect();
+            these.dedup();
+            shared.ranks.extend(these);
+            shared.rank_start.push(u32::try_from(shared.ranks.len()).map_err(|_| too_many(()))?);
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);

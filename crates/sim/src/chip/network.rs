@@ -26,7 +26,7 @@ pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usiz
 }
 
 /// What the network did to a round's packets: the copies dropped for congestion
-/// (packet index in the round's list, copy, hop), the latest delivery and the longest
+/// (packet index in the round's whole list, [`Round::gid`], copy, hop), the latest delivery and the longest
 /// queue wait. Each shard works this out for the routers and links it owns (and the
 /// latest delivery for the packets it sent); the shards' results joined are the
 /// network's.
@@ -51,7 +51,8 @@ pub(super) struct RoundNet {
 /// and a copy lost upstream still takes its place in later queues).
 /// A resource's queue depends only on the packets through it, so the joined result
 /// does not depend on which shard owns which resource.
-pub(super) fn network(shared: &Shared, me: u16, list: &[Packet], scratch: &mut Load) -> RoundNet {
+pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Load) -> RoundNet {
+    let list = &round.list;
     let mut out = RoundNet::default();
     let Some(rt) = shared.router else { return out };
     let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
@@ -127,7 +128,7 @@ pub(super) fn network(shared: &Shared, me: u16, list: &[Packet], scratch: &mut L
                 let emit = p.emit_ps + u64::from(c) * p.gap_ps;
                 for &h in own.iter().filter(|&&h| timed(h)) {
                     let res = tree.hops[h as usize].res;
-                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, i as u32));
+                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, round.gid(i)));
                 }
             }
         }
@@ -177,7 +178,8 @@ pub(super) struct FateScratch {
     pub(super) here: Vec<bool>,
 }
 
-/// Works out, copy by copy, how many copies of packet `i` reach each hop of its tree
+/// Works out, copy by copy, how many copies of packet `i` (its index in the round's
+/// whole list) reach each hop of its tree
 /// (into `alive`), counting the copies lost by cause into `lost`.
 pub(super) fn fate(
     shared: &Shared,

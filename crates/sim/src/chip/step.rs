@@ -60,25 +60,26 @@ pub(super) fn run_shard(
             }
             // Rounds: exchange, work out fates, deliver; forwards make the next round.
             loop {
-                let whole = fabric.exchange(Part::Packets(std::mem::take(&mut mine), asking));
-                let Part::Packets(list, asked) = &*whole else { unreachable!("a round's packets") };
-                stop |= *asked;
-                if list.is_empty() {
+                let whole =
+                    fabric.exchange(shared, Part::Packets(Round::of(shared, std::mem::take(&mut mine), asking)));
+                let Part::Packets(round) = &*whole else { unreachable!("a round's packets") };
+                stop |= round.stop;
+                if !round.any {
                     break;
                 }
                 // Each shard models the routers and links it owns; the joined result
                 // is every shard's.
-                let fates =
-                    shared.router.map(|_| fabric.exchange(Part::Net(network(shared, shard.id, list, &mut load))));
-                let round = match fates.as_deref() {
+                let fates = shared
+                    .router
+                    .map(|_| fabric.exchange(shared, Part::Net(network(shared, shard.id, round, &mut load))));
+                let net = match fates.as_deref() {
                     Some(Part::Net(n)) => n,
                     _ => &no_net,
                 };
-                net_ps = net_ps.max(round.last_ps);
-                shard.max_wait_ps = shard.max_wait_ps.max(round.max_wait_ps);
-                let more = list.iter().any(|p| shared.feeds_extension[p.sender as usize]);
-                deliver(shared, &mut shard, list, round, t, ts, &mut scratch, &mut mine);
-                if !more {
+                net_ps = net_ps.max(net.last_ps);
+                shard.max_wait_ps = shard.max_wait_ps.max(net.max_wait_ps);
+                deliver(shared, &mut shard, round, net, t, ts, &mut scratch, &mut mine);
+                if !round.more {
                     break;
                 }
             }
