@@ -8,10 +8,8 @@
 //! router: with their keys close together too, one entry (or, under ordered covering,
 //! one entry and a few exceptions before it) serves a whole region. Keys numbered by
 //! slice instead interleave the regions as soon as placement refinement moves a
-//! slice: on a 10⁶-neuron Brunel network over 1,296 chips the largest table then
-//! needs 2,617 entries after ordered covering, against 894 by location
-//! (`benches/compile.rs`). The price: moving a slice changes its key, and `neuromap
-//! diff` reports both.
+//! slice (docs/scale.md gives one experiment's table sizes). The price: moving a
+//! slice changes its key, and `neuromap diff` reports both.
 //!
 //! When the fields do not fit 32 bits, keys are dense: block `k` for the `k`-th
 //! sender in slice order.

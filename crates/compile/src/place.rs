@@ -3,8 +3,7 @@
 //! 1. Chips are ordered by a breadth-first walk over working links from the first
 //!    working chip, so consecutive slices land on neighbouring chips, and chips the
 //!    walk cannot reach (cut off by dead chips or links) are never used.
-//! 2. Slices fill cores in population order along that walk, except that a source
-//!    feeding one slice only follows that slice (see [`fill_order`]).
+//! 2. Slices fill cores in population order along that walk.
 //! 3. Simulated annealing swaps slices to lower Σ expected spikes × hops between
 //!    communicating slices, under a move budget that also bounds the edges it reads;
 //!    it is seeded, so placement is deterministic, and it reports why it stopped.
@@ -39,38 +38,6 @@ pub struct PlaceStats {
 
 /// The most edges the default refinement budget reads (about a second's work).
 const MAX_EDGE_READS: u64 = 1_000_000_000;
-
-/// The order in which slices fill the cores: population order, except that a slice
-/// that sends to exactly one slice of its own kind and receives from none (a spike
-/// source driving one slice, as one-to-one inputs do) follows the slice it feeds, so
-/// the fill puts them on the same chip or the next. Without this, every such source
-/// starts a population's length away from its target and only refinement could
-/// bring it back, which at scale it cannot afford.
-fn fill_order(traffic: &Traffic, kind_of: &[u8]) -> Vec<usize> {
-    let n = kind_of.len();
-    let mut receives = vec![false; n];
-    for ts in &traffic.targets {
-        ts.iter().for_each(|&t| receives[t as usize] = true);
-    }
-    let mut feeders: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut follows = vec![false; n];
-    for (s, ts) in traffic.targets.iter().enumerate() {
-        if let [t] = ts[..]
-            && t as usize != s
-            && !receives[s]
-            && kind_of[t as usize] == kind_of[s]
-        {
-            feeders[t as usize].push(s);
-            follows[s] = true;
-        }
-    }
-    let mut order = Vec::with_capacity(n);
-    for s in (0..n).filter(|&s| !follows[s]) {
-        order.push(s);
-        order.extend_from_slice(&feeders[s]);
-    }
-    order
-}
 
 /// Breadth-first order of the working chips reachable from the first working chip.
 pub fn chip_order(m: &Machine) -> Vec<ChipId> {
@@ -205,18 +172,19 @@ pub fn place(
             }
         }
     }
-    // The fill: each slice on the next free slot of its kind, in chip-walk order,
-    // in population order except that a slice which only feeds one other slice
-    // follows that slice (see `fill_order`).
+    // The fill: each slice on the next free slot of its kind, in chip-walk order.
+    // (Putting a source that feeds one slice right after that slice lowers the
+    // source traffic but spreads each population over twice the chips: on the full
+    // microcircuit it tripled the links crossed in a run, so population order stays.)
     let mut by_kind: Vec<Vec<usize>> = vec![Vec::new(); kinds];
     for (i, &k) in slot_kind.iter().enumerate() {
         by_kind[usize::from(k)].push(i);
     }
     let mut next = vec![0usize; kinds];
-    let mut slot_of: Vec<usize> = vec![0; n];
-    for s in fill_order(traffic, &kind_of) {
-        let k = usize::from(kind_of[s]);
-        slot_of[s] = by_kind[k][next[k]];
+    let mut slot_of: Vec<usize> = Vec::with_capacity(n);
+    for &k in &kind_of {
+        let k = usize::from(k);
+        slot_of.push(by_kind[k][next[k]]);
         next[k] += 1;
     }
     let mut held: Vec<Option<u32>> = vec![None; slots.len()];
