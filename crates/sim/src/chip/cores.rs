@@ -43,12 +43,12 @@ impl Rows {
         }
     }
 
-    /// Bytes of the index over `n_pre` presynaptic neurons for `listed` of them with
-    /// synapses (an upper bound: a start per neuron, or a (neuron, start) pair per
-    /// listed neuron, whichever is smaller; a start per neuron of the range the
-    /// listed ones span may be smaller still).
-    pub(super) fn index_bytes(n_pre: usize, listed: usize) -> usize {
-        (4 * (n_pre + 1)).min(8 * listed + 4)
+    /// Bytes of the index of a row of `syn` synapses from `listed` of `n_pre`
+    /// presynaptic neurons, as [`dense_if_smaller`] chooses it for neurons spanning
+    /// all `n_pre` (a narrower span can only be smaller).
+    pub(super) fn index_bytes(n_pre: usize, listed: usize, syn: usize) -> usize {
+        let dense = 4 * (n_pre + 1);
+        if dense <= 6 * syn { dense } else { dense.min(8 * listed + 4) }
     }
 }
 
@@ -280,14 +280,16 @@ pub(super) fn build_cores(
 }
 
 /// `r` (built with its presynaptic neurons listed) with a start per presynaptic
-/// neuron of the range they span instead, where that index is no larger (as for a
-/// one-to-one projection, whose neurons on a core are one range): found without a
-/// search.
+/// neuron of the range they span instead, found without a search, unless that index
+/// would be both larger than the list and larger than the synapses it indexes (as
+/// when a core of a 10⁶-neuron network hears from a few thousand neurons scattered
+/// over all). A one-to-one projection's neurons on a core are one range.
 fn dense_if_smaller(mut r: Rows) -> Rows {
     let Some(ids) = r.listed.take() else { return r };
     let (Some(&lo), Some(&hi)) = (ids.first(), ids.last()) else { return r };
     let span = (hi - lo) as usize + 1;
-    if 4 * (span + 1) > 8 * ids.len() + 4 {
+    let dense = 4 * (span + 1);
+    if dense > 6 * r.syn.len() && dense > 8 * ids.len() + 4 {
         r.start.push(r.syn.len() as u32);
         r.listed = Some(ids);
         return r;

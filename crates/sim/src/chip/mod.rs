@@ -172,8 +172,9 @@ struct RouterPs {
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
 /// network itself: every synapse again in its core's rows (6 bytes), each core's
 /// index of its rows for every incoming projection (a start per presynaptic neuron,
-/// or a pair per presynaptic neuron it hears from, bounded here by its synapses from
-/// that projection; both for direct and for delayed packets when the projection has
+/// or where that is larger than the synapses it indexes, a pair per presynaptic
+/// neuron it hears from if that is smaller, bounded here by its share of the
+/// projection's synapses; for direct and for delayed packets when the projection has
 /// both), and the state and ring buffers of the reference engine's estimate;
 /// checked before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
@@ -181,20 +182,21 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
     let max_delay = mapping.hw.max_delay_steps;
     let mut index = 0usize;
     for p in net.projections() {
-        if net.pop(p.post).is_source() {
+        let post = net.pop(p.post);
+        if post.is_source() || p.synapses.is_empty() {
             continue;
         }
-        let (first, _) = part.pop_slices[p.post.index()];
-        let mut into = vec![0usize; part.slices.len()];
-        for &j in p.synapses.posts() {
-            into[part.slice_of(p.post, j) as usize] += 1;
-        }
+        // Each core of the target population, with its share of the synapses.
         let kinds = if u32::from(p.synapses.max_delay()) > max_delay { 2 } else { 1 };
-        let n_pre = p.synapses.n_pre();
-        index += into[first as usize..]
+        let (n_pre, total) = (p.synapses.n_pre(), p.synapses.len());
+        index += part
+            .slices
             .iter()
-            .filter(|&&n| n > 0)
-            .map(|&n| kinds * cores::Rows::index_bytes(n_pre, n.min(n_pre)))
+            .filter(|s| s.pop == p.post && !matches!(s.kind, SliceKind::DelayExtension { .. }))
+            .map(|s| {
+                let n = (total as u64 * u64::from(s.len())).div_ceil(u64::from(post.size.max(1))) as usize;
+                kinds * cores::Rows::index_bytes(n_pre, n.min(n_pre), n)
+            })
             .sum::<usize>();
     }
     net.n_synapses() as f64 * 6.0 + index as f64 + crate::memory_estimate(net)
