@@ -257,8 +257,16 @@ pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) -> bool {
         .chain(t.defaulted.iter().map(|k| (k >> block_bits, DEFAULT)))
         .collect();
     keys.sort_unstable();
+    // The tree of aligned ranges: its leaves are each route's largest blocks that
+    // hold no other key (merging), and the whole tree is what ordered covering reads.
+    let mut nodes = Vec::new();
+    let root = cover_tree(&keys, 0, 32 - block_bits, &mut nodes);
     let mut blocks: Vec<Vec<(u32, u32)>> = vec![Vec::new(); routes.len()];
-    cover(&keys, 0, 32 - block_bits, &mut blocks);
+    for n in nodes.iter().filter(|n| n.halves == [None, None]) {
+        if let [r] = n.candidates[..] {
+            blocks[r as usize].push((n.base, n.bits));
+        }
+    }
     let mut size = vec![0usize; routes.len()];
     keys.iter().filter(|k| k.1 != DEFAULT).for_each(|k| size[k.1 as usize] += 1);
     let mut order: Vec<usize> = (0..routes.len()).collect();
@@ -272,23 +280,21 @@ pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) -> bool {
         count = count - size[r] + blocks[r].len();
         merged[r] = true;
     }
-    let mut result: Vec<Entry> =
-        t.entries.iter().filter(|e| routes.binary_search(&e.route).is_ok_and(|r| !merged[r])).copied().collect();
-    for (r, _) in merged.iter().enumerate().filter(|m| *m.1) {
-        result.extend(blocks[r].iter().map(|&(prefix, bits)| {
-            let shift = block_bits + bits;
-            let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
-            Entry { key: prefix << block_bits & mask, mask, route: routes[r] }
-        }));
-    }
-    if count > capacity {
+    if count > capacity
+        && let Some(root) = root
+    {
         // Merging without covering cannot make it fit: cover with order instead.
-        let covered = ordered_cover(&keys, &routes, block_bits);
+        let covered = ordered_cover(&nodes, root, &routes, block_bits);
         if covered.len() < count {
             t.entries = covered;
             t.seal();
             return true;
         }
+    }
+    let mut result: Vec<Entry> =
+        t.entries.iter().filter(|e| routes.binary_search(&e.route).is_ok_and(|r| !merged[r])).copied().collect();
+    for (r, _) in merged.iter().enumerate().filter(|m| *m.1) {
+        result.extend(blocks[r].iter().map(|&(prefix, bits)| block_entry(prefix, bits, block_bits, routes[r])));
     }
     result.sort();
     t.entries = result;
@@ -296,30 +302,25 @@ pub fn compress(t: &mut Table, capacity: usize, block_bits: u32) -> bool {
     false
 }
 
+/// The entry for the aligned range of block indices `prefix..prefix + 2^bits`.
+fn block_entry(prefix: u32, bits: u32, block_bits: u32, route: Route) -> Entry {
+    let shift = block_bits + bits;
+    let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
+    Entry { key: prefix << block_bits & mask, mask, route }
+}
+
 /// Ordered covering: the fewest aligned entries such that a key's *first* match
 /// (entries most specific first, so the first match is the longest) gives its route,
 /// by ORTC (Draves, King, Venkatachary & Zill, "Constructing optimal IP routing
-/// tables", INFOCOM 1999) over the binary tree of block indices. Keys absent from this
-/// router may match anything (they never arrive); a key that passes on its default
-/// route must match nothing, so no entry covers one. `keys` are sorted (block index,
-/// route index or `DEFAULT`).
-fn ordered_cover(keys: &[(u32, u32)], routes: &[Route], block_bits: u32) -> Vec<Entry> {
-    let mut nodes = Vec::new();
-    let root = cover_tree(keys, 0, 32 - block_bits, &mut nodes);
+/// tables", INFOCOM 1999) over the tree of block indices ([`cover_tree`]). Keys
+/// absent from this router may match anything (they never arrive); a key that
+/// passes on its default route must match nothing, so no entry covers one.
+fn ordered_cover(nodes: &[CoverNode], root: usize, routes: &[Route], block_bits: u32) -> Vec<Entry> {
     let mut picked = Vec::new();
-    if let Some(root) = root {
-        choose(&nodes, root, None, &mut picked);
-    }
+    choose(nodes, root, None, &mut picked);
     // Most specific first; within one mask, by key.
     picked.sort_by_key(|&(base, bits, _)| (bits, base));
-    picked
-        .into_iter()
-        .map(|(base, bits, r)| {
-            let shift = block_bits + bits;
-            let mask = if shift >= 32 { 0 } else { u32::MAX << shift };
-            Entry { key: base << block_bits & mask, mask, route: routes[r as usize] }
-        })
-        .collect()
+    picked.into_iter().map(|(base, bits, r)| block_entry(base, bits, block_bits, routes[r as usize])).collect()
 }
 
 /// A node of the tree of block indices: an aligned range, the routes any one entry
@@ -334,6 +335,10 @@ struct CoverNode {
     halves: [Option<usize>; 2],
 }
 
+/// The tree of aligned ranges over the sorted (block index, route index or
+/// `DEFAULT`) pairs `keys`, all within `base..base + 2^bits`: a range whose keys
+/// share one route is a leaf; otherwise its non-empty halves are its children. Nodes
+/// are pushed children first; returns the root's index.
 fn cover_tree(keys: &[(u32, u32)], base: u32, bits: u32, nodes: &mut Vec<CoverNode>) -> Option<usize> {
     let &(_, first) = keys.first()?;
     let uniform = keys.iter().all(|k| k.1 == first);
@@ -394,28 +399,6 @@ fn choose(nodes: &[CoverNode], at: usize, inherited: Option<u32>, out: &mut Vec<
 
 /// The route index of a key that passes on the default route.
 const DEFAULT: u32 = u32::MAX;
-
-/// Covers the sorted (block index, route) pairs `keys`, all within the aligned range
-/// starting at `base` of size 2^`bits`, with aligned ranges each holding keys of one
-/// route only (and no default-routed key); per route, its ranges as (prefix, bits).
-fn cover(keys: &[(u32, u32)], base: u32, bits: u32, out: &mut [Vec<(u32, u32)>]) {
-    let Some(&(_, first)) = keys.first() else { return };
-    if first != DEFAULT && keys.iter().all(|k| k.1 == first) {
-        out[first as usize].push((base, bits));
-        return;
-    }
-    if bits == 0 {
-        // Keys of one block with different routes cannot merge: each stays itself.
-        for &(_, r) in keys.iter().filter(|k| k.1 != DEFAULT) {
-            out[r as usize].push((base, 0));
-        }
-        return;
-    }
-    let mid = base + (1u32 << (bits - 1));
-    let split = keys.partition_point(|k| k.0 < mid);
-    cover(&keys[..split], base, bits - 1, out);
-    cover(&keys[split..], mid, bits - 1, out);
-}
 
 /// What a packet does on its way: the cores it reaches, the routers it passes
 /// (one entry per router visit) and the links it crosses.
