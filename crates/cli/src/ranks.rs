@@ -158,27 +158,7 @@ impl neuromap_sim::chip::Peers for Mpi {
         let mut any_big = vec![0u64; self.size];
         world.all_gather_into(&big, &mut any_big[..]);
         if any_big.iter().any(|&b| b != 0) {
-            let mut mine = Vec::new();
-            for m in &to {
-                mine.extend((m.len() as u64).to_le_bytes());
-                mine.extend_from_slice(m);
-            }
-            return self
-                .all_gather(mine)
-                .into_iter()
-                .map(|all| {
-                    let mut at = 0usize;
-                    let mut out = Vec::new();
-                    for k in 0..=self.rank {
-                        let n = u64::from_le_bytes(all[at..at + 8].try_into().unwrap_or([0; 8])) as usize;
-                        if k == self.rank {
-                            out = all[at + 8..at + 8 + n].to_vec();
-                        }
-                        at += 8 + n;
-                    }
-                    out
-                })
-                .collect();
+            return neuromap_sim::chip::all_to_all_by_gather(self, to);
         }
         let displs =
             |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };

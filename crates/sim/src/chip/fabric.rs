@@ -28,28 +28,35 @@ pub trait Peers: Send + Sync {
     /// carries every message); MPI's all-to-all carries each message to its process
     /// only.
     fn all_to_all(&self, to: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        let mut mine = Vec::new();
-        for m in &to {
-            mine.extend((m.len() as u64).to_le_bytes());
-            mine.extend_from_slice(m);
-        }
-        let me = self.rank();
-        self.all_gather(mine)
-            .into_iter()
-            .map(|all| {
-                let mut r = Reader(&all);
-                let mut out = Vec::new();
-                for k in 0..=me {
-                    let n = r.u64() as usize;
-                    let m = r.take(n);
-                    if k == me {
-                        out = m.to_vec();
-                    }
-                }
-                out
-            })
-            .collect()
+        all_to_all_by_gather(self, to)
     }
+}
+
+/// [`Peers::all_to_all`] through [`Peers::all_gather`]: each process gathers every
+/// process's messages, length-prefixed, and keeps those sent to it.
+pub fn all_to_all_by_gather<P: Peers + ?Sized>(peers: &P, to: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut mine = Vec::new();
+    for m in &to {
+        mine.extend((m.len() as u64).to_le_bytes());
+        mine.extend_from_slice(m);
+    }
+    let me = peers.rank();
+    peers
+        .all_gather(mine)
+        .into_iter()
+        .map(|all| {
+            let mut r = Reader(&all);
+            let mut out = Vec::new();
+            for k in 0..=me {
+                let n = r.u64() as usize;
+                let m = r.take(n);
+                if k == me {
+                    out = m.to_vec();
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// What a shard contributes to one exchange.
@@ -91,9 +98,8 @@ impl Round {
         self.gid.get(i).copied().unwrap_or(i as u32)
     }
 
-    /// Several parts as one: the lists concatenated, the flags joined. Parts given
-    /// with `offset` (the index in the whole list of their first packet, under MPI)
-    /// keep their packets' indices in the whole.
+    /// Several parts as one: the lists concatenated, the flags joined. Packets that
+    /// came with their index in the whole list (from other processes) keep it.
     fn join<'p>(parts: impl Iterator<Item = &'p Round>) -> Round {
         let mut whole = Round::default();
         for p in parts {
@@ -113,14 +119,17 @@ impl Round {
 
 impl Part {
     /// The parts of several shards, in shard order, as one.
-    fn join<'p>(parts: impl Iterator<Item = &'p Part> + Clone) -> Part {
-        let rounds = parts.clone().filter_map(|p| if let Part::Packets(r) = p { Some(r) } else { None });
-        if parts.clone().next().is_some_and(|p| matches!(p, Part::Packets(_))) {
-            return Part::Packets(Round::join(rounds));
+    fn join<'p>(parts: impl Iterator<Item = &'p Part>) -> Part {
+        const SAME: &str = "every shard takes part in the same exchange";
+        let parts: Vec<&Part> = parts.collect();
+        if let Some(Part::Packets(_)) = parts.first() {
+            return Part::Packets(Round::join(
+                parts.iter().map(|p| if let Part::Packets(r) = p { r } else { unreachable!("{SAME}") }),
+            ));
         }
         let mut all = RoundNet::default();
         for p in parts {
-            let Part::Net(more) = p else { unreachable!("every shard takes part in the same exchange") };
+            let Part::Net(more) = p else { unreachable!("{SAME}") };
             all.dropped.extend_from_slice(&more.dropped);
             all.last_ps = all.last_ps.max(more.last_ps);
             all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
@@ -129,45 +138,55 @@ impl Part {
         Part::Net(all)
     }
 
-    /// This process's part for process `to`, little-endian: for packets, the flags,
-    /// the length of the process's whole list, and only the packets that concern `to`
-    /// (all of them when `to` is `None`), each with its index in that list.
-    fn encode(&self, shared: &Shared, to: Option<u16>) -> Vec<u8> {
-        let mut out = Vec::new();
-        let u32s = |out: &mut Vec<u8>, x: &[u32]| x.iter().for_each(|v| out.extend(v.to_le_bytes()));
-        match self {
-            Part::Packets(r) => {
-                out.push(0);
-                out.push(u8::from(r.stop) | u8::from(r.any) << 1 | u8::from(r.more) << 2);
-                out.extend((r.list.len() as u64).to_le_bytes());
-                let sent: Vec<usize> = match to {
-                    None => (0..r.list.len()).collect(),
-                    Some(to) => (0..r.list.len())
-                        .filter(|&i| shared.ranks_of(r.list[i].sender).binary_search(&to).is_ok())
-                        .collect(),
-                };
-                out.extend((sent.len() as u64).to_le_bytes());
-                for i in sent {
-                    let p = &r.list[i];
-                    u32s(&mut out, &[i as u32, p.sender, p.j, p.k]);
-                    out.extend(p.emit_ps.to_le_bytes());
-                    out.extend(p.gap_ps.to_le_bytes());
+    /// This process's part of a round's packets for each of `n` processes, in one
+    /// pass, little-endian: the flags, the length of the process's whole list, and
+    /// the packets that concern that process ([`Shared::ranks_of`]), each with its
+    /// index in that list. Its own entry is empty.
+    fn encode_packets(r: &Round, shared: &Shared, n: usize, me: usize) -> Vec<Vec<u8>> {
+        let head = |out: &mut Vec<u8>| {
+            out.push(0);
+            out.push(u8::from(r.stop) | u8::from(r.any) << 1 | u8::from(r.more) << 2);
+            out.extend((r.list.len() as u64).to_le_bytes());
+            out.extend(0u64.to_le_bytes());
+        };
+        let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let mut count = vec![0u64; n];
+        for (_, o) in out.iter_mut().enumerate().filter(|(q, _)| *q != me) {
+            head(o);
+        }
+        for (i, p) in r.list.iter().enumerate() {
+            for &q in shared.ranks_of(p.sender) {
+                let o = &mut out[usize::from(q)];
+                for v in [i as u32, p.sender, p.j, p.k] {
+                    o.extend(v.to_le_bytes());
                 }
+                o.extend(p.emit_ps.to_le_bytes());
+                o.extend(p.gap_ps.to_le_bytes());
+                count[usize::from(q)] += 1;
             }
-            Part::Net(n) => {
-                out.push(1);
-                out.extend(n.last_ps.to_le_bytes());
-                out.extend(n.max_wait_ps.to_le_bytes());
-                out.extend((n.dropped.len() as u64).to_le_bytes());
-                for &(i, c, h) in &n.dropped {
-                    u32s(&mut out, &[i, c, h]);
-                }
+        }
+        // The packet count goes after the tag, the flags and the whole list's length.
+        for (o, c) in out.iter_mut().zip(count).filter(|(o, _)| !o.is_empty()) {
+            o[10..18].copy_from_slice(&c.to_le_bytes());
+        }
+        out
+    }
+
+    /// A network part, little-endian.
+    fn encode_net(n: &RoundNet) -> Vec<u8> {
+        let mut out = vec![1];
+        out.extend(n.last_ps.to_le_bytes());
+        out.extend(n.max_wait_ps.to_le_bytes());
+        out.extend((n.dropped.len() as u64).to_le_bytes());
+        for &(i, c, h) in &n.dropped {
+            for v in [i, c, h] {
+                out.extend(v.to_le_bytes());
             }
         }
         out
     }
 
-    /// Reads what [`Part::encode`] wrote (another process of this run, running this
+    /// Reads what [`Part::encode_packets`] or [`Part::encode_net`] wrote (another process of this run, running this
     /// same program, wrote it): for packets, the part and the length of the whole
     /// list it came from.
     fn decode(b: &[u8]) -> (Part, u32) {
@@ -307,9 +326,7 @@ impl<'a> Fabric<'a> {
         let me = peers.rank();
         let whole = match &whole {
             Part::Packets(ours) => {
-                let to = (0..peers.size())
-                    .map(|r| if r == me { Vec::new() } else { whole.encode(shared, Some(r as u16)) })
-                    .collect();
+                let to = Part::encode_packets(ours, shared, peers.size(), me);
                 let mut offset = 0u32;
                 let mut rounds = Vec::with_capacity(peers.size());
                 for (r, b) in peers.all_to_all(to).iter().enumerate() {
@@ -329,9 +346,9 @@ impl<'a> Fabric<'a> {
                 }
                 Part::Packets(Round::join(rounds.iter()))
             }
-            Part::Net(_) => {
+            Part::Net(n) => {
                 let decoded: Vec<Part> =
-                    peers.all_gather(whole.encode(shared, None)).iter().map(|b| Part::decode(b).0).collect();
+                    peers.all_gather(Part::encode_net(n)).iter().map(|b| Part::decode(b).0).collect();
                 Part::join(decoded.iter())
             }
         };

@@ -80,7 +80,7 @@ use cores::*;
 pub use counts::*;
 use deliver::*;
 use fabric::*;
-pub use fabric::{InProcessRanks, Peers, Ranks};
+pub use fabric::{InProcessRanks, Peers, Ranks, all_to_all_by_gather};
 use merge::*;
 use network::*;
 use step::*;
