@@ -26,21 +26,28 @@ use std::time::Instant;
 use neuromap::compile::{CompileOptions, artifact, compile};
 use neuromap::import::load_path;
 
+/// A netlist built into its IR.
+fn build(path: &str) -> neuromap::ir::Network {
+    load_path(Path::new(path)).expect("netlist loads").spec.build().expect("netlist builds")
+}
+
+/// `net` compiled onto `hw-models/{model}.toml`: the resource summary and the seconds
+/// compilation (with verification) took.
+fn timed_compile(net: &neuromap::ir::Network, model: &str, opts: &CompileOptions) -> (artifact::Summary, f64) {
+    let hw = neuromap::hw::load_path(Path::new(&format!("hw-models/{model}.toml"))).expect("model loads");
+    let t = Instant::now();
+    let m = compile(net, &hw, opts).expect("the network maps");
+    let secs = t.elapsed().as_secs_f64();
+    (artifact::summary(net, &hw, &m, opts), secs)
+}
+
 fn main() {
     let opts = CompileOptions::default();
     if std::env::var_os("NEUROMAP_BENCH_QUICK").is_none() {
         let t = Instant::now();
-        let b = load_path(Path::new("netlists/scale/brunel_1m.toml"))
-            .expect("brunel_1m loads")
-            .spec
-            .build()
-            .expect("brunel_1m builds");
+        let b = build("netlists/scale/brunel_1m.toml");
         let load_s = t.elapsed().as_secs_f64();
-        let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-machine.toml")).expect("model loads");
-        let t = Instant::now();
-        let m = compile(&b, &hw, &opts).expect("brunel_1m maps");
-        let secs = t.elapsed().as_secs_f64();
-        let s = artifact::summary(&b, &hw, &m, &opts);
+        let (s, secs) = timed_compile(&b, "spinnaker1-machine", &opts);
         println!(
             "brunel-1m ({} neurons, {} synapses) onto spinnaker1-machine: {} cores on {} chips, largest routing table {} entries ({} before compression; capacity {}); netlist → IR {load_s:.2} s, compile and verify {secs:.2} s, total {:.2} s (target ≤ 20 s: {}); peak memory {:.2} GiB",
             b.n_neurons(),
@@ -63,11 +70,7 @@ fn main() {
         net.n_synapses()
     );
     for (model, target) in [("spinnaker1-machine", true), ("spinnaker2-board", false)] {
-        let hw = neuromap::hw::load_path(Path::new(&format!("hw-models/{model}.toml"))).expect("model loads");
-        let t = Instant::now();
-        let m = compile(&net, &hw, &opts).expect("the microcircuit maps");
-        let secs = t.elapsed().as_secs_f64();
-        let s = artifact::summary(&net, &hw, &m, &opts);
+        let (s, secs) = timed_compile(&net, model, &opts);
         println!(
             "  onto {model}: {} cores on {} chips, largest routing table {} entries; compile {secs:.2} s, total {:.2} s{}",
             s.cores_used,
@@ -81,16 +84,13 @@ fn main() {
     println!("  peak memory {peak:.2} GiB (target ≤ 8 GiB: {})", verdict(peak <= 8.0));
     drop(net);
 
-    let b =
-        load_path(Path::new("netlists/brunel_10k.toml")).expect("brunel loads").spec.build().expect("brunel builds");
-    let hw = neuromap::hw::load_path(Path::new("hw-models/spinnaker1-spinn5.toml")).expect("model loads");
+    let b = build("netlists/brunel_10k.toml");
     let mut best = f64::INFINITY;
     let mut cores = 0;
     for _ in 0..3 {
-        let t = Instant::now();
-        let m = compile(&b, &hw, &opts).expect("brunel maps");
-        best = best.min(t.elapsed().as_secs_f64());
-        cores = m.partition.slices.len();
+        let (s, secs) = timed_compile(&b, "spinnaker1-spinn5", &opts);
+        best = best.min(secs);
+        cores = s.cores_used;
     }
     println!("brunel-10k onto spinnaker1-spinn5: {cores} cores, compile {best:.3} s (best of 3)");
 }

@@ -208,7 +208,9 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
             neuromap_hw::family::ROUNDING_MODES.get(hw.rounding).unwrap_or(&"?")
         )));
     }
-    if hw.cores + opts.parts.per_chip() > route::MAX_CORES {
+    // Endpoints per chip: the cores, and a hybrid chip's tiles.
+    let endpoints = hw.cores + opts.parts.per_chip();
+    if endpoints > route::MAX_CORES {
         return Err(CompileError::Unsupported(format!(
             "{} cores and {} tiles per chip; routes name at most {} endpoints",
             hw.cores,
@@ -229,7 +231,6 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let senders: Vec<u32> =
         (0..partition.slices.len() as u32).filter(|&s| !traffic.targets[s as usize].is_empty()).collect();
     let mask = if block_bits == 0 { u32::MAX } else { u32::MAX << block_bits };
-    let endpoints = hw.cores + opts.parts.per_chip();
     let (key, key_scheme) = keys::allocate(machine, &placement.core_of, &senders, endpoints, block_bits)?;
     let targets_of = |s: u32| -> Vec<(ChipId, u32)> {
         let mut v: Vec<(ChipId, u32)> =
