@@ -152,7 +152,7 @@ pub trait Arith: Copy + Debug + Default + Send + Sync + 'static {
     /// State and parameter values.
     type V: Copy + Debug + PartialOrd + Send + Sync;
     /// Decay factors in [0, 1].
-    type Decay: Copy + Debug + Send + Sync;
+    type Decay: Copy + Debug + PartialEq + Send + Sync;
     /// Input accumulators.
     type Acc: Copy + Debug + Default + AddAssign + Send + Sync;
 

@@ -252,12 +252,6 @@ impl<A: Arith> SynCurrents<A> {
         self.i_i[j] = A::decay_by(self.decay_i[j], self.i_i[j], ri);
     }
 
-    /// The two receptors' states (currents, or conductances) of neuron `j`.
-    #[inline]
-    fn both(&self, j: usize) -> (A::V, A::V) {
-        (self.i_e[j], self.i_i[j])
-    }
-
     /// Whether both currents of neuron `j` are zero.
     fn quiet(&self, j: usize) -> bool {
         let z = A::zero();
@@ -300,6 +294,11 @@ pub(crate) struct LifState<A: Arith> {
     /// When recording: the neurons whose state was away from zero entering this step
     /// (see [`Engine::with_held_state`]).
     held: Option<Vec<u32>>,
+    /// Scratch: whether each neuron fired in the step being updated.
+    fired: Vec<bool>,
+    /// Whether every neuron has the same constants (decays, gains, thresholds, reset,
+    /// refractory period, bias, receptor kinds): the plain update then reads one copy.
+    uniform: bool,
 }
 
 /// The excitatory and inhibitory reversal potentials of each neuron.
@@ -331,7 +330,7 @@ impl<A: Arith> LifState<A> {
         let d = |xs: Vec<f64>| xs.into_iter().map(A::decay).collect::<Vec<_>>();
         let v_thresh = per(&|i| l.v_thresh.get(lo + i));
         let v_reset = per(&|i| l.v_reset.get(lo + i));
-        Self {
+        let mut s = Self {
             v: v(per(&|i| l.v_init.get(lo + i))),
             syn: SynCurrents::new(&l.tau_syn_e, &l.tau_syn_i, lo, n, dt),
             refractory: vec![0; n],
@@ -360,33 +359,30 @@ impl<A: Arith> LifState<A> {
             lo,
             grid: None,
             held: None,
-        }
+            fired: vec![false; n],
+            uniform: false,
+        };
+        s.uniform = s.constants_uniform();
+        s
     }
 
-    /// How product `purpose` (0..8) of neuron `j` rounds at step `t`: stochastic
-    /// rounding's bits are keyed by (population, neuron in it, step, purpose), so a slice
-    /// of the population on a chip core draws what the whole model draws. (Purposes 4..8,
-    /// the conductances' and the adaptation's, are keyed apart from the step's first
-    /// four, which keep the keys they had before those models.)
-    #[inline]
-    fn round(&self, j: usize, t: u32, purpose: u64) -> Round {
-        let slot = u64::from(t) << 2 | (purpose & 3);
-        round_for(self.rounding, self.pop, self.lo + j, if purpose < 4 { slot } else { 1 << 62 | slot })
-    }
-
-    /// `a·v`, on the potential grid when there is one.
-    #[inline]
-    fn decayed(&self, j: usize, r: Round) -> A::V {
-        let x = A::decay_by(self.a[j], self.v[j], r);
-        match self.grid {
-            Some(s) => {
-                // Toward zero; a cast instead of `trunc`, which is a libm call on
-                // baseline x86-64. Beyond 2^52 every double is already whole.
-                let y = A::to_f64(x) * s;
-                A::v(if y.abs() < 4_503_599_627_370_496.0 { (y as i64) as f64 / s } else { y / s })
-            }
-            None => x,
+    /// Whether the constants [`lif_plain`] reads are the same for every neuron.
+    fn constants_uniform(&self) -> bool {
+        fn same<T: PartialEq>(xs: &[T]) -> bool {
+            xs.iter().all(|x| *x == xs[0])
         }
+        same(&self.a)
+            && same(&self.k)
+            && same(&self.c)
+            && same(&self.i_offset)
+            && same(&self.v_thresh)
+            && same(&self.v_reset)
+            && same(&self.v_drop)
+            && same(&self.t_ref)
+            && same(&self.syn.decay_e)
+            && same(&self.syn.decay_i)
+            && same(&self.syn.delta_e)
+            && same(&self.syn.delta_i)
     }
 
     fn update(&mut self, t: u32, in_e: &mut [A::Acc], in_i: &mut [A::Acc], q: [i32; 2], spikes: &mut Vec<(u32, u32)>) {
@@ -403,21 +399,63 @@ impl<A: Arith> LifState<A> {
         }
         // One loop per kind of neuron, so the plain LIF loop tests nothing per neuron.
         match (self.reversal.is_some(), self.adapt.is_some(), self.linear_leak.is_some() || self.range.is_some()) {
-            (false, false, false) => self.update_as::<false, false, false>(t, in_e, in_i, q, spikes),
-            (true, false, false) => self.update_as::<true, false, false>(t, in_e, in_i, q, spikes),
-            (false, true, false) => self.update_as::<false, true, false>(t, in_e, in_i, q, spikes),
-            (true, true, false) => self.update_as::<true, true, false>(t, in_e, in_i, q, spikes),
+            (false, false, false) if self.grid.is_none() => {
+                let n = self.v.len();
+                let (rounding, pop, first) = (self.rounding, self.pop, self.lo);
+                let round =
+                    |j: usize, purpose: u64| round_for(rounding, pop, first + j, u64::from(t) << 2 | (purpose & 3));
+                let syn = &mut self.syn;
+                let arrays = LifArrays::<A> {
+                    in_e: &mut in_e[..n],
+                    in_i: &mut in_i[..n],
+                    v: &mut self.v,
+                    refr: &mut self.refractory,
+                    fired: &mut self.fired,
+                    i_e: &mut syn.i_e,
+                    i_i: &mut syn.i_i,
+                    decay_e: &syn.decay_e,
+                    decay_i: &syn.decay_i,
+                    delta_e: &syn.delta_e,
+                    delta_i: &syn.delta_i,
+                    a: &self.a,
+                    k: &self.k,
+                    c: &self.c,
+                    i_offset: &self.i_offset,
+                    v_thresh: &self.v_thresh,
+                    v_reset: &self.v_reset,
+                    v_drop: &self.v_drop,
+                    t_ref: &self.t_ref,
+                };
+                let subtract = self.reset == Reset::Subtract;
+                if self.uniform {
+                    lif_plain_dispatch::<A, _, true>(arrays, q, subtract, round);
+                } else {
+                    lif_plain_dispatch::<A, _, false>(arrays, q, subtract, round);
+                }
+                push_fired(&self.fired, spikes);
+            }
+            (false, false, false) => self.update_as::<false, false, false, true>(t, in_e, in_i, q, spikes),
+            (true, false, false) => self.update_as::<true, false, false, true>(t, in_e, in_i, q, spikes),
+            (false, true, false) => self.update_as::<false, true, false, true>(t, in_e, in_i, q, spikes),
+            (true, true, false) => self.update_as::<true, true, false, true>(t, in_e, in_i, q, spikes),
             // A linear leak and a saturating range are TrueNorth's, which has neither
             // conductances nor adaptation: one loop serves it with or without them.
-            (_, _, true) => self.update_as::<true, true, true>(t, in_e, in_i, q, spikes),
+            (_, _, true) => self.update_as::<true, true, true, true>(t, in_e, in_i, q, spikes),
         }
     }
 
     /// The update of every neuron, with conductance synapses (`COND`, when `reversal`
     /// is set), an adaptation current (`ADAPT`, when `adapt` is set) and a linear leak
-    /// and a saturating range (`LEAK`, when `linear_leak` or `range` is set).
+    /// and a saturating range (`LEAK`, when `linear_leak` or `range` is set), and a
+    /// potential grid (`GRID`, when `grid` is set).
+    ///
+    /// Two passes: the first updates every neuron and marks the ones that fire, with
+    /// every choice a select rather than a jump (so that the plain LIF loop is
+    /// vectorised: every neuron's candidate potential is computed and a refractory
+    /// neuron keeps its old one); the second lists the marked neurons in order. Each
+    /// neuron's arithmetic, and its order, is the one the module docs define.
     #[inline(always)]
-    fn update_as<const COND: bool, const ADAPT: bool, const LEAK: bool>(
+    fn update_as<const COND: bool, const ADAPT: bool, const LEAK: bool, const GRID: bool>(
         &mut self,
         t: u32,
         in_e: &mut [A::Acc],
@@ -425,77 +463,282 @@ impl<A: Arith> LifState<A> {
         q: [i32; 2],
         spikes: &mut Vec<(u32, u32)>,
     ) {
-        for j in 0..self.v.len() {
+        let n = self.v.len();
+        let (rounding, pop, first) = (self.rounding, self.pop, self.lo);
+        let grid = self.grid.filter(|_| GRID);
+        let subtract = self.reset == Reset::Subtract;
+        // How product `purpose` (0..8) of neuron `j` rounds: stochastic rounding's bits
+        // are keyed by (population, neuron in it, step, purpose), so a slice of the
+        // population on a chip core draws what the whole model draws. (Purposes 4..8,
+        // the conductances' and the adaptation's, are keyed apart from the step's first
+        // four, which keep the keys they had before those models.)
+        let round = |j: usize, purpose: u64| {
+            let slot = u64::from(t) << 2 | (purpose & 3);
+            round_for(rounding, pop, first + j, if purpose < 4 { slot } else { 1 << 62 | slot })
+        };
+        let z = A::zero();
+        // Every array cut to `n`, so that the loop checks no bounds.
+        let (in_e, in_i) = (&mut in_e[..n], &mut in_i[..n]);
+        let v = &mut self.v[..n];
+        let refr = &mut self.refractory[..n];
+        let fired = &mut self.fired[..n];
+        let syn = &mut self.syn;
+        let (i_e, i_i) = (&mut syn.i_e[..n], &mut syn.i_i[..n]);
+        let (decay_e, decay_i) = (&syn.decay_e[..n], &syn.decay_i[..n]);
+        let (delta_e, delta_i) = (&syn.delta_e[..n], &syn.delta_i[..n]);
+        let (a, k, c, i_offset) = (&self.a[..n], &self.k[..n], &self.c[..n], &self.i_offset[..n]);
+        let (v_thresh, v_reset, v_drop, t_ref) =
+            (&self.v_thresh[..n], &self.v_reset[..n], &self.v_drop[..n], &self.t_ref[..n]);
+        let mut adapt = self.adapt.as_mut().filter(|_| ADAPT);
+        let reversal = self.reversal.as_ref().filter(|_| COND);
+        let linear_leak = self.linear_leak.as_deref().filter(|_| LEAK);
+        let range = self.range.filter(|_| LEAK);
+        for j in 0..n {
             let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
             in_e[j] = A::Acc::default();
             in_i[j] = A::Acc::default();
-            let dv = self.syn.take(j, ie, ii);
-            let refractory = self.refractory[j] > 0;
+            // A delta receptor's input jumps `V`; an exponential one's adds to its current.
+            let dv = A::add(A::add(z, if delta_e[j] { ie } else { z }), if delta_i[j] { ii } else { z });
+            let ge = if delta_e[j] { i_e[j] } else { A::add(i_e[j], ie) };
+            let gi = if delta_i[j] { i_i[j] } else { A::add(i_i[j], ii) };
+            let refractory = refr[j] > 0;
             // The adaptation current decays every step, refractory or not.
+            let w = match &mut adapt {
+                Some(ad) => {
+                    ad.w[j] = A::decay_by(ad.decay[j], ad.w[j], round(j, 4));
+                    ad.w[j]
+                }
+                None => z,
+            };
+            let old = v[j];
+            // Conductances become a current at the potential entering the step, held
+            // over the step (sPyNNaker's `input_type_conductance`).
+            let current = match reversal {
+                Some((e, i)) => {
+                    A::add(A::mul(ge, A::sub(e[j], old), round(j, 5)), A::mul(gi, A::sub(i[j], old), round(j, 6)))
+                }
+                None => A::add(ge, gi),
+            };
+            let mut i_total = A::add(current, i_offset[j]);
             if ADAPT {
-                let r = self.round(j, t, 4);
-                if let Some(a) = &mut self.adapt {
-                    a.w[j] = A::decay_by(a.decay[j], a.w[j], r);
-                }
+                i_total = A::sub(i_total, w);
             }
-            if refractory {
-                self.refractory[j] -= 1;
-            } else {
-                // Conductances become a current at the potential entering the step,
-                // held over the step (sPyNNaker's `input_type_conductance`).
-                let syn = match &self.reversal {
-                    Some((e, i)) if COND => {
-                        let (g_e, g_i) = self.syn.both(j);
-                        let v = self.v[j];
-                        A::add(
-                            A::mul(g_e, A::sub(e[j], v), self.round(j, t, 5)),
-                            A::mul(g_i, A::sub(i[j], v), self.round(j, t, 6)),
-                        )
-                    }
-                    _ => self.syn.sum(j),
-                };
-                let mut i_total = A::add(syn, self.i_offset[j]);
-                if ADAPT && let Some(a) = &self.adapt {
-                    i_total = A::sub(i_total, a.w[j]);
-                }
-                let leak =
-                    A::add(self.decayed(j, self.round(j, t, 0)), A::mul(self.k[j], i_total, self.round(j, t, 1)));
-                self.v[j] = A::add(A::add(leak, self.c[j]), dv);
-                // The linear leak, toward zero from where the inputs left `V`.
-                if LEAK && let Some(l) = &self.linear_leak {
-                    let (v, z) = (self.v[j], A::zero());
-                    if v > z {
-                        self.v[j] = A::sub(v, l[j]);
-                    } else if v < z {
-                        self.v[j] = A::add(v, l[j]);
-                    }
-                }
-                if LEAK && let Some((lo, hi)) = self.range {
-                    // A whole number: its inputs, bias and leak are, but `leak·dt` may
-                    // miss the whole number by an ulp.
-                    let v = A::v(A::to_f64(self.v[j]).round());
-                    self.v[j] = if v < lo {
-                        lo
-                    } else if v > hi {
-                        hi
-                    } else {
-                        v
-                    };
-                }
+            let mut decayed = A::decay_by(a[j], old, round(j, 0));
+            if let Some(s) = grid {
+                // Toward zero; a cast instead of `trunc`, which is a libm call on
+                // baseline x86-64. Beyond 2^52 every double is already whole.
+                let y = A::to_f64(decayed) * s;
+                decayed = A::v(if y.abs() < 4_503_599_627_370_496.0 { (y as i64) as f64 / s } else { y / s });
             }
-            self.syn.decay(j, self.round(j, t, 2), self.round(j, t, 3));
-            if !refractory && self.v[j] >= self.v_thresh[j] {
-                spikes.push((j as u32, 1));
-                self.v[j] = match self.reset {
-                    Reset::ToValue => self.v_reset[j],
-                    Reset::Subtract => A::sub(self.v[j], self.v_drop[j]),
+            let mut next = A::add(A::add(A::add(decayed, A::mul(k[j], i_total, round(j, 1))), c[j]), dv);
+            // The linear leak, toward zero from where the inputs left `V`.
+            if let Some(l) = linear_leak {
+                next = if next > z {
+                    A::sub(next, l[j])
+                } else if next < z {
+                    A::add(next, l[j])
+                } else {
+                    next
                 };
-                self.refractory[j] = self.t_ref[j];
-                if ADAPT && let Some(a) = &mut self.adapt {
-                    a.w[j] = A::add(a.w[j], a.b[j]);
-                }
+            }
+            if let Some((lo, hi)) = range {
+                // A whole number: its inputs, bias and leak are, but `leak·dt` may miss
+                // the whole number by an ulp.
+                let r = A::v(A::to_f64(next).round());
+                next = if r < lo {
+                    lo
+                } else if r > hi {
+                    hi
+                } else {
+                    r
+                };
+            }
+            // A refractory neuron counts down and holds `V` (its inputs to `V` are lost).
+            let next = if refractory { old } else { next };
+            i_e[j] = A::decay_by(decay_e[j], ge, round(j, 2));
+            i_i[j] = A::decay_by(decay_i[j], gi, round(j, 3));
+            let fire = !refractory && next >= v_thresh[j];
+            fired[j] = fire;
+            let after = if subtract { A::sub(next, v_drop[j]) } else { v_reset[j] };
+            v[j] = if fire { after } else { next };
+            refr[j] = if fire { t_ref[j] } else { refr[j].saturating_sub(1) };
+            if let Some(ad) = &mut adapt
+                && fire
+            {
+                ad.w[j] = A::add(ad.w[j], ad.b[j]);
             }
         }
+        push_fired(fired, spikes);
+    }
+}
+
+/// Appends `(j, 1)` for each neuron `j` marked in `fired`, in order. Blocks with no
+/// mark are skipped whole (a step's spikes are few).
+fn push_fired(fired: &[bool], spikes: &mut Vec<(u32, u32)>) {
+    const BLOCK: usize = 64;
+    for (b, block) in fired.chunks(BLOCK).enumerate() {
+        if block.iter().fold(false, |any, &f| any | f) {
+            let first = b * BLOCK;
+            spikes.extend(block.iter().enumerate().filter(|(_, f)| **f).map(|(j, _)| ((first + j) as u32, 1)));
+        }
+    }
+}
+
+/// The arrays of a population's plain LIF update ([`lif_plain`]).
+struct LifArrays<'s, A: Arith> {
+    in_e: &'s mut [A::Acc],
+    in_i: &'s mut [A::Acc],
+    v: &'s mut [A::V],
+    refr: &'s mut [u32],
+    fired: &'s mut [bool],
+    i_e: &'s mut [A::V],
+    i_i: &'s mut [A::V],
+    decay_e: &'s [A::Decay],
+    decay_i: &'s [A::Decay],
+    delta_e: &'s [bool],
+    delta_i: &'s [bool],
+    a: &'s [A::Decay],
+    k: &'s [A::V],
+    c: &'s [A::V],
+    i_offset: &'s [A::V],
+    v_thresh: &'s [A::V],
+    v_reset: &'s [A::V],
+    v_drop: &'s [A::V],
+    t_ref: &'s [u32],
+}
+
+/// Defines an entry point to [`lif_plain`] compiled with the attributes given.
+macro_rules! lif_plain_entry {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        fn $name<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+            x: LifArrays<'_, A>,
+            q: [i32; 2],
+            subtract: bool,
+            round: R,
+        ) {
+            let LifArrays {
+                in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i, delta_e, delta_i, a, k, c, i_offset,
+                v_thresh, v_reset, v_drop, t_ref,
+            } = x;
+            lif_plain::<A, R, UNIFORM>(
+                q, subtract, round, in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i, delta_e, delta_i, a,
+                k, c, i_offset, v_thresh, v_reset, v_drop, t_ref,
+            )
+        }
+    };
+}
+
+lif_plain_entry!(
+    #[inline(never)]
+    lif_plain_portable
+);
+#[cfg(target_arch = "x86_64")]
+lif_plain_entry!(
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    lif_plain_avx2
+);
+
+/// [`lif_plain`] in 256-bit vectors where the CPU has AVX2 (checked once, cached by
+/// the standard library), else in the baseline instruction set. The two give the same
+/// bits: the same IEEE operations in the same order (Rust never fuses a multiply and
+/// an add), only more neurons at a time. (Brian2 compiles its standalone code with
+/// `-march=native` for the same reason.)
+fn lif_plain_dispatch<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+    x: LifArrays<'_, A>,
+    q: [i32; 2],
+    subtract: bool,
+    round: R,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the only requirement of a `target_feature` function is that the CPU
+        // has the feature, and the line above has just checked that it does.
+        #[allow(unsafe_code)]
+        return unsafe { lif_plain_avx2::<A, R, UNIFORM>(x, q, subtract, round) };
+    }
+    lif_plain_portable::<A, R, UNIFORM>(x, q, subtract, round)
+}
+
+/// The plain LIF update (no conductances, adaptation, linear leak, range or grid) of
+/// every neuron, the same arithmetic as [`LifState::update_as`], marking in `fired`
+/// the neurons that fire. Every array is an argument of its own, so that the compiler
+/// knows they do not overlap and vectorises the loop (cut from one struct, they might).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+    q: [i32; 2],
+    subtract: bool,
+    round: R,
+    in_e: &mut [A::Acc],
+    in_i: &mut [A::Acc],
+    v: &mut [A::V],
+    refr: &mut [u32],
+    fired: &mut [bool],
+    i_e: &mut [A::V],
+    i_i: &mut [A::V],
+    decay_e: &[A::Decay],
+    decay_i: &[A::Decay],
+    delta_e: &[bool],
+    delta_i: &[bool],
+    a: &[A::Decay],
+    k: &[A::V],
+    c: &[A::V],
+    i_offset: &[A::V],
+    v_thresh: &[A::V],
+    v_reset: &[A::V],
+    v_drop: &[A::V],
+    t_ref: &[u32],
+) {
+    let n = v.len();
+    let z = A::zero();
+    let (in_e, in_i, refr, fired, i_e, i_i) =
+        (&mut in_e[..n], &mut in_i[..n], &mut refr[..n], &mut fired[..n], &mut i_e[..n], &mut i_i[..n]);
+    // With `UNIFORM`, every neuron has the first neuron's constants.
+    if n == 0 {
+        return;
+    }
+    // Cut to `n` (no bounds checks in the loop), or read once when uniform.
+    let m = if UNIFORM { 1 } else { n };
+    let (decay_e, decay_i, delta_e, delta_i) = (&decay_e[..m], &decay_i[..m], &delta_e[..m], &delta_i[..m]);
+    let (a, k, c, i_offset) = (&a[..m], &k[..m], &c[..m], &i_offset[..m]);
+    let (v_thresh, v_reset, v_drop, t_ref) = (&v_thresh[..m], &v_reset[..m], &v_drop[..m], &t_ref[..m]);
+    let first = (
+        (decay_e[0], decay_i[0], delta_e[0], delta_i[0]),
+        (a[0], k[0], c[0], i_offset[0]),
+        (v_thresh[0], v_reset[0], v_drop[0], t_ref[0]),
+    );
+    for j in 0..n {
+        let ((decay_e, decay_i, delta_e, delta_i), (a, k, c, i_offset), (v_thresh, v_reset, v_drop, t_ref)) = if UNIFORM
+        {
+            first
+        } else {
+            (
+                (decay_e[j], decay_i[j], delta_e[j], delta_i[j]),
+                (a[j], k[j], c[j], i_offset[j]),
+                (v_thresh[j], v_reset[j], v_drop[j], t_ref[j]),
+            )
+        };
+        let (ie, ii) = (A::input(in_e[j], q[0]), A::input(in_i[j], q[1]));
+        in_e[j] = A::Acc::default();
+        in_i[j] = A::Acc::default();
+        let dv = A::add(A::add(z, if delta_e { ie } else { z }), if delta_i { ii } else { z });
+        let ge = if delta_e { i_e[j] } else { A::add(i_e[j], ie) };
+        let gi = if delta_i { i_i[j] } else { A::add(i_i[j], ii) };
+        let refractory = refr[j] > 0;
+        let old = v[j];
+        let i_total = A::add(A::add(ge, gi), i_offset);
+        let decayed = A::decay_by(a, old, round(j, 0));
+        let next = A::add(A::add(A::add(decayed, A::mul(k, i_total, round(j, 1))), c), dv);
+        let next = if refractory { old } else { next };
+        i_e[j] = A::decay_by(decay_e, ge, round(j, 2));
+        i_i[j] = A::decay_by(decay_i, gi, round(j, 3));
+        let fire = !refractory && next >= v_thresh;
+        fired[j] = fire;
+        let after = if subtract { A::sub(next, v_drop) } else { v_reset };
+        v[j] = if fire { after } else { next };
+        refr[j] = if fire { t_ref } else { refr[j].saturating_sub(1) };
     }
 }
 
@@ -768,6 +1011,13 @@ pub trait Deliver<A: Arith> {
         shift: i32,
         add: &mut F,
     ) -> u64;
+
+    /// Whether this delivery is [`RowDelivery`]'s, every synapse of every spiking
+    /// neuron's row, so that the engine may add a projection of one delay row by row
+    /// into that step's inputs instead of calling `add` per synapse.
+    fn reads_rows(&self) -> bool {
+        false
+    }
 }
 
 /// The default delivery: every synapse of every spiking neuron's row.
@@ -796,6 +1046,26 @@ impl<A: Arith> Deliver<A> for RowDelivery {
         }
         events
     }
+
+    fn reads_rows(&self) -> bool {
+        true
+    }
+}
+
+/// What [`RowDelivery`] does for a projection whose synapses all have one delay: each
+/// spiking neuron's row is added into `slot`, the inputs of the step they arrive in.
+/// Returns the synaptic events.
+#[inline]
+fn add_rows<A: Arith>(syn: &neuromap_ir::Synapses, spikes: &[(u32, u32)], shift: i32, slot: &mut [A::Acc]) -> u64 {
+    let mut events = 0u64;
+    for &(j, k) in spikes {
+        let row = syn.row(j as usize);
+        for (&post, &w) in row.post.iter().zip(row.weight) {
+            slot[post as usize] += A::acc_weight(w, k, shift);
+        }
+        events += row.post.len() as u64 * u64::from(k);
+    }
+    events
 }
 
 /// A simulation in progress, in number format `A`.
@@ -931,11 +1201,16 @@ impl<'n, A: Arith> Engine<'n, A> {
                 let r = receptor_index(proj.receptor);
                 let shift = self.shifts[proj.post.index()][r];
                 let ring = &mut self.rings[proj.post.index()][r];
-                let mut add = |post: u32, d: u16, x: A::Acc| {
-                    let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
-                    ring.data[at] += x;
+                let syn = &proj.synapses;
+                let events = if deliver.reads_rows() && syn.min_delay() == syn.max_delay() {
+                    add_rows::<A>(syn, spikes, shift, ring.slot(t + usize::from(syn.min_delay())))
+                } else {
+                    let mut add = |post: u32, d: u16, x: A::Acc| {
+                        let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
+                        ring.data[at] += x;
+                    };
+                    deliver.deliver(net, qid, self.t, spikes, shift, &mut add)
                 };
-                let events = deliver.deliver(net, qid, self.t, spikes, shift, &mut add);
                 self.result.synaptic_events[qid.index()] += events;
             }
         }
@@ -1076,5 +1351,149 @@ pub fn simulate_quantised_until(net: &Network, steps: u32, options: Options, sto
     match options.format {
         crate::arith::Format::S1615 => simulate_until::<S1615>(net, steps, options, stop),
         crate::arith::Format::F32 => simulate_until::<crate::arith::F32>(net, steps, options, stop),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neuromap_ir::Param;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// A LIF population of `n` with constants drawn per neuron (`uniform`: one draw
+    /// for all), delta and exponential receptors mixed, refractory periods of 0–3 steps.
+    fn population(n: usize, uniform: bool, reset: Reset, rng: &mut ChaCha8Rng) -> Lif {
+        let mut draw = |lo: f64, hi: f64| -> Param {
+            if uniform {
+                Param::Shared(rng.random_range(lo..hi))
+            } else {
+                Param::PerNeuron((0..n).map(|_| rng.random_range(lo..hi)).collect())
+            }
+        };
+        let mut lif = Lif::unit(10.0, 0.0, 0.0);
+        lif.tau_m = draw(2.0, 30.0);
+        lif.cm = draw(0.5, 2.0);
+        lif.v_rest = draw(-0.2, 0.2);
+        lif.v_reset = draw(-0.3, 0.1);
+        lif.v_thresh = draw(0.8, 1.2);
+        lif.t_ref = draw(0.0, 0.35);
+        lif.i_offset = draw(-0.05, 0.2);
+        lif.v_init = Param::PerNeuron((0..n).map(|_| rng.random_range(-0.5..1.1)).collect());
+        // Delta (0) or exponential receptors: per neuron unless uniform.
+        let mut tau = || -> Param {
+            let pick = |r: &mut ChaCha8Rng| if r.random_bool(0.5) { 0.0 } else { r.random_range(1.0..10.0) };
+            if uniform { Param::Shared(pick(rng)) } else { Param::PerNeuron((0..n).map(|_| pick(rng)).collect()) }
+        };
+        lif.tau_syn_e = tau();
+        lif.tau_syn_i = tau();
+        lif.reset = reset;
+        lif
+    }
+
+    fn bits<A: Arith>(xs: &[A::V]) -> Vec<u64> {
+        xs.iter().map(|&x| A::to_f64(x).to_bits()).collect()
+    }
+
+    /// Steps the fast plain update (`update`) and the general loop (`update_as`) side
+    /// by side on the same inputs: the state and the spikes agree bit for bit.
+    fn fast_equals_general<A: Arith>(uniform: bool, reset: Reset, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let n = 37; // not a multiple of a vector's lanes
+        let lif = population(n, uniform, reset, &mut rng);
+        let dt = 0.1;
+        let mut fast = LifState::<A>::new(&lif, PopId(0), 0, n, dt, crate::arith::Rounding::Truncate);
+        let mut general = LifState::<A>::new(&lif, PopId(0), 0, n, dt, crate::arith::Rounding::Truncate);
+        assert_eq!(fast.uniform, uniform);
+        let q = [A::weight_shift(1.0), A::weight_shift(1.0)];
+        let mut fired_any = false;
+        for t in 0..200 {
+            let input: Vec<A::Acc> = (0..n).map(|_| A::acc_weight(rng.random_range(-0.2f32..0.6), 1, q[0])).collect();
+            let input_i: Vec<A::Acc> = (0..n).map(|_| A::acc_weight(rng.random_range(-0.4f32..0.1), 1, q[1])).collect();
+            let (mut e1, mut i1, mut e2, mut i2) = (input.clone(), input_i.clone(), input, input_i);
+            let (mut s1, mut s2) = (Vec::new(), Vec::new());
+            fast.update(t, &mut e1, &mut i1, q, &mut s1);
+            general.update_as::<false, false, false, true>(t, &mut e2, &mut i2, q, &mut s2);
+            assert_eq!(s1, s2, "spikes at step {t}");
+            assert_eq!(bits::<A>(&fast.v), bits::<A>(&general.v), "V at step {t}");
+            assert_eq!(bits::<A>(&fast.syn.i_e), bits::<A>(&general.syn.i_e), "I_e at step {t}");
+            assert_eq!(bits::<A>(&fast.syn.i_i), bits::<A>(&general.syn.i_i), "I_i at step {t}");
+            assert_eq!(fast.refractory, general.refractory, "refractory counters at step {t}");
+            assert!(e1.iter().chain(&i1).all(|x| format!("{x:?}") == format!("{:?}", A::Acc::default())));
+            fired_any |= !s1.is_empty();
+        }
+        assert!(fired_any, "the population never fired: the test would check nothing");
+    }
+
+    #[test]
+    fn the_plain_lif_kernel_computes_what_the_general_loop_does() {
+        for seed in 0..4 {
+            for uniform in [false, true] {
+                for reset in [Reset::ToValue, Reset::Subtract] {
+                    fast_equals_general::<F64>(uniform, reset, seed);
+                    fast_equals_general::<S1615>(uniform, reset, seed);
+                }
+            }
+        }
+    }
+
+    /// The AVX2 build of the plain kernel gives the portable build's bits.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_avx2_kernel_gives_the_portable_kernels_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let n = 1001;
+        let lif = population(n, false, Reset::Subtract, &mut rng);
+        let mut states: Vec<LifState<F64>> =
+            (0..2).map(|_| LifState::new(&lif, PopId(0), 0, n, 0.1, crate::arith::Rounding::Truncate)).collect();
+        let mut spikes = 0;
+        for t in 0..300u32 {
+            let input: Vec<f64> = (0..n).map(|_| rng.random_range(-0.2..0.6)).collect();
+            let input_i: Vec<f64> = (0..n).map(|_| rng.random_range(-0.4..0.1)).collect();
+            for (k, s) in states.iter_mut().enumerate() {
+                let (mut e, mut i) = (input.clone(), input_i.clone());
+                let syn = &mut s.syn;
+                let arrays = LifArrays::<F64> {
+                    in_e: &mut e,
+                    in_i: &mut i,
+                    v: &mut s.v,
+                    refr: &mut s.refractory,
+                    fired: &mut s.fired,
+                    i_e: &mut syn.i_e,
+                    i_i: &mut syn.i_i,
+                    decay_e: &syn.decay_e,
+                    decay_i: &syn.decay_i,
+                    delta_e: &syn.delta_e,
+                    delta_i: &syn.delta_i,
+                    a: &s.a,
+                    k: &s.k,
+                    c: &s.c,
+                    i_offset: &s.i_offset,
+                    v_thresh: &s.v_thresh,
+                    v_reset: &s.v_reset,
+                    v_drop: &s.v_drop,
+                    t_ref: &s.t_ref,
+                };
+                let round = |_: usize, _: u64| Round::TRUNCATE;
+                if k == 0 {
+                    lif_plain_portable::<F64, _, false>(arrays, [0, 0], true, round);
+                } else {
+                    // SAFETY: the CPU has AVX2, checked at the top of the test.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        lif_plain_avx2::<F64, _, false>(arrays, [0, 0], true, round)
+                    };
+                }
+            }
+            let [a, b] = &states[..] else { unreachable!() };
+            assert_eq!(bits::<F64>(&a.v), bits::<F64>(&b.v), "V at step {t}");
+            assert_eq!(bits::<F64>(&a.syn.i_e), bits::<F64>(&b.syn.i_e), "I_e at step {t}");
+            assert_eq!(a.fired, b.fired, "spikes at step {t}");
+            spikes += a.fired.iter().filter(|f| **f).count();
+        }
+        assert!(spikes > 0, "no neuron fired: the test would check nothing");
     }
 }
