@@ -30,9 +30,13 @@ enum Kind {
         rngs: Vec<ChaCha8Rng>,
         p: Param,
     },
+    /// Given spike trains, by step: the spikes of step `first + s` are
+    /// `neurons[starts[s]..starts[s + 1]]` (a neuron appears once per spike, in neuron order), so a step costs its
+    /// spikes, not the population's size.
     Array {
-        steps: Vec<Vec<u32>>,
-        cursor: Vec<usize>,
+        first: u32,
+        starts: Vec<usize>,
+        neurons: Vec<u32>,
     },
 }
 
@@ -60,9 +64,7 @@ impl SourceState {
                 }
             }
             SourceKind::Bernoulli { p } => Kind::Bernoulli { rngs: rngs(), p: part(p) },
-            SourceKind::Array { steps } => {
-                Kind::Array { steps: steps[range.clone()].to_vec(), cursor: vec![0; range.len()] }
-            }
+            SourceKind::Array { steps } => by_step(&steps[range.clone()]),
         };
         Self { kind }
     }
@@ -101,21 +103,90 @@ impl SourceState {
                     }
                 }
             }
-            Kind::Array { steps, cursor } => {
-                for (i, (s, c)) in steps.iter().zip(cursor.iter_mut()).enumerate() {
-                    while *c < s.len() && s[*c] < t {
-                        *c += 1;
-                    }
-                    let mut k = 0;
-                    while *c < s.len() && s[*c] == t {
-                        k += 1;
-                        *c += 1;
-                    }
-                    if k > 0 {
-                        out.push((i as u32, k));
+            Kind::Array { first, starts, neurons } => {
+                let Some(s) = t.checked_sub(*first).map(|s| s as usize).filter(|&s| s + 1 < starts.len()) else {
+                    return;
+                };
+                let from = out.len();
+                for &i in &neurons[starts[s]..starts[s + 1]] {
+                    match out[from..].last_mut() {
+                        Some((last, k)) if *last == i => *k += 1,
+                        _ => out.push((i, 1)),
                     }
                 }
             }
         }
+    }
+}
+
+/// The spike trains `steps` (one sorted list of steps per neuron) indexed by step: a
+/// counting sort, neuron by neuron, so each step's list is in neuron order.
+fn by_step(steps: &[Vec<u32>]) -> Kind {
+    let all = || steps.iter().flatten().copied();
+    let (Some(first), Some(last)) = (all().min(), all().max()) else {
+        return Kind::Array { first: 0, starts: vec![0], neurons: Vec::new() };
+    };
+    let mut starts = vec![0usize; (last - first) as usize + 2];
+    for t in all() {
+        starts[(t - first) as usize + 1] += 1;
+    }
+    for s in 1..starts.len() {
+        starts[s] += starts[s - 1];
+    }
+    let mut next = starts.clone();
+    let mut neurons = vec![0u32; starts[starts.len() - 1]];
+    for (i, train) in steps.iter().enumerate() {
+        for &t in train {
+            let at = &mut next[(t - first) as usize];
+            neurons[*at] = i as u32;
+            *at += 1;
+        }
+    }
+    Kind::Array { first, starts, neurons }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neuromap_ir::PopKind;
+    use rand::SeedableRng;
+
+    /// A spike array replayed by step gives, at every step, each neuron of the slice
+    /// with its number of spikes in that step, in neuron order.
+    #[test]
+    fn spike_arrays_replay_each_steps_counts_in_neuron_order() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let n = 50;
+        // Sorted trains with repeats (counts above 1), some neurons silent.
+        let steps: Vec<Vec<u32>> = (0..n)
+            .map(|i| {
+                let mut s: Vec<u32> = (0..if i % 7 == 0 { 0 } else { rng.random_range(0..30) })
+                    .map(|_| rng.random_range(5..120))
+                    .collect();
+                s.sort_unstable();
+                s
+            })
+            .collect();
+        let kind = SourceKind::Array { steps: steps.clone() };
+        let pop = Population { name: "s".into(), size: n as u32, kind: PopKind::Source(kind.clone()) };
+        let mut checked = 0;
+        for range in [0..n, 10..33] {
+            let mut state = SourceState::new(&pop, &kind, 1, 0.1, range.clone());
+            for t in 0..130u32 {
+                let mut out = vec![(999, 9)]; // what the caller had: left alone
+                state.step(t, &mut out);
+                let want: Vec<(u32, u32)> = range
+                    .clone()
+                    .filter_map(|i| {
+                        let k = steps[i].iter().filter(|&&s| s == t).count() as u32;
+                        (k > 0).then_some(((i - range.start) as u32, k))
+                    })
+                    .collect();
+                assert_eq!(out[0], (999, 9));
+                assert_eq!(out[1..], want[..], "step {t}, neurons {range:?}");
+                checked += want.iter().filter(|(_, k)| *k > 1).count();
+            }
+        }
+        assert!(checked > 0, "no step had a count above 1");
     }
 }
