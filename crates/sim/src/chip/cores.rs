@@ -24,6 +24,9 @@ pub(super) struct Rows {
     /// per core.
     pub(super) listed: Option<Vec<u32>>,
     pub(super) syn: Vec<Syn>,
+    /// The delay of every synapse in `syn`, when they all have one: a row is then
+    /// added into one step's inputs.
+    pub(super) delay: Option<u16>,
 }
 
 impl Rows {
@@ -121,6 +124,20 @@ pub(super) struct Shard {
     /// Per core whose tile computes: the spikes that reached it and wait for the tile
     /// (projection, presynaptic neuron, count).
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
+    /// Scratch: rows found for a round's packets and not yet added ([`RowWork`]).
+    pub(super) batch: Vec<RowWork>,
+}
+
+/// A row to add into a core's inputs: local core, its row group, the presynaptic
+/// neuron and its span in that group's synapses, the spike count.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RowWork {
+    pub(super) core: u32,
+    pub(super) rows: u32,
+    pub(super) g: u32,
+    pub(super) a: u32,
+    pub(super) b: u32,
+    pub(super) k: u32,
 }
 
 /// A slice's neurons in the chip's number format (`arith.format`).
@@ -233,6 +250,7 @@ pub(super) fn build_cores(
                         base: 0,
                         listed: Some(Vec::new()),
                         syn: Vec::new(),
+                        delay: None,
                     })
                     .collect();
                 for i in 0..syn.n_pre() {
@@ -263,8 +281,10 @@ pub(super) fn build_cores(
                         });
                     }
                 }
-                for (r, &s) in rows.into_iter().zip(&targets) {
-                    if !r.syn.is_empty() {
+                for (mut r, &s) in rows.into_iter().zip(&targets) {
+                    if let Some(first) = r.syn.first() {
+                        let d = first.delay;
+                        r.delay = r.syn.iter().all(|x| x.delay == d).then_some(d);
                         out.push((s, dense_if_smaller(r)));
                     }
                 }
@@ -364,6 +384,7 @@ pub(super) fn make_shards(
             let tiles: Vec<Option<Box<dyn TileCounter>>> = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
             Shard {
                 pending: vec![Vec::new(); tiles.len()],
+                batch: Vec::new(),
                 tiles,
                 tile_s: Vec::new(),
                 id: shard as u16,

@@ -125,9 +125,9 @@ pub(super) fn deliver(
                 tile.packet(from_pop, g as u32, k);
             }
             let target = &mut shard.cores[local];
-            let mut events = 0u64;
             if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
                 // The tile computes the input from the step's spikes: they wait for it.
+                let mut events = 0u64;
                 for rows in target.rows_of(key) {
                     shard.pending[local].push((rows.proj as u32, g as u32, k));
                     let (a, b) = rows.span(g);
@@ -138,20 +138,59 @@ pub(super) fn deliver(
                 shard.step_work[local].synaptic_events += events;
                 continue;
             }
-            let Core { rows, row_keys, rings, .. } = target;
-            for (rows, _) in rows.iter().zip(row_keys.iter()).filter(|r| *r.1 == key) {
-                let ring = &mut rings[rows.receptor];
-                let (a, b) = rows.span(g);
-                let kk = i64::from(k);
-                for syn in &rows.syn[a..b] {
+            for (r, _) in target.row_keys.iter().enumerate().filter(|r| *r.1 == key) {
+                shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
+            }
+            if shard.batch.len() >= BATCH {
+                add_rows(shard, ts);
+            }
+        }
+    }
+    add_rows(shard, ts);
+}
+
+/// Rows found before any is read: enough for their memory reads to overlap.
+const BATCH: usize = 32;
+
+/// Adds the batch's rows into their cores' inputs (integer sums: the order does not
+/// change them) and counts their synaptic events. In three passes, so that the reads
+/// of one pass's rows are independent of each other and in flight together: where
+/// each row starts, its first synapse, then the rows.
+fn add_rows(shard: &mut Shard, ts: usize) {
+    let Shard { batch, cores, result, step_work, .. } = shard;
+    for w in batch.iter_mut() {
+        let rows = &cores[w.core as usize].rows[w.rows as usize];
+        let (a, b) = rows.span(w.g as usize);
+        (w.a, w.b) = (a as u32, b as u32);
+        let n = (b - a) as u64 * u64::from(w.k);
+        result.synaptic_events[rows.proj] += n;
+        step_work[w.core as usize].synaptic_events += n;
+    }
+    let mut touch = 0u16;
+    for w in batch.iter() {
+        let rows = &cores[w.core as usize].rows[w.rows as usize];
+        touch = touch.wrapping_add(rows.syn.get(w.a as usize).map_or(0, |s| s.post));
+    }
+    std::hint::black_box(touch);
+    for w in batch.drain(..) {
+        let Core { rows, rings, .. } = &mut cores[w.core as usize];
+        let rows = &rows[w.rows as usize];
+        let ring = &mut rings[rows.receptor];
+        let kk = i64::from(w.k);
+        let syn = &rows.syn[w.a as usize..w.b as usize];
+        match rows.delay {
+            Some(d) => {
+                let slot = ring.slot(ts + usize::from(d));
+                for syn in syn {
+                    slot[usize::from(syn.post)] += i64::from(syn.weight) * kk;
+                }
+            }
+            None => {
+                for syn in syn {
                     let at = ((ts + usize::from(syn.delay)) & ring.mask) * ring.n + usize::from(syn.post);
                     ring.data[at] += i64::from(syn.weight) * kk;
                 }
-                let n = (b - a) as u64 * u64::from(k);
-                shard.result.synaptic_events[rows.proj] += n;
-                events += n;
             }
-            shard.step_work[local].synaptic_events += events;
         }
     }
 }
