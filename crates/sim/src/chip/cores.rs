@@ -183,6 +183,10 @@ pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
     neuromap_hw::arm_core::cost_kind(net.pop(pop).model_name()) as u8
 }
 
+/// How many parts a projection's presynaptic neurons are cut into to build its rows in
+/// parallel (parts have at least 1,024 neurons).
+const CHUNKS: usize = 16;
+
 /// Per slice: its state, ring buffers and synaptic rows (one pass over each
 /// projection, sending every synapse to the slice of its target). Slices that `here`
 /// rejects (another process's) get an empty core.
@@ -238,47 +242,77 @@ pub(super) fn build_cores(
             let receptor = receptor_index(pr.receptor);
             // Another process's slices take part in finding a target's slice only.
             let local: Vec<bool> = targets.iter().map(|&s| here(s)).collect();
+            // Per target neuron, its slice among `targets` (the last starting at or
+            // before it).
+            let mut slot_of = vec![0u32; net.pop(pr.post).size as usize];
+            let mut t = 0;
+            for (post, slot) in slot_of.iter_mut().enumerate() {
+                while t + 1 < targets.len() && slices[targets[t + 1]].lo as usize <= post {
+                    t += 1;
+                }
+                *slot = t as u32;
+            }
+            let q = shifts[pr.post.index()][receptor];
+            // The presynaptic neurons in chunks built in parallel, joined in order.
+            let chunk = syn.n_pre().div_ceil(CHUNKS).max(1024);
             for delayed in [false, true] {
-                let mut rows: Vec<Rows> = targets
-                    .iter()
-                    .map(|_| Rows {
-                        proj: p,
-                        pre: pr.pre,
-                        receptor,
-                        delayed,
-                        start: Vec::new(),
-                        base: 0,
-                        listed: Some(Vec::new()),
-                        syn: Vec::new(),
-                        delay: None,
+                let empty = || Rows {
+                    proj: p,
+                    pre: pr.pre,
+                    receptor,
+                    delayed,
+                    start: Vec::new(),
+                    base: 0,
+                    listed: Some(Vec::new()),
+                    syn: Vec::new(),
+                    delay: None,
+                };
+                let parts: Vec<Vec<Rows>> = (0..syn.n_pre())
+                    .step_by(chunk)
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
+                    .map(|from| {
+                        let mut rows: Vec<Rows> = targets.iter().map(|_| empty()).collect();
+                        for i in from..(from + chunk).min(syn.n_pre()) {
+                            let row = syn.row(i);
+                            for k in 0..row.post.len() {
+                                // Direct packets carry the short delays, extensions the long.
+                                if (u32::from(row.delay[k]) > max_delay) != delayed {
+                                    continue;
+                                }
+                                let t = slot_of[row.post[k] as usize] as usize;
+                                if !local[t] {
+                                    continue;
+                                }
+                                let (r, lo) = (&mut rows[t], slices[targets[t]].lo);
+                                if let Some(ids) = r.listed.as_mut()
+                                    && ids.last() != Some(&(i as u32))
+                                {
+                                    ids.push(i as u32);
+                                    r.start.push(r.syn.len() as u32);
+                                }
+                                // Within a slice of at most MAX_SLICE neurons (checked before).
+                                r.syn.push(Syn {
+                                    post: (row.post[k] - lo) as u16,
+                                    // Both formats' 16-bit words: clamped to i16, so the
+                                    // conversion cannot fail.
+                                    weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
+                                    delay: row.delay[k],
+                                });
+                            }
+                        }
+                        rows
                     })
                     .collect();
-                for i in 0..syn.n_pre() {
-                    let row = syn.row(i);
-                    for k in 0..row.post.len() {
-                        // Direct packets carry the short delays, extensions the long.
-                        if (u32::from(row.delay[k]) > max_delay) != delayed {
-                            continue;
+                let mut rows: Vec<Rows> = targets.iter().map(|_| empty()).collect();
+                for part in parts {
+                    for (r, mut p) in rows.iter_mut().zip(part) {
+                        let offset = r.syn.len() as u32;
+                        r.start.extend(p.start.iter().map(|&x| x + offset));
+                        if let (Some(ids), Some(more)) = (r.listed.as_mut(), p.listed.as_mut()) {
+                            ids.append(more);
                         }
-                        let t = targets.partition_point(|&s| slices[s].lo <= row.post[k]) - 1;
-                        if !local[t] {
-                            continue;
-                        }
-                        let (r, lo, q) = (&mut rows[t], slices[targets[t]].lo, shifts[pr.post.index()]);
-                        if let Some(ids) = r.listed.as_mut()
-                            && ids.last() != Some(&(i as u32))
-                        {
-                            ids.push(i as u32);
-                            r.start.push(r.syn.len() as u32);
-                        }
-                        // Within a slice of at most MAX_SLICE neurons (checked before).
-                        r.syn.push(Syn {
-                            post: (row.post[k] - lo) as u16,
-                            // Both formats' 16-bit words: clamped to i16, so the
-                            // conversion cannot fail.
-                            weight: S1615::acc_weight(row.weight[k], 1, q[receptor]) as i16,
-                            delay: row.delay[k],
-                        });
+                        r.syn.append(&mut p.syn);
                     }
                 }
                 for (mut r, &s) in rows.into_iter().zip(&targets) {
