@@ -304,24 +304,32 @@ pub(super) fn build_cores(
                         rows
                     })
                     .collect();
-                let mut rows: Vec<Rows> = targets.iter().map(|_| empty()).collect();
+                // Per target, its parts in order; the targets joined in parallel.
+                let mut by_target: Vec<Vec<Rows>> = targets.iter().map(|_| Vec::with_capacity(parts.len())).collect();
                 for part in parts {
-                    for (r, mut p) in rows.iter_mut().zip(part) {
-                        let offset = r.syn.len() as u32;
-                        r.start.extend(p.start.iter().map(|&x| x + offset));
-                        if let (Some(ids), Some(more)) = (r.listed.as_mut(), p.listed.as_mut()) {
-                            ids.append(more);
+                    for (t, p) in by_target.iter_mut().zip(part) {
+                        t.push(p);
+                    }
+                }
+                let joined: Vec<(usize, Rows)> = by_target
+                    .into_par_iter()
+                    .zip(&targets)
+                    .filter_map(|(ps, &s)| {
+                        let mut r = empty();
+                        for mut p in ps {
+                            let offset = r.syn.len() as u32;
+                            r.start.extend(p.start.iter().map(|&x| x + offset));
+                            if let (Some(ids), Some(more)) = (r.listed.as_mut(), p.listed.as_mut()) {
+                                ids.append(more);
+                            }
+                            r.syn.append(&mut p.syn);
                         }
-                        r.syn.append(&mut p.syn);
-                    }
-                }
-                for (mut r, &s) in rows.into_iter().zip(&targets) {
-                    if let Some(first) = r.syn.first() {
-                        let d = first.delay;
+                        let d = r.syn.first()?.delay;
                         r.delay = r.syn.iter().all(|x| x.delay == d).then_some(d);
-                        out.push((s, dense_if_smaller(r)));
-                    }
-                }
+                        Some((s, dense_if_smaller(r)))
+                    })
+                    .collect();
+                out.extend(joined);
             }
             out
         })
@@ -374,9 +382,13 @@ pub(super) fn assign(cores: &[neuromap_compile::partition::Slice], threads: usiz
     let threads = threads.clamp(1, usize::from(u16::MAX));
     let mut by_weight: Vec<usize> = (0..cores.len()).collect();
     by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
-    let mut load = vec![0u64; threads];
+    // Cores with synapses and cores without (sources, delay extensions) are balanced
+    // each on its own: they are busy in different phases of a step (delivery, the
+    // update), and the shards meet between the phases.
+    let mut load = [vec![0u64; threads], vec![0u64; threads]];
     let mut shard_of = vec![0u16; cores.len()];
     for i in by_weight {
+        let load = &mut load[usize::from(cores[i].synapse_bytes == 0)];
         let s = (0..threads).min_by_key(|&s| (load[s], s)).unwrap_or(0);
         load[s] += work[i];
         shard_of[i] = s as u16;

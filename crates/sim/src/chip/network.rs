@@ -87,17 +87,17 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
                 continue;
             }
             let r = h.res as usize;
+            if scratch.streams[r] == 0 {
+                scratch.touched.push(h.res);
+            }
             // A stream of one copy has no period: it is a burst of one.
             scratch.util[r] += if copies > 1 { svc(h.res) as f64 / p.gap_ps.max(1) as f64 } else { 0.0 };
             scratch.streams[r] += 1;
         }
     }
     let mut exact = vec![false; 0];
-    for r in 0..shared.n_res {
-        if scratch.streams[r] == 0 {
-            continue;
-        }
-        let c = svc(r as u32);
+    for &r in &scratch.touched {
+        let (c, r) = (svc(r), r as usize);
         let bound = (scratch.streams[r] - 1) * c;
         if scratch.util[r] <= 1.0 && bound <= rt.wait_ps {
             out.max_wait_ps = out.max_wait_ps.max(bound);
@@ -159,14 +159,20 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
 pub(super) struct Load {
     pub(super) util: Vec<f64>,
     pub(super) streams: Vec<u64>,
+    /// The resources with a stream this round (only they are cleared for the next).
+    pub(super) touched: Vec<u32>,
 }
 
 impl Load {
     pub(super) fn reset(&mut self, n: usize) {
-        self.util.clear();
-        self.util.resize(n, 0.0);
-        self.streams.clear();
-        self.streams.resize(n, 0);
+        if self.util.len() == n {
+            for &r in &self.touched {
+                (self.util[r as usize], self.streams[r as usize]) = (0.0, 0);
+            }
+        } else {
+            (self.util, self.streams) = (vec![0.0; n], vec![0; n]);
+        }
+        self.touched.clear();
     }
 }
 
