@@ -366,6 +366,32 @@ impl<A: Arith> LifState<A> {
         s
     }
 
+    /// The arrays [`lif_plain`] updates and reads, with this step's inputs.
+    fn arrays<'s>(&'s mut self, in_e: &'s mut [A::Acc], in_i: &'s mut [A::Acc]) -> LifArrays<'s, A> {
+        let syn = &mut self.syn;
+        LifArrays {
+            in_e,
+            in_i,
+            v: &mut self.v,
+            refr: &mut self.refractory,
+            fired: &mut self.fired,
+            i_e: &mut syn.i_e,
+            i_i: &mut syn.i_i,
+            decay_e: &syn.decay_e,
+            decay_i: &syn.decay_i,
+            delta_e: &syn.delta_e,
+            delta_i: &syn.delta_i,
+            a: &self.a,
+            k: &self.k,
+            c: &self.c,
+            i_offset: &self.i_offset,
+            v_thresh: &self.v_thresh,
+            v_reset: &self.v_reset,
+            v_drop: &self.v_drop,
+            t_ref: &self.t_ref,
+        }
+    }
+
     /// Whether the constants [`lif_plain`] reads are the same for every neuron.
     fn constants_uniform(&self) -> bool {
         fn same<T: PartialEq>(xs: &[T]) -> bool {
@@ -404,30 +430,9 @@ impl<A: Arith> LifState<A> {
                 let (rounding, pop, first) = (self.rounding, self.pop, self.lo);
                 let round =
                     |j: usize, purpose: u64| round_for(rounding, pop, first + j, u64::from(t) << 2 | (purpose & 3));
-                let syn = &mut self.syn;
-                let arrays = LifArrays::<A> {
-                    in_e: &mut in_e[..n],
-                    in_i: &mut in_i[..n],
-                    v: &mut self.v,
-                    refr: &mut self.refractory,
-                    fired: &mut self.fired,
-                    i_e: &mut syn.i_e,
-                    i_i: &mut syn.i_i,
-                    decay_e: &syn.decay_e,
-                    decay_i: &syn.decay_i,
-                    delta_e: &syn.delta_e,
-                    delta_i: &syn.delta_i,
-                    a: &self.a,
-                    k: &self.k,
-                    c: &self.c,
-                    i_offset: &self.i_offset,
-                    v_thresh: &self.v_thresh,
-                    v_reset: &self.v_reset,
-                    v_drop: &self.v_drop,
-                    t_ref: &self.t_ref,
-                };
-                let subtract = self.reset == Reset::Subtract;
-                if self.uniform {
+                let (subtract, uniform) = (self.reset == Reset::Subtract, self.uniform);
+                let arrays = self.arrays(&mut in_e[..n], &mut in_i[..n]);
+                if uniform {
                     lif_plain_dispatch::<A, _, true>(arrays, q, subtract, round);
                 } else {
                     lif_plain_dispatch::<A, _, false>(arrays, q, subtract, round);
@@ -1455,28 +1460,7 @@ mod tests {
             let input_i: Vec<f64> = (0..n).map(|_| rng.random_range(-0.4..0.1)).collect();
             for (k, s) in states.iter_mut().enumerate() {
                 let (mut e, mut i) = (input.clone(), input_i.clone());
-                let syn = &mut s.syn;
-                let arrays = LifArrays::<F64> {
-                    in_e: &mut e,
-                    in_i: &mut i,
-                    v: &mut s.v,
-                    refr: &mut s.refractory,
-                    fired: &mut s.fired,
-                    i_e: &mut syn.i_e,
-                    i_i: &mut syn.i_i,
-                    decay_e: &syn.decay_e,
-                    decay_i: &syn.decay_i,
-                    delta_e: &syn.delta_e,
-                    delta_i: &syn.delta_i,
-                    a: &s.a,
-                    k: &s.k,
-                    c: &s.c,
-                    i_offset: &s.i_offset,
-                    v_thresh: &s.v_thresh,
-                    v_reset: &s.v_reset,
-                    v_drop: &s.v_drop,
-                    t_ref: &s.t_ref,
-                };
+                let arrays = s.arrays(&mut e, &mut i);
                 let round = |_: usize, _: u64| Round::TRUNCATE;
                 if k == 0 {
                     lif_plain_portable::<F64, _, false>(arrays, [0, 0], true, round);
