@@ -30,13 +30,12 @@ enum Kind {
         rngs: Vec<ChaCha8Rng>,
         p: Param,
     },
-    /// Given spike trains, by step: the spikes of step `first + s` are
-    /// `neurons[starts[s]..starts[s + 1]]` (a neuron appears once per spike, in neuron order), so a step costs its
-    /// spikes, not the population's size.
+    /// Given spike trains as `(step, neuron)` in step and neuron order (a neuron
+    /// once per spike), read from `cursor` on: a step costs its spikes, not the
+    /// population's size.
     Array {
-        first: u32,
-        starts: Vec<usize>,
-        neurons: Vec<u32>,
+        events: Vec<(u32, u32)>,
+        cursor: usize,
     },
 }
 
@@ -103,46 +102,57 @@ impl SourceState {
                     }
                 }
             }
-            Kind::Array { first, starts, neurons } => {
-                let Some(s) = t.checked_sub(*first).map(|s| s as usize).filter(|&s| s + 1 < starts.len()) else {
-                    return;
-                };
+            Kind::Array { events, cursor } => {
+                while events.get(*cursor).is_some_and(|e| e.0 < t) {
+                    *cursor += 1;
+                }
                 let from = out.len();
-                for &i in &neurons[starts[s]..starts[s + 1]] {
+                while let Some(&(_, i)) = events.get(*cursor).filter(|e| e.0 == t) {
                     match out[from..].last_mut() {
                         Some((last, k)) if *last == i => *k += 1,
                         _ => out.push((i, 1)),
                     }
+                    *cursor += 1;
                 }
             }
         }
     }
 }
 
-/// The spike trains `steps` (one sorted list of steps per neuron) indexed by step: a
-/// counting sort, neuron by neuron, so each step's list is in neuron order.
+/// The spike trains `steps` (one sorted list of steps per neuron) as `(step, neuron)`
+/// in step and neuron order: by a counting sort over the steps, neuron by neuron, when
+/// the trains span few steps for their spikes, else by a sort (so that a spike far in
+/// the future costs no memory per step in between).
 fn by_step(steps: &[Vec<u32>]) -> Kind {
     let all = || steps.iter().flatten().copied();
+    let total: usize = steps.iter().map(Vec::len).sum();
     let (Some(first), Some(last)) = (all().min(), all().max()) else {
-        return Kind::Array { first: 0, starts: vec![0], neurons: Vec::new() };
+        return Kind::Array { events: Vec::new(), cursor: 0 };
     };
-    let mut starts = vec![0usize; (last - first) as usize + 2];
+    let span = (last - first) as usize + 1;
+    if span > 4 * total + 1024 {
+        let mut events: Vec<(u32, u32)> =
+            steps.iter().enumerate().flat_map(|(i, s)| s.iter().map(move |&t| (t, i as u32))).collect();
+        events.sort_unstable();
+        return Kind::Array { events, cursor: 0 };
+    }
+    // Where each step's spikes start, then each neuron's spikes put in place.
+    let mut next = vec![0usize; span + 1];
     for t in all() {
-        starts[(t - first) as usize + 1] += 1;
+        next[(t - first) as usize + 1] += 1;
     }
-    for s in 1..starts.len() {
-        starts[s] += starts[s - 1];
+    for s in 1..next.len() {
+        next[s] += next[s - 1];
     }
-    let mut next = starts.clone();
-    let mut neurons = vec![0u32; starts[starts.len() - 1]];
+    let mut events = vec![(0u32, 0u32); total];
     for (i, train) in steps.iter().enumerate() {
         for &t in train {
             let at = &mut next[(t - first) as usize];
-            neurons[*at] = i as u32;
+            events[*at] = (t, i as u32);
             *at += 1;
         }
     }
-    Kind::Array { first, starts, neurons }
+    Kind::Array { events, cursor: 0 }
 }
 
 #[cfg(test)]
@@ -167,9 +177,20 @@ mod tests {
                 s
             })
             .collect();
-        let kind = SourceKind::Array { steps: steps.clone() };
+        // One train reaching far past the others: the events are then sorted, not
+        // counted step by step.
+        let mut far = steps.clone();
+        far[1].push(4_000_000_000);
+        for steps in [steps, far] {
+            check(&steps);
+        }
+    }
+
+    fn check(steps: &[Vec<u32>]) {
+        let n = steps.len();
+        let kind = SourceKind::Array { steps: steps.to_vec() };
         let pop = Population { name: "s".into(), size: n as u32, kind: PopKind::Source(kind.clone()) };
-        let mut checked = 0;
+        let (mut checked, mut checked_far) = (0, false);
         for range in [0..n, 10..33] {
             let mut state = SourceState::new(&pop, &kind, 1, 0.1, range.clone());
             for t in 0..130u32 {
@@ -186,7 +207,17 @@ mod tests {
                 assert_eq!(out[1..], want[..], "step {t}, neurons {range:?}");
                 checked += want.iter().filter(|(_, k)| *k > 1).count();
             }
+            // Steps may be far apart: a spike past the steps above is replayed too.
+            let last = steps[range.clone()].iter().filter_map(|s| s.last()).max().copied().unwrap_or(0);
+            if last >= 130 {
+                let mut out = Vec::new();
+                state.step(last, &mut out);
+                let at_last = range.clone().filter(|&i| steps[i].last() == Some(&last)).count();
+                assert_eq!(out.len(), at_last, "the spikes of step {last}");
+                checked_far = true;
+            }
         }
         assert!(checked > 0, "no step had a count above 1");
+        assert_eq!(checked_far, steps.iter().flatten().any(|&t| t >= 130));
     }
 }
