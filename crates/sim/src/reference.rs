@@ -1401,14 +1401,15 @@ mod tests {
     }
 
     /// Steps the fast plain update (`update`) and the general loop (`update_as`) side
-    /// by side on the same inputs: the state and the spikes agree bit for bit.
-    fn fast_equals_general<A: Arith>(uniform: bool, reset: Reset, seed: u64) {
+    /// by side on the same inputs, products rounded by `rounding`: the state and the
+    /// spikes agree bit for bit.
+    fn fast_equals_general<A: Arith>(uniform: bool, reset: Reset, rounding: crate::arith::Rounding, seed: u64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let n = 37; // not a multiple of a vector's lanes
         let lif = population(n, uniform, reset, &mut rng);
         let dt = 0.1;
-        let mut fast = LifState::<A>::new(&lif, PopId(0), 0, n, dt, crate::arith::Rounding::Truncate);
-        let mut general = LifState::<A>::new(&lif, PopId(0), 0, n, dt, crate::arith::Rounding::Truncate);
+        let mut fast = LifState::<A>::new(&lif, PopId(0), 0, n, dt, rounding);
+        let mut general = LifState::<A>::new(&lif, PopId(0), 0, n, dt, rounding);
         assert_eq!(fast.uniform, uniform);
         let q = [A::weight_shift(1.0), A::weight_shift(1.0)];
         let mut fired_any = false;
@@ -1435,8 +1436,11 @@ mod tests {
         for seed in 0..4 {
             for uniform in [false, true] {
                 for reset in [Reset::ToValue, Reset::Subtract] {
-                    fast_equals_general::<F64>(uniform, reset, seed);
-                    fast_equals_general::<S1615>(uniform, reset, seed);
+                    use crate::arith::Rounding::*;
+                    fast_equals_general::<F64>(uniform, reset, Truncate, seed);
+                    for rounding in [Truncate, Nearest, Stochastic] {
+                        fast_equals_general::<S1615>(uniform, reset, rounding, seed);
+                    }
                 }
             }
         }
