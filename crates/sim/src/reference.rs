@@ -1016,13 +1016,6 @@ pub trait Deliver<A: Arith> {
         shift: i32,
         add: &mut F,
     ) -> u64;
-
-    /// Whether this delivery is [`RowDelivery`]'s, every synapse of every spiking
-    /// neuron's row, so that the engine may add a projection of one delay row by row
-    /// into that step's inputs instead of calling `add` per synapse.
-    fn reads_rows(&self) -> bool {
-        false
-    }
 }
 
 /// The default delivery: every synapse of every spiking neuron's row.
@@ -1051,26 +1044,6 @@ impl<A: Arith> Deliver<A> for RowDelivery {
         }
         events
     }
-
-    fn reads_rows(&self) -> bool {
-        true
-    }
-}
-
-/// What [`RowDelivery`] does for a projection whose synapses all have one delay: each
-/// spiking neuron's row is added into `slot`, the inputs of the step they arrive in.
-/// Returns the synaptic events.
-#[inline]
-fn add_rows<A: Arith>(syn: &neuromap_ir::Synapses, spikes: &[(u32, u32)], shift: i32, slot: &mut [A::Acc]) -> u64 {
-    let mut events = 0u64;
-    for &(j, k) in spikes {
-        let row = syn.row(j as usize);
-        for (&post, &w) in row.post.iter().zip(row.weight) {
-            slot[post as usize] += A::acc_weight(w, k, shift);
-        }
-        events += row.post.len() as u64 * u64::from(k);
-    }
-    events
 }
 
 /// A simulation in progress, in number format `A`.
@@ -1207,8 +1180,13 @@ impl<'n, A: Arith> Engine<'n, A> {
                 let shift = self.shifts[proj.post.index()][r];
                 let ring = &mut self.rings[proj.post.index()][r];
                 let syn = &proj.synapses;
-                let events = if deliver.reads_rows() && syn.min_delay() == syn.max_delay() {
-                    add_rows::<A>(syn, spikes, shift, ring.slot(t + usize::from(syn.min_delay())))
+                let events = if syn.min_delay() == syn.max_delay() {
+                    // One delay: every input of this projection lands in one step's slot.
+                    let (d0, slot) = (syn.min_delay(), ring.slot(t + usize::from(syn.min_delay())));
+                    deliver.deliver(net, qid, self.t, spikes, shift, &mut |post: u32, d: u16, x: A::Acc| {
+                        debug_assert_eq!(d, d0, "a delivery reports its synapses' delays");
+                        slot[post as usize] += x;
+                    })
                 } else {
                     let mut add = |post: u32, d: u16, x: A::Acc| {
                         let at = ((t + usize::from(d)) & ring.mask) * ring.n + post as usize;
