@@ -89,9 +89,15 @@ impl Core {
         (pre.index() as u64) << 1 | u64::from(delayed)
     }
 
-    /// The rows a packet of `key` ([`Core::row_key`]) reaches.
+    /// The indices in `rows` of the row groups a packet of `key` ([`Core::row_key`])
+    /// reaches.
+    pub(super) fn row_ids(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
+        self.row_keys.iter().enumerate().filter(move |r| *r.1 == key).map(|r| r.0)
+    }
+
+    /// The row groups a packet of `key` reaches.
     pub(super) fn rows_of(&self, key: u64) -> impl Iterator<Item = &Rows> {
-        self.rows.iter().zip(&self.row_keys).filter(move |r| *r.1 == key).map(|r| r.0)
+        self.row_ids(key).map(|r| &self.rows[r])
     }
 }
 

@@ -138,7 +138,7 @@ pub(super) fn deliver(
                 shard.step_work[local].synaptic_events += events;
                 continue;
             }
-            for (r, _) in target.row_keys.iter().enumerate().filter(|r| *r.1 == key) {
+            for r in target.row_ids(key) {
                 shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
             }
             if shard.batch.len() >= BATCH {

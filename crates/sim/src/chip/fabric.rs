@@ -186,9 +186,9 @@ impl Part {
         out
     }
 
-    /// Reads what [`Part::encode_packets`] or [`Part::encode_net`] wrote (another process of this run, running this
-    /// same program, wrote it): for packets, the part and the length of the whole
-    /// list it came from.
+    /// Reads what [`Part::encode_packets`] or [`Part::encode_net`] wrote (another
+    /// process of this run, running this same program, wrote it): for packets, the
+    /// part and the length of the whole list it came from.
     fn decode(b: &[u8]) -> (Part, u32) {
         let mut r = Reader(b);
         match r.u8() {
