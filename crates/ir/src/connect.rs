@@ -395,7 +395,7 @@ impl Values<'_> {
     }
 
     fn steps(&self, ms: f64) -> Result<u16, IrError> {
-        let s = (ms / self.dt).round();
+        let s = crate::num::round(ms / self.dt);
         if !(0.0..=f64::from(u16::MAX)).contains(&s) {
             return Err(self.err(format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX)));
         }

@@ -7,6 +7,7 @@
 
 pub mod connect;
 mod model;
+pub mod num;
 pub mod rng;
 pub mod spec;
 mod synapses;

@@ -302,8 +302,37 @@ impl Arith for S1615 {
 /// both formats accumulate exactly in 64 bits.
 #[inline]
 fn scaled_weight(w: f32, count: u32, q: i32) -> i64 {
-    let scaled = (f64::from(w) * 2f64.powi(q)).round().clamp(f64::from(i16::MIN), f64::from(i16::MAX));
-    scaled as i64 * i64::from(count)
+    round_to_i16(f64::from(w) * pow2(q)) * i64::from(count)
+}
+
+/// What `2f64.powi(q)` gives, without a call into the runtime: `2^q` from its bits
+/// where that is a normal number, else by squaring as the runtime's `__powidf2`
+/// does (not by `powi` itself, which LLVM would hoist out of the branch and call
+/// for every weight).
+#[inline]
+fn pow2(q: i32) -> f64 {
+    if (-1022..=1023).contains(&q) {
+        return f64::from_bits(((q + 1023) as u64) << 52);
+    }
+    let (mut r, mut b, mut n) = (1.0f64, 2.0f64, q.unsigned_abs());
+    loop {
+        if n & 1 == 1 {
+            r *= b;
+        }
+        n >>= 1;
+        if n == 0 {
+            break;
+        }
+        b *= b;
+    }
+    if q < 0 { 1.0 / r } else { r }
+}
+
+/// `x.round().clamp(-32768.0, 32767.0) as i64` (NaN gives 0), rounded by
+/// [`neuromap_ir::num::round`] (no call out of line).
+#[inline]
+fn round_to_i16(x: f64) -> i64 {
+    neuromap_ir::num::round(x).clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i64
 }
 
 /// IEEE single precision, as the Cortex-M4F's FPU computes: state, parameters, decay
@@ -380,6 +409,50 @@ mod tests {
         assert_eq!(S1615::weight_shift(351.2), 6);
         assert_eq!(S1615::acc_weight(1.25, 3, 14), 3 * 20480);
         assert_eq!(S1615::input(20480, 14), S1615::v(1.25));
+    }
+
+    /// The weight conversion without `round` and `powi` gives what they give.
+    #[test]
+    fn weights_round_halves_away_from_zero_and_clamp_as_round_does() {
+        let spec = |x: f64| x.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i64;
+        let edges = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.499_999_999_999_999_94,
+            -0.499_999_999_999_999_94,
+            32766.5,
+            32767.49,
+            32767.5,
+            -32768.5,
+            -32768.49,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            4_503_599_627_370_495.5,
+            9.3e18,
+            -9.3e18,
+            f64::MIN_POSITIVE,
+        ];
+        for x in edges {
+            assert_eq!(round_to_i16(x), spec(x), "{x}");
+        }
+        proptest::proptest!(|(w in proptest::num::f32::ANY, q in -130i32..20, count in 0u32..4)| {
+            proptest::prop_assert_eq!(pow2(q), 2f64.powi(q));
+            let x = f64::from(w) * 2f64.powi(q);
+            proptest::prop_assert_eq!(round_to_i16(x), spec(x), "{}", x);
+            proptest::prop_assert_eq!(scaled_weight(w, count, q), spec(x) * i64::from(count));
+        });
+        for q in [-1100, -1075, -1074, -1023, -1022, 1023, 1024, 1030] {
+            let q = std::hint::black_box(q);
+            assert_eq!(pow2(q).to_bits(), 2f64.powi(q).to_bits(), "{q}");
+        }
     }
 
     #[test]
