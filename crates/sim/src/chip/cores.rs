@@ -235,7 +235,6 @@ pub(super) fn build_cores(
         .par_iter()
         .enumerate()
         .map(|(p, pr)| {
-            let mut out = Vec::new();
             let syn = &pr.synapses;
             // The neuron slices of the target population, by first neuron.
             let mut targets: Vec<usize> = (0..slices.len())
@@ -243,7 +242,7 @@ pub(super) fn build_cores(
                 .collect();
             targets.sort_by_key(|&s| slices[s].lo);
             if targets.is_empty() {
-                return out;
+                return Vec::new();
             }
             let receptor = receptor_index(pr.receptor);
             // Another process's slices take part in finding a target's slice only.
@@ -259,85 +258,109 @@ pub(super) fn build_cores(
                 *slot = t as u32;
             }
             let q = shifts[pr.post.index()][receptor];
-            // The presynaptic neurons in chunks built in parallel, joined in order.
+            // Each synapse's group: direct packets carry the short delays, extensions
+            // the long (`delayed`); then its target slice. None for another process's.
+            let n_t = targets.len();
+            let group = |post: u32, delay: u16| {
+                let t = slot_of[post as usize] as usize;
+                local[t].then(|| usize::from(u32::from(delay) > max_delay) * n_t + t)
+            };
+            // The presynaptic neurons in chunks, each read twice in parallel: to count
+            // each group's synapses and neurons, then to write them in place.
             let chunk = syn.n_pre().div_ceil(CHUNKS).max(1024);
-            for delayed in [false, true] {
-                let empty = || Rows {
-                    proj: p,
-                    pre: pr.pre,
-                    receptor,
-                    delayed,
-                    start: Vec::new(),
-                    base: 0,
-                    listed: Some(Vec::new()),
-                    syn: Vec::new(),
-                    delay: None,
-                };
-                let parts: Vec<Vec<Rows>> = (0..syn.n_pre())
-                    .step_by(chunk)
-                    .collect::<Vec<_>>()
-                    .into_par_iter()
-                    .map(|from| {
-                        let mut rows: Vec<Rows> = targets.iter().map(|_| empty()).collect();
-                        for i in from..(from + chunk).min(syn.n_pre()) {
-                            let row = syn.row(i);
-                            for k in 0..row.post.len() {
-                                // Direct packets carry the short delays, extensions the long.
-                                if (u32::from(row.delay[k]) > max_delay) != delayed {
-                                    continue;
+            let chunks: Vec<std::ops::Range<usize>> =
+                (0..syn.n_pre()).step_by(chunk).map(|a| a..(a + chunk).min(syn.n_pre())).collect();
+            let counts: Vec<Vec<(u32, u32)>> = chunks
+                .par_iter()
+                .map(|range| {
+                    let mut c = vec![(0u32, 0u32); 2 * n_t];
+                    let mut last = vec![u32::MAX; 2 * n_t];
+                    for i in range.clone() {
+                        let row = syn.row(i);
+                        for (&post, &delay) in row.post.iter().zip(row.delay) {
+                            if let Some(g) = group(post, delay) {
+                                c[g].0 += 1;
+                                if last[g] != i as u32 {
+                                    last[g] = i as u32;
+                                    c[g].1 += 1;
                                 }
-                                let t = slot_of[row.post[k] as usize] as usize;
-                                if !local[t] {
-                                    continue;
-                                }
-                                let (r, lo) = (&mut rows[t], slices[targets[t]].lo);
-                                if let Some(ids) = r.listed.as_mut()
-                                    && ids.last() != Some(&(i as u32))
-                                {
-                                    ids.push(i as u32);
-                                    r.start.push(r.syn.len() as u32);
-                                }
-                                // Within a slice of at most MAX_SLICE neurons (checked before).
-                                r.syn.push(Syn {
-                                    post: (row.post[k] - lo) as u16,
-                                    // Both formats' 16-bit words: clamped to i16, so the
-                                    // conversion cannot fail.
-                                    weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
-                                    delay: row.delay[k],
-                                });
                             }
                         }
-                        rows
-                    })
-                    .collect();
-                // Per target, its parts in order; the targets joined in parallel.
-                let mut by_target: Vec<Vec<Rows>> = targets.iter().map(|_| Vec::with_capacity(parts.len())).collect();
-                for part in parts {
-                    for (t, p) in by_target.iter_mut().zip(part) {
-                        t.push(p);
+                    }
+                    c
+                })
+                .collect();
+            let mut built: Vec<Rows> = (0..2 * n_t)
+                .map(|g| {
+                    let (n_syn, n_pre) =
+                        counts.iter().fold((0, 0), |a, c| (a.0 + c[g].0 as usize, a.1 + c[g].1 as usize));
+                    Rows {
+                        proj: p,
+                        pre: pr.pre,
+                        receptor,
+                        delayed: g >= n_t,
+                        // Without the end of the last row: [`dense_if_smaller`] adds it.
+                        start: vec![0; n_pre],
+                        base: 0,
+                        listed: Some(vec![0; n_pre]),
+                        syn: vec![Syn { post: 0, weight: 0, delay: 0 }; n_syn],
+                        delay: None,
+                    }
+                })
+                .collect();
+            // Each chunk's part of every group: its synapses, its starts (as offsets in
+            // the group's synapses) and its presynaptic neurons.
+            type Part<'a> = (&'a mut [Syn], &'a mut [u32], &'a mut [u32], u32);
+            let mut parts: Vec<Vec<Part>> = chunks.iter().map(|_| Vec::with_capacity(2 * n_t)).collect();
+            for (g, r) in built.iter_mut().enumerate() {
+                let (mut syn_rest, mut start_rest) = (&mut r.syn[..], &mut r.start[..]);
+                let mut ids_rest = r.listed.as_mut().map_or(&mut [][..], |v| &mut v[..]);
+                let mut offset = 0u32;
+                for (c, part) in counts.iter().zip(&mut parts) {
+                    let (s, st, id);
+                    (s, syn_rest) = std::mem::take(&mut syn_rest).split_at_mut(c[g].0 as usize);
+                    (st, start_rest) = std::mem::take(&mut start_rest).split_at_mut(c[g].1 as usize);
+                    (id, ids_rest) = std::mem::take(&mut ids_rest).split_at_mut(c[g].1 as usize);
+                    part.push((s, st, id, offset));
+                    offset += c[g].0;
+                }
+            }
+            chunks.par_iter().zip(parts).for_each(|(range, mut part)| {
+                let mut at = vec![(0usize, 0usize); 2 * n_t];
+                let mut last = vec![u32::MAX; 2 * n_t];
+                for i in range.clone() {
+                    let row = syn.row(i);
+                    for k in 0..row.post.len() {
+                        let Some(g) = group(row.post[k], row.delay[k]) else { continue };
+                        let (syns, start, ids, offset) = &mut part[g];
+                        let (ns, np) = &mut at[g];
+                        if last[g] != i as u32 {
+                            last[g] = i as u32;
+                            ids[*np] = i as u32;
+                            start[*np] = *offset + *ns as u32;
+                            *np += 1;
+                        }
+                        // Within a slice of at most MAX_SLICE neurons (checked before).
+                        syns[*ns] = Syn {
+                            post: (row.post[k] - slices[targets[g % n_t]].lo) as u16,
+                            // Both formats' 16-bit words: clamped to i16, so the
+                            // conversion cannot fail.
+                            weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
+                            delay: row.delay[k],
+                        };
+                        *ns += 1;
                     }
                 }
-                let joined: Vec<(usize, Rows)> = by_target
-                    .into_par_iter()
-                    .zip(&targets)
-                    .filter_map(|(ps, &s)| {
-                        let mut r = empty();
-                        for mut p in ps {
-                            let offset = r.syn.len() as u32;
-                            r.start.extend(p.start.iter().map(|&x| x + offset));
-                            if let (Some(ids), Some(more)) = (r.listed.as_mut(), p.listed.as_mut()) {
-                                ids.append(more);
-                            }
-                            r.syn.append(&mut p.syn);
-                        }
-                        let d = r.syn.first()?.delay;
-                        r.delay = r.syn.iter().all(|x| x.delay == d).then_some(d);
-                        Some((s, dense_if_smaller(r)))
-                    })
-                    .collect();
-                out.extend(joined);
-            }
-            out
+            });
+            built
+                .into_par_iter()
+                .enumerate()
+                .filter_map(|(g, mut r)| {
+                    let d = r.syn.first()?.delay;
+                    r.delay = r.syn.iter().all(|x| x.delay == d).then_some(d);
+                    Some((targets[g % n_t], dense_if_smaller(r)))
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     for (s, r) in built.into_iter().flatten() {
