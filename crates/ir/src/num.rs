@@ -6,7 +6,7 @@
 /// drops is exact; at and above, `x` is already whole (or infinite, or NaN).
 #[inline]
 pub fn round(x: f64) -> f64 {
-    if !(x.abs() < 4_503_599_627_370_496.0) {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x;
     }
     // `copysign` keeps the sign of a zero: −0.3 rounds to −0.

@@ -415,31 +415,9 @@ mod tests {
     #[test]
     fn weights_round_halves_away_from_zero_and_clamp_as_round_does() {
         let spec = |x: f64| x.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i64;
-        let edges = [
-            0.0,
-            -0.0,
-            0.5,
-            -0.5,
-            1.5,
-            -1.5,
-            2.5,
-            0.499_999_999_999_999_94,
-            -0.499_999_999_999_999_94,
-            32766.5,
-            32767.49,
-            32767.5,
-            -32768.5,
-            -32768.49,
-            1e300,
-            -1e300,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            4_503_599_627_370_495.5,
-            9.3e18,
-            -9.3e18,
-            f64::MIN_POSITIVE,
-        ];
+        // Rounding itself is `neuromap_ir::num::round`'s test; here the clamp.
+        let edges = [-0.3, 32766.5, 32767.49, 32767.5, -32768.5, -32768.49, 1e300, -1e300, 9.3e18, -9.3e18];
+        let edges = edges.into_iter().chain([f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
         for x in edges {
             assert_eq!(round_to_i16(x), spec(x), "{x}");
         }
