@@ -7,7 +7,10 @@ need=()
 command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 [ -e /usr/include/x86_64-linux-gnu/openmpi/mpi.h ] || [ -e /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] \
     || command -v mpicc >/dev/null 2>&1 || need+=(libopenmpi-dev)
-ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1 || ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 \
+# libclang itself (libclang.so*, libclang-14.so*), not libclang-cpp, which other
+# packages bring and bindgen cannot use.
+ls /usr/lib/x86_64-linux-gnu/libclang.so* /usr/lib/x86_64-linux-gnu/libclang-[0-9]*.so* >/dev/null 2>&1 \
+    || ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* >/dev/null 2>&1 \
     || need+=(libclang-dev)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
