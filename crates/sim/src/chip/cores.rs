@@ -193,8 +193,9 @@ pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
 /// parallel (parts have at least 1,024 neurons).
 const CHUNKS: usize = 16;
 
-/// Per slice: its state, ring buffers and synaptic rows (one pass over each
-/// projection, sending every synapse to the slice of its target). Slices that `here`
+/// Per slice: its state, ring buffers and synaptic rows (each projection read twice,
+/// in parallel chunks: to count each target slice's synapses, then to write every
+/// synapse in place in its slice's rows). Slices that `here`
 /// rejects (another process's) get an empty core.
 pub(super) fn build_cores(
     net: &Network,
@@ -265,6 +266,9 @@ pub(super) fn build_cores(
                 let t = slot_of[post as usize] as usize;
                 local[t].then(|| usize::from(u32::from(delay) > max_delay) * n_t + t)
             };
+            // Each group's first neuron (its slice's).
+            let lo: Vec<u32> = (0..2 * n_t).map(|g| slices[targets[g % n_t]].lo).collect();
+
             // The presynaptic neurons in chunks, each read twice in parallel: to count
             // each group's synapses and neurons, then to write them in place.
             let chunk = syn.n_pre().div_ceil(CHUNKS).max(1024);
@@ -274,19 +278,10 @@ pub(super) fn build_cores(
                 .par_iter()
                 .map(|range| {
                     let mut c = vec![(0u32, 0u32); 2 * n_t];
-                    let mut last = vec![u32::MAX; 2 * n_t];
-                    for i in range.clone() {
-                        let row = syn.row(i);
-                        for (&post, &delay) in row.post.iter().zip(row.delay) {
-                            if let Some(g) = group(post, delay) {
-                                c[g].0 += 1;
-                                if last[g] != i as u32 {
-                                    last[g] = i as u32;
-                                    c[g].1 += 1;
-                                }
-                            }
-                        }
-                    }
+                    visit(syn, range.clone(), 2 * n_t, &group, |g, _, _, _, first| {
+                        c[g].0 += 1;
+                        c[g].1 += u32::from(first);
+                    });
                     c
                 })
                 .collect();
@@ -327,30 +322,24 @@ pub(super) fn build_cores(
             }
             chunks.par_iter().zip(parts).for_each(|(range, mut part)| {
                 let mut at = vec![(0usize, 0usize); 2 * n_t];
-                let mut last = vec![u32::MAX; 2 * n_t];
-                for i in range.clone() {
-                    let row = syn.row(i);
-                    for k in 0..row.post.len() {
-                        let Some(g) = group(row.post[k], row.delay[k]) else { continue };
-                        let (syns, start, ids, offset) = &mut part[g];
-                        let (ns, np) = &mut at[g];
-                        if last[g] != i as u32 {
-                            last[g] = i as u32;
-                            ids[*np] = i as u32;
-                            start[*np] = *offset + *ns as u32;
-                            *np += 1;
-                        }
-                        // Within a slice of at most MAX_SLICE neurons (checked before).
-                        syns[*ns] = Syn {
-                            post: (row.post[k] - slices[targets[g % n_t]].lo) as u16,
-                            // Both formats' 16-bit words: clamped to i16, so the
-                            // conversion cannot fail.
-                            weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
-                            delay: row.delay[k],
-                        };
-                        *ns += 1;
+                visit(syn, range.clone(), 2 * n_t, &group, |g, i, row, k, first| {
+                    let (syns, start, ids, offset) = &mut part[g];
+                    let (ns, np) = &mut at[g];
+                    if first {
+                        ids[*np] = i as u32;
+                        start[*np] = *offset + *ns as u32;
+                        *np += 1;
                     }
-                }
+                    // Within a slice of at most MAX_SLICE neurons (checked before).
+                    syns[*ns] = Syn {
+                        post: (row.post[k] - lo[g]) as u16,
+                        // Both formats' 16-bit words: clamped to i16, so the
+                        // conversion cannot fail.
+                        weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
+                        delay: row.delay[k],
+                    };
+                    *ns += 1;
+                });
             });
             built
                 .into_par_iter()
@@ -368,6 +357,28 @@ pub(super) fn build_cores(
         cores[s].rows.push(r);
     }
     cores
+}
+
+/// Calls `f(group, presynaptic neuron, its row, synapse index in the row, whether
+/// it is the neuron's first synapse in that group)` for the synapses of the
+/// presynaptic neurons `range` in order, each in the group `group(post, delay)` gives
+/// it (of `groups`), skipping those it gives none.
+fn visit(
+    syn: &neuromap_ir::Synapses,
+    range: std::ops::Range<usize>,
+    groups: usize,
+    group: &impl Fn(u32, u16) -> Option<usize>,
+    mut f: impl FnMut(usize, usize, &neuromap_ir::Row, usize, bool),
+) {
+    let mut last = vec![u32::MAX; groups];
+    for i in range {
+        let row = syn.row(i);
+        for (k, (&post, &delay)) in row.post.iter().zip(row.delay).enumerate() {
+            if let Some(g) = group(post, delay) {
+                f(g, i, &row, k, std::mem::replace(&mut last[g], i as u32) != i as u32);
+            }
+        }
+    }
 }
 
 /// `r` (built with its presynaptic neurons listed) with a start per presynaptic
