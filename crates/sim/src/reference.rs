@@ -1182,7 +1182,8 @@ impl<'n, A: Arith> Engine<'n, A> {
                 let syn = &proj.synapses;
                 let events = if syn.min_delay() == syn.max_delay() {
                     // One delay: every input of this projection lands in one step's slot.
-                    let (d0, slot) = (syn.min_delay(), ring.slot(t + usize::from(syn.min_delay())));
+                    let d0 = syn.min_delay();
+                    let slot = ring.slot(t + usize::from(d0));
                     deliver.deliver(net, qid, self.t, spikes, shift, &mut |post: u32, d: u16, x: A::Acc| {
                         debug_assert_eq!(d, d0, "a delivery reports its synapses' delays");
                         slot[post as usize] += x;
