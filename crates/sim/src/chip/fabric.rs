@@ -100,8 +100,8 @@ impl Round {
 
     /// Several parts as one: the lists concatenated, the flags joined. Packets that
     /// came with their index in the whole list (from other processes) keep it.
-    fn join<'p>(parts: impl Iterator<Item = &'p Round>) -> Round {
-        let mut whole = Round::default();
+    fn join<'p>(parts: impl Iterator<Item = &'p Round>, list: Vec<Packet>) -> Round {
+        let mut whole = Round { list, ..Round::default() };
         for p in parts {
             if !p.gid.is_empty() || !whole.gid.is_empty() {
                 let base = whole.list.len();
@@ -118,13 +118,15 @@ impl Round {
 }
 
 impl Part {
-    /// The parts of several shards, in shard order, as one.
-    fn join<'p>(parts: impl Iterator<Item = &'p Part>) -> Part {
+    /// The parts of several shards, in shard order, as one (packets into `list`, an
+    /// empty list whose allocation is reused).
+    fn join<'p>(parts: impl Iterator<Item = &'p Part>, list: Vec<Packet>) -> Part {
         const SAME: &str = "every shard takes part in the same exchange";
         let parts: Vec<&Part> = parts.collect();
         if let Some(Part::Packets(_)) = parts.first() {
             return Part::Packets(Round::join(
                 parts.iter().map(|p| if let Part::Packets(r) = p { r } else { unreachable!("{SAME}") }),
+                list,
             ));
         }
         let mut all = RoundNet::default();
@@ -265,6 +267,10 @@ pub(super) struct Fabric<'a> {
     peers: Option<&'a dyn Peers>,
     down: Vec<Sender<Arc<Part>>>,
     up: Option<Receiver<Arc<Part>>>,
+    /// Packet lists of finished rounds, emptied, to be filled again: a round's lists
+    /// are megabytes in a large network, and allocated anew each round they cost
+    /// page faults.
+    spare: std::cell::RefCell<Vec<Vec<Packet>>>,
 }
 
 impl<'a> Fabric<'a> {
@@ -280,6 +286,7 @@ impl<'a> Fabric<'a> {
                 peers: if me == 0 { peers } else { None },
                 down: Vec::new(),
                 up: None,
+                spare: Default::default(),
             })
             .collect();
         for i in 0..n {
@@ -298,6 +305,23 @@ impl<'a> Fabric<'a> {
             }
         }
         all
+    }
+
+    /// An empty packet list (one a finished round gave back, if any).
+    pub(super) fn list(&self) -> Vec<Packet> {
+        self.spare.borrow_mut().pop().unwrap_or_default()
+    }
+
+    /// Takes back a round's packets once no shard reads them any more (when this is
+    /// their last holder), to fill their list again.
+    pub(super) fn give_back(&self, part: Arc<Part>) {
+        if let Ok(Part::Packets(mut r)) = Arc::try_unwrap(part) {
+            let mut spare = self.spare.borrow_mut();
+            if spare.len() < 4 {
+                r.list.clear();
+                spare.push(r.list);
+            }
+        }
     }
 
     /// Every shard's part of this exchange, joined in global shard order. Over MPI
@@ -321,7 +345,11 @@ impl<'a> Fabric<'a> {
             parts[*i] = Some(r.recv().expect(GONE));
         }
         parts[self.me] = Some(mine);
-        let whole = Part::join(parts.iter().flatten().map(|p| &**p));
+        let whole = Part::join(parts.iter().flatten().map(|p| &**p), self.list());
+        // The parts this shard holds last are lists to fill again.
+        for p in parts.into_iter().flatten() {
+            self.give_back(p);
+        }
         let Some(peers) = self.peers else { return Arc::new(whole) };
         let me = peers.rank();
         let whole = match &whole {
@@ -344,12 +372,12 @@ impl<'a> Fabric<'a> {
                         rounds.push(theirs);
                     }
                 }
-                Part::Packets(Round::join(rounds.iter()))
+                Part::Packets(Round::join(rounds.iter(), self.list()))
             }
             Part::Net(n) => {
                 let decoded: Vec<Part> =
                     peers.all_gather(Part::encode_net(n)).iter().map(|b| Part::decode(b).0).collect();
-                Part::join(decoded.iter())
+                Part::join(decoded.iter(), Vec::new())
             }
         };
         let whole = Arc::new(whole);

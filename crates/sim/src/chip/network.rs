@@ -58,7 +58,8 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
     let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
     scratch.reset(shared.n_res);
     // Streams: runs of packets of one sender.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut runs = std::mem::take(&mut scratch.runs);
+    runs.clear();
     let mut a = 0;
     while a < list.len() {
         let mut b = a + 1;
@@ -109,10 +110,12 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
         }
     }
     if exact.is_empty() {
+        scratch.runs = runs;
         return out;
     }
-    // Exact queues: (resource, arrival, sender, neuron, copy, hop, packet).
-    let mut ev: Vec<(u32, u64, u32, u32, u32, u32, u32)> = Vec::new();
+    // Exact queues, arrival by arrival.
+    let mut ev = std::mem::take(&mut scratch.ev);
+    ev.clear();
     for &(a, b) in &runs {
         let tree = &shared.trees[list[a].sender as usize];
         let own = shared.own_hops(list[a].sender, me);
@@ -151,6 +154,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
         free = start + svc(r);
     }
     out.dropped.sort_unstable();
+    (scratch.runs, scratch.ev) = (runs, ev);
     out
 }
 
@@ -161,7 +165,15 @@ pub(super) struct Load {
     pub(super) streams: Vec<u64>,
     /// The resources with a stream this round (only they are cleared for the next).
     pub(super) touched: Vec<u32>,
+    /// The round's runs of one sender's packets, and the arrivals at exactly
+    /// simulated queues (kept for their allocations).
+    runs: Vec<(usize, usize)>,
+    ev: Vec<Arrival>,
 }
+
+/// A copy's arrival at an exactly simulated queue: (resource, arrival time, sender,
+/// neuron, copy, hop, packet's index in the round).
+type Arrival = (u32, u64, u32, u32, u32, u32, u32);
 
 impl Load {
     pub(super) fn reset(&mut self, n: usize) {

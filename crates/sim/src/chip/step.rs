@@ -23,7 +23,7 @@ pub(super) fn run_shard(
         let mut net_ps = 0u64;
         for level in 0..shared.levels as usize {
             // Update this level's cores; their spikes become this round's packets.
-            let mut mine: Vec<Packet> = Vec::new();
+            let mut mine: Vec<Packet> = fabric.list();
             for x in 0..shard.order[level].len() {
                 let i = shard.order[level][x];
                 spikes.clear();
@@ -79,7 +79,9 @@ pub(super) fn run_shard(
                 net_ps = net_ps.max(net.last_ps);
                 shard.max_wait_ps = shard.max_wait_ps.max(net.max_wait_ps);
                 deliver(shared, &mut shard, round, net, t, ts, &mut scratch, &mut mine);
-                if !round.more {
+                let more = round.more;
+                fabric.give_back(whole);
+                if !more {
                     break;
                 }
             }
