@@ -79,25 +79,14 @@ pub(super) struct Core {
     pub(super) rings: [Ring<i64>; 2],
     pub(super) q: [i32; 2],
     pub(super) rows: Vec<Rows>,
-    /// Per row: [`Core::row_key`] of its presynaptic population and packet kind, so
-    /// that a packet finds its rows in a compact array.
+    /// Per row: [`Core::row_key`] of its presynaptic population and packet kind,
+    /// increasing (the rows are in this order).
     pub(super) row_keys: Vec<u64>,
 }
 
 impl Core {
     pub(super) fn row_key(pre: PopId, delayed: bool) -> u64 {
         (pre.index() as u64) << 1 | u64::from(delayed)
-    }
-
-    /// The indices in `rows` of the row groups a packet of `key` ([`Core::row_key`])
-    /// reaches.
-    pub(super) fn row_ids(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
-        self.row_keys.iter().enumerate().filter(move |r| *r.1 == key).map(|r| r.0)
-    }
-
-    /// The row groups a packet of `key` reaches.
-    pub(super) fn rows_of(&self, key: u64) -> impl Iterator<Item = &Rows> {
-        self.row_ids(key).map(|r| &self.rows[r])
     }
 }
 
@@ -355,6 +344,13 @@ pub(super) fn build_cores(
     for (s, r) in built.into_iter().flatten() {
         cores[s].row_keys.push(Core::row_key(r.pre, r.delayed));
         cores[s].rows.push(r);
+    }
+    // Each core's rows in key order (stable: a key's rows stay in projection order).
+    for c in &mut cores {
+        let mut by_key: Vec<(u64, Rows)> =
+            std::mem::take(&mut c.row_keys).into_iter().zip(std::mem::take(&mut c.rows)).collect();
+        by_key.sort_by_key(|r| r.0);
+        (c.row_keys, c.rows) = by_key.into_iter().unzip();
     }
     cores
 }

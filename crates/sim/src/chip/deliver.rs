@@ -59,7 +59,8 @@ pub(super) fn deliver(
         let tree = &shared.trees[p.sender as usize];
         let mine = shared.shard_of[p.sender as usize] == here;
         let at = p.sender as usize * shared.shards + usize::from(here);
-        let dests = &shared.dest[shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize];
+        let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
+        let (dests, dest_rows) = (&shared.dest[first..last], &shared.dest_rows[first..last]);
         if !mine && dests.is_empty() {
             // Nothing of this sender's run concerns this shard.
             while i < list.len() && list[i].sender == p.sender {
@@ -103,10 +104,10 @@ pub(super) fn deliver(
             }
         }
         // This shard's targets.
-        let (from_pop, from_lo, delayed) = shared.slice[p.sender as usize];
+        let (from_pop, from_lo, _) = shared.slice[p.sender as usize];
         let g = (from_lo + p.j) as usize;
-        let key = Core::row_key(from_pop, delayed);
-        for &(local, via) in dests {
+        for (&(local, via), &(lo, n)) in dests.iter().zip(dest_rows) {
+            let rows_here = usize::from(lo)..usize::from(lo) + usize::from(n);
             let k = if touched { alive[via as usize] } else { p.k };
             if k == 0 {
                 continue;
@@ -128,7 +129,7 @@ pub(super) fn deliver(
             if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
                 // The tile computes the input from the step's spikes: they wait for it.
                 let mut events = 0u64;
-                for rows in target.rows_of(key) {
+                for rows in &target.rows[rows_here] {
                     shard.pending[local].push((rows.proj as u32, g as u32, k));
                     let (a, b) = rows.span(g);
                     let n = (b - a) as u64 * u64::from(k);
@@ -138,7 +139,7 @@ pub(super) fn deliver(
                 shard.step_work[local].synaptic_events += events;
                 continue;
             }
-            for r in target.row_ids(key) {
+            for r in rows_here {
                 shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
             }
             if shard.batch.len() >= BATCH {

@@ -111,6 +111,10 @@ struct Shared<'a> {
     /// at) are `dest[dest_start[s × shards + h]..dest_start[s × shards + h + 1]]`.
     dest_start: Vec<u32>,
     dest: Vec<(u32, u32)>,
+    /// Per entry of `dest` on this process's shards: the sender's row groups in the
+    /// target core's rows, `rows[lo..lo + n]` as `(lo, n)` (a core's rows are in
+    /// order of [`Core::row_key`]), so that a packet does not search for them.
+    dest_rows: Vec<(u16, u16)>,
     /// The hops of sender `s`'s tree at the routers and links shard `h` owns (its
     /// region: the chips whose first core is on it) are
     /// `own[own_start[s × shards + h]..own_start[s × shards + h + 1]]`.
@@ -234,6 +238,43 @@ fn by_shard<T>(
     Some((starts, out))
 }
 
+/// [`Shared::dest_rows`] for the entries of the shards `local`, whose `cores` are built
+/// (their rows in key order); other entries `(0, 0)`.
+fn dest_rows(shared: &Shared, cores: &[Core], local: std::ops::Range<usize>) -> Result<Vec<(u16, u16)>, String> {
+    let shards = shared.shards;
+    let mut out = vec![(0u16, 0u16); shared.dest.len()];
+    // Each local shard's cores by their local index.
+    let mut global: Vec<Vec<usize>> = local.clone().map(|_| Vec::new()).collect();
+    for (d, &h) in shared.shard_of.iter().enumerate() {
+        if local.contains(&usize::from(h)) {
+            global[usize::from(h) - local.start].push(d);
+        }
+    }
+    for (s, &(pop, _, delayed)) in shared.slice.iter().enumerate() {
+        let key = Core::row_key(pop, delayed);
+        for h in local.clone() {
+            let at = s * shards + h;
+            for e in shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize {
+                let core = &cores[global[h - local.start][shared.dest[e].0 as usize]];
+                let lo = core.row_keys.partition_point(|&k| k < key);
+                let n = core.row_keys[lo..].partition_point(|&k| k == key);
+                out[e] = match (u16::try_from(lo), u16::try_from(n)) {
+                    (Ok(lo), Ok(n)) if usize::from(lo) + usize::from(n) <= usize::from(u16::MAX) => (lo, n),
+                    _ => {
+                        return Err(format!(
+                            "a core of `{}` holds {} row groups; the chip simulator indexes at most {}",
+                            shared.net.pop(core.pop).name,
+                            core.rows.len(),
+                            u16::MAX
+                        ));
+                    }
+                };
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Simulates `steps` timesteps of `net` as mapped by `mapping` onto `model`.
 pub fn simulate_chip(
     net: &Network,
@@ -342,6 +383,7 @@ pub fn simulate_chip_with(
         local_of: Vec::new(),
         dest_start: Vec::new(),
         dest: Vec::new(),
+        dest_rows: Vec::new(),
         own_start: Vec::new(),
         own: Vec::new(),
         shards: 1,
@@ -417,6 +459,7 @@ pub fn simulate_chip_with(
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
+    shared.dest_rows = dest_rows(&shared, &cores, rank * threads..(rank + 1) * threads)?;
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);
     let peers = config.peers.as_ref().map(|p| &*p.0);
     let fabrics = Fabric::local(shards.len(), peers);
