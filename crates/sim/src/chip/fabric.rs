@@ -318,7 +318,7 @@ impl<'a> Fabric<'a> {
         if let Ok(Part::Packets(mut r)) = Arc::try_unwrap(part) {
             let mut spare = self.spare.borrow_mut();
             if spare.len() < 4 {
-                r.list.clear();
+                keep_room(&mut r.list);
                 spare.push(r.list);
             }
         }
@@ -385,6 +385,17 @@ impl<'a> Fabric<'a> {
             d.send(Arc::clone(&whole)).expect(GONE);
         }
         whole
+    }
+}
+
+/// Empties `v` for reuse, keeping its allocation unless that is far larger than what
+/// it held (as after a network's opening burst), so that a buffer kept from round to
+/// round does not hold the largest round's memory for the rest of the run.
+pub(super) fn keep_room<T>(v: &mut Vec<T>) {
+    let used = v.len();
+    v.clear();
+    if v.capacity() > 4 * used.max(1024) {
+        v.shrink_to(2 * used.max(1024));
     }
 }
 

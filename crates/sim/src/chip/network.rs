@@ -59,7 +59,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
     scratch.reset(shared.n_res);
     // Streams: runs of packets of one sender.
     let mut runs = std::mem::take(&mut scratch.runs);
-    runs.clear();
+    keep_room(&mut runs);
     let mut a = 0;
     while a < list.len() {
         let mut b = a + 1;
@@ -115,7 +115,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
     }
     // Exact queues, arrival by arrival.
     let mut ev = std::mem::take(&mut scratch.ev);
-    ev.clear();
+    keep_room(&mut ev);
     for &(a, b) in &runs {
         let tree = &shared.trees[list[a].sender as usize];
         let own = shared.own_hops(list[a].sender, me);
