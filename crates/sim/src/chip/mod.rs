@@ -238,37 +238,29 @@ fn by_shard<T>(
     Some((starts, out))
 }
 
-/// [`Shared::dest_rows`] for the entries of the shards `local`, whose `cores` are built
-/// (their rows in key order); other entries `(0, 0)`.
-fn dest_rows(shared: &Shared, cores: &[Core], local: std::ops::Range<usize>) -> Result<Vec<(u16, u16)>, String> {
-    let shards = shared.shards;
-    let mut out = vec![(0u16, 0u16); shared.dest.len()];
-    // Each local shard's cores by their local index.
-    let mut global: Vec<Vec<usize>> = local.clone().map(|_| Vec::new()).collect();
-    for (d, &h) in shared.shard_of.iter().enumerate() {
-        if local.contains(&usize::from(h)) {
-            global[usize::from(h) - local.start].push(d);
-        }
+/// [`Shared::dest_rows`] for the entries of this process's `shards` (their cores'
+/// rows in key order); other entries `(0, 0)`.
+fn dest_rows(shared: &Shared, shards: &[Shard]) -> Result<Vec<(u16, u16)>, String> {
+    if let Some(c) = shards.iter().flat_map(|h| &h.cores).find(|c| c.rows.len() > usize::from(u16::MAX)) {
+        return Err(format!(
+            "a core of `{}` holds {} row groups; the chip simulator indexes at most {}",
+            shared.net.pop(c.pop).name,
+            c.rows.len(),
+            u16::MAX
+        ));
     }
+    let mut out = vec![(0u16, 0u16); shared.dest.len()];
     for (s, &(pop, _, delayed)) in shared.slice.iter().enumerate() {
         let key = Core::row_key(pop, delayed);
-        for h in local.clone() {
-            let at = s * shards + h;
-            for e in shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize {
-                let core = &cores[global[h - local.start][shared.dest[e].0 as usize]];
-                let lo = core.row_keys.partition_point(|&k| k < key);
-                let n = core.row_keys[lo..].partition_point(|&k| k == key);
-                out[e] = match (u16::try_from(lo), u16::try_from(n)) {
-                    (Ok(lo), Ok(n)) if usize::from(lo) + usize::from(n) <= usize::from(u16::MAX) => (lo, n),
-                    _ => {
-                        return Err(format!(
-                            "a core of `{}` holds {} row groups; the chip simulator indexes at most {}",
-                            shared.net.pop(core.pop).name,
-                            core.rows.len(),
-                            u16::MAX
-                        ));
-                    }
-                };
+        for shard in shards {
+            let at = s * shared.shards + usize::from(shard.id);
+            let entries = shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize;
+            for (rows, &(local, _)) in out[entries.clone()].iter_mut().zip(&shared.dest[entries]) {
+                let keys = &shard.cores[local as usize].row_keys;
+                let lo = keys.partition_point(|&k| k < key);
+                let n = keys[lo..].partition_point(|&k| k == key);
+                // Within u16: a core has at most u16::MAX rows (checked above).
+                *rows = (lo as u16, n as u16);
             }
         }
     }
@@ -459,8 +451,8 @@ pub fn simulate_chip_with(
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
     let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
-    shared.dest_rows = dest_rows(&shared, &cores, rank * threads..(rank + 1) * threads)?;
     let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);
+    shared.dest_rows = dest_rows(&shared, &shards)?;
     let peers = config.peers.as_ref().map(|p| &*p.0);
     let fabrics = Fabric::local(shards.len(), peers);
     let mut shards = shards;
