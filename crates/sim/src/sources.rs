@@ -9,6 +9,9 @@ use rand_chacha::ChaCha8Rng;
 /// Above this many expected spikes per step, Poisson counts are drawn directly.
 const LARGE_LAMBDA: f64 = 30.0;
 
+/// Steps a drawn source takes from its streams at a time ([`Ahead`]).
+pub const AHEAD: usize = 32;
+
 /// The per-step state of one source population.
 #[derive(Debug)]
 pub struct SourceState {
@@ -17,26 +20,86 @@ pub struct SourceState {
 
 #[derive(Debug)]
 enum Kind {
-    /// λ = rate·dt per neuron: counts by inversion (`exp(-λ)`) up to λ = 30, above that
-    /// by `rand_distr::Poisson` (inversion would take about λ draws).
-    Poisson {
-        rngs: Vec<ChaCha8Rng>,
-        lambda: Param,
-        exp_neg_lambda: Param,
-        start: u32,
-        stop: u32,
-    },
-    Bernoulli {
-        rngs: Vec<ChaCha8Rng>,
-        p: Param,
-    },
+    /// Counts drawn from a stream per neuron, [`AHEAD`] steps at a time.
+    Drawn { rngs: Vec<ChaCha8Rng>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
     /// Given spike trains as `(step, neuron)` in step and neuron order (a neuron
     /// once per spike), read from `cursor` on: a step costs its spikes, not the
     /// population's size.
-    Array {
-        events: Vec<(u32, u32)>,
-        cursor: usize,
+    Array { events: Vec<(u32, u32)>, cursor: usize },
+}
+
+/// How one neuron's count for a step is drawn from its stream.
+#[derive(Debug)]
+enum Draw {
+    /// λ = rate·dt per neuron: counts by inversion (`exp(-λ)`) up to λ = 30, above that
+    /// by `rand_distr::Poisson` (inversion would take about λ draws).
+    Poisson {
+        lambda: Param,
+        exp_neg_lambda: Param,
     },
+    Bernoulli {
+        p: Param,
+    },
+}
+
+impl Draw {
+    /// Neuron `i`'s count for its next step, from its stream `r`.
+    #[inline]
+    fn count(&self, i: usize, r: &mut ChaCha8Rng) -> u32 {
+        match self {
+            Draw::Poisson { lambda, exp_neg_lambda } => {
+                let lam = lambda.get(i);
+                if lam > LARGE_LAMBDA {
+                    let d = rand_distr::Poisson::new(lam);
+                    d.map_or(0.0, |d| r.sample(d)).min(f64::from(u32::MAX)) as u32
+                } else {
+                    let l = exp_neg_lambda.get(i);
+                    let mut prod: f64 = r.random();
+                    let mut k = 0u32;
+                    while prod > l {
+                        k += 1;
+                        prod *= r.random::<f64>();
+                    }
+                    k
+                }
+            }
+            Draw::Bernoulli { p } => u32::from(r.random::<f64>() < p.get(i)),
+        }
+    }
+}
+
+/// Counts drawn ahead: each neuron's stream gives its next [`AHEAD`] steps in one
+/// go, while it is in cache, instead of one step per visit. A step is then a read of
+/// one row of counts. The streams are read in the same order as one step at a time,
+/// so the counts are the same ones.
+#[derive(Debug, Default)]
+struct Ahead {
+    /// Row by row (the `pos`-th call from the last refill), each neuron's count,
+    /// [`u16::MAX`] standing for a count in `big`.
+    counts: Vec<u16>,
+    /// Counts of [`u16::MAX`] or more: (row, neuron, count), in row and neuron order.
+    big: Vec<(u32, u32, u32)>,
+    /// The next row to read; [`AHEAD`] when all are read.
+    pos: usize,
+}
+
+impl Ahead {
+    fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
+        let n = rngs.len();
+        self.counts.resize(n * AHEAD, 0);
+        self.big.clear();
+        for (i, r) in rngs.iter_mut().enumerate() {
+            for row in 0..AHEAD {
+                let k = draw.count(i, r);
+                self.counts[row * n + i] = k.min(u32::from(u16::MAX)) as u16;
+                if k >= u32::from(u16::MAX) {
+                    self.big.push((row as u32, i as u32, k));
+                }
+            }
+        }
+        self.big.sort_unstable();
+        self.pos = 0;
+    }
 }
 
 impl SourceState {
@@ -48,57 +111,57 @@ impl SourceState {
             Param::PerNeuron(v) => Param::PerNeuron(v[range.clone()].to_vec()),
         };
         let rngs = || range.clone().map(|i| rng::stream(seed, "source", &pop.name, i as u64)).collect();
+        let ahead = || Ahead { pos: AHEAD, ..Ahead::default() };
         let kind = match src {
             SourceKind::Poisson { rate_hz, start_step, stop_step } => {
                 let map = |f: &dyn Fn(f64) -> f64| match part(rate_hz) {
                     Param::Shared(r) => Param::Shared(f(r)),
                     Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| f(*r)).collect()),
                 };
-                Kind::Poisson {
+                Kind::Drawn {
                     rngs: rngs(),
-                    lambda: map(&|r| r * dt_ms / 1000.0),
-                    exp_neg_lambda: map(&|r| (-r * dt_ms / 1000.0).exp()),
+                    draw: Draw::Poisson {
+                        lambda: map(&|r| r * dt_ms / 1000.0),
+                        exp_neg_lambda: map(&|r| (-r * dt_ms / 1000.0).exp()),
+                    },
                     start: *start_step,
                     stop: stop_step.unwrap_or(u32::MAX),
+                    ahead: ahead(),
                 }
             }
-            SourceKind::Bernoulli { p } => Kind::Bernoulli { rngs: rngs(), p: part(p) },
+            SourceKind::Bernoulli { p } => Kind::Drawn {
+                rngs: rngs(),
+                draw: Draw::Bernoulli { p: part(p) },
+                start: 0,
+                stop: u32::MAX,
+                ahead: ahead(),
+            },
             SourceKind::Array { steps } => by_step(&steps[range.clone()]),
         };
         Self { kind }
     }
 
     /// Appends (neuron, spike count) for step `t` to `out`, in neuron order. Must be
-    /// called for every step in order.
+    /// called for every step in order: each call takes the streams' next draws.
     pub fn step(&mut self, t: u32, out: &mut Vec<(u32, u32)>) {
         match &mut self.kind {
-            Kind::Poisson { rngs, lambda, exp_neg_lambda, start, stop } => {
-                let active = t >= *start && t < *stop;
-                for (i, r) in rngs.iter_mut().enumerate() {
-                    // Draw even when inactive, so a window does not shift later draws.
-                    let lam = lambda.get(i);
-                    let k = if lam > LARGE_LAMBDA {
-                        let d = rand_distr::Poisson::new(lam);
-                        d.map_or(0.0, |d| r.sample(d)).min(f64::from(u32::MAX)) as u32
-                    } else {
-                        let l = exp_neg_lambda.get(i);
-                        let mut prod: f64 = r.random();
-                        let mut k = 0u32;
-                        while prod > l {
-                            k += 1;
-                            prod *= r.random::<f64>();
-                        }
-                        k
-                    };
-                    if active && k > 0 {
-                        out.push((i as u32, k));
-                    }
+            Kind::Drawn { rngs, draw, start, stop, ahead } => {
+                // Drawn even when inactive, so a window does not shift later draws.
+                if ahead.pos == AHEAD {
+                    ahead.refill(rngs, draw);
                 }
-            }
-            Kind::Bernoulli { rngs, p } => {
-                for (i, r) in rngs.iter_mut().enumerate() {
-                    if r.random::<f64>() < p.get(i) {
-                        out.push((i as u32, 1));
+                let (n, row) = (rngs.len(), ahead.pos);
+                ahead.pos += 1;
+                if !(t >= *start && t < *stop) {
+                    return;
+                }
+                let counts = &ahead.counts[row * n..(row + 1) * n];
+                for (i, &c) in counts.iter().enumerate() {
+                    if c == u16::MAX {
+                        let at = ahead.big.binary_search_by_key(&(row as u32, i as u32), |b| (b.0, b.1));
+                        out.push((i as u32, at.map_or(u32::from(c), |at| ahead.big[at].2)));
+                    } else if c > 0 {
+                        out.push((i as u32, u32::from(c)));
                     }
                 }
             }
@@ -184,6 +247,66 @@ mod tests {
         for steps in [steps, far] {
             check(&steps);
         }
+    }
+
+    /// Drawing [`AHEAD`] steps at a time gives each step what drawing it alone from
+    /// the neuron's stream gives (written out here step by step): Poisson counts by
+    /// inversion, by `rand_distr` above λ = 30 and past 16 bits, a window, per-neuron
+    /// rates, Bernoulli, a slice of a population; over several refills.
+    #[test]
+    fn counts_drawn_ahead_are_the_step_by_step_draws() {
+        let dt = 0.1;
+        let rates = vec![0.0, 80.0, 12_800.0, 500_000.0, 700_000_000.0, 3_000.0, 9_000.0];
+        let n = rates.len();
+        let kinds = [
+            SourceKind::Poisson { rate_hz: Param::PerNeuron(rates.clone()), start_step: 0, stop_step: None },
+            SourceKind::Poisson { rate_hz: Param::Shared(15_000.0), start_step: 40, stop_step: Some(75) },
+            SourceKind::Bernoulli { p: Param::PerNeuron(vec![0.0, 0.3, 0.5, 0.9, 1.0, 0.1, 0.7]) },
+        ];
+        let (mut spikes, mut big) = (0u64, 0usize);
+        for kind in kinds {
+            let pop = Population { name: "s".into(), size: n as u32, kind: PopKind::Source(kind.clone()) };
+            for range in [0..n, 2..5] {
+                let mut state = SourceState::new(&pop, &kind, 9, dt, range.clone());
+                let mut rngs: Vec<ChaCha8Rng> =
+                    range.clone().map(|i| rng::stream(9, "source", "s", i as u64)).collect();
+                for t in 0..3 * AHEAD as u32 + 5 {
+                    let mut want = Vec::new();
+                    for (i, r) in rngs.iter_mut().enumerate() {
+                        let g = range.start + i;
+                        let k = match &kind {
+                            SourceKind::Poisson { rate_hz, start_step, stop_step } => {
+                                let lam = rate_hz.get(g) * dt / 1000.0;
+                                let k = if lam > LARGE_LAMBDA {
+                                    r.sample(rand_distr::Poisson::new(lam).unwrap()) as u32
+                                } else {
+                                    let mut prod: f64 = r.random();
+                                    let mut k = 0;
+                                    while prod > (-lam).exp() {
+                                        k += 1;
+                                        prod *= r.random::<f64>();
+                                    }
+                                    k
+                                };
+                                let active = t >= *start_step && stop_step.is_none_or(|s| t < s);
+                                if active { k } else { 0 }
+                            }
+                            SourceKind::Bernoulli { p } => u32::from(r.random::<f64>() < p.get(g)),
+                            SourceKind::Array { .. } => unreachable!(),
+                        };
+                        if k > 0 {
+                            want.push((i as u32, k));
+                        }
+                        big += usize::from(k >= u32::from(u16::MAX));
+                    }
+                    let mut got = Vec::new();
+                    state.step(t, &mut got);
+                    assert_eq!(got, want, "step {t}, neurons {range:?}, {kind:?}");
+                    spikes += want.iter().map(|w| u64::from(w.1)).sum::<u64>();
+                }
+            }
+        }
+        assert!(spikes > 0 && big > 0, "the draws reached no spikes or no count past 16 bits");
     }
 
     fn check(steps: &[Vec<u32>]) {
