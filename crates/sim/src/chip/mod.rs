@@ -179,8 +179,8 @@ struct RouterPs {
 /// or where that is larger than the synapses it indexes, a pair per presynaptic
 /// neuron it hears from if that is smaller, bounded here by its share of the
 /// projection's synapses; for direct and for delayed packets when the projection has
-/// both), and the state and ring buffers of the reference engine's estimate;
-/// checked before a run.
+/// both), the state and ring buffers of the reference engine's estimate, and the
+/// packets' routes ([`route_bytes`]); checked before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
     let part = &mapping.partition;
     let max_delay = mapping.hw.max_delay_steps;
@@ -203,14 +203,29 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
             })
             .sum::<usize>();
     }
-    net.n_synapses() as f64 * 6.0 + index as f64 + crate::memory_estimate(net)
+    net.n_synapses() as f64 * 6.0 + index as f64 + crate::memory_estimate(net) + route_bytes(mapping)
+}
+
+/// Bytes of the packets' routes, which every process holds whole: per sender, its
+/// tree's hops (a router or link, its parent and its time from emission, 20 bytes)
+/// and its destination cores (20 bytes each: the tree's entry, the destination
+/// table's entry and its row range). A network whose every slice reaches every core
+/// needs senders × cores of them.
+pub fn route_bytes(mapping: &Mapping) -> f64 {
+    let (hops, dests) = mapping.trees.iter().fold((0usize, 0usize), |(h, d), (_, t)| {
+        t.chips
+            .values()
+            .fold((h, d), |(h, d), (r, _)| (h + 1 + r.links.count_ones() as usize, d + r.cores.count_ones()))
+    });
+    20.0 * (hops + dests) as f64
 }
 
 /// Bytes one of `ranks` processes of a distributed run allocates ([`memory_estimate`]
 /// with the synaptic rows and row starts split evenly over the processes: each
-/// builds only the cores of its shards).
+/// builds only the cores of its shards; the routes and the reference engine's state
+/// are whole in each).
 pub fn memory_estimate_of_rank(net: &Network, mapping: &Mapping, ranks: usize) -> f64 {
-    let own = crate::memory_estimate(net);
+    let own = crate::memory_estimate(net) + route_bytes(mapping);
     (memory_estimate(net, mapping) - own) / ranks.max(1) as f64 + own
 }
 
