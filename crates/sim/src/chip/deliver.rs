@@ -43,7 +43,7 @@ pub(super) fn flush_tile(shared: &Shared, shard: &mut Shard, c: usize, t: u32, t
 pub(super) fn deliver(
     shared: &Shared,
     shard: &mut Shard,
-    round: &Round,
+    round: &Whole,
     net: &RoundNet,
     t: u32,
     ts: usize,
@@ -51,99 +51,101 @@ pub(super) fn deliver(
     fwd: &mut Vec<Packet>,
 ) {
     let here = shard.id;
-    let list = &round.list;
     let random = shared.faults.packet_drop_rate > 0.0;
-    let mut i = 0;
-    while i < list.len() {
-        let p = &list[i];
-        let tree = &shared.trees[p.sender as usize];
-        let mine = shared.shard_of[p.sender as usize] == here;
-        let at = p.sender as usize * shared.shards + usize::from(here);
-        let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
-        let (dests, dest_rows) = (&shared.dest[first..last], &shared.dest_rows[first..last]);
-        if !mine && dests.is_empty() {
-            // Nothing of this sender's run concerns this shard.
-            while i < list.len() && list[i].sender == p.sender {
-                i += 1;
+    for (part, base) in round.rounds() {
+        let list = &part.list;
+        let mut i = 0;
+        while i < list.len() {
+            let p = &list[i];
+            let tree = &shared.trees[p.sender as usize];
+            let mine = shared.shard_of[p.sender as usize] == here;
+            let at = p.sender as usize * shared.shards + usize::from(here);
+            let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
+            let (dests, dest_rows) = (&shared.dest[first..last], &shared.dest_rows[first..last]);
+            if !mine && dests.is_empty() {
+                // Nothing of this sender's run concerns this shard.
+                while i < list.len() && list[i].sender == p.sender {
+                    i += 1;
+                }
+                continue;
             }
-            continue;
-        }
-        let g = round.gid(i);
-        i += 1;
-        let dropped = net.dropped.binary_search_by(|&(x, _, _)| x.cmp(&g).then(std::cmp::Ordering::Greater));
-        let touched =
-            random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == g));
-        let mut lost = Losses::default();
-        if touched {
-            fate(shared, net, t, g as usize, p, scratch, &mut lost);
-        }
-        let alive = &scratch.alive;
-        // The sender's shard counts the packet and its path.
-        if mine {
-            let k = u64::from(p.k);
-            shard.counts.packets_sent += k;
+            let g = part.gid_at(i, base);
+            i += 1;
+            let dropped = net.dropped.binary_search_by(|&(x, _, _)| x.cmp(&g).then(std::cmp::Ordering::Greater));
+            let touched =
+                random || tree.faulty || dropped.err().is_some_and(|e| net.dropped.get(e).is_some_and(|d| d.0 == g));
+            let mut lost = Losses::default();
             if touched {
-                for (h, hop) in tree.hops.iter().enumerate() {
-                    if hop.res != DEAD {
-                        shard.res_count[hop.res as usize] += u64::from(alive[h]);
-                        if (hop.res as usize) < shared.n_chips {
-                            shard.step_passes += u64::from(alive[h]);
+                fate(shared, net, t, g as usize, p, scratch, &mut lost);
+            }
+            let alive = &scratch.alive;
+            // The sender's shard counts the packet and its path.
+            if mine {
+                let k = u64::from(p.k);
+                shard.counts.packets_sent += k;
+                if touched {
+                    for (h, hop) in tree.hops.iter().enumerate() {
+                        if hop.res != DEAD {
+                            shard.res_count[hop.res as usize] += u64::from(alive[h]);
+                            if (hop.res as usize) < shared.n_chips {
+                                shard.step_passes += u64::from(alive[h]);
+                            }
                         }
                     }
+                    lost.lost_deliveries = tree.dest.iter().map(|&(_, via)| u64::from(p.k - alive[via as usize])).sum();
+                    let l = &mut shard.counts.losses;
+                    l.congestion += lost.congestion;
+                    l.random += lost.random;
+                    l.dead_link += lost.dead_link;
+                    l.emergency_routed += lost.emergency_routed;
+                    l.lost_deliveries += lost.lost_deliveries;
+                } else {
+                    tree.hops.iter().for_each(|h| shard.res_count[h.res as usize] += k);
+                    shard.step_passes += k * u64::from(tree.routers);
                 }
-                lost.lost_deliveries = tree.dest.iter().map(|&(_, via)| u64::from(p.k - alive[via as usize])).sum();
-                let l = &mut shard.counts.losses;
-                l.congestion += lost.congestion;
-                l.random += lost.random;
-                l.dead_link += lost.dead_link;
-                l.emergency_routed += lost.emergency_routed;
-                l.lost_deliveries += lost.lost_deliveries;
-            } else {
-                tree.hops.iter().for_each(|h| shard.res_count[h.res as usize] += k);
-                shard.step_passes += k * u64::from(tree.routers);
             }
-        }
-        // This shard's targets.
-        let (from_pop, from_lo, _) = shared.slice[p.sender as usize];
-        let g = (from_lo + p.j) as usize;
-        for (&(local, via), &(lo, n)) in dests.iter().zip(dest_rows) {
-            let rows_here = usize::from(lo)..usize::from(lo) + usize::from(n);
-            let k = if touched { alive[via as usize] } else { p.k };
-            if k == 0 {
-                continue;
-            }
-            let local = local as usize;
-            shard.step_work[local].packets += u64::from(k);
-            let target = &mut shard.cores[local];
-            if target.extension {
-                let (emit, gap) = shared.router.map_or((0, 0), |r| {
-                    (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
-                });
-                fwd.push(Packet { sender: shard.ids[local] as u32, j: p.j, k, emit_ps: emit, gap_ps: gap });
-                continue;
-            }
-            if let Some(tile) = shard.tiles[local].as_mut() {
-                tile.packet(from_pop, g as u32, k);
-            }
-            let target = &mut shard.cores[local];
-            if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
-                // The tile computes the input from the step's spikes: they wait for it.
-                let mut events = 0u64;
-                for rows in &target.rows[rows_here] {
-                    shard.pending[local].push((rows.proj as u32, g as u32, k));
-                    let (a, b) = rows.span(g);
-                    let n = (b - a) as u64 * u64::from(k);
-                    shard.result.synaptic_events[rows.proj] += n;
-                    events += n;
+            // This shard's targets.
+            let (from_pop, from_lo, _) = shared.slice[p.sender as usize];
+            let g = (from_lo + p.j) as usize;
+            for (&(local, via), &(lo, n)) in dests.iter().zip(dest_rows) {
+                let rows_here = usize::from(lo)..usize::from(lo) + usize::from(n);
+                let k = if touched { alive[via as usize] } else { p.k };
+                if k == 0 {
+                    continue;
                 }
-                shard.step_work[local].synaptic_events += events;
-                continue;
-            }
-            for r in rows_here {
-                shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
-            }
-            if shard.batch.len() >= BATCH {
-                add_rows(shard, ts);
+                let local = local as usize;
+                shard.step_work[local].packets += u64::from(k);
+                let target = &mut shard.cores[local];
+                if target.extension {
+                    let (emit, gap) = shared.router.map_or((0, 0), |r| {
+                        (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
+                    });
+                    fwd.push(Packet { sender: shard.ids[local] as u32, j: p.j, k, emit_ps: emit, gap_ps: gap });
+                    continue;
+                }
+                if let Some(tile) = shard.tiles[local].as_mut() {
+                    tile.packet(from_pop, g as u32, k);
+                }
+                let target = &mut shard.cores[local];
+                if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
+                    // The tile computes the input from the step's spikes: they wait for it.
+                    let mut events = 0u64;
+                    for rows in &target.rows[rows_here] {
+                        shard.pending[local].push((rows.proj as u32, g as u32, k));
+                        let (a, b) = rows.span(g);
+                        let n = (b - a) as u64 * u64::from(k);
+                        shard.result.synaptic_events[rows.proj] += n;
+                        events += n;
+                    }
+                    shard.step_work[local].synaptic_events += events;
+                    continue;
+                }
+                for r in rows_here {
+                    shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
+                }
+                if shard.batch.len() >= BATCH {
+                    add_rows(shard, ts);
+                }
             }
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! In one process, every shard sends its part to every other shard (one channel per
 //! ordered pair, so parts never overtake each other) and joins all parts in shard
-//! order itself. When the run spans processes, the shards send their parts to their
+//! order itself: a round's packets as the parts themselves, shared, not copied
+//! ([`Whole`]). When the run spans processes, the shards send their parts to their
 //! process's first shard (the leader) instead; it joins them, swaps the process's
 //! part with every other process's in an all-gather (in rank order, so the whole is
 //! again in global shard order), and hands the whole to its shards. Shards are
@@ -59,7 +60,7 @@ pub fn all_to_all_by_gather<P: Peers + ?Sized>(peers: &P, to: Vec<Vec<u8>>) -> V
         .collect()
 }
 
-/// What a shard contributes to one exchange.
+/// What a shard contributes to one exchange, or what it gets back.
 #[derive(Debug)]
 pub(super) enum Part {
     /// The packets of a round.
@@ -67,6 +68,61 @@ pub(super) enum Part {
     /// What the network did to the round's packets at the routers and links the shard
     /// owns.
     Net(RoundNet),
+    /// Every shard's packets of a round, as the exchange returns them.
+    Whole(Whole),
+}
+
+/// A round's packets as a shard sees them: every part in global shard order, shared
+/// rather than copied into one list (each shard would copy every packet of every
+/// round). Packet `i` of a part is packet `base + i` of the round's whole list, or,
+/// for a part from another process, the index it came with ([`Round::gid_at`]).
+#[derive(Debug, Default)]
+pub(super) struct Whole {
+    parts: Vec<(Arc<Part>, u32)>,
+    /// Some shard asks to stop; some shard sent a packet; some packet reaches a delay
+    /// extension (another round follows). Every shard's, whatever it received.
+    pub(super) stop: bool,
+    pub(super) any: bool,
+    pub(super) more: bool,
+}
+
+impl Whole {
+    /// Packet parts with their bases, their flags joined.
+    fn of(parts: Vec<(Arc<Part>, u32)>) -> Whole {
+        let mut whole = Whole { parts, ..Whole::default() };
+        let flags = whole.rounds().fold((false, false, false), |f, (r, _)| (f.0 | r.stop, f.1 | r.any, f.2 | r.more));
+        (whole.stop, whole.any, whole.more) = flags;
+        whole
+    }
+
+    /// Parts in the order of the whole list, each with its first packet's index there.
+    fn in_order(parts: impl Iterator<Item = Arc<Part>>) -> Whole {
+        let mut base = 0u32;
+        Whole::of(
+            parts
+                .map(|p| {
+                    let at = base;
+                    if let Part::Packets(r) = &*p {
+                        base += r.list.len() as u32;
+                    }
+                    (p, at)
+                })
+                .collect(),
+        )
+    }
+
+    /// Each part's packets with its base ([`Round::gid_at`]), in order.
+    pub(super) fn rounds(&self) -> impl Iterator<Item = (&Round, u32)> {
+        self.parts.iter().map(|(p, base)| match &**p {
+            Part::Packets(r) => (r, *base),
+            _ => unreachable!("a round's parts are packets"),
+        })
+    }
+
+    /// The number of packets this shard sees.
+    fn len(&self) -> usize {
+        self.rounds().map(|(r, _)| r.list.len()).sum()
+    }
 }
 
 /// A round's packets as a shard sees them: in one process, every shard's; over MPI
@@ -92,46 +148,20 @@ impl Round {
         Round { any: !list.is_empty(), list, gid: Vec::new(), stop, more }
     }
 
-    /// The index of packet `i` in the round's whole list.
+    /// The index in the round's whole list of packet `i` of this part, whose first
+    /// packet is at `base` there unless its packets came with their indices.
     #[inline]
-    pub(super) fn gid(&self, i: usize) -> u32 {
-        self.gid.get(i).copied().unwrap_or(i as u32)
-    }
-
-    /// Several parts as one: the lists concatenated, the flags joined. Packets that
-    /// came with their index in the whole list (from other processes) keep it.
-    fn join<'p>(parts: impl Iterator<Item = &'p Round>, list: Vec<Packet>) -> Round {
-        let mut whole = Round { list, ..Round::default() };
-        for p in parts {
-            if !p.gid.is_empty() || !whole.gid.is_empty() {
-                let base = whole.list.len();
-                whole.gid.extend((whole.gid.len()..base).map(|i| i as u32));
-                whole.gid.extend((0..p.list.len()).map(|i| p.gid(i)));
-            }
-            whole.list.extend_from_slice(&p.list);
-            whole.stop |= p.stop;
-            whole.any |= p.any;
-            whole.more |= p.more;
-        }
-        whole
+    pub(super) fn gid_at(&self, i: usize, base: u32) -> u32 {
+        self.gid.get(i).copied().unwrap_or(base + i as u32)
     }
 }
 
 impl Part {
-    /// The parts of several shards, in shard order, as one (packets into `list`, an
-    /// empty list whose allocation is reused).
-    fn join<'p>(parts: impl Iterator<Item = &'p Part>, list: Vec<Packet>) -> Part {
-        const SAME: &str = "every shard takes part in the same exchange";
-        let parts: Vec<&Part> = parts.collect();
-        if let Some(Part::Packets(_)) = parts.first() {
-            return Part::Packets(Round::join(
-                parts.iter().map(|p| if let Part::Packets(r) = p { r } else { unreachable!("{SAME}") }),
-                list,
-            ));
-        }
+    /// The network parts of several shards as one.
+    fn join_nets<'p>(parts: impl Iterator<Item = &'p Part>) -> Part {
         let mut all = RoundNet::default();
         for p in parts {
-            let Part::Net(more) = p else { unreachable!("{SAME}") };
+            let Part::Net(more) = p else { unreachable!("every shard takes part in the same exchange") };
             all.dropped.extend_from_slice(&more.dropped);
             all.last_ps = all.last_ps.max(more.last_ps);
             all.max_wait_ps = all.max_wait_ps.max(more.max_wait_ps);
@@ -144,11 +174,11 @@ impl Part {
     /// pass, little-endian: the flags, the length of the process's whole list, and
     /// the packets that concern that process ([`Shared::ranks_of`]), each with its
     /// index in that list. Its own entry is empty.
-    fn encode_packets(r: &Round, shared: &Shared, n: usize, me: usize) -> Vec<Vec<u8>> {
+    fn encode_packets(r: &Whole, shared: &Shared, n: usize, me: usize) -> Vec<Vec<u8>> {
         let head = |out: &mut Vec<u8>| {
             out.push(0);
             out.push(u8::from(r.stop) | u8::from(r.any) << 1 | u8::from(r.more) << 2);
-            out.extend((r.list.len() as u64).to_le_bytes());
+            out.extend((r.len() as u64).to_le_bytes());
             out.extend(0u64.to_le_bytes());
         };
         let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
@@ -156,10 +186,13 @@ impl Part {
         for (_, o) in out.iter_mut().enumerate().filter(|(q, _)| *q != me) {
             head(o);
         }
-        for (i, p) in r.list.iter().enumerate() {
+        let packets = r
+            .rounds()
+            .flat_map(|(round, base)| round.list.iter().enumerate().map(move |(k, p)| (round.gid_at(k, base), p)));
+        for (i, p) in packets {
             for &q in shared.ranks_of(p.sender) {
                 let o = &mut out[usize::from(q)];
-                for v in [i as u32, p.sender, p.j, p.k] {
+                for v in [i, p.sender, p.j, p.k] {
                     o.extend(v.to_le_bytes());
                 }
                 o.extend(p.emit_ps.to_le_bytes());
@@ -313,14 +346,18 @@ impl<'a> Fabric<'a> {
     }
 
     /// Takes back a round's packets once no shard reads them any more (when this is
-    /// their last holder), to fill their list again.
+    /// their last holder), to fill their lists again.
     pub(super) fn give_back(&self, part: Arc<Part>) {
-        if let Ok(Part::Packets(mut r)) = Arc::try_unwrap(part) {
-            let mut spare = self.spare.borrow_mut();
-            if spare.len() < 4 {
-                keep_room(&mut r.list);
-                spare.push(r.list);
+        match Arc::try_unwrap(part) {
+            Ok(Part::Packets(mut r)) => {
+                let mut spare = self.spare.borrow_mut();
+                if spare.len() < 4 {
+                    keep_room(&mut r.list);
+                    spare.push(r.list);
+                }
             }
+            Ok(Part::Whole(w)) => w.parts.into_iter().for_each(|(p, _)| self.give_back(p)),
+            _ => {}
         }
     }
 
@@ -337,7 +374,7 @@ impl<'a> Fabric<'a> {
         if let Some(up) = &self.up {
             return up.recv().expect(GONE);
         }
-        if self.n == 1 && self.peers.is_none() {
+        if self.n == 1 && self.peers.is_none() && matches!(*mine, Part::Net(_)) {
             return mine;
         }
         let mut parts: Vec<Option<Arc<Part>>> = vec![None; self.n];
@@ -345,40 +382,40 @@ impl<'a> Fabric<'a> {
             parts[*i] = Some(r.recv().expect(GONE));
         }
         parts[self.me] = Some(mine);
-        let whole = Part::join(parts.iter().flatten().map(|p| &**p), self.list());
-        // The parts this shard holds last are lists to fill again.
-        for p in parts.into_iter().flatten() {
-            self.give_back(p);
-        }
+        let whole = if let Some(Part::Packets(_)) = parts[0].as_deref() {
+            Part::Whole(Whole::in_order(parts.into_iter().flatten()))
+        } else {
+            Part::join_nets(parts.iter().flatten().map(|p| &**p))
+        };
         let Some(peers) = self.peers else { return Arc::new(whole) };
         let me = peers.rank();
-        let whole = match &whole {
-            Part::Packets(ours) => {
-                let to = Part::encode_packets(ours, shared, peers.size(), me);
+        let whole = match whole {
+            Part::Whole(ours) => {
+                let to = Part::encode_packets(&ours, shared, peers.size(), me);
                 let mut offset = 0u32;
-                let mut rounds = Vec::with_capacity(peers.size());
+                let mut parts = Vec::with_capacity(peers.size() + ours.parts.len());
                 for (r, b) in peers.all_to_all(to).iter().enumerate() {
                     if r == me {
-                        let mut own = ours.clone();
-                        own.gid = (offset..offset + own.list.len() as u32).collect();
-                        offset += own.list.len() as u32;
-                        rounds.push(own);
+                        let len = ours.len() as u32;
+                        parts.extend(ours.parts.iter().map(|(p, base)| (Arc::clone(p), offset + base)));
+                        offset += len;
                     } else {
                         let (Part::Packets(mut theirs), len) = Part::decode(b) else {
                             unreachable!("every process exchanges packets in the same round")
                         };
                         theirs.gid.iter_mut().for_each(|g| *g += offset);
+                        parts.push((Arc::new(Part::Packets(theirs)), offset));
                         offset += len;
-                        rounds.push(theirs);
                     }
                 }
-                Part::Packets(Round::join(rounds.iter(), self.list()))
+                Part::Whole(Whole::of(parts))
             }
             Part::Net(n) => {
                 let decoded: Vec<Part> =
-                    peers.all_gather(Part::encode_net(n)).iter().map(|b| Part::decode(b).0).collect();
-                Part::join(decoded.iter(), Vec::new())
+                    peers.all_gather(Part::encode_net(&n)).iter().map(|b| Part::decode(b).0).collect();
+                Part::join_nets(decoded.iter())
             }
+            Part::Packets(_) => unreachable!("parts are joined into a whole"),
         };
         let whole = Arc::new(whole);
         for d in &self.down {

@@ -26,7 +26,7 @@ pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usiz
 }
 
 /// What the network did to a round's packets: the copies dropped for congestion
-/// (packet index in the round's whole list, [`Round::gid`], copy, hop), the latest delivery and the longest
+/// (packet index in the round's whole list, [`Round::gid_at`], copy, hop), the latest delivery and the longest
 /// queue wait. Each shard works this out for the routers and links it owns (and the
 /// latest delivery for the packets it sent); the shards' results joined are the
 /// network's.
@@ -51,25 +51,29 @@ pub(super) struct RoundNet {
 /// and a copy lost upstream still takes its place in later queues).
 /// A resource's queue depends only on the packets through it, so the joined result
 /// does not depend on which shard owns which resource.
-pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Load) -> RoundNet {
-    let list = &round.list;
+pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Load) -> RoundNet {
     let mut out = RoundNet::default();
     let Some(rt) = shared.router else { return out };
     let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
     scratch.reset(shared.n_res);
-    // Streams: runs of packets of one sender.
+    // Streams: runs of packets of one sender (a sender's packets are in one part).
+    let parts: Vec<(&Round, u32)> = round.rounds().collect();
     let mut runs = std::mem::take(&mut scratch.runs);
     keep_room(&mut runs);
-    let mut a = 0;
-    while a < list.len() {
-        let mut b = a + 1;
-        while b < list.len() && list[b].sender == list[a].sender {
-            b += 1;
+    for (k, (part, _)) in parts.iter().enumerate() {
+        let list = &part.list;
+        let mut a = 0;
+        while a < list.len() {
+            let mut b = a + 1;
+            while b < list.len() && list[b].sender == list[a].sender {
+                b += 1;
+            }
+            runs.push((k, a, b));
+            a = b;
         }
-        runs.push((a, b));
-        a = b;
     }
-    for &(a, b) in &runs {
+    for &(k, a, b) in &runs {
+        let list = &parts[k].0.list;
         let p = &list[a];
         let tree = &shared.trees[p.sender as usize];
         if shared.shard_of[p.sender as usize] == me {
@@ -116,7 +120,9 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
     // Exact queues, arrival by arrival.
     let mut ev = std::mem::take(&mut scratch.ev);
     keep_room(&mut ev);
-    for &(a, b) in &runs {
+    for &(k, a, b) in &runs {
+        let (part, base) = parts[k];
+        let list = &part.list;
         let tree = &shared.trees[list[a].sender as usize];
         let own = shared.own_hops(list[a].sender, me);
         let timed = |h: u32| {
@@ -131,7 +137,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Round, scratch: &mut Loa
                 let emit = p.emit_ps + u64::from(c) * p.gap_ps;
                 for &h in own.iter().filter(|&&h| timed(h)) {
                     let res = tree.hops[h as usize].res;
-                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, round.gid(i)));
+                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, part.gid_at(i, base)));
                 }
             }
         }
@@ -167,7 +173,7 @@ pub(super) struct Load {
     pub(super) touched: Vec<u32>,
     /// The round's runs of one sender's packets, and the arrivals at exactly
     /// simulated queues (kept for their allocations).
-    runs: Vec<(usize, usize)>,
+    runs: Vec<(usize, usize, usize)>,
     ev: Vec<Arrival>,
 }
 

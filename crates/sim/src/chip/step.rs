@@ -62,7 +62,7 @@ pub(super) fn run_shard(
             loop {
                 let whole =
                     fabric.exchange(shared, Part::Packets(Round::of(shared, std::mem::take(&mut mine), asking)));
-                let Part::Packets(round) = &*whole else { unreachable!("a round's packets") };
+                let Part::Whole(round) = &*whole else { unreachable!("a round's packets") };
                 stop |= round.stop;
                 if !round.any {
                     break;
