@@ -88,9 +88,15 @@ impl Ahead {
         let n = rngs.len();
         self.counts.resize(n * AHEAD, 0);
         self.big.clear();
+        let mut k = [0u32; AHEAD];
         for (i, r) in rngs.iter_mut().enumerate() {
-            for row in 0..AHEAD {
-                let k = draw.count(i, r);
+            match draw {
+                Draw::Poisson { lambda, exp_neg_lambda } if lambda.get(i) <= LARGE_LAMBDA => {
+                    by_inversion(r, exp_neg_lambda.get(i), &mut k);
+                }
+                _ => k.iter_mut().for_each(|k| *k = draw.count(i, r)),
+            }
+            for (row, &k) in k.iter().enumerate() {
                 self.counts[row * n + i] = k.min(u32::from(u16::MAX)) as u16;
                 if k >= u32::from(u16::MAX) {
                     self.big.push((row as u32, i as u32, k));
@@ -99,6 +105,23 @@ impl Ahead {
         }
         self.big.sort_unstable();
         self.pos = 0;
+    }
+}
+
+/// [`AHEAD`] Poisson counts by inversion ([`Draw::count`] below λ = 30) from the
+/// same uniforms in the same order, without a branch on each draw's length (a coin
+/// toss per draw): each uniform multiplies the running product, and a product at or
+/// below `exp(-λ)` ends the count.
+#[inline]
+fn by_inversion(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
+    let (mut prod, mut k, mut row) = (1.0f64, 0u32, 0usize);
+    while row < AHEAD {
+        prod *= r.random::<f64>();
+        let done = prod <= exp_neg_lambda;
+        out[row] = k;
+        row += usize::from(done);
+        k = if done { 0 } else { k + 1 };
+        prod = if done { 1.0 } else { prod };
     }
 }
 
