@@ -52,6 +52,16 @@ pub(super) fn deliver(
 ) {
     let here = shard.id;
     let random = shared.faults.packet_drop_rate > 0.0;
+    // A sender of this shard and the copies of its packets that nothing touched, not
+    // yet counted on its path: counted once per run of its packets, not per packet.
+    let mut run = (0u32, 0u64);
+    let count_path = |shard: &mut Shard, (sender, k): (u32, u64)| {
+        if k > 0 {
+            let tree = &shared.trees[sender as usize];
+            tree.hops.iter().for_each(|h| shard.res_count[h.res as usize] += k);
+            shard.step_passes += k * u64::from(tree.routers);
+        }
+    };
     for (part, base) in round.rounds() {
         let list = &part.list;
         let mut i = 0;
@@ -100,8 +110,10 @@ pub(super) fn deliver(
                     l.emergency_routed += lost.emergency_routed;
                     l.lost_deliveries += lost.lost_deliveries;
                 } else {
-                    tree.hops.iter().for_each(|h| shard.res_count[h.res as usize] += k);
-                    shard.step_passes += k * u64::from(tree.routers);
+                    if run.0 != p.sender {
+                        count_path(shard, std::mem::replace(&mut run, (p.sender, 0)));
+                    }
+                    run.1 += k;
                 }
             }
             // This shard's targets.
@@ -149,6 +161,7 @@ pub(super) fn deliver(
             }
         }
     }
+    count_path(shard, run);
     add_rows(shard, ts);
 }
 
