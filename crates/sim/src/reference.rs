@@ -1236,8 +1236,8 @@ pub fn memory_estimate(net: &Network) -> f64 {
             let n = f64::from(p.size);
             if p.is_source() {
                 // A stream per neuron (ChaCha8 with its buffer), the spike cursor and
-                // the counts drawn ahead (16 bits a step).
-                n * (400.0 + 2.0 * crate::sources::AHEAD as f64)
+                // the spikes drawn ahead (at most one (neuron, count) a step).
+                n * (400.0 + 8.0 * crate::sources::AHEAD as f64)
             } else {
                 let slots = (usize::from(net.max_delay_into(id)) + 1).next_power_of_two() as f64;
                 n * (2.0 * slots * 8.0 + 20.0 * 8.0)

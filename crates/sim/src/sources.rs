@@ -69,41 +69,42 @@ impl Draw {
 }
 
 /// Counts drawn ahead: each neuron's stream gives its next [`AHEAD`] steps in one
-/// go, while it is in cache, instead of one step per visit. A step is then a read of
-/// one row of counts. The streams are read in the same order as one step at a time,
+/// go, while it is in cache, instead of one step per visit. A step is then a copy of
+/// one row's spikes. The streams are read in the same order as one step at a time,
 /// so the counts are the same ones.
 #[derive(Debug, Default)]
 struct Ahead {
-    /// Row by row (the `pos`-th call from the last refill), each neuron's count,
-    /// [`u16::MAX`] standing for a count in `big`.
-    counts: Vec<u16>,
-    /// Counts of [`u16::MAX`] or more: (row, neuron, count), in row and neuron order.
-    big: Vec<(u32, u32, u32)>,
+    /// Row by row (the `pos`-th call from the last refill): (neuron, count) of each
+    /// neuron with a spike, in neuron order.
+    rows: Vec<Vec<(u32, u32)>>,
     /// The next row to read; [`AHEAD`] when all are read.
     pos: usize,
 }
 
+/// Below this λ a count is usually 0, so the branch of [`Draw::count`]'s inversion
+/// is well predicted and cheaper than [`by_inversion`]'s dependent selects.
+const BRANCHLESS_LAMBDA: f64 = 0.5;
+
 impl Ahead {
     fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
-        let n = rngs.len();
-        self.counts.resize(n * AHEAD, 0);
-        self.big.clear();
+        self.rows.resize_with(AHEAD, Vec::new);
+        self.rows.iter_mut().for_each(Vec::clear);
         let mut k = [0u32; AHEAD];
         for (i, r) in rngs.iter_mut().enumerate() {
             match draw {
-                Draw::Poisson { lambda, exp_neg_lambda } if lambda.get(i) <= LARGE_LAMBDA => {
+                Draw::Poisson { lambda, exp_neg_lambda }
+                    if (BRANCHLESS_LAMBDA..=LARGE_LAMBDA).contains(&lambda.get(i)) =>
+                {
                     by_inversion(r, exp_neg_lambda.get(i), &mut k);
                 }
                 _ => k.iter_mut().for_each(|k| *k = draw.count(i, r)),
             }
-            for (row, &k) in k.iter().enumerate() {
-                self.counts[row * n + i] = k.min(u32::from(u16::MAX)) as u16;
-                if k >= u32::from(u16::MAX) {
-                    self.big.push((row as u32, i as u32, k));
+            for (row, &k) in self.rows.iter_mut().zip(&k) {
+                if k > 0 {
+                    row.push((i as u32, k));
                 }
             }
         }
-        self.big.sort_unstable();
         self.pos = 0;
     }
 }
@@ -173,19 +174,10 @@ impl SourceState {
                 if ahead.pos == AHEAD {
                     ahead.refill(rngs, draw);
                 }
-                let (n, row) = (rngs.len(), ahead.pos);
+                let row = ahead.pos;
                 ahead.pos += 1;
-                if !(t >= *start && t < *stop) {
-                    return;
-                }
-                let counts = &ahead.counts[row * n..(row + 1) * n];
-                for (i, &c) in counts.iter().enumerate() {
-                    if c == u16::MAX {
-                        let at = ahead.big.binary_search_by_key(&(row as u32, i as u32), |b| (b.0, b.1));
-                        out.push((i as u32, at.map_or(u32::from(c), |at| ahead.big[at].2)));
-                    } else if c > 0 {
-                        out.push((i as u32, u32::from(c)));
-                    }
+                if t >= *start && t < *stop {
+                    out.extend_from_slice(&ahead.rows[row]);
                 }
             }
             Kind::Array { events, cursor } => {
