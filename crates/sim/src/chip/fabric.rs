@@ -113,10 +113,15 @@ impl Whole {
 
     /// Each part's packets with its base ([`Round::gid_at`]), in order.
     pub(super) fn rounds(&self) -> impl Iterator<Item = (&Round, u32)> {
-        self.parts.iter().map(|(p, base)| match &**p {
-            Part::Packets(r) => (r, *base),
+        (0..self.parts.len()).map(|k| self.part(k))
+    }
+
+    /// Part `k`'s packets with its base.
+    pub(super) fn part(&self, k: usize) -> (&Round, u32) {
+        match &*self.parts[k].0 {
+            Part::Packets(r) => (r, self.parts[k].1),
             _ => unreachable!("a round's parts are packets"),
-        })
+        }
     }
 
     /// The number of packets this shard sees.
@@ -127,7 +132,7 @@ impl Whole {
 
 /// A round's packets as a shard sees them: in one process, every shard's; over MPI
 /// ranks, those that concern this process (see [`Peers::all_to_all`]).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(super) struct Round {
     pub(super) list: Vec<Packet>,
     /// Per packet of `list`, its index in the round's whole list (every shard's

@@ -57,10 +57,9 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     let svc = |r: u32| if (r as usize) < shared.n_chips { rt.router_ps } else { rt.link_ps };
     scratch.reset(shared.n_res);
     // Streams: runs of packets of one sender (a sender's packets are in one part).
-    let parts: Vec<(&Round, u32)> = round.rounds().collect();
     let mut runs = std::mem::take(&mut scratch.runs);
     keep_room(&mut runs);
-    for (k, (part, _)) in parts.iter().enumerate() {
+    for (k, (part, _)) in round.rounds().enumerate() {
         let list = &part.list;
         let mut a = 0;
         while a < list.len() {
@@ -73,7 +72,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
         }
     }
     for &(k, a, b) in &runs {
-        let list = &parts[k].0.list;
+        let list = &round.part(k).0.list;
         let p = &list[a];
         let tree = &shared.trees[p.sender as usize];
         if shared.shard_of[p.sender as usize] == me {
@@ -121,7 +120,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     let mut ev = std::mem::take(&mut scratch.ev);
     keep_room(&mut ev);
     for &(k, a, b) in &runs {
-        let (part, base) = parts[k];
+        let (part, base) = round.part(k);
         let list = &part.list;
         let tree = &shared.trees[list[a].sender as usize];
         let own = shared.own_hops(list[a].sender, me);
