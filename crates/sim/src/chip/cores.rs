@@ -48,12 +48,25 @@ impl Rows {
 
     /// Bytes of the index of a row of `syn` synapses from `listed` of `n_pre`
     /// presynaptic neurons, as [`dense_if_smaller`] chooses it for neurons spanning
-    /// all `n_pre` (a narrower span can only be smaller).
+    /// all `n_pre`, as random connectivity's do (a narrower span may get a dense
+    /// index up to [`DENSE_SLACK`] times the list's bytes).
     pub(super) fn index_bytes(n_pre: usize, listed: usize, syn: usize) -> usize {
         let dense = 4 * (n_pre + 1);
-        if dense <= 6 * syn { dense } else { dense.min(8 * listed + 4) }
+        if Self::dense_is_chosen(dense, listed, syn) { dense } else { 8 * listed + 4 }
+    }
+
+    /// Whether a dense index of `dense` bytes is kept over a list of `listed`
+    /// neurons indexing `syn` synapses: when it is no larger than the synapses, or
+    /// than [`DENSE_SLACK`] times the list. A listed row costs a binary search per
+    /// packet, a chain of dependent reads (11 of them for the 2,000 neurons a
+    /// microcircuit core hears from in a sparse projection).
+    pub(super) fn dense_is_chosen(dense: usize, listed: usize, syn: usize) -> bool {
+        dense <= 6 * syn || dense <= DENSE_SLACK * (8 * listed + 4)
     }
 }
+
+/// How many times the bytes of a list of presynaptic neurons a dense index may take.
+pub(super) const DENSE_SLACK: usize = 4;
 
 const _: () = assert!(std::mem::size_of::<Syn>() == 6);
 
@@ -379,15 +392,16 @@ fn visit(
 
 /// `r` (built with its presynaptic neurons listed) with a start per presynaptic
 /// neuron of the range they span instead, found without a search, unless that index
-/// would be both larger than the list and larger than the synapses it indexes (as
-/// when a core of a 10⁶-neuron network hears from a few thousand neurons scattered
-/// over all). A one-to-one projection's neurons on a core are one range.
+/// would be both larger than the synapses it indexes and [`DENSE_SLACK`] times larger
+/// than the list (as when a core of a 10⁶-neuron network hears from a few thousand
+/// neurons scattered over all). A one-to-one projection's neurons on a core are one
+/// range.
 fn dense_if_smaller(mut r: Rows) -> Rows {
     let Some(ids) = r.listed.take() else { return r };
     let (Some(&lo), Some(&hi)) = (ids.first(), ids.last()) else { return r };
     let span = (hi - lo) as usize + 1;
     let dense = 4 * (span + 1);
-    if dense > 6 * r.syn.len() && dense > 8 * ids.len() + 4 {
+    if !Rows::dense_is_chosen(dense, ids.len(), r.syn.len()) {
         r.start.push(r.syn.len() as u32);
         r.listed = Some(ids);
         return r;
