@@ -115,6 +115,9 @@ pub(super) struct Shard {
     pub(super) counts: ChipCounts,
     pub(super) res_count: Vec<u64>,
     pub(super) step_work: Vec<CoreWork>,
+    /// The next step's update work, when its cores are updated before this step's
+    /// deliveries end ([`Shared::ahead`]).
+    pub(super) next_work: Vec<CoreWork>,
     /// Per core: its work over the run.
     pub(super) work: Vec<CoreWork>,
     pub(super) critical: Vec<f64>,
@@ -498,6 +501,7 @@ pub(super) fn make_shards(
                 counts: ChipCounts::default(),
                 res_count: vec![0; shared.n_res],
                 step_work: vec![CoreWork::default(); k],
+                next_work: vec![CoreWork::default(); k],
                 work: vec![CoreWork::default(); k],
                 critical: Vec::with_capacity(steps as usize),
                 levels: Vec::with_capacity(if shared.cost.is_some() { steps as usize } else { 0 }),

@@ -366,16 +366,25 @@ impl<'a> Fabric<'a> {
         }
     }
 
-    /// Every shard's part of this exchange, joined in global shard order. Over MPI
-    /// ranks, a round's packets reach only the processes they concern
-    /// ([`Peers::all_to_all`]), each keeping its index in the whole list; the
-    /// network's results reach every process ([`Peers::all_gather`]).
-    pub(super) fn exchange(&self, shared: &Shared, mine: Part) -> Arc<Part> {
-        const GONE: &str = "a chip-simulator worker stopped";
+    /// The first half of an exchange: sends this shard's part to the shards that
+    /// join it, without waiting for theirs. Every shard posts and collects its
+    /// exchanges in the same order; work done between the two halves overlaps the
+    /// other shards' work up to this exchange.
+    pub(super) fn post(&self, mine: Part) -> Posted {
         let mine = Arc::new(mine);
         for t in &self.to {
             t.send(Arc::clone(&mine)).expect(GONE);
         }
+        Posted(mine)
+    }
+
+    /// The second half of an exchange: every shard's part of the exchange `posted`
+    /// began, joined in global shard order. Over MPI ranks, a round's packets reach
+    /// only the processes they concern ([`Peers::all_to_all`]), each keeping its
+    /// index in the whole list; the network's results reach every process
+    /// ([`Peers::all_gather`]).
+    pub(super) fn collect(&self, shared: &Shared, posted: Posted) -> Arc<Part> {
+        let Posted(mine) = posted;
         if let Some(up) = &self.up {
             return up.recv().expect(GONE);
         }
@@ -429,6 +438,13 @@ impl<'a> Fabric<'a> {
         whole
     }
 }
+
+const GONE: &str = "a chip-simulator worker stopped";
+
+/// This shard's part of an exchange it has begun ([`Fabric::post`]) and not yet
+/// joined ([`Fabric::collect`]).
+#[must_use = "an exchange begun must be collected"]
+pub(super) struct Posted(Arc<Part>);
 
 /// Empties `v` for reuse, keeping its allocation unless that is far larger than what
 /// it held (as after a network's opening burst), so that a buffer kept from round to

@@ -26,6 +26,14 @@
 //! summed exactly (integer accumulators), so the order of delivery cannot change a
 //! spike: results are identical for any number of threads and processes.
 //!
+//! An exchange is posted and later collected (`Fabric::post`, `Fabric::collect`).
+//! When no synapse's delay is shorter than 2 steps ([`Shared::ahead`]), a step's
+//! deliveries reach only the inputs of later steps than the next, so in the step's
+//! last round a shard updates its cores for the next step, and posts their packets,
+//! between posting its network results and collecting the others': a shard that
+//! finishes first works on instead of waiting. The next step's update work is
+//! counted apart (`Shard::next_work`), so every step's cycles are its own.
+//!
 //! **Network model** (when the model gives router and link timing). A core spreads
 //! the packets of a step evenly over the tick, as sPyNNaker's TDMA spacing does, with
 //! the cores of a chip staggered by their number; a delay extension forwards a packet
@@ -134,6 +142,11 @@ struct Shared<'a> {
     /// Per slice: the core's population level (zero-delay depth); extensions: NONE.
     level: Vec<u32>,
     levels: u32,
+    /// Every synapse's delay is at least 2 steps, and there is one level and no
+    /// computing tile: step t's deliveries reach only inputs of step t + 2 or later,
+    /// so a shard updates its cores for step t + 1 while the others finish step t
+    /// ([`step::run_shard`]).
+    ahead: bool,
     /// Resource service time and hop latency (ps), drop wait (ps), when timed.
     router: Option<RouterPs>,
     n_res: usize,
@@ -375,6 +388,13 @@ pub fn simulate_chip_with(
         feeds_extension,
         level,
         levels,
+        ahead: levels == 1
+            && config.tiles.is_none()
+            && net
+                .projections()
+                .iter()
+                .filter(|p| !net.pop(p.post).is_source() && !p.synapses.is_empty())
+                .all(|p| p.synapses.min_delay() >= 2),
         router,
         n_res: links.n_res(),
         n_chips: machine.chips().len(),
