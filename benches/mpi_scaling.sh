@@ -2,7 +2,8 @@
 # The chip simulator over threads and MPI ranks, measured side by side in one run:
 # the same job in one process on 1 and 2 threads and under `mpirun -n 2` with 1
 # thread each (every run with --no-check: the chip alone, no checks beside it), best
-# of $REPEATS (default 3; this machine is shared). Prints the times and the ratios
+# of $REPEATS (default 3; this machine is shared), the configurations taking turns.
+# Prints the times and the ratios
 # against one thread, and checks that every run sent the same packets.
 #
 #   bash benches/mpi_scaling.sh                      # brunel_10k on one SpiNN-5 board
@@ -24,28 +25,30 @@ repeats=${REPEATS:-3}
 if [ $# -eq 0 ]; then
     set -- netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 1000
 fi
-# One configuration: the best chip time of $repeats runs (the slowest rank's, under
-# mpirun), the packets sent and the peak memory of each rank.
-measure() {
-    local best="" packets="" mem=""
-    for _ in $(seq "$repeats"); do
-        "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "FAILED"; return; }
-        local t
-        if grep -q "MPI ranks" "$log"; then
-            t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
-            mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$log" | paste -sd/ -)
-        else
-            t=$(grep -oP "^wall time \K[0-9.]+" "$log")
-            mem="-"
-        fi
-        packets=$(grep -oP "packets sent \K[0-9]+" "$log")
-        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
-    done
-    echo "$best $packets $mem"
+# One run of a configuration: its chip time (the slowest rank's, under mpirun), the
+# packets sent and the peak memory of each rank.
+once() {
+    "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "FAILED"; return; }
+    local t mem="-"
+    if grep -q "MPI ranks" "$log"; then
+        t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
+        mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$log" | paste -sd/ -)
+    else
+        t=$(grep -oP "^wall time \K[0-9.]+" "$log")
+    fi
+    echo "$t $(grep -oP "packets sent \K[0-9]+" "$log") $mem"
 }
-read -r t1 p1 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 1)
-read -r t2 p2 _ < <(measure "$bin" run "$@" --no-check --no-output --threads 2)
-read -r tr pr mr < <(measure mpirun --oversubscribe -n 2 "$bin" run "$@" --no-check --no-output --threads 1)
+# The configurations take turns, repeat by repeat, so that the machine's load moves
+# them alike; each keeps its best time.
+best() { if [ -z "$1" ] || awk "BEGIN{exit !($2 < $1)}"; then echo "$2"; else echo "$1"; fi; }
+t1="" t2="" tr=""
+for _ in $(seq "$repeats"); do
+    read -r a p1 _ < <(once "$bin" run "$@" --no-check --no-output --threads 1)
+    read -r b p2 _ < <(once "$bin" run "$@" --no-check --no-output --threads 2)
+    read -r c pr mr < <(once mpirun --oversubscribe -n 2 "$bin" run "$@" --no-check --no-output --threads 1)
+    for x in "$a" "$b" "$c"; do [ "$x" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
+    t1=$(best "$t1" "$a") t2=$(best "$t2" "$b") tr=$(best "$tr" "$c")
+done
 for t in "$t1" "$t2" "$tr"; do [ "$t" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
 [ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
 echo "$* (chip simulation alone, best of $repeats; $p1 packets in every run)"
