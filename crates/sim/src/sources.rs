@@ -81,31 +81,74 @@ struct Ahead {
     pos: usize,
 }
 
-/// Below this λ a count is usually 0, so the branch of [`Draw::count`]'s inversion
-/// is well predicted and cheaper than [`by_inversion`]'s dependent selects.
-const BRANCHLESS_LAMBDA: f64 = 0.5;
-
 impl Ahead {
     fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
         self.rows.resize_with(AHEAD, Vec::new);
         self.rows.iter_mut().for_each(Vec::clear);
-        let mut k = [0u32; AHEAD];
-        for (i, r) in rngs.iter_mut().enumerate() {
-            match draw {
-                Draw::Poisson { lambda, exp_neg_lambda }
-                    if (BRANCHLESS_LAMBDA..=LARGE_LAMBDA).contains(&lambda.get(i)) =>
-                {
-                    by_inversion(r, exp_neg_lambda.get(i), &mut k);
+        let branchless = |i: usize| match draw {
+            Draw::Poisson { lambda, exp_neg_lambda } if lambda.get(i) <= LARGE_LAMBDA => Some(exp_neg_lambda.get(i)),
+            _ => None,
+        };
+        let mut k = [[0u32; AHEAD]; 2];
+        let mut i = 0;
+        while i < rngs.len() {
+            let pair = if i + 1 < rngs.len() { branchless(i).zip(branchless(i + 1)) } else { None };
+            let n = if let Some((e0, e1)) = pair {
+                let (r0, r1) = rngs[i..i + 2].split_at_mut(1);
+                let [k0, k1] = &mut k;
+                by_inversion_2([&mut r0[0], &mut r1[0]], [e0, e1], [k0, k1]);
+                2
+            } else {
+                let r = &mut rngs[i];
+                match branchless(i) {
+                    Some(e) => by_inversion(r, e, &mut k[0]),
+                    None => k[0].iter_mut().for_each(|k| *k = draw.count(i, r)),
                 }
-                _ => k.iter_mut().for_each(|k| *k = draw.count(i, r)),
-            }
-            for (row, &k) in self.rows.iter_mut().zip(&k) {
-                if k > 0 {
-                    row.push((i as u32, k));
+                1
+            };
+            for (j, k) in k.iter().enumerate().take(n) {
+                for (row, &k) in self.rows.iter_mut().zip(k) {
+                    if k > 0 {
+                        row.push(((i + j) as u32, k));
+                    }
                 }
             }
+            i += n;
         }
         self.pos = 0;
+    }
+}
+
+/// [`by_inversion`] for two neurons, each from its own stream: their chains of
+/// products are independent, so drawn side by side they overlap. Once one has its
+/// counts, the other goes on alone: the same uniforms, the same counts.
+#[inline]
+fn by_inversion_2(r: [&mut ChaCha8Rng; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2]) {
+    let [r0, r1] = r;
+    let [o0, o1] = out;
+    let (mut p0, mut p1) = (r0.random::<f64>(), r1.random::<f64>());
+    let (mut k0, mut k1, mut w0, mut w1) = (0u32, 0u32, 0usize, 0usize);
+    loop {
+        let (d0, d1) = (p0 <= e[0], p1 <= e[1]);
+        o0[w0] = k0;
+        o1[w1] = k1;
+        w0 += usize::from(d0);
+        w1 += usize::from(d1);
+        k0 = if d0 { 0 } else { k0 + 1 };
+        k1 = if d1 { 0 } else { k1 + 1 };
+        if w0 == AHEAD || w1 == AHEAD {
+            // Each neuron still counting goes on from its next uniform.
+            for (r, e, o, p, d, k, w) in [(r0, e[0], o0, p0, d0, k0, w0), (r1, e[1], o1, p1, d1, k1, w1)] {
+                if w < AHEAD {
+                    let u = r.random::<f64>();
+                    inversion_from(r, e, o, (if d { u } else { p * u }, k, w));
+                }
+            }
+            return;
+        }
+        let (u0, u1) = (r0.random::<f64>(), r1.random::<f64>());
+        p0 = if d0 { u0 } else { p0 * u0 };
+        p1 = if d1 { u1 } else { p1 * u1 };
     }
 }
 
@@ -115,14 +158,27 @@ impl Ahead {
 /// below `exp(-λ)` ends the count.
 #[inline]
 fn by_inversion(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
-    let (mut prod, mut k, mut row) = (1.0f64, 0u32, 0usize);
-    while row < AHEAD {
-        prod *= r.random::<f64>();
+    let first = r.random::<f64>();
+    inversion_from(r, exp_neg_lambda, out, (first, 0, 0));
+}
+
+/// [`by_inversion`] from a state: `prod`, the running product with the latest
+/// uniform (when the one before ended a count, that uniform alone: 1 × u is u
+/// exactly), not yet compared; the count `k` it is part of; the row `row` it is for.
+/// The next product and the comparison are worked out side by side from `prod`.
+#[inline]
+fn inversion_from(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD], at: (f64, u32, usize)) {
+    let (mut prod, mut k, mut row) = at;
+    loop {
         let done = prod <= exp_neg_lambda;
         out[row] = k;
         row += usize::from(done);
+        if row == AHEAD {
+            return;
+        }
         k = if done { 0 } else { k + 1 };
-        prod = if done { 1.0 } else { prod };
+        let u = r.random::<f64>();
+        prod = if done { u } else { prod * u };
     }
 }
 
@@ -267,21 +323,25 @@ mod tests {
     /// Drawing [`AHEAD`] steps at a time gives each step what drawing it alone from
     /// the neuron's stream gives (written out here step by step): Poisson counts by
     /// inversion, by `rand_distr` above λ = 30 and past 16 bits, a window, per-neuron
-    /// rates, Bernoulli, a slice of a population; over several refills.
+    /// rates, Bernoulli, slices of a population, neurons drawn in pairs and alone;
+    /// over several refills.
     #[test]
     fn counts_drawn_ahead_are_the_step_by_step_draws() {
         let dt = 0.1;
-        let rates = vec![0.0, 80.0, 12_800.0, 500_000.0, 700_000_000.0, 3_000.0, 9_000.0];
+        // By inversion (λ ≤ 30) neurons are drawn in pairs: 0 and 1, 5 and 6, 7 and
+        // 8 (all of different rates); neuron 2 alone, as neuron 3's λ is above 30.
+        // At the shared rate: pairs, and the last neuron alone.
+        let rates = vec![0.0, 80.0, 12_800.0, 500_000.0, 700_000_000.0, 3_000.0, 9_000.0, 20_000.0, 6_000.0];
         let n = rates.len();
         let kinds = [
             SourceKind::Poisson { rate_hz: Param::PerNeuron(rates.clone()), start_step: 0, stop_step: None },
             SourceKind::Poisson { rate_hz: Param::Shared(15_000.0), start_step: 40, stop_step: Some(75) },
-            SourceKind::Bernoulli { p: Param::PerNeuron(vec![0.0, 0.3, 0.5, 0.9, 1.0, 0.1, 0.7]) },
+            SourceKind::Bernoulli { p: Param::PerNeuron(vec![0.0, 0.3, 0.5, 0.9, 1.0, 0.1, 0.7, 0.2, 0.6]) },
         ];
         let (mut spikes, mut big) = (0u64, 0usize);
         for kind in kinds {
             let pop = Population { name: "s".into(), size: n as u32, kind: PopKind::Source(kind.clone()) };
-            for range in [0..n, 2..5] {
+            for range in [0..n, 2..5, 6..9] {
                 let mut state = SourceState::new(&pop, &kind, 9, dt, range.clone());
                 let mut rngs: Vec<ChaCha8Rng> =
                     range.clone().map(|i| rng::stream(9, "source", "s", i as u64)).collect();
