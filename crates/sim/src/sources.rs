@@ -43,25 +43,25 @@ enum Draw {
 }
 
 impl Draw {
-    /// Neuron `i`'s count for its next step, from its stream `r`.
+    /// `exp(-λ)` of neuron `i` when its Poisson counts are drawn by inversion
+    /// ([`by_inversion`]: λ up to 30).
+    #[inline]
+    fn by_inversion(&self, i: usize) -> Option<f64> {
+        match self {
+            Draw::Poisson { lambda, exp_neg_lambda } if lambda.get(i) <= LARGE_LAMBDA => Some(exp_neg_lambda.get(i)),
+            _ => None,
+        }
+    }
+
+    /// Neuron `i`'s count for its next step, from its stream `r`, when it is not drawn
+    /// by inversion: a Poisson count above λ = 30 (none for a λ that is not a
+    /// number), or a Bernoulli spike.
     #[inline]
     fn count(&self, i: usize, r: &mut ChaCha8Rng) -> u32 {
         match self {
-            Draw::Poisson { lambda, exp_neg_lambda } => {
-                let lam = lambda.get(i);
-                if lam > LARGE_LAMBDA {
-                    let d = rand_distr::Poisson::new(lam);
-                    d.map_or(0.0, |d| r.sample(d)).min(f64::from(u32::MAX)) as u32
-                } else {
-                    let l = exp_neg_lambda.get(i);
-                    let mut prod: f64 = r.random();
-                    let mut k = 0u32;
-                    while prod > l {
-                        k += 1;
-                        prod *= r.random::<f64>();
-                    }
-                    k
-                }
+            Draw::Poisson { lambda, .. } => {
+                let d = rand_distr::Poisson::new(lambda.get(i));
+                d.map_or(0.0, |d| r.sample(d)).min(f64::from(u32::MAX)) as u32
             }
             Draw::Bernoulli { p } => u32::from(r.random::<f64>() < p.get(i)),
         }
@@ -85,14 +85,10 @@ impl Ahead {
     fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
         self.rows.resize_with(AHEAD, Vec::new);
         self.rows.iter_mut().for_each(Vec::clear);
-        let branchless = |i: usize| match draw {
-            Draw::Poisson { lambda, exp_neg_lambda } if lambda.get(i) <= LARGE_LAMBDA => Some(exp_neg_lambda.get(i)),
-            _ => None,
-        };
         let mut k = [[0u32; AHEAD]; 2];
         let mut i = 0;
         while i < rngs.len() {
-            let pair = if i + 1 < rngs.len() { branchless(i).zip(branchless(i + 1)) } else { None };
+            let pair = if i + 1 < rngs.len() { draw.by_inversion(i).zip(draw.by_inversion(i + 1)) } else { None };
             let n = if let Some((e0, e1)) = pair {
                 let (r0, r1) = rngs[i..i + 2].split_at_mut(1);
                 let [k0, k1] = &mut k;
@@ -100,7 +96,7 @@ impl Ahead {
                 2
             } else {
                 let r = &mut rngs[i];
-                match branchless(i) {
+                match draw.by_inversion(i) {
                     Some(e) => by_inversion(r, e, &mut k[0]),
                     None => k[0].iter_mut().for_each(|k| *k = draw.count(i, r)),
                 }
@@ -126,59 +122,78 @@ impl Ahead {
 fn by_inversion_2(r: [&mut ChaCha8Rng; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2]) {
     let [r0, r1] = r;
     let [o0, o1] = out;
-    let (mut p0, mut p1) = (r0.random::<f64>(), r1.random::<f64>());
-    let (mut k0, mut k1, mut w0, mut w1) = (0u32, 0u32, 0usize, 0usize);
+    let (mut a, mut b) = (Inversion::start(r0), Inversion::start(r1));
     loop {
-        let (d0, d1) = (p0 <= e[0], p1 <= e[1]);
-        o0[w0] = k0;
-        o1[w1] = k1;
-        w0 += usize::from(d0);
-        w1 += usize::from(d1);
-        k0 = if d0 { 0 } else { k0 + 1 };
-        k1 = if d1 { 0 } else { k1 + 1 };
-        if w0 == AHEAD || w1 == AHEAD {
-            // Each neuron still counting goes on from its next uniform.
-            for (r, e, o, p, d, k, w) in [(r0, e[0], o0, p0, d0, k0, w0), (r1, e[1], o1, p1, d1, k1, w1)] {
-                if w < AHEAD {
-                    let u = r.random::<f64>();
-                    inversion_from(r, e, o, (if d { u } else { p * u }, k, w));
-                }
+        let (a_full, b_full) = (a.record(e[0], o0), b.record(e[1], o1));
+        if a_full || b_full {
+            // The other goes on from its next uniform.
+            if !a_full {
+                a.take(r0.random());
+                a.finish(r0, e[0], o0);
+            }
+            if !b_full {
+                b.take(r1.random());
+                b.finish(r1, e[1], o1);
             }
             return;
         }
-        let (u0, u1) = (r0.random::<f64>(), r1.random::<f64>());
-        p0 = if d0 { u0 } else { p0 * u0 };
-        p1 = if d1 { u1 } else { p1 * u1 };
+        a.take(r0.random());
+        b.take(r1.random());
     }
 }
 
-/// [`AHEAD`] Poisson counts by inversion ([`Draw::count`] below λ = 30) from the
-/// same uniforms in the same order, without a branch on each draw's length (a coin
-/// toss per draw): each uniform multiplies the running product, and a product at or
-/// below `exp(-λ)` ends the count.
+/// [`AHEAD`] Poisson counts by inversion from the same uniforms in the same order as
+/// drawing step by step, without a branch on each draw's length (a coin toss per
+/// draw): each uniform multiplies the running product, and a product at or below
+/// `exp(-λ)` ends the count.
 #[inline]
 fn by_inversion(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
-    let first = r.random::<f64>();
-    inversion_from(r, exp_neg_lambda, out, (first, 0, 0));
+    Inversion::start(r).finish(r, exp_neg_lambda, out);
 }
 
-/// [`by_inversion`] from a state: `prod`, the running product with the latest
-/// uniform (when the one before ended a count, that uniform alone: 1 × u is u
-/// exactly), not yet compared; the count `k` it is part of; the row `row` it is for.
-/// The next product and the comparison are worked out side by side from `prod`.
-#[inline]
-fn inversion_from(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD], at: (f64, u32, usize)) {
-    let (mut prod, mut k, mut row) = at;
-    loop {
-        let done = prod <= exp_neg_lambda;
-        out[row] = k;
-        row += usize::from(done);
-        if row == AHEAD {
-            return;
+/// One neuron's counts by inversion, under way. The product and its comparison are
+/// worked out side by side from the last product: after a finished count, the next
+/// product is the next uniform alone (1 × u is u exactly).
+#[derive(Clone, Copy)]
+struct Inversion {
+    /// The running product with the latest uniform, not yet compared.
+    prod: f64,
+    /// The count so far, and the row (step) it is for.
+    k: u32,
+    row: usize,
+    /// The last comparison ended a count.
+    done: bool,
+}
+
+impl Inversion {
+    #[inline(always)]
+    fn start(r: &mut ChaCha8Rng) -> Self {
+        Inversion { prod: r.random(), k: 0, row: 0, done: false }
+    }
+
+    /// Compares the product with `exp(-λ)` and writes the row's count so far (the
+    /// final one when the count ends); true when every row is written.
+    #[inline(always)]
+    fn record(&mut self, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) -> bool {
+        self.done = self.prod <= exp_neg_lambda;
+        out[self.row] = self.k;
+        self.row += usize::from(self.done);
+        self.k = if self.done { 0 } else { self.k + 1 };
+        self.row == AHEAD
+    }
+
+    /// Takes the next uniform into the product.
+    #[inline(always)]
+    fn take(&mut self, u: f64) {
+        self.prod = if self.done { u } else { self.prod * u };
+    }
+
+    /// Draws on until every row is written.
+    #[inline(always)]
+    fn finish(mut self, r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
+        while !self.record(exp_neg_lambda, out) {
+            self.take(r.random());
         }
-        k = if done { 0 } else { k + 1 };
-        let u = r.random::<f64>();
-        prod = if done { u } else { prod * u };
     }
 }
 
