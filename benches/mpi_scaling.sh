@@ -3,8 +3,8 @@
 # the same job in one process on 1 and 2 threads and under `mpirun -n 2` with 1
 # thread each (every run with --no-check: the chip alone, no checks beside it), best
 # of $REPEATS (default 3; this machine is shared), the configurations taking turns.
-# Prints the times and the ratios
-# against one thread, and checks that every run sent the same packets.
+# Prints the times and the ratios against one thread, and checks that every run sent
+# the same packets.
 #
 #   bash benches/mpi_scaling.sh                      # brunel_10k on one SpiNN-5 board
 #   bash benches/mpi_scaling.sh netlists/microcircuit.toml --hw spinnaker1-machine --steps 10000
@@ -47,10 +47,9 @@ for _ in $(seq "$repeats"); do
     read -r b p2 _ < <(once "$bin" run "$@" --no-check --no-output --threads 2)
     read -r c pr mr < <(once mpirun --oversubscribe -n 2 "$bin" run "$@" --no-check --no-output --threads 1)
     for x in "$a" "$b" "$c"; do [ "$x" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
+    [ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
     t1=$(best "$t1" "$a") t2=$(best "$t2" "$b") tr=$(best "$tr" "$c")
 done
-for t in "$t1" "$t2" "$tr"; do [ "$t" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
-[ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
 echo "$* (chip simulation alone, best of $repeats; $p1 packets in every run)"
 printf "  1 process, 1 thread : %8.3f s\n" "$t1"
 printf "  1 process, 2 threads: %8.3f s  speed-up %.2fx (target 1.8x)\n" "$t2" "$(awk "BEGIN{print $t1/$t2}")"

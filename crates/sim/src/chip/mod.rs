@@ -143,7 +143,7 @@ struct Shared<'a> {
     level: Vec<u32>,
     levels: u32,
     /// Every synapse's delay is at least 2 steps, and there is one level and no
-    /// computing tile: step t's deliveries reach only inputs of step t + 2 or later,
+    /// hybrid chip's tile: step t's deliveries reach only inputs of step t + 2 or later,
     /// so a shard updates its cores for step t + 1 while the others finish step t
     /// ([`step::run_shard`]).
     ahead: bool,
