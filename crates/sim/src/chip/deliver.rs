@@ -81,7 +81,7 @@ pub(super) fn deliver(
             if packets.len() >= LONG_RUN
                 && !random
                 && !sender.tree.faulty
-                && !net.dropped.get(net.dropped.partition_point(|d| d.0 < g0)).is_some_and(|d| d.0 <= g1)
+                && net.dropped.get(net.dropped.partition_point(|d| d.0 < g0)).is_none_or(|d| d.0 > g1)
                 && sender
                     .dests
                     .iter()
