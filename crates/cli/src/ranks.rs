@@ -148,21 +148,21 @@ impl neuromap_sim::chip::Peers for Mpi {
         use mpi::datatype::{Partition, PartitionMut};
         use mpi::traits::*;
         let world = mpi::topology::SimpleCommunicator::world();
+        // MPI counts in i32. A message above 2 GiB / ranks (so that no process sends
+        // or receives 2 GiB in all) makes every process go through all_gather, which
+        // sends in pieces: its sender flags it in the top bit of every count it sends,
+        // so every process learns it from the one exchange of counts.
+        let limit = i32::MAX as u64 / self.size as u64;
+        let big = u64::from(to.iter().any(|m| m.len() as u64 > limit)) << 63;
+        let sent: Vec<u64> = to.iter().map(|m| m.len() as u64 | big).collect();
         let mut counts = vec![0u64; self.size];
-        let sent: Vec<u64> = to.iter().map(|m| m.len() as u64).collect();
         world.all_to_all_into(&sent[..], &mut counts[..]);
-        // MPI counts in i32: with a message of 2 GiB or more, go through all_gather,
-        // which sends in pieces.
-        let fits = |c: &[u64]| c.iter().sum::<u64>() < i32::MAX as u64;
-        let big = if fits(&sent) && fits(&counts) { 0u64 } else { 1 };
-        let mut any_big = vec![0u64; self.size];
-        world.all_gather_into(&big, &mut any_big[..]);
-        if any_big.iter().any(|&b| b != 0) {
+        if counts.iter().any(|&c| c >> 63 != 0) {
             return neuromap_sim::chip::all_to_all_by_gather(self, to);
         }
         let displs =
             |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };
-        let send_counts: Vec<i32> = sent.iter().map(|&c| c as i32).collect();
+        let send_counts: Vec<i32> = to.iter().map(|m| m.len() as i32).collect();
         let recv_counts: Vec<i32> = counts.iter().map(|&c| c as i32).collect();
         let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
         let send: Vec<u8> = to.concat();

@@ -189,19 +189,22 @@ impl Part {
         let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut count = vec![0u64; n];
         for (_, o) in out.iter_mut().enumerate().filter(|(q, _)| *q != me) {
+            o.reserve(18 + PACKET_BYTES * r.len());
             head(o);
         }
         let packets = r
             .rounds()
             .flat_map(|(round, base)| round.list.iter().enumerate().map(move |(k, p)| (round.gid_at(k, base), p)));
         for (i, p) in packets {
+            // One record, written at once.
+            let mut b = [0u8; PACKET_BYTES];
+            for (at, v) in [i, p.sender, p.j, p.k].into_iter().enumerate() {
+                b[4 * at..4 * at + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            b[16..24].copy_from_slice(&p.emit_ps.to_le_bytes());
+            b[24..32].copy_from_slice(&p.gap_ps.to_le_bytes());
             for &q in shared.ranks_of(p.sender) {
-                let o = &mut out[usize::from(q)];
-                for v in [i, p.sender, p.j, p.k] {
-                    o.extend(v.to_le_bytes());
-                }
-                o.extend(p.emit_ps.to_le_bytes());
-                o.extend(p.gap_ps.to_le_bytes());
+                out[usize::from(q)].extend_from_slice(&b);
                 count[usize::from(q)] += 1;
             }
         }
@@ -238,16 +241,17 @@ impl Part {
                 let n = r.u64() as usize;
                 let mut round =
                     Round { stop: flags & 1 != 0, any: flags & 2 != 0, more: flags & 4 != 0, ..Round::default() };
-                for _ in 0..n {
-                    round.gid.push(r.u32());
-                    round.list.push(Packet {
-                        sender: r.u32(),
-                        j: r.u32(),
-                        k: r.u32(),
-                        emit_ps: r.u64(),
-                        gap_ps: r.u64(),
-                    });
-                }
+                let records = r.take(n * PACKET_BYTES);
+                let u32_at = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+                let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+                round.gid.extend(records.chunks_exact(PACKET_BYTES).map(|b| u32_at(b, 0)));
+                round.list.extend(records.chunks_exact(PACKET_BYTES).map(|b| Packet {
+                    sender: u32_at(b, 4),
+                    j: u32_at(b, 8),
+                    k: u32_at(b, 12),
+                    emit_ps: u64_at(b, 16),
+                    gap_ps: u64_at(b, 24),
+                }));
                 (Part::Packets(round), whole)
             }
             _ => {
@@ -259,6 +263,10 @@ impl Part {
         }
     }
 }
+
+/// Bytes of a packet sent to another process: its index in the round's whole list,
+/// sender, neuron and count (4 bytes each), emission time and gap (8 bytes each).
+const PACKET_BYTES: usize = 32;
 
 /// Little-endian fields, in the order [`Part::encode`] wrote them.
 struct Reader<'a>(&'a [u8]);
