@@ -77,6 +77,8 @@ pub(super) fn deliver(
                 // Nothing of this run concerns this shard.
                 continue;
             }
+            // A run's indices in the round increase: none was dropped if none of
+            // the network's drops falls between its first and its last.
             let (g0, g1) = (part.gid_at(packets.start, base), part.gid_at(packets.end - 1, base));
             if packets.len() >= LONG_RUN
                 && !random
