@@ -35,7 +35,7 @@ impl Rows {
     #[inline]
     pub(super) fn span(&self, g: usize) -> (usize, usize) {
         match &self.listed {
-            None => match g.checked_sub(self.base as usize) {
+            None => match self.dense_at(g) {
                 Some(i) if i + 1 < self.start.len() => (self.start[i] as usize, self.start[i + 1] as usize),
                 _ => (0, 0),
             },
@@ -44,6 +44,13 @@ impl Rows {
                 Err(_) => (0, 0),
             },
         }
+    }
+
+    /// Where presynaptic neuron `g`'s entry is in `start` when the index is dense
+    /// (`None` below its first neuron, or when the index is a list).
+    #[inline]
+    pub(super) fn dense_at(&self, g: usize) -> Option<usize> {
+        if self.listed.is_some() { None } else { g.checked_sub(self.base as usize) }
     }
 
     /// Bytes of the index of a row of `syn` synapses from `listed` of `n_pre`

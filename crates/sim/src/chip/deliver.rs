@@ -275,11 +275,8 @@ fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], 
             let mut events = 0u64;
             for p in run {
                 let (a, b) = rows.span(from_lo + p.j as usize);
-                let kk = i64::from(p.k);
                 events += (b - a) as u64 * u64::from(p.k);
-                for syn in &rows.syn[a..b] {
-                    slot[usize::from(syn.post)] += i64::from(syn.weight) * kk;
-                }
+                add_into(slot, &rows.syn[a..b], p.k);
             }
             shard.result.synaptic_events[rows.proj] += events;
             shard.step_work[local].synaptic_events += events;
@@ -287,18 +284,27 @@ fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], 
     }
 }
 
+/// Adds `k` spikes through synapses `syn`, which share one delay, into that step's
+/// `slot` of their ring.
+#[inline]
+fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
+    let k = i64::from(k);
+    for syn in syn {
+        slot[usize::from(syn.post)] += i64::from(syn.weight) * k;
+    }
+}
+
 /// Adds the batch's rows into their cores' inputs (integer sums: the order does not
-/// change them) and counts their synaptic events. In three passes, so that the reads
-/// of one pass's rows are independent of each other and in flight together: where
-/// each row starts, its first synapse, then the rows.
+/// change them) and counts their synaptic events. In four passes, so that the reads
+/// of one pass's rows are independent of each other and in flight together: each
+/// row's entry in a dense index, its span, every line of its synapses (read and
+/// dropped, so that they are in cache), then the adds.
 fn add_rows(shard: &mut Shard, ts: usize) {
     let Shard { batch, cores, result, step_work, .. } = shard;
     let mut touch = 0u32;
     for w in batch.iter() {
         let rows = &cores[w.core as usize].rows[w.rows as usize];
-        if rows.listed.is_none()
-            && let Some(start) = (w.g as usize).checked_sub(rows.base as usize).and_then(|i| rows.start.get(i))
-        {
+        if let Some(start) = rows.dense_at(w.g as usize).and_then(|i| rows.start.get(i)) {
             touch = touch.wrapping_add(*start);
         }
     }
@@ -313,7 +319,8 @@ fn add_rows(shard: &mut Shard, ts: usize) {
     for w in batch.iter() {
         let rows = &cores[w.core as usize].rows[w.rows as usize];
         let syn = &rows.syn[w.a as usize..w.b as usize];
-        // Each 64-byte line of the row (of at most 8).
+        // A synapse in every 60 bytes (10 of 6 bytes: one in each 64-byte line or
+        // the next), up to 8, and the last.
         for s in syn.iter().step_by(10).take(8) {
             touch = touch.wrapping_add(u32::from(s.post));
         }
@@ -329,12 +336,7 @@ fn add_rows(shard: &mut Shard, ts: usize) {
         let kk = i64::from(w.k);
         let syn = &rows.syn[w.a as usize..w.b as usize];
         match rows.delay {
-            Some(d) => {
-                let slot = ring.slot(ts + usize::from(d));
-                for syn in syn {
-                    slot[usize::from(syn.post)] += i64::from(syn.weight) * kk;
-                }
-            }
+            Some(d) => add_into(ring.slot(ts + usize::from(d)), syn, w.k),
             None => {
                 for syn in syn {
                     let at = ((ts + usize::from(syn.delay)) & ring.mask) * ring.n + usize::from(syn.post);

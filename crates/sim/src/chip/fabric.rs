@@ -241,17 +241,15 @@ impl Part {
                 let n = r.u64() as usize;
                 let mut round =
                     Round { stop: flags & 1 != 0, any: flags & 2 != 0, more: flags & 4 != 0, ..Round::default() };
-                let records = r.take(n * PACKET_BYTES);
-                let u32_at = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-                let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-                round.gid.extend(records.chunks_exact(PACKET_BYTES).map(|b| u32_at(b, 0)));
-                round.list.extend(records.chunks_exact(PACKET_BYTES).map(|b| Packet {
-                    sender: u32_at(b, 4),
-                    j: u32_at(b, 8),
-                    k: u32_at(b, 12),
-                    emit_ps: u64_at(b, 16),
-                    gap_ps: u64_at(b, 24),
-                }));
+                (round.gid, round.list) = r
+                    .take(n * PACKET_BYTES)
+                    .chunks_exact(PACKET_BYTES)
+                    .map(|b| {
+                        let mut r = Reader(b);
+                        let gid = r.u32();
+                        (gid, Packet { sender: r.u32(), j: r.u32(), k: r.u32(), emit_ps: r.u64(), gap_ps: r.u64() })
+                    })
+                    .unzip();
                 (Part::Packets(round), whole)
             }
             _ => {
