@@ -82,6 +82,9 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
     let leads = processes.leads();
     let bar = progress(if leads { steps } else { 0 }, "chip");
     let mut stopped: Option<&str> = None;
+    // The steps already under way when a stop is seen still report; the checks are
+    // announced once.
+    let mut announced = false;
     let out = neuromap_pipeline::run_job(job, &mut |t| {
         stopped = stop.reason();
         if t == 1 {
@@ -97,9 +100,10 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
         if t % 64 == 0 || t == steps {
             bar.set_position(u64::from(t));
         }
-        if (stopped.is_some() || t == steps) && !a.no_check {
+        if (stopped.is_some() || t == steps) && !a.no_check && !announced {
+            announced = true;
             eprintln!(
-                "checking the {t} steps simulated against the quantised model and the f64 reference (Ctrl-C cuts the checks short)"
+                "checking the steps simulated against the quantised model and the f64 reference (Ctrl-C cuts the checks short)"
             );
         }
         stopped.is_none()
