@@ -185,7 +185,7 @@ fn kill_9_while_writing_leaves_one_complete_folder() {
 fn ctrl_c_during_the_checks_cuts_them_short() {
     let dir = std::env::temp_dir().join(format!("neuromap-checks-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (child, err) = start_until(&dir, &["--time-limit", "3"], "checking");
+    let (child, err) = start_until(&dir, &["--time-limit", "5"], "checking");
     interrupt(&child);
     let (status, rest, out) = finish(child, err);
     assert!(status.success(), "{rest}");
