@@ -44,7 +44,7 @@ pub enum Rounding {
 }
 
 impl Rounding {
-    const ALL: [Rounding; 3] = [Rounding::Truncate, Rounding::Nearest, Rounding::Stochastic];
+    pub(crate) const ALL: [Rounding; 3] = [Rounding::Truncate, Rounding::Nearest, Rounding::Stochastic];
 
     /// The mode a chip model names (`arith.rounding`, one of
     /// [`neuromap_hw::family::ROUNDING_MODES`]).
@@ -243,6 +243,25 @@ fn sat(x: i64) -> I17F15 {
     I17F15::from_bits(x.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
 }
 
+/// `acc × 2^s` saturated to 32 bits (`s` ≤ 62), by comparisons rather than a
+/// saturating 64-bit multiply, which LLVM cannot vectorise (it is the neuron loops'
+/// first operation, so it kept the whole plain LIF loop scalar). The same bits:
+/// `acc × 2^s` exceeds `i32::MAX` exactly when `acc > i32::MAX >> s` (floor), and is
+/// below `i32::MIN` exactly when `acc < -(2^31 >> s)` (the ceiling of `i32::MIN / 2^s`);
+/// in between, the shift is exact and fits.
+#[inline]
+fn scale_up(acc: i64, s: u32) -> I17F15 {
+    let (hi, lo) = (i64::from(i32::MAX) >> s, -((1i64 << 31) >> s));
+    let bits = if acc > hi {
+        i32::MAX
+    } else if acc < lo {
+        i32::MIN
+    } else {
+        (acc << s) as i32
+    };
+    I17F15::from_bits(bits)
+}
+
 impl Arith for S1615 {
     type V = I17F15;
     type Decay = U1F31;
@@ -274,7 +293,7 @@ impl Arith for S1615 {
     #[inline]
     fn input(acc: i64, q: i32) -> I17F15 {
         let shift = FRAC - q;
-        if shift >= 0 { sat(acc.saturating_mul(1i64 << shift.min(62))) } else { sat(acc >> (-shift).min(63)) }
+        if shift >= 0 { scale_up(acc, shift.min(62) as u32) } else { sat(acc >> (-shift).min(63)) }
     }
     #[inline]
     fn add(a: I17F15, b: I17F15) -> I17F15 {
@@ -431,6 +450,24 @@ mod tests {
             let q = std::hint::black_box(q);
             assert_eq!(pow2(q).to_bits(), 2f64.powi(q).to_bits(), "{q}");
         }
+    }
+
+    /// Scaling an input by comparisons gives the saturating multiply's bits.
+    #[test]
+    fn inputs_scale_up_as_a_saturating_multiply_does() {
+        let spec = |acc: i64, s: u32| sat(acc.saturating_mul(1i64 << s));
+        for s in 0..=62u32 {
+            let edges = [(i64::from(i32::MAX) >> s), -((1i64 << 31) >> s), 0, 1, -1, i64::MAX, i64::MIN];
+            for e in edges {
+                for acc in [e.saturating_sub(1), e, e.saturating_add(1)] {
+                    assert_eq!(scale_up(acc, s), spec(acc, s), "{acc} << {s}");
+                }
+            }
+        }
+        proptest::proptest!(|(acc in proptest::num::i64::ANY, small in -(1i64 << 40)..(1i64 << 40), s in 0u32..=62)| {
+            proptest::prop_assert_eq!(scale_up(acc, s), spec(acc, s));
+            proptest::prop_assert_eq!(scale_up(small, s), spec(small, s));
+        });
     }
 
     #[test]

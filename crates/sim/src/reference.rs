@@ -428,14 +428,13 @@ impl<A: Arith> LifState<A> {
             (false, false, false) if self.grid.is_none() => {
                 let n = self.v.len();
                 let (rounding, pop, first) = (self.rounding, self.pop, self.lo);
-                let round =
-                    |j: usize, purpose: u64| round_for(rounding, pop, first + j, u64::from(t) << 2 | (purpose & 3));
                 let (subtract, uniform) = (self.reset == Reset::Subtract, self.uniform);
                 let arrays = self.arrays(&mut in_e[..n], &mut in_i[..n]);
+                let t4 = u64::from(t) << 2;
                 if uniform {
-                    lif_plain_dispatch::<A, _, true>(arrays, q, subtract, round);
+                    lif_plain_by_mode::<A, true>(arrays, q, subtract, rounding, pop, first, t4);
                 } else {
-                    lif_plain_dispatch::<A, _, false>(arrays, q, subtract, round);
+                    lif_plain_by_mode::<A, false>(arrays, q, subtract, rounding, pop, first, t4);
                 }
                 push_fired(&self.fired, spikes);
             }
@@ -644,6 +643,30 @@ lif_plain_entry!(
     #[inline(never)]
     lif_plain_avx2
 );
+
+/// [`lif_plain_dispatch`] with the rounding mode a constant of the kernel (one kernel
+/// per mode), so that the loop asks no mode per product: truncation and rounding to
+/// nearest are then vectorised (stochastic rounding's keyed random bits are not).
+/// `t4` is the step shifted left by two, the products' slots below it.
+#[allow(clippy::too_many_arguments)]
+fn lif_plain_by_mode<A: Arith, const UNIFORM: bool>(
+    x: LifArrays<'_, A>,
+    q: [i32; 2],
+    subtract: bool,
+    mode: crate::arith::Rounding,
+    pop: u64,
+    first: usize,
+    t4: u64,
+) {
+    fn keyed<const MODE: usize>(pop: u64, first: usize, t4: u64) -> impl Fn(usize, u64) -> Round {
+        move |j, purpose| round_for(crate::arith::Rounding::ALL[MODE], pop, first + j, t4 | (purpose & 3))
+    }
+    match mode as usize {
+        0 => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<0>(pop, first, t4)),
+        1 => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<1>(pop, first, t4)),
+        _ => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<2>(pop, first, t4)),
+    }
+}
 
 /// [`lif_plain`] in 256-bit vectors where the CPU has AVX2 (checked once, cached by
 /// the standard library), else in the baseline instruction set. The two give the same
