@@ -165,26 +165,57 @@ impl neuromap_sim::chip::Peers for Mpi {
         // so every process learns it from the one exchange of counts.
         let limit = i32::MAX as u64 / self.size as u64;
         let big = u64::from(to.iter().any(|m| m.len() as u64 > limit)) << 63;
-        let sent: Vec<u64> = to.iter().map(|m| m.len() as u64 | big).collect();
-        let mut counts = vec![0u64; self.size];
-        world.all_to_all_into(&sent[..], &mut counts[..]);
-        if counts.iter().any(|&c| c >> 63 != 0) {
+        // Each message's length and its first INLINE bytes go in one exchange of
+        // fixed blocks: a round of a few dozen packets needs no other. Only the rest
+        // of a longer message takes a second collective, which every process joins:
+        // a sender with a longer message flags it in bit 62 of every count it sends,
+        // as it flags a message too big in bit 63.
+        const INLINE: usize = 1016;
+        const BLOCK: usize = 8 + INLINE;
+        const LONG: u64 = 1 << 62;
+        let long = if to.iter().any(|m| m.len() > INLINE) { LONG } else { 0 };
+        let mut heads = vec![0u8; self.size * BLOCK];
+        for (m, h) in to.iter().zip(heads.chunks_exact_mut(BLOCK)) {
+            h[..8].copy_from_slice(&(m.len() as u64 | big | long).to_le_bytes());
+            let n = m.len().min(INLINE);
+            h[8..8 + n].copy_from_slice(&m[..n]);
+        }
+        let mut got = vec![0u8; self.size * BLOCK];
+        world.all_to_all_into(&heads[..], &mut got[..]);
+        let got: Vec<&[u8]> = got.chunks_exact(BLOCK).collect();
+        let flagged: Vec<u64> = got.iter().map(|h| u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))).collect();
+        if flagged.iter().any(|&c| c & 1 << 63 != 0) {
             return neuromap_sim::chip::all_to_all_by_gather(self, to);
+        }
+        let counts: Vec<u64> = flagged.iter().map(|&c| c & (LONG - 1)).collect();
+        let mut out: Vec<Vec<u8>> =
+            got.iter().zip(&counts).map(|(h, &c)| h[8..8 + (c as usize).min(INLINE)].to_vec()).collect();
+        if flagged.iter().all(|&c| c & LONG == 0) {
+            return out;
         }
         let displs =
             |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };
-        let send_counts: Vec<i32> = to.iter().map(|m| m.len() as i32).collect();
-        let recv_counts: Vec<i32> = counts.iter().map(|&c| c as i32).collect();
+        let rest = |n: usize| n.saturating_sub(INLINE) as i32;
+        let send_counts: Vec<i32> = to.iter().map(|m| rest(m.len())).collect();
+        let recv_counts: Vec<i32> = counts.iter().map(|&c| rest(c as usize)).collect();
         let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
-        let send: Vec<u8> = to.concat();
+        let mut send: Vec<u8> = Vec::with_capacity(send_counts.iter().map(|&c| c as usize).sum::<usize>() + 1);
+        for m in &to {
+            send.extend_from_slice(m.get(INLINE..).unwrap_or_default());
+        }
         let mut recv = vec![0u8; recv_counts.iter().map(|&c| c as usize).sum()];
+        // Never two empty buffers: they share one dangling address, and Open MPI
+        // refuses a send buffer that is the receive buffer (MPI_ERR_ARG).
+        send.push(0);
+        recv.push(0);
         {
             let part = Partition::new(&send[..], &send_counts[..], &send_displs[..]);
             let mut into = PartitionMut::new(&mut recv[..], &recv_counts[..], &recv_displs[..]);
             world.all_to_all_varcount_into(&part, &mut into);
         }
-        (0..self.size)
-            .map(|r| recv[recv_displs[r] as usize..(recv_displs[r] + recv_counts[r]) as usize].to_vec())
-            .collect()
+        for (r, o) in out.iter_mut().enumerate() {
+            o.extend_from_slice(&recv[recv_displs[r] as usize..(recv_displs[r] + recv_counts[r]) as usize]);
+        }
+        out
     }
 }

@@ -176,9 +176,10 @@ impl Part {
     }
 
     /// This process's part of a round's packets for each of `n` processes, in one
-    /// pass, little-endian: the flags, the length of the process's whole list, and
-    /// the packets that concern that process ([`Shared::ranks_of`]), each with its
-    /// index in that list. Its own entry is empty.
+    /// pass, little-endian: the flags, the length of the process's whole list, the
+    /// number of packets that concern that process ([`Shared::ranks_of`]), and those
+    /// packets in runs ([`RUN_BYTES`]), which give each its index in that list. Its
+    /// own entry is empty.
     fn encode_packets(r: &Whole, shared: &Shared, n: usize, me: usize) -> Vec<Vec<u8>> {
         let head = |out: &mut Vec<u8>| {
             out.push(0);
@@ -188,24 +189,54 @@ impl Part {
         };
         let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut count = vec![0u64; n];
+        let mut open: Vec<Option<OpenRun>> = vec![None; n];
         for (_, o) in out.iter_mut().enumerate().filter(|(q, _)| *q != me) {
-            o.reserve(18 + PACKET_BYTES * r.len());
+            o.reserve(18 + RUN_BYTES + PACKET_BYTES * r.len());
             head(o);
         }
         let packets = r
             .rounds()
             .flat_map(|(round, base)| round.list.iter().enumerate().map(move |(k, p)| (round.gid_at(k, base), p)));
         for (i, p) in packets {
-            // One record, written at once.
+            let next_emit = p.emit_ps.wrapping_add(p.gap_ps.wrapping_mul(u64::from(p.k)));
             let mut b = [0u8; PACKET_BYTES];
-            for (at, v) in [i, p.sender, p.j, p.k].into_iter().enumerate() {
-                b[4 * at..4 * at + 4].copy_from_slice(&v.to_le_bytes());
-            }
-            b[16..24].copy_from_slice(&p.emit_ps.to_le_bytes());
-            b[24..32].copy_from_slice(&p.gap_ps.to_le_bytes());
+            b[..4].copy_from_slice(&p.j.to_le_bytes());
+            b[4..].copy_from_slice(&p.k.to_le_bytes());
             for &q in shared.ranks_of(p.sender) {
-                out[usize::from(q)].extend_from_slice(&b);
-                count[usize::from(q)] += 1;
+                let (q, o) = (usize::from(q), &mut out[usize::from(q)]);
+                match &mut open[q] {
+                    Some(run) if run.continued_by(i, p) => {
+                        run.n += 1;
+                        run.next_gid += 1;
+                        run.next_emit = next_emit;
+                    }
+                    run => {
+                        if let Some(done) = run.take() {
+                            done.close(o);
+                        }
+                        *run = Some(OpenRun {
+                            at: o.len(),
+                            n: 1,
+                            next_gid: i + 1,
+                            sender: p.sender,
+                            gap_ps: p.gap_ps,
+                            next_emit,
+                        });
+                        let mut h = [0u8; RUN_BYTES];
+                        h[..4].copy_from_slice(&i.to_le_bytes());
+                        h[4..8].copy_from_slice(&p.sender.to_le_bytes());
+                        h[12..20].copy_from_slice(&p.emit_ps.to_le_bytes());
+                        h[20..28].copy_from_slice(&p.gap_ps.to_le_bytes());
+                        o.extend_from_slice(&h);
+                    }
+                }
+                o.extend_from_slice(&b);
+                count[q] += 1;
+            }
+        }
+        for (q, o) in out.iter_mut().enumerate() {
+            if let Some(run) = open[q].take() {
+                run.close(o);
             }
         }
         // The packet count goes after the tag, the flags and the whole list's length.
@@ -241,15 +272,17 @@ impl Part {
                 let n = r.u64() as usize;
                 let mut round =
                     Round { stop: flags & 1 != 0, any: flags & 2 != 0, more: flags & 4 != 0, ..Round::default() };
-                (round.gid, round.list) = r
-                    .take(n * PACKET_BYTES)
-                    .chunks_exact(PACKET_BYTES)
-                    .map(|b| {
-                        let mut r = Reader(b);
-                        let gid = r.u32();
-                        (gid, Packet { sender: r.u32(), j: r.u32(), k: r.u32(), emit_ps: r.u64(), gap_ps: r.u64() })
-                    })
-                    .unzip();
+                (round.gid, round.list) = (Vec::with_capacity(n), Vec::with_capacity(n));
+                while round.list.len() < n {
+                    let (gid, sender, m, mut emit_ps, gap_ps) = (r.u32(), r.u32(), r.u32(), r.u64(), r.u64());
+                    round.gid.extend(gid..gid + m);
+                    for b in r.take(m as usize * PACKET_BYTES).chunks_exact(PACKET_BYTES) {
+                        let mut b = Reader(b);
+                        let (j, k) = (b.u32(), b.u32());
+                        round.list.push(Packet { sender, j, k, emit_ps, gap_ps });
+                        emit_ps = emit_ps.wrapping_add(gap_ps.wrapping_mul(u64::from(k)));
+                    }
+                }
                 (Part::Packets(round), whole)
             }
             _ => {
@@ -262,9 +295,38 @@ impl Part {
     }
 }
 
-/// Bytes of a packet sent to another process: its index in the round's whole list,
-/// sender, neuron and count (4 bytes each), emission time and gap (8 bytes each).
-const PACKET_BYTES: usize = 32;
+/// Packets go to another process in runs: packets of one sender at consecutive
+/// indices of the round's whole list, emitted `gap_ps` apart (each after the last
+/// one's copies), as a core sends its spikes of a step. A run's header holds its
+/// first packet's index, the sender, the number of packets (4 bytes each), the
+/// first emission time and the gap (8 bytes each); each packet then only its neuron
+/// and its count (4 bytes each). A packet that continues no run starts one.
+const RUN_BYTES: usize = 28;
+const PACKET_BYTES: usize = 8;
+
+/// The run a process's message ends with, while it may go on.
+#[derive(Clone, Copy)]
+struct OpenRun {
+    /// Where its header starts in the message, and its packets so far.
+    at: usize,
+    n: u32,
+    /// What its next packet must have: index, sender, gap and emission time.
+    next_gid: u32,
+    sender: u32,
+    gap_ps: u64,
+    next_emit: u64,
+}
+
+impl OpenRun {
+    fn continued_by(&self, gid: u32, p: &Packet) -> bool {
+        gid == self.next_gid && p.sender == self.sender && p.gap_ps == self.gap_ps && p.emit_ps == self.next_emit
+    }
+
+    /// Writes the number of its packets into its header.
+    fn close(self, out: &mut [u8]) {
+        out[self.at + 8..self.at + 12].copy_from_slice(&self.n.to_le_bytes());
+    }
+}
 
 /// Little-endian fields, in the order [`Part::encode`] wrote them.
 struct Reader<'a>(&'a [u8]);
