@@ -131,10 +131,19 @@ impl neuromap_sim::chip::Peers for Mpi {
         if counts.iter().all(|&c| c as usize <= INLINE) {
             return heads.iter().zip(&counts).map(|(h, &c)| h[8..8 + c as usize].to_vec()).collect();
         }
-        // MPI counts in i32: a part of 2 GiB or more goes in pieces.
+        // The rest of each part, after the bytes already sent inline. MPI counts in
+        // i32: a part of 2 GiB or more goes in pieces.
         const PIECE: usize = 1 << 30;
-        let mut out: Vec<Vec<u8>> = counts.iter().map(|&c| Vec::with_capacity(c as usize)).collect();
-        let mut at = 0usize;
+        let mut out: Vec<Vec<u8>> = heads
+            .iter()
+            .zip(&counts)
+            .map(|(h, &c)| {
+                let mut o = Vec::with_capacity(c as usize);
+                o.extend_from_slice(&h[8..8 + (c as usize).min(INLINE)]);
+                o
+            })
+            .collect();
+        let mut at = INLINE;
         loop {
             let sizes: Vec<i32> = counts.iter().map(|&c| (c as usize).saturating_sub(at).min(PIECE) as i32).collect();
             if sizes.iter().all(|&s| s == 0) {
