@@ -174,43 +174,45 @@ impl neuromap_sim::chip::Peers for Mpi {
         // so every process learns it from the one exchange of counts.
         let limit = i32::MAX as u64 / self.size as u64;
         let big = u64::from(to.iter().any(|m| m.len() as u64 > limit)) << 63;
-        // Each message's length and its first INLINE bytes go in one exchange of
-        // fixed blocks: a round of a few dozen packets needs no other. Only the rest
+        // Each message's length and its first bytes go in one exchange of fixed
+        // blocks: a round of a few dozen packets needs no other. Only the rest
         // of a longer message takes a second collective, which every process joins:
         // a sender with a longer message flags it in bit 62 of every count it sends,
-        // as it flags a message too big in bit 63.
-        const INLINE: usize = 1016;
-        const BLOCK: usize = 8 + INLINE;
+        // as it flags a message too big in bit 63. The blocks take at most 64 KiB
+        // of each process in all up to 4,096 processes (1 KiB each up to 64, less
+        // beyond, 16 bytes at least).
+        let block = (65536 / self.size).clamp(16, 1024) & !7;
+        let inline = block - 8;
         const LONG: u64 = 1 << 62;
-        let long = if to.iter().any(|m| m.len() > INLINE) { LONG } else { 0 };
-        let mut heads = vec![0u8; self.size * BLOCK];
-        for (m, h) in to.iter().zip(heads.chunks_exact_mut(BLOCK)) {
+        let long = if to.iter().any(|m| m.len() > inline) { LONG } else { 0 };
+        let mut heads = vec![0u8; self.size * block];
+        for (m, h) in to.iter().zip(heads.chunks_exact_mut(block)) {
             h[..8].copy_from_slice(&(m.len() as u64 | big | long).to_le_bytes());
-            let n = m.len().min(INLINE);
+            let n = m.len().min(inline);
             h[8..8 + n].copy_from_slice(&m[..n]);
         }
-        let mut got = vec![0u8; self.size * BLOCK];
+        let mut got = vec![0u8; self.size * block];
         world.all_to_all_into(&heads[..], &mut got[..]);
-        let got: Vec<&[u8]> = got.chunks_exact(BLOCK).collect();
+        let got: Vec<&[u8]> = got.chunks_exact(block).collect();
         let flagged: Vec<u64> = got.iter().map(|h| u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))).collect();
         if flagged.iter().any(|&c| c & 1 << 63 != 0) {
             return neuromap_sim::chip::all_to_all_by_gather(self, to);
         }
         let counts: Vec<u64> = flagged.iter().map(|&c| c & (LONG - 1)).collect();
         let mut out: Vec<Vec<u8>> =
-            got.iter().zip(&counts).map(|(h, &c)| h[8..8 + (c as usize).min(INLINE)].to_vec()).collect();
+            got.iter().zip(&counts).map(|(h, &c)| h[8..8 + (c as usize).min(inline)].to_vec()).collect();
         if flagged.iter().all(|&c| c & LONG == 0) {
             return out;
         }
         let displs =
             |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };
-        let rest = |n: usize| n.saturating_sub(INLINE) as i32;
+        let rest = |n: usize| n.saturating_sub(inline) as i32;
         let send_counts: Vec<i32> = to.iter().map(|m| rest(m.len())).collect();
         let recv_counts: Vec<i32> = counts.iter().map(|&c| rest(c as usize)).collect();
         let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
         let mut send: Vec<u8> = Vec::with_capacity(send_counts.iter().map(|&c| c as usize).sum::<usize>() + 1);
         for m in &to {
-            send.extend_from_slice(m.get(INLINE..).unwrap_or_default());
+            send.extend_from_slice(m.get(inline..).unwrap_or_default());
         }
         let mut recv = vec![0u8; recv_counts.iter().map(|&c| c as usize).sum()];
         // Never two empty buffers: they share one dangling address, and Open MPI
