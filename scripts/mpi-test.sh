@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The chip simulation split over 2 MPI ranks is the run in one process, bit for bit:
 # builds neuromap with the `mpi` feature, runs the same job with `--threads 1` and
-# under `mpirun -n 2 … --threads 2` (4 shards), and compares every file written
+# under `mpirun -n 2 … --threads 2` (4 shards; once with 3 ranks), and compares every file written
 # (reports without their wall-clock seconds; the configuration without the threads
 # and ranks it records). Run by .ci/run.
 set -euo pipefail
@@ -17,15 +17,16 @@ check() {
     local name=$1
     shift
     "$bin" run "$@" --threads 1 -o "$work/$name-1" >"$work/$name-1.txt" 2>&1
-    mpirun --oversubscribe -n 2 "$bin" run "$@" --threads 2 -o "$work/$name-2" >"$work/$name-2.txt" 2>&1 \
+    local ranks=${RANKS:-2}
+    mpirun --oversubscribe -n "$ranks" "$bin" run "$@" --threads 2 -o "$work/$name-2" >"$work/$name-2.txt" 2>&1 \
         || { cat "$work/$name-2.txt"; exit 1; }
     if [ "${ALONE:-}" = 1 ]; then
         # Not split: rank 0 runs the job alone and says nothing of ranks.
         ! grep -q "MPI ranks" "$work/$name-2.txt" || { echo "$name: split over ranks"; exit 1; }
     else
-        grep -q "2 MPI ranks × 2 threads" "$work/$name-2.txt" || { echo "$name: not split over 2 ranks"; cat "$work/$name-2.txt"; exit 1; }
+        grep -q "$ranks MPI ranks × 2 threads" "$work/$name-2.txt" || { echo "$name: not split over $ranks ranks"; cat "$work/$name-2.txt"; exit 1; }
     fi
-    python3 - "$work/$name-1" "$work/$name-2" <<'PY'
+    python3 - "$work/$name-1" "$work/$name-2" "$ranks" <<'PY'
 import json, os, sys
 a, b = sys.argv[1:3]
 def clean(v):
@@ -44,10 +45,10 @@ for f in files:
         continue  # the page embeds report.json, compared above
     else:
         same = x == y
-    assert same, f"{f} differs between 1 process and 2 ranks"
+    assert same, f"{f} differs between 1 process and {sys.argv[3]} ranks"
 spikes = sum(1 for _ in open(os.path.join(a, "spikes.csv"))) - 1
 assert spikes > 0, "the network is silent"
-print(f"{os.path.basename(a)[:-2]}: {len(files)} files identical on 1 process and 2 MPI ranks ({spikes} spikes)")
+print(f"{os.path.basename(a)[:-2]}: {len(files)} files identical on 1 process and {sys.argv[3]} MPI ranks ({spikes} spikes)")
 PY
 }
 # A plain run, random packet loss (drawn per link crossing, whichever rank models
@@ -55,6 +56,9 @@ PY
 check brunel10k netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 200
 check lossy netlists/brunel_1k.toml --hw spinnaker1-spinn5 --steps 300 --drop-rate 0.01 --fault-seed 2
 check microcircuit netlists/microcircuit.toml --scale 0.05 --hw spinnaker1-machine --steps 300
+# Three ranks: a process then sees packets and flags from two others (the exchange's
+# choice of one collective or two must be every process's).
+RANKS=3 check lossy3 netlists/brunel_1k.toml --hw spinnaker1-spinn5 --steps 300 --drop-rate 0.01 --fault-seed 2
 # A hybrid chip (its tiles count in one process) runs on rank 0 alone, as one process.
 ALONE=1 check hybrid netlists/lsm.toml --hw hybrid-spinn2-rram --steps 200
 
