@@ -83,7 +83,7 @@ pub(super) fn deliver(
             if packets.len() >= LONG_RUN
                 && !random
                 && !sender.tree.faulty
-                && net.dropped.get(net.dropped.partition_point(|d| d.0 < g0)).is_none_or(|d| d.0 > g1)
+                && !net.drops_within(g0, g1)
                 && sender
                     .dests
                     .iter()
@@ -94,9 +94,7 @@ pub(super) fn deliver(
             }
             for i in packets {
                 let g = part.gid_at(i, base);
-                let touched = random
-                    || sender.tree.faulty
-                    || net.dropped.get(net.dropped.partition_point(|d| d.0 < g)).is_some_and(|d| d.0 == g);
+                let touched = random || sender.tree.faulty || net.drops_within(g, g);
                 deliver_packet(
                     shared,
                     shard,
@@ -254,7 +252,7 @@ fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], 
         untouched(shared, shard, path, sender.id, run_k);
     }
     let (dests, dest_rows) = (sender.dests, sender.dest_rows);
-    let from_lo = shared.slice[run[0].sender as usize].1 as usize;
+    let from_lo = shared.slice[sender.id as usize].1 as usize;
     for (&(local, _), &(lo, n)) in dests.iter().zip(dest_rows) {
         let local = local as usize;
         shard.step_work[local].packets += run_k;

@@ -37,6 +37,14 @@ pub(super) struct RoundNet {
     pub(super) max_wait_ps: u64,
 }
 
+impl RoundNet {
+    /// Whether the network dropped a copy of a packet whose index in the round is
+    /// in `first..=last` (`dropped` is sorted by index).
+    pub(super) fn drops_within(&self, first: u32, last: u32) -> bool {
+        self.dropped.get(self.dropped.partition_point(|d| d.0 < first)).is_some_and(|d| d.0 <= last)
+    }
+}
+
 /// The queues of a round at the routers and links shard `me` owns.
 ///
 /// A round's list holds each sender's packets together; a sender spreads them evenly,
