@@ -118,38 +118,27 @@ impl neuromap_sim::chip::Peers for Mpi {
         use mpi::datatype::PartitionMut;
         use mpi::traits::*;
         let world = mpi::topology::SimpleCommunicator::world();
-        // Each process's length and its first INLINE bytes in one exchange: a
-        // network part of a round without losses (25 bytes) needs no other.
-        const INLINE: usize = 248;
-        let mut head = [0u8; 8 + INLINE];
-        head[..8].copy_from_slice(&(mine.len() as u64).to_le_bytes());
-        head[8..8 + mine.len().min(INLINE)].copy_from_slice(&mine[..mine.len().min(INLINE)]);
-        let mut heads = vec![0u8; self.size * head.len()];
+        // Each process's length and its first bytes in one exchange: a network part
+        // of a round without losses (25 bytes) needs no other.
+        let block = head_bytes(self.size);
+        let mut head = vec![0u8; block];
+        write_head(&mut head, &mine, 0);
+        let mut heads = vec![0u8; self.size * block];
         world.all_gather_into(&head[..], &mut heads[..]);
-        let heads: Vec<&[u8]> = heads.chunks_exact(head.len()).collect();
-        let counts: Vec<u64> = heads.iter().map(|h| u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))).collect();
-        if counts.iter().all(|&c| c as usize <= INLINE) {
-            return heads.iter().zip(&counts).map(|(h, &c)| h[8..8 + c as usize].to_vec()).collect();
+        let (counts, mut out) = read_heads(&heads, block);
+        if counts.iter().all(|&c| c as usize <= block - 8) {
+            return out;
         }
         // The rest of each part, after the bytes already sent inline. MPI counts in
         // i32: a part of 2 GiB or more goes in pieces.
         const PIECE: usize = 1 << 30;
-        let mut out: Vec<Vec<u8>> = heads
-            .iter()
-            .zip(&counts)
-            .map(|(h, &c)| {
-                let mut o = Vec::with_capacity(c as usize);
-                o.extend_from_slice(&h[8..8 + (c as usize).min(INLINE)]);
-                o
-            })
-            .collect();
-        let mut at = INLINE;
+        let mut at = block - 8;
         loop {
             let sizes: Vec<i32> = counts.iter().map(|&c| (c as usize).saturating_sub(at).min(PIECE) as i32).collect();
             if sizes.iter().all(|&s| s == 0) {
                 break;
             }
-            let displs: Vec<i32> = sizes.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect();
+            let displs = displacements(&sizes);
             let mut buf = vec![0u8; sizes.iter().map(|&s| s as usize).sum()];
             let piece = &mine[at.min(mine.len())..(at + PIECE).min(mine.len())];
             {
@@ -175,41 +164,32 @@ impl neuromap_sim::chip::Peers for Mpi {
         let limit = i32::MAX as u64 / self.size as u64;
         let big = u64::from(to.iter().any(|m| m.len() as u64 > limit)) << 63;
         // Each message's length and its first bytes go in one exchange of fixed
-        // blocks: a round of a few dozen packets needs no other. Only the rest
-        // of a longer message takes a second collective, which every process joins:
-        // a sender with a longer message flags it in bit 62 of every count it sends,
-        // as it flags a message too big in bit 63. The blocks take at most 64 KiB
-        // of each process in all up to 4,096 processes (1 KiB each up to 64, less
-        // beyond, 16 bytes at least).
-        let block = (65536 / self.size).clamp(16, 1024) & !7;
+        // blocks ([`head_bytes`]): a round of a few dozen packets needs no other.
+        // Only the rest of a longer message takes a second collective, which every
+        // process joins: a sender with a longer message flags it in bit 62 of every
+        // count it sends, as it flags a message too big in bit 63.
+        let block = head_bytes(self.size);
         let inline = block - 8;
         const LONG: u64 = 1 << 62;
         let long = if to.iter().any(|m| m.len() > inline) { LONG } else { 0 };
         let mut heads = vec![0u8; self.size * block];
         for (m, h) in to.iter().zip(heads.chunks_exact_mut(block)) {
-            h[..8].copy_from_slice(&(m.len() as u64 | big | long).to_le_bytes());
-            let n = m.len().min(inline);
-            h[8..8 + n].copy_from_slice(&m[..n]);
+            write_head(h, m, big | long);
         }
         let mut got = vec![0u8; self.size * block];
         world.all_to_all_into(&heads[..], &mut got[..]);
-        let got: Vec<&[u8]> = got.chunks_exact(block).collect();
-        let flagged: Vec<u64> = got.iter().map(|h| u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))).collect();
+        let (flagged, mut out) = read_heads(&got, block);
         if flagged.iter().any(|&c| c & 1 << 63 != 0) {
             return neuromap_sim::chip::all_to_all_by_gather(self, to);
         }
-        let counts: Vec<u64> = flagged.iter().map(|&c| c & (LONG - 1)).collect();
-        let mut out: Vec<Vec<u8>> =
-            got.iter().zip(&counts).map(|(h, &c)| h[8..8 + (c as usize).min(inline)].to_vec()).collect();
         if flagged.iter().all(|&c| c & LONG == 0) {
             return out;
         }
-        let displs =
-            |c: &[i32]| -> Vec<i32> { c.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect() };
+        let counts: Vec<u64> = flagged.iter().map(|&c| c & (LONG - 1)).collect();
         let rest = |n: usize| n.saturating_sub(inline) as i32;
         let send_counts: Vec<i32> = to.iter().map(|m| rest(m.len())).collect();
         let recv_counts: Vec<i32> = counts.iter().map(|&c| rest(c as usize)).collect();
-        let (send_displs, recv_displs) = (displs(&send_counts), displs(&recv_counts));
+        let (send_displs, recv_displs) = (displacements(&send_counts), displacements(&recv_counts));
         let mut send: Vec<u8> = Vec::with_capacity(send_counts.iter().map(|&c| c as usize).sum::<usize>() + 1);
         for m in &to {
             send.extend_from_slice(m.get(inline..).unwrap_or_default());
@@ -229,4 +209,41 @@ impl neuromap_sim::chip::Peers for Mpi {
         }
         out
     }
+}
+
+/// Bytes of the fixed block each process sends each other one at the start of an
+/// exchange: a message's length (8 bytes, flags in its top bits) and its first
+/// bytes. 1 KiB each up to 64 processes, less beyond (16 bytes at least), so that a
+/// process's blocks stay within 64 KiB up to 4,096 processes.
+#[cfg(feature = "mpi")]
+fn head_bytes(processes: usize) -> usize {
+    (65536 / processes).clamp(16, 1024) & !7
+}
+
+/// Where each of parts of these sizes starts in one buffer holding them in order.
+#[cfg(feature = "mpi")]
+fn displacements(sizes: &[i32]) -> Vec<i32> {
+    sizes.iter().scan(0i32, |d, &s| Some(std::mem::replace(d, *d + s))).collect()
+}
+
+/// Writes message `m`'s length with `flags` and as much of `m` as fits into `head`.
+#[cfg(feature = "mpi")]
+fn write_head(head: &mut [u8], m: &[u8], flags: u64) {
+    head[..8].copy_from_slice(&(m.len() as u64 | flags).to_le_bytes());
+    let n = m.len().min(head.len() - 8);
+    head[8..8 + n].copy_from_slice(&m[..n]);
+}
+
+/// The blocks of `heads`, `block` bytes each, as [`write_head`] wrote them: each
+/// length with its flags, and the message bytes the block holds.
+#[cfg(feature = "mpi")]
+fn read_heads(heads: &[u8], block: usize) -> (Vec<u64>, Vec<Vec<u8>>) {
+    heads
+        .chunks_exact(block)
+        .map(|h| {
+            let word = u64::from_le_bytes(h[..8].try_into().expect("8 bytes"));
+            let len = (word & ((1 << 62) - 1)) as usize;
+            (word, h[8..8 + len.min(block - 8)].to_vec())
+        })
+        .unzip()
 }
