@@ -4,8 +4,11 @@ use crate::*;
 
 pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Result<(), Failure> {
     // Signals and the time limit hold from the start (see `Interrupts` for each phase).
+    // Over MPI ranks the deadline is rank 0's alone: it asks the stop, so it can name
+    // it (every rank honours its own signals; the ranks stop after the same step).
     let interrupts = on_interrupt();
-    let deadline = a.time_limit.map(|l| Instant::now() + std::time::Duration::from_secs_f64(l));
+    let deadline =
+        a.time_limit.filter(|_| processes.leads()).map(|l| Instant::now() + std::time::Duration::from_secs_f64(l));
     if let (Some(d), Some(l)) = (deadline, a.time_limit) {
         interrupts.watch(d, l);
     }
@@ -115,6 +118,8 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
         return Ok(());
     }
     let done = out.chip.result.steps;
+    // A stop another rank asked (a signal it got first) ended the run here too.
+    let stopped = stopped.or_else(|| stop.reason()).or(Some("interrupted on another MPI rank"));
     let stopped = stopped.filter(|_| done < steps).map(|why| format!("{why}: stopped after {done} of {steps} steps"));
     if let Some(s) = &stopped {
         eprintln!("{s}; the report covers the steps done");
