@@ -433,27 +433,133 @@ fn dense_if_smaller(mut r: Rows) -> Rows {
     r
 }
 
-/// Assigns cores to `threads` shards of similar work (by their neurons and synapse
-/// memory): heaviest first, each to the least loaded shard (so a population's cores
-/// alternate between shards). The assignment only balances time; results do not
+/// A core's work for balancing shards: its neurons, and its synapse memory.
+fn core_work(c: &neuromap_compile::partition::Slice) -> u64 {
+    64 + 8 * u64::from(c.len()) + c.synapse_bytes / 128
+}
+
+/// Cores with synapses and cores without (sources, delay extensions) are balanced each
+/// on its own: they are busy in different phases of a step (delivery, the update), and
+/// the shards meet between the phases.
+fn class(c: &neuromap_compile::partition::Slice) -> usize {
+    usize::from(c.synapse_bytes == 0)
+}
+
+/// The most any rank's share of whole chips may exceed an even share, in either class
+/// of work, for ranks to take whole chips.
+const CHIP_SLACK: f64 = 0.08;
+
+/// Assigns cores to `threads × ranks` shards (shard `g` is thread `g mod threads` of
+/// rank `g / threads`) of similar work.
+///
+/// Over ranks, each rank takes whole chips (`chip_of`) when they balance within
+/// [`CHIP_SLACK`]: a chip's router is then modelled where its cores run, and a packet
+/// between cores of one chip (a source feeding its one-to-one targets) stays in its
+/// process. Else, and between the threads of a rank, cores are assigned one by one
+/// ([`assign_cores`]). The assignment only balances time and traffic; results do not
 /// depend on it.
-pub(super) fn assign(cores: &[neuromap_compile::partition::Slice], threads: usize) -> Vec<u16> {
-    let work: Vec<u64> = cores.iter().map(|c| 64 + 8 * u64::from(c.len()) + c.synapse_bytes / 128).collect();
-    let threads = threads.clamp(1, usize::from(u16::MAX));
-    let mut by_weight: Vec<usize> = (0..cores.len()).collect();
-    by_weight.sort_by_key(|&i| (std::cmp::Reverse(work[i]), i));
-    // Cores with synapses and cores without (sources, delay extensions) are balanced
-    // each on its own: they are busy in different phases of a step (delivery, the
-    // update), and the shards meet between the phases.
-    let mut load = [vec![0u64; threads], vec![0u64; threads]];
+pub(super) fn assign(
+    cores: &[neuromap_compile::partition::Slice],
+    threads: usize,
+    ranks: usize,
+    chip_of: &[u32],
+    peers: &[Vec<u32>],
+) -> Vec<u16> {
+    let threads = threads.max(1);
     let mut shard_of = vec![0u16; cores.len()];
-    for i in by_weight {
-        let load = &mut load[usize::from(cores[i].synapse_bytes == 0)];
-        let s = (0..threads).min_by_key(|&s| (load[s], s)).unwrap_or(0);
-        load[s] += work[i];
-        shard_of[i] = s as u16;
+    let all: Vec<usize> = (0..cores.len()).collect();
+    let Some(rank_of) = whole_chips(cores, ranks, chip_of) else {
+        assign_cores(cores, &all, threads * ranks, peers, &mut shard_of);
+        return shard_of;
+    };
+    for r in 0..ranks {
+        let mine: Vec<usize> = all.iter().copied().filter(|&i| rank_of[i] == r).collect();
+        assign_cores(cores, &mine, threads, peers, &mut shard_of);
+        for &i in &mine {
+            shard_of[i] += (r * threads) as u16;
+        }
     }
     shard_of
+}
+
+/// Per core, its rank when `ranks` ranks take whole chips, heaviest chip first to the
+/// rank it leaves least loaded (both classes of work relative to their totals); None
+/// when that is more than [`CHIP_SLACK`] off even in a class, or for one rank.
+fn whole_chips(cores: &[neuromap_compile::partition::Slice], ranks: usize, chip_of: &[u32]) -> Option<Vec<usize>> {
+    if ranks < 2 {
+        return None;
+    }
+    let n_chips = chip_of.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+    let mut work = vec![[0u64; 2]; n_chips];
+    let mut total = [0u64; 2];
+    for (c, &chip) in cores.iter().zip(chip_of) {
+        work[chip as usize][class(c)] += core_work(c);
+        total[class(c)] += core_work(c);
+    }
+    let share = |w: u64, k: usize| if total[k] == 0 { 0.0 } else { w as f64 / total[k] as f64 };
+    let mut order: Vec<usize> = (0..n_chips).filter(|&c| work[c] != [0, 0]).collect();
+    order.sort_by(|&a, &b| {
+        let (wa, wb) = (share(work[a][0], 0) + share(work[a][1], 1), share(work[b][0], 0) + share(work[b][1], 1));
+        wb.total_cmp(&wa).then(a.cmp(&b))
+    });
+    let mut load = vec![[0u64; 2]; ranks];
+    let mut rank_of_chip = vec![0usize; n_chips];
+    for c in order {
+        let after = |r: usize| (0..2).map(|k| share(load[r][k] + work[c][k], k)).fold(0.0, f64::max);
+        let r = (0..ranks).min_by(|&a, &b| after(a).total_cmp(&after(b)).then(a.cmp(&b))).unwrap_or(0);
+        load[r][0] += work[c][0];
+        load[r][1] += work[c][1];
+        rank_of_chip[c] = r;
+    }
+    let even = 1.0 / ranks as f64;
+    let fits = (0..2).all(|k| total[k] == 0 || load.iter().all(|l| share(l[k], k) <= even * (1.0 + CHIP_SLACK)));
+    fits.then(|| chip_of.iter().map(|&c| rank_of_chip[c as usize]).collect())
+}
+
+/// Assigns the cores `these` to shards `0..shards` in `shard_of`. Cores with synapses
+/// go heaviest first, each to the least loaded shard (so a population's cores
+/// alternate between shards). Cores without then go, heaviest first, to the shard
+/// that holds most of the cores they exchange packets with (`peers`: their targets
+/// and their senders), while that shard's share stays within one core's work of an
+/// even share; else to the least loaded.
+fn assign_cores(
+    cores: &[neuromap_compile::partition::Slice],
+    these: &[usize],
+    shards: usize,
+    peers: &[Vec<u32>],
+    shard_of: &mut [u16],
+) {
+    let shards = shards.clamp(1, usize::from(u16::MAX));
+    let mut by_weight = these.to_vec();
+    by_weight.sort_by_key(|&i| (class(&cores[i]), std::cmp::Reverse(core_work(&cores[i])), i));
+    let mut load = [vec![0u64; shards], vec![0u64; shards]];
+    let free_total: u64 = these.iter().filter(|&&i| class(&cores[i]) == 1).map(|&i| core_work(&cores[i])).sum();
+    let even = free_total.div_ceil(shards as u64);
+    let mut near = vec![0u32; shards];
+    // Placed here, in these shards.
+    let mut placed = vec![false; cores.len()];
+    for i in by_weight {
+        let (k, w) = (class(&cores[i]), core_work(&cores[i]));
+        let load = &mut load[k];
+        let least = (0..shards).min_by_key(|&s| (load[s], s)).unwrap_or(0);
+        let s = if k == 1 && shards > 1 {
+            near.iter_mut().for_each(|n| *n = 0);
+            for &p in peers.get(i).map_or(&[][..], |v| &v[..]) {
+                if placed[p as usize] {
+                    near[usize::from(shard_of[p as usize])] += 1;
+                }
+            }
+            (0..shards)
+                .filter(|&s| near[s] > 0 && load[s] + w <= even + w)
+                .max_by_key(|&s| (near[s], std::cmp::Reverse((load[s], s))))
+                .unwrap_or(least)
+        } else {
+            least
+        };
+        load[s] += w;
+        shard_of[i] = s as u16;
+        placed[i] = true;
+    }
 }
 
 /// Moves the cores of this process's shards `local` into them (each holding its cores
@@ -520,4 +626,59 @@ pub(super) fn make_shards(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use neuromap_compile::partition::{Slice, SliceKind};
+    use neuromap_ir::PopId;
+
+    fn slice(kind: SliceKind, synapse_bytes: u64) -> Slice {
+        Slice { pop: PopId(0), lo: 0, hi: 200, kind, local_memory_bytes: 0, synapse_bytes, part: 0 }
+    }
+
+    /// Eight chips, each with three neuron cores and the three source cores feeding
+    /// them one to one.
+    fn chips() -> (Vec<Slice>, Vec<u32>, Vec<Vec<u32>>) {
+        let mut cores = Vec::new();
+        let mut chip_of = Vec::new();
+        let mut peers = Vec::new();
+        for c in 0..24u32 {
+            // Neuron cores of different weights, in no order.
+            cores.push(slice(SliceKind::Neurons, (1 << 20) + u64::from(c * 7 % 24) * (1 << 14)));
+            cores.push(slice(SliceKind::Source, 0));
+            chip_of.extend([c / 3, c / 3]);
+            peers.push(vec![2 * c + 1]);
+            peers.push(vec![2 * c]);
+        }
+        (cores, chip_of, peers)
+    }
+
+    /// Over ranks, a chip's cores stay in one process when whole chips balance; the
+    /// ranks get equal work, and the threads of a rank share its cores.
+    #[test]
+    fn ranks_take_whole_chips_when_they_balance() {
+        let (cores, chip_of, peers) = chips();
+        let shard_of = assign(&cores, 2, 2, &chip_of, &peers);
+        let rank = |i: usize| usize::from(shard_of[i]) / 2;
+        for (i, &c) in chip_of.iter().enumerate() {
+            assert_eq!(rank(i), rank(6 * c as usize), "chip {c}'s cores are split over ranks: {shard_of:?}");
+        }
+        let on = |r: usize| (0..cores.len()).filter(|&i| rank(i) == r).count();
+        assert_eq!((on(0), on(1)), (24, 24), "{shard_of:?}");
+        assert!((0..4).all(|g| shard_of.contains(&g)), "every shard has cores: {shard_of:?}");
+    }
+
+    /// One chip cannot be shared by whole chips: its cores go one by one over all
+    /// shards, and a source still goes with the core it feeds.
+    #[test]
+    fn one_chip_is_shared_core_by_core_and_sources_follow_their_targets() {
+        let (cores, _, peers) = chips();
+        let shard_of = assign(&cores, 1, 2, &[0; 48], &peers);
+        assert!(shard_of.contains(&0) && shard_of.contains(&1), "{shard_of:?}");
+        for c in 0..24 {
+            assert_eq!(shard_of[2 * c], shard_of[2 * c + 1], "source {} left its target: {shard_of:?}", 2 * c + 1);
+        }
+    }
 }

@@ -432,7 +432,21 @@ pub fn simulate_chip_with(
         ));
     }
     // Shard `g` is thread `g mod threads` of rank `g / threads`.
-    shared.shard_of = assign(slices, shards);
+    // The cores each core without synapses exchanges packets with.
+    let mut peers = vec![Vec::new(); slices.len()];
+    for (s, t) in shared.trees.iter().enumerate() {
+        for &(d, _) in &t.dest {
+            if slices[s].synapse_bytes == 0 {
+                peers[s].push(d);
+            }
+            if slices[d as usize].synapse_bytes == 0 {
+                peers[d as usize].push(s as u32);
+            }
+        }
+    }
+    let chip_of: Vec<u32> = mapping.placement.core_of.iter().map(|&(c, _)| c.index() as u32).collect();
+    shared.shard_of = assign(slices, threads, ranks, &chip_of, &peers);
+    drop(peers);
     shared.shards = shards;
     let mine = |g: u16| usize::from(g) / threads == rank;
     let mut count = vec![0u32; shards];
