@@ -2,6 +2,7 @@
 
 use neuromap_hw::arm_core::ArmCore;
 use neuromap_ir::{Network, PopId, PopKind, SourceKind};
+use rayon::prelude::*;
 
 use crate::partition::{Partition, SliceKind};
 
@@ -30,51 +31,60 @@ pub fn expected_spikes(net: &Network, pop: PopId, range: std::ops::Range<usize>,
     }
 }
 
+/// Each slice's targets, from its neurons' rows (slices in parallel: each finds its
+/// own targets and its delay extension's).
 pub fn traffic(net: &Network, part: &Partition, hw: &ArmCore, assumed_rate_hz: f64) -> Traffic {
     let n = part.slices.len();
-    let mut targets: Vec<Vec<u32>> = vec![Vec::new(); n];
-    // seen_*[t] == s: slice s already sends to t (directly / through its extension).
-    let mut seen_direct = vec![u32::MAX; n];
-    let mut seen_delayed = vec![u32::MAX; n];
-    for (s, sl) in part.slices.iter().enumerate() {
-        if matches!(sl.kind, SliceKind::DelayExtension { .. }) {
-            continue;
-        }
-        let de = part.delay_extension[s];
-        for &q in net.outgoing(sl.pop) {
-            let pr = net.proj(q);
-            for i in sl.lo..sl.hi {
-                let row = pr.synapses.row(i as usize);
-                for (&j, &d) in row.post.iter().zip(row.delay) {
-                    let t = part.slice_of(pr.post, j);
-                    match de {
-                        // Long delays reach their target through the delay extension.
-                        Some(e) if u32::from(d) > hw.max_delay_steps => {
-                            if seen_delayed[t as usize] != s as u32 {
-                                seen_delayed[t as usize] = s as u32;
-                                targets[e as usize].push(t);
-                            }
-                        }
-                        _ => {
-                            if seen_direct[t as usize] != s as u32 {
-                                seen_direct[t as usize] = s as u32;
-                                targets[s].push(t);
+    // Per slice: the slices it sends to directly, and through its delay extension.
+    let found: Vec<(Vec<u32>, Vec<u32>)> = (0..n)
+        .into_par_iter()
+        .map_init(
+            // seen_*[t] == s: slice s already sends to t (directly / through its extension).
+            || (vec![u32::MAX; n], vec![u32::MAX; n]),
+            |(seen_direct, seen_delayed), s| {
+                let sl = &part.slices[s];
+                let (mut direct, mut delayed) = (Vec::new(), Vec::new());
+                if matches!(sl.kind, SliceKind::DelayExtension { .. }) {
+                    return (direct, delayed);
+                }
+                let de = part.delay_extension[s];
+                for &q in net.outgoing(sl.pop) {
+                    let pr = net.proj(q);
+                    for i in sl.lo..sl.hi {
+                        let row = pr.synapses.row(i as usize);
+                        for (&j, &d) in row.post.iter().zip(row.delay) {
+                            let t = part.slice_of(pr.post, j);
+                            // Long delays reach their target through the delay extension.
+                            let (seen, out) = if de.is_some() && u32::from(d) > hw.max_delay_steps {
+                                (&mut *seen_delayed, &mut delayed)
+                            } else {
+                                (&mut *seen_direct, &mut direct)
+                            };
+                            if seen[t as usize] != s as u32 {
+                                seen[t as usize] = s as u32;
+                                out.push(t);
                             }
                         }
                     }
                 }
-            }
-        }
-        if let Some(e) = de
-            && !targets[e as usize].is_empty()
+                (direct, delayed)
+            },
+        )
+        .collect();
+    let mut targets: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (s, (direct, delayed)) in found.into_iter().enumerate() {
+        targets[s].extend(direct);
+        if let Some(e) = part.delay_extension[s]
+            && !delayed.is_empty()
         {
+            targets[e as usize].extend(delayed);
             targets[s].push(e);
         }
     }
-    for t in &mut targets {
+    targets.par_iter_mut().for_each(|t| {
         t.sort_unstable();
         t.dedup();
-    }
+    });
     let spikes_per_step = part
         .slices
         .iter()
