@@ -77,16 +77,13 @@ pub(super) const DENSE_SLACK: usize = 4;
 
 const _: () = assert!(std::mem::size_of::<Syn>() == 6);
 
-/// One synapse of a row in 6 bytes, read with one memory access: the target
-/// neuron's index in its slice (a slice holds at most [`MAX_SLICE`] neurons), the
-/// weight in accumulator units for one spike (SpiNNaker's 16-bit words) and the
-/// delay in steps.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Syn {
-    pub(super) post: u16,
-    pub(super) weight: i16,
-    pub(super) delay: u16,
-}
+/// One synapse of a row in 6 bytes, read with one memory access: `(post, weight,
+/// delay)`, the target neuron's index in its slice (a slice holds at most
+/// [`MAX_SLICE`] neurons), the weight in accumulator units for one spike (SpiNNaker's
+/// 16-bit words) and the delay in steps. A tuple rather than a struct so that a row
+/// of them is allocated zeroed (`vec![(0, 0, 0); n]` takes fresh pages from the
+/// system instead of writing every synapse before it is set).
+pub(super) type Syn = (u16, i16, u16);
 
 #[derive(Debug)]
 pub(super) struct Core {
@@ -310,7 +307,7 @@ pub(super) fn build_cores(
                         start: vec![0; n_pre],
                         base: 0,
                         listed: Some(vec![0; n_pre]),
-                        syn: vec![Syn { post: 0, weight: 0, delay: 0 }; n_syn],
+                        syn: vec![(0, 0, 0); n_syn],
                         delay: None,
                     }
                 })
@@ -334,7 +331,13 @@ pub(super) fn build_cores(
             }
             chunks.par_iter().zip(parts).for_each(|(range, mut part)| {
                 let mut at = vec![(0usize, 0usize); 2 * n_t];
+                // The weights of row `w_of`, converted at once.
+                let (mut weights, mut w_of) = (Vec::new(), usize::MAX);
                 visit(syn, range.clone(), 2 * n_t, &group, |g, i, row, k, first| {
+                    if w_of != i {
+                        crate::arith::weights_i16(row.weight, q, &mut weights);
+                        w_of = i;
+                    }
                     let (syns, start, ids, offset) = &mut part[g];
                     let (ns, np) = &mut at[g];
                     if first {
@@ -342,14 +345,9 @@ pub(super) fn build_cores(
                         start[*np] = *offset + *ns as u32;
                         *np += 1;
                     }
-                    // Within a slice of at most MAX_SLICE neurons (checked before).
-                    syns[*ns] = Syn {
-                        post: (row.post[k] - lo[g]) as u16,
-                        // Both formats' 16-bit words: clamped to i16, so the
-                        // conversion cannot fail.
-                        weight: S1615::acc_weight(row.weight[k], 1, q) as i16,
-                        delay: row.delay[k],
-                    };
+                    // Within a slice of at most MAX_SLICE neurons (checked before);
+                    // the weight is both formats' 16-bit word.
+                    syns[*ns] = ((row.post[k] - lo[g]) as u16, weights[k], row.delay[k]);
                     *ns += 1;
                 });
             });
@@ -357,8 +355,8 @@ pub(super) fn build_cores(
                 .into_par_iter()
                 .enumerate()
                 .filter_map(|(g, mut r)| {
-                    let d = r.syn.first()?.delay;
-                    r.delay = r.syn.iter().all(|x| x.delay == d).then_some(d);
+                    let d = r.syn.first()?.2;
+                    r.delay = r.syn.iter().all(|x| x.2 == d).then_some(d);
                     Some((targets[g % n_t], dense_if_smaller(r)))
                 })
                 .collect::<Vec<_>>()

@@ -287,8 +287,8 @@ fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], 
 #[inline]
 fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
     let k = i64::from(k);
-    for syn in syn {
-        slot[usize::from(syn.post)] += i64::from(syn.weight) * k;
+    for &(post, weight, _) in syn {
+        slot[usize::from(post)] += i64::from(weight) * k;
     }
 }
 
@@ -320,10 +320,10 @@ fn add_rows(shard: &mut Shard, ts: usize) {
         // A synapse in every 60 bytes (10 of 6 bytes: one in each 64-byte line or
         // the next), up to 8, and the last.
         for s in syn.iter().step_by(10).take(8) {
-            touch = touch.wrapping_add(u32::from(s.post));
+            touch = touch.wrapping_add(u32::from(s.0));
         }
         if let Some(s) = syn.last() {
-            touch = touch.wrapping_add(u32::from(s.post));
+            touch = touch.wrapping_add(u32::from(s.0));
         }
     }
     std::hint::black_box(touch);
@@ -336,9 +336,9 @@ fn add_rows(shard: &mut Shard, ts: usize) {
         match rows.delay {
             Some(d) => add_into(ring.slot(ts + usize::from(d)), syn, w.k),
             None => {
-                for syn in syn {
-                    let at = ((ts + usize::from(syn.delay)) & ring.mask) * ring.n + usize::from(syn.post);
-                    ring.data[at] += i64::from(syn.weight) * kk;
+                for &(post, weight, delay) in syn {
+                    let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
+                    ring.data[at] += i64::from(weight) * kk;
                 }
             }
         }
