@@ -37,8 +37,10 @@ from pathlib import Path
 import numpy as np
 from brian2 import (
     ms,
+    Hz,
     NeuronGroup,
     Network,
+    PoissonInput,
     SpikeGeneratorGroup,
     SpikeMonitor,
     Synapses,
@@ -56,6 +58,10 @@ TOLERANCE = 0.05
 SEEDS = 4
 # Timed runs of each simulator on each network, the fastest kept (`REPEATS=n`).
 TIMING_REPEATS = max(1, int(os.environ.get("REPEATS", "3")))
+# Brian2 drawing its own input: a one-to-one Poisson source of rate r becomes a
+# PoissonInput of POISSON_N inputs at r / POISSON_N each (a binomial count per neuron
+# and step, within 0.1 % of the Poisson count's mean and variance at these rates).
+POISSON_N = 1000
 
 LIF_DEFAULTS = dict(tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=0.1,
                     tau_syn_e=5.0, tau_syn_i=5.0, i_offset=0.0)
@@ -172,11 +178,14 @@ def connect(syn, conn, n_pre, n_post, same, rng):
         raise SystemExit(f"connector {kind} is not in this comparison's subset")
 
 
-def run_brian2(net_toml, source_spikes, synapses, standalone=None):
+def run_brian2(net_toml, source_spikes, synapses, standalone=None, draw=False):
     """Rates per population and the wall time of the run. With `standalone` (a
     directory), Brian2's C++ standalone device: the run is generated, compiled (timed
     apart, returned as a third value) and run as a program; its time is the program's
-    own time for the network's run loop."""
+    own time for the network's run loop. With `draw`, Brian2 draws its own input
+    instead of replaying `source_spikes`: each Poisson source, which must feed its
+    population one to one, becomes a PoissonInput (its delay dropped: a delayed
+    Poisson stream is a Poisson stream)."""
     if standalone is not None:
         set_device("cpp_standalone", directory=str(standalone), build_on_run=False)
     cfg = tomllib.loads(net_toml.read_text())
@@ -191,8 +200,13 @@ def run_brian2(net_toml, source_spikes, synapses, standalone=None):
         groups[pop["name"]] = (g, pop["size"], exc_delta, inh_delta)
         monitors[pop["name"]] = SpikeMonitor(g)
         objects += [g, monitors[pop["name"]]]
-    sources = {}
+    sources, drawn = {}, {}
     for src in cfg.get("source", []):
+        if draw:
+            if src.get("kind") != "poisson":
+                raise SystemExit(f"{src['name']}: only Poisson sources are drawn by Brian2 here")
+            drawn[src["name"]] = src
+            continue
         layers = source_groups(src, source_spikes[src["name"]], dt)
         sources[src["name"]] = (layers, src["size"])
         objects += layers
@@ -203,6 +217,13 @@ def run_brian2(net_toml, source_spikes, synapses, standalone=None):
         target = ("p_inh" if inh else "p_exc") if delta else ("ii" if inh else "ie")
         on_pre = f"{target} += weight"
         d_steps = round(pr.get("delay", dt) / dt)
+        if pr["pre"] in drawn:
+            src = drawn[pr["pre"]]
+            if pr["connector"] != "one_to_one" or src["size"] != n_post:
+                raise SystemExit(f"{pr['pre']}: Brian2 draws a Poisson source here only when it feeds one to one")
+            objects.append(PoissonInput(post, target, N=POISSON_N, rate=src["rate"] / POISSON_N * Hz,
+                                        weight=pr["weight"]))
+            continue
         pres = sources[pr["pre"]][0] if pr["pre"] in sources else [groups[pr["pre"]][0]]
         n_pre = sources[pr["pre"]][1] if pr["pre"] in sources else groups[pr["pre"]][1]
         for layer, pre in enumerate(pres):
@@ -246,12 +267,13 @@ def fastest_of(cmd):
     return min(runs, key=lambda r: r["wall_seconds"])
 
 
-def run_standalone(path, spikes, synapses):
+def run_standalone(path, spikes, synapses, draw=False):
     """Brian2's C++ standalone device on the same network, in a process of its own (a
-    device is chosen once per process): rates, run time, compile time."""
-    work = ROOT / "benches" / ".out" / f"{path.stem}_standalone"
+    device is chosen once per process): rates, run time, compile time. With `draw`,
+    Brian2 draws its own Poisson input (see `run_brian2`)."""
+    work = ROOT / "benches" / ".out" / f"{path.stem}_standalone{'_draw' if draw else ''}"
     work.mkdir(parents=True, exist_ok=True)
-    (work / "input.pickle").write_bytes(pickle.dumps((str(path), spikes, synapses)))
+    (work / "input.pickle").write_bytes(pickle.dumps((str(path), spikes, synapses, draw)))
     cmd = [sys.executable, __file__, "--standalone-worker", str(work)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     got = json.loads(out.strip().splitlines()[-1])
@@ -259,8 +281,8 @@ def run_standalone(path, spikes, synapses):
 
 
 def standalone_worker(work):
-    path, spikes, synapses = pickle.loads((Path(work) / "input.pickle").read_bytes())
-    rates, run_s, compile_s = run_brian2(Path(path), spikes, synapses, standalone=Path(work) / "build")
+    path, spikes, synapses, draw = pickle.loads((Path(work) / "input.pickle").read_bytes())
+    rates, run_s, compile_s = run_brian2(Path(path), spikes, synapses, standalone=Path(work) / "build", draw=draw)
     print(json.dumps({"rates": rates, "run_s": run_s, "compile_s": compile_s}))
 
 
@@ -396,6 +418,13 @@ def compare(paths, same):
             print(f"{name:<11} wall: neuromap replaying the same source spikes {r_wall:.3f} s (same synaptic "
                   f"events); Brian2 standalone/neuromap = {s_run / r_wall:.3f} replaying, "
                   f"{s_run / n_wall:.3f} drawing its own (target 1.5)")
+            if any(s.get("kind") == "poisson" for s in tomllib.loads(path.read_text()).get("source", [])):
+                # Like for like when neither replays: Brian2 draws its own input too.
+                d_rates, d_run, _ = run_standalone(path, spikes, synapses, draw=True)
+                rel = ", ".join(f"{p} {d_rates[p]:.2f} Hz" for p in d_rates)
+                print(f"{name:<11} wall: Brian2 C++ standalone drawing its own Poisson input (PoissonInput, "
+                      f"N = {POISSON_N}) {d_run:.3f} s ({rel}), neuromap drawing its own {n_wall:.3f} s; "
+                      f"Brian2 drawing/neuromap drawing = {d_run / n_wall:.3f} (target 1.5)")
     return ok
 
 

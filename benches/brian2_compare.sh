@@ -11,7 +11,10 @@
 # each tool, once with Brian2 given neuromap's synapses. Prints the mean rate per
 # population from each, their difference, and the wall-time ratio. Exits non-zero if
 # any rate differs by more than 5 % (with each tool's own connectivity: and by more
-# than 3 standard deviations of neuromap's rate over 4 further seeds).
+# than 3 standard deviations of neuromap's rate over 4 further seeds). With the same
+# synapses it also times Brian2's C++ standalone device (compile time apart), replaying
+# the same trains and drawing its own Poisson input (each one-to-one Poisson source a
+# PoissonInput), against neuromap replaying and drawing its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=benches/.venv
