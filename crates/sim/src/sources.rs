@@ -104,9 +104,11 @@ impl Ahead {
             };
             for (j, k) in k.iter().enumerate().take(n) {
                 for (row, &k) in self.rows.iter_mut().zip(k) {
-                    if k > 0 {
-                        row.push(((i + j) as u32, k));
-                    }
+                    // Pushed, then taken back when the count is 0: no branch on a
+                    // coin toss.
+                    row.push(((i + j) as u32, k));
+                    let keep = row.len() - usize::from(k == 0);
+                    row.truncate(keep);
                 }
             }
             i += n;
