@@ -324,30 +324,6 @@ fn scaled_weight(w: f32, count: u32, q: i32) -> i64 {
     round_to_i16(f64::from(w) * pow2(q)) * i64::from(count)
 }
 
-/// `scaled_weight(w, 1, q) as i16` for each weight of `w`, into `out` (cleared
-/// first): a row's weights at once, in `f32`, so that the loop vectorises. The same
-/// bits: scaling an `f32` by `2^q` is exact unless it overflows (then the weight clamps
-/// either way) or falls below `2^-126` (then it rounds to 0 either way); clamping to
-/// the 16-bit range before rounding gives what clamping after does, as both bounds are
-/// whole; and NaN gives 0. Shifts outside `f32`'s normal powers of two go weight by
-/// weight.
-pub(crate) fn weights_i16(w: &[f32], q: i32, out: &mut Vec<i16>) {
-    out.clear();
-    if !(-126..=127).contains(&q) {
-        out.extend(w.iter().map(|&w| scaled_weight(w, 1, q) as i16));
-        return;
-    }
-    let scale = f32::from_bits(((q + 127) as u32) << 23);
-    out.extend(w.iter().map(|&w| {
-        let x = (w * scale).clamp(f32::from(i16::MIN), f32::from(i16::MAX));
-        // Truncated (NaN gives 0), then a fraction of a half or more away from zero
-        // rounds away.
-        let t = x as i32;
-        let f = x - t as f32;
-        (t + i32::from(f >= 0.5) - i32::from(f <= -0.5)) as i16
-    }));
-}
-
 /// What `2f64.powi(q)` gives, without a call into the runtime: `2^q` from its bits
 /// where that is a normal number, else by squaring as the runtime's `__powidf2`
 /// does (not by `powi` itself, which LLVM would hoist out of the branch and call
@@ -473,47 +449,6 @@ mod tests {
         for q in [-1100, -1075, -1074, -1023, -1022, 1023, 1024, 1030] {
             let q = std::hint::black_box(q);
             assert_eq!(pow2(q).to_bits(), 2f64.powi(q).to_bits(), "{q}");
-        }
-    }
-
-    /// A row's weights converted at once give each weight's own conversion.
-    #[test]
-    fn a_rows_weights_convert_as_each_weight_does() {
-        let one = |w: f32, q: i32| scaled_weight(w, 1, q) as i16;
-        let mut out = Vec::new();
-        let mut edges = vec![0.0f32, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.499_999_97, -0.499_999_97, 32766.5, 32767.49];
-        edges.extend([32767.5, -32767.5, -32768.5, -32768.49, 1e30, -1e30, f32::MAX, f32::MIN, f32::MIN_POSITIVE]);
-        edges.extend([f32::from_bits(1), -f32::from_bits(1), f32::INFINITY, f32::NEG_INFINITY, f32::NAN]);
-        for q in -200..=200 {
-            let w: Vec<f32> = edges.iter().map(|&e| e * 2f32.powi(-q.clamp(-127, 127))).chain(edges.clone()).collect();
-            weights_i16(&w, q, &mut out);
-            for (k, &x) in w.iter().enumerate() {
-                assert_eq!(out[k], one(x, q), "{x} at 2^{q}");
-            }
-        }
-        proptest::proptest!(|(w in proptest::collection::vec(proptest::num::f32::ANY, 0..40), q in -140i32..140)| {
-            let mut out = Vec::new();
-            weights_i16(&w, q, &mut out);
-            proptest::prop_assert_eq!(out.len(), w.len());
-            for (k, &x) in w.iter().enumerate() {
-                proptest::prop_assert_eq!(out[k], one(x, q), "{} at 2^{}", x, q);
-            }
-        });
-        // Random bit patterns at the shifts weights take.
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let w: Vec<f32> = (0..200_000)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                if s & 1 == 0 { f32::from_bits((s >> 32) as u32) } else { (s >> 40) as f32 / 16_777_216.0 * 8.0 - 4.0 }
-            })
-            .collect();
-        for q in -20..=20 {
-            weights_i16(&w, q, &mut out);
-            for (k, &x) in w.iter().enumerate() {
-                assert_eq!(out[k], one(x, q), "{x} at 2^{q}");
-            }
         }
     }
 

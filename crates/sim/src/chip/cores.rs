@@ -331,13 +331,7 @@ pub(super) fn build_cores(
             }
             chunks.par_iter().zip(parts).for_each(|(range, mut part)| {
                 let mut at = vec![(0usize, 0usize); 2 * n_t];
-                // The weights of row `w_of`, converted at once.
-                let (mut weights, mut w_of) = (Vec::new(), usize::MAX);
                 visit(syn, range.clone(), 2 * n_t, &group, |g, i, row, k, first| {
-                    if w_of != i {
-                        crate::arith::weights_i16(row.weight, q, &mut weights);
-                        w_of = i;
-                    }
                     let (syns, start, ids, offset) = &mut part[g];
                     let (ns, np) = &mut at[g];
                     if first {
@@ -346,8 +340,10 @@ pub(super) fn build_cores(
                         *np += 1;
                     }
                     // Within a slice of at most MAX_SLICE neurons (checked before);
-                    // the weight is both formats' 16-bit word.
-                    syns[*ns] = ((row.post[k] - lo[g]) as u16, weights[k], row.delay[k]);
+                    // the weight is both formats' 16-bit word: clamped to i16, so the
+                    // conversion cannot fail.
+                    let weight = S1615::acc_weight(row.weight[k], 1, q) as i16;
+                    syns[*ns] = ((row.post[k] - lo[g]) as u16, weight, row.delay[k]);
                     *ns += 1;
                 });
             });

@@ -71,7 +71,7 @@ use neuromap_ir::{Network, PopId};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::arith::S1615;
+use crate::arith::{Arith, S1615};
 use crate::reference::{PopState, Ring, receptor_index};
 use crate::{Options, RunResult, SpikeRecord};
 
