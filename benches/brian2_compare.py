@@ -200,12 +200,12 @@ def run_brian2(net_toml, source_spikes, synapses, standalone=None, draw=False):
         groups[pop["name"]] = (g, pop["size"], exc_delta, inh_delta)
         monitors[pop["name"]] = SpikeMonitor(g)
         objects += [g, monitors[pop["name"]]]
-    sources, drawn = {}, {}
+    sources, poisson = {}, {}
     for src in cfg.get("source", []):
         if draw:
             if src.get("kind") != "poisson":
                 raise SystemExit(f"{src['name']}: only Poisson sources are drawn by Brian2 here")
-            drawn[src["name"]] = src
+            poisson[src["name"]] = src
             continue
         layers = source_groups(src, source_spikes[src["name"]], dt)
         sources[src["name"]] = (layers, src["size"])
@@ -217,8 +217,8 @@ def run_brian2(net_toml, source_spikes, synapses, standalone=None, draw=False):
         target = ("p_inh" if inh else "p_exc") if delta else ("ii" if inh else "ie")
         on_pre = f"{target} += weight"
         d_steps = round(pr.get("delay", dt) / dt)
-        if pr["pre"] in drawn:
-            src = drawn[pr["pre"]]
+        if pr["pre"] in poisson:
+            src = poisson[pr["pre"]]
             if pr["connector"] != "one_to_one" or src["size"] != n_post:
                 raise SystemExit(f"{pr['pre']}: Brian2 draws a Poisson source here only when it feeds one to one")
             objects.append(PoissonInput(post, target, N=POISSON_N, rate=src["rate"] / POISSON_N * Hz,

@@ -117,6 +117,7 @@ fn microcircuit() {
     let threads = std::env::var("NEUROMAP_BENCH_THREADS").ok().and_then(|s| s.parse().ok()).unwrap_or(host.min(2));
     let (r, sim_s) = run(&net, &hw, &mapping, steps, threads, 1);
     let total = build_s + compile_s + sim_s;
+    let peak = common::peak_rss_gib();
     println!(
         "microcircuit (scale {}) on {}: {} neurons, {} synapses, {} cores on {} chips",
         mc.spec.scale,
@@ -130,7 +131,7 @@ fn microcircuit() {
         "  1 biological second ({steps} steps) with {threads} threads: build {build_s:.1} s + compile {compile_s:.1} s + simulate {sim_s:.1} s = {total:.1} s (target 40 s: {}); {:.3e} events/s; peak memory {:.2} GiB (target 6 GiB: {})",
         common::verdict(total <= 40.0),
         r.result.total_synaptic_events() as f64 / sim_s,
-        common::peak_rss_gib(),
-        common::verdict(common::peak_rss_gib() <= 6.0)
+        peak,
+        common::verdict(peak <= 6.0)
     );
 }

@@ -118,8 +118,10 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
         return Ok(());
     }
     let done = out.chip.result.steps;
-    // A stop another rank asked (a signal it got first) ended the run here too.
-    let stopped = stopped.or_else(|| stop.reason()).or(Some("interrupted on another MPI rank"));
+    // Over ranks, a stop another rank asked (a signal it got first) ended the run
+    // here too.
+    let stopped =
+        stopped.or_else(|| stop.reason()).or((!per_rank.is_empty()).then_some("interrupted on another MPI rank"));
     let stopped = stopped.filter(|_| done < steps).map(|why| format!("{why}: stopped after {done} of {steps} steps"));
     if let Some(s) = &stopped {
         eprintln!("{s}; the report covers the steps done");

@@ -461,15 +461,18 @@ pub(super) fn assign(
 ) -> Vec<u16> {
     let threads = threads.max(1);
     let mut shard_of = vec![0u16; cores.len()];
-    let all: Vec<usize> = (0..cores.len()).collect();
     let Some(rank_of) = whole_chips(cores, ranks, chip_of) else {
+        let all: Vec<usize> = (0..cores.len()).collect();
         assign_cores(cores, &all, threads * ranks, peers, &mut shard_of);
         return shard_of;
     };
-    for r in 0..ranks {
-        let mine: Vec<usize> = all.iter().copied().filter(|&i| rank_of[i] == r).collect();
-        assign_cores(cores, &mine, threads, peers, &mut shard_of);
-        for &i in &mine {
+    let mut by_rank = vec![Vec::new(); ranks];
+    for (i, &r) in rank_of.iter().enumerate() {
+        by_rank[r].push(i);
+    }
+    for (r, mine) in by_rank.iter().enumerate() {
+        assign_cores(cores, mine, threads, peers, &mut shard_of);
+        for &i in mine {
             shard_of[i] += (r * threads) as u16;
         }
     }
@@ -530,8 +533,9 @@ fn assign_cores(
     let free_total: u64 = these.iter().filter(|&&i| class(&cores[i]) == 1).map(|&i| core_work(&cores[i])).sum();
     let even = free_total.div_ceil(shards as u64);
     let mut near = vec![0u32; shards];
-    // Placed here, in these shards.
-    let mut placed = vec![false; cores.len()];
+    // Placed by this call (`these` are one rank's, or all): a peer elsewhere has no
+    // shard here.
+    let mut placed = std::collections::HashSet::with_capacity(these.len());
     for i in by_weight {
         let (k, w) = (class(&cores[i]), core_work(&cores[i]));
         let load = &mut load[k];
@@ -539,7 +543,7 @@ fn assign_cores(
         let s = if k == 1 && shards > 1 {
             near.iter_mut().for_each(|n| *n = 0);
             for &p in peers.get(i).map_or(&[][..], |v| &v[..]) {
-                if placed[p as usize] {
+                if placed.contains(&(p as usize)) {
                     near[usize::from(shard_of[p as usize])] += 1;
                 }
             }
@@ -552,7 +556,7 @@ fn assign_cores(
         };
         load[s] += w;
         shard_of[i] = s as u16;
-        placed[i] = true;
+        placed.insert(i);
     }
 }
 

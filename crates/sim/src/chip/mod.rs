@@ -432,9 +432,10 @@ pub fn simulate_chip_with(
         ));
     }
     // Shard `g` is thread `g mod threads` of rank `g / threads`.
-    // The cores each core without synapses exchanges packets with.
-    let mut peers = vec![Vec::new(); slices.len()];
-    for (s, t) in shared.trees.iter().enumerate() {
+    // The cores each core without synapses exchanges packets with (where there are
+    // shards to choose between).
+    let mut peers = vec![Vec::new(); if shards > 1 { slices.len() } else { 0 }];
+    for (s, t) in shared.trees.iter().enumerate().filter(|_| shards > 1) {
         for &(d, _) in &t.dest {
             if slices[s].synapse_bytes == 0 {
                 peers[s].push(d);
