@@ -27,6 +27,8 @@ pub(super) struct Rows {
     /// The delay of every synapse in `syn`, when they all have one: a row is then
     /// added into one step's inputs.
     pub(super) delay: Option<u16>,
+    /// Whether a synapse in `syn` has no delay: its input is for the step it arrives in.
+    pub(super) undelayed: bool,
 }
 
 impl Rows {
@@ -94,6 +96,10 @@ pub(super) struct Core {
     /// The cost kind of its neurons' model ([`neuromap_hw::arm_core::cost_kind`]).
     pub(super) kind: u8,
     pub(super) rings: [Ring<i64>; 2],
+    /// When its inputs wait in its shard's [`Shard::due`] lists ([`Core::queues`]):
+    /// where each receptor's inputs for its neurons for the step start in
+    /// [`Shard::now`] (its rings are then empty).
+    pub(super) queued: Option<[u32; 2]>,
     pub(super) q: [i32; 2],
     pub(super) rows: Vec<Rows>,
     /// Per row: [`Core::row_key`] of its presynaptic population and packet kind,
@@ -102,6 +108,18 @@ pub(super) struct Core {
 }
 
 impl Core {
+    /// Whether the core takes its inputs through [`Shard::due`]: some of its synapses
+    /// have their own delays (a ring holding every step up to the longest delay is
+    /// then written at random, and the rings of all cores are far larger than the
+    /// caches), none has no delay (their input is for the step they arrive in), and
+    /// no tile computes its input. The inputs are the same either way.
+    fn queues(&self, tile: bool) -> bool {
+        !tile
+            && !self.extension
+            && self.rows.iter().any(|r| r.delay.is_none())
+            && self.rows.iter().all(|r| !r.undelayed)
+    }
+
     pub(super) fn row_key(pre: PopId, delayed: bool) -> u64 {
         (pre.index() as u64) << 1 | u64::from(delayed)
     }
@@ -141,6 +159,24 @@ pub(super) struct Shard {
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
     /// Scratch: rows found for a round's packets and not yet added ([`RowWork`]).
     pub(super) batch: Vec<RowWork>,
+    /// The inputs of its queued cores ([`Core::queued`]) by the step they are due in
+    /// (modulo its length, a power of two longer than any of their delays), added
+    /// into `now` just before that step's first update ([`Due`]).
+    pub(super) due: Vec<Vec<Due>>,
+    /// The queued cores' inputs for the step being updated.
+    pub(super) now: Vec<i64>,
+    /// The next step whose inputs are still in `due`.
+    pub(super) undrained: u32,
+}
+
+/// An input due in a later step: where it is added in [`Shard::now`], and the
+/// value. The lists are written and read in order, and `now`, one step's inputs,
+/// stays in the caches, where a ring of every step up to the longest delay per core
+/// would not.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Due {
+    pub(super) at: u32,
+    pub(super) v: i32,
 }
 
 /// A row to add into a core's inputs: local core, its row group, the presynaptic
@@ -234,6 +270,7 @@ pub(super) fn build_cores(
                     .then(|| CoreState::new(net, pop, sl.lo as usize..sl.hi as usize, q, options)),
                 kind: if extension[s] { 0 } else { update_kind(net, pop) },
                 rings: [Ring::new(n, d), Ring::new(n, d)],
+                queued: None,
                 q,
                 rows: Vec::new(),
                 row_keys: Vec::new(),
@@ -309,6 +346,7 @@ pub(super) fn build_cores(
                         listed: Some(vec![0; n_pre]),
                         syn: vec![(0, 0, 0); n_syn],
                         delay: None,
+                        undelayed: false,
                     }
                 })
                 .collect();
@@ -353,6 +391,7 @@ pub(super) fn build_cores(
                 .filter_map(|(g, mut r)| {
                     let d = r.syn.first()?.2;
                     r.delay = r.syn.iter().all(|x| x.2 == d).then_some(d);
+                    r.undelayed = r.syn.iter().any(|x| x.2 == 0);
                     Some((targets[g % n_t], dense_if_smaller(r)))
                 })
                 .collect::<Vec<_>>()
@@ -581,7 +620,7 @@ pub(super) fn make_shards(
         .into_iter()
         .zip(local)
         .map(|(part, shard)| {
-            let (ids, cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
+            let (ids, mut cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
             let mut order = vec![Vec::new(); shared.levels as usize];
             for &p in shared.net.update_order() {
                 for (i, c) in cores.iter().enumerate() {
@@ -592,9 +631,22 @@ pub(super) fn make_shards(
             }
             let k = ids.len();
             let tiles: Vec<Option<Box<dyn TileCounter>>> = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
+            let (mut due_len, mut now) = (1, 0usize);
+            for (c, tile) in cores.iter_mut().zip(&tiles) {
+                if c.queues(tile.is_some()) {
+                    due_len = due_len.max(c.rings[0].mask + 1);
+                    let n = c.rings[0].n;
+                    c.queued = Some([now as u32, (now + n) as u32]);
+                    now += 2 * n;
+                    c.rings = [Ring::new(0, 0), Ring::new(0, 0)];
+                }
+            }
             Shard {
                 pending: vec![Vec::new(); tiles.len()],
                 batch: Vec::new(),
+                due: vec![Vec::new(); due_len],
+                now: vec![0; now],
+                undrained: 0,
                 tiles,
                 tile_s: Vec::new(),
                 id: shard as u16,

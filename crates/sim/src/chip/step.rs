@@ -141,6 +141,10 @@ fn update(
     ahead: bool,
 ) -> Vec<Packet> {
     let ts = t as usize;
+    if t >= shard.undrained {
+        drain_due(shard, t);
+        shard.undrained = t + 1;
+    }
     let mut mine: Vec<Packet> = fabric.list();
     for x in 0..shard.order[level].len() {
         let i = shard.order[level][x];
@@ -149,7 +153,14 @@ fn update(
         let c = &mut shard.cores[i];
         let q = c.q;
         let [re, ri] = &mut c.rings;
-        let (se, si) = (re.slot(ts), ri.slot(ts));
+        let (se, si) = match c.queued {
+            Some([e, i]) => {
+                // The two receptors' inputs are adjacent in `now`.
+                let n = (i - e) as usize;
+                shard.now[e as usize..e as usize + 2 * n].split_at_mut(n)
+            }
+            None => (re.slot(ts), ri.slot(ts)),
+        };
         let updates = c.state.as_mut().map_or(0, |s| s.step(t, se, si, q, spikes));
         let work = if ahead { &mut shard.next_work } else { &mut shard.step_work };
         work[i].updates(c.kind, updates);
