@@ -96,9 +96,9 @@ pub(super) struct Core {
     /// The cost kind of its neurons' model ([`neuromap_hw::arm_core::cost_kind`]).
     pub(super) kind: u8,
     pub(super) rings: [Ring<i64>; 2],
-    /// When its inputs wait in its shard's [`Shard::due`] lists ([`Core::queues`]):
-    /// where each receptor's inputs for its neurons for the step start in
-    /// [`Shard::now`] (its rings are then empty).
+    /// When its inputs wait in its shard's [`Shard::due`] ([`Core::queues`]): where
+    /// each receptor's inputs for its neurons for the step start in [`Due::now`] (its
+    /// rings are then empty).
     pub(super) queued: Option<[u32; 2]>,
     pub(super) q: [i32; 2],
     pub(super) rows: Vec<Rows>,
@@ -159,24 +159,8 @@ pub(super) struct Shard {
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
     /// Scratch: rows found for a round's packets and not yet added ([`RowWork`]).
     pub(super) batch: Vec<RowWork>,
-    /// The inputs of its queued cores ([`Core::queued`]) by the step they are due in
-    /// (modulo its length, a power of two longer than any of their delays), added
-    /// into `now` just before that step's first update ([`Due`]).
-    pub(super) due: Vec<Vec<Due>>,
-    /// The queued cores' inputs for the step being updated.
-    pub(super) now: Vec<i64>,
-    /// The next step whose inputs are still in `due`.
-    pub(super) undrained: u32,
-}
-
-/// An input due in a later step: where it is added in [`Shard::now`], and the
-/// value. The lists are written and read in order, and `now`, one step's inputs,
-/// stays in the caches, where a ring of every step up to the longest delay per core
-/// would not.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Due {
-    pub(super) at: u32,
-    pub(super) v: i32,
+    /// The inputs of its queued cores ([`Core::queued`]) until their step.
+    pub(super) due: Due,
 }
 
 /// A row to add into a core's inputs: local core, its row group, the presynaptic
@@ -644,9 +628,7 @@ pub(super) fn make_shards(
             Shard {
                 pending: vec![Vec::new(); tiles.len()],
                 batch: Vec::new(),
-                due: vec![Vec::new(); due_len],
-                now: vec![0; now],
-                undrained: 0,
+                due: Due::new(now, due_len),
                 tiles,
                 tile_s: Vec::new(),
                 id: shard as u16,

@@ -265,7 +265,7 @@ fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], 
                 for p in run {
                     let (a, b) = rows.span(from_lo + p.j as usize);
                     events += (b - a) as u64 * u64::from(p.k);
-                    queue(&mut shard.due, at, &rows.syn[a..b], ts, p.k);
+                    shard.due.queue(at, &rows.syn[a..b], ts, p.k);
                 }
                 shard.result.synaptic_events[rows.proj] += events;
                 shard.step_work[local].synaptic_events += events;
@@ -344,7 +344,7 @@ fn add_rows(shard: &mut Shard, ts: usize) {
         let rows = &rows[w.rows as usize];
         let syn = &rows.syn[w.a as usize..w.b as usize];
         if let Some(at) = *queued {
-            queue(due, at[rows.receptor], syn, ts, w.k);
+            due.queue(at[rows.receptor], syn, ts, w.k);
             continue;
         }
         let ring = &mut rings[rows.receptor];
@@ -357,64 +357,6 @@ fn add_rows(shard: &mut Shard, ts: usize) {
                     ring.data[at] += i64::from(weight) * kk;
                 }
             }
-        }
-    }
-}
-
-/// Queues the inputs of `k` spikes through synapses `syn` of a queued core's receptor
-/// whose inputs start at `at` in [`Shard::now`] ([`Due`]), each for its step after
-/// `ts`.
-#[inline]
-fn queue(due: &mut [Vec<Due>], at: u32, syn: &[Syn], ts: usize, k: u32) {
-    let mask = due.len() - 1;
-    // |weight| ≤ 2¹⁵: a value fits an `i32` for fewer than 2¹⁶ spikes, and more are
-    // queued in parts (integer sums: the same total).
-    let mut left = k;
-    while left > 0 {
-        let part = left.min(u32::from(u16::MAX));
-        left -= part;
-        for &(post, weight, delay) in syn {
-            let v = i32::from(weight) * part as i32;
-            due[(ts + usize::from(delay)) & mask].push(Due { at: at + u32::from(post), v });
-        }
-    }
-}
-
-/// Adds the inputs due in step `t` into [`Shard::now`]; once per step, before its
-/// first update. The queued cores' synapses all have delays of at least one step, so
-/// earlier steps queued them all ([`queue`]).
-pub(super) fn drain_due(shard: &mut Shard, t: u32) {
-    let Shard { due, now, .. } = shard;
-    let ts = t as usize;
-    let mask = due.len() - 1;
-    let list = &mut due[ts & mask];
-    for d in list.iter() {
-        now[d.at as usize] += i64::from(d.v);
-    }
-    list.clear();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queued_inputs_are_the_exact_products_in_their_steps() {
-        // Counts past 2¹⁶ spikes are queued in parts whose values fit an `i32`.
-        let syn: [Syn; 3] = [(3, i16::MIN, 1), (5, i16::MAX, 2), (3, -7, 1)];
-        for k in [1u32, 65_535, 65_536, 200_000, u32::MAX] {
-            let mut due = vec![Vec::new(); 4];
-            queue(&mut due, 10, &syn, 6, k);
-            let mut sums = [[0i64; 16]; 4];
-            for (slot, list) in due.iter().enumerate() {
-                for d in list {
-                    sums[slot][d.at as usize] += i64::from(d.v);
-                }
-            }
-            let k = i64::from(k);
-            assert_eq!(sums[7 & 3][13], (i64::from(i16::MIN) - 7) * k, "k = {k}");
-            assert_eq!(sums[8 & 3][15], i64::from(i16::MAX) * k, "k = {k}");
-            assert_eq!(sums.iter().flatten().filter(|&&v| v != 0).count(), 2);
         }
     }
 }

@@ -78,6 +78,7 @@ use crate::{Options, RunResult, SpikeRecord};
 mod cores;
 mod counts;
 mod deliver;
+mod due;
 mod fabric;
 mod merge;
 mod network;
@@ -87,6 +88,7 @@ mod tree;
 use cores::*;
 pub use counts::*;
 use deliver::*;
+use due::*;
 use fabric::*;
 pub use fabric::{InProcessRanks, Peers, Ranks, all_to_all_by_gather};
 use merge::*;
@@ -192,7 +194,8 @@ struct RouterPs {
 /// or where that is larger than the synapses it indexes, a pair per presynaptic
 /// neuron it hears from if that is smaller, bounded here by its share of the
 /// projection's synapses; for direct and for delayed packets when the projection has
-/// both), the state and ring buffers of the reference engine's estimate, and the
+/// both), the state and ring buffers of the reference engine's estimate, what the
+/// lists of inputs due in later steps may hold ([`Due::bound_bytes`]), and the
 /// packets' routes ([`route_bytes`]); checked before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
     let part = &mapping.partition;
@@ -216,7 +219,20 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
             })
             .sum::<usize>();
     }
-    net.n_synapses() as f64 * 6.0 + index as f64 + crate::memory_estimate(net) + route_bytes(mapping)
+    // The cores of a population with synapses of their own delays may queue their
+    // inputs (their rings are then not allocated; the reference's estimate counts
+    // them).
+    let due: f64 = net
+        .pop_ids()
+        .filter(|&id| {
+            net.incoming(id).iter().any(|&q| net.proj(q).synapses.min_delay() < net.proj(q).synapses.max_delay())
+        })
+        .map(|id| {
+            let slots = (usize::from(net.max_delay_into(id)) + 1).next_power_of_two();
+            Due::bound_bytes(2 * net.pop(id).size as usize, slots)
+        })
+        .sum();
+    net.n_synapses() as f64 * 6.0 + index as f64 + due + crate::memory_estimate(net) + route_bytes(mapping)
 }
 
 /// Bytes of the packets' routes, which every process holds whole: per sender, its

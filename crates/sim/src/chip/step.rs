@@ -141,10 +141,7 @@ fn update(
     ahead: bool,
 ) -> Vec<Packet> {
     let ts = t as usize;
-    if t >= shard.undrained {
-        drain_due(shard, t);
-        shard.undrained = t + 1;
-    }
+    shard.due.drain(t);
     let mut mine: Vec<Packet> = fabric.list();
     for x in 0..shard.order[level].len() {
         let i = shard.order[level][x];
@@ -154,11 +151,8 @@ fn update(
         let q = c.q;
         let [re, ri] = &mut c.rings;
         let (se, si) = match c.queued {
-            Some([e, i]) => {
-                // The two receptors' inputs are adjacent in `now`.
-                let n = (i - e) as usize;
-                shard.now[e as usize..e as usize + 2 * n].split_at_mut(n)
-            }
+            // The two receptors' inputs are adjacent.
+            Some([e, i]) => shard.due.inputs(e, (i - e) as usize),
             None => (re.slot(ts), ri.slot(ts)),
         };
         let updates = c.state.as_mut().map_or(0, |s| s.step(t, se, si, q, spikes));
