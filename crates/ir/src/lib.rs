@@ -107,6 +107,12 @@ impl Network {
         }
         let mut incoming = vec![Vec::new(); np];
         let mut outgoing = vec![Vec::new(); np];
+        // Every synapse is read once, the projections in parallel (3×10⁸ synapses in
+        // the full microcircuit); the first projection in order that fails is named.
+        let synapse_errors: Vec<Option<String>> = {
+            use rayon::prelude::*;
+            projections.par_iter().map(|pr| synapse_error(pr, &populations)).collect()
+        };
         for (k, pr) in projections.iter().enumerate() {
             let err = |msg: String| IrError::Projection { proj: pr.name.clone(), msg };
             let (pre, post) = (pr.pre.index(), pr.post.index());
@@ -124,20 +130,8 @@ impl Network {
                     populations[pre].size
                 )));
             }
-            let n_post = populations[post].size;
-            if let Some(bad) = pr.synapses.posts().iter().find(|&&j| j >= n_post) {
-                return Err(err(format!("targets neuron {bad} but `{}` has {n_post}", populations[post].name)));
-            }
-            if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
-                return Err(err(format!("has a non-finite weight {w}")));
-            }
-            if let PopKind::Neurons(NeuronModel::Lif(Lif { conductance: Some(_), .. })) = &populations[post].kind
-                && let Some(w) = pr.synapses.weights().iter().find(|&&w| w < 0.0)
-            {
-                return Err(err(format!(
-                    "has a negative weight {w} onto `{}`, whose synapses are conductances (µS); an inhibitory projection is a positive conductance with receptor = \"inhibitory\" (its reversal potential e_rev_i makes it inhibit)",
-                    populations[post].name
-                )));
+            if let Some(msg) = &synapse_errors[k] {
+                return Err(err(msg.clone()));
             }
             incoming[post].push(ProjId(k as u32));
             outgoing[pre].push(ProjId(k as u32));
@@ -384,6 +378,29 @@ pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
 }
 
 /// Kahn's algorithm over zero-delay edges, taking the earliest-declared ready population.
+/// What is wrong with a projection's synapses, if anything: a target past its
+/// population, a non-finite weight, a negative conductance. Its populations exist
+/// (`None` when they do not: [`Network::new`] says so).
+fn synapse_error(pr: &Projection, populations: &[Population]) -> Option<String> {
+    let post = populations.get(pr.post.index())?;
+    let n_post = post.size;
+    if let Some(bad) = pr.synapses.posts().iter().find(|&&j| j >= n_post) {
+        return Some(format!("targets neuron {bad} but `{}` has {n_post}", post.name));
+    }
+    if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
+        return Some(format!("has a non-finite weight {w}"));
+    }
+    if let PopKind::Neurons(NeuronModel::Lif(Lif { conductance: Some(_), .. })) = &post.kind
+        && let Some(w) = pr.synapses.weights().iter().find(|&&w| w < 0.0)
+    {
+        return Some(format!(
+            "has a negative weight {w} onto `{}`, whose synapses are conductances (µS); an inhibitory projection is a positive conductance with receptor = \"inhibitory\" (its reversal potential e_rev_i makes it inhibit)",
+            post.name
+        ));
+    }
+    None
+}
+
 fn update_order(pops: &[Population], projs: &[Projection]) -> Result<Vec<PopId>, IrError> {
     let n = pops.len();
     let mut indeg = vec![0usize; n];

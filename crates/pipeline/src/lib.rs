@@ -539,15 +539,17 @@ pub fn hw_model_files() -> Option<Vec<PathBuf>> {
 /// populations on other parts become their interfaces) and `placed` says where each
 /// population went.
 #[derive(Debug)]
-pub struct Compiled {
-    pub net: Network,
+pub struct Compiled<'a> {
+    /// The network compiled: the one given (not copied: the full microcircuit's
+    /// synapses are 3 GB), or on a hybrid chip the cores' own.
+    pub net: std::borrow::Cow<'a, Network>,
     pub mapping: neuromap_compile::Mapping,
     pub options: neuromap_compile::CompileOptions,
     pub placed: Option<String>,
     pub compile_s: f64,
 }
 
-impl Compiled {
+impl Compiled<'_> {
     pub fn summary(&self, model: &HwModel) -> neuromap_compile::artifact::Summary {
         neuromap_compile::artifact::summary(&self.net, model, &self.mapping, &self.options)
     }
@@ -561,25 +563,20 @@ impl Compiled {
 /// Compiles `net` onto `model` (partition, place, route, keys, tables, verified): on a
 /// hybrid chip, its populations first go to the parts (`pinned` where the netlist or
 /// the user says, `options.parts` filled in).
-pub fn compile_network(
-    net: &Network,
+pub fn compile_network<'a>(
+    net: &'a Network,
     model: &HwModel,
     pinned: &std::collections::BTreeMap<String, String>,
     mut options: neuromap_compile::CompileOptions,
-) -> Result<Compiled, JobError> {
+) -> Result<Compiled<'a>, JobError> {
     let fail = |message: String| JobError::Map { net: net.name.clone(), model: model.name.clone(), message };
     let hybrid = hybrid::plan(net, model, pinned).map_err(fail)?;
-    let functional = hybrid.as_ref().map_or_else(|| net.clone(), |h| h.functional.clone());
     options.parts = hybrid.as_ref().map(|h| h.assignment.parts.clone()).unwrap_or_default();
+    let placed = hybrid.as_ref().map(|h| hybrid::placed_text(&h.assignment.placed));
+    let functional = hybrid.map_or(std::borrow::Cow::Borrowed(net), |h| std::borrow::Cow::Owned(h.functional));
     let t0 = std::time::Instant::now();
     let mapping = neuromap_compile::compile(&functional, model, &options).map_err(|e| fail(e.to_string()))?;
-    Ok(Compiled {
-        net: functional,
-        mapping,
-        options,
-        placed: hybrid.as_ref().map(|h| hybrid::placed_text(&h.assignment.placed)),
-        compile_s: t0.elapsed().as_secs_f64(),
-    })
+    Ok(Compiled { net: functional, mapping, options, placed, compile_s: t0.elapsed().as_secs_f64() })
 }
 
 /// The memory a run may need unless told otherwise, and why: 80 % of this machine's
