@@ -63,21 +63,42 @@ impl Dist {
         match *self {
             Dist::Const { value } => value,
             Dist::Uniform { lo, hi } => lo + (hi - lo) * rng.random::<f64>(),
-            Dist::Normal { mean, sd, min, max } => {
-                let (lo, hi) = (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY));
-                for _ in 0..10_000 {
-                    let z: f64 = StandardNormal.sample(rng);
-                    let x = mean + sd * z;
-                    if x >= lo && x <= hi {
-                        return x;
-                    }
-                }
-                // The bounds sit far in a tail: fall back to the nearest bound.
-                mean.clamp(lo, hi)
-            }
+            Dist::Normal { mean, sd, min, max } => normal(rng, mean, sd, min, max),
             Dist::Choice { ref values } => values[rng.random_range(0..values.len())],
         }
     }
+
+    /// `n` draws, the same as `n` calls of [`Dist::sample`], each passed to `f`: the
+    /// kind of distribution is matched once, not per draw.
+    #[inline]
+    pub fn sample_each<E>(
+        &self,
+        rng: &mut ChaCha8Rng,
+        n: usize,
+        mut f: impl FnMut(f64) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match *self {
+            Dist::Const { value } => (0..n).try_for_each(|_| f(value)),
+            Dist::Uniform { lo, hi } => (0..n).try_for_each(|_| f(lo + (hi - lo) * rng.random::<f64>())),
+            Dist::Normal { mean, sd, min, max } => (0..n).try_for_each(|_| f(normal(rng, mean, sd, min, max))),
+            Dist::Choice { ref values } => (0..n).try_for_each(|_| f(values[rng.random_range(0..values.len())])),
+        }
+    }
+}
+
+/// A normal draw, truncated to [min, max] when given (values outside are drawn again).
+#[inline(always)]
+fn normal(rng: &mut ChaCha8Rng, mean: f64, sd: f64, min: Option<f64>, max: Option<f64>) -> f64 {
+    let (lo, hi) = (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY));
+    for _ in 0..10_000 {
+        let z: f64 = StandardNormal.sample(rng);
+        let x = mean + sd * z;
+        if x >= lo && x <= hi {
+            return x;
+        }
+    }
+    // The bounds sit far in a tail: fall back to the nearest bound.
+    mean.clamp(lo, hi)
 }
 
 /// One explicit synapse of a `list` connector.
@@ -391,6 +412,28 @@ impl Values<'_> {
         }
     }
 
+    /// The weights and delays of the targets `b` holds without them ([`Values::weight`]
+    /// and [`Values::delay`] for each in order: each has a stream of its own).
+    #[inline]
+    fn fill(&mut self, b: &mut SynapsesBuilder) -> Result<(), IrError> {
+        let Values { weight, delay, wrng, drng, dt, per_dt, proj } = self;
+        b.fill_values(
+            |n, out| match weight {
+                Some(d) => d.sample_each(wrng, n, |x| {
+                    out.push(x as f32);
+                    Ok(())
+                }),
+                None => Err(IrError::Projection { proj: proj.to_string(), msg: "needs a `weight`".into() }),
+            },
+            |n, out| {
+                delay.sample_each(drng, n, |ms| {
+                    out.push(steps(ms, *dt, *per_dt, proj)?);
+                    Ok(())
+                })
+            },
+        )
+    }
+
     #[inline]
     fn delay(&mut self) -> Result<u16, IrError> {
         let ms = self.delay.sample(&mut self.drng);
@@ -399,28 +442,38 @@ impl Values<'_> {
 
     #[inline]
     fn steps(&self, ms: f64) -> Result<u16, IrError> {
-        // `ms · (1/dt)` is within a few units in the last place of `ms / dt` (below
-        // 2^16 steps, about 10⁻¹¹ steps), so it rounds to the same whole number unless
-        // it lies that close to a half; there, and for NaN, the quotient decides. (The
-        // fraction by truncation: `floor` is a call on the baseline x86-64 target.)
-        let q = ms * self.per_dt;
-        let frac = q - q as i64 as f64;
-        let s = if (frac.abs() - 0.5).abs() > 1e-6 { crate::num::round(q) } else { crate::num::round(ms / self.dt) };
-        if !(0.0..=f64::from(u16::MAX)).contains(&s) {
-            return self.steps_of_quotient(ms);
-        }
-        Ok(s as u16)
+        steps(ms, self.dt, self.per_dt, self.proj)
     }
+}
 
-    /// [`Values::steps`] by the quotient alone.
-    #[cold]
-    fn steps_of_quotient(&self, ms: f64) -> Result<u16, IrError> {
-        let s = crate::num::round(ms / self.dt);
-        if !(0.0..=f64::from(u16::MAX)).contains(&s) {
-            return Err(self.err(format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX)));
-        }
-        Ok(s as u16)
+/// A delay of `ms` in whole steps of `dt` (`per_dt` = 1 / dt), the rounded quotient;
+/// out of range, an error naming projection `proj`.
+#[inline]
+fn steps(ms: f64, dt: f64, per_dt: f64, proj: &str) -> Result<u16, IrError> {
+    // `ms · (1/dt)` is within a few units in the last place of `ms / dt` (below 2^16
+    // steps, about 10⁻¹¹ steps), so it rounds to the same whole number unless it lies
+    // that close to a half; there, and for NaN, the quotient decides. (The fraction by
+    // truncation: `floor` is a call on the baseline x86-64 target.)
+    let q = ms * per_dt;
+    let frac = q - q as i64 as f64;
+    let s = if (frac.abs() - 0.5).abs() > 1e-6 { crate::num::round(q) } else { crate::num::round(ms / dt) };
+    if !(0.0..=f64::from(u16::MAX)).contains(&s) {
+        return steps_of_quotient(ms, dt, proj);
     }
+    Ok(s as u16)
+}
+
+/// [`steps`] by the quotient alone.
+#[cold]
+fn steps_of_quotient(ms: f64, dt: f64, proj: &str) -> Result<u16, IrError> {
+    let s = crate::num::round(ms / dt);
+    if !(0.0..=f64::from(u16::MAX)).contains(&s) {
+        return Err(IrError::Projection {
+            proj: proj.to_string(),
+            msg: format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX),
+        });
+    }
+    Ok(s as u16)
 }
 
 /// Generates the synapses of one projection.
@@ -446,15 +499,17 @@ pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context
             for i in 0..n_pre {
                 for j in 0..n_post {
                     if !(exclude_self(*allow_self) && i == j) {
-                        b.push(j as u32, v.weight()?, v.delay()?);
+                        b.push_post(j as u32);
                     }
                 }
+                v.fill(&mut b)?;
                 b.end_row();
             }
         }
         Connector::OneToOne => {
             for i in 0..n_pre {
-                b.push(i as u32, v.weight()?, v.delay()?);
+                b.push_post(i as u32);
+                v.fill(&mut b)?;
                 b.end_row();
             }
         }
@@ -464,9 +519,10 @@ pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context
                 if *p >= 1.0 {
                     for j in 0..n_post {
                         if !(exclude_self(*allow_self) && i == j) {
-                            b.push(j as u32, v.weight()?, v.delay()?);
+                            b.push_post(j as u32);
                         }
                     }
+                    v.fill(&mut b)?;
                 } else if *p > 0.0 {
                     // Geometric skipping: one draw per synapse, not per pair.
                     let mut j: i64 = -1;
@@ -480,8 +536,9 @@ pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context
                         if exclude_self(*allow_self) && j as usize == i {
                             continue;
                         }
-                        b.push(j as u32, v.weight()?, v.delay()?);
+                        b.push_post(j as u32);
                     }
+                    v.fill(&mut b)?;
                 }
                 b.end_row();
             }
@@ -489,8 +546,9 @@ pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context
         Connector::FixedNumberPost { n, allow_self, replace } => {
             for i in 0..n_pre {
                 for j in choose(&mut crng, n_post, *n as usize, *replace, exclude_self(*allow_self).then_some(i)) {
-                    b.push(j as u32, v.weight()?, v.delay()?);
+                    b.push_post(j as u32);
                 }
+                v.fill(&mut b)?;
                 b.end_row();
             }
         }
@@ -513,8 +571,9 @@ pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context
                         if exclude_self(*allow_self) && j >= i {
                             j += 1;
                         }
-                        b.push(j as u32, v.weight()?, v.delay()?);
+                        b.push_post(j as u32);
                     }
+                    v.fill(&mut b)?;
                 }
                 b.end_row();
             }

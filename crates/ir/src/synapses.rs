@@ -177,9 +177,39 @@ impl SynapsesBuilder {
         self.s.max_delay = self.s.max_delay.max(delay);
     }
 
+    /// Pushes a target alone; [`SynapsesBuilder::fill_values`] gives it its weight and
+    /// delay before the row ends.
+    #[inline]
+    pub(crate) fn push_post(&mut self, post: u32) {
+        self.s.post.push(post);
+    }
+
+    /// Gives the targets pushed alone their weights and delays, in order: `weights(n,
+    /// out)` and `delays(n, out)` each push `n` values.
+    #[inline]
+    pub(crate) fn fill_values<E>(
+        &mut self,
+        weights: impl FnOnce(usize, &mut Vec<f32>) -> Result<(), E>,
+        delays: impl FnOnce(usize, &mut Vec<u16>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let n = self.s.post.len() - self.s.weight.len();
+        if n == 0 {
+            return Ok(());
+        }
+        weights(n, &mut self.s.weight)?;
+        let from = self.s.delay.len();
+        delays(n, &mut self.s.delay)?;
+        for &d in &self.s.delay[from..] {
+            self.s.min_delay = self.s.min_delay.min(d);
+            self.s.max_delay = self.s.max_delay.max(d);
+        }
+        Ok(())
+    }
+
     /// Closes the current row (call once per presynaptic neuron, in order).
     #[inline]
     pub fn end_row(&mut self) {
+        debug_assert_eq!(self.s.weight.len(), self.s.post.len(), "targets without values at a row's end");
         self.s.row_start.push(self.s.post.len() as u64);
     }
 
