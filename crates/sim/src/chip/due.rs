@@ -2,8 +2,8 @@
 //!
 //! A ring buffer per core holds every step up to the longest delay; when a core's
 //! synapses have delays of their own, a row's inputs land at random in it, and the
-//! rings of all cores are far larger than the caches (about 80 MB on the full
-//! microcircuit), so nearly every synaptic event missed them. Here an input is
+//! rings of all cores are far larger than the caches (79 MB on the full microcircuit:
+//! 2 receptors × 64 steps × 8 bytes for each of its 77,169 neurons), so nearly every synaptic event missed them. Here an input is
 //! appended to its step's list instead, and the lists are read in order just before
 //! the step's first update into `now`, the one step's inputs of every queued core,
 //! which stays in the caches. Integer sums: the inputs are the same either way.
@@ -62,11 +62,11 @@ impl Due {
         }
     }
 
-    /// The most memory a `Due` of `inputs` inputs and `steps` steps takes, in bytes:
-    /// its lists full and every step spilled.
-    pub(super) fn bound_bytes(inputs: usize, steps: usize) -> f64 {
+    /// The most memory a `Due` of `inputs` inputs and `steps` steps takes beyond the
+    /// rings it replaces (its spill is one), in bytes: its lists full, and `now`.
+    pub(super) fn bytes_beyond_rings(inputs: usize, steps: usize) -> f64 {
         let entry = std::mem::size_of::<Input>();
-        inputs as f64 * (steps as f64 * (LIST_PER_INPUT * entry + 8) as f64 + 8.0)
+        inputs as f64 * ((steps * LIST_PER_INPUT * entry) as f64 + 8.0)
     }
 
     /// Queues the inputs of `k` spikes through synapses `syn` of a queued core's

@@ -195,8 +195,9 @@ struct RouterPs {
 /// neuron it hears from if that is smaller, bounded here by its share of the
 /// projection's synapses; for direct and for delayed packets when the projection has
 /// both), the state and ring buffers of the reference engine's estimate, what the
-/// lists of inputs due in later steps may hold ([`Due::bound_bytes`]), and the
-/// packets' routes ([`route_bytes`]); checked before a run.
+/// lists of inputs due in later steps may hold beyond that
+/// ([`Due::bytes_beyond_rings`]), and the packets' routes ([`route_bytes`]); checked
+/// before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
     let part = &mapping.partition;
     let max_delay = mapping.hw.max_delay_steps;
@@ -220,8 +221,7 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
             .sum::<usize>();
     }
     // The cores of a population with synapses of their own delays may queue their
-    // inputs (their rings are then not allocated; the reference's estimate counts
-    // them).
+    // inputs: lists beside a ring of the reference's size, which it counts.
     let due: f64 = net
         .pop_ids()
         .filter(|&id| {
@@ -229,7 +229,7 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
         })
         .map(|id| {
             let slots = (usize::from(net.max_delay_into(id)) + 1).next_power_of_two();
-            Due::bound_bytes(2 * net.pop(id).size as usize, slots)
+            Due::bytes_beyond_rings(2 * net.pop(id).size as usize, slots)
         })
         .sum();
     net.n_synapses() as f64 * 6.0 + index as f64 + due + crate::memory_estimate(net) + route_bytes(mapping)
