@@ -408,7 +408,7 @@ impl Values<'_> {
     fn weight(&mut self) -> Result<f32, IrError> {
         match self.weight {
             Some(d) => Ok(d.sample(&mut self.wrng) as f32),
-            None => Err(self.err("needs a `weight`".into())),
+            None => Err(needs_weight(self.proj)),
         }
     }
 
@@ -423,7 +423,7 @@ impl Values<'_> {
                     out.push(x as f32);
                     Ok(())
                 }),
-                None => Err(IrError::Projection { proj: proj.to_string(), msg: "needs a `weight`".into() }),
+                None => Err(needs_weight(proj)),
             },
             |n, out| {
                 delay.sample_each(drng, n, |ms| {
@@ -461,6 +461,11 @@ fn steps(ms: f64, dt: f64, per_dt: f64, proj: &str) -> Result<u16, IrError> {
         return steps_of_quotient(ms, dt, proj);
     }
     Ok(s as u16)
+}
+
+/// A projection whose connector gives no weights has none of its own.
+fn needs_weight(proj: &str) -> IrError {
+    IrError::Projection { proj: proj.to_string(), msg: "needs a `weight`".into() }
 }
 
 /// [`steps`] by the quotient alone.

@@ -27,7 +27,8 @@ pub(super) struct Rows {
     /// The delay of every synapse in `syn`, when they all have one: a row is then
     /// added into one step's inputs.
     pub(super) delay: Option<u16>,
-    /// Whether a synapse in `syn` has no delay: its input is for the step it arrives in.
+    /// Whether a synapse of its projection has no delay: its input is for the step it
+    /// arrives in.
     pub(super) undelayed: bool,
 }
 
@@ -111,13 +112,11 @@ impl Core {
     /// Whether the core takes its inputs through [`Shard::due`]: some of its synapses
     /// have their own delays (a ring holding every step up to the longest delay is
     /// then written at random, and the rings of all cores are far larger than the
-    /// caches), none has no delay (their input is for the step they arrive in), and
-    /// no tile computes its input. The inputs are the same either way.
+    /// caches), no projection into it has a synapse without delay (its input is for
+    /// the step it arrives in), and no tile computes its input. The inputs are the
+    /// same either way.
     fn queues(&self, tile: bool) -> bool {
-        !tile
-            && !self.extension
-            && self.rows.iter().any(|r| r.delay.is_none())
-            && self.rows.iter().all(|r| !r.undelayed)
+        !tile && self.rows.iter().any(|r| r.delay.is_none()) && self.rows.iter().all(|r| !r.undelayed)
     }
 
     pub(super) fn row_key(pre: PopId, delayed: bool) -> u64 {
@@ -330,7 +329,7 @@ pub(super) fn build_cores(
                         listed: Some(vec![0; n_pre]),
                         syn: vec![(0, 0, 0); n_syn],
                         delay: None,
-                        undelayed: false,
+                        undelayed: syn.min_delay() == 0,
                     }
                 })
                 .collect();
@@ -375,7 +374,6 @@ pub(super) fn build_cores(
                 .filter_map(|(g, mut r)| {
                     let d = r.syn.first()?.2;
                     r.delay = r.syn.iter().all(|x| x.2 == d).then_some(d);
-                    r.undelayed = r.syn.iter().any(|x| x.2 == 0);
                     Some((targets[g % n_t], dense_if_smaller(r)))
                 })
                 .collect::<Vec<_>>()
