@@ -24,6 +24,11 @@ fn splitmix64(mut z: u64) -> u64 {
 
 /// The stream for `purpose` (e.g. "connect") of entity `name`, element `index`.
 pub fn stream(seed: u64, purpose: &str, name: &str, index: u64) -> ChaCha8Rng {
+    ChaCha8Rng::from_seed(key(seed, purpose, name, index))
+}
+
+/// The ChaCha8 key of [`stream`]`(seed, purpose, name, index)`.
+pub fn key(seed: u64, purpose: &str, name: &str, index: u64) -> [u8; 32] {
     let words = [seed, fnv1a(purpose.as_bytes()), fnv1a(name.as_bytes()), index];
     let mut key = [0u8; 32];
     let mut acc = 0u64;
@@ -31,7 +36,7 @@ pub fn stream(seed: u64, purpose: &str, name: &str, index: u64) -> ChaCha8Rng {
         acc = splitmix64(acc ^ *w);
         key[i * 8..i * 8 + 8].copy_from_slice(&acc.to_le_bytes());
     }
-    ChaCha8Rng::from_seed(key)
+    key
 }
 
 #[cfg(test)]

@@ -2,9 +2,12 @@
 //! (`rng::stream(seed, "source", population, neuron)`), so any simulator, however it
 //! splits a population, sees the same source spikes.
 
+use std::convert::Infallible;
+
 use neuromap_ir::{Param, Population, SourceKind, rng};
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
+use rand::{Rng, RngExt, SeedableRng, TryRng};
+use rand_chacha::ChaCha8Core;
+use rand_chacha::rand_core::block::Generator;
 
 /// Above this many expected spikes per step, Poisson counts are drawn directly.
 const LARGE_LAMBDA: f64 = 30.0;
@@ -21,7 +24,7 @@ pub struct SourceState {
 #[derive(Debug)]
 enum Kind {
     /// Counts drawn from a stream per neuron, [`AHEAD`] steps at a time.
-    Drawn { rngs: Vec<ChaCha8Rng>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
+    Drawn { rngs: Vec<Stream>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
     /// Given spike trains as `(step, neuron)` in step and neuron order (a neuron
     /// once per spike), read from `cursor` on: a step costs its spikes, not the
     /// population's size.
@@ -57,7 +60,7 @@ impl Draw {
     /// by inversion: a Poisson count above λ = 30 (none for a λ that is not a
     /// number), or a Bernoulli spike.
     #[inline]
-    fn count(&self, i: usize, r: &mut ChaCha8Rng) -> u32 {
+    fn count(&self, i: usize, r: &mut Stream) -> u32 {
         match self {
             Draw::Poisson { lambda, .. } => {
                 let d = rand_distr::Poisson::new(lambda.get(i));
@@ -82,7 +85,7 @@ struct Ahead {
 }
 
 impl Ahead {
-    fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
+    fn refill(&mut self, rngs: &mut [Stream], draw: &Draw) {
         self.rows.resize_with(AHEAD, Vec::new);
         self.rows.iter_mut().for_each(Vec::clear);
         let mut k = [[0u32; AHEAD]; 2];
@@ -121,26 +124,41 @@ impl Ahead {
 /// products are independent, so drawn side by side they overlap. Once one has its
 /// counts, the other goes on alone: the same uniforms, the same counts.
 #[inline]
-fn by_inversion_2(r: [&mut ChaCha8Rng; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2]) {
+fn by_inversion_2(r: [&mut Stream; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2]) {
     let [r0, r1] = r;
     let [o0, o1] = out;
     let (mut a, mut b) = (Inversion::start(r0), Inversion::start(r1));
     loop {
-        let (a_full, b_full) = (a.record(e[0], o0), b.record(e[1], o1));
-        if a_full || b_full {
-            // The other goes on from its next uniform.
-            if !a_full {
-                a.take(r0.random());
-                a.finish(r0, e[0], o0);
+        // While both buffers hold a whole uniform, their positions stay in registers.
+        let (mut p0, mut p1) = (r0.pos, r1.pos);
+        while p0 < WORDS - 1 && p1 < WORDS - 1 {
+            if a.record(e[0], o0) | b.record(e[1], o1) {
+                (r0.pos, r1.pos) = (p0, p1);
+                return finish_2([r0, r1], [a, b], e, [o0, o1]);
             }
-            if !b_full {
-                b.take(r1.random());
-                b.finish(r1, e[1], o1);
-            }
-            return;
+            a.take(unit(r0.u64_at(p0)));
+            b.take(unit(r1.u64_at(p1)));
+            (p0, p1) = (p0 + 2, p1 + 2);
         }
-        a.take(r0.random());
-        b.take(r1.random());
+        (r0.pos, r1.pos) = (p0, p1);
+        // A buffer is at its end: a uniform each the slow way, which refills it.
+        if a.record(e[0], o0) | b.record(e[1], o1) {
+            return finish_2([r0, r1], [a, b], e, [o0, o1]);
+        }
+        a.take(r0.uniform());
+        b.take(r1.uniform());
+    }
+}
+
+/// The end of [`by_inversion_2`] once one of the two has every count: the other goes
+/// on alone from its next uniform.
+#[inline(always)]
+fn finish_2(r: [&mut Stream; 2], inv: [Inversion; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2]) {
+    for (((r, mut inv), e), out) in r.into_iter().zip(inv).zip(e).zip(out) {
+        if inv.row < AHEAD {
+            inv.take(r.uniform());
+            inv.finish(r, e, out);
+        }
     }
 }
 
@@ -149,7 +167,7 @@ fn by_inversion_2(r: [&mut ChaCha8Rng; 2], e: [f64; 2], out: [&mut [u32; AHEAD];
 /// draw): each uniform multiplies the running product, and a product at or below
 /// `exp(-λ)` ends the count.
 #[inline]
-fn by_inversion(r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
+fn by_inversion(r: &mut Stream, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
     Inversion::start(r).finish(r, exp_neg_lambda, out);
 }
 
@@ -169,8 +187,8 @@ struct Inversion {
 
 impl Inversion {
     #[inline(always)]
-    fn start(r: &mut ChaCha8Rng) -> Self {
-        Inversion { prod: r.random(), k: 0, row: 0, done: false }
+    fn start(r: &mut Stream) -> Self {
+        Inversion { prod: r.uniform(), k: 0, row: 0, done: false }
     }
 
     /// Compares the product with `exp(-λ)` and writes the row's count so far (the
@@ -192,10 +210,120 @@ impl Inversion {
 
     /// Draws on until every row is written.
     #[inline(always)]
-    fn finish(mut self, r: &mut ChaCha8Rng, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
-        while !self.record(exp_neg_lambda, out) {
-            self.take(r.random());
+    fn finish(mut self, r: &mut Stream, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
+        loop {
+            let mut p = r.pos;
+            while p < WORDS - 1 {
+                if self.record(exp_neg_lambda, out) {
+                    r.pos = p;
+                    return;
+                }
+                self.take(unit(r.u64_at(p)));
+                p += 2;
+            }
+            r.pos = p;
+            if self.record(exp_neg_lambda, out) {
+                return;
+            }
+            self.take(r.uniform());
         }
+    }
+}
+
+/// Words in a [`Stream`]'s buffer (four ChaCha blocks, as `rand_chacha` makes them).
+const WORDS: usize = 64;
+
+/// A source neuron's stream: the words of `ChaCha8Rng` from the same key in the same
+/// order (a `u64` is two words, the low first, across a refill as `rand_core`'s
+/// `BlockRng` takes them). Its position in the buffer is a field of its own, so that
+/// drawing by inversion reads the buffer in a loop of its own, and keeps the position
+/// in a register.
+#[derive(Clone)]
+struct Stream {
+    core: ChaCha8Core,
+    buf: [u32; WORDS],
+    /// The next word to read; [`WORDS`] when all are read.
+    pos: usize,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stream { .. }")
+    }
+}
+
+/// A uniform in [0, 1) from a `u64`, as `rand`'s `StandardUniform` makes an `f64`: its
+/// top 53 bits, times 2⁻⁵³.
+#[inline(always)]
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+impl Stream {
+    fn new(key: [u8; 32]) -> Self {
+        Stream { core: ChaCha8Core::from_seed(key), buf: [0; WORDS], pos: WORDS }
+    }
+
+    /// The `u64` of the words `p` and `p + 1`.
+    #[inline(always)]
+    fn u64_at(&self, p: usize) -> u64 {
+        u64::from(self.buf[p]) | (u64::from(self.buf[p + 1]) << 32)
+    }
+
+    /// The next uniform in [0, 1).
+    #[inline(always)]
+    fn uniform(&mut self) -> f64 {
+        unit(self.next_u64())
+    }
+
+    /// The next `u64` when fewer than two words are left: the last word (if any) is
+    /// its low half, the new buffer's first its high half.
+    #[cold]
+    #[inline(never)]
+    fn u64_refilled(&mut self) -> u64 {
+        if self.pos >= WORDS {
+            self.core.generate(&mut self.buf);
+            self.pos = 2;
+            self.u64_at(0)
+        } else {
+            let lo = self.buf[WORDS - 1];
+            self.core.generate(&mut self.buf);
+            self.pos = 1;
+            u64::from(lo) | (u64::from(self.buf[0]) << 32)
+        }
+    }
+}
+
+impl TryRng for Stream {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        if self.pos >= WORDS {
+            self.core.generate(&mut self.buf);
+            self.pos = 0;
+        }
+        self.pos += 1;
+        Ok(self.buf[self.pos - 1])
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        if self.pos < WORDS - 1 {
+            self.pos += 2;
+            Ok(self.u64_at(self.pos - 2))
+        } else {
+            Ok(self.u64_refilled())
+        }
+    }
+
+    /// Whole words, little-endian; a last partial word is used up.
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for chunk in dst.chunks_mut(4) {
+            let w = self.try_next_u32()?.to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 
@@ -207,7 +335,7 @@ impl SourceState {
             Param::Shared(x) => Param::Shared(*x),
             Param::PerNeuron(v) => Param::PerNeuron(v[range.clone()].to_vec()),
         };
-        let rngs = || range.clone().map(|i| rng::stream(seed, "source", &pop.name, i as u64)).collect();
+        let rngs = || range.clone().map(|i| Stream::new(rng::key(seed, "source", &pop.name, i as u64))).collect();
         let ahead = || Ahead { pos: AHEAD, ..Ahead::default() };
         let kind = match src {
             SourceKind::Poisson { rate_hz, start_step, stop_step } => {
@@ -310,7 +438,33 @@ fn by_step(steps: &[Vec<u32>]) -> Kind {
 mod tests {
     use super::*;
     use neuromap_ir::PopKind;
-    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    /// A [`Stream`] gives what `ChaCha8Rng` from the same key gives, whatever mix of
+    /// words, `u64`s (across a refill on an odd position too), bytes and uniforms is
+    /// asked of it.
+    #[test]
+    fn a_stream_is_chacha8rng_word_for_word() {
+        let mut pick = ChaCha8Rng::seed_from_u64(11);
+        for key in 0..20u64 {
+            let k = rng::key(key, "source", "s", key * 7);
+            let (mut want, mut got) = (ChaCha8Rng::from_seed(k), Stream::new(k));
+            for _ in 0..2_000 {
+                match pick.random_range(0..5) {
+                    0 => assert_eq!(got.next_u32(), want.next_u32()),
+                    1 | 2 => assert_eq!(got.next_u64(), want.next_u64()),
+                    3 => {
+                        let n = pick.random_range(0..40);
+                        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
+                        got.fill_bytes(&mut a);
+                        want.fill_bytes(&mut b);
+                        assert_eq!(a, b);
+                    }
+                    _ => assert_eq!(got.uniform().to_bits(), want.random::<f64>().to_bits()),
+                }
+            }
+        }
+    }
 
     /// A spike array replayed by step gives, at every step, each neuron of the slice
     /// with its number of spikes in that step, in neuron order.
@@ -346,19 +500,22 @@ mod tests {
     fn counts_drawn_ahead_are_the_step_by_step_draws() {
         let dt = 0.1;
         // By inversion (λ ≤ 30) neurons are drawn in pairs: 0 and 1, 5 and 6, 7 and
-        // 8 (all of different rates); neuron 2 alone, as neuron 3's λ is above 30.
-        // At the shared rate: pairs, and the last neuron alone.
-        let rates = vec![0.0, 80.0, 12_800.0, 500_000.0, 700_000_000.0, 3_000.0, 9_000.0, 20_000.0, 6_000.0];
+        // 8 (all of different rates); neuron 2 alone, as neuron 3's λ is above 30;
+        // and so on for every 9 neurons. At the shared rate: pairs, and the last
+        // neuron of an odd slice alone.
+        let nine = [0.0, 80.0, 12_800.0, 500_000.0, 700_000_000.0, 3_000.0, 9_000.0, 20_000.0, 6_000.0];
+        let rates: Vec<f64> = nine.iter().copied().cycle().take(150).collect();
         let n = rates.len();
+        let p: Vec<f64> = [0.0, 0.3, 0.5, 0.9, 1.0, 0.1, 0.7, 0.2, 0.6].into_iter().cycle().take(n).collect();
         let kinds = [
             SourceKind::Poisson { rate_hz: Param::PerNeuron(rates.clone()), start_step: 0, stop_step: None },
             SourceKind::Poisson { rate_hz: Param::Shared(15_000.0), start_step: 40, stop_step: Some(75) },
-            SourceKind::Bernoulli { p: Param::PerNeuron(vec![0.0, 0.3, 0.5, 0.9, 1.0, 0.1, 0.7, 0.2, 0.6]) },
+            SourceKind::Bernoulli { p: Param::PerNeuron(p) },
         ];
         let (mut spikes, mut big) = (0u64, 0usize);
         for kind in kinds {
             let pop = Population { name: "s".into(), size: n as u32, kind: PopKind::Source(kind.clone()) };
-            for range in [0..n, 2..5, 6..9] {
+            for range in [0..n, 2..5, 6..9, 60..131] {
                 let mut state = SourceState::new(&pop, &kind, 9, dt, range.clone());
                 let mut rngs: Vec<ChaCha8Rng> =
                     range.clone().map(|i| rng::stream(9, "source", "s", i as u64)).collect();
