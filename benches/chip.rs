@@ -10,7 +10,10 @@
 //!    onto SpiNNaker (issue 19's target: ≤ 40 s here in all, netlist to report, and
 //!    ≤ 6 GiB), with peak memory.
 //!
-//! Brunel-10k runs are the best of 5 (this machine is shared).
+//! Brunel-10k runs are the best of 5 (this machine is shared). After them, the bench
+//! times what the host gives 2 threads at that moment on independent work
+//! (arithmetic, and random reads from memory), so that a 2-thread speed-up can be read
+//! against it.
 //!
 //! Run with `cargo bench --bench chip` (`NEUROMAP_BENCH_QUICK=1`: microcircuit at
 //! scale 0.1, or `NEUROMAP_BENCH_SCALE=x` at scale x; `NEUROMAP_BENCH_SKIP_MICROCIRCUIT=1`
@@ -104,6 +107,65 @@ fn brunel() {
         "  2 threads: {t2:.2} s (best of 5), speed-up {speedup:.2}× (target 1.8×: {}), identical results",
         common::verdict(speedup >= 1.8)
     );
+    let (arith, memory) = (host_speedup(Work::Arithmetic), host_speedup(Work::Memory));
+    println!(
+        "  this host just after, 2 threads against 1 on independent work (best of 5 each): arithmetic {:.2}× ({:.2} s on one), random reads from memory {:.2}× ({:.2} s on one)",
+        arith.1, arith.0, memory.1, memory.0
+    );
+}
+
+/// Work for [`host_speedup`].
+#[derive(Clone, Copy)]
+enum Work {
+    /// An xorshift walk: registers only.
+    Arithmetic,
+    /// Reads at random from 64 MB of the thread's own (larger than the caches), as
+    /// the chip reads its synaptic rows.
+    Memory,
+}
+
+/// How much faster 2 threads do twice the work of one, each on its own share (nothing
+/// shared): what this host gives 2 threads at the moment (with one thread's time). A
+/// shared machine gives less than 2× when its other tenants are busy; memory may be
+/// short where arithmetic is not.
+fn host_speedup(work: Work) -> (f64, f64) {
+    let len = match work {
+        Work::Arithmetic => 1,
+        Work::Memory => 8u64 << 20,
+    };
+    let tables: Vec<Vec<u64>> = (0..2).map(|t| (0..len).map(|i| i ^ t).collect()).collect();
+    let run = |table: &[u64]| {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut sum = 0u64;
+        let (steps, mask) = match work {
+            Work::Arithmetic => (150_000_000u64, 0),
+            Work::Memory => (10_000_000, table.len() as u64 - 1),
+        };
+        for _ in 0..steps {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if mask > 0 {
+                sum = sum.wrapping_add(table[(x & mask) as usize]);
+            }
+        }
+        std::hint::black_box(x ^ sum)
+    };
+    let best = |threads: usize| {
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                std::thread::scope(|s| {
+                    for table in &tables[..threads] {
+                        s.spawn(|| run(table));
+                    }
+                });
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (one, two) = (best(1), best(2));
+    (one, 2.0 * one / two)
 }
 
 fn microcircuit() {
