@@ -128,26 +128,14 @@ fn by_inversion_2(r: [&mut Stream; 2], e: [f64; 2], out: [&mut [u32; AHEAD]; 2])
     let [r0, r1] = r;
     let [o0, o1] = out;
     let (mut a, mut b) = (Inversion::start(r0), Inversion::start(r1));
-    loop {
-        // While both buffers hold a whole uniform, their positions stay in registers.
-        let (mut p0, mut p1) = (r0.pos, r1.pos);
-        while p0 < WORDS - 1 && p1 < WORDS - 1 {
-            if a.record(e[0], o0) | b.record(e[1], o1) {
-                (r0.pos, r1.pos) = (p0, p1);
-                return finish_2([r0, r1], [a, b], e, [o0, o1]);
-            }
-            a.take(unit(r0.u64_at(p0)));
-            b.take(unit(r1.u64_at(p1)));
-            (p0, p1) = (p0 + 2, p1 + 2);
-        }
-        (r0.pos, r1.pos) = (p0, p1);
-        // A buffer is at its end: a uniform each the slow way, which refills it.
-        if a.record(e[0], o0) | b.record(e[1], o1) {
-            return finish_2([r0, r1], [a, b], e, [o0, o1]);
-        }
-        a.take(r0.uniform());
-        b.take(r1.uniform());
+    // The streams' positions in locals, so that they stay in registers.
+    let (mut p0, mut p1) = (r0.pos, r1.pos);
+    while !(a.record(e[0], o0) | b.record(e[1], o1)) {
+        a.take(r0.uniform_at(&mut p0));
+        b.take(r1.uniform_at(&mut p1));
     }
+    (r0.pos, r1.pos) = (p0, p1);
+    finish_2([r0, r1], [a, b], e, [o0, o1]);
 }
 
 /// The end of [`by_inversion_2`] once one of the two has every count: the other goes
@@ -211,22 +199,11 @@ impl Inversion {
     /// Draws on until every row is written.
     #[inline(always)]
     fn finish(mut self, r: &mut Stream, exp_neg_lambda: f64, out: &mut [u32; AHEAD]) {
-        loop {
-            let mut p = r.pos;
-            while p < WORDS - 1 {
-                if self.record(exp_neg_lambda, out) {
-                    r.pos = p;
-                    return;
-                }
-                self.take(unit(r.u64_at(p)));
-                p += 2;
-            }
-            r.pos = p;
-            if self.record(exp_neg_lambda, out) {
-                return;
-            }
-            self.take(r.uniform());
+        let mut p = r.pos;
+        while !self.record(exp_neg_lambda, out) {
+            self.take(r.uniform_at(&mut p));
         }
+        r.pos = p;
     }
 }
 
@@ -238,7 +215,6 @@ const WORDS: usize = 64;
 /// `BlockRng` takes them). Its position in the buffer is a field of its own, so that
 /// drawing by inversion reads the buffer in a loop of its own, and keeps the position
 /// in a register.
-#[derive(Clone)]
 struct Stream {
     core: ChaCha8Core,
     buf: [u32; WORDS],
@@ -274,6 +250,21 @@ impl Stream {
     #[inline(always)]
     fn uniform(&mut self) -> f64 {
         unit(self.next_u64())
+    }
+
+    /// [`Stream::uniform`] with the position held by the caller in `p` (a local, which
+    /// stays in a register) instead of [`Stream::pos`], which is stale meanwhile.
+    #[inline(always)]
+    fn uniform_at(&mut self, p: &mut usize) -> f64 {
+        if *p < WORDS - 1 {
+            *p += 2;
+            unit(self.u64_at(*p - 2))
+        } else {
+            self.pos = *p;
+            let u = self.uniform();
+            *p = self.pos;
+            u
+        }
     }
 
     /// The next `u64` when fewer than two words are left: the last word (if any) is
