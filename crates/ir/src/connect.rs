@@ -401,7 +401,7 @@ struct Values<'a> {
 
 impl Values<'_> {
     fn err(&self, msg: String) -> IrError {
-        IrError::Projection { proj: self.proj.to_string(), msg }
+        projection_error(self.proj, msg)
     }
 
     #[inline]
@@ -463,9 +463,14 @@ fn steps(ms: f64, dt: f64, per_dt: f64, proj: &str) -> Result<u16, IrError> {
     Ok(s as u16)
 }
 
+/// An error in projection `proj`.
+fn projection_error(proj: &str, msg: String) -> IrError {
+    IrError::Projection { proj: proj.to_string(), msg }
+}
+
 /// A projection whose connector gives no weights has none of its own.
 fn needs_weight(proj: &str) -> IrError {
-    IrError::Projection { proj: proj.to_string(), msg: "needs a `weight`".into() }
+    projection_error(proj, "needs a `weight`".into())
 }
 
 /// [`steps`] by the quotient alone.
@@ -473,18 +478,14 @@ fn needs_weight(proj: &str) -> IrError {
 fn steps_of_quotient(ms: f64, dt: f64, proj: &str) -> Result<u16, IrError> {
     let s = crate::num::round(ms / dt);
     if !(0.0..=f64::from(u16::MAX)).contains(&s) {
-        return Err(IrError::Projection {
-            proj: proj.to_string(),
-            msg: format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX),
-        });
+        return Err(projection_error(proj, format!("delay {ms} ms is {s} steps, outside 0..={}", u16::MAX)));
     }
     Ok(s as u16)
 }
 
 /// Generates the synapses of one projection.
 pub fn expand(conn: &Connector, weight: Option<&Dist>, delay: &Dist, cx: Context<'_>) -> Result<Synapses, IrError> {
-    conn.check(u64::from(cx.n_pre), u64::from(cx.n_post), cx.same_pop)
-        .map_err(|msg| IrError::Projection { proj: cx.name.to_string(), msg })?;
+    conn.check(u64::from(cx.n_pre), u64::from(cx.n_post), cx.same_pop).map_err(|msg| projection_error(cx.name, msg))?;
     let mut crng = rng::stream(cx.seed, "connect", cx.name, 0);
     let mut v = Values {
         weight,
