@@ -122,8 +122,9 @@ impl Cdfs {
 /// Poisson(λ)'s distribution function as 63-bit thresholds, for drawing a count by
 /// inversion from one `u64` of a stream: the count is the first `k` whose threshold
 /// `⌊P(X ≤ k)·2⁶³⌋` exceeds the `u64`'s top 63 bits. The last threshold is 2⁶³ (above
-/// every draw): it takes the tail past where `P(X = k)` falls below 10⁻²⁰ relative to
-/// the mode's, far below what `f64` sums resolve. A guide indexed by the draw's top 6
+/// every draw): it takes the tail from where the `f64` sum reaches 1, or from where
+/// `P(X = k)` past the mode falls below 10⁻²⁰ of the mode's, a mass far below what an
+/// `f64` sum resolves. A guide indexed by the draw's top 6
 /// bits gives the first count that the draw's cell of 2⁵⁷ values can have (Chen and
 /// Asau's guide table), so a draw looks at one or two thresholds, whatever λ.
 #[derive(Debug)]
