@@ -2,12 +2,9 @@
 //! (`rng::stream(seed, "source", population, neuron)`), so any simulator, however it
 //! splits a population, sees the same source spikes.
 
-use std::convert::Infallible;
-
 use neuromap_ir::{Param, Population, SourceKind, rng};
-use rand::{Rng, RngExt, SeedableRng, TryRng};
-use rand_chacha::ChaCha8Core;
-use rand_chacha::rand_core::block::Generator;
+use rand::{Rng, RngExt};
+use rand_chacha::ChaCha8Rng;
 
 /// Above this many expected spikes per step, Poisson counts are drawn directly.
 const LARGE_LAMBDA: f64 = 30.0;
@@ -24,7 +21,7 @@ pub struct SourceState {
 #[derive(Debug)]
 enum Kind {
     /// Counts drawn from a stream per neuron, [`AHEAD`] steps at a time.
-    Drawn { rngs: Vec<Stream>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
+    Drawn { rngs: Vec<ChaCha8Rng>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
     /// Given spike trains as `(step, neuron)` in step and neuron order (a neuron
     /// once per spike), read from `cursor` on: a step costs its spikes, not the
     /// population's size.
@@ -51,7 +48,7 @@ impl Draw {
     /// [`Cdf`]: a Poisson count above λ = 30 (none for a λ that is not a number), or a
     /// Bernoulli spike.
     #[inline]
-    fn count(&self, i: usize, r: &mut Stream) -> u32 {
+    fn count(&self, i: usize, r: &mut ChaCha8Rng) -> u32 {
         match self {
             Draw::Poisson { lambda, .. } => {
                 let d = rand_distr::Poisson::new(lambda.get(i));
@@ -195,7 +192,7 @@ impl Ahead {
         Ahead { cells: Vec::new(), len: [0; AHEAD], pos: AHEAD }
     }
 
-    fn refill(&mut self, rngs: &mut [Stream], draw: &Draw) {
+    fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
         let n = rngs.len();
         self.cells.resize(AHEAD * n, (0, 0));
         self.len = [0; AHEAD];
@@ -223,88 +220,6 @@ impl Ahead {
     }
 }
 
-/// Words in a [`Stream`]'s buffer (four ChaCha blocks, as `rand_chacha` makes them).
-const WORDS: usize = 64;
-
-/// A source neuron's stream: the words of `ChaCha8Rng` from the same key in the same
-/// order (a `u64` is two words, the low first, across a refill as `rand_core`'s
-/// `BlockRng` takes them). Its position in the buffer is a field of its own, where
-/// `BlockRng` keeps it in the buffer's first word (a store to memory per draw).
-struct Stream {
-    core: ChaCha8Core,
-    buf: [u32; WORDS],
-    /// The next word to read; [`WORDS`] when all are read.
-    pos: usize,
-}
-
-impl std::fmt::Debug for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Stream { .. }")
-    }
-}
-
-impl Stream {
-    fn new(key: [u8; 32]) -> Self {
-        Stream { core: ChaCha8Core::from_seed(key), buf: [0; WORDS], pos: WORDS }
-    }
-
-    /// The `u64` of the words `p` and `p + 1`.
-    #[inline(always)]
-    fn u64_at(&self, p: usize) -> u64 {
-        u64::from(self.buf[p]) | (u64::from(self.buf[p + 1]) << 32)
-    }
-
-    /// The next `u64` when fewer than two words are left: the last word (if any) is
-    /// its low half, the new buffer's first its high half.
-    #[cold]
-    #[inline(never)]
-    fn u64_refilled(&mut self) -> u64 {
-        if self.pos >= WORDS {
-            self.core.generate(&mut self.buf);
-            self.pos = 2;
-            self.u64_at(0)
-        } else {
-            let lo = self.buf[WORDS - 1];
-            self.core.generate(&mut self.buf);
-            self.pos = 1;
-            u64::from(lo) | (u64::from(self.buf[0]) << 32)
-        }
-    }
-}
-
-impl TryRng for Stream {
-    type Error = Infallible;
-
-    #[inline]
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        if self.pos >= WORDS {
-            self.core.generate(&mut self.buf);
-            self.pos = 0;
-        }
-        self.pos += 1;
-        Ok(self.buf[self.pos - 1])
-    }
-
-    #[inline(always)]
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        if self.pos < WORDS - 1 {
-            self.pos += 2;
-            Ok(self.u64_at(self.pos - 2))
-        } else {
-            Ok(self.u64_refilled())
-        }
-    }
-
-    /// Whole words, little-endian; a last partial word is used up.
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for chunk in dst.chunks_mut(4) {
-            let w = self.try_next_u32()?.to_le_bytes();
-            chunk.copy_from_slice(&w[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
 impl SourceState {
     /// The source neurons `range` of `pop` (each with its own stream, so any split of a
     /// population draws the same spikes).
@@ -313,7 +228,7 @@ impl SourceState {
             Param::Shared(x) => Param::Shared(*x),
             Param::PerNeuron(v) => Param::PerNeuron(v[range.clone()].to_vec()),
         };
-        let rngs = || range.clone().map(|i| Stream::new(rng::key(seed, "source", &pop.name, i as u64))).collect();
+        let rngs = || range.clone().map(|i| rng::stream(seed, "source", &pop.name, i as u64)).collect();
         let ahead = Ahead::new;
         let kind = match src {
             SourceKind::Poisson { rate_hz, start_step, stop_step } => {
@@ -416,33 +331,7 @@ fn by_step(steps: &[Vec<u32>]) -> Kind {
 mod tests {
     use super::*;
     use neuromap_ir::PopKind;
-    use rand_chacha::ChaCha8Rng;
-
-    /// A [`Stream`] gives what `ChaCha8Rng` from the same key gives, whatever mix of
-    /// words, `u64`s (across a refill on an odd position too), bytes and uniforms is
-    /// asked of it.
-    #[test]
-    fn a_stream_is_chacha8rng_word_for_word() {
-        let mut pick = ChaCha8Rng::seed_from_u64(11);
-        for key in 0..20u64 {
-            let k = rng::key(key, "source", "s", key * 7);
-            let (mut want, mut got) = (ChaCha8Rng::from_seed(k), Stream::new(k));
-            for _ in 0..2_000 {
-                match pick.random_range(0..5) {
-                    0 => assert_eq!(got.next_u32(), want.next_u32()),
-                    1 | 2 => assert_eq!(got.next_u64(), want.next_u64()),
-                    3 => {
-                        let n = pick.random_range(0..40);
-                        let (mut a, mut b) = (vec![0u8; n], vec![0u8; n]);
-                        got.fill_bytes(&mut a);
-                        want.fill_bytes(&mut b);
-                        assert_eq!(a, b);
-                    }
-                    _ => assert_eq!(got.random::<f64>().to_bits(), want.random::<f64>().to_bits()),
-                }
-            }
-        }
-    }
+    use rand::SeedableRng;
 
     /// A spike array replayed by step gives, at every step, each neuron of the slice
     /// with its number of spikes in that step, in neuron order.
