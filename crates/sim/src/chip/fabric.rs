@@ -264,7 +264,12 @@ impl Part {
     /// process of this run, running this same program, wrote it): for packets, the
     /// part and the length of the whole list it came from.
     fn decode(b: &[u8]) -> (Part, u32) {
-        let mut r = Reader(b);
+        Part::read(&mut Reader(b))
+    }
+
+    /// [`Part::decode`] from where `r` is, leaving `r` after what it read (a message
+    /// may carry a network part after its packets: [`Fabric::collect_both`]).
+    fn read(r: &mut Reader) -> (Part, u32) {
         match r.u8() {
             0 => {
                 let flags = r.u8();
@@ -405,7 +410,8 @@ impl<'a> Fabric<'a> {
                 }
             }
             if peers.is_some() && i > 0 {
-                let (tx, rx) = crossbeam_channel::bounded(1);
+                // Two: a merged exchange hands down two parts at once.
+                let (tx, rx) = crossbeam_channel::bounded(2);
                 all[0].down.push(tx);
                 all[i].up = Some(rx);
             }
@@ -459,39 +465,10 @@ impl<'a> Fabric<'a> {
         if self.n == 1 && self.peers.is_none() && matches!(*mine, Part::Net(_)) {
             return mine;
         }
-        let mut parts: Vec<Option<Arc<Part>>> = vec![None; self.n];
-        for (i, r) in &self.from {
-            parts[*i] = Some(r.recv().expect(GONE));
-        }
-        parts[self.me] = Some(mine);
-        let whole = if let Some(Part::Packets(_)) = parts[0].as_deref() {
-            Part::Whole(Whole::in_order(parts.into_iter().flatten()))
-        } else {
-            Part::join_nets(parts.iter().flatten().map(|p| &**p))
-        };
+        let whole = self.join_local(mine);
         let Some(peers) = self.peers else { return Arc::new(whole) };
-        let me = peers.rank();
         let whole = match whole {
-            Part::Whole(ours) => {
-                let to = Part::encode_packets(&ours, shared, peers.size(), me);
-                let mut offset = 0u32;
-                let mut parts = Vec::with_capacity(peers.size() + ours.parts.len());
-                for (r, b) in peers.all_to_all(to).iter().enumerate() {
-                    if r == me {
-                        let len = ours.len() as u32;
-                        parts.extend(ours.parts.iter().map(|(p, base)| (Arc::clone(p), offset + base)));
-                        offset += len;
-                    } else {
-                        let (Part::Packets(mut theirs), len) = Part::decode(b) else {
-                            unreachable!("every process exchanges packets in the same round")
-                        };
-                        theirs.gid.iter_mut().for_each(|g| *g += offset);
-                        parts.push((Arc::new(Part::Packets(theirs)), offset));
-                        offset += len;
-                    }
-                }
-                Part::Whole(Whole::of(parts))
-            }
+            Part::Whole(ours) => Part::Whole(self.swap_packets(shared, peers, ours, None).0),
             Part::Net(n) => {
                 let decoded: Vec<Part> =
                     peers.all_gather(Part::encode_net(&n)).iter().map(|b| Part::decode(b).0).collect();
@@ -504,6 +481,92 @@ impl<'a> Fabric<'a> {
             d.send(Arc::clone(&whole)).expect(GONE);
         }
         whole
+    }
+
+    /// Whether this shard collects a round's network results and the next step's
+    /// packets in one exchange ([`Fabric::collect_both`]): the leader of a process
+    /// of a run over several. The other shards collect the two one after the other,
+    /// as the leader hands them down.
+    pub(super) fn merges(&self) -> bool {
+        self.peers.is_some()
+    }
+
+    /// Collects the exchanges `net` (a round's network results) and `packets` (the
+    /// next round's, posted after it) as [`Fabric::collect`] would one after the
+    /// other, with one exchange between processes instead of two: every process's
+    /// network results ride at the end of its packets' messages, which go to every
+    /// process. Only for the leader of a process of a run over several
+    /// ([`Fabric::merges`]).
+    pub(super) fn collect_both(&self, shared: &Shared, net: Posted, packets: Posted) -> (Arc<Part>, Arc<Part>) {
+        let peers = self.peers.expect("only a leader over several processes merges its exchanges");
+        let Part::Net(net) = self.join_local(net.0) else { unreachable!("a round's network results") };
+        let Part::Whole(ours) = self.join_local(packets.0) else { unreachable!("a round's packets") };
+        let (whole, nets) = self.swap_packets(shared, peers, ours, Some(&net));
+        let mut all = nets;
+        all.insert(peers.rank(), Part::Net(net));
+        let (net, whole) = (Arc::new(Part::join_nets(all.iter())), Arc::new(Part::Whole(whole)));
+        for d in &self.down {
+            d.send(Arc::clone(&net)).expect(GONE);
+            d.send(Arc::clone(&whole)).expect(GONE);
+        }
+        (net, whole)
+    }
+
+    /// This process's shards' parts of one exchange, `mine` among them, joined in
+    /// shard order: a round's packets as a [`Whole`], network results as one.
+    fn join_local(&self, mine: Arc<Part>) -> Part {
+        let mut parts: Vec<Option<Arc<Part>>> = vec![None; self.n];
+        for (i, r) in &self.from {
+            parts[*i] = Some(r.recv().expect(GONE));
+        }
+        parts[self.me] = Some(mine);
+        if let Some(Part::Packets(_)) = parts[0].as_deref() {
+            Part::Whole(Whole::in_order(parts.into_iter().flatten()))
+        } else {
+            Part::join_nets(parts.iter().flatten().map(|p| &**p))
+        }
+    }
+
+    /// Swaps this process's packets of a round, `ours`, with the other processes'
+    /// ([`Peers::all_to_all`]: each gets those that concern it) and returns the
+    /// round's whole as this process sees it, in global shard order. With `net`, the
+    /// process's network results go with its packets to every other process, and
+    /// theirs come back, in rank order without this one's.
+    fn swap_packets(
+        &self,
+        shared: &Shared,
+        peers: &dyn Peers,
+        ours: Whole,
+        net: Option<&RoundNet>,
+    ) -> (Whole, Vec<Part>) {
+        let me = peers.rank();
+        let mut to = Part::encode_packets(&ours, shared, peers.size(), me);
+        if let Some(net) = net {
+            let bytes = Part::encode_net(net);
+            to.iter_mut().enumerate().filter(|(q, _)| *q != me).for_each(|(_, m)| m.extend_from_slice(&bytes));
+        }
+        let mut offset = 0u32;
+        let mut parts = Vec::with_capacity(peers.size() + ours.parts.len());
+        let mut nets = Vec::new();
+        for (r, b) in peers.all_to_all(to).iter().enumerate() {
+            if r == me {
+                let len = ours.len() as u32;
+                parts.extend(ours.parts.iter().map(|(p, base)| (Arc::clone(p), offset + base)));
+                offset += len;
+            } else {
+                let mut read = Reader(b);
+                let (Part::Packets(mut theirs), len) = Part::read(&mut read) else {
+                    unreachable!("every process exchanges packets in the same round")
+                };
+                if net.is_some() {
+                    nets.push(Part::read(&mut read).0);
+                }
+                theirs.gid.iter_mut().for_each(|g| *g += offset);
+                parts.push((Arc::new(Part::Packets(theirs)), offset));
+                offset += len;
+            }
+        }
+        (Whole::of(parts), nets)
     }
 }
 

@@ -19,7 +19,7 @@
 //! same step; a network without them has one level) and each level in *rounds* (a
 //! delay extension's forwards are a second round). In a round, every shard updates
 //! its cores, and the shards exchange their packets (`fabric`: channels between
-//! threads, an all-gather between processes); receiving them all is the barrier.
+//! threads, an all-to-all between processes); receiving them all is the barrier.
 //! Every shard then knows every packet of the round. Each works out the queues of the
 //! routers and links it owns (the network model below), the shards exchange those
 //! results, and every shard delivers to its own cores with the same fates. Inputs are
@@ -32,7 +32,9 @@
 //! last round a shard updates its cores for the next step, and posts their packets,
 //! between posting its network results and collecting the others': a shard that
 //! finishes first works on instead of waiting. The next step's update work is
-//! counted apart (`Shard::next_work`), so every step's cycles are its own.
+//! counted apart (`Shard::next_work`), so every step's cycles are its own. Between
+//! processes, the network results then travel with the next step's packets, in one
+//! collective (`Fabric::collect_both`): the processes meet once a step.
 //!
 //! **Network model** (when the model gives router and link timing). A core spreads
 //! the packets of a step evenly over the tick, as sPyNNaker's TDMA spacing does, with

@@ -19,8 +19,9 @@ pub(super) fn run_shard(
     // This shard asks to stop; some shard asked during this step.
     let (mut asking, mut stop) = (false, false);
     // Under `ahead`, the exchange of step t's packets begun after the cores were
-    // updated for step t, while step t - 1's last round was delivered.
-    let mut next: Option<Posted> = None;
+    // updated for step t, while step t - 1's last round was delivered (or, over
+    // processes, already collected with that round's network results).
+    let mut next: Option<Next> = None;
     for t in 0..steps {
         let ts = t as usize;
         let mut net_ps = 0u64;
@@ -30,12 +31,15 @@ pub(super) fn run_shard(
                 Some(p) => p,
                 None => {
                     let mine = update(shared, &mut shard, fabric, level, t, &mut spikes, false);
-                    fabric.post(Part::Packets(Round::of(shared, mine, asking)))
+                    Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking))))
                 }
             };
             // Rounds: exchange, work out fates, deliver; forwards make the next round.
             loop {
-                let whole = fabric.collect(shared, posted);
+                let whole = match posted {
+                    Next::Posted(p) => fabric.collect(shared, p),
+                    Next::Collected(w) => w,
+                };
                 let Part::Whole(round) = &*whole else { unreachable!("a round's packets") };
                 stop |= round.stop;
                 if !round.any {
@@ -49,9 +53,20 @@ pub(super) fn run_shard(
                     // delivery of this step reaches them), so its update and its
                     // packets' exchange begin while the network's parts come in.
                     let mine = update(shared, &mut shard, fabric, 0, t + 1, &mut spikes, true);
-                    next = Some(fabric.post(Part::Packets(Round::of(shared, mine, asking))));
+                    next = Some(Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking)))));
                 }
-                let fates = fates.map(|p| fabric.collect(shared, p));
+                let fates = fates.map(|f| match next.take() {
+                    // Over processes, one exchange for both: a step's one meeting.
+                    Some(Next::Posted(p)) if fabric.merges() => {
+                        let (net, whole) = fabric.collect_both(shared, f, p);
+                        next = Some(Next::Collected(whole));
+                        net
+                    }
+                    other => {
+                        next = other;
+                        fabric.collect(shared, f)
+                    }
+                });
                 let net = match fates.as_deref() {
                     Some(Part::Net(n)) => n,
                     _ => &no_net,
@@ -65,7 +80,7 @@ pub(super) fn run_shard(
                 if !more {
                     break;
                 }
-                posted = fabric.post(Part::Packets(Round::of(shared, mine, asking)));
+                posted = Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking))));
             }
         }
         if shard.tiles.iter().any(Option::is_some) {
@@ -126,6 +141,12 @@ pub(super) fn run_shard(
     }
     shard.counts.timing = shared.cost.map(|_| Timing { overruns, max_cycles, worst_work, ..Timing::default() });
     shard
+}
+
+/// A round's packets: their exchange begun, or already collected.
+enum Next {
+    Posted(Posted),
+    Collected(Arc<Part>),
 }
 
 /// Updates `level`'s cores for step `t` and returns their spikes as packets. Their
