@@ -3,7 +3,8 @@
 # the same job in one process on 1 and 2 threads and under `mpirun -n 2` with 1
 # thread each (every run with --no-check: the chip alone, no checks beside it), best
 # of $REPEATS (default 3; this machine is shared), the configurations taking turns.
-# Prints the times and the ratios against one thread, and checks that every run sent
+# Prints the times and the ratios against one thread (of the best times, and the
+# median of each repeat's own), and checks that every run sent
 # the same packets.
 #
 #   bash benches/mpi_scaling.sh                      # brunel_10k on one SpiNN-5 board
@@ -42,6 +43,7 @@ once() {
 # them alike; each keeps its best time.
 best() { if [ -z "$1" ] || awk "BEGIN{exit !($2 < $1)}"; then echo "$2"; else echo "$1"; fi; }
 t1="" t2="" tr=""
+r2=() rr=()
 for _ in $(seq "$repeats"); do
     read -r a p1 _ < <(once "$bin" run "$@" --no-check --no-output --threads 1)
     read -r b p2 _ < <(once "$bin" run "$@" --no-check --no-output --threads 2)
@@ -49,9 +51,14 @@ for _ in $(seq "$repeats"); do
     for x in "$a" "$b" "$c"; do [ "$x" != FAILED ] || { echo "a run failed (its output is above)"; exit 1; }; done
     [ "$p1" = "$p2" ] && [ "$p1" = "$pr" ] || { echo "packets differ: $p1 / $p2 / $pr"; exit 1; }
     t1=$(best "$t1" "$a") t2=$(best "$t2" "$b") tr=$(best "$tr" "$c")
+    r2+=("$(awk "BEGIN{print $a/$b}")") rr+=("$(awk "BEGIN{print $a/$c}")")
 done
+# The median of the repeats' own ratios: each from runs next to each other, which a
+# change of the machine's load between repeats moves less than the best times' ratio.
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 echo "$* (chip simulation alone, best of $repeats; $p1 packets in every run)"
 printf "  1 process, 1 thread : %8.3f s\n" "$t1"
-printf "  1 process, 2 threads: %8.3f s  speed-up %.2fx (target 1.8x)\n" "$t2" "$(awk "BEGIN{print $t1/$t2}")"
-printf "  2 ranks, 1 thread   : %8.3f s  speed-up %.2fx (target 1.7x), peak memory per rank %s\n" "$tr" \
-    "$(awk "BEGIN{print $t1/$tr}")" "$mr"
+printf "  1 process, 2 threads: %8.3f s  speed-up %.2fx (target 1.8x); median of the repeats' own ratios %.2fx\n" "$t2" \
+    "$(awk "BEGIN{print $t1/$t2}")" "$(median "${r2[@]}")"
+printf "  2 ranks, 1 thread   : %8.3f s  speed-up %.2fx (target 1.7x); median of the repeats' own ratios %.2fx; peak memory per rank %s\n" \
+    "$tr" "$(awk "BEGIN{print $t1/$tr}")" "$(median "${rr[@]}")" "$mr"
