@@ -268,7 +268,7 @@ impl Part {
     }
 
     /// [`Part::decode`] from where `r` is, leaving `r` after what it read (a message
-    /// may carry a network part after its packets: [`Fabric::collect_both`]).
+    /// may carry a network part after its packets: [`Fabric::collect_net`]).
     fn read(r: &mut Reader) -> (Part, u32) {
         match r.u8() {
             0 => {
@@ -449,7 +449,7 @@ impl<'a> Fabric<'a> {
         for t in &self.to {
             t.send(Arc::clone(&mine)).expect(GONE);
         }
-        Posted(mine)
+        Posted { part: mine, collected: false }
     }
 
     /// The second half of an exchange: every shard's part of the exchange `posted`
@@ -458,7 +458,10 @@ impl<'a> Fabric<'a> {
     /// index in the whole list; the network's results reach every process
     /// ([`Peers::all_gather`]).
     pub(super) fn collect(&self, shared: &Shared, posted: Posted) -> Arc<Part> {
-        let Posted(mine) = posted;
+        let Posted { part: mine, collected } = posted;
+        if collected {
+            return mine;
+        }
         if let Some(up) = &self.up {
             return up.recv().expect(GONE);
         }
@@ -483,33 +486,28 @@ impl<'a> Fabric<'a> {
         whole
     }
 
-    /// Whether this shard collects a round's network results and the next step's
-    /// packets in one exchange ([`Fabric::collect_both`]): the leader of a process
-    /// of a run over several. The other shards collect the two one after the other,
-    /// as the leader hands them down.
-    pub(super) fn merges(&self) -> bool {
-        self.peers.is_some()
-    }
-
-    /// Collects the exchanges `net` (a round's network results) and `packets` (the
-    /// next round's, posted after it) as [`Fabric::collect`] would one after the
-    /// other, with one exchange between processes instead of two: every process's
-    /// network results ride at the end of its packets' messages, which go to every
-    /// process. Only for the leader of a process of a run over several
-    /// ([`Fabric::merges`]).
-    pub(super) fn collect_both(&self, shared: &Shared, net: Posted, packets: Posted) -> (Arc<Part>, Arc<Part>) {
-        let peers = self.peers.expect("only a leader over several processes merges its exchanges");
-        let Part::Net(net) = self.join_local(net.0) else { unreachable!("a round's network results") };
-        let Part::Whole(ours) = self.join_local(packets.0) else { unreachable!("a round's packets") };
-        let (whole, nets) = self.swap_packets(shared, peers, ours, Some(&net));
-        let mut all = nets;
-        all.insert(peers.rank(), Part::Net(net));
-        let (net, whole) = (Arc::new(Part::join_nets(all.iter())), Arc::new(Part::Whole(whole)));
+    /// Collects the exchange `net` (a round's network results) as [`Fabric::collect`]
+    /// does. With `then`, the next round's packets posted after it and not yet
+    /// collected, the leader of a process of a run over several collects both in one
+    /// exchange between processes instead of two: every process's network results
+    /// ride at the end of its packets' messages, which go to every process, and
+    /// `then` is collected. The other shards of the process get the two parts from
+    /// the leader one after the other, as from two exchanges.
+    pub(super) fn collect_net(&self, shared: &Shared, net: Posted, then: Option<&mut Posted>) -> Arc<Part> {
+        let (Some(peers), Some(then)) = (self.peers, then.filter(|p| !p.collected)) else {
+            return self.collect(shared, net);
+        };
+        let Part::Net(net) = self.join_local(net.part) else { unreachable!("a round's network results") };
+        let Part::Whole(ours) = self.join_local(Arc::clone(&then.part)) else { unreachable!("a round's packets") };
+        let (whole, mut nets) = self.swap_packets(shared, peers, ours, Some(&net));
+        nets.insert(peers.rank(), Part::Net(net));
+        let (net, whole) = (Arc::new(Part::join_nets(nets.iter())), Arc::new(Part::Whole(whole)));
         for d in &self.down {
             d.send(Arc::clone(&net)).expect(GONE);
             d.send(Arc::clone(&whole)).expect(GONE);
         }
-        (net, whole)
+        *then = Posted { part: whole, collected: true };
+        net
     }
 
     /// This process's shards' parts of one exchange, `mine` among them, joined in
@@ -575,7 +573,12 @@ const GONE: &str = "a chip-simulator worker stopped";
 /// This shard's part of an exchange it has begun ([`Fabric::post`]) and not yet
 /// joined ([`Fabric::collect`]).
 #[must_use = "an exchange begun must be collected"]
-pub(super) struct Posted(Arc<Part>);
+pub(super) struct Posted {
+    part: Arc<Part>,
+    /// Whether the exchange is already collected, `part` its whole
+    /// ([`Fabric::collect_net`]).
+    collected: bool,
+}
 
 /// Empties `v` for reuse, keeping its allocation unless that is far larger than what
 /// it held (as after a network's opening burst), so that a buffer kept from round to

@@ -34,7 +34,7 @@
 //! finishes first works on instead of waiting. The next step's update work is
 //! counted apart (`Shard::next_work`), so every step's cycles are its own. Between
 //! processes, the network results then travel with the next step's packets, in one
-//! collective (`Fabric::collect_both`): the processes meet once a step.
+//! collective (`Fabric::collect_net`): the processes meet once a step.
 //!
 //! **Network model** (when the model gives router and link timing). A core spreads
 //! the packets of a step evenly over the tick, as sPyNNaker's TDMA spacing does, with

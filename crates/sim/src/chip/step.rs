@@ -19,9 +19,9 @@ pub(super) fn run_shard(
     // This shard asks to stop; some shard asked during this step.
     let (mut asking, mut stop) = (false, false);
     // Under `ahead`, the exchange of step t's packets begun after the cores were
-    // updated for step t, while step t - 1's last round was delivered (or, over
+    // updated for step t, while step t - 1's last round was delivered (over
     // processes, already collected with that round's network results).
-    let mut next: Option<Next> = None;
+    let mut next: Option<Posted> = None;
     for t in 0..steps {
         let ts = t as usize;
         let mut net_ps = 0u64;
@@ -31,15 +31,12 @@ pub(super) fn run_shard(
                 Some(p) => p,
                 None => {
                     let mine = update(shared, &mut shard, fabric, level, t, &mut spikes, false);
-                    Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking))))
+                    fabric.post(Part::Packets(Round::of(shared, mine, asking)))
                 }
             };
             // Rounds: exchange, work out fates, deliver; forwards make the next round.
             loop {
-                let whole = match posted {
-                    Next::Posted(p) => fabric.collect(shared, p),
-                    Next::Collected(w) => w,
-                };
+                let whole = fabric.collect(shared, posted);
                 let Part::Whole(round) = &*whole else { unreachable!("a round's packets") };
                 stop |= round.stop;
                 if !round.any {
@@ -53,20 +50,11 @@ pub(super) fn run_shard(
                     // delivery of this step reaches them), so its update and its
                     // packets' exchange begin while the network's parts come in.
                     let mine = update(shared, &mut shard, fabric, 0, t + 1, &mut spikes, true);
-                    next = Some(Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking)))));
+                    next = Some(fabric.post(Part::Packets(Round::of(shared, mine, asking))));
                 }
-                let fates = fates.map(|f| match next.take() {
-                    // Over processes, one exchange for both: a step's one meeting.
-                    Some(Next::Posted(p)) if fabric.merges() => {
-                        let (net, whole) = fabric.collect_both(shared, f, p);
-                        next = Some(Next::Collected(whole));
-                        net
-                    }
-                    other => {
-                        next = other;
-                        fabric.collect(shared, f)
-                    }
-                });
+                // Over processes, with the next step's packets posted, the two
+                // exchanges are one (`Fabric::collect_net`): a step's one meeting.
+                let fates = fates.map(|f| fabric.collect_net(shared, f, next.as_mut()));
                 let net = match fates.as_deref() {
                     Some(Part::Net(n)) => n,
                     _ => &no_net,
@@ -80,7 +68,7 @@ pub(super) fn run_shard(
                 if !more {
                     break;
                 }
-                posted = Next::Posted(fabric.post(Part::Packets(Round::of(shared, mine, asking))));
+                posted = fabric.post(Part::Packets(Round::of(shared, mine, asking)));
             }
         }
         if shard.tiles.iter().any(Option::is_some) {
@@ -141,12 +129,6 @@ pub(super) fn run_shard(
     }
     shard.counts.timing = shared.cost.map(|_| Timing { overruns, max_cycles, worst_work, ..Timing::default() });
     shard
-}
-
-/// A round's packets: their exchange begun, or already collected.
-enum Next {
-    Posted(Posted),
-    Collected(Arc<Part>),
 }
 
 /// Updates `level`'s cores for step `t` and returns their spikes as packets. Their
