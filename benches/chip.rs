@@ -47,24 +47,19 @@ fn once(
     (r, t.elapsed().as_secs_f64())
 }
 
-/// 1 and 2 threads taking turns, `repeats` times: each one's run and best time (the
+/// 1 and 2 threads taking turns, `repeats` times (`once` runs on the threads it is
+/// given): each one's run and best time (the
 /// least disturbed by other work on the machine), and the median of the repeats'
 /// ratios (1 thread's time over 2 threads'), each from two runs next to each other,
 /// which a change of the machine's load between repeats moves less than the ratio of
 /// the best times.
-fn one_and_two(
-    net: &neuromap::ir::Network,
-    hw: &neuromap::hw::HwModel,
-    m: &neuromap::compile::Mapping,
-    steps: u32,
-    repeats: usize,
-) -> ((ChipRun, f64), (ChipRun, f64), f64) {
+fn one_and_two(repeats: usize, once: impl Fn(usize) -> (ChipRun, f64)) -> ((ChipRun, f64), (ChipRun, f64), f64) {
     let mut best: [Option<(ChipRun, f64)>; 2] = [None, None];
     let mut ratios = Vec::new();
     for _ in 0..repeats.max(1) {
         let mut secs = [0.0; 2];
         for (k, threads) in [1, 2].into_iter().enumerate() {
-            let (r, t) = once(net, hw, m, steps, threads);
+            let (r, t) = once(threads);
             secs[k] = t;
             if best[k].as_ref().is_none_or(|b| t < b.1) {
                 best[k] = Some((r, t));
@@ -99,7 +94,7 @@ fn brunel() {
         mapping.partition.slices.len(),
         mapping.placement.core_of.iter().map(|c| c.0).collect::<std::collections::BTreeSet<_>>().len()
     );
-    let ((one, t1), (two, t2), paired) = one_and_two(&net, &hw, &mapping, steps, 5);
+    let ((one, t1), (two, t2), paired) = one_and_two(5, |threads| once(&net, &hw, &mapping, steps, threads));
     let events = one.result.total_synaptic_events() as f64;
     let rate = events / t1;
     println!(
