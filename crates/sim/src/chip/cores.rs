@@ -5,78 +5,76 @@ use super::*;
 /// The most neurons a slice (one core's neurons) may hold: rows index them in 16 bits.
 pub(super) const MAX_SLICE: u32 = 1 << 16;
 
-/// The synapses of one projection whose targets are on one core, by presynaptic
-/// neuron: those carried by direct packets, or (`delayed`) by delay-extension packets.
+/// One projection's row group on one core: the synapses of that projection whose
+/// targets are on the core, carried by direct packets, or by delay-extension packets
+/// (the group's [`Core::row_key`] says which). The synapses themselves are in the senders' [`Block`]s;
+/// a core keeps what its row groups are.
 #[derive(Debug)]
 pub(super) struct Rows {
     pub(super) proj: usize,
-    pub(super) pre: PopId,
     pub(super) receptor: usize,
-    pub(super) delayed: bool,
-    /// Where each presynaptic neuron's synapses start in `syn` (one more entry than
-    /// there are rows, the last being `syn.len()`): when `listed` is `None`, for the
-    /// neurons `base..` in order; else for the neurons listed there.
-    pub(super) start: Vec<u32>,
-    pub(super) base: u32,
-    /// The presynaptic neurons with a synapse on this core, increasing, when that is
-    /// the smaller index: a 10⁶-neuron network whose cores each hear from a few
-    /// thousand of them scattered over all would otherwise hold a start per neuron
-    /// per core.
-    pub(super) listed: Option<Vec<u32>>,
-    pub(super) syn: Vec<Syn>,
-    /// The delay of every synapse in `syn`, when they all have one: a row is then
-    /// added into one step's inputs.
+    /// The delay of every synapse of the group, when they all have one.
     pub(super) delay: Option<u16>,
     /// Whether a synapse of its projection has no delay: its input is for the step it
     /// arrives in.
     pub(super) undelayed: bool,
 }
 
-impl Rows {
-    /// The range in `syn` of presynaptic neuron `g`'s synapses (empty if it has none
-    /// here).
+/// One sender's synapses on the cores of one shard, by presynaptic neuron: for neuron
+/// `j` of the sender's slice, its synapses onto every target core of the shard lie
+/// together, so that a packet reads one stretch of memory, however many cores of the
+/// shard it reaches (a row per target core, each in that core's own table, was a
+/// cache miss per core: 600 of them for one spike of the full microcircuit).
+///
+/// Neuron `j`'s entries are `ent[first[j]..first[j + 1]]`; entry `e` is its
+/// synapses in one [`Seg`], `syn[end(e - 1)..end(e)]` (0 before the first entry).
+#[derive(Debug, Default)]
+pub(super) struct Block {
+    pub(super) segs: Vec<Seg>,
+    pub(super) first: Vec<u32>,
+    /// Per entry: its seg and where its synapses end in `syn`.
+    pub(super) ent: Vec<(u32, u32)>,
+    pub(super) syn: Vec<Syn>,
+}
+
+impl Block {
+    /// Neuron `j`'s entries and where its first entry's synapses start.
     #[inline]
-    pub(super) fn span(&self, g: usize) -> (usize, usize) {
-        match &self.listed {
-            None => match self.dense_at(g) {
-                Some(i) if i + 1 < self.start.len() => (self.start[i] as usize, self.start[i + 1] as usize),
-                _ => (0, 0),
-            },
-            Some(ids) => match ids.binary_search(&(g as u32)) {
-                Ok(i) => (self.start[i] as usize, self.start[i + 1] as usize),
-                Err(_) => (0, 0),
-            },
-        }
-    }
-
-    /// Where presynaptic neuron `g`'s entry is in `start` when the index is dense
-    /// (`None` below its first neuron, or when the index is a list).
-    #[inline]
-    pub(super) fn dense_at(&self, g: usize) -> Option<usize> {
-        if self.listed.is_some() { None } else { g.checked_sub(self.base as usize) }
-    }
-
-    /// Bytes of the index of a row of `syn` synapses from `listed` of `n_pre`
-    /// presynaptic neurons, as [`dense_if_smaller`] chooses it for neurons spanning
-    /// all `n_pre`, as random connectivity's do (a narrower span may get a dense
-    /// index up to [`DENSE_SLACK`] times the list's bytes).
-    pub(super) fn index_bytes(n_pre: usize, listed: usize, syn: usize) -> usize {
-        let dense = 4 * (n_pre + 1);
-        if Self::dense_is_chosen(dense, listed, syn) { dense } else { 8 * listed + 4 }
-    }
-
-    /// Whether a dense index of `dense` bytes is kept over a list of `listed`
-    /// neurons indexing `syn` synapses: when it is no larger than the synapses, or
-    /// than [`DENSE_SLACK`] times the list. A listed row costs a binary search per
-    /// packet, a chain of dependent reads (11 of them for the 2,000 neurons a
-    /// microcircuit core hears from in a sparse projection).
-    pub(super) fn dense_is_chosen(dense: usize, listed: usize, syn: usize) -> bool {
-        dense <= 6 * syn || dense <= DENSE_SLACK * (8 * listed + 4)
+    pub(super) fn of(&self, j: usize) -> (&[(u32, u32)], usize) {
+        let (a, b) = (self.first[j] as usize, self.first[j + 1] as usize);
+        (&self.ent[a..b], if a == 0 { 0 } else { self.ent[a - 1].1 as usize })
     }
 }
 
-/// How many times the bytes of a list of presynaptic neurons a dense index may take.
-pub(super) const DENSE_SLACK: usize = 4;
+/// A row group of a block: one projection's synapses onto one target core.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Seg {
+    /// The target core (local index in the shard) and its entry among the sender's
+    /// destinations on the shard ([`Shared::dest`], for the copies that reached it).
+    pub(super) core: u32,
+    pub(super) dest: u32,
+    pub(super) proj: u32,
+    pub(super) receptor: u8,
+    /// The delay of all its synapses when they share one ([`SEG_MIXED`] when not).
+    pub(super) delay: u16,
+}
+
+/// [`Seg::delay`] of a seg whose synapses have different delays (or all the longest
+/// delay a `u16` holds, which then takes the same path).
+pub(super) const SEG_MIXED: u16 = u16::MAX;
+
+impl Seg {
+    #[inline]
+    pub(super) fn delay(&self) -> Option<u16> {
+        (self.delay != SEG_MIXED).then_some(self.delay)
+    }
+}
+
+/// Bytes of the blocks' index for `pairs` (presynaptic neuron, target core) pairs
+/// with synapses: an entry (8 bytes) per pair.
+pub(super) fn index_bytes(pairs: usize) -> usize {
+    8 * pairs
+}
 
 const _: () = assert!(std::mem::size_of::<Syn>() == 6);
 
@@ -156,22 +154,15 @@ pub(super) struct Shard {
     /// Per core whose tile computes: the spikes that reached it and wait for the tile
     /// (projection, presynaptic neuron, count).
     pub(super) pending: Vec<Vec<(u32, u32, u32)>>,
-    /// Scratch: rows found for a round's packets and not yet added ([`RowWork`]).
-    pub(super) batch: Vec<RowWork>,
+    /// The senders' synapses on its cores ([`Block`]), and per sender (slice) its
+    /// block's index there (`u32::MAX`: none).
+    pub(super) blocks: Vec<Block>,
+    pub(super) block_of: Vec<u32>,
+    /// Scratch: per destination of the packet being delivered, its copies that
+    /// reached it.
+    pub(super) reached: Vec<u32>,
     /// The inputs of its queued cores ([`Core::queued`]) until their step.
     pub(super) due: Due,
-}
-
-/// A row to add into a core's inputs: local core, its row group, the presynaptic
-/// neuron and its span in that group's synapses, the spike count.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct RowWork {
-    pub(super) core: u32,
-    pub(super) rows: u32,
-    pub(super) g: u32,
-    pub(super) a: u32,
-    pub(super) b: u32,
-    pub(super) k: u32,
 }
 
 /// A slice's neurons in the chip's number format (`arith.format`).
@@ -217,14 +208,8 @@ pub(super) fn update_kind(net: &Network, pop: PopId) -> u8 {
     neuromap_hw::arm_core::cost_kind(net.pop(pop).model_name()) as u8
 }
 
-/// How many parts a projection's presynaptic neurons are cut into to build its rows in
-/// parallel (parts have at least 1,024 neurons).
-const CHUNKS: usize = 16;
-
-/// Per slice: its state, ring buffers and synaptic rows (each projection read twice,
-/// in parallel chunks: to count each target slice's synapses, then to write every
-/// synapse in place in its slice's rows). Slices that `here`
-/// rejects (another process's) get an empty core.
+/// Per slice: its state and ring buffers (its rows come from the blocks,
+/// [`group_rows`]). Slices that `here` rejects (another process's) get an empty core.
 pub(super) fn build_cores(
     net: &Network,
     mapping: &Mapping,
@@ -236,9 +221,8 @@ pub(super) fn build_cores(
     // model takes it.
     let options = crate::Options::for_chip(&mapping.hw);
     let shifts = options.format.weight_shifts(net);
-    let max_delay = mapping.hw.max_delay_steps;
-    let mut cores: Vec<Core> = slices
-        .iter()
+    slices
+        .par_iter()
         .enumerate()
         .map(|(s, sl)| {
             let pop = sl.pop;
@@ -259,193 +243,273 @@ pub(super) fn build_cores(
                 row_keys: Vec::new(),
             }
         })
-        .collect();
-    let built: Vec<Vec<(usize, Rows)>> = net
-        .projections()
-        .par_iter()
-        .enumerate()
-        .map(|(p, pr)| {
-            let syn = &pr.synapses;
-            // The neuron slices of the target population, by first neuron.
-            let mut targets: Vec<usize> = (0..slices.len())
-                .filter(|&s| slices[s].pop == pr.post && !extension[s] && !net.pop(pr.post).is_source())
-                .collect();
-            targets.sort_by_key(|&s| slices[s].lo);
-            if targets.is_empty() {
-                return Vec::new();
-            }
-            let receptor = receptor_index(pr.receptor);
-            // Another process's slices take part in finding a target's slice only.
-            let local: Vec<bool> = targets.iter().map(|&s| here(s)).collect();
-            // Per target neuron, its slice among `targets` (the last starting at or
-            // before it).
-            let mut slot_of = vec![0u32; net.pop(pr.post).size as usize];
-            let mut t = 0;
-            for (post, slot) in slot_of.iter_mut().enumerate() {
-                while t + 1 < targets.len() && slices[targets[t + 1]].lo as usize <= post {
-                    t += 1;
-                }
-                *slot = t as u32;
-            }
-            let q = shifts[pr.post.index()][receptor];
-            // Each synapse's group: direct packets carry the short delays, extensions
-            // the long (`delayed`); then its target slice. None for another process's.
-            let n_t = targets.len();
-            let group = |post: u32, delay: u16| {
-                let t = slot_of[post as usize] as usize;
-                local[t].then(|| usize::from(u32::from(delay) > max_delay) * n_t + t)
-            };
-            // Each group's first neuron (its slice's).
-            let lo: Vec<u32> = (0..2 * n_t).map(|g| slices[targets[g % n_t]].lo).collect();
+        .collect()
+}
 
-            // The presynaptic neurons in chunks, each read twice in parallel: to count
-            // each group's synapses and neurons, then to write them in place.
-            let chunk = syn.n_pre().div_ceil(CHUNKS).max(1024);
-            let chunks: Vec<std::ops::Range<usize>> =
-                (0..syn.n_pre()).step_by(chunk).map(|a| a..(a + chunk).min(syn.n_pre())).collect();
-            let counts: Vec<Vec<(u32, u32)>> = chunks
-                .par_iter()
-                .map(|range| {
-                    let mut c = vec![(0u32, 0u32); 2 * n_t];
-                    visit(syn, range.clone(), 2 * n_t, &group, |g, _, _, _, first| {
-                        c[g].0 += 1;
-                        c[g].1 += u32::from(first);
+/// What building the blocks reads: the network, the slices, and per population its
+/// neuron slices (by first neuron) and each neuron's among them.
+struct Targets<'a> {
+    net: &'a Network,
+    slices: &'a [neuromap_compile::partition::Slice],
+    extension: &'a [bool],
+    /// Per population: its neuron slices by first neuron, and per neuron, its slice's
+    /// place among them.
+    of_pop: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Per population: the size of its slices when all but the last have that size and
+    /// the last is no larger (as the partition makes them): a neuron's slice is then
+    /// found by a division instead of a read of `of_pop`'s table, which a large
+    /// population's synapses read at random (0 otherwise).
+    per: Vec<u32>,
+    shifts: Vec<[i32; 2]>,
+    max_delay: u32,
+    /// Per slice: its delay extension's slice.
+    delay_extension: &'a [Option<u32>],
+}
+
+/// Every sender's [`Block`] on each of this process's shards `local`, in parallel over
+/// senders: per local shard, `(sender, block)` in sender order. `ids[h]` are the
+/// slices of local shard `h` (the cores the destinations' local indices name).
+pub(super) fn build_blocks(
+    net: &Network,
+    mapping: &Mapping,
+    shared: &Shared,
+    extension: &[bool],
+    local: std::ops::Range<usize>,
+    ids: &[Vec<usize>],
+) -> Vec<Vec<(u32, Block)>> {
+    let slices = &mapping.partition.slices;
+    let options = crate::Options::for_chip(&mapping.hw);
+    let mut of_pop = vec![(Vec::new(), Vec::new()); net.populations().len()];
+    let mut per = vec![0u32; net.populations().len()];
+    for id in net.pop_ids() {
+        if net.pop(id).is_source() {
+            continue;
+        }
+        let mut these: Vec<u32> =
+            (0..slices.len()).filter(|&s| slices[s].pop == id && !extension[s]).map(|s| s as u32).collect();
+        these.sort_by_key(|&s| slices[s as usize].lo);
+        let mut slot = vec![0u32; net.pop(id).size as usize];
+        let mut t = 0;
+        for (post, x) in slot.iter_mut().enumerate() {
+            while t + 1 < these.len() && slices[these[t + 1] as usize].lo as usize <= post {
+                t += 1;
+            }
+            *x = t as u32;
+        }
+        // Slice t starts at t · per, and the last, no longer, ends at the last neuron.
+        let size = these.first().map_or(0, |&s| slices[s as usize].len());
+        let even = these.iter().enumerate().all(|(t, &s)| slices[s as usize].lo == t as u32 * size)
+            && these
+                .last()
+                .is_some_and(|&s| slices[s as usize].len() <= size && slices[s as usize].hi == net.pop(id).size);
+        per[id.index()] = if even { size } else { 0 };
+        of_pop[id.index()] = (these, slot);
+    }
+    let targets = Targets {
+        net,
+        slices,
+        extension,
+        of_pop,
+        per,
+        shifts: options.format.weight_shifts(net),
+        max_delay: mapping.hw.max_delay_steps,
+        delay_extension: &mapping.partition.delay_extension,
+    };
+    let per_slice: Vec<Vec<(u32, usize, Block)>> = (0..slices.len())
+        .into_par_iter()
+        .filter(|&s| !extension[s])
+        .map(|s| sender_blocks(&targets, shared, s, local.clone(), ids))
+        .collect();
+    let mut out: Vec<Vec<(u32, Block)>> = local.map(|_| Vec::new()).collect();
+    for (sender, h, b) in per_slice.into_iter().flatten() {
+        out[h].push((sender, b));
+    }
+    // In sender order (a slice's extension comes after every neuron slice).
+    out.iter_mut().for_each(|o| o.sort_unstable_by_key(|x| x.0));
+    out
+}
+
+/// The blocks of neuron slice `s` and of its delay extension (which carries its
+/// synapses of delays beyond a core's) on the local shards that hold their targets,
+/// read in one pass over each presynaptic neuron's synapses: each goes to its seg's
+/// scratch list, and the lists are then laid out one after another in seg order.
+fn sender_blocks(
+    tg: &Targets,
+    shared: &Shared,
+    s: usize,
+    local: std::ops::Range<usize>,
+    ids: &[Vec<usize>],
+) -> Vec<(u32, usize, Block)> {
+    let net = tg.net;
+    let sl = &tg.slices[s];
+    // The senders: the slice (direct packets), and its extension (delayed ones).
+    let senders: Vec<u32> = std::iter::once(s as u32).chain(tg.delay_extension[s]).collect();
+    let n_local = local.len();
+    let mut blocks: Vec<Block> = (0..senders.len() * n_local).map(|_| Block::default()).collect();
+    // Every seg: its block (sender × local shard) and its place there; per projection
+    // out of the slice's population, the seg of each target slice, for direct then
+    // for delayed synapses.
+    let mut segs: Vec<(usize, u32)> = Vec::new();
+    let mut by_proj: Vec<(usize, Vec<u32>, i32)> = Vec::new();
+    for &q in net.outgoing(sl.pop) {
+        let pr = net.proj(q);
+        if net.pop(pr.post).is_source() || pr.synapses.is_empty() {
+            continue;
+        }
+        let (these, slot) = &tg.of_pop[pr.post.index()];
+        let receptor = receptor_index(pr.receptor);
+        let n_t = these.len();
+        let mut seg_of = vec![u32::MAX; 2 * n_t];
+        for (i, &sender) in senders.iter().enumerate() {
+            for h in local.clone() {
+                let at = sender as usize * shared.shards + h;
+                let dests = &shared.dest[shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize];
+                let b = i * n_local + (h - local.start);
+                for (d, &(core, _)) in dests.iter().enumerate() {
+                    let c = ids[h - local.start][core as usize];
+                    if tg.slices[c].pop != pr.post || tg.extension[c] {
+                        continue;
+                    }
+                    seg_of[i * n_t + slot[tg.slices[c].lo as usize] as usize] = segs.len() as u32;
+                    segs.push((b, blocks[b].segs.len() as u32));
+                    blocks[b].segs.push(Seg {
+                        core,
+                        dest: d as u32,
+                        proj: q.index() as u32,
+                        receptor: receptor as u8,
+                        delay: SEG_MIXED,
                     });
-                    c
-                })
-                .collect();
-            let mut built: Vec<Rows> = (0..2 * n_t)
-                .map(|g| {
-                    let (n_syn, n_pre) =
-                        counts.iter().fold((0, 0), |a, c| (a.0 + c[g].0 as usize, a.1 + c[g].1 as usize));
-                    Rows {
-                        proj: p,
-                        pre: pr.pre,
-                        receptor,
-                        delayed: g >= n_t,
-                        // Without the end of the last row: [`dense_if_smaller`] adds it.
-                        start: vec![0; n_pre],
-                        base: 0,
-                        listed: Some(vec![0; n_pre]),
-                        syn: vec![(0, 0, 0); n_syn],
-                        delay: None,
-                        undelayed: syn.min_delay() == 0,
-                    }
-                })
-                .collect();
-            // Each chunk's part of every group: its synapses, its starts (as offsets in
-            // the group's synapses) and its presynaptic neurons.
-            type Part<'a> = (&'a mut [Syn], &'a mut [u32], &'a mut [u32], u32);
-            let mut parts: Vec<Vec<Part>> = chunks.iter().map(|_| Vec::with_capacity(2 * n_t)).collect();
-            for (g, r) in built.iter_mut().enumerate() {
-                let (mut syn_rest, mut start_rest) = (&mut r.syn[..], &mut r.start[..]);
-                let mut ids_rest = r.listed.as_mut().map_or(&mut [][..], |v| &mut v[..]);
-                let mut offset = 0u32;
-                for (c, part) in counts.iter().zip(&mut parts) {
-                    let (s, st, id);
-                    (s, syn_rest) = std::mem::take(&mut syn_rest).split_at_mut(c[g].0 as usize);
-                    (st, start_rest) = std::mem::take(&mut start_rest).split_at_mut(c[g].1 as usize);
-                    (id, ids_rest) = std::mem::take(&mut ids_rest).split_at_mut(c[g].1 as usize);
-                    part.push((s, st, id, offset));
-                    offset += c[g].0;
                 }
             }
-            chunks.par_iter().zip(parts).for_each(|(range, mut part)| {
-                let mut at = vec![(0usize, 0usize); 2 * n_t];
-                visit(syn, range.clone(), 2 * n_t, &group, |g, i, row, k, first| {
-                    let (syns, start, ids, offset) = &mut part[g];
-                    let (ns, np) = &mut at[g];
-                    if first {
-                        ids[*np] = i as u32;
-                        start[*np] = *offset + *ns as u32;
-                        *np += 1;
-                    }
-                    // Within a slice of at most MAX_SLICE neurons (checked before);
-                    // the weight is both formats' 16-bit word: clamped to i16, so the
-                    // conversion cannot fail.
-                    let weight = S1615::acc_weight(row.weight[k], 1, q) as i16;
-                    syns[*ns] = ((row.post[k] - lo[g]) as u16, weight, row.delay[k]);
-                    *ns += 1;
-                });
-            });
-            built
-                .into_par_iter()
-                .enumerate()
-                .filter_map(|(g, mut r)| {
-                    let d = r.syn.first()?.2;
-                    r.delay = r.syn.iter().all(|x| x.2 == d).then_some(d);
-                    Some((targets[g % n_t], dense_if_smaller(r)))
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for (s, r) in built.into_iter().flatten() {
-        cores[s].row_keys.push(Core::row_key(r.pre, r.delayed));
-        cores[s].rows.push(r);
+        }
+        if seg_of.iter().any(|&g| g != u32::MAX) {
+            by_proj.push((q.index(), seg_of, tg.shifts[pr.post.index()][receptor]));
+        }
     }
-    // Each core's rows in key order (stable: a key's rows stay in projection order).
-    for c in &mut cores {
-        let mut by_key: Vec<(u64, Rows)> =
-            std::mem::take(&mut c.row_keys).into_iter().zip(std::mem::take(&mut c.rows)).collect();
-        by_key.sort_by_key(|r| r.0);
-        (c.row_keys, c.rows) = by_key.into_iter().unzip();
+    if by_proj.is_empty() {
+        return Vec::new();
     }
-    cores
-}
-
-/// Calls `f(group, presynaptic neuron, its row, synapse index in the row, whether
-/// it is the neuron's first synapse in that group)` for the synapses of the
-/// presynaptic neurons `range` in order, each in the group `group(post, delay)` gives
-/// it (of `groups`), skipping those it gives none.
-fn visit(
-    syn: &neuromap_ir::Synapses,
-    range: std::ops::Range<usize>,
-    groups: usize,
-    group: &impl Fn(u32, u16) -> Option<usize>,
-    mut f: impl FnMut(usize, usize, &neuromap_ir::Row, usize, bool),
-) {
-    let mut last = vec![u32::MAX; groups];
-    for i in range {
-        let row = syn.row(i);
-        for (k, (&post, &delay)) in row.post.iter().zip(row.delay).enumerate() {
-            if let Some(g) = group(post, delay) {
-                f(g, i, &row, k, std::mem::replace(&mut last[g], i as u32) != i as u32);
+    // Per seg while building: this neuron's synapses; the delay its synapses share
+    // (u32::MAX - 1 before the first, u32::MAX if mixed).
+    let mut lists: Vec<Vec<Syn>> = vec![Vec::new(); segs.len()];
+    let mut delay = vec![u32::MAX - 1; segs.len()];
+    let mut touched: Vec<u32> = Vec::new();
+    let max_delay = tg.max_delay;
+    for b in &mut blocks {
+        b.first.push(0);
+    }
+    for j in 0..sl.len() as usize {
+        let g = sl.lo as usize + j;
+        for (q, seg_of, shift) in &by_proj {
+            let pr = &net.projections()[*q];
+            let (these, slot) = &tg.of_pop[pr.post.index()];
+            let per = tg.per[pr.post.index()];
+            let n_t = these.len();
+            let row = pr.synapses.row(g);
+            for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
+                let t = post.checked_div(per).unwrap_or_else(|| slot[post as usize]) as usize;
+                let x = seg_of[usize::from(u32::from(d) > max_delay) * n_t + t];
+                if x == u32::MAX {
+                    continue;
+                }
+                let x = x as usize;
+                let list = &mut lists[x];
+                if list.is_empty() {
+                    touched.push(x as u32);
+                }
+                // Within a slice of at most MAX_SLICE neurons (checked before); the
+                // weight is both formats' 16-bit word: clamped to i16, so the
+                // conversion cannot fail.
+                let lo = if per > 0 { t as u32 * per } else { tg.slices[these[t] as usize].lo };
+                list.push(((post - lo) as u16, S1615::acc_weight(w, 1, *shift) as i16, d));
+                delay[x] = match delay[x] {
+                    v if v == u32::MAX - 1 || v == u32::from(d) => u32::from(d),
+                    _ => u32::MAX,
+                };
             }
         }
+        // Its entries in seg order, each seg's synapses after the last.
+        touched.sort_unstable();
+        for &x in &touched {
+            let (b, i) = segs[x as usize];
+            let b = &mut blocks[b];
+            b.syn.extend_from_slice(&lists[x as usize]);
+            b.ent.push((i, b.syn.len() as u32));
+            lists[x as usize].clear();
+        }
+        touched.clear();
+        for b in &mut blocks {
+            b.first.push(b.ent.len() as u32);
+        }
     }
+    // Each seg's shared delay; segs without synapses are dropped (and the entries
+    // renumbered), so that every seg names a row group with synapses.
+    let mut renumber: Vec<Vec<u32>> = blocks.iter().map(|b| vec![u32::MAX; b.segs.len()]).collect();
+    let mut kept: Vec<Vec<Seg>> = blocks.iter().map(|_| Vec::new()).collect();
+    for (x, &(b, i)) in segs.iter().enumerate() {
+        if delay[x] == u32::MAX - 1 {
+            continue;
+        }
+        let mut seg = blocks[b].segs[i as usize];
+        seg.delay = u16::try_from(delay[x]).unwrap_or(SEG_MIXED);
+        renumber[b][i as usize] = kept[b].len() as u32;
+        kept[b].push(seg);
+    }
+    blocks
+        .into_iter()
+        .zip(kept)
+        .zip(renumber)
+        .enumerate()
+        .filter(|(_, ((b, _), _))| !b.ent.is_empty())
+        .map(|(at, ((mut b, kept), renumber))| {
+            b.segs = kept;
+            b.ent.iter_mut().for_each(|e| e.0 = renumber[e.0 as usize]);
+            b.syn.shrink_to_fit();
+            b.ent.shrink_to_fit();
+            (senders[at / n_local], at % n_local, b)
+        })
+        .collect()
 }
 
-/// `r` (built with its presynaptic neurons listed) with a start per presynaptic
-/// neuron of the range they span instead, found without a search, unless that index
-/// would be both larger than the synapses it indexes and [`DENSE_SLACK`] times larger
-/// than the list (as when a core of a 10⁶-neuron network hears from a few thousand
-/// neurons scattered over all). A one-to-one projection's neurons on a core are one
-/// range.
-fn dense_if_smaller(mut r: Rows) -> Rows {
-    let Some(ids) = r.listed.take() else { return r };
-    let (Some(&lo), Some(&hi)) = (ids.first(), ids.last()) else { return r };
-    let span = (hi - lo) as usize + 1;
-    let dense = 4 * (span + 1);
-    if !Rows::dense_is_chosen(dense, ids.len(), r.syn.len()) {
-        r.start.push(r.syn.len() as u32);
-        r.listed = Some(ids);
-        return r;
-    }
-    // A neuron without synapses here starts (and ends) where the next listed one
-    // starts.
-    let mut start = vec![0u32; span + 1];
-    let (mut k, mut next) = (ids.len(), r.syn.len() as u32);
-    start[span] = next;
-    for i in (0..span).rev() {
-        if k > 0 && (ids[k - 1] - lo) as usize == i {
-            k -= 1;
-            next = r.start[k];
+/// Each of this process's cores' row groups (`ids[h]`: the slices of local shard `h`),
+/// from the segs of the blocks that reach it, in [`Core::row_key`] order and then
+/// projection order: a group's delay is shared when every seg's is.
+pub(super) fn group_rows(
+    net: &Network,
+    cores: &mut [Core],
+    blocks: &[Vec<(u32, Block)>],
+    ids: &[Vec<usize>],
+    shared: &Shared,
+) {
+    let mut found: Vec<(usize, u64, u32, u8, Option<u16>)> = Vec::new();
+    for (h, these) in blocks.iter().enumerate() {
+        for (sender, b) in these {
+            let (pop, _, delayed) = shared.slice[*sender as usize];
+            let key = Core::row_key(pop, delayed);
+            found.extend(b.segs.iter().map(|g| (ids[h][g.core as usize], key, g.proj, g.receptor, g.delay())));
         }
-        start[i] = next;
     }
-    r.start = start;
-    r.base = lo;
-    r
+    found.sort_unstable_by_key(|f| (f.0, f.1, f.2));
+    let mut i = 0;
+    while i < found.len() {
+        let (c, key, proj, receptor, delay) = found[i];
+        let mut shared_delay = delay;
+        i += 1;
+        while i < found.len() && (found[i].0, found[i].1, found[i].2) == (c, key, proj) {
+            if found[i].4 != shared_delay {
+                shared_delay = None;
+            }
+            i += 1;
+        }
+        let pr = &net.projections()[proj as usize];
+        cores[c].row_keys.push(key);
+        cores[c].rows.push(Rows {
+            proj: proj as usize,
+            receptor: usize::from(receptor),
+            delay: shared_delay,
+            undelayed: pr.synapses.min_delay() == 0,
+        });
+    }
 }
 
 /// A core's work for balancing shards: its neurons, and its synapse memory.
@@ -582,10 +646,11 @@ fn assign_cores(
 }
 
 /// Moves the cores of this process's shards `local` into them (each holding its cores
-/// in slice order).
+/// in slice order), with their blocks ([`build_blocks`]).
 pub(super) fn make_shards(
     shared: &Shared,
     cores: Vec<Core>,
+    blocks: Vec<Vec<(u32, Block)>>,
     steps: u32,
     tiles: Option<&TileFactory>,
     local: std::ops::Range<usize>,
@@ -601,7 +666,8 @@ pub(super) fn make_shards(
     parts
         .into_iter()
         .zip(local)
-        .map(|(part, shard)| {
+        .zip(blocks)
+        .map(|((part, shard), these)| {
             let (ids, mut cores): (Vec<usize>, Vec<Core>) = part.into_iter().unzip();
             let mut order = vec![Vec::new(); shared.levels as usize];
             for &p in shared.net.update_order() {
@@ -625,7 +691,15 @@ pub(super) fn make_shards(
             }
             Shard {
                 pending: vec![Vec::new(); tiles.len()],
-                batch: Vec::new(),
+                block_of: {
+                    let mut of = vec![u32::MAX; shared.slice.len()];
+                    for (i, (sender, _)) in these.iter().enumerate() {
+                        of[*sender as usize] = i as u32;
+                    }
+                    of
+                },
+                blocks: these.into_iter().map(|(_, b)| b).collect(),
+                reached: Vec::new(),
                 due: Due::new(now, due_len),
                 tiles,
                 tile_s: Vec::new(),

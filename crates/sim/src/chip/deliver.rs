@@ -53,6 +53,7 @@ pub(super) fn deliver(
 ) {
     let here = shard.id;
     let random = shared.faults.packet_drop_rate > 0.0;
+    let tiles = shard.tiles.iter().any(Option::is_some);
     // A sender of this shard and the copies of its packets that nothing touched, not
     // yet counted on its path: counted once per run of its packets, not per packet.
     let mut path = (0u32, 0u64);
@@ -67,29 +68,15 @@ pub(super) fn deliver(
             let at = id as usize * shared.shards + usize::from(here);
             let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
             let sender = Sender {
-                id,
                 tree: &shared.trees[id as usize],
                 mine: shared.shard_of[id as usize] == here,
                 dests: &shared.dest[first..last],
                 dest_rows: &shared.dest_rows[first..last],
+                block: shard.block_of[id as usize],
+                tiles,
             };
             if !sender.mine && sender.dests.is_empty() {
                 // Nothing of this run concerns this shard.
-                continue;
-            }
-            // A run's indices in the round increase: none was dropped if none of
-            // the network's drops falls between its first and its last.
-            let (g0, g1) = (part.gid_at(packets.start, base), part.gid_at(packets.end - 1, base));
-            if packets.len() >= LONG_RUN
-                && !random
-                && !sender.tree.faulty
-                && !net.drops_within(g0, g1)
-                && sender
-                    .dests
-                    .iter()
-                    .all(|&(c, _)| !shard.cores[c as usize].extension && shard.tiles[c as usize].is_none())
-            {
-                add_run(shared, shard, &sender, &list[packets], ts, &mut path);
                 continue;
             }
             for i in packets {
@@ -110,12 +97,10 @@ pub(super) fn deliver(
         }
     }
     count_path(shared, shard, path);
-    add_rows(shard, ts);
 }
 
 /// A sender's route and its targets in this shard.
 struct Sender<'a> {
-    id: u32,
     tree: &'a PacketTree,
     /// Whether the sender is this shard's (which counts its packets and their path).
     mine: bool,
@@ -123,6 +108,10 @@ struct Sender<'a> {
     /// row groups (first, count).
     dests: &'a [(u32, u32)],
     dest_rows: &'a [(u16, u16)],
+    /// Its synapses here: its [`Block`]'s index in the shard (`u32::MAX`: none).
+    block: u32,
+    /// Whether the shard has a hybrid chip's tiles.
+    tiles: bool,
 }
 
 /// Counts `k` copies of `sender`'s packets that nothing touched on its path, with the
@@ -188,19 +177,19 @@ fn deliver_packet(
             untouched(shared, shard, path, p.sender, k);
         }
     }
-    // This shard's targets.
+    // This shard's targets: per destination core, the packets it takes.
     let (from_pop, from_lo, _) = shared.slice[p.sender as usize];
     let g = (from_lo + p.j) as usize;
+    shard.reached.clear();
     for (&(local, via), &(lo, n)) in sender.dests.iter().zip(sender.dest_rows) {
-        let rows_here = usize::from(lo)..usize::from(lo) + usize::from(n);
         let k = if touched.is_some() { alive[via as usize] } else { p.k };
+        shard.reached.push(k);
         if k == 0 {
             continue;
         }
         let local = local as usize;
         shard.step_work[local].packets += u64::from(k);
-        let target = &mut shard.cores[local];
-        if target.extension {
+        if shard.cores[local].extension {
             let (emit, gap) = shared.router.map_or((0, 0), |r| {
                 (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
             });
@@ -209,87 +198,58 @@ fn deliver_packet(
         }
         if let Some(tile) = shard.tiles[local].as_mut() {
             tile.packet(from_pop, g as u32, k);
-        }
-        let target = &mut shard.cores[local];
-        if shard.tiles[local].as_ref().is_some_and(|t| t.computes()) {
-            // The tile computes the input from the step's spikes: they wait for it.
-            let mut events = 0u64;
-            for rows in &target.rows[rows_here] {
-                shard.pending[local].push((rows.proj as u32, g as u32, k));
-                let (a, b) = rows.span(g);
-                let n = (b - a) as u64 * u64::from(k);
-                shard.result.synaptic_events[rows.proj] += n;
-                events += n;
+            if tile.computes() {
+                // The tile computes the input from the step's spikes: they wait for
+                // it (its synaptic events are counted below).
+                let rows = &shard.cores[local].rows[usize::from(lo)..usize::from(lo) + usize::from(n)];
+                shard.pending[local].extend(rows.iter().map(|r| (r.proj as u32, g as u32, k)));
             }
-            shard.step_work[local].synaptic_events += events;
+        }
+    }
+    if sender.block == u32::MAX {
+        return;
+    }
+    let Shard { blocks, reached, cores, tiles, result, step_work, due, .. } = shard;
+    let block = &blocks[sender.block as usize];
+    let (entries, mut a) = block.of(p.j as usize);
+    for &(seg, end) in entries {
+        let syn = &block.syn[a..end as usize];
+        a = end as usize;
+        let seg = &block.segs[seg as usize];
+        let k = if touched.is_some() { reached[seg.dest as usize] } else { p.k };
+        if k == 0 {
             continue;
         }
-        for r in rows_here {
-            shard.batch.push(RowWork { core: local as u32, rows: r as u32, g: g as u32, a: 0, b: 0, k });
+        let local = seg.core as usize;
+        let n = syn.len() as u64 * u64::from(k);
+        result.synaptic_events[seg.proj as usize] += n;
+        step_work[local].synaptic_events += n;
+        if sender.tiles && tiles[local].as_ref().is_some_and(|t| t.computes()) {
+            continue;
         }
-        if shard.batch.len() >= BATCH {
-            add_rows(shard, ts);
-        }
+        add_seg(&mut cores[local], due, seg, syn, ts, k);
     }
 }
 
-/// Rows found before any is read: enough for their memory reads to overlap.
-const BATCH: usize = 32;
-
-/// A sender's run of at least this many packets reads each target row group's index
-/// in increasing order of neuron, which the caches see coming: its rows are added
-/// packet after packet ([`add_run`]), without a batch.
-const LONG_RUN: usize = 16;
-
-/// Adds the rows of a long run of one sender's packets, `run`, none lost or forwarded
-/// and none for a tile, into this shard's target cores, and counts the packets and
-/// synaptic events. Rows whose synapses share a delay are added at once; the others
-/// go through the batch.
-fn add_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], ts: usize, path: &mut (u32, u64)) {
-    let run_k: u64 = run.iter().map(|p| u64::from(p.k)).sum();
-    if sender.mine {
-        shard.counts.packets_sent += run_k;
-        untouched(shared, shard, path, sender.id, run_k);
+/// Adds `k` spikes through `syn`, the synapses of `seg`, into its core's inputs: its
+/// lists of inputs due ([`Due`]) when the core queues them, else its ring buffer,
+/// into one step's slot when the seg's synapses share their delay.
+#[inline]
+fn add_seg(core: &mut Core, due: &mut Due, seg: &Seg, syn: &[Syn], ts: usize, k: u32) {
+    let receptor = usize::from(seg.receptor);
+    if let Some(at) = core.queued {
+        due.queue(at[receptor], syn, ts, k);
+        return;
     }
-    let (dests, dest_rows) = (sender.dests, sender.dest_rows);
-    let from_lo = shared.slice[sender.id as usize].1 as usize;
-    for (&(local, _), &(lo, n)) in dests.iter().zip(dest_rows) {
-        let local = local as usize;
-        shard.step_work[local].packets += run_k;
-        for r in usize::from(lo)..usize::from(lo) + usize::from(n) {
-            let Core { rows, rings, queued, .. } = &mut shard.cores[local];
-            let rows = &rows[r];
-            if let Some(at) = *queued {
-                let at = at[rows.receptor];
-                let mut events = 0u64;
-                for p in run {
-                    let (a, b) = rows.span(from_lo + p.j as usize);
-                    events += (b - a) as u64 * u64::from(p.k);
-                    shard.due.queue(at, &rows.syn[a..b], ts, p.k);
-                }
-                shard.result.synaptic_events[rows.proj] += events;
-                shard.step_work[local].synaptic_events += events;
-                continue;
+    let ring = &mut core.rings[receptor];
+    match seg.delay() {
+        Some(d) => add_into(ring.slot(ts + usize::from(d)), syn, k),
+        None => {
+            let kk = i64::from(k);
+            for &(post, weight, delay) in syn {
+                let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
+                ring.data[at] += i64::from(weight) * kk;
             }
-            let Some(d) = rows.delay else {
-                for p in run {
-                    let g = (from_lo + p.j as usize) as u32;
-                    shard.batch.push(RowWork { core: local as u32, rows: r as u32, g, a: 0, b: 0, k: p.k });
-                    if shard.batch.len() >= BATCH {
-                        add_rows(shard, ts);
-                    }
-                }
-                continue;
-            };
-            let slot = rings[rows.receptor].slot(ts + usize::from(d));
-            let mut events = 0u64;
-            for p in run {
-                let (a, b) = rows.span(from_lo + p.j as usize);
-                events += (b - a) as u64 * u64::from(p.k);
-                add_into(slot, &rows.syn[a..b], p.k);
-            }
-            shard.result.synaptic_events[rows.proj] += events;
-            shard.step_work[local].synaptic_events += events;
         }
     }
 }
@@ -301,62 +261,5 @@ fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
     let k = i64::from(k);
     for &(post, weight, _) in syn {
         slot[usize::from(post)] += i64::from(weight) * k;
-    }
-}
-
-/// Adds the batch's rows into their cores' inputs (integer sums: the order does not
-/// change them) and counts their synaptic events. In four passes, so that the reads
-/// of one pass's rows are independent of each other and in flight together: each
-/// row's entry in a dense index, its span, every line of its synapses (read and
-/// dropped, so that they are in cache), then the adds.
-fn add_rows(shard: &mut Shard, ts: usize) {
-    let Shard { batch, cores, result, step_work, due, .. } = shard;
-    let mut touch = 0u32;
-    for w in batch.iter() {
-        let rows = &cores[w.core as usize].rows[w.rows as usize];
-        if let Some(start) = rows.dense_at(w.g as usize).and_then(|i| rows.start.get(i)) {
-            touch = touch.wrapping_add(*start);
-        }
-    }
-    for w in batch.iter_mut() {
-        let rows = &cores[w.core as usize].rows[w.rows as usize];
-        let (a, b) = rows.span(w.g as usize);
-        (w.a, w.b) = (a as u32, b as u32);
-        let n = (b - a) as u64 * u64::from(w.k);
-        result.synaptic_events[rows.proj] += n;
-        step_work[w.core as usize].synaptic_events += n;
-    }
-    for w in batch.iter() {
-        let rows = &cores[w.core as usize].rows[w.rows as usize];
-        let syn = &rows.syn[w.a as usize..w.b as usize];
-        // A synapse in every 60 bytes (10 of 6 bytes: one in each 64-byte line or
-        // the next), up to 8, and the last.
-        for s in syn.iter().step_by(10).take(8) {
-            touch = touch.wrapping_add(u32::from(s.0));
-        }
-        if let Some(s) = syn.last() {
-            touch = touch.wrapping_add(u32::from(s.0));
-        }
-    }
-    std::hint::black_box(touch);
-    for w in batch.drain(..) {
-        let Core { rows, rings, queued, .. } = &mut cores[w.core as usize];
-        let rows = &rows[w.rows as usize];
-        let syn = &rows.syn[w.a as usize..w.b as usize];
-        if let Some(at) = *queued {
-            due.queue(at[rows.receptor], syn, ts, w.k);
-            continue;
-        }
-        let ring = &mut rings[rows.receptor];
-        let kk = i64::from(w.k);
-        match rows.delay {
-            Some(d) => add_into(ring.slot(ts + usize::from(d)), syn, w.k),
-            None => {
-                for &(post, weight, delay) in syn {
-                    let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
-                    ring.data[at] += i64::from(weight) * kk;
-                }
-            }
-        }
     }
 }

@@ -3,14 +3,16 @@
 //! through the compiled (compressed) routing tables, its routers and its links.
 //!
 //! Each core holds the state of its slice (the same kernels as the quantised
-//! functional model, [`crate::Quantised`]), its own input ring buffers, and its own
+//! functional model, [`crate::Quantised`]), its own input ring buffers, and its
 //! synaptic rows: the synapses of each incoming projection whose target is on the
 //! core. A spike becomes a packet with the slice's key. Its path is a tree of hops
 //! (routers and links) found by following the key through the tables, with the
 //! default route where no entry matches ([`PacketTree`]). A receiving core adds the
 //! row of the sending neuron into its ring buffer. A delay-extension core forwards the
 //! packets of its slice, and the receiving cores take the long-delay synapses from
-//! those forwarded packets.
+//! those forwarded packets. The simulator keeps the rows of all of a shard's cores
+//! by sender ([`Block`]): one neuron's rows on every core of the shard lie together,
+//! which changes where they are in the host's memory, not what a core holds.
 //!
 //! **Engine.** The cores are split into shards of similar work: `threads` in this
 //! process, and as many in each other process of a distributed run (MPI ranks,
@@ -191,18 +193,20 @@ struct RouterPs {
 }
 
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
-/// network itself: every synapse again in its core's rows (6 bytes), each core's
-/// index of its rows for every incoming projection (a start per presynaptic neuron,
-/// or where that is larger than the synapses it indexes, a pair per presynaptic
-/// neuron it hears from if that is smaller, bounded here by its share of the
-/// projection's synapses; for direct and for delayed packets when the projection has
-/// both), the state and ring buffers of the reference engine's estimate, what the
-/// lists of inputs due in later steps may hold beyond that
+/// network itself: every synapse again in its sender's blocks (6 bytes), their index
+/// (an entry per presynaptic neuron and target core it has synapses on, bounded here
+/// by the core's share of the projection's synapses, for direct and for delayed
+/// packets when the projection has both; a start per presynaptic neuron; a seg per
+/// sender and target core), the state and ring buffers of the reference engine's
+/// estimate, what the lists of inputs due in later steps may hold beyond that
 /// ([`Due::bytes_beyond_rings`]), and the packets' routes ([`route_bytes`]); checked
 /// before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
     let part = &mapping.partition;
     let max_delay = mapping.hw.max_delay_steps;
+    let slices_of = |pop: PopId| {
+        part.slices.iter().filter(move |s| s.pop == pop && !matches!(s.kind, SliceKind::DelayExtension { .. }))
+    };
     let mut index = 0usize;
     for p in net.projections() {
         let post = net.pop(p.post);
@@ -212,15 +216,14 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
         // Each core of the target population, with its share of the synapses.
         let kinds = if u32::from(p.synapses.max_delay()) > max_delay { 2 } else { 1 };
         let (n_pre, total) = (p.synapses.n_pre(), p.synapses.len());
-        index += part
-            .slices
-            .iter()
-            .filter(|s| s.pop == p.post && !matches!(s.kind, SliceKind::DelayExtension { .. }))
+        let senders = slices_of(p.pre).count();
+        index += slices_of(p.post)
             .map(|s| {
                 let n = (total as u64 * u64::from(s.len())).div_ceil(u64::from(post.size.max(1))) as usize;
-                kinds * cores::Rows::index_bytes(n_pre, n.min(n_pre), n)
+                kinds * (cores::index_bytes(n.min(n_pre)) + senders * std::mem::size_of::<cores::Seg>())
             })
             .sum::<usize>();
+        index += kinds * 4 * (n_pre + senders);
     }
     // The cores of a population with synapses of their own delays may queue their
     // inputs: lists beside a ring of the reference's size, which it counts.
@@ -518,8 +521,22 @@ pub fn simulate_chip_with(
         }
     }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())?;
-    let cores = pool.install(|| build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])));
-    let shards = make_shards(&shared, cores, steps, config.tiles.as_ref(), rank * threads..(rank + 1) * threads);
+    let local = rank * threads..(rank + 1) * threads;
+    // The slices of each local shard, in order (a destination's local index names one).
+    let mut ids: Vec<Vec<usize>> = local.clone().map(|_| Vec::new()).collect();
+    for (s, &h) in shared.shard_of.iter().enumerate() {
+        if local.contains(&usize::from(h)) {
+            ids[usize::from(h) - local.start].push(s);
+        }
+    }
+    let (mut cores, blocks) = pool.install(|| {
+        rayon::join(
+            || build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])),
+            || build_blocks(net, mapping, &shared, &extension, local.clone(), &ids),
+        )
+    });
+    group_rows(net, &mut cores, &blocks, &ids, &shared);
+    let shards = make_shards(&shared, cores, blocks, steps, config.tiles.as_ref(), local);
     shared.dest_rows = dest_rows(&shared, &shards)?;
     let peers = config.peers.as_ref().map(|p| &*p.0);
     let fabrics = Fabric::local(shards.len(), peers);
