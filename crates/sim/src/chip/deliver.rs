@@ -79,6 +79,19 @@ pub(super) fn deliver(
                 // Nothing of this run concerns this shard.
                 continue;
             }
+            // A run's indices in the round increase: none was dropped if none of
+            // the network's drops falls between its first and its last.
+            let (g0, g1) = (part.gid_at(packets.start, base), part.gid_at(packets.end - 1, base));
+            if packets.len() > 1
+                && !random
+                && !sender.tree.faulty
+                && !tiles
+                && !net.drops_within(g0, g1)
+                && sender.dests.iter().all(|&(c, _)| !shard.cores[c as usize].extension)
+            {
+                deliver_run(shared, shard, &sender, &list[packets], ts, &mut path);
+                continue;
+            }
             for i in packets {
                 let g = part.gid_at(i, base);
                 let touched = random || sender.tree.faulty || net.drops_within(g, g);
@@ -183,7 +196,9 @@ fn deliver_packet(
     shard.reached.clear();
     for (&(local, via), &(lo, n)) in sender.dests.iter().zip(sender.dest_rows) {
         let k = if touched.is_some() { alive[via as usize] } else { p.k };
-        shard.reached.push(k);
+        if touched.is_some() {
+            shard.reached.push(k);
+        }
         if k == 0 {
             continue;
         }
@@ -210,13 +225,58 @@ fn deliver_packet(
         return;
     }
     let Shard { blocks, reached, cores, tiles, result, step_work, due, .. } = shard;
+    let tiles = sender.tiles.then_some(&tiles[..]);
+    let into = Inputs { cores, result, step_work, due, tiles };
+    match touched {
+        Some(_) => add_entries(into, &blocks[sender.block as usize], p.j, ts, |seg| reached[seg.dest as usize]),
+        None => add_entries(into, &blocks[sender.block as usize], p.j, ts, |_| p.k),
+    }
+}
+
+/// Delivers a run of `sender`'s packets that nothing touched (no drop, fault or
+/// forward, and no tile on this shard): their counts once per destination, then each
+/// packet's synapses.
+fn deliver_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packet], ts: usize, path: &mut (u32, u64)) {
+    let run_k: u64 = run.iter().map(|p| u64::from(p.k)).sum();
+    if sender.mine {
+        shard.counts.packets_sent += run_k;
+        untouched(shared, shard, path, run[0].sender, run_k);
+    }
+    for &(local, _) in sender.dests {
+        shard.step_work[local as usize].packets += run_k;
+    }
+    if sender.block == u32::MAX {
+        return;
+    }
+    let Shard { blocks, cores, result, step_work, due, .. } = shard;
     let block = &blocks[sender.block as usize];
-    let (entries, mut a) = block.of(p.j as usize);
+    for p in run {
+        let into = Inputs { cores, result, step_work, due, tiles: None };
+        add_entries(into, block, p.j, ts, |_| p.k);
+    }
+}
+
+/// Where a packet's synapses go: the shard's cores and counts, and its tiles when it
+/// has any (a computing tile's core takes no input here).
+struct Inputs<'a> {
+    cores: &'a mut [Core],
+    result: &'a mut RunResult,
+    step_work: &'a mut [CoreWork],
+    due: &'a mut Due,
+    tiles: Option<&'a [Option<Box<dyn TileCounter>>]>,
+}
+
+/// Adds neuron `j`'s synapses in `block` into their cores' inputs, `k(seg)` spikes
+/// through each seg's (none when 0), and counts their synaptic events.
+#[inline]
+fn add_entries(into: Inputs, block: &Block, j: u32, ts: usize, k: impl Fn(&Seg) -> u32) {
+    let Inputs { cores, result, step_work, due, tiles } = into;
+    let (entries, mut a) = block.of(j as usize);
     for &(seg, end) in entries {
         let syn = &block.syn[a..end as usize];
         a = end as usize;
         let seg = &block.segs[seg as usize];
-        let k = if touched.is_some() { reached[seg.dest as usize] } else { p.k };
+        let k = k(seg);
         if k == 0 {
             continue;
         }
@@ -224,7 +284,7 @@ fn deliver_packet(
         let n = syn.len() as u64 * u64::from(k);
         result.synaptic_events[seg.proj as usize] += n;
         step_work[local].synaptic_events += n;
-        if sender.tiles && tiles[local].as_ref().is_some_and(|t| t.computes()) {
+        if tiles.is_some_and(|t| t[local].as_ref().is_some_and(|t| t.computes())) {
             continue;
         }
         add_seg(&mut cores[local], due, seg, syn, ts, k);
