@@ -118,7 +118,7 @@ struct Sender<'a> {
     /// Whether the sender is this shard's (which counts its packets and their path).
     mine: bool,
     /// Its target cores here (local core, the tree's destination entry), and their
-    /// row groups (first, count).
+    /// row groups (first, count), which tell a hybrid chip's tiles what they take.
     dests: &'a [(u32, u32)],
     dest_rows: &'a [(u16, u16)],
     /// Its synapses here: its [`Block`]'s index in the shard (`u32::MAX`: none).
