@@ -70,12 +70,6 @@ impl Seg {
     }
 }
 
-/// Bytes of the blocks' index for `pairs` (presynaptic neuron, target core) pairs
-/// with synapses: an entry (8 bytes) per pair.
-pub(super) fn index_bytes(pairs: usize) -> usize {
-    8 * pairs
-}
-
 const _: () = assert!(std::mem::size_of::<Syn>() == 6);
 
 /// One synapse of a row in 6 bytes, read with one memory access: `(post, weight,
@@ -246,29 +240,22 @@ pub(super) fn build_cores(
         .collect()
 }
 
-/// What building the blocks reads: the network, the slices, and per population its
-/// neuron slices (by first neuron) and each neuron's among them.
+/// What building the blocks reads: the network, the partition (a population's
+/// neuron slices are consecutive and of one size, [`Partition::slice_of`]), the
+/// weights' scales and a core's longest delay.
+///
+/// [`Partition::slice_of`]: neuromap_compile::partition::Partition::slice_of
 struct Targets<'a> {
     net: &'a Network,
-    slices: &'a [neuromap_compile::partition::Slice],
-    extension: &'a [bool],
-    /// Per population: its neuron slices by first neuron, and per neuron, its slice's
-    /// place among them.
-    of_pop: Vec<(Vec<u32>, Vec<u32>)>,
-    /// Per population: the size of its slices when all but the last have that size and
-    /// the last is no larger (as the partition makes them): a neuron's slice is then
-    /// found by a division instead of a read of `of_pop`'s table, which a large
-    /// population's synapses read at random (0 otherwise).
-    per: Vec<u32>,
+    part: &'a neuromap_compile::partition::Partition,
     shifts: Vec<[i32; 2]>,
     max_delay: u32,
-    /// Per slice: its delay extension's slice.
-    delay_extension: &'a [Option<u32>],
 }
 
 /// Every sender's [`Block`] on each of this process's shards `local`, in parallel over
-/// senders: per local shard, `(sender, block)` in sender order. `ids[h]` are the
-/// slices of local shard `h` (the cores the destinations' local indices name).
+/// neuron slices (each with its delay extension): per local shard, `(sender, block)`.
+/// `ids[h]` are the slices of local shard `h` (the cores the destinations' local
+/// indices name).
 pub(super) fn build_blocks(
     net: &Network,
     mapping: &Mapping,
@@ -277,45 +264,13 @@ pub(super) fn build_blocks(
     local: std::ops::Range<usize>,
     ids: &[Vec<usize>],
 ) -> Vec<Vec<(u32, Block)>> {
-    let slices = &mapping.partition.slices;
-    let options = crate::Options::for_chip(&mapping.hw);
-    let mut of_pop = vec![(Vec::new(), Vec::new()); net.populations().len()];
-    let mut per = vec![0u32; net.populations().len()];
-    for id in net.pop_ids() {
-        if net.pop(id).is_source() {
-            continue;
-        }
-        let mut these: Vec<u32> =
-            (0..slices.len()).filter(|&s| slices[s].pop == id && !extension[s]).map(|s| s as u32).collect();
-        these.sort_by_key(|&s| slices[s as usize].lo);
-        let mut slot = vec![0u32; net.pop(id).size as usize];
-        let mut t = 0;
-        for (post, x) in slot.iter_mut().enumerate() {
-            while t + 1 < these.len() && slices[these[t + 1] as usize].lo as usize <= post {
-                t += 1;
-            }
-            *x = t as u32;
-        }
-        // Slice t starts at t · per, and the last, no longer, ends at the last neuron.
-        let size = these.first().map_or(0, |&s| slices[s as usize].len());
-        let even = these.iter().enumerate().all(|(t, &s)| slices[s as usize].lo == t as u32 * size)
-            && these
-                .last()
-                .is_some_and(|&s| slices[s as usize].len() <= size && slices[s as usize].hi == net.pop(id).size);
-        per[id.index()] = if even { size } else { 0 };
-        of_pop[id.index()] = (these, slot);
-    }
     let targets = Targets {
         net,
-        slices,
-        extension,
-        of_pop,
-        per,
-        shifts: options.format.weight_shifts(net),
+        part: &mapping.partition,
+        shifts: crate::Options::for_chip(&mapping.hw).format.weight_shifts(net),
         max_delay: mapping.hw.max_delay_steps,
-        delay_extension: &mapping.partition.delay_extension,
     };
-    let per_slice: Vec<Vec<(u32, usize, Block)>> = (0..slices.len())
+    let per_slice: Vec<Vec<(u32, usize, Block)>> = (0..extension.len())
         .into_par_iter()
         .filter(|&s| !extension[s])
         .map(|s| sender_blocks(&targets, shared, s, local.clone(), ids))
@@ -324,15 +279,24 @@ pub(super) fn build_blocks(
     for (sender, h, b) in per_slice.into_iter().flatten() {
         out[h].push((sender, b));
     }
-    // In sender order (a slice's extension comes after every neuron slice).
-    out.iter_mut().for_each(|o| o.sort_unstable_by_key(|x| x.0));
     out
+}
+
+/// A place a synapse of a neuron slice can go: a block (sender × local shard), the
+/// target core and its entry among the sender's destinations there, the projection.
+struct Place {
+    block: usize,
+    core: u32,
+    dest: u32,
+    proj: u32,
+    receptor: u8,
 }
 
 /// The blocks of neuron slice `s` and of its delay extension (which carries its
 /// synapses of delays beyond a core's) on the local shards that hold their targets,
-/// read in one pass over each presynaptic neuron's synapses: each goes to its seg's
-/// scratch list, and the lists are then laid out one after another in seg order.
+/// read in one pass over each presynaptic neuron's synapses: each goes to its place's
+/// scratch list, and the lists are then laid out one after another, each an entry of
+/// its place's seg (made when its first synapse comes).
 fn sender_blocks(
     tg: &Targets,
     shared: &Shared,
@@ -340,75 +304,73 @@ fn sender_blocks(
     local: std::ops::Range<usize>,
     ids: &[Vec<usize>],
 ) -> Vec<(u32, usize, Block)> {
-    let net = tg.net;
-    let sl = &tg.slices[s];
+    let (net, part) = (tg.net, tg.part);
+    let sl = &part.slices[s];
     // The senders: the slice (direct packets), and its extension (delayed ones).
-    let senders: Vec<u32> = std::iter::once(s as u32).chain(tg.delay_extension[s]).collect();
+    let senders: Vec<u32> = std::iter::once(s as u32).chain(part.delay_extension[s]).collect();
     let n_local = local.len();
-    let mut blocks: Vec<Block> = (0..senders.len() * n_local).map(|_| Block::default()).collect();
-    // Every seg: its block (sender × local shard) and its place there; per projection
-    // out of the slice's population, the seg of each target slice, for direct then
-    // for delayed synapses.
-    let mut segs: Vec<(usize, u32)> = Vec::new();
+    // Every place, and per projection out of the slice's population the place of each
+    // target slice (by its place in the population, `t`), for direct then for delayed
+    // synapses.
+    let mut places: Vec<Place> = Vec::new();
     let mut by_proj: Vec<(usize, Vec<u32>, i32)> = Vec::new();
     for &q in net.outgoing(sl.pop) {
         let pr = net.proj(q);
         if net.pop(pr.post).is_source() || pr.synapses.is_empty() {
             continue;
         }
-        let (these, slot) = &tg.of_pop[pr.post.index()];
         let receptor = receptor_index(pr.receptor);
-        let n_t = these.len();
-        let mut seg_of = vec![u32::MAX; 2 * n_t];
+        let (first, size) = part.pop_slices[pr.post.index()];
+        let n_t = net.pop(pr.post).size.div_ceil(size) as usize;
+        let mut place_of = vec![u32::MAX; 2 * n_t];
         for (i, &sender) in senders.iter().enumerate() {
             for h in local.clone() {
                 let at = sender as usize * shared.shards + h;
                 let dests = &shared.dest[shared.dest_start[at] as usize..shared.dest_start[at + 1] as usize];
-                let b = i * n_local + (h - local.start);
                 for (d, &(core, _)) in dests.iter().enumerate() {
                     let c = ids[h - local.start][core as usize];
-                    if tg.slices[c].pop != pr.post || tg.extension[c] {
+                    if part.slices[c].pop != pr.post || shared.slice[c].2 {
                         continue;
                     }
-                    seg_of[i * n_t + slot[tg.slices[c].lo as usize] as usize] = segs.len() as u32;
-                    segs.push((b, blocks[b].segs.len() as u32));
-                    blocks[b].segs.push(Seg {
+                    place_of[i * n_t + c - first as usize] = places.len() as u32;
+                    places.push(Place {
+                        block: i * n_local + (h - local.start),
                         core,
                         dest: d as u32,
                         proj: q.index() as u32,
                         receptor: receptor as u8,
-                        delay: SEG_MIXED,
                     });
                 }
             }
         }
-        if seg_of.iter().any(|&g| g != u32::MAX) {
-            by_proj.push((q.index(), seg_of, tg.shifts[pr.post.index()][receptor]));
+        if place_of.iter().any(|&x| x != u32::MAX) {
+            by_proj.push((q.index(), place_of, tg.shifts[pr.post.index()][receptor]));
         }
     }
     if by_proj.is_empty() {
         return Vec::new();
     }
-    // Per seg while building: this neuron's synapses; the delay its synapses share
-    // (u32::MAX - 1 before the first, u32::MAX if mixed).
-    let mut lists: Vec<Vec<Syn>> = vec![Vec::new(); segs.len()];
-    let mut delay = vec![u32::MAX - 1; segs.len()];
+    let mut blocks: Vec<Block> = (0..senders.len() * n_local).map(|_| Block::default()).collect();
+    // Per place while building: this neuron's synapses; its seg in its block once it
+    // has one; the delay its synapses share (u32::MAX - 1 before the first, u32::MAX
+    // if mixed).
+    let mut lists: Vec<Vec<Syn>> = vec![Vec::new(); places.len()];
+    let mut seg = vec![u32::MAX; places.len()];
+    let mut delay = vec![u32::MAX - 1; places.len()];
     let mut touched: Vec<u32> = Vec::new();
-    let max_delay = tg.max_delay;
     for b in &mut blocks {
         b.first.push(0);
     }
     for j in 0..sl.len() as usize {
         let g = sl.lo as usize + j;
-        for (q, seg_of, shift) in &by_proj {
+        for (q, place_of, shift) in &by_proj {
             let pr = &net.projections()[*q];
-            let (these, slot) = &tg.of_pop[pr.post.index()];
-            let per = tg.per[pr.post.index()];
-            let n_t = these.len();
+            let size = part.pop_slices[pr.post.index()].1;
+            let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
             for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                let t = post.checked_div(per).unwrap_or_else(|| slot[post as usize]) as usize;
-                let x = seg_of[usize::from(u32::from(d) > max_delay) * n_t + t];
+                let t = post / size;
+                let x = place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize];
                 if x == u32::MAX {
                     continue;
                 }
@@ -420,21 +382,23 @@ fn sender_blocks(
                 // Within a slice of at most MAX_SLICE neurons (checked before); the
                 // weight is both formats' 16-bit word: clamped to i16, so the
                 // conversion cannot fail.
-                let lo = if per > 0 { t as u32 * per } else { tg.slices[these[t] as usize].lo };
-                list.push(((post - lo) as u16, S1615::acc_weight(w, 1, *shift) as i16, d));
+                list.push(((post - t * size) as u16, S1615::acc_weight(w, 1, *shift) as i16, d));
                 delay[x] = match delay[x] {
                     v if v == u32::MAX - 1 || v == u32::from(d) => u32::from(d),
                     _ => u32::MAX,
                 };
             }
         }
-        // Its entries in seg order, each seg's synapses after the last.
-        touched.sort_unstable();
+        // Its entries, each place's synapses after the last.
         for &x in &touched {
-            let (b, i) = segs[x as usize];
-            let b = &mut blocks[b];
+            let p = &places[x as usize];
+            let b = &mut blocks[p.block];
+            if seg[x as usize] == u32::MAX {
+                seg[x as usize] = b.segs.len() as u32;
+                b.segs.push(Seg { core: p.core, dest: p.dest, proj: p.proj, receptor: p.receptor, delay: SEG_MIXED });
+            }
             b.syn.extend_from_slice(&lists[x as usize]);
-            b.ent.push((i, b.syn.len() as u32));
+            b.ent.push((seg[x as usize], b.syn.len() as u32));
             lists[x as usize].clear();
         }
         touched.clear();
@@ -442,28 +406,17 @@ fn sender_blocks(
             b.first.push(b.ent.len() as u32);
         }
     }
-    // Each seg's shared delay; segs without synapses are dropped (and the entries
-    // renumbered), so that every seg names a row group with synapses.
-    let mut renumber: Vec<Vec<u32>> = blocks.iter().map(|b| vec![u32::MAX; b.segs.len()]).collect();
-    let mut kept: Vec<Vec<Seg>> = blocks.iter().map(|_| Vec::new()).collect();
-    for (x, &(b, i)) in segs.iter().enumerate() {
-        if delay[x] == u32::MAX - 1 {
-            continue;
+    // Each seg's shared delay.
+    for ((p, &i), &d) in places.iter().zip(&seg).zip(&delay) {
+        if i != u32::MAX {
+            blocks[p.block].segs[i as usize].delay = u16::try_from(d).unwrap_or(SEG_MIXED);
         }
-        let mut seg = blocks[b].segs[i as usize];
-        seg.delay = u16::try_from(delay[x]).unwrap_or(SEG_MIXED);
-        renumber[b][i as usize] = kept[b].len() as u32;
-        kept[b].push(seg);
     }
     blocks
         .into_iter()
-        .zip(kept)
-        .zip(renumber)
         .enumerate()
-        .filter(|(_, ((b, _), _))| !b.ent.is_empty())
-        .map(|(at, ((mut b, kept), renumber))| {
-            b.segs = kept;
-            b.ent.iter_mut().for_each(|e| e.0 = renumber[e.0 as usize]);
+        .filter(|(_, b)| !b.ent.is_empty())
+        .map(|(at, mut b)| {
             b.syn.shrink_to_fit();
             b.ent.shrink_to_fit();
             (senders[at / n_local], at % n_local, b)

@@ -196,9 +196,10 @@ struct RouterPs {
 /// network itself: every synapse again in its sender's blocks (6 bytes), their index
 /// (an entry per presynaptic neuron and target core it has synapses on, bounded here
 /// by the core's share of the projection's synapses, for direct and for delayed
-/// packets when the projection has both; a start per presynaptic neuron; a seg per
-/// sender and target core), the state and ring buffers of the reference engine's
-/// estimate, what the lists of inputs due in later steps may hold beyond that
+/// packets when the projection has both; a seg per sender and target core; a start
+/// per presynaptic neuron and kind of packet), the state and ring buffers of the
+/// reference engine's estimate, what the lists of inputs due in later steps may hold
+/// beyond that
 /// ([`Due::bytes_beyond_rings`]), and the packets' routes ([`route_bytes`]); checked
 /// before a run.
 pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
@@ -220,10 +221,16 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
         index += slices_of(p.post)
             .map(|s| {
                 let n = (total as u64 * u64::from(s.len())).div_ceil(u64::from(post.size.max(1))) as usize;
-                kinds * (cores::index_bytes(n.min(n_pre)) + senders * std::mem::size_of::<cores::Seg>())
+                kinds * (n.min(n_pre) * std::mem::size_of::<(u32, u32)>() + senders * std::mem::size_of::<cores::Seg>())
             })
             .sum::<usize>();
-        index += kinds * 4 * (n_pre + senders);
+    }
+    // A block's start per presynaptic neuron, for each sender (a slice, and its delay
+    // extension) whose population has synapses.
+    for id in net.pop_ids() {
+        let outgoing = net.outgoing(id).iter().map(|&q| net.proj(q)).filter(|p| !p.synapses.is_empty());
+        let kinds = outgoing.map(|p| if u32::from(p.synapses.max_delay()) > max_delay { 2 } else { 1 }).max();
+        index += kinds.unwrap_or(0) * 4 * (net.pop(id).size as usize + slices_of(id).count());
     }
     // The cores of a population with synapses of their own delays may queue their
     // inputs: lists beside a ring of the reference's size, which it counts.
