@@ -16,10 +16,18 @@ fn lif(tau_syn: f64, t_ref: f64) -> NeuronModel {
     NeuronModel::Lif(Lif::unit(10.0, t_ref, tau_syn))
 }
 
-/// Neuron populations of random sizes driven by a Poisson source, with random
-/// projections: excitatory or inhibitory, random weights, delays from 0 (forward only,
-/// so zero-delay projections make levels) to 40 steps (delay extensions on SpiNNaker).
-fn network(sizes: &[u32], projs: &[(usize, usize, f64, u8, bool)], syn: bool, seed: u64) -> neuromap_ir::Network {
+/// Neuron populations of random sizes driven by a Poisson source (its delay
+/// `drive_delay` steps), with random projections: excitatory or inhibitory, random
+/// weights, delays from 0 (forward only, so zero-delay projections make levels) to 40
+/// steps (delay extensions on SpiNNaker), one delay for all of a projection's synapses
+/// or spread over 6 more steps (a core with such synapses queues its inputs by step).
+fn network(
+    sizes: &[u32],
+    projs: &[(usize, usize, f64, u8, bool, bool)],
+    syn: bool,
+    drive_delay: u8,
+    seed: u64,
+) -> neuromap_ir::Network {
     let n = sizes.len();
     let mut populations: Vec<PopSpec> = sizes
         .iter()
@@ -43,10 +51,10 @@ fn network(sizes: &[u32], projs: &[(usize, usize, f64, u8, bool)], syn: bool, se
             receptor: Receptor::Excitatory,
             connector: Connector::FixedProbability { p: 0.3, allow_self: true },
             weight: Some(Dist::Uniform { lo: 0.2, hi: 0.6 }),
-            delay: Dist::constant(1.0),
+            delay: Dist::constant(f64::from(drive_delay)),
         })
         .collect();
-    for (k, &(a, b, p, d, inh)) in projs.iter().enumerate() {
+    for (k, &(a, b, p, d, inh, spread)) in projs.iter().enumerate() {
         let (a, b) = (a % n, b % n);
         // Zero delays only forward, so they cannot form a cycle.
         let d = if d == 0 && a >= b { 1 } else { d };
@@ -57,7 +65,11 @@ fn network(sizes: &[u32], projs: &[(usize, usize, f64, u8, bool)], syn: bool, se
             receptor: if inh { Receptor::Inhibitory } else { Receptor::Excitatory },
             connector: Connector::FixedProbability { p, allow_self: true },
             weight: Some(Dist::Uniform { lo: 0.1, hi: 0.9 }),
-            delay: Dist::constant(f64::from(d)),
+            delay: if spread && d > 0 {
+                Dist::Uniform { lo: f64::from(d), hi: f64::from(d) + 6.0 }
+            } else {
+                Dist::constant(f64::from(d))
+            },
         });
     }
     NetworkSpec {
@@ -95,14 +107,15 @@ proptest! {
     #[test]
     fn chip_equals_the_quantised_model_for_any_placement_and_threads(
         sizes in prop::collection::vec(20u32..400, 1..5),
-        projs in prop::collection::vec((0usize..5, 0usize..5, 0.02f64..0.3, 0u8..40, any::<bool>()), 0..6),
+        projs in prop::collection::vec((0usize..5, 0usize..5, 0.02f64..0.3, 0u8..40, any::<bool>(), any::<bool>()), 0..6),
         syn in any::<bool>(),
+        drive_delay in 1u8..5,
         seed in 0u64..1000,
         placement in 0u64..1000,
         threads in 1usize..5,
         hw in prop::sample::select(vec!["spinnaker1-small", "spinnaker1-small", "spinnaker1-spinn3", "spinnaker2"]),
     ) {
-        let net = network(&sizes, &projs, syn, seed);
+        let net = network(&sizes, &projs, syn, drive_delay, seed);
         let hw = model(hw);
         // Small slices spread the network over many cores and chips.
         let opts = CompileOptions { seed: placement, ..CompileOptions::default() };

@@ -15,9 +15,6 @@ pub(super) struct Rows {
     pub(super) receptor: usize,
     /// The delay of every synapse of the group, when they all have one.
     pub(super) delay: Option<u16>,
-    /// Whether a synapse of its projection has no delay: its input is for the step it
-    /// arrives in.
-    pub(super) undelayed: bool,
 }
 
 /// One sender's synapses on the cores of one shard, by presynaptic neuron: for neuron
@@ -104,11 +101,12 @@ impl Core {
     /// Whether the core takes its inputs through [`Shard::due`]: some of its synapses
     /// have their own delays (a ring holding every step up to the longest delay is
     /// then written at random, and the rings of all cores are far larger than the
-    /// caches), no projection into it has a synapse without delay (its input is for
-    /// the step it arrives in), and no tile computes its input. The inputs are the
-    /// same either way.
-    fn queues(&self, tile: bool) -> bool {
-        !tile && self.rows.iter().any(|r| r.delay.is_none()) && self.rows.iter().all(|r| !r.undelayed)
+    /// caches), its population is of level 0 (no projection into it has a synapse
+    /// without delay, whose input would be for the step it arrives in; so every queued
+    /// core is updated before a step's first delivery, [`Due::add_next`]), and no tile
+    /// computes its input. The inputs are the same either way.
+    fn queues(&self, tile: bool, level: u32) -> bool {
+        !tile && level == 0 && self.rows.iter().any(|r| r.delay.is_none())
     }
 
     pub(super) fn row_key(pre: PopId, delayed: bool) -> u64 {
@@ -282,6 +280,33 @@ pub(super) fn build_blocks(
     out
 }
 
+/// Division of a `u32` by a divisor fixed beforehand, by one multiplication: the
+/// quotient is the high word of `m · n` with `m = ⌈2⁶⁴ / d⌉`, exact for every `u32`
+/// numerator (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
+/// 2019). Building the blocks divides every synapse's target by its population's
+/// slice size.
+#[derive(Clone, Copy, Debug)]
+struct Divisor {
+    /// `⌈2⁶⁴ / d⌉`; 0 for `d = 1` (2⁶⁴ does not fit), which divides by returning `n`.
+    m: u64,
+}
+
+impl Divisor {
+    /// For `d ≥ 1`.
+    fn new(d: u32) -> Divisor {
+        debug_assert!(d >= 1);
+        Divisor { m: if d <= 1 { 0 } else { u64::MAX / u64::from(d) + 1 } }
+    }
+
+    #[inline]
+    fn div(self, n: u32) -> u32 {
+        if self.m == 0 {
+            return n;
+        }
+        ((u128::from(self.m) * u128::from(n)) >> 64) as u32
+    }
+}
+
 /// A place a synapse of a neuron slice can go: a block (sender × local shard), the
 /// target core and its entry among the sender's destinations there, the projection.
 struct Place {
@@ -366,10 +391,13 @@ fn sender_blocks(
         for (q, place_of, shift) in &by_proj {
             let pr = &net.projections()[*q];
             let size = part.pop_slices[pr.post.index()].1;
+            let by_size = Divisor::new(size);
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
+            // The last weight converted: a projection's weights often repeat.
+            let mut last: Option<(u32, i16)> = None;
             for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                let t = post / size;
+                let t = by_size.div(post);
                 let x = place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize];
                 if x == u32::MAX {
                     continue;
@@ -379,10 +407,18 @@ fn sender_blocks(
                 if list.is_empty() {
                     touched.push(x as u32);
                 }
-                // Within a slice of at most MAX_SLICE neurons (checked before); the
-                // weight is both formats' 16-bit word: clamped to i16, so the
+                // The weight is both formats' 16-bit word: clamped to i16, so the
                 // conversion cannot fail.
-                list.push(((post - t * size) as u16, S1615::acc_weight(w, 1, *shift) as i16, d));
+                let word = match last {
+                    Some((bits, word)) if bits == w.to_bits() => word,
+                    _ => {
+                        let word = S1615::acc_weight(w, 1, *shift) as i16;
+                        last = Some((w.to_bits(), word));
+                        word
+                    }
+                };
+                // Within a slice of at most MAX_SLICE neurons (checked before).
+                list.push(((post - t * size) as u16, word, d));
                 delay[x] = match delay[x] {
                     v if v == u32::MAX - 1 || v == u32::from(d) => u32::from(d),
                     _ => u32::MAX,
@@ -427,13 +463,7 @@ fn sender_blocks(
 /// Each of this process's cores' row groups (`ids[h]`: the slices of local shard `h`),
 /// from the segs of the blocks that reach it, in [`Core::row_key`] order and then
 /// projection order: a group's delay is shared when every seg's is.
-pub(super) fn group_rows(
-    net: &Network,
-    cores: &mut [Core],
-    blocks: &[Vec<(u32, Block)>],
-    ids: &[Vec<usize>],
-    shared: &Shared,
-) {
+pub(super) fn group_rows(cores: &mut [Core], blocks: &[Vec<(u32, Block)>], ids: &[Vec<usize>], shared: &Shared) {
     let mut found: Vec<(usize, u64, u32, u8, Option<u16>)> = Vec::new();
     for (h, these) in blocks.iter().enumerate() {
         for (sender, b) in these {
@@ -454,14 +484,8 @@ pub(super) fn group_rows(
             }
             i += 1;
         }
-        let pr = &net.projections()[proj as usize];
         cores[c].row_keys.push(key);
-        cores[c].rows.push(Rows {
-            proj: proj as usize,
-            receptor: usize::from(receptor),
-            delay: shared_delay,
-            undelayed: pr.synapses.min_delay() == 0,
-        });
+        cores[c].rows.push(Rows { proj: proj as usize, receptor: usize::from(receptor), delay: shared_delay });
     }
 }
 
@@ -633,8 +657,8 @@ pub(super) fn make_shards(
             let k = ids.len();
             let tiles: Vec<Option<Box<dyn TileCounter>>> = ids.iter().map(|&s| tiles.and_then(|f| (f.0)(s))).collect();
             let (mut due_len, mut now) = (1, 0usize);
-            for (c, tile) in cores.iter_mut().zip(&tiles) {
-                if c.queues(tile.is_some()) {
+            for (i, (c, tile)) in cores.iter_mut().zip(&tiles).enumerate() {
+                if c.queues(tile.is_some(), shared.level[ids[i]]) {
                     due_len = due_len.max(c.rings[0].mask + 1);
                     let n = c.rings[0].n;
                     c.queued = Some([now as u32, (now + n) as u32]);
@@ -710,6 +734,34 @@ mod tests {
             peers.push(vec![2 * c]);
         }
         (cores, chip_of, peers)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_divisor_divides_as_integer_division_does(n in proptest::prelude::any::<u32>(), d in 1u32..=u32::MAX) {
+            proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
+        }
+    }
+
+    #[test]
+    fn a_divisor_divides_every_edge_exactly() {
+        let ds = (1u32..=1025).chain([u32::MAX, u32::MAX - 1, 1 << 16, (1 << 16) + 1, 1 << 31, (1 << 31) + 1, 3 << 20]);
+        for d in ds {
+            let by = Divisor::new(d);
+            for n in [
+                0,
+                1,
+                d - 1,
+                d,
+                d.saturating_add(1),
+                u32::MAX,
+                u32::MAX - 1,
+                u32::MAX / d * d,
+                (u32::MAX / d * d).wrapping_sub(1),
+            ] {
+                assert_eq!(by.div(n), n / d, "{n} / {d}");
+            }
+        }
     }
 
     /// Over ranks, a chip's cores stay in one process when whole chips balance; the

@@ -298,7 +298,9 @@ fn add_entries(into: Inputs, block: &Block, j: u32, ts: usize, k: impl Fn(&Seg) 
 fn add_seg(core: &mut Core, due: &mut Due, seg: &Seg, syn: &[Syn], ts: usize, k: u32) {
     let receptor = usize::from(seg.receptor);
     if let Some(at) = core.queued {
-        due.queue(at[receptor], syn, ts, k);
+        if seg.delay().is_none_or(|d| !due.add_next(at[receptor], syn, ts + usize::from(d), k)) {
+            due.queue(at[receptor], syn, ts, k);
+        }
         return;
     }
     let ring = &mut core.rings[receptor];

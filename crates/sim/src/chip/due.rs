@@ -6,7 +6,9 @@
 //! 2 receptors × 64 steps × 8 bytes for each of its 77,169 neurons), so nearly every synaptic event missed them. Here an input is
 //! appended to its step's list instead, and the lists are read in order just before
 //! the step's first update into `now`, the one step's inputs of every queued core,
-//! which stays in the caches. Integer sums: the inputs are the same either way.
+//! which stays in the caches. Inputs due in the next step to drain (a delay of one
+//! step, as a Poisson background's) go straight into `now` ([`Due::add_next`]): it is
+//! read in that step. Integer sums: the inputs are the same either way.
 //!
 //! A list holds at most [`LIST_PER_INPUT`] entries per input of `now`; beyond that
 //! (a burst of spikes, as when a network starts with many neurons above threshold)
@@ -88,6 +90,29 @@ impl Due {
                 self.lists[s].push(Input { at: at + u32::from(post), v: i32::from(weight) * part as i32 });
             }
         }
+    }
+
+    /// Adds the inputs of `k` spikes through synapses `syn` of a queued core's
+    /// receptor whose inputs start at `at` in `now`, all due in step `due`, straight
+    /// into `now` when that is the next step to drain, as its list would at the drain
+    /// (integer sums), without the list's write and read. Returns whether it added them.
+    ///
+    /// `now` then holds no input of the step before: a shard delivers only after it
+    /// has updated its cores of level 0 for the step it drained last (or, updating
+    /// ahead, for the next one), every queued core is of level 0 (none has a synapse
+    /// without delay, [`Core::queues`]), and the kernels leave zeros where they took
+    /// their inputs.
+    #[inline]
+    pub(super) fn add_next(&mut self, at: u32, syn: &[Syn], due: usize, k: u32) -> bool {
+        if due != self.undrained as usize {
+            return false;
+        }
+        let now = &mut self.now[at as usize..];
+        let k = i64::from(k);
+        for &(post, weight, _) in syn {
+            now[usize::from(post)] += i64::from(weight) * k;
+        }
+        true
     }
 
     #[cold]

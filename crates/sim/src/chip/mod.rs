@@ -542,7 +542,7 @@ pub fn simulate_chip_with(
             || build_blocks(net, mapping, &shared, &extension, local.clone(), &ids),
         )
     });
-    group_rows(net, &mut cores, &blocks, &ids, &shared);
+    group_rows(&mut cores, &blocks, &ids, &shared);
     let shards = make_shards(&shared, cores, blocks, steps, config.tiles.as_ref(), local);
     shared.dest_rows = dest_rows(&shared, &shards)?;
     let peers = config.peers.as_ref().map(|p| &*p.0);
