@@ -58,10 +58,53 @@ pub struct Partition {
 }
 
 impl Partition {
-    #[inline]
-    pub fn slice_of(&self, pop: PopId, neuron: u32) -> u32 {
+    /// The slice of each of population `pop`'s neurons: its first slice plus the
+    /// neuron over the slice size ([`Partition::pop_slices`]), divided by a
+    /// multiplication.
+    pub fn slicer(&self, pop: PopId) -> SliceOf {
         let (first, size) = self.pop_slices[pop.index()];
-        first + neuron / size
+        SliceOf { first, size: Divisor::new(size) }
+    }
+}
+
+/// The slice of a population's neuron ([`Partition::slicer`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SliceOf {
+    first: u32,
+    size: Divisor,
+}
+
+impl SliceOf {
+    #[inline]
+    pub fn of(&self, neuron: u32) -> u32 {
+        self.first + self.size.div(neuron)
+    }
+}
+
+/// Division of a `u32` by a divisor fixed beforehand, by one multiplication: the
+/// quotient is the high word of `m · n` with `m = ⌈2⁶⁴ / d⌉`, exact for every `u32`
+/// numerator (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
+/// 2019). Finding a synapse's target slice divides by its population's slice size
+/// (the traffic here, the chip simulator's synapses by sender).
+#[derive(Clone, Copy, Debug)]
+pub struct Divisor {
+    /// `⌈2⁶⁴ / d⌉`; 0 for `d = 1` (2⁶⁴ does not fit), which divides by returning `n`.
+    m: u64,
+}
+
+impl Divisor {
+    /// For `d ≥ 1`.
+    pub fn new(d: u32) -> Divisor {
+        debug_assert!(d >= 1);
+        Divisor { m: if d <= 1 { 0 } else { u64::MAX / u64::from(d) + 1 } }
+    }
+
+    #[inline]
+    pub fn div(self, n: u32) -> u32 {
+        if self.m == 0 {
+            return n;
+        }
+        ((u128::from(self.m) * u128::from(n)) >> 64) as u32
     }
 }
 
@@ -221,4 +264,37 @@ pub fn partition(
     }
     delay_extension.resize(slices.len(), None);
     Ok(Partition { slices, pop_slices, delay_extension })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_divisor_divides_as_integer_division_does(n in proptest::prelude::any::<u32>(), d in 1u32..=u32::MAX) {
+            proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
+        }
+    }
+
+    #[test]
+    fn a_divisor_divides_every_edge_exactly() {
+        let ds = (1u32..=1025).chain([u32::MAX, u32::MAX - 1, 1 << 16, (1 << 16) + 1, 1 << 31, (1 << 31) + 1, 3 << 20]);
+        for d in ds {
+            let by = Divisor::new(d);
+            for n in [
+                0,
+                1,
+                d - 1,
+                d,
+                d.saturating_add(1),
+                u32::MAX,
+                u32::MAX - 1,
+                u32::MAX / d * d,
+                (u32::MAX / d * d).wrapping_sub(1),
+            ] {
+                assert_eq!(by.div(n), n / d, "{n} / {d}");
+            }
+        }
+    }
 }

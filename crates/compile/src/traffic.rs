@@ -50,10 +50,11 @@ pub fn traffic(net: &Network, part: &Partition, hw: &ArmCore, assumed_rate_hz: f
                 let de = part.delay_extension[s];
                 for &q in net.outgoing(sl.pop) {
                     let pr = net.proj(q);
+                    let slice_of = part.slicer(pr.post);
                     for i in sl.lo..sl.hi {
                         let row = pr.synapses.row(i as usize);
                         for (&j, &d) in row.post.iter().zip(row.delay) {
-                            let t = part.slice_of(pr.post, j);
+                            let t = slice_of.of(j);
                             // Long delays reach their target through the delay extension.
                             let (seen, out) = if de.is_some() && u32::from(d) > hw.max_delay_steps {
                                 (&mut *seen_delayed, &mut delayed)

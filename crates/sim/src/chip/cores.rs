@@ -239,10 +239,10 @@ pub(super) fn build_cores(
 }
 
 /// What building the blocks reads: the network, the partition (a population's
-/// neuron slices are consecutive and of one size, [`Partition::slice_of`]), the
+/// neuron slices are consecutive and of one size, [`Partition::slicer`]), the
 /// weights' scales and a core's longest delay.
 ///
-/// [`Partition::slice_of`]: neuromap_compile::partition::Partition::slice_of
+/// [`Partition::slicer`]: neuromap_compile::partition::Partition::slicer
 struct Targets<'a> {
     net: &'a Network,
     part: &'a neuromap_compile::partition::Partition,
@@ -278,33 +278,6 @@ pub(super) fn build_blocks(
         out[h].push((sender, b));
     }
     out
-}
-
-/// Division of a `u32` by a divisor fixed beforehand, by one multiplication: the
-/// quotient is the high word of `m · n` with `m = ⌈2⁶⁴ / d⌉`, exact for every `u32`
-/// numerator (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
-/// 2019). Building the blocks divides every synapse's target by its population's
-/// slice size.
-#[derive(Clone, Copy, Debug)]
-struct Divisor {
-    /// `⌈2⁶⁴ / d⌉`; 0 for `d = 1` (2⁶⁴ does not fit), which divides by returning `n`.
-    m: u64,
-}
-
-impl Divisor {
-    /// For `d ≥ 1`.
-    fn new(d: u32) -> Divisor {
-        debug_assert!(d >= 1);
-        Divisor { m: if d <= 1 { 0 } else { u64::MAX / u64::from(d) + 1 } }
-    }
-
-    #[inline]
-    fn div(self, n: u32) -> u32 {
-        if self.m == 0 {
-            return n;
-        }
-        ((u128::from(self.m) * u128::from(n)) >> 64) as u32
-    }
 }
 
 /// A place a synapse of a neuron slice can go: a block (sender × local shard), the
@@ -391,7 +364,7 @@ fn sender_blocks(
         for (q, place_of, shift) in &by_proj {
             let pr = &net.projections()[*q];
             let size = part.pop_slices[pr.post.index()].1;
-            let by_size = Divisor::new(size);
+            let by_size = neuromap_compile::partition::Divisor::new(size);
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
             // The last weight converted: a projection's weights often repeat.
@@ -734,34 +707,6 @@ mod tests {
             peers.push(vec![2 * c]);
         }
         (cores, chip_of, peers)
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn a_divisor_divides_as_integer_division_does(n in proptest::prelude::any::<u32>(), d in 1u32..=u32::MAX) {
-            proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
-        }
-    }
-
-    #[test]
-    fn a_divisor_divides_every_edge_exactly() {
-        let ds = (1u32..=1025).chain([u32::MAX, u32::MAX - 1, 1 << 16, (1 << 16) + 1, 1 << 31, (1 << 31) + 1, 3 << 20]);
-        for d in ds {
-            let by = Divisor::new(d);
-            for n in [
-                0,
-                1,
-                d - 1,
-                d,
-                d.saturating_add(1),
-                u32::MAX,
-                u32::MAX - 1,
-                u32::MAX / d * d,
-                (u32::MAX / d * d).wrapping_sub(1),
-            ] {
-                assert_eq!(by.div(n), n / d, "{n} / {d}");
-            }
-        }
     }
 
     /// Over ranks, a chip's cores stay in one process when whole chips balance; the

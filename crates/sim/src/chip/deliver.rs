@@ -60,11 +60,9 @@ pub(super) fn deliver(
     for (part, base) in round.rounds() {
         let list = &part.list;
         let mut i = 0;
-        while i < list.len() {
-            let id = list[i].sender;
-            let end = i + list[i..].iter().position(|p| p.sender != id).unwrap_or(list.len() - i);
-            let packets = i..end;
-            i = end;
+        for &(id, end) in &part.runs {
+            let packets = i..end as usize;
+            i = end as usize;
             let at = id as usize * shared.shards + usize::from(here);
             let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
             let sender = Sender {

@@ -60,6 +60,18 @@ pub fn all_to_all_by_gather<P: Peers + ?Sized>(peers: &P, to: Vec<Vec<u8>>) -> V
         .collect()
 }
 
+/// `list`'s runs of one sender's packets ([`Round::runs`]).
+fn runs_of(list: &[Packet]) -> Vec<(u32, u32)> {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if run.0 == p.sender => run.1 = i as u32 + 1,
+            _ => runs.push((p.sender, i as u32 + 1)),
+        }
+    }
+    runs
+}
+
 /// What a shard contributes to one exchange, or what it gets back.
 #[derive(Debug)]
 pub(super) enum Part {
@@ -135,6 +147,11 @@ impl Whole {
 #[derive(Debug, Default)]
 pub(super) struct Round {
     pub(super) list: Vec<Packet>,
+    /// `list` as runs of one sender's packets (each as long as it goes): the sender
+    /// and where its run ends. Found once, by the shard that made the round (or read
+    /// it from another process); the shards that read the round go run by run, and
+    /// skip the runs that do not concern them without reading their packets.
+    pub(super) runs: Vec<(u32, u32)>,
     /// Per packet of `list`, its index in the round's whole list (every shard's
     /// packets in shard order), which names it in [`RoundNet::dropped`]; empty when
     /// `list` is the whole list.
@@ -149,8 +166,9 @@ pub(super) struct Round {
 impl Round {
     /// A shard's own packets of a round.
     pub(super) fn of(shared: &Shared, list: Vec<Packet>, stop: bool) -> Round {
-        let more = list.iter().any(|p| shared.feeds_extension[p.sender as usize]);
-        Round { any: !list.is_empty(), list, gid: Vec::new(), stop, more }
+        let runs = runs_of(&list);
+        let more = runs.iter().any(|&(sender, _)| shared.feeds_extension[sender as usize]);
+        Round { any: !list.is_empty(), list, runs, gid: Vec::new(), stop, more }
     }
 
     /// The index in the round's whole list of packet `i` of this part, whose first
@@ -288,6 +306,7 @@ impl Part {
                         emit_ps = emit_ps.wrapping_add(gap_ps.wrapping_mul(u64::from(k)));
                     }
                 }
+                round.runs = runs_of(&round.list);
                 (Part::Packets(round), whole)
             }
             _ => {
@@ -380,14 +399,17 @@ pub(super) struct Fabric<'a> {
     up: Option<Receiver<Arc<Part>>>,
     /// Packet lists of finished rounds, emptied, to be filled again: a round's lists
     /// are megabytes in a large network, and allocated anew each round they cost
-    /// page faults.
-    spare: std::cell::RefCell<Vec<Vec<Packet>>>,
+    /// page faults. One pool for the process's shards: a list goes back from the
+    /// last shard that read it, which need not be the shard that filled it (with a
+    /// pool per shard, one shard's pool filled while the other allocated anew).
+    spare: Arc<std::sync::Mutex<Vec<Vec<Packet>>>>,
 }
 
 impl<'a> Fabric<'a> {
     /// The ends of `n` shards of this process, the first one the leader.
     pub(super) fn local(n: usize, peers: Option<&'a dyn Peers>) -> Vec<Fabric<'a>> {
         let peers = peers.filter(|p| p.size() > 1);
+        let spare = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut all: Vec<Fabric<'a>> = (0..n)
             .map(|me| Fabric {
                 me,
@@ -397,7 +419,7 @@ impl<'a> Fabric<'a> {
                 peers: if me == 0 { peers } else { None },
                 down: Vec::new(),
                 up: None,
-                spare: Default::default(),
+                spare: Arc::clone(&spare),
             })
             .collect();
         for i in 0..n {
@@ -421,7 +443,7 @@ impl<'a> Fabric<'a> {
 
     /// An empty packet list (one a finished round gave back, if any).
     pub(super) fn list(&self) -> Vec<Packet> {
-        self.spare.borrow_mut().pop().unwrap_or_default()
+        self.spare.lock().expect(GONE).pop().unwrap_or_default()
     }
 
     /// Takes back a round's packets once no shard reads them any more (when this is
@@ -429,8 +451,9 @@ impl<'a> Fabric<'a> {
     pub(super) fn give_back(&self, part: Arc<Part>) {
         match Arc::try_unwrap(part) {
             Ok(Part::Packets(mut r)) => {
-                let mut spare = self.spare.borrow_mut();
-                if spare.len() < 4 {
+                let mut spare = self.spare.lock().expect(GONE);
+                // A few per shard: the lists of the rounds in flight.
+                if spare.len() < 4 * self.n {
                     keep_room(&mut r.list);
                     spare.push(r.list);
                 }

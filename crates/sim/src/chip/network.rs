@@ -68,15 +68,10 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     let mut runs = std::mem::take(&mut scratch.runs);
     keep_room(&mut runs);
     for (k, (part, _)) in round.rounds().enumerate() {
-        let list = &part.list;
         let mut a = 0;
-        while a < list.len() {
-            let mut b = a + 1;
-            while b < list.len() && list[b].sender == list[a].sender {
-                b += 1;
-            }
-            runs.push((k, a, b));
-            a = b;
+        for &(_, b) in &part.runs {
+            runs.push((k, a, b as usize));
+            a = b as usize;
         }
     }
     for &(k, a, b) in &runs {
