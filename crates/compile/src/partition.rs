@@ -77,7 +77,7 @@ pub struct SliceOf {
 impl SliceOf {
     #[inline]
     pub fn of(&self, neuron: u32) -> u32 {
-        self.first + self.size.div(neuron)
+        self.first + self.size.quotient(neuron)
     }
 }
 
@@ -100,7 +100,7 @@ impl Divisor {
     }
 
     #[inline]
-    pub fn div(self, n: u32) -> u32 {
+    pub fn quotient(self, n: u32) -> u32 {
         if self.m == 0 {
             return n;
         }
@@ -273,7 +273,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn a_divisor_divides_as_integer_division_does(n in proptest::prelude::any::<u32>(), d in 1u32..=u32::MAX) {
-            proptest::prop_assert_eq!(Divisor::new(d).div(n), n / d);
+            proptest::prop_assert_eq!(Divisor::new(d).quotient(n), n / d);
         }
     }
 
@@ -293,7 +293,7 @@ mod tests {
                 u32::MAX / d * d,
                 (u32::MAX / d * d).wrapping_sub(1),
             ] {
-                assert_eq!(by.div(n), n / d, "{n} / {d}");
+                assert_eq!(by.quotient(n), n / d, "{n} / {d}");
             }
         }
     }

@@ -370,7 +370,7 @@ fn sender_blocks(
             // The last weight converted: a projection's weights often repeat.
             let mut last: Option<(u32, i16)> = None;
             for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                let t = by_size.div(post);
+                let t = by_size.quotient(post);
                 let x = place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize];
                 if x == u32::MAX {
                     continue;
