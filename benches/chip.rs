@@ -58,12 +58,12 @@ fn turns<const N: usize>(repeats: usize, mut run: impl FnMut(usize) -> f64) -> V
 }
 
 /// The best time of column `k` of `turns`.
-fn best(turns: &[[f64; 3]], k: usize) -> f64 {
+fn best<const N: usize>(turns: &[[f64; N]], k: usize) -> f64 {
     turns.iter().map(|t| t[k]).fold(f64::INFINITY, f64::min)
 }
 
 /// The median over `turns` of one turn's ratio `ratio(turn)`.
-fn median(turns: &[[f64; 3]], ratio: impl Fn(&[f64; 3]) -> f64) -> f64 {
+fn median<const N: usize>(turns: &[[f64; N]], ratio: impl Fn(&[f64; N]) -> f64) -> f64 {
     let mut r: Vec<f64> = turns.iter().map(ratio).collect();
     r.sort_by(f64::total_cmp);
     r[r.len() / 2]

@@ -63,7 +63,7 @@ impl Partition {
     /// multiplication.
     pub fn slicer(&self, pop: PopId) -> SliceOf {
         let (first, size) = self.pop_slices[pop.index()];
-        SliceOf { first, size: Divisor::new(size) }
+        SliceOf { first, size, by_size: Divisor::new(size) }
     }
 }
 
@@ -71,13 +71,23 @@ impl Partition {
 #[derive(Clone, Copy, Debug)]
 pub struct SliceOf {
     first: u32,
-    size: Divisor,
+    size: u32,
+    by_size: Divisor,
 }
 
 impl SliceOf {
+    /// The slice of `neuron`.
     #[inline]
     pub fn of(&self, neuron: u32) -> u32 {
-        self.first + self.size.quotient(neuron)
+        self.first + self.by_size.quotient(neuron)
+    }
+
+    /// The place of `neuron`'s slice among its population's (0 for the first), and
+    /// the neuron's index in that slice.
+    #[inline]
+    pub fn place(&self, neuron: u32) -> (u32, u32) {
+        let t = self.by_size.quotient(neuron);
+        (t, neuron - t * self.size)
     }
 }
 
@@ -85,22 +95,22 @@ impl SliceOf {
 /// quotient is the high word of `m · n` with `m = ⌈2⁶⁴ / d⌉`, exact for every `u32`
 /// numerator (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
 /// 2019). Finding a synapse's target slice divides by its population's slice size
-/// (the traffic here, the chip simulator's synapses by sender).
+/// ([`SliceOf`]: the traffic, the chip simulator's synapses by sender).
 #[derive(Clone, Copy, Debug)]
-pub struct Divisor {
+struct Divisor {
     /// `⌈2⁶⁴ / d⌉`; 0 for `d = 1` (2⁶⁴ does not fit), which divides by returning `n`.
     m: u64,
 }
 
 impl Divisor {
     /// For `d ≥ 1`.
-    pub fn new(d: u32) -> Divisor {
+    fn new(d: u32) -> Divisor {
         debug_assert!(d >= 1);
         Divisor { m: if d <= 1 { 0 } else { u64::MAX / u64::from(d) + 1 } }
     }
 
     #[inline]
-    pub fn quotient(self, n: u32) -> u32 {
+    fn quotient(self, n: u32) -> u32 {
         if self.m == 0 {
             return n;
         }
@@ -274,6 +284,17 @@ mod tests {
         #[test]
         fn a_divisor_divides_as_integer_division_does(n in proptest::prelude::any::<u32>(), d in 1u32..=u32::MAX) {
             proptest::prop_assert_eq!(Divisor::new(d).quotient(n), n / d);
+        }
+    }
+
+    #[test]
+    fn a_neurons_slice_and_place_are_the_division_and_remainder() {
+        for size in [1u32, 3, 255, 256, 1000] {
+            let slicer = SliceOf { first: 7, size, by_size: Divisor::new(size) };
+            for n in (0..3 * size + 2).chain([u32::MAX / size * size, u32::MAX]) {
+                assert_eq!(slicer.of(n), 7 + n / size, "{n} over {size}");
+                assert_eq!(slicer.place(n), (n / size, n % size), "{n} over {size}");
+            }
         }
     }
 

@@ -311,7 +311,7 @@ fn sender_blocks(
     // target slice (by its place in the population, `t`), for direct then for delayed
     // synapses.
     let mut places: Vec<Place> = Vec::new();
-    let mut by_proj: Vec<(usize, Vec<u32>, i32)> = Vec::new();
+    let mut by_proj: Vec<(usize, Vec<u32>, i32, neuromap_compile::partition::SliceOf)> = Vec::new();
     for &q in net.outgoing(sl.pop) {
         let pr = net.proj(q);
         if net.pop(pr.post).is_source() || pr.synapses.is_empty() {
@@ -342,7 +342,7 @@ fn sender_blocks(
             }
         }
         if place_of.iter().any(|&x| x != u32::MAX) {
-            by_proj.push((q.index(), place_of, tg.shifts[pr.post.index()][receptor]));
+            by_proj.push((q.index(), place_of, tg.shifts[pr.post.index()][receptor], part.slicer(pr.post)));
         }
     }
     if by_proj.is_empty() {
@@ -361,16 +361,14 @@ fn sender_blocks(
     }
     for j in 0..sl.len() as usize {
         let g = sl.lo as usize + j;
-        for (q, place_of, shift) in &by_proj {
+        for (q, place_of, shift, slicer) in &by_proj {
             let pr = &net.projections()[*q];
-            let size = part.pop_slices[pr.post.index()].1;
-            let by_size = neuromap_compile::partition::Divisor::new(size);
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
             // The last weight converted: a projection's weights often repeat.
             let mut last: Option<(u32, i16)> = None;
             for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                let t = by_size.quotient(post);
+                let (t, at) = slicer.place(post);
                 let x = place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize];
                 if x == u32::MAX {
                     continue;
@@ -391,7 +389,7 @@ fn sender_blocks(
                     }
                 };
                 // Within a slice of at most MAX_SLICE neurons (checked before).
-                list.push(((post - t * size) as u16, word, d));
+                list.push((at as u16, word, d));
                 delay[x] = match delay[x] {
                     v if v == u32::MAX - 1 || v == u32::from(d) => u32::from(d),
                     _ => u32::MAX,

@@ -315,9 +315,9 @@ fn add_seg(core: &mut Core, due: &mut Due, seg: &Seg, syn: &[Syn], ts: usize, k:
 }
 
 /// Adds `k` spikes through synapses `syn`, which share one delay, into that step's
-/// `slot` of their ring.
+/// `slot` of their inputs (a ring's, or [`Due::now`]).
 #[inline]
-fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
+pub(super) fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
     let k = i64::from(k);
     for &(post, weight, _) in syn {
         slot[usize::from(post)] += i64::from(weight) * k;

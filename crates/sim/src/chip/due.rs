@@ -107,11 +107,7 @@ impl Due {
         if due != self.undrained as usize {
             return false;
         }
-        let now = &mut self.now[at as usize..];
-        let k = i64::from(k);
-        for &(post, weight, _) in syn {
-            now[usize::from(post)] += i64::from(weight) * k;
-        }
+        add_into(&mut self.now[at as usize..], syn, k);
         true
     }
 
