@@ -291,8 +291,10 @@ mod tests {
     fn a_neurons_slice_and_place_are_the_division_and_remainder() {
         for size in [1u32, 3, 255, 256, 1000] {
             let slicer = SliceOf { first: 7, size, by_size: Divisor::new(size) };
-            for n in (0..3 * size + 2).chain([u32::MAX / size * size, u32::MAX]) {
+            for n in 0..3 * size + 2 {
                 assert_eq!(slicer.of(n), 7 + n / size, "{n} over {size}");
+            }
+            for n in (0..3 * size + 2).chain([u32::MAX / size * size, u32::MAX]) {
                 assert_eq!(slicer.place(n), (n / size, n % size), "{n} over {size}");
             }
         }
