@@ -268,10 +268,12 @@ pub(super) fn build_blocks(
         shifts: crate::Options::for_chip(&mapping.hw).format.weight_shifts(net),
         max_delay: mapping.hw.max_delay_steps,
     };
+    // One slice a job: slices differ in cost by orders of magnitude and lie in
+    // population order, so halves of the range (rayon's split) can differ by seconds.
     let per_slice: Vec<Vec<(u32, usize, Block)>> = (0..extension.len())
         .into_par_iter()
-        .filter(|&s| !extension[s])
-        .map(|s| sender_blocks(&targets, shared, s, local.clone(), ids))
+        .with_max_len(1)
+        .map(|s| if extension[s] { Vec::new() } else { sender_blocks(&targets, shared, s, local.clone(), ids) })
         .collect();
     let mut out: Vec<Vec<(u32, Block)>> = local.map(|_| Vec::new()).collect();
     for (sender, h, b) in per_slice.into_iter().flatten() {
