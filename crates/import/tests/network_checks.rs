@@ -41,3 +41,34 @@ fn wrong_synapses_are_refused_naming_the_first_projection() {
     let e = rebuilt(&net, &[(3, size(3) + 7, 0.1), (1, 0, f32::INFINITY)]).unwrap_err();
     assert!(e.contains(names[1]) && !e.contains(names[3]), "{e}");
 }
+
+/// The checks read long rows in blocks: a bad value anywhere in them is found, an
+/// extreme but finite one passes.
+#[test]
+fn a_bad_synapse_deep_in_a_long_row_is_found() {
+    let net = coba();
+    let k = 1;
+    let n_pre = net.projections()[k].synapses.n_pre();
+    let size = net.pop(net.projections()[k].post).size;
+    let with = |at: usize, post: u32, weight: f32| {
+        let n = 10_000;
+        let mut posts = vec![0u32; n];
+        let mut weights = vec![0.1f32; n];
+        posts[at] = post;
+        weights[at] = weight;
+        let mut projections: Vec<Projection> = net.projections().to_vec();
+        projections[k].synapses = Synapses::from_unsorted(n_pre, &vec![0; n], posts, weights, vec![1; n]).unwrap();
+        Network::new(net.name.clone(), net.dt, net.seed, net.populations().to_vec(), projections, Vec::new())
+            .map_err(|e| e.to_string())
+    };
+    for at in [0, 4095, 4096, 9_999] {
+        for w in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let e = with(at, 0, w).unwrap_err();
+            assert!(e.contains("non-finite weight"), "{at} {w}: {e}");
+        }
+        let e = with(at, size, 0.1).unwrap_err();
+        assert!(e.contains(&format!("targets neuron {size}")), "{at}: {e}");
+        assert!(with(at, size - 1, f32::MAX).is_ok(), "{at}");
+        assert!(with(at, 0, f32::MIN_POSITIVE / 2.0).is_ok(), "{at}: a subnormal is finite");
+    }
+}

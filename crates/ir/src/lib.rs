@@ -384,10 +384,20 @@ pub(crate) fn validate_population(p: &Population) -> Result<(), IrError> {
 fn synapse_error(pr: &Projection, populations: &[Population]) -> Option<String> {
     let post = populations.get(pr.post.index())?;
     let n_post = post.size;
-    if let Some(bad) = pr.synapses.posts().iter().find(|&&j| j >= n_post) {
+    // A branch-free pass over each array (vectorised), and a search only when it
+    // finds something.
+    let posts = pr.synapses.posts();
+    if posts.iter().copied().max().is_some_and(|m| m >= n_post)
+        && let Some(bad) = posts.iter().find(|&&j| j >= n_post)
+    {
         return Some(format!("targets neuron {bad} but `{}` has {n_post}", post.name));
     }
-    if let Some(w) = pr.synapses.weights().iter().find(|w| !w.is_finite()) {
+    let weights = pr.synapses.weights();
+    // Not finite: all exponent bits set.
+    let infinite = |w: &f32| w.to_bits() & 0x7fff_ffff >= 0x7f80_0000;
+    if weights.chunks(4096).any(|c| c.iter().fold(false, |any, w| any | infinite(w)))
+        && let Some(w) = weights.iter().find(|w| !w.is_finite())
+    {
         return Some(format!("has a non-finite weight {w}"));
     }
     if let PopKind::Neurons(NeuronModel::Lif(Lif { conductance: Some(_), .. })) = &post.kind
