@@ -103,7 +103,7 @@ impl Core {
     /// then written at random, and the rings of all cores are far larger than the
     /// caches), its population is of level 0 (no projection into it has a synapse
     /// without delay, whose input would be for the step it arrives in; so every queued
-    /// core is updated before a step's first delivery, [`Due::add_next`]), and no tile
+    /// core is updated before a step's first delivery, [`Due::is_next`]), and no tile
     /// computes its input. The inputs are the same either way.
     fn queues(&self, tile: bool, level: u32) -> bool {
         !tile && level == 0 && self.rows.iter().any(|r| r.delay.is_none())

@@ -247,11 +247,7 @@ fn deliver_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packe
         return;
     }
     let Shard { blocks, cores, result, step_work, due, .. } = shard;
-    let block = &blocks[sender.block as usize];
-    for p in run {
-        let into = Inputs { cores, result, step_work, due, tiles: None };
-        add_entries(into, block, p.j, ts, |_| p.k);
-    }
+    add_run(Inputs { cores, result, step_work, due, tiles: None }, &blocks[sender.block as usize], run, ts);
 }
 
 /// Where a packet's synapses go: the shard's cores and counts, and its tiles when it
@@ -285,32 +281,106 @@ fn add_entries(into: Inputs, block: &Block, j: u32, ts: usize, k: impl Fn(&Seg) 
         if tiles.is_some_and(|t| t[local].as_ref().is_some_and(|t| t.computes())) {
             continue;
         }
-        add_seg(&mut cores[local], due, seg, syn, ts, k);
+        Target::of(&cores[local], due, seg, ts).add(cores, due, syn, ts, k);
     }
 }
 
-/// Adds `k` spikes through `syn`, the synapses of `seg`, into its core's inputs: its
-/// lists of inputs due ([`Due`]) when the core queues them, else its ring buffer,
-/// into one step's slot when the seg's synapses share their delay.
-#[inline]
-fn add_seg(core: &mut Core, due: &mut Due, seg: &Seg, syn: &[Syn], ts: usize, k: u32) {
-    let receptor = usize::from(seg.receptor);
-    if let Some(at) = core.queued {
-        if seg.delay().is_none_or(|d| !due.add_next(at[receptor], syn, ts + usize::from(d), k)) {
-            due.queue(at[receptor], syn, ts, k);
+/// Adds the synapses of a run of packets through `block` (nothing touched them, and
+/// the shard has no tiles), as [`add_entries`] would packet by packet. Where the
+/// packets in a row go through one seg (all of a one-to-one source's do), the seg's
+/// inputs are found once ([`Target::of`]) and its synaptic events counted once.
+fn add_run(into: Inputs, block: &Block, run: &[Packet], ts: usize) {
+    let Inputs { cores, result, step_work, due, .. } = into;
+    // The seg being added through, its synaptic events so far, where its inputs go.
+    let mut cur: Option<(u32, u64, Target)> = None;
+    let flush = |cur: Option<(u32, u64, Target)>, result: &mut RunResult, step_work: &mut [CoreWork]| {
+        if let Some((s, n, _)) = cur {
+            let seg = &block.segs[s as usize];
+            result.synaptic_events[seg.proj as usize] += n;
+            step_work[seg.core as usize].synaptic_events += n;
         }
-        return;
+    };
+    for p in run {
+        if p.k == 0 {
+            continue;
+        }
+        let (entries, mut a) = block.of(p.j as usize);
+        for &(s, end) in entries {
+            let syn = &block.syn[a..end as usize];
+            a = end as usize;
+            let into = match &mut cur {
+                Some((at, n, into)) if *at == s => {
+                    *n += syn.len() as u64 * u64::from(p.k);
+                    *into
+                }
+                _ => {
+                    flush(cur.take(), result, step_work);
+                    let seg = &block.segs[s as usize];
+                    let into = Target::of(&cores[seg.core as usize], due, seg, ts);
+                    cur = Some((s, syn.len() as u64 * u64::from(p.k), into));
+                    into
+                }
+            };
+            into.add(cores, due, syn, ts, p.k);
+        }
     }
-    let ring = &mut core.rings[receptor];
-    match seg.delay() {
-        Some(d) => add_into(ring.slot(ts + usize::from(d)), syn, k),
-        None => {
-            let kk = i64::from(k);
-            for &(post, weight, delay) in syn {
-                let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
-                ring.data[at] += i64::from(weight) * kk;
+    flush(cur, result, step_work);
+}
+
+/// Where the inputs through one seg go in a step, found once for the seg
+/// ([`Target::of`]).
+#[derive(Clone, Copy)]
+enum Target {
+    /// Straight into [`Due::now`] from here on (the seg's one delay makes them due in
+    /// the next step to drain, [`Due::is_next`]).
+    Now(usize),
+    /// Into the [`Due`] lists of their steps, the receptor's inputs starting here in
+    /// `now`.
+    Queue(u32),
+    /// Into one step's slot of a core's receptor's ring (the seg's one delay).
+    Slot { core: u32, receptor: u8, step: usize },
+    /// Into a core's receptor's ring, each synapse at its own delay.
+    Ring { core: u32, receptor: u8 },
+}
+
+impl Target {
+    /// Where the inputs through `seg`, delivered at step `ts`, go: its core's lists
+    /// of inputs due ([`Due`]) when the core queues them, else its ring buffer.
+    #[inline]
+    fn of(core: &Core, due: &Due, seg: &Seg, ts: usize) -> Target {
+        let receptor = seg.receptor;
+        match (core.queued, seg.delay()) {
+            (Some(at), Some(d)) if due.is_next(ts + usize::from(d)) => Target::Now(at[usize::from(receptor)] as usize),
+            (Some(at), _) => Target::Queue(at[usize::from(receptor)]),
+            (None, Some(d)) => Target::Slot { core: seg.core, receptor, step: ts + usize::from(d) },
+            (None, None) => Target::Ring { core: seg.core, receptor },
+        }
+    }
+
+    /// Adds `k` spikes through synapses `syn`, delivered at step `ts`.
+    #[inline(always)]
+    fn add(self, cores: &mut [Core], due: &mut Due, syn: &[Syn], ts: usize, k: u32) {
+        match self {
+            Target::Now(at) => add_into(&mut due.now[at..], syn, k),
+            Target::Queue(at) => due.queue(at, syn, ts, k),
+            Target::Slot { core, receptor, step } => {
+                add_into(cores[core as usize].rings[usize::from(receptor)].slot(step), syn, k)
+            }
+            Target::Ring { core, receptor } => {
+                add_delayed(&mut cores[core as usize].rings[usize::from(receptor)], syn, ts, k)
             }
         }
+    }
+}
+
+/// Adds `k` spikes through synapses `syn`, delivered at step `ts`, into `ring`, each
+/// at its own delay.
+#[inline(never)]
+fn add_delayed(ring: &mut Ring<i64>, syn: &[Syn], ts: usize, k: u32) {
+    let k = i64::from(k);
+    for &(post, weight, delay) in syn {
+        let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
+        ring.data[at] += i64::from(weight) * k;
     }
 }
 

@@ -7,7 +7,7 @@
 //! appended to its step's list instead, and the lists are read in order just before
 //! the step's first update into `now`, the one step's inputs of every queued core,
 //! which stays in the caches. Inputs due in the next step to drain (a delay of one
-//! step, as a Poisson background's) go straight into `now` ([`Due::add_next`]): it is
+//! step, as a Poisson background's) go straight into `now` ([`Due::is_next`]): it is
 //! read in that step. Integer sums: the inputs are the same either way.
 //!
 //! A list holds at most [`LIST_PER_INPUT`] entries per input of `now`; beyond that
@@ -92,10 +92,9 @@ impl Due {
         }
     }
 
-    /// Adds the inputs of `k` spikes through synapses `syn` of a queued core's
-    /// receptor whose inputs start at `at` in `now`, all due in step `due`, straight
-    /// into `now` when that is the next step to drain, as its list would at the drain
-    /// (integer sums), without the list's write and read. Returns whether it added them.
+    /// Whether inputs due in step `due` may be added straight into `now`: it is the
+    /// next step to drain, so `now` is where its list would put them at the drain
+    /// (integer sums), without the list's write and read.
     ///
     /// `now` then holds no input of the step before: a shard delivers only after it
     /// has updated its cores of level 0 for the step it drained last (or, updating
@@ -103,12 +102,8 @@ impl Due {
     /// without delay, [`Core::queues`]), and the kernels leave zeros where they took
     /// their inputs.
     #[inline]
-    pub(super) fn add_next(&mut self, at: u32, syn: &[Syn], due: usize, k: u32) -> bool {
-        if due != self.undrained as usize {
-            return false;
-        }
-        add_into(&mut self.now[at as usize..], syn, k);
-        true
+    pub(super) fn is_next(&self, due: usize) -> bool {
+        due == self.undrained as usize
     }
 
     #[cold]
