@@ -173,7 +173,6 @@ pub fn partition(
             continue;
         }
         // Synapses into each neuron, and per projection the source count (a bound on rows).
-        let mut prefix = vec![0u64; p.size as usize + 1];
         let mut sources = 0u64;
         for &q in net.incoming(id) {
             let pr = net.proj(q);
@@ -192,11 +191,9 @@ pub fn partition(
                     help: "shorten the delays, or use a larger dt".into(),
                 });
             }
-            for &j in pr.synapses.posts() {
-                prefix[j as usize + 1] += 1;
-            }
             sources += u64::from(net.pop(pr.pre).size);
         }
+        let mut prefix = in_degrees(net, id);
         for i in 0..p.size as usize {
             prefix[i + 1] += prefix[i];
         }
@@ -274,6 +271,34 @@ pub fn partition(
     }
     delay_extension.resize(slices.len(), None);
     Ok(Partition { slices, pop_slices, delay_extension })
+}
+
+/// Population `id`'s synapses into each neuron `j`, at `j + 1` (index 0 holds 0): the
+/// targets of its incoming projections (checked to lie in the population when the
+/// network was built) counted in parallel, in blocks of a million.
+fn in_degrees(net: &Network, id: PopId) -> Vec<u64> {
+    use rayon::prelude::*;
+    let n = net.pop(id).size as usize + 1;
+    let blocks: Vec<&[u32]> =
+        net.incoming(id).iter().flat_map(|&q| net.proj(q).synapses.posts().chunks(1 << 20)).collect();
+    blocks
+        .into_par_iter()
+        .fold(
+            || vec![0u64; n],
+            |mut count, block| {
+                for &j in block {
+                    count[j as usize + 1] += 1;
+                }
+                count
+            },
+        )
+        .reduce(
+            || vec![0u64; n],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        )
 }
 
 #[cfg(test)]
