@@ -247,9 +247,14 @@ pub fn compile(net: &Network, model: &HwModel, opts: &CompileOptions) -> Result<
     let capacity = hw.router_entries as usize;
     let max_routed = tables.values().map(|t| t.routed).max().unwrap_or(0);
     let max_uncompressed = tables.values().map(|t| t.uncompressed).max().unwrap_or(0);
-    let mut ordered_covered = 0;
-    for (chip, t) in tables.iter_mut() {
-        ordered_covered += usize::from(route::compress(t, capacity, block_bits));
+    // Each chip's table compressed on its own, the chips in parallel; the first chip
+    // in order whose table still overflows is named.
+    let covered: Vec<bool> = {
+        use rayon::prelude::*;
+        tables.par_iter_mut().map(|(_, t)| route::compress(t, capacity, block_bits)).collect()
+    };
+    let ordered_covered = covered.iter().filter(|&&c| c).count();
+    for (chip, t) in &tables {
         if t.entries.len() > capacity {
             let c = machine.chip(*chip);
             return Err(CompileError::DoesNotFit {
@@ -356,25 +361,28 @@ pub fn verify(net: &Network, model: &HwModel, m: &Mapping) -> Result<(), Compile
         let c = machine.chip(*chip);
         return err(format!("chip ({}, {}) has {} routing entries", c.x, c.y, t.entries.len()));
     }
-    // Routing: follow the tables.
+    // Routing: follow the tables, the senders in parallel; the first sender in order
+    // that fails is named.
+    use rayon::prelude::*;
     let last = if m.block_bits == 0 { 0 } else { (1u32 << m.block_bits) - 1 };
-    for (s, _) in &m.trees {
+    let wrong = m.trees.par_iter().find_map_first(|(s, _)| {
         let s = *s as usize;
         let key = m.key[s].unwrap_or(0);
         let mut want: Vec<(ChipId, u32)> =
             m.traffic.targets[s].iter().map(|&t| m.placement.core_of[t as usize]).collect();
         want.sort();
         want.dedup();
-        for k in [key, key | last] {
-            let got = route::follow(machine, &m.tables, m.placement.core_of[s].0, k).map_err(CompileError::Verify)?;
-            if got != want {
-                return err(format!(
+        [key, key | last].into_iter().find_map(|k| {
+            match route::follow(machine, &m.tables, m.placement.core_of[s].0, k) {
+                Err(e) => Some(e),
+                Ok(got) if got != want => Some(format!(
                     "key {k:#010x} of slice {s} reaches {} cores, its targets are on {}",
                     got.len(),
                     want.len()
-                ));
+                )),
+                Ok(_) => None,
             }
-        }
-    }
-    Ok(())
+        })
+    });
+    wrong.map_or(Ok(()), err)
 }
