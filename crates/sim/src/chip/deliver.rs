@@ -226,8 +226,10 @@ fn deliver_packet(
     let tiles = sender.tiles.then_some(&tiles[..]);
     let into = Inputs { cores, result, step_work, due, tiles };
     match touched {
-        Some(_) => add_entries(into, &blocks[sender.block as usize], p.j, ts, |seg| reached[seg.dest as usize]),
-        None => add_entries(into, &blocks[sender.block as usize], p.j, ts, |_| p.k),
+        Some(_) => add_packets(into, &blocks[sender.block as usize], std::slice::from_ref(p), ts, |_, seg| {
+            reached[seg.dest as usize]
+        }),
+        None => add_packets(into, &blocks[sender.block as usize], std::slice::from_ref(p), ts, |p, _| p.k),
     }
 }
 
@@ -247,7 +249,8 @@ fn deliver_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packe
         return;
     }
     let Shard { blocks, cores, result, step_work, due, .. } = shard;
-    add_run(Inputs { cores, result, step_work, due, tiles: None }, &blocks[sender.block as usize], run, ts);
+    let into = Inputs { cores, result, step_work, due, tiles: None };
+    add_packets(into, &blocks[sender.block as usize], run, ts, |p, _| p.k);
 }
 
 /// Where a packet's synapses go: the shard's cores and counts, and its tiles when it
@@ -260,71 +263,50 @@ struct Inputs<'a> {
     tiles: Option<&'a [Option<Box<dyn TileCounter>>]>,
 }
 
-/// Adds neuron `j`'s synapses in `block` into their cores' inputs, `k(seg)` spikes
-/// through each seg's (none when 0), and counts their synaptic events.
+/// Adds the synapses in `block` of each packet's neuron into their cores' inputs,
+/// `k(packet, seg)` spikes through each seg (none when 0), and counts their synaptic
+/// events. Where entries in a row go through one seg (all of a one-to-one source's
+/// packets do), the seg's inputs are found once ([`Target::of`]) and its synaptic
+/// events counted once.
 #[inline]
-fn add_entries(into: Inputs, block: &Block, j: u32, ts: usize, k: impl Fn(&Seg) -> u32) {
+fn add_packets(into: Inputs, block: &Block, packets: &[Packet], ts: usize, k: impl Fn(&Packet, &Seg) -> u32) {
     let Inputs { cores, result, step_work, due, tiles } = into;
-    let (entries, mut a) = block.of(j as usize);
-    for &(seg, end) in entries {
-        let syn = &block.syn[a..end as usize];
-        a = end as usize;
-        let seg = &block.segs[seg as usize];
-        let k = k(seg);
-        if k == 0 {
-            continue;
-        }
-        let local = seg.core as usize;
-        let n = syn.len() as u64 * u64::from(k);
-        result.synaptic_events[seg.proj as usize] += n;
-        step_work[local].synaptic_events += n;
-        if tiles.is_some_and(|t| t[local].as_ref().is_some_and(|t| t.computes())) {
-            continue;
-        }
-        Target::of(&cores[local], due, seg, ts).add(cores, due, syn, ts, k);
-    }
-}
-
-/// Adds the synapses of a run of packets through `block` (nothing touched them, and
-/// the shard has no tiles), as [`add_entries`] would packet by packet. Where the
-/// packets in a row go through one seg (all of a one-to-one source's do), the seg's
-/// inputs are found once ([`Target::of`]) and its synaptic events counted once.
-fn add_run(into: Inputs, block: &Block, run: &[Packet], ts: usize) {
-    let Inputs { cores, result, step_work, due, .. } = into;
     // The seg being added through, its synaptic events so far, where its inputs go.
     let mut cur: Option<(u32, u64, Target)> = None;
-    let flush = |cur: Option<(u32, u64, Target)>, result: &mut RunResult, step_work: &mut [CoreWork]| {
-        if let Some((s, n, _)) = cur {
+    let count = |cur: Option<(u32, u64, Target)>, result: &mut RunResult, step_work: &mut [CoreWork]| {
+        if let Some((s, events, _)) = cur {
             let seg = &block.segs[s as usize];
-            result.synaptic_events[seg.proj as usize] += n;
-            step_work[seg.core as usize].synaptic_events += n;
+            result.synaptic_events[seg.proj as usize] += events;
+            step_work[seg.core as usize].synaptic_events += events;
         }
     };
-    for p in run {
-        if p.k == 0 {
-            continue;
-        }
+    for p in packets {
         let (entries, mut a) = block.of(p.j as usize);
         for &(s, end) in entries {
             let syn = &block.syn[a..end as usize];
             a = end as usize;
-            let into = match &mut cur {
-                Some((at, n, into)) if *at == s => {
-                    *n += syn.len() as u64 * u64::from(p.k);
-                    *into
+            let seg = &block.segs[s as usize];
+            let k = k(p, seg);
+            if k == 0 {
+                continue;
+            }
+            let events = syn.len() as u64 * u64::from(k);
+            let target = match &mut cur {
+                Some((at, sum, target)) if *at == s => {
+                    *sum += events;
+                    *target
                 }
                 _ => {
-                    flush(cur.take(), result, step_work);
-                    let seg = &block.segs[s as usize];
-                    let into = Target::of(&cores[seg.core as usize], due, seg, ts);
-                    cur = Some((s, syn.len() as u64 * u64::from(p.k), into));
-                    into
+                    count(cur.take(), result, step_work);
+                    let target = Target::of(cores, due, tiles, seg, ts);
+                    cur = Some((s, events, target));
+                    target
                 }
             };
-            into.add(cores, due, syn, ts, p.k);
+            target.add(cores, due, syn, ts, k);
         }
     }
-    flush(cur, result, step_work);
+    count(cur, result, step_work);
 }
 
 /// Where the inputs through one seg go in a step, found once for the seg
@@ -341,15 +323,21 @@ enum Target {
     Slot { core: u32, receptor: u8, step: usize },
     /// Into a core's receptor's ring, each synapse at its own delay.
     Ring { core: u32, receptor: u8 },
+    /// Nowhere: a hybrid chip's tile computes the core's input itself.
+    Tile,
 }
 
 impl Target {
     /// Where the inputs through `seg`, delivered at step `ts`, go: its core's lists
-    /// of inputs due ([`Due`]) when the core queues them, else its ring buffer.
+    /// of inputs due ([`Due`]) when the core queues them, else its ring buffer (or
+    /// nowhere when the core's tile computes its input).
     #[inline]
-    fn of(core: &Core, due: &Due, seg: &Seg, ts: usize) -> Target {
-        let receptor = seg.receptor;
-        match (core.queued, seg.delay()) {
+    fn of(cores: &[Core], due: &Due, tiles: Option<&[Option<Box<dyn TileCounter>>]>, seg: &Seg, ts: usize) -> Target {
+        let (receptor, local) = (seg.receptor, seg.core as usize);
+        if tiles.is_some_and(|t| t[local].as_ref().is_some_and(|t| t.computes())) {
+            return Target::Tile;
+        }
+        match (cores[local].queued, seg.delay()) {
             (Some(at), Some(d)) if due.is_next(ts + usize::from(d)) => Target::Now(at[usize::from(receptor)] as usize),
             (Some(at), _) => Target::Queue(at[usize::from(receptor)]),
             (None, Some(d)) => Target::Slot { core: seg.core, receptor, step: ts + usize::from(d) },
@@ -369,6 +357,7 @@ impl Target {
             Target::Ring { core, receptor } => {
                 add_delayed(&mut cores[core as usize].rings[usize::from(receptor)], syn, ts, k)
             }
+            Target::Tile => {}
         }
     }
 }
