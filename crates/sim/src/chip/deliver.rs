@@ -49,7 +49,7 @@ pub(super) fn deliver(
     t: u32,
     ts: usize,
     scratch: &mut FateScratch,
-    fwd: &mut Vec<Packet>,
+    fwd: &mut Packets,
 ) {
     let here = shard.id;
     let random = shared.faults.packet_drop_rate > 0.0;
@@ -60,12 +60,13 @@ pub(super) fn deliver(
     for (part, base) in round.rounds() {
         let list = &part.list;
         let mut i = 0;
-        for &(id, end) in &part.runs {
+        for &Run { sender: id, end, .. } in &part.runs {
             let packets = i..end as usize;
             i = end as usize;
             let at = id as usize * shared.shards + usize::from(here);
             let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
             let sender = Sender {
+                id,
                 tree: &shared.trees[id as usize],
                 mine: shared.shard_of[id as usize] == here,
                 dests: &shared.dest[first..last],
@@ -112,6 +113,8 @@ pub(super) fn deliver(
 
 /// A sender's route and its targets in this shard.
 struct Sender<'a> {
+    /// Its slice.
+    id: u32,
     tree: &'a PacketTree,
     /// Whether the sender is this shard's (which counts its packets and their path).
     mine: bool,
@@ -155,13 +158,13 @@ fn deliver_packet(
     touched: Option<(&RoundNet, u32, u32)>,
     ts: usize,
     scratch: &mut FateScratch,
-    fwd: &mut Vec<Packet>,
+    fwd: &mut Packets,
     path: &mut (u32, u64),
 ) {
     let tree = sender.tree;
     let mut lost = Losses::default();
     if let Some((net, t, g)) = touched {
-        fate(shared, net, t, g as usize, p, scratch, &mut lost);
+        fate(shared, net, t, g as usize, sender.id, p, scratch, &mut lost);
     }
     let alive = &scratch.alive;
     // The sender's shard counts the packet and its path.
@@ -185,11 +188,11 @@ fn deliver_packet(
             l.emergency_routed += lost.emergency_routed;
             l.lost_deliveries += lost.lost_deliveries;
         } else {
-            untouched(shared, shard, path, p.sender, k);
+            untouched(shared, shard, path, sender.id, k);
         }
     }
     // This shard's targets: per destination core, the packets it takes.
-    let (from_pop, from_lo, _) = shared.slice[p.sender as usize];
+    let (from_pop, from_lo, _) = shared.slice[sender.id as usize];
     let g = (from_lo + p.j) as usize;
     shard.reached.clear();
     for (&(local, via), &(lo, n)) in sender.dests.iter().zip(sender.dest_rows) {
@@ -206,7 +209,7 @@ fn deliver_packet(
             let (emit, gap) = shared.router.map_or((0, 0), |r| {
                 (p.emit_ps + tree.offset_ps[via as usize] + r.router_ps + r.pipe_ps + r.packet_ps, r.packet_ps)
             });
-            fwd.push(Packet { sender: shard.ids[local] as u32, j: p.j, k, emit_ps: emit, gap_ps: gap });
+            fwd.push(shard.ids[local] as u32, gap, Packet { j: p.j, k, emit_ps: emit });
             continue;
         }
         if let Some(tile) = shard.tiles[local].as_mut() {
@@ -240,7 +243,7 @@ fn deliver_run(shared: &Shared, shard: &mut Shard, sender: &Sender, run: &[Packe
     let run_k: u64 = run.iter().map(|p| u64::from(p.k)).sum();
     if sender.mine {
         shard.counts.packets_sent += run_k;
-        untouched(shared, shard, path, run[0].sender, run_k);
+        untouched(shared, shard, path, sender.id, run_k);
     }
     for &(local, _) in sender.dests {
         shard.step_work[local as usize].packets += run_k;

@@ -60,18 +60,6 @@ pub fn all_to_all_by_gather<P: Peers + ?Sized>(peers: &P, to: Vec<Vec<u8>>) -> V
         .collect()
 }
 
-/// `list`'s runs of one sender's packets ([`Round::runs`]).
-fn runs_of(list: &[Packet]) -> Vec<(u32, u32)> {
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for (i, p) in list.iter().enumerate() {
-        match runs.last_mut() {
-            Some(run) if run.0 == p.sender => run.1 = i as u32 + 1,
-            _ => runs.push((p.sender, i as u32 + 1)),
-        }
-    }
-    runs
-}
-
 /// What a shard contributes to one exchange, or what it gets back.
 #[derive(Debug)]
 pub(super) enum Part {
@@ -147,11 +135,11 @@ impl Whole {
 #[derive(Debug, Default)]
 pub(super) struct Round {
     pub(super) list: Vec<Packet>,
-    /// `list` as runs of one sender's packets (each as long as it goes): the sender
-    /// and where its run ends. Found once, by the shard that made the round (or read
-    /// it from another process); the shards that read the round go run by run, and
-    /// skip the runs that do not concern them without reading their packets.
-    pub(super) runs: Vec<(u32, u32)>,
+    /// `list` as runs of one sender's packets (each as long as it goes), made with
+    /// the list by the shard that made the round (or read from another process);
+    /// the shards that read the round go run by run, and skip the runs that do not
+    /// concern them without reading their packets.
+    pub(super) runs: Vec<Run>,
     /// Per packet of `list`, its index in the round's whole list (every shard's
     /// packets in shard order), which names it in [`RoundNet::dropped`]; empty when
     /// `list` is the whole list.
@@ -165,9 +153,9 @@ pub(super) struct Round {
 
 impl Round {
     /// A shard's own packets of a round.
-    pub(super) fn of(shared: &Shared, list: Vec<Packet>, stop: bool) -> Round {
-        let runs = runs_of(&list);
-        let more = runs.iter().any(|&(sender, _)| shared.feeds_extension[sender as usize]);
+    pub(super) fn of(shared: &Shared, packets: Packets, stop: bool) -> Round {
+        let Packets { list, runs } = packets;
+        let more = runs.iter().any(|r| shared.feeds_extension[r.sender as usize]);
         Round { any: !list.is_empty(), list, runs, gid: Vec::new(), stop, more }
     }
 
@@ -212,39 +200,41 @@ impl Part {
             o.reserve(18 + RUN_BYTES + PACKET_BYTES * r.len());
             head(o);
         }
-        let packets = r
-            .rounds()
-            .flat_map(|(round, base)| round.list.iter().enumerate().map(move |(k, p)| (round.gid_at(k, base), p)));
-        for (i, p) in packets {
-            let next_emit = p.emit_ps.wrapping_add(p.gap_ps.wrapping_mul(u64::from(p.k)));
+        let packets = r.rounds().flat_map(|(round, base)| {
+            round.runs.iter().scan(0usize, |a, run| Some((std::mem::replace(a, run.end as usize), run))).flat_map(
+                move |(a, run)| (a..run.end as usize).map(move |k| (round.gid_at(k, base), run, &round.list[k])),
+            )
+        });
+        for (i, run, p) in packets {
+            let next_emit = p.emit_ps.wrapping_add(run.gap_ps.wrapping_mul(u64::from(p.k)));
             let mut b = [0u8; PACKET_BYTES];
             b[..4].copy_from_slice(&p.j.to_le_bytes());
             b[4..].copy_from_slice(&p.k.to_le_bytes());
-            for &q in shared.ranks_of(p.sender) {
+            for &q in shared.ranks_of(run.sender) {
                 let (q, o) = (usize::from(q), &mut out[usize::from(q)]);
                 match &mut open[q] {
-                    Some(run) if run.continued_by(i, p) => {
-                        run.n += 1;
-                        run.next_gid += 1;
-                        run.next_emit = next_emit;
+                    Some(going) if going.continued_by(i, run, p) => {
+                        going.n += 1;
+                        going.next_gid += 1;
+                        going.next_emit = next_emit;
                     }
-                    run => {
-                        if let Some(done) = run.take() {
+                    slot => {
+                        if let Some(done) = slot.take() {
                             done.close(o);
                         }
-                        *run = Some(OpenRun {
+                        *slot = Some(OpenRun {
                             at: o.len(),
                             n: 1,
                             next_gid: i + 1,
-                            sender: p.sender,
-                            gap_ps: p.gap_ps,
+                            sender: run.sender,
+                            gap_ps: run.gap_ps,
                             next_emit,
                         });
                         let mut h = [0u8; RUN_BYTES];
                         h[..4].copy_from_slice(&i.to_le_bytes());
-                        h[4..8].copy_from_slice(&p.sender.to_le_bytes());
+                        h[4..8].copy_from_slice(&run.sender.to_le_bytes());
                         h[12..20].copy_from_slice(&p.emit_ps.to_le_bytes());
-                        h[20..28].copy_from_slice(&p.gap_ps.to_le_bytes());
+                        h[20..28].copy_from_slice(&run.gap_ps.to_le_bytes());
                         o.extend_from_slice(&h);
                     }
                 }
@@ -299,14 +289,16 @@ impl Part {
                 while round.list.len() < n {
                     let (gid, sender, m, mut emit_ps, gap_ps) = (r.u32(), r.u32(), r.u32(), r.u64(), r.u64());
                     round.gid.extend(gid..gid + m);
+                    let mut got =
+                        Packets { list: std::mem::take(&mut round.list), runs: std::mem::take(&mut round.runs) };
                     for b in r.take(m as usize * PACKET_BYTES).chunks_exact(PACKET_BYTES) {
                         let mut b = Reader(b);
                         let (j, k) = (b.u32(), b.u32());
-                        round.list.push(Packet { sender, j, k, emit_ps, gap_ps });
+                        got.push(sender, gap_ps, Packet { j, k, emit_ps });
                         emit_ps = emit_ps.wrapping_add(gap_ps.wrapping_mul(u64::from(k)));
                     }
+                    (round.list, round.runs) = (got.list, got.runs);
                 }
-                round.runs = runs_of(&round.list);
                 (Part::Packets(round), whole)
             }
             _ => {
@@ -342,8 +334,8 @@ struct OpenRun {
 }
 
 impl OpenRun {
-    fn continued_by(&self, gid: u32, p: &Packet) -> bool {
-        gid == self.next_gid && p.sender == self.sender && p.gap_ps == self.gap_ps && p.emit_ps == self.next_emit
+    fn continued_by(&self, gid: u32, run: &Run, p: &Packet) -> bool {
+        gid == self.next_gid && run.sender == self.sender && run.gap_ps == self.gap_ps && p.emit_ps == self.next_emit
     }
 
     /// Writes the number of its packets into its header.
@@ -402,7 +394,7 @@ pub(super) struct Fabric<'a> {
     /// page faults. One pool for the process's shards: a list goes back from the
     /// last shard that read it, which need not be the shard that filled it (with a
     /// pool per shard, one shard's pool filled while the other allocated anew).
-    spare: Arc<std::sync::Mutex<Vec<Vec<Packet>>>>,
+    spare: Arc<std::sync::Mutex<Vec<Packets>>>,
 }
 
 impl<'a> Fabric<'a> {
@@ -442,7 +434,7 @@ impl<'a> Fabric<'a> {
     }
 
     /// An empty packet list (one a finished round gave back, if any).
-    pub(super) fn list(&self) -> Vec<Packet> {
+    pub(super) fn list(&self) -> Packets {
         self.spare.lock().expect(GONE).pop().unwrap_or_default()
     }
 
@@ -455,7 +447,8 @@ impl<'a> Fabric<'a> {
                 // A few per shard: the lists of the rounds in flight.
                 if spare.len() < 4 * self.n {
                     keep_room(&mut r.list);
-                    spare.push(r.list);
+                    keep_room(&mut r.runs);
+                    spare.push(Packets { list: r.list, runs: r.runs });
                 }
             }
             Ok(Part::Whole(w)) => w.parts.into_iter().for_each(|(p, _)| self.give_back(p)),
@@ -696,5 +689,54 @@ impl Drop for InProcessRanks {
         let mut s = self.group.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         s.left = Some(self.rank);
         self.group.done.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(r: &[Run]) -> Vec<(u32, u32, u64)> {
+        r.iter().map(|r| (r.sender, r.end, r.gap_ps)).collect()
+    }
+
+    #[test]
+    fn a_run_goes_on_while_its_sender_and_gap_do() {
+        let mut p = Packets::default();
+        let at = |j| Packet { j, k: 1, emit_ps: u64::from(j) };
+        for (sender, gap, j) in [(3, 10, 0), (3, 10, 1), (5, 7, 2), (3, 10, 3), (3, 10, 4), (3, 4, 5)] {
+            p.push(sender, gap, at(j));
+        }
+        assert_eq!(runs(&p.runs), [(3, 2, 10), (5, 3, 7), (3, 5, 10), (3, 6, 4)]);
+        assert_eq!(p.list.iter().map(|p| p.j).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// Two runs on the wire of one sender, next to each other (a delay extension's
+    /// forwards, whose emissions are not a gap apart), are one run when read back,
+    /// and each packet gets its index and its emission.
+    #[test]
+    fn runs_read_from_another_process_join_as_they_were_made() {
+        let mut b = vec![0u8, 0b010];
+        b.extend(9u64.to_le_bytes());
+        b.extend(3u64.to_le_bytes());
+        for (gid, sender, packets, emit, gap) in
+            [(4u32, 8u32, &[(1u32, 2u32)][..], 100u64, 5u64), (5, 8, &[(2, 2), (6, 3)], 500, 5)]
+        {
+            for v in [gid, sender, packets.len() as u32] {
+                b.extend(v.to_le_bytes());
+            }
+            b.extend(emit.to_le_bytes());
+            b.extend(gap.to_le_bytes());
+            for &(j, k) in packets {
+                b.extend(j.to_le_bytes());
+                b.extend(k.to_le_bytes());
+            }
+        }
+        let (Part::Packets(r), whole) = Part::decode(&b) else { panic!("packets") };
+        assert_eq!(whole, 9);
+        assert_eq!(runs(&r.runs), [(8, 3, 5)]);
+        assert_eq!(r.gid, [4, 5, 6]);
+        let got: Vec<(u32, u32, u64)> = r.list.iter().map(|p| (p.j, p.k, p.emit_ps)).collect();
+        assert_eq!(got, [(1, 2, 100), (2, 2, 500), (6, 3, 510)]);
     }
 }

@@ -101,15 +101,46 @@ use step::*;
 pub use tree::PacketTree;
 use tree::*;
 
-/// A spike on the way: `k` copies of the packet of neuron `j` of slice `sender`,
-/// the first emitted `emit_ps` after the tick, the next ones `gap_ps` apart.
+/// A spike on the way: `k` copies of the packet of neuron `j` of its [`Run`]'s
+/// sender slice, the first emitted `emit_ps` after the tick, the next ones the run's
+/// `gap_ps` apart. 16 bytes: what all packets of a run share is in the run.
 #[derive(Clone, Copy, Debug)]
 struct Packet {
-    sender: u32,
     j: u32,
     k: u32,
     emit_ps: u64,
+}
+
+/// Packets of one sender next to each other in a round's list, up to `end` (the
+/// run before it ends where it begins), with the gap between their copies: a core
+/// spreads a step's packets evenly ([`Packets::push`] makes each run as long as it
+/// goes).
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    sender: u32,
+    end: u32,
     gap_ps: u64,
+}
+
+/// A shard's packets of a round, with their runs.
+#[derive(Debug, Default)]
+struct Packets {
+    list: Vec<Packet>,
+    runs: Vec<Run>,
+}
+
+impl Packets {
+    /// Appends packet `p` of `sender`, whose copies go `gap_ps` apart: to the last
+    /// run when that is the sender's.
+    #[inline]
+    fn push(&mut self, sender: u32, gap_ps: u64, p: Packet) {
+        self.list.push(p);
+        let end = self.list.len() as u32;
+        match self.runs.last_mut() {
+            Some(r) if r.sender == sender && r.gap_ps == gap_ps => r.end = end,
+            _ => self.runs.push(Run { sender, end, gap_ps }),
+        }
+    }
 }
 
 /// Everything read-only that every shard shares.

@@ -11,15 +11,16 @@ pub(super) fn uniform(mut x: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Whether copy `c` of packet `p` is lost at hop `h` to the random drop rate.
-pub(super) fn randomly_lost(shared: &Shared, t: u32, p: &Packet, c: u32, h: usize) -> bool {
+/// Whether copy `c` of packet `p` of `sender` is lost at hop `h` to the random drop
+/// rate.
+pub(super) fn randomly_lost(shared: &Shared, t: u32, sender: u32, p: &Packet, c: u32, h: usize) -> bool {
     let rate = shared.faults.packet_drop_rate;
     if rate == 0.0 {
         return false;
     }
     let key = shared.seed
         ^ u64::from(t).wrapping_mul(0x2545_f491_4f6c_dd1d)
-        ^ u64::from(p.sender).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
+        ^ u64::from(sender).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(17)
         ^ u64::from(p.j).wrapping_mul(0xc2b2_ae3d_27d4_eb4f).rotate_left(31)
         ^ (u64::from(c) << 48 | h as u64).wrapping_mul(0x1656_67b1_9e37_79f9);
     uniform(key) < rate
@@ -69,21 +70,20 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     keep_room(&mut runs);
     for (k, (part, _)) in round.rounds().enumerate() {
         let mut a = 0;
-        for &(_, b) in &part.runs {
-            runs.push((k, a, b as usize));
-            a = b as usize;
+        for run in &part.runs {
+            runs.push((k, a, *run));
+            a = run.end as usize;
         }
     }
-    for &(k, a, b) in &runs {
-        let list = &round.part(k).0.list;
-        let p = &list[a];
-        let tree = &shared.trees[p.sender as usize];
-        if shared.shard_of[p.sender as usize] == me {
+    for &(k, a, run) in &runs {
+        let (list, b, sender) = (&round.part(k).0.list, run.end as usize, run.sender);
+        let tree = &shared.trees[sender as usize];
+        if shared.shard_of[sender as usize] == me {
             let last = &list[b - 1];
-            let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * last.gap_ps;
+            let last_emit = last.emit_ps + u64::from(last.k.saturating_sub(1)) * run.gap_ps;
             out.last_ps = out.last_ps.max(last_emit + tree.deliver_ps);
         }
-        let own = shared.own_hops(p.sender, me);
+        let own = shared.own_hops(sender, me);
         if own.is_empty() {
             continue;
         }
@@ -98,7 +98,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
                 scratch.touched.push(h.res);
             }
             // A stream of one copy has no period: it is a burst of one.
-            scratch.util[r] += if copies > 1 { svc(h.res) as f64 / p.gap_ps.max(1) as f64 } else { 0.0 };
+            scratch.util[r] += if copies > 1 { svc(h.res) as f64 / run.gap_ps.max(1) as f64 } else { 0.0 };
             scratch.streams[r] += 1;
         }
     }
@@ -122,11 +122,11 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     // Exact queues, arrival by arrival.
     let mut ev = std::mem::take(&mut scratch.ev);
     keep_room(&mut ev);
-    for &(k, a, b) in &runs {
+    for &(k, a, run) in &runs {
         let (part, base) = round.part(k);
-        let list = &part.list;
-        let tree = &shared.trees[list[a].sender as usize];
-        let own = shared.own_hops(list[a].sender, me);
+        let (list, b) = (&part.list, run.end as usize);
+        let tree = &shared.trees[run.sender as usize];
+        let own = shared.own_hops(run.sender, me);
         let timed = |h: u32| {
             let res = tree.hops[h as usize].res;
             res != DEAD && exact[res as usize]
@@ -136,10 +136,10 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
         }
         for (i, p) in list.iter().enumerate().take(b).skip(a) {
             for c in 0..p.k {
-                let emit = p.emit_ps + u64::from(c) * p.gap_ps;
+                let emit = p.emit_ps + u64::from(c) * run.gap_ps;
                 for &h in own.iter().filter(|&&h| timed(h)) {
                     let res = tree.hops[h as usize].res;
-                    ev.push((res, emit + tree.offset_ps[h as usize], p.sender, p.j, c, h, part.gid_at(i, base)));
+                    ev.push((res, emit + tree.offset_ps[h as usize], run.sender, p.j, c, h, part.gid_at(i, base)));
                 }
             }
         }
@@ -175,7 +175,7 @@ pub(super) struct Load {
     pub(super) touched: Vec<u32>,
     /// The round's runs of one sender's packets, and the arrivals at exactly
     /// simulated queues (kept for their allocations).
-    runs: Vec<(usize, usize, usize)>,
+    runs: Vec<(usize, usize, Run)>,
     ev: Vec<Arrival>,
 }
 
@@ -205,19 +205,21 @@ pub(super) struct FateScratch {
 }
 
 /// Works out, copy by copy, how many copies of packet `i` (its index in the round's
-/// whole list) reach each hop of its tree
+/// whole list) of `sender` reach each hop of its tree
 /// (into `alive`), counting the copies lost by cause into `lost`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn fate(
     shared: &Shared,
     net: &RoundNet,
     t: u32,
     i: usize,
+    sender: u32,
     p: &Packet,
     scratch: &mut FateScratch,
     lost: &mut Losses,
 ) {
     let FateScratch { alive, here } = scratch;
-    let tree = &shared.trees[p.sender as usize];
+    let tree = &shared.trees[sender as usize];
     alive.clear();
     alive.resize(tree.hops.len(), 0);
     here.clear();
@@ -237,7 +239,7 @@ pub(super) fn fate(
                 lost.congestion += 1;
                 continue;
             }
-            if hop.res as usize >= shared.n_chips && randomly_lost(shared, t, p, c, h) {
+            if hop.res as usize >= shared.n_chips && randomly_lost(shared, t, sender, p, c, h) {
                 lost.random += 1;
                 continue;
             }

@@ -61,7 +61,7 @@ pub(super) fn run_shard(
                 };
                 net_ps = net_ps.max(net.last_ps);
                 shard.max_wait_ps = shard.max_wait_ps.max(net.max_wait_ps);
-                let mut mine = Vec::new();
+                let mut mine = Packets::default();
                 deliver(shared, &mut shard, round, net, t, ts, &mut scratch, &mut mine);
                 let more = round.more;
                 fabric.give_back(whole);
@@ -142,10 +142,10 @@ fn update(
     t: u32,
     spikes: &mut Vec<(u32, u32)>,
     ahead: bool,
-) -> Vec<Packet> {
+) -> Packets {
     let ts = t as usize;
     shard.due.drain(t);
-    let mut mine: Vec<Packet> = fabric.list();
+    let mut mine = fabric.list();
     for x in 0..shard.order[level].len() {
         let i = shard.order[level][x];
         spikes.clear();
@@ -180,7 +180,7 @@ fn update(
             let gap = shared.tick_ps / total.max(1);
             let mut at = (gap as f64 * shared.phase[sender as usize]) as u64;
             for &(j, k) in spikes.iter() {
-                mine.push(Packet { sender, j, k, emit_ps: at, gap_ps: gap });
+                mine.push(sender, gap, Packet { j, k, emit_ps: at });
                 at += gap * u64::from(k);
             }
         }
