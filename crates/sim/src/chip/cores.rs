@@ -361,20 +361,37 @@ fn sender_blocks(
     for b in &mut blocks {
         b.first.push(0);
     }
+    // Per projection: whether its rows' synapses with a local place are listed first
+    // (`kept`): where some may have none (over ranks, their targets are another
+    // process's cores; a delay extension's places count only when some synapse is
+    // delayed beyond a core's delays), unless the rows are in target order (as the
+    // slice's first row is), where a target slice's synapses lie together and a
+    // branch on each predicts well.
+    let compact: Vec<bool> = by_proj
+        .iter()
+        .map(|(q, place_of, _, _)| {
+            let syn = &net.projections()[*q].synapses;
+            let (direct, delayed) = place_of.split_at(place_of.len() / 2);
+            let beyond = u32::from(syn.max_delay()) > tg.max_delay;
+            let some_elsewhere = direct.contains(&u32::MAX) || (beyond && delayed.contains(&u32::MAX));
+            some_elsewhere && !syn.row(sl.lo as usize).post.is_sorted()
+        })
+        .collect();
+    // A row's synapses with a local place, by index.
+    let mut kept: Vec<(u32, u32, u32)> = Vec::new();
     for j in 0..sl.len() as usize {
         let g = sl.lo as usize + j;
-        for (q, place_of, shift, slicer) in &by_proj {
+        for ((q, place_of, shift, slicer), &compact) in by_proj.iter().zip(&compact) {
             let pr = &net.projections()[*q];
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
+            let place = |post: u32, d: u16| {
+                let (t, at) = slicer.place(post);
+                (place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize], at)
+            };
             // The last weight converted: a projection's weights often repeat.
             let mut last: Option<(u32, i16)> = None;
-            for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                let (t, at) = slicer.place(post);
-                let x = place_of[usize::from(u32::from(d) > tg.max_delay) * n_t + t as usize];
-                if x == u32::MAX {
-                    continue;
-                }
+            let mut add = |x: u32, at: u32, d: u16, w: f32| {
                 let x = x as usize;
                 let list = &mut lists[x];
                 if list.is_empty() {
@@ -396,6 +413,31 @@ fn sender_blocks(
                     v if v == u32::MAX - 1 || v == u32::from(d) => u32::from(d),
                     _ => u32::MAX,
                 };
+            };
+            if compact {
+                // First the synapses with a local place, listed without a branch on
+                // each (where about half go elsewhere, it would mispredict about as
+                // often as not); then those alone.
+                if kept.len() < row.post.len() {
+                    kept.resize(row.post.len(), (0, 0, 0));
+                }
+                let mut n = 0;
+                for (i, (&post, &d)) in row.post.iter().zip(row.delay).enumerate() {
+                    let (x, at) = place(post, d);
+                    kept[n] = (i as u32, x, at);
+                    n += usize::from(x != u32::MAX);
+                }
+                for &(i, x, at) in &kept[..n] {
+                    let i = i as usize;
+                    add(x, at, row.delay[i], row.weight[i]);
+                }
+            } else {
+                for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
+                    let (x, at) = place(post, d);
+                    if x != u32::MAX {
+                        add(x, at, d, w);
+                    }
+                }
             }
         }
         // Its entries, each place's synapses after the last.
