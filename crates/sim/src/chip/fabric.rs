@@ -285,20 +285,19 @@ impl Part {
                 let n = r.u64() as usize;
                 let mut round =
                     Round { stop: flags & 1 != 0, any: flags & 2 != 0, more: flags & 4 != 0, ..Round::default() };
-                (round.gid, round.list) = (Vec::with_capacity(n), Vec::with_capacity(n));
-                while round.list.len() < n {
+                round.gid = Vec::with_capacity(n);
+                let mut got = Packets { list: Vec::with_capacity(n), runs: Vec::new() };
+                while got.list.len() < n {
                     let (gid, sender, m, mut emit_ps, gap_ps) = (r.u32(), r.u32(), r.u32(), r.u64(), r.u64());
                     round.gid.extend(gid..gid + m);
-                    let mut got =
-                        Packets { list: std::mem::take(&mut round.list), runs: std::mem::take(&mut round.runs) };
                     for b in r.take(m as usize * PACKET_BYTES).chunks_exact(PACKET_BYTES) {
                         let mut b = Reader(b);
                         let (j, k) = (b.u32(), b.u32());
                         got.push(sender, gap_ps, Packet { j, k, emit_ps });
                         emit_ps = emit_ps.wrapping_add(gap_ps.wrapping_mul(u64::from(k)));
                     }
-                    (round.list, round.runs) = (got.list, got.runs);
                 }
+                (round.list, round.runs) = (got.list, got.runs);
                 (Part::Packets(round), whole)
             }
             _ => {
