@@ -59,10 +59,7 @@ pub(super) fn deliver(
     let mut path = (0u32, 0u64);
     for (part, base) in round.rounds() {
         let list = &part.list;
-        let mut i = 0;
-        for &Run { sender: id, end, .. } in &part.runs {
-            let packets = i..end as usize;
-            i = end as usize;
+        for (packets, &Run { sender: id, .. }) in part.run_ranges() {
             let at = id as usize * shared.shards + usize::from(here);
             let (first, last) = (shared.dest_start[at] as usize, shared.dest_start[at + 1] as usize);
             let sender = Sender {

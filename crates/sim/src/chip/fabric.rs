@@ -159,6 +159,11 @@ impl Round {
         Round { any: !list.is_empty(), list, runs, gid: Vec::new(), stop, more }
     }
 
+    /// Each run with the indices of its packets in `list`.
+    pub(super) fn run_ranges(&self) -> impl Iterator<Item = (std::ops::Range<usize>, &Run)> {
+        self.runs.iter().scan(0usize, |a, run| Some((std::mem::replace(a, run.end as usize)..run.end as usize, run)))
+    }
+
     /// The index in the round's whole list of packet `i` of this part, whose first
     /// packet is at `base` there unless its packets came with their indices.
     #[inline]
@@ -200,17 +205,20 @@ impl Part {
             o.reserve(18 + RUN_BYTES + PACKET_BYTES * r.len());
             head(o);
         }
+        // Each packet with its index, its run, and the processes the run goes to
+        // (found once per run).
         let packets = r.rounds().flat_map(|(round, base)| {
-            round.runs.iter().scan(0usize, |a, run| Some((std::mem::replace(a, run.end as usize), run))).flat_map(
-                move |(a, run)| (a..run.end as usize).map(move |k| (round.gid_at(k, base), run, &round.list[k])),
-            )
+            round.run_ranges().flat_map(move |(at, run)| {
+                let ranks = shared.ranks_of(run.sender);
+                at.map(move |k| (round.gid_at(k, base), run, ranks, &round.list[k]))
+            })
         });
-        for (i, run, p) in packets {
+        for (i, run, ranks, p) in packets {
             let next_emit = p.emit_ps.wrapping_add(run.gap_ps.wrapping_mul(u64::from(p.k)));
             let mut b = [0u8; PACKET_BYTES];
             b[..4].copy_from_slice(&p.j.to_le_bytes());
             b[4..].copy_from_slice(&p.k.to_le_bytes());
-            for &q in shared.ranks_of(run.sender) {
+            for &q in ranks {
                 let (q, o) = (usize::from(q), &mut out[usize::from(q)]);
                 match &mut open[q] {
                     Some(going) if going.continued_by(i, run, p) => {

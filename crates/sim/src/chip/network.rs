@@ -69,11 +69,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
     let mut runs = std::mem::take(&mut scratch.runs);
     keep_room(&mut runs);
     for (k, (part, _)) in round.rounds().enumerate() {
-        let mut a = 0;
-        for run in &part.runs {
-            runs.push((k, a, *run));
-            a = run.end as usize;
-        }
+        runs.extend(part.run_ranges().map(|(at, run)| (k, at.start, *run)));
     }
     for &(k, a, run) in &runs {
         let (list, b, sender) = (&round.part(k).0.list, run.end as usize, run.sender);
