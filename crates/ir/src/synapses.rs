@@ -15,6 +15,9 @@ pub struct Synapses {
     delay: Vec<u16>,
     min_delay: u16,
     max_delay: u16,
+    /// The largest |weight| ([`max_abs`]), found once: every simulator scales its
+    /// weights by it, and finding it reads every weight.
+    max_abs_weight: f32,
 }
 
 /// One row: the synapses of one presynaptic neuron.
@@ -38,7 +41,8 @@ impl Synapses {
         if let Some(w) = weights.iter().find(|w| !w.is_finite()) {
             return Err(IrError::Invalid(format!("non-finite weight {w}")));
         }
-        Ok(Synapses { weight: weights, ..self.clone() })
+        let max_abs_weight = max_abs(&weights);
+        Ok(Synapses { weight: weights, max_abs_weight, ..self.clone() })
     }
 
     pub fn n_pre(&self) -> usize {
@@ -71,6 +75,11 @@ impl Synapses {
 
     pub fn max_delay(&self) -> u16 {
         self.max_delay
+    }
+
+    /// The largest |weight| (0 for an empty projection).
+    pub fn max_abs_weight(&self) -> f32 {
+        self.max_abs_weight
     }
 
     pub fn posts(&self) -> &[u32] {
@@ -175,14 +184,23 @@ impl Synapses {
             }
         }
         let mut s = SynapsesBuilder::with_capacity(n_pre, n).finish_raw(row_start, o_post, o_weight, o_delay);
-        s.update_delay_range();
+        s.min_delay = s.delay.iter().copied().min().unwrap_or(0);
+        s.max_delay = s.delay.iter().copied().max().unwrap_or(0);
         Ok(s)
     }
+}
 
-    fn update_delay_range(&mut self) {
-        self.min_delay = self.delay.iter().copied().min().unwrap_or(0);
-        self.max_delay = self.delay.iter().copied().max().unwrap_or(0);
-    }
+/// The largest |w| of `weights` (0 when empty; a NaN is passed over, as `f64::max`
+/// passes it over), read from the bit patterns: without the sign bit, a float's bits
+/// order as its magnitude does, and an integer maximum vectorises where a float one
+/// does not.
+pub fn max_abs(weights: &[f32]) -> f32 {
+    const INF: u32 = 0x7f80_0000;
+    let bits = weights.iter().fold(0u32, |m, w| {
+        let a = w.to_bits() & 0x7fff_ffff;
+        m.max(if a > INF { 0 } else { a })
+    });
+    f32::from_bits(bits)
 }
 
 /// Synapses [`Synapses::from_unsorted`] groups at a time (16 bytes each: 64 MiB).
@@ -206,6 +224,7 @@ impl SynapsesBuilder {
                 delay: Vec::with_capacity(n_syn),
                 min_delay: u16::MAX,
                 max_delay: 0,
+                max_abs_weight: 0.0,
             },
         }
     }
@@ -266,11 +285,13 @@ impl SynapsesBuilder {
         self.s.post.shrink_to_fit();
         self.s.weight.shrink_to_fit();
         self.s.delay.shrink_to_fit();
+        self.s.max_abs_weight = max_abs(&self.s.weight);
         self.s
     }
 
     fn finish_raw(self, row_start: Vec<u64>, post: Vec<u32>, weight: Vec<f32>, delay: Vec<u16>) -> Synapses {
-        Synapses { row_start, post, weight, delay, ..self.s }
+        let max_abs_weight = max_abs(&weight);
+        Synapses { row_start, post, weight, delay, max_abs_weight, ..self.s }
     }
 }
 
@@ -278,6 +299,28 @@ impl SynapsesBuilder {
 mod tests {
     use super::*;
     use rand::{RngExt, SeedableRng};
+
+    /// The bit-pattern maximum is the float fold it replaced, on every kind of float:
+    /// signs, zeros of both signs, subnormals, infinities and NaNs of any payload.
+    #[test]
+    fn the_largest_weight_read_from_bits_is_the_float_maximum() {
+        let fold = |w: &[f32]| w.iter().fold(0.0f64, |m, w| m.max(f64::from(w.abs())));
+        let special =
+            [0.0, -0.0, 1e-45, -1e-45, 1.5, -2.25, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for n in 0..200 {
+            let w: Vec<f32> = (0..n % 40)
+                .map(|_| match rng.random_range(0..4) {
+                    0 => special[rng.random_range(0..special.len())],
+                    1 => f32::from_bits(rng.random::<u32>()),
+                    _ => rng.random_range(-3.0f32..3.0),
+                })
+                .collect();
+            assert_eq!(f64::from(max_abs(&w)).to_bits(), fold(&w).to_bits(), "{w:?}");
+        }
+        assert_eq!(max_abs(&[f32::NAN, -f32::NAN, -0.5]), 0.5);
+        assert_eq!(max_abs(&[]), 0.0);
+    }
 
     /// Rows in presynaptic order, each in input order, whatever the block size: against
     /// a stable sort by presynaptic neuron.

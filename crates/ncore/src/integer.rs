@@ -145,8 +145,7 @@ pub fn to_integers(net: &Network, f: &IntegerFormat) -> Result<(Network, Integer
         let weights = net
             .incoming(neuromap_ir::PopId(pi as u32))
             .iter()
-            .flat_map(|&q| net.proj(q).synapses.weights().iter())
-            .fold(0.0f64, |m, &w| m.max(f64::from(w).abs()));
+            .fold(0.0f64, |m, &q| m.max(f64::from(net.proj(q).synapses.max_abs_weight())));
         let largest = |prm: &Param| prm.values().iter().fold(0.0f64, |m, &x| m.max(x.abs()));
         let drive = bias.iter().chain(&leak).fold(0.0f64, |m, &x| m.max(x.abs()));
         let potential = largest(&l.v_thresh).max(largest(&l.v_reset)).max(largest(&l.v_init));

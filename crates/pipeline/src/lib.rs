@@ -342,6 +342,12 @@ fn run_once(job: Job, progress: &mut dyn FnMut(u32) -> bool) -> Result<Outcome, 
     // stopped when it ended early; cut short, they compare the steps they reached.
     let limit = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(job.steps));
     let checks = neuromap_sim::Stop { deadline: None, limit: Some(limit.clone()), ..job.stop.clone() };
+    // Over processes, the ranks meet before the chip's clock starts: a rank that
+    // built the network or mapped it sooner would otherwise count waiting for the
+    // others (in the first exchange) as simulating.
+    if let Some(p) = job.peers.as_ref().filter(|p| p.0.size() > 1) {
+        p.0.all_gather(Vec::new());
+    }
     let t1 = Instant::now();
     let quantised = || neuromap_sim::simulate_quantised_until(net, job.steps, options, &checks);
     let exact = || neuromap_sim::simulate_until::<F64>(&job.net, job.steps, options, &checks);

@@ -1017,7 +1017,7 @@ pub fn weight_shifts<A: Arith>(net: &Network) -> Vec<[i32; 2]> {
             for &p in net.incoming(id) {
                 let proj = net.proj(p);
                 let r = receptor_index(proj.receptor);
-                let m = proj.synapses.weights().iter().fold(0.0f64, |m, w| m.max(f64::from(w.abs())));
+                let m = f64::from(proj.synapses.max_abs_weight());
                 max[r] = max[r].max(m);
             }
             [A::weight_shift(max[0]), A::weight_shift(max[1])]

@@ -142,7 +142,7 @@ pub fn quantise(net: &Network, pid: ProjId, hw: &Crossbar, signed: Signed, shift
         Receptor::Inhibitory => 1,
     };
     let shift0 = shifts[proj.post.index()][r];
-    let max = syn.weights().iter().fold(0f64, |m, w| m.max(f64::from(w.abs())));
+    let max = f64::from(syn.max_abs_weight());
     let ks = ((max * 2f64.powi(shift0)) / qmax as f64).floor().max(1.0) as i64;
     let step = ks as f64 * 2f64.powi(-shift0);
     let level =

@@ -206,13 +206,13 @@ pub(super) fn build_cores(
     net: &Network,
     mapping: &Mapping,
     extension: &[bool],
+    shifts: &[[i32; 2]],
     here: &(dyn Fn(usize) -> bool + Sync),
 ) -> Vec<Core> {
     let slices = &mapping.partition.slices;
     // The chip's own arithmetic (`arith.format`, `arith.rounding`), as the quantised
     // model takes it.
     let options = crate::Options::for_chip(&mapping.hw);
-    let shifts = options.format.weight_shifts(net);
     slices
         .par_iter()
         .enumerate()
@@ -246,7 +246,7 @@ pub(super) fn build_cores(
 struct Targets<'a> {
     net: &'a Network,
     part: &'a neuromap_compile::partition::Partition,
-    shifts: Vec<[i32; 2]>,
+    shifts: &'a [[i32; 2]],
     max_delay: u32,
 }
 
@@ -259,15 +259,11 @@ pub(super) fn build_blocks(
     mapping: &Mapping,
     shared: &Shared,
     extension: &[bool],
+    shifts: &[[i32; 2]],
     local: std::ops::Range<usize>,
     ids: &[Vec<usize>],
 ) -> Vec<Vec<(u32, Block)>> {
-    let targets = Targets {
-        net,
-        part: &mapping.partition,
-        shifts: crate::Options::for_chip(&mapping.hw).format.weight_shifts(net),
-        max_delay: mapping.hw.max_delay_steps,
-    };
+    let targets = Targets { net, part: &mapping.partition, shifts, max_delay: mapping.hw.max_delay_steps };
     // One slice a job: slices differ in cost by orders of magnitude and lie in
     // population order, so halves of the range (rayon's split) can differ by seconds.
     let per_slice: Vec<Vec<(u32, usize, Block)>> = (0..extension.len())

@@ -567,10 +567,13 @@ pub fn simulate_chip_with(
             ids[usize::from(h) - local.start].push(s);
         }
     }
+    // The weights' scales in the chip's own format, as the quantised model takes
+    // them.
+    let shifts = Options::for_chip(&mapping.hw).format.weight_shifts(net);
     let (mut cores, blocks) = pool.install(|| {
         rayon::join(
-            || build_cores(net, mapping, &extension, &|s| mine(shared.shard_of[s])),
-            || build_blocks(net, mapping, &shared, &extension, local.clone(), &ids),
+            || build_cores(net, mapping, &extension, &shifts, &|s| mine(shared.shard_of[s])),
+            || build_blocks(net, mapping, &shared, &extension, &shifts, local.clone(), &ids),
         )
     });
     group_rows(&mut cores, &blocks, &ids, &shared);
