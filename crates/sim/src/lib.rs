@@ -7,6 +7,7 @@
 //! [`sources`], shared by every simulator so all of them see the same input spikes.
 
 pub mod arith;
+mod chacha;
 pub mod chip;
 pub mod fidelity;
 pub mod reference;

@@ -6,6 +6,8 @@ use neuromap_ir::{Param, Population, SourceKind, rng};
 use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
 
+use crate::chacha;
+
 /// Above this many expected spikes per step, Poisson counts are drawn directly.
 const LARGE_LAMBDA: f64 = 30.0;
 
@@ -21,12 +23,26 @@ pub struct SourceState {
 #[derive(Debug)]
 enum Kind {
     /// Counts drawn from a stream per neuron, [`AHEAD`] steps at a time.
-    Drawn { rngs: Vec<ChaCha8Rng>, draw: Draw, start: u32, stop: u32, ahead: Ahead },
+    Drawn { streams: Streams, draw: Draw, start: u32, stop: u32, ahead: Ahead },
     /// Given spike trains as `(step, neuron)` in step and neuron order (a neuron
     /// once per spike), read from `cursor` on: a step costs its spikes, not the
     /// population's size.
     Array { events: Vec<(u32, u32)>, cursor: usize },
 }
+
+/// The neurons' streams.
+#[derive(Debug)]
+enum Streams {
+    /// One generator per neuron.
+    Each(Vec<ChaCha8Rng>),
+    /// Where every neuron's count is looked up in a [`Cdf`] (one `u64` a step), the
+    /// streams' keys in groups of [`chacha::LANES`], computed side by side
+    /// ([`chacha::blocks`]): the same words, `block` the next block of each stream.
+    Lanes { keys: Vec<chacha::Keys>, n: usize, block: u64 },
+}
+
+// A refill takes the four blocks `ChaCha8Rng` buffers: one `u64` a step.
+const _: () = assert!(chacha::WORDS == 2 * AHEAD);
 
 /// How one neuron's count for a step is drawn from its stream.
 #[derive(Debug)]
@@ -192,7 +208,15 @@ impl Ahead {
         Ahead { cells: Vec::new(), len: [0; AHEAD], pos: AHEAD }
     }
 
-    fn refill(&mut self, rngs: &mut [ChaCha8Rng], draw: &Draw) {
+    fn refill(&mut self, streams: &mut Streams, draw: &Draw) {
+        let rngs = match streams {
+            Streams::Each(rngs) => rngs,
+            Streams::Lanes { keys, n, block } => {
+                self.refill_lanes(keys, *n, *block, draw);
+                *block += (chacha::WORDS / 16) as u64;
+                return;
+            }
+        };
         let n = rngs.len();
         self.cells.resize(AHEAD * n, (0, 0));
         self.len = [0; AHEAD];
@@ -208,6 +232,33 @@ impl Ahead {
                 let len = &mut self.len[row];
                 self.cells[row * n + *len] = (i as u32, k);
                 *len += usize::from(k != 0);
+            }
+        }
+        self.pos = 0;
+    }
+
+    /// [`Ahead::refill`] from streams computed side by side, every neuron's counts
+    /// looked up in its [`Cdf`]: step `row`'s `u64` is words `2·row` and `2·row + 1`
+    /// of the four blocks from `block` on, as `ChaCha8Rng::next_u64` reads them.
+    fn refill_lanes(&mut self, keys: &[chacha::Keys], n: usize, block: u64, draw: &Draw) {
+        self.cells.resize(AHEAD * n, (0, 0));
+        self.len = [0; AHEAD];
+        let mut words = [[0u32; chacha::LANES]; chacha::WORDS];
+        for (g, keys) in keys.iter().enumerate() {
+            chacha::blocks(keys, block, &mut words);
+            let first = g * chacha::LANES;
+            // A lane is a column of `words`.
+            #[allow(clippy::needless_range_loop)]
+            for lane in 0..chacha::LANES.min(n - first) {
+                let i = first + lane;
+                let Some(cdf) = draw.cdf(i) else { continue };
+                for row in 0..AHEAD {
+                    let u = u64::from(words[2 * row][lane]) | u64::from(words[2 * row + 1][lane]) << 32;
+                    let k = cdf.count(u);
+                    let len = &mut self.len[row];
+                    self.cells[row * n + *len] = (i as u32, k);
+                    *len += usize::from(k != 0);
+                }
             }
         }
         self.pos = 0;
@@ -236,19 +287,32 @@ impl SourceState {
                     Param::Shared(r) => Param::Shared(f(r)),
                     Param::PerNeuron(v) => Param::PerNeuron(v.iter().map(|r| f(*r)).collect()),
                 };
+                let lambda = map(&|r| r * dt_ms / 1000.0);
+                let cdfs = Cdfs::new(&lambda);
+                // Counts all looked up in tables: the streams side by side.
+                let streams = if (0..range.len()).all(|i| cdfs.of(i).is_some()) {
+                    let mut keys = vec![[[0u32; chacha::LANES]; 8]; range.len().div_ceil(chacha::LANES)];
+                    for (j, i) in range.clone().enumerate() {
+                        let key = rng::key(seed, "source", &pop.name, i as u64);
+                        for (w, word) in key.chunks_exact(4).enumerate() {
+                            keys[j / chacha::LANES][w][j % chacha::LANES] =
+                                u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+                        }
+                    }
+                    Streams::Lanes { keys, n: range.len(), block: 0 }
+                } else {
+                    Streams::Each(rngs())
+                };
                 Kind::Drawn {
-                    rngs: rngs(),
-                    draw: {
-                        let lambda = map(&|r| r * dt_ms / 1000.0);
-                        Draw::Poisson { cdfs: Cdfs::new(&lambda), lambda }
-                    },
+                    streams,
+                    draw: Draw::Poisson { cdfs, lambda },
                     start: *start_step,
                     stop: stop_step.unwrap_or(u32::MAX),
                     ahead: ahead(),
                 }
             }
             SourceKind::Bernoulli { p } => Kind::Drawn {
-                rngs: rngs(),
+                streams: Streams::Each(rngs()),
                 draw: Draw::Bernoulli { p: part(p) },
                 start: 0,
                 stop: u32::MAX,
@@ -263,10 +327,10 @@ impl SourceState {
     /// called for every step in order: each call takes the streams' next draws.
     pub fn step(&mut self, t: u32, out: &mut Vec<(u32, u32)>) {
         match &mut self.kind {
-            Kind::Drawn { rngs, draw, start, stop, ahead } => {
+            Kind::Drawn { streams, draw, start, stop, ahead } => {
                 // Drawn even when inactive, so a window does not shift later draws.
                 if ahead.pos == AHEAD {
-                    ahead.refill(rngs, draw);
+                    ahead.refill(streams, draw);
                 }
                 let row = ahead.pos;
                 ahead.pos += 1;
