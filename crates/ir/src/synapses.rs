@@ -194,7 +194,7 @@ impl Synapses {
 /// passes it over), read from the bit patterns: without the sign bit, a float's bits
 /// order as its magnitude does, and an integer maximum vectorises where a float one
 /// does not.
-pub fn max_abs(weights: &[f32]) -> f32 {
+fn max_abs(weights: &[f32]) -> f32 {
     const INF: u32 = 0x7f80_0000;
     let bits = weights.iter().fold(0u32, |m, w| {
         let a = w.to_bits() & 0x7fff_ffff;

@@ -251,6 +251,7 @@ impl Ahead {
             #[allow(clippy::needless_range_loop)]
             for lane in 0..chacha::LANES.min(n - first) {
                 let i = first + lane;
+                // Every neuron has one (the streams were put side by side only then).
                 let Some(cdf) = draw.cdf(i) else { continue };
                 for row in 0..AHEAD {
                     let u = u64::from(words[2 * row][lane]) | u64::from(words[2 * row + 1][lane]) << 32;
