@@ -369,7 +369,14 @@ impl<A: Arith> LifState<A> {
     /// The arrays [`lif_plain`] updates and reads, with this step's inputs.
     fn arrays<'s>(&'s mut self, in_e: &'s mut [A::Acc], in_i: &'s mut [A::Acc]) -> LifArrays<'s, A> {
         let syn = &mut self.syn;
+        let (w, w_decay, w_b): (&mut [A::V], &[A::Decay], &[A::V]) = match &mut self.adapt {
+            Some(ad) => (&mut ad.w, &ad.decay, &ad.b),
+            None => (&mut [], &[], &[]),
+        };
         LifArrays {
+            w,
+            w_decay,
+            w_b,
             in_e,
             in_i,
             v: &mut self.v,
@@ -425,16 +432,19 @@ impl<A: Arith> LifState<A> {
         }
         // One loop per kind of neuron, so the plain LIF loop tests nothing per neuron.
         match (self.reversal.is_some(), self.adapt.is_some(), self.linear_leak.is_some() || self.range.is_some()) {
-            (false, false, false) if self.grid.is_none() => {
+            (false, adapt, false) if self.grid.is_none() => {
                 let n = self.v.len();
                 let (rounding, pop, first) = (self.rounding, self.pop, self.lo);
                 let (subtract, uniform) = (self.reset == Reset::Subtract, self.uniform);
                 let arrays = self.arrays(&mut in_e[..n], &mut in_i[..n]);
                 let t4 = u64::from(t) << 2;
-                if uniform {
-                    lif_plain_by_mode::<A, true>(arrays, q, subtract, rounding, pop, first, t4);
-                } else {
-                    lif_plain_by_mode::<A, false>(arrays, q, subtract, rounding, pop, first, t4);
+                match (uniform, adapt) {
+                    (true, false) => lif_plain_by_mode::<A, true, false>(arrays, q, subtract, rounding, pop, first, t4),
+                    (false, false) => {
+                        lif_plain_by_mode::<A, false, false>(arrays, q, subtract, rounding, pop, first, t4)
+                    }
+                    (true, true) => lif_plain_by_mode::<A, true, true>(arrays, q, subtract, rounding, pop, first, t4),
+                    (false, true) => lif_plain_by_mode::<A, false, true>(arrays, q, subtract, rounding, pop, first, t4),
                 }
                 push_fired(&self.fired, spikes);
             }
@@ -588,8 +598,12 @@ fn push_fired(fired: &[bool], spikes: &mut Vec<(u32, u32)>) {
     }
 }
 
-/// The arrays of a population's plain LIF update ([`lif_plain`]).
+/// The arrays of a population's plain LIF update ([`lif_plain`]); the adaptation's
+/// are empty without one.
 struct LifArrays<'s, A: Arith> {
+    w: &'s mut [A::V],
+    w_decay: &'s [A::Decay],
+    w_b: &'s [A::V],
     in_e: &'s mut [A::Acc],
     in_i: &'s mut [A::Acc],
     v: &'s mut [A::V],
@@ -615,19 +629,19 @@ struct LifArrays<'s, A: Arith> {
 macro_rules! lif_plain_entry {
     ($(#[$attr:meta])* $name:ident) => {
         $(#[$attr])*
-        fn $name<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+        fn $name<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool, const ADAPT: bool>(
             x: LifArrays<'_, A>,
             q: [i32; 2],
             subtract: bool,
             round: R,
         ) {
             let LifArrays {
-                in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i, delta_e, delta_i, a, k, c, i_offset,
-                v_thresh, v_reset, v_drop, t_ref,
+                w, w_decay, w_b, in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i, delta_e, delta_i, a, k, c,
+                i_offset, v_thresh, v_reset, v_drop, t_ref,
             } = x;
-            lif_plain::<A, R, UNIFORM>(
-                q, subtract, round, in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i, delta_e, delta_i, a,
-                k, c, i_offset, v_thresh, v_reset, v_drop, t_ref,
+            lif_plain::<A, R, UNIFORM, ADAPT>(
+                q, subtract, round, w, w_decay, w_b, in_e, in_i, v, refr, fired, i_e, i_i, decay_e, decay_i,
+                delta_e, delta_i, a, k, c, i_offset, v_thresh, v_reset, v_drop, t_ref,
             )
         }
     };
@@ -649,7 +663,7 @@ lif_plain_entry!(
 /// nearest are then vectorised (stochastic rounding's keyed random bits are not).
 /// `t4` is the step shifted left by two, the products' slots below it.
 #[allow(clippy::too_many_arguments)]
-fn lif_plain_by_mode<A: Arith, const UNIFORM: bool>(
+fn lif_plain_by_mode<A: Arith, const UNIFORM: bool, const ADAPT: bool>(
     x: LifArrays<'_, A>,
     q: [i32; 2],
     subtract: bool,
@@ -658,13 +672,22 @@ fn lif_plain_by_mode<A: Arith, const UNIFORM: bool>(
     first: usize,
     t4: u64,
 ) {
+    // The keys of `update_as`: purposes 4 and up (the adaptation's) apart.
     fn keyed<const MODE: usize>(pop: u64, first: usize, t4: u64) -> impl Fn(usize, u64) -> Round {
-        move |j, purpose| round_for(crate::arith::Rounding::ALL[MODE], pop, first + j, t4 | (purpose & 3))
+        move |j, purpose| {
+            let slot = t4 | (purpose & 3);
+            round_for(
+                crate::arith::Rounding::ALL[MODE],
+                pop,
+                first + j,
+                if purpose < 4 { slot } else { 1 << 62 | slot },
+            )
+        }
     }
     match mode as usize {
-        0 => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<0>(pop, first, t4)),
-        1 => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<1>(pop, first, t4)),
-        _ => lif_plain_dispatch::<A, _, UNIFORM>(x, q, subtract, keyed::<2>(pop, first, t4)),
+        0 => lif_plain_dispatch::<A, _, UNIFORM, ADAPT>(x, q, subtract, keyed::<0>(pop, first, t4)),
+        1 => lif_plain_dispatch::<A, _, UNIFORM, ADAPT>(x, q, subtract, keyed::<1>(pop, first, t4)),
+        _ => lif_plain_dispatch::<A, _, UNIFORM, ADAPT>(x, q, subtract, keyed::<2>(pop, first, t4)),
     }
 }
 
@@ -673,7 +696,7 @@ fn lif_plain_by_mode<A: Arith, const UNIFORM: bool>(
 /// bits: the same IEEE operations in the same order (Rust never fuses a multiply and
 /// an add), only more neurons at a time. (Brian2 compiles its standalone code with
 /// `-march=native` for the same reason.)
-fn lif_plain_dispatch<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+fn lif_plain_dispatch<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool, const ADAPT: bool>(
     x: LifArrays<'_, A>,
     q: [i32; 2],
     subtract: bool,
@@ -684,21 +707,26 @@ fn lif_plain_dispatch<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>
         // SAFETY: the only requirement of a `target_feature` function is that the CPU
         // has the feature, and the line above has just checked that it does.
         #[allow(unsafe_code)]
-        return unsafe { lif_plain_avx2::<A, R, UNIFORM>(x, q, subtract, round) };
+        return unsafe { lif_plain_avx2::<A, R, UNIFORM, ADAPT>(x, q, subtract, round) };
     }
-    lif_plain_portable::<A, R, UNIFORM>(x, q, subtract, round)
+    lif_plain_portable::<A, R, UNIFORM, ADAPT>(x, q, subtract, round)
 }
 
-/// The plain LIF update (no conductances, adaptation, linear leak, range or grid) of
-/// every neuron, the same arithmetic as [`LifState::update_as`], marking in `fired`
-/// the neurons that fire. Every array is an argument of its own, so that the compiler
-/// knows they do not overlap and vectorises the loop (cut from one struct, they might).
+/// The plain LIF update (no conductances, linear leak, range or grid; with `ADAPT`,
+/// an adaptation current) of every neuron, the same arithmetic as
+/// [`LifState::update_as`], marking in `fired` the neurons that fire. Every array is
+/// an argument of its own, so that the compiler knows they do not overlap and
+/// vectorises the loop (cut from one struct, they might). The adaptation's constants
+/// are read per neuron, uniform or not.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
+fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool, const ADAPT: bool>(
     q: [i32; 2],
     subtract: bool,
     round: R,
+    w: &mut [A::V],
+    w_decay: &[A::Decay],
+    w_b: &[A::V],
     in_e: &mut [A::Acc],
     in_i: &mut [A::Acc],
     v: &mut [A::V],
@@ -723,6 +751,8 @@ fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
     let z = A::zero();
     let (in_e, in_i, refr, fired, i_e, i_i) =
         (&mut in_e[..n], &mut in_i[..n], &mut refr[..n], &mut fired[..n], &mut i_e[..n], &mut i_i[..n]);
+    let na = if ADAPT { n } else { 0 };
+    let (w, w_decay, w_b) = (&mut w[..na], &w_decay[..na], &w_b[..na]);
     // With `UNIFORM`, every neuron has the first neuron's constants.
     if n == 0 {
         return;
@@ -755,8 +785,13 @@ fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
         let ge = if delta_e { i_e[j] } else { A::add(i_e[j], ie) };
         let gi = if delta_i { i_i[j] } else { A::add(i_i[j], ii) };
         let refractory = refr[j] > 0;
+        // The adaptation current decays every step, refractory or not.
+        let wj = if ADAPT { A::decay_by(w_decay[j], w[j], round(j, 4)) } else { z };
         let old = v[j];
-        let i_total = A::add(A::add(ge, gi), i_offset);
+        let mut i_total = A::add(A::add(ge, gi), i_offset);
+        if ADAPT {
+            i_total = A::sub(i_total, wj);
+        }
         let decayed = A::decay_by(a, old, round(j, 0));
         let next = A::add(A::add(A::add(decayed, A::mul(k, i_total, round(j, 1))), c), dv);
         let next = if refractory { old } else { next };
@@ -767,6 +802,9 @@ fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool>(
         let after = if subtract { A::sub(next, v_drop) } else { v_reset };
         v[j] = if fire { after } else { next };
         refr[j] = if fire { t_ref } else { refr[j].saturating_sub(1) };
+        if ADAPT {
+            w[j] = if fire { A::add(wj, w_b[j]) } else { wj };
+        }
     }
 }
 
@@ -1371,7 +1409,7 @@ mod tests {
 
     /// A LIF population of `n` with constants drawn per neuron (`uniform`: one draw
     /// for all), delta and exponential receptors mixed, refractory periods of 0–3 steps.
-    fn population(n: usize, uniform: bool, reset: Reset, rng: &mut ChaCha8Rng) -> Lif {
+    fn population(n: usize, uniform: bool, reset: Reset, adapt: bool, rng: &mut ChaCha8Rng) -> Lif {
         let mut draw = |lo: f64, hi: f64| -> Param {
             if uniform {
                 Param::Shared(rng.random_range(lo..hi))
@@ -1396,6 +1434,12 @@ mod tests {
         lif.tau_syn_e = tau();
         lif.tau_syn_i = tau();
         lif.reset = reset;
+        if adapt {
+            // Its constants per neuron whatever `uniform` says (the kernel reads them so).
+            let mut per = |lo: f64, hi: f64| Param::PerNeuron((0..n).map(|_| rng.random_range(lo..hi)).collect());
+            lif.adaptation =
+                Some(neuromap_ir::Adaptation { tau_w: per(5.0, 200.0), b: per(0.0, 0.2), w_init: per(-0.1, 0.3) });
+        }
         lif
     }
 
@@ -1406,10 +1450,16 @@ mod tests {
     /// Steps the fast plain update (`update`) and the general loop (`update_as`) side
     /// by side on the same inputs, products rounded by `rounding`: the state and the
     /// spikes agree bit for bit.
-    fn fast_equals_general<A: Arith>(uniform: bool, reset: Reset, rounding: crate::arith::Rounding, seed: u64) {
+    fn fast_equals_general<A: Arith>(
+        uniform: bool,
+        reset: Reset,
+        adapt: bool,
+        rounding: crate::arith::Rounding,
+        seed: u64,
+    ) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let n = 37; // not a multiple of a vector's lanes
-        let lif = population(n, uniform, reset, &mut rng);
+        let lif = population(n, uniform, reset, adapt, &mut rng);
         let dt = 0.1;
         let mut fast = LifState::<A>::new(&lif, PopId(0), 0, n, dt, rounding);
         let mut general = LifState::<A>::new(&lif, PopId(0), 0, n, dt, rounding);
@@ -1422,7 +1472,13 @@ mod tests {
             let (mut e1, mut i1, mut e2, mut i2) = (input.clone(), input_i.clone(), input, input_i);
             let (mut s1, mut s2) = (Vec::new(), Vec::new());
             fast.update(t, &mut e1, &mut i1, q, &mut s1);
-            general.update_as::<false, false, false, true>(t, &mut e2, &mut i2, q, &mut s2);
+            if adapt {
+                general.update_as::<false, true, false, true>(t, &mut e2, &mut i2, q, &mut s2);
+                let w = |s: &LifState<A>| bits::<A>(&s.adapt.as_ref().expect("an adaptation").w);
+                assert_eq!(w(&fast), w(&general), "w at step {t}");
+            } else {
+                general.update_as::<false, false, false, true>(t, &mut e2, &mut i2, q, &mut s2);
+            }
             assert_eq!(s1, s2, "spikes at step {t}");
             assert_eq!(bits::<A>(&fast.v), bits::<A>(&general.v), "V at step {t}");
             assert_eq!(bits::<A>(&fast.syn.i_e), bits::<A>(&general.syn.i_e), "I_e at step {t}");
@@ -1439,10 +1495,12 @@ mod tests {
         for seed in 0..4 {
             for uniform in [false, true] {
                 for reset in [Reset::ToValue, Reset::Subtract] {
-                    use crate::arith::Rounding::*;
-                    fast_equals_general::<F64>(uniform, reset, Truncate, seed);
-                    for rounding in [Truncate, Nearest, Stochastic] {
-                        fast_equals_general::<S1615>(uniform, reset, rounding, seed);
+                    for adapt in [false, true] {
+                        use crate::arith::Rounding::*;
+                        fast_equals_general::<F64>(uniform, reset, adapt, Truncate, seed);
+                        for rounding in [Truncate, Nearest, Stochastic] {
+                            fast_equals_general::<S1615>(uniform, reset, adapt, rounding, seed);
+                        }
                     }
                 }
             }
@@ -1458,7 +1516,7 @@ mod tests {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let n = 1001;
-        let lif = population(n, false, Reset::Subtract, &mut rng);
+        let lif = population(n, false, Reset::Subtract, true, &mut rng);
         let mut states: Vec<LifState<F64>> =
             (0..2).map(|_| LifState::new(&lif, PopId(0), 0, n, 0.1, crate::arith::Rounding::Truncate)).collect();
         let mut spikes = 0;
@@ -1470,18 +1528,20 @@ mod tests {
                 let arrays = s.arrays(&mut e, &mut i);
                 let round = |_: usize, _: u64| Round::TRUNCATE;
                 if k == 0 {
-                    lif_plain_portable::<F64, _, false>(arrays, [0, 0], true, round);
+                    lif_plain_portable::<F64, _, false, true>(arrays, [0, 0], true, round);
                 } else {
                     // SAFETY: the CPU has AVX2, checked at the top of the test.
                     #[allow(unsafe_code)]
                     unsafe {
-                        lif_plain_avx2::<F64, _, false>(arrays, [0, 0], true, round)
+                        lif_plain_avx2::<F64, _, false, true>(arrays, [0, 0], true, round)
                     };
                 }
             }
             let [a, b] = &states[..] else { unreachable!() };
             assert_eq!(bits::<F64>(&a.v), bits::<F64>(&b.v), "V at step {t}");
             assert_eq!(bits::<F64>(&a.syn.i_e), bits::<F64>(&b.syn.i_e), "I_e at step {t}");
+            let w = |s: &LifState<F64>| bits::<F64>(&s.adapt.as_ref().expect("an adaptation").w);
+            assert_eq!(w(a), w(b), "w at step {t}");
             assert_eq!(a.fired, b.fired, "spikes at step {t}");
             spikes += a.fired.iter().filter(|f| **f).count();
         }
