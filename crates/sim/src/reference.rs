@@ -369,9 +369,9 @@ impl<A: Arith> LifState<A> {
     /// The arrays [`lif_plain`] updates and reads, with this step's inputs.
     fn arrays<'s>(&'s mut self, in_e: &'s mut [A::Acc], in_i: &'s mut [A::Acc]) -> LifArrays<'s, A> {
         let syn = &mut self.syn;
-        let (w, w_decay, w_b): (&mut [A::V], &[A::Decay], &[A::V]) = match &mut self.adapt {
-            Some(ad) => (&mut ad.w, &ad.decay, &ad.b),
-            None => (&mut [], &[], &[]),
+        let (w, w_decay, w_b) = match &mut self.adapt {
+            Some(ad) => (&mut ad.w[..], &ad.decay[..], &ad.b[..]),
+            None => (&mut [][..], &[][..], &[][..]),
         };
         LifArrays {
             w,
