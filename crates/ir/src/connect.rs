@@ -712,8 +712,9 @@ fn choose(rng: &mut ChaCha8Rng, len: usize, k: usize, replace: bool, exclude: Op
 /// that picks its in-place algorithm (a partial Fisher–Yates shuffle of `0..length`),
 /// the shuffle is done here in a buffer kept per thread and put back afterwards, and
 /// the set read in order from a bitmap: a fixed in-degree of 800 out of 8,000 then
-/// costs its 800 draws, not 8,000 writes to start and a sort to end. Holding the
-/// algorithm here also keeps a network's synapses when rand changes its own.
+/// costs its 800 draws, not 8,000 writes to start and a sort to end. The choice
+/// between algorithms is rand 0.10's ([`in_place`]); Floyd's and rejection sampling
+/// are rand's own.
 fn distinct(rng: &mut ChaCha8Rng, length: usize, amount: usize) -> Vec<usize> {
     if length > u32::MAX as usize || !in_place(length as u32, amount as u32) {
         let mut v = rand::seq::index::sample(rng, length, amount).into_vec();
