@@ -14,13 +14,14 @@
 /// Streams computed together (one group).
 pub(crate) const LANES: usize = 16;
 
-/// Words of the four blocks a refill takes.
-pub(crate) const WORDS: usize = 64;
+/// Blocks a refill takes (the buffer `ChaCha8Rng` fills at once), and their words.
+pub(crate) const BLOCKS: usize = 4;
+pub(crate) const WORDS: usize = 16 * BLOCKS;
 
 /// One group's keys, word by word: `keys[w][lane]`.
 pub(crate) type Keys = [[u32; LANES]; 8];
 
-/// The four blocks from `block` on of each lane's stream, word by word:
+/// The [`BLOCKS`] blocks from `block` on of each lane's stream, word by word:
 /// `out[w][lane]` is the `w`-th word of the lane's 64 (block `block + w / 16`, word
 /// `w % 16`), as `ChaCha8Rng` would give them after `16 · block` words.
 pub(crate) fn blocks(keys: &Keys, block: u64, out: &mut [[u32; LANES]; WORDS]) {
@@ -56,13 +57,13 @@ macro_rules! quarter {
     };
 }
 
-/// The four blocks of a vector's lanes: `$load(w)` gives key word `w`, `$set(v)`
+/// The [`BLOCKS`] blocks of a vector's lanes: `$load(w)` gives key word `w`, `$set(v)`
 /// a vector of `v` in every lane, `$store(w, v)` writes output word `w`.
-macro_rules! four_blocks {
+macro_rules! lane_blocks {
     ($block:expr, $add:path, $xr:ident, $load:expr, $set:expr, $store:expr) => {
         const SIGMA: [u32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
         let k = [$load(0), $load(1), $load(2), $load(3), $load(4), $load(5), $load(6), $load(7)];
-        for b in 0..4 {
+        for b in 0..BLOCKS {
             let counter = ($block as u64).wrapping_add(b as u64);
             let init = [
                 $set(SIGMA[0]),
@@ -136,7 +137,7 @@ fn blocks_avx512(keys: &Keys, block: u64, out: &mut [[u32; LANES]; WORDS]) {
     let set = |v: u32| _mm512_set1_epi32(v as i32);
     #[allow(unsafe_code)]
     let mut store = |w: usize, v: __m512i| unsafe { _mm512_storeu_si512(out[w].as_mut_ptr().cast(), v) };
-    four_blocks!(block, _mm512_add_epi32, xr, load, set, store);
+    lane_blocks!(block, _mm512_add_epi32, xr, load, set, store);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -159,7 +160,7 @@ fn blocks_avx2(keys: &Keys, block: u64, out: &mut [[u32; LANES]; WORDS]) {
         let set = |v: u32| _mm256_set1_epi32(v as i32);
         #[allow(unsafe_code)]
         let mut store = |w: usize, v: __m256i| unsafe { _mm256_storeu_si256(out[w][half..].as_mut_ptr().cast(), v) };
-        four_blocks!(block, _mm256_add_epi32, xr, load, set, store);
+        lane_blocks!(block, _mm256_add_epi32, xr, load, set, store);
     }
 }
 
@@ -177,7 +178,7 @@ fn blocks_portable(keys: &Keys, block: u64, out: &mut [[u32; LANES]; WORDS]) {
         let load = |w: usize| keys[w][lane];
         let set = |v: u32| v;
         let mut store = |w: usize, v: u32| out[w][lane] = v;
-        four_blocks!(block, u32::wrapping_add, xr, load, set, store);
+        lane_blocks!(block, u32::wrapping_add, xr, load, set, store);
     }
 }
 

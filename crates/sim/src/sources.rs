@@ -213,7 +213,7 @@ impl Ahead {
             Streams::Each(rngs) => rngs,
             Streams::Lanes { keys, n, block } => {
                 self.refill_lanes(keys, *n, *block, draw);
-                *block += (chacha::WORDS / 16) as u64;
+                *block += chacha::BLOCKS as u64;
                 return;
             }
         };
