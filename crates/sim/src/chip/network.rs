@@ -83,7 +83,11 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
         if own.is_empty() {
             continue;
         }
-        let copies: u64 = list[a..b].iter().map(|p| u64::from(p.k)).sum();
+        // More than one copy: more than one packet, or one of several spikes. (Not
+        // summed over the run: the packets are another shard's as often as not, and
+        // reading them pulls its list into this core's cache, to be taken back when
+        // that shard fills the list again.)
+        let periodic = b - a > 1 || list[a].k > 1;
         for &h in own {
             let h = &tree.hops[h as usize];
             if h.res == DEAD {
@@ -94,7 +98,7 @@ pub(super) fn network(shared: &Shared, me: u16, round: &Whole, scratch: &mut Loa
                 scratch.touched.push(h.res);
             }
             // A stream of one copy has no period: it is a burst of one.
-            scratch.util[r] += if copies > 1 { svc(h.res) as f64 / run.gap_ps.max(1) as f64 } else { 0.0 };
+            scratch.util[r] += if periodic { svc(h.res) as f64 / run.gap_ps.max(1) as f64 } else { 0.0 };
             scratch.streams[r] += 1;
         }
     }
