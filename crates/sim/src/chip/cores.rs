@@ -32,6 +32,10 @@ pub(super) struct Block {
     /// Per entry: its seg and where its synapses end in `syn`.
     pub(super) ent: Vec<(u32, u32)>,
     pub(super) syn: Vec<Syn>,
+    /// Per synapse, its delay in steps, beside `syn`: only when some seg of the block
+    /// has synapses of different delays ([`Seg::delay`]); else empty, each seg's one
+    /// delay in the seg.
+    pub(super) delays: Vec<u16>,
 }
 
 impl Block {
@@ -41,6 +45,22 @@ impl Block {
         let (a, b) = (self.first[j] as usize, self.first[j + 1] as usize);
         (&self.ent[a..b], if a == 0 { 0 } else { self.ent[a - 1].1 as usize })
     }
+
+    /// The delays of the synapses `syn[range]` of `seg`.
+    #[inline]
+    pub(super) fn delays(&self, seg: &Seg, range: std::ops::Range<usize>) -> Delays<'_> {
+        match seg.delay() {
+            Some(d) => Delays::One(d),
+            None => Delays::Each(&self.delays[range]),
+        }
+    }
+}
+
+/// The delays of a run of synapses: one for all, or one each.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Delays<'a> {
+    One(u16),
+    Each(&'a [u16]),
 }
 
 /// A row group of a block: one projection's synapses onto one target core.
@@ -67,15 +87,18 @@ impl Seg {
     }
 }
 
-const _: () = assert!(std::mem::size_of::<Syn>() == 6);
+const _: () = assert!(std::mem::size_of::<Syn>() == 4);
 
-/// One synapse of a row in 6 bytes, read with one memory access: `(post, weight,
-/// delay)`, the target neuron's index in its slice (a slice holds at most
-/// [`MAX_SLICE`] neurons), the weight in accumulator units for one spike (SpiNNaker's
-/// 16-bit words) and the delay in steps. A tuple rather than a struct so that a row
-/// of them is allocated zeroed (`vec![(0, 0, 0); n]` takes fresh pages from the
-/// system instead of writing every synapse before it is set).
-pub(super) type Syn = (u16, i16, u16);
+/// One synapse of a row in 4 bytes: `(post, weight)`, the target neuron's index in
+/// its slice (a slice holds at most [`MAX_SLICE`] neurons) and the weight in
+/// accumulator units for one spike (SpiNNaker's 16-bit words). Its delay is its
+/// seg's when the seg's synapses share one (most do: a projection of one delay), else
+/// in [`Block::delays`]; a delivery reads only the bytes it adds.
+pub(super) type Syn = (u16, i16);
+
+/// A synapse with its delay, `(post, weight, delay)`, as a block is built (before
+/// the delay goes to its seg or to [`Block::delays`]).
+pub(super) type SynDelay = (u16, i16, u16);
 
 #[derive(Debug)]
 pub(super) struct Core {
@@ -347,10 +370,17 @@ fn sender_blocks(
         return Vec::new();
     }
     let mut blocks: Vec<Block> = (0..senders.len() * n_local).map(|_| Block::default()).collect();
+    // Whether a seg may be [`SEG_MIXED`]: only a projection of more than one delay
+    // (or of the delay that stands for mixed) makes one. Else no synapse's delay is
+    // kept but in its seg.
+    let mixed = by_proj.iter().any(|(q, ..)| {
+        let syn = &net.projections()[*q].synapses;
+        syn.min_delay() != syn.max_delay() || syn.max_delay() == SEG_MIXED
+    });
     // Per place while building: this neuron's synapses; its seg in its block once it
     // has one; the delay its synapses share (u32::MAX - 1 before the first, u32::MAX
     // if mixed).
-    let mut lists: Vec<Vec<Syn>> = vec![Vec::new(); places.len()];
+    let mut lists: Vec<Vec<SynDelay>> = vec![Vec::new(); places.len()];
     let mut seg = vec![u32::MAX; places.len()];
     let mut delay = vec![u32::MAX - 1; places.len()];
     let mut touched: Vec<u32> = Vec::new();
@@ -444,7 +474,11 @@ fn sender_blocks(
                 seg[x as usize] = b.segs.len() as u32;
                 b.segs.push(Seg { core: p.core, dest: p.dest, proj: p.proj, receptor: p.receptor, delay: SEG_MIXED });
             }
-            b.syn.extend_from_slice(&lists[x as usize]);
+            let list = &lists[x as usize];
+            b.syn.extend(list.iter().map(|&(post, w, _)| (post, w)));
+            if mixed {
+                b.delays.extend(list.iter().map(|&(_, _, d)| d));
+            }
             b.ent.push((seg[x as usize], b.syn.len() as u32));
             lists[x as usize].clear();
         }
@@ -466,6 +500,11 @@ fn sender_blocks(
         .map(|(at, mut b)| {
             b.syn.shrink_to_fit();
             b.ent.shrink_to_fit();
+            if b.segs.iter().all(|g| g.delay().is_some()) {
+                b.delays = Vec::new();
+            } else {
+                b.delays.shrink_to_fit();
+            }
             (senders[at / n_local], at % n_local, b)
         })
         .collect()

@@ -283,14 +283,14 @@ fn add_packets(into: Inputs, block: &Block, packets: &[Packet], ts: usize, k: im
     for p in packets {
         let (entries, mut a) = block.of(p.j as usize);
         for &(s, end) in entries {
-            let syn = &block.syn[a..end as usize];
+            let range = a..end as usize;
             a = end as usize;
             let seg = &block.segs[s as usize];
             let k = k(p, seg);
             if k == 0 {
                 continue;
             }
-            let events = syn.len() as u64 * u64::from(k);
+            let events = range.len() as u64 * u64::from(k);
             let target = match &mut cur {
                 Some((at, sum, target)) if *at == s => {
                     *sum += events;
@@ -303,7 +303,7 @@ fn add_packets(into: Inputs, block: &Block, packets: &[Packet], ts: usize, k: im
                     target
                 }
             };
-            target.add(cores, due, syn, ts, k);
+            target.add(cores, due, &block.syn[range.clone()], block.delays(seg, range), ts, k);
         }
     }
     count(cur, result, step_work);
@@ -345,17 +345,22 @@ impl Target {
         }
     }
 
-    /// Adds `k` spikes through synapses `syn`, delivered at step `ts`.
+    /// Adds `k` spikes through synapses `syn` of delays `delays`, delivered at step
+    /// `ts` (`Now` and `Slot` are of one delay, the seg's).
     #[inline(always)]
-    fn add(self, cores: &mut [Core], due: &mut Due, syn: &[Syn], ts: usize, k: u32) {
+    fn add(self, cores: &mut [Core], due: &mut Due, syn: &[Syn], delays: Delays, ts: usize, k: u32) {
         match self {
             Target::Now(at) => add_into(&mut due.now[at..], syn, k),
-            Target::Queue(at) => due.queue(at, syn, ts, k),
+            Target::Queue(at) => due.queue(at, syn, delays, ts, k),
             Target::Slot { core, receptor, step } => {
                 add_into(cores[core as usize].rings[usize::from(receptor)].slot(step), syn, k)
             }
             Target::Ring { core, receptor } => {
-                add_delayed(&mut cores[core as usize].rings[usize::from(receptor)], syn, ts, k)
+                let ring = &mut cores[core as usize].rings[usize::from(receptor)];
+                match delays {
+                    Delays::One(d) => add_into(ring.slot(ts + usize::from(d)), syn, k),
+                    Delays::Each(delays) => add_delayed(ring, syn, delays, ts, k),
+                }
             }
             Target::Tile => {}
         }
@@ -363,11 +368,11 @@ impl Target {
 }
 
 /// Adds `k` spikes through synapses `syn`, delivered at step `ts`, into `ring`, each
-/// at its own delay.
+/// at its own delay (`delays`, one per synapse).
 #[inline(never)]
-fn add_delayed(ring: &mut Ring<i64>, syn: &[Syn], ts: usize, k: u32) {
+fn add_delayed(ring: &mut Ring<i64>, syn: &[Syn], delays: &[u16], ts: usize, k: u32) {
     let k = i64::from(k);
-    for &(post, weight, delay) in syn {
+    for (&(post, weight), &delay) in syn.iter().zip(delays) {
         let at = ((ts + usize::from(delay)) & ring.mask) * ring.n + usize::from(post);
         ring.data[at] += i64::from(weight) * k;
     }
@@ -378,7 +383,7 @@ fn add_delayed(ring: &mut Ring<i64>, syn: &[Syn], ts: usize, k: u32) {
 #[inline]
 pub(super) fn add_into(slot: &mut [i64], syn: &[Syn], k: u32) {
     let k = i64::from(k);
-    for &(post, weight, _) in syn {
+    for &(post, weight) in syn {
         slot[usize::from(post)] += i64::from(weight) * k;
     }
 }

@@ -74,7 +74,7 @@ impl Due {
     /// Queues the inputs of `k` spikes through synapses `syn` of a queued core's
     /// receptor whose inputs start at `at` in `now`, each for its step after `ts`.
     #[inline]
-    pub(super) fn queue(&mut self, at: u32, syn: &[Syn], ts: usize, k: u32) {
+    pub(super) fn queue(&mut self, at: u32, syn: &[Syn], delays: Delays, ts: usize, k: u32) {
         let mask = self.lists.len() - 1;
         // |weight| ≤ 2¹⁵: a value fits an `i32` for fewer than 2¹⁶ spikes, and more
         // are queued in parts (integer sums: the same total).
@@ -82,12 +82,22 @@ impl Due {
         while left > 0 {
             let part = left.min(u32::from(u16::MAX));
             left -= part;
-            for &(post, weight, delay) in syn {
-                let s = (ts + usize::from(delay)) & mask;
+            let mut push = |s: usize, post: u16, weight: i16| {
                 if self.lists[s].len() >= self.cap {
                     self.spill_list(s);
                 }
                 self.lists[s].push(Input { at: at + u32::from(post), v: i32::from(weight) * part as i32 });
+            };
+            match delays {
+                Delays::One(delay) => {
+                    let s = (ts + usize::from(delay)) & mask;
+                    syn.iter().for_each(|&(post, weight)| push(s, post, weight));
+                }
+                Delays::Each(delays) => {
+                    for (&(post, weight), &delay) in syn.iter().zip(delays) {
+                        push((ts + usize::from(delay)) & mask, post, weight);
+                    }
+                }
             }
         }
     }
@@ -151,7 +161,7 @@ mod tests {
 
     /// Every step's inputs after queueing `rows` (each: ts, syn, k) and draining in
     /// order, for `inputs` inputs.
-    fn run(inputs: usize, rows: &[(usize, Vec<Syn>, u32)], steps: u32) -> Vec<Vec<i64>> {
+    fn run(inputs: usize, rows: &[(usize, Vec<SynDelay>, u32)], steps: u32) -> Vec<Vec<i64>> {
         let mut due = Due::new(inputs, 4);
         let mut out = Vec::new();
         for t in 0..steps {
@@ -159,17 +169,25 @@ mod tests {
             out.push(std::mem::replace(&mut due.now, vec![0; inputs]));
             for (ts, syn, k) in rows {
                 if *ts == t as usize {
-                    due.queue(0, syn, *ts, *k);
+                    queue(&mut due, syn, *ts, *k);
                 }
             }
         }
         out
     }
 
+    /// Queues synapses given with their delays: as one delay when they share one,
+    /// else each with its own.
+    fn queue(due: &mut Due, syn: &[SynDelay], ts: usize, k: u32) {
+        let (pw, d): (Vec<Syn>, Vec<u16>) = syn.iter().map(|&(p, w, d)| ((p, w), d)).unzip();
+        let delays = if d.iter().all(|&x| x == d[0]) { Delays::One(d[0]) } else { Delays::Each(&d) };
+        due.queue(0, &pw, delays, ts, k);
+    }
+
     #[test]
     fn queued_inputs_are_the_exact_products_in_their_steps() {
         // Counts past 2¹⁶ spikes are queued in parts whose values fit an `i32`.
-        let syn: Vec<Syn> = vec![(3, i16::MIN, 1), (5, i16::MAX, 2), (3, -7, 1)];
+        let syn = vec![(3, i16::MIN, 1), (5, i16::MAX, 2), (3, -7, 1)];
         for k in [1u32, 65_535, 65_536, 200_000, u32::MAX] {
             let out = run(16, &[(6, syn.clone(), k)], 10);
             let k = i64::from(k);
@@ -184,7 +202,7 @@ mod tests {
     fn a_burst_spills_and_arrives_whole() {
         // 2 inputs: a list spills past 6 entries. 100 rows in each of two steps, 4
         // apart (the same lists), 3 delays.
-        let rows: Vec<(usize, Vec<Syn>, u32)> = (0..200)
+        let rows: Vec<(usize, Vec<SynDelay>, u32)> = (0..200)
             .map(|i| {
                 (2 + 4 * (i / 100), vec![(i as u16 % 2, i as i16, 1 + i as u16 % 3), (1, -1, 3)], 1 + i as u32 % 4)
             })
@@ -199,7 +217,7 @@ mod tests {
         assert_eq!(out, want);
         let mut due = Due::new(2, 4);
         for (ts, syn, k) in &rows {
-            due.queue(0, syn, *ts, *k);
+            queue(&mut due, syn, *ts, *k);
         }
         assert!(due.spilled.iter().any(|&s| s), "the burst did not spill");
         assert!(due.lists.iter().all(|l| l.len() <= LIST_PER_INPUT * 2), "a list grew past its bound");

@@ -224,7 +224,7 @@ struct RouterPs {
 }
 
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
-/// network itself: every synapse again in its sender's blocks (6 bytes), their index
+/// network itself: every synapse again in its sender's blocks (4 or 6 bytes), their index
 /// (an entry per presynaptic neuron and target core it has synapses on, bounded here
 /// by the core's share of the projection's synapses, for direct and for delayed
 /// packets when the projection has both; a seg per sender and target core; a start
@@ -275,7 +275,18 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
             Due::bytes_beyond_rings(2 * net.pop(id).size as usize, slots)
         })
         .sum();
-    net.n_synapses() as f64 * 6.0 + index as f64 + due + crate::memory_estimate(net) + route_bytes(mapping)
+    // A synapse takes 4 bytes in its block, and 2 more for its delay where the block
+    // keeps one per synapse: where some projection out of its population has more than
+    // one delay.
+    let syn_bytes: f64 = net
+        .pop_ids()
+        .map(|id| {
+            let out = || net.outgoing(id).iter().map(|&q| &net.proj(q).synapses);
+            let each = out().any(|s| s.min_delay() != s.max_delay() || s.max_delay() == cores::SEG_MIXED);
+            out().map(|s| s.len() as f64).sum::<f64>() * if each { 6.0 } else { 4.0 }
+        })
+        .sum();
+    syn_bytes + index as f64 + due + crate::memory_estimate(net) + route_bytes(mapping)
 }
 
 /// Bytes of the packets' routes, which every process holds whole: per sender, its
