@@ -161,7 +161,7 @@ struct Shared<'a> {
     /// order of [`Core::row_key`]), so that a packet does not search for them.
     dest_rows: Vec<(u16, u16)>,
     /// The hops of sender `s`'s tree at the routers and links shard `h` owns (its
-    /// region: the chips whose first core is on it) are
+    /// region: [`own_chips`]) are
     /// `own[own_start[s × shards + h]..own_start[s × shards + h + 1]]`.
     own_start: Vec<u32>,
     own: Vec<u32>,
@@ -221,6 +221,45 @@ struct RouterPs {
     pipe_ps: u64,
     wait_ps: u64,
     packet_ps: u64,
+}
+
+/// Per chip, the shard that models its router and links. A chip with cores stays in
+/// the process of its first core (over ranks, whole chips are a process's when they
+/// balance: [`assign`]). Among that process's threads its chips go heaviest first to
+/// the thread with least: a chip's weight is the hops of every sender's tree at its
+/// router and links (the network model's work on it in a round where every sender
+/// sends). The network is modelled between the cores' update and their delivery, so
+/// it is balanced on its own, as the cores' two classes of work are. Chips with no
+/// core are spread over the shards in blocks of their index. Which shard models a
+/// queue changes only the time a run takes: a queue depends only on the packets
+/// through it.
+fn own_chips(
+    shared: &Shared,
+    core_of: &[(ChipId, u32)],
+    n_chips: usize,
+    threads: usize,
+    chip_of_res: &dyn Fn(u32) -> usize,
+) -> Vec<u16> {
+    let shards = shared.shards;
+    let mut owner: Vec<u16> = (0..n_chips).map(|c| (c * shards / n_chips.max(1)) as u16).collect();
+    let mut first = vec![None; n_chips];
+    for (s, &(chip, _)) in core_of.iter().enumerate().rev() {
+        first[chip.index()] = Some(usize::from(shared.shard_of[s]));
+    }
+    let mut hops = vec![0u64; n_chips];
+    for t in &shared.trees {
+        t.hops.iter().filter(|h| h.res != DEAD).for_each(|h| hops[chip_of_res(h.res)] += 1);
+    }
+    let mut order: Vec<(usize, usize)> = first.iter().enumerate().filter_map(|(c, f)| Some((c, (*f)?))).collect();
+    order.sort_by_key(|&(c, _)| (std::cmp::Reverse(hops[c]), c));
+    let mut load = vec![0u64; shards];
+    for (c, shard) in order {
+        let rank = shard / threads;
+        let s = (rank * threads..(rank + 1) * threads).min_by_key(|&s| (load[s], s)).unwrap_or(shard);
+        load[s] += hops[c];
+        owner[c] = s as u16;
+    }
+    owner
 }
 
 /// Bytes the chip simulator allocates for `net` mapped by `mapping`, beyond the
@@ -536,17 +575,13 @@ pub fn simulate_chip_with(
     })
     .ok_or_else(|| too_many(()))?;
     (shared.dest_start, shared.dest) = dest;
-    // A chip's router and links belong to the shard of its first core; chips with no
-    // core are spread over the shards in blocks of their index.
     let n_chips = machine.chips().len();
-    let mut chip_owner: Vec<u16> = (0..n_chips).map(|c| (c * shards / n_chips.max(1)) as u16).collect();
-    for (s, &(chip, _)) in mapping.placement.core_of.iter().enumerate().rev() {
-        chip_owner[chip.index()] = shared.shard_of[s];
-    }
-    let owner = |r: u32| {
+    let chip_of_res = |r: u32| {
         let r = r as usize;
-        chip_owner[if r < n_chips { r } else { (r - n_chips) / nl }]
+        if r < n_chips { r } else { (r - n_chips) / nl }
     };
+    let chip_owner = own_chips(&shared, &mapping.placement.core_of, n_chips, threads, &chip_of_res);
+    let owner = |r: u32| chip_owner[chip_of_res(r)];
     let own = by_shard(&shared.trees, shards, |t| {
         t.hops.iter().enumerate().filter(|h| h.1.res != DEAD).map(|(i, h)| (owner(h.res), i as u32)).collect()
     })
