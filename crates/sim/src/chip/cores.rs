@@ -458,11 +458,31 @@ fn sender_blocks(
                     add(x, at, row.delay[i], row.weight[i]);
                 }
             } else {
-                for ((&post, &d), &w) in row.post.iter().zip(row.delay).zip(row.weight) {
-                    let (x, at) = place(post, d);
-                    if x != u32::MAX {
-                        add(x, at, d, w);
+                // Rows in target order (or all of whose targets are local): a target
+                // slice's synapses lie together. Its places are found when a synapse
+                // leaves the slice before; a slice with no local place is passed
+                // over reading only the targets.
+                let size = part.pop_slices[pr.post.index()].1;
+                let (mut lo, mut hi, mut xs) = (1u32, 0u32, [u32::MAX; 2]);
+                let mut i = 0;
+                while i < row.post.len() {
+                    let post = row.post[i];
+                    if !(lo..hi).contains(&post) {
+                        let (t, at) = slicer.place(post);
+                        lo = post - at;
+                        hi = lo.saturating_add(size);
+                        xs = [place_of[t as usize], place_of[n_t + t as usize]];
+                        if xs == [u32::MAX; 2] {
+                            i += 1 + row.post[i + 1..].iter().take_while(|&&p| (lo..hi).contains(&p)).count();
+                            continue;
+                        }
                     }
+                    let d = row.delay[i];
+                    let x = xs[usize::from(u32::from(d) > tg.max_delay)];
+                    if x != u32::MAX {
+                        add(x, post - lo, d, row.weight[i]);
+                    }
+                    i += 1;
                 }
             }
         }
