@@ -152,12 +152,20 @@ fn grouped(groups: usize, size: u32, weights: &[f64]) -> String {
     s
 }
 
-fn run_grouped(text: &str, model: &str, quantise: bool) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
-    let dir = std::env::temp_dir().join(format!("neuromap-axon-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("grouped-{}.toml", text.len()));
+/// A file of its own in the temporary folder holding `text`, removed once loaded
+/// (tests run side by side: no two calls share a name).
+fn scratch_file(tag: &str, text: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("neuromap-{tag}-{}-{n}.toml", std::process::id()));
     std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_grouped(text: &str, model: &str, quantise: bool) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
+    let path = scratch_file("axon", text);
     let mut job = load_job(path.to_str().unwrap(), "truenorth", &RunOptions::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
     job.model = neuromap::hw::load_str("hw-models/m.toml", model).unwrap();
     job.map.quantise_axon_types = quantise;
     run_neurocore_job(job).map_err(|e| e.to_string())
@@ -201,12 +209,10 @@ fn truenorth_chooses_each_neurons_weights_from_four_axon_types() {
 
 /// A network written to a temporary file, run on `hw`.
 fn run_text(text: &str, hw: &str, steps: u32) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
-    let dir = std::env::temp_dir().join(format!("neuromap-int-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("net-{}.toml", text.len()));
-    std::fs::write(&path, text).unwrap();
+    let path = scratch_file("int", text);
     let o = RunOptions { steps: Some(steps), ..RunOptions::default() };
     let job = load_job(path.to_str().unwrap(), hw, &o).unwrap();
+    std::fs::remove_file(&path).unwrap();
     run_neurocore_job(job).map_err(|e| e.to_string())
 }
 

@@ -89,10 +89,12 @@ fn mistakes_are_named() {
     for d in load_arch(Path::new("tests/sanafe/huge_mesh.yaml")).unwrap_err().iter() {
         text.push_str(&format!("{d}\n"));
     }
-    std::fs::write(std::env::temp_dir().join("neuromap-bad.yaml"), "network: [unclosed\n").unwrap();
-    for d in load_net(&std::env::temp_dir().join("neuromap-bad.yaml"), 4).unwrap_err().iter() {
+    let bad = std::env::temp_dir().join(format!("neuromap-bad-{}.yaml", std::process::id()));
+    std::fs::write(&bad, "network: [unclosed\n").unwrap();
+    for d in load_net(&bad, 4).unwrap_err().iter() {
         text.push_str(&format!("{}\n", d.message));
     }
+    std::fs::remove_file(&bad).unwrap();
     insta::assert_snapshot!("sanafe_mistakes", text);
 }
 

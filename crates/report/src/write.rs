@@ -296,6 +296,7 @@ mod folder_tests {
         std::fs::create_dir_all(&dir).unwrap();
         check_output_dir(&dir).unwrap();
         assert!(dir.is_dir(), "an existing folder stays");
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
