@@ -486,10 +486,7 @@ impl<A: Arith> LifState<A> {
         // population on a chip core draws what the whole model draws. (Purposes 4..8,
         // the conductances' and the adaptation's, are keyed apart from the step's first
         // four, which keep the keys they had before those models.)
-        let round = |j: usize, purpose: u64| {
-            let slot = u64::from(t) << 2 | (purpose & 3);
-            round_for(rounding, pop, first + j, if purpose < 4 { slot } else { 1 << 62 | slot })
-        };
+        let round = |j: usize, purpose: u64| round_for(rounding, pop, first + j, lif_slot(u64::from(t) << 2, purpose));
         let z = A::zero();
         // Every array cut to `n`, so that the loop checks no bounds.
         let (in_e, in_i) = (&mut in_e[..n], &mut in_i[..n]);
@@ -672,17 +669,9 @@ fn lif_plain_by_mode<A: Arith, const UNIFORM: bool, const ADAPT: bool>(
     first: usize,
     t4: u64,
 ) {
-    // The keys of `update_as`: purposes 4 and up (the adaptation's) apart.
+    // The keys of `update_as`.
     fn keyed<const MODE: usize>(pop: u64, first: usize, t4: u64) -> impl Fn(usize, u64) -> Round {
-        move |j, purpose| {
-            let slot = t4 | (purpose & 3);
-            round_for(
-                crate::arith::Rounding::ALL[MODE],
-                pop,
-                first + j,
-                if purpose < 4 { slot } else { 1 << 62 | slot },
-            )
-        }
+        move |j, purpose| round_for(crate::arith::Rounding::ALL[MODE], pop, first + j, lif_slot(t4, purpose))
     }
     match mode as usize {
         0 => lif_plain_dispatch::<A, _, UNIFORM, ADAPT>(x, q, subtract, keyed::<0>(pop, first, t4)),
@@ -806,6 +795,16 @@ fn lif_plain<A: Arith, R: Fn(usize, u64) -> Round, const UNIFORM: bool, const AD
             w[j] = if fire { A::add(wj, w_b[j]) } else { wj };
         }
     }
+}
+
+/// The slot of a LIF neuron's product `purpose` (0..8) in the step whose number
+/// shifted left by two is `t4`: purposes 4..8 (the conductances' and the
+/// adaptation's) apart from the first four, which keep the keys they had before those
+/// models. The general loop and the plain kernel key their products by it alike.
+#[inline]
+fn lif_slot(t4: u64, purpose: u64) -> u64 {
+    let slot = t4 | (purpose & 3);
+    if purpose < 4 { slot } else { 1 << 62 | slot }
 }
 
 /// How one product of neuron `neuron` (its index in population `pop`) rounds; `slot`

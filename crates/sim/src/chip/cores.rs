@@ -80,6 +80,13 @@ pub(super) struct Seg {
 /// delay a `u16` holds, which then takes the same path).
 pub(super) const SEG_MIXED: u16 = u16::MAX;
 
+/// Whether a projection's synapses may make a [`SEG_MIXED`] seg, whose delays a
+/// block keeps beside its synapses ([`Block::delays`]): more than one delay, or the
+/// one delay that stands for mixed.
+pub(super) fn delays_apart(syn: &neuromap_ir::Synapses) -> bool {
+    syn.min_delay() != syn.max_delay() || syn.max_delay() == SEG_MIXED
+}
+
 impl Seg {
     #[inline]
     pub(super) fn delay(&self) -> Option<u16> {
@@ -373,10 +380,7 @@ fn sender_blocks(
     // Whether a seg may be [`SEG_MIXED`]: only a projection of more than one delay
     // (or of the delay that stands for mixed) makes one. Else no synapse's delay is
     // kept but in its seg.
-    let mixed = by_proj.iter().any(|(q, ..)| {
-        let syn = &net.projections()[*q].synapses;
-        syn.min_delay() != syn.max_delay() || syn.max_delay() == SEG_MIXED
-    });
+    let mixed = by_proj.iter().any(|(q, ..)| delays_apart(&net.projections()[*q].synapses));
     // Per place while building: this neuron's synapses; its seg in its block once it
     // has one; the delay its synapses share (u32::MAX - 1 before the first, u32::MAX
     // if mixed).

@@ -321,7 +321,7 @@ pub fn memory_estimate(net: &Network, mapping: &Mapping) -> f64 {
         .pop_ids()
         .map(|id| {
             let out = || net.outgoing(id).iter().map(|&q| &net.proj(q).synapses);
-            let each = out().any(|s| s.min_delay() != s.max_delay() || s.max_delay() == cores::SEG_MIXED);
+            let each = out().any(cores::delays_apart);
             out().map(|s| s.len() as f64).sum::<f64>() * if each { 6.0 } else { 4.0 }
         })
         .sum();
