@@ -198,20 +198,29 @@ impl Part {
             out.extend((r.len() as u64).to_le_bytes());
             out.extend(0u64.to_le_bytes());
         };
+        // The runs that concern another process, each with those processes (found
+        // once per run). A run that concerns none (most, where each process takes
+        // whole chips: a source's to its one-to-one targets) is passed over without
+        // reading its packets.
+        let runs = || {
+            r.rounds().flat_map(|(round, base)| {
+                round
+                    .run_ranges()
+                    .map(move |(at, run)| (round, base, at, run, shared.ranks_of(run.sender)))
+                    .filter(|x| !x.4.is_empty())
+            })
+        };
+        let going: usize = runs().map(|x| x.2.len()).sum();
         let mut out: Vec<Vec<u8>> = vec![Vec::new(); n];
         let mut count = vec![0u64; n];
         let mut open: Vec<Option<OpenRun>> = vec![None; n];
         for (_, o) in out.iter_mut().enumerate().filter(|(q, _)| *q != me) {
-            o.reserve(18 + RUN_BYTES + PACKET_BYTES * r.len());
+            o.reserve(18 + RUN_BYTES + PACKET_BYTES * going);
             head(o);
         }
-        // Each packet with its index, its run, and the processes the run goes to
-        // (found once per run).
-        let packets = r.rounds().flat_map(|(round, base)| {
-            round.run_ranges().flat_map(move |(at, run)| {
-                let ranks = shared.ranks_of(run.sender);
-                at.map(move |k| (round.gid_at(k, base), run, ranks, &round.list[k]))
-            })
+        // Each packet with its index, its run, and the processes its run goes to.
+        let packets = runs().flat_map(|(round, base, at, run, ranks)| {
+            at.map(move |k| (round.gid_at(k, base), run, ranks, &round.list[k]))
         });
         for (i, run, ranks, p) in packets {
             let next_emit = p.emit_ps.wrapping_add(run.gap_ps.wrapping_mul(u64::from(p.k)));
