@@ -68,6 +68,11 @@ impl Synapses {
         (self.row_start[pre + 1] - self.row_start[pre]) as usize
     }
 
+    /// The synapses of the rows of presynaptic neurons `pres`, all together.
+    pub fn rows_len(&self, pres: std::ops::Range<usize>) -> usize {
+        (self.row_start[pres.end] - self.row_start[pres.start]) as usize
+    }
+
     /// Smallest delay in steps (0 for an empty projection).
     pub fn min_delay(&self) -> u16 {
         self.min_delay

@@ -376,11 +376,25 @@ fn sender_blocks(
     if by_proj.is_empty() {
         return Vec::new();
     }
-    let mut blocks: Vec<Block> = (0..senders.len() * n_local).map(|_| Block::default()).collect();
     // Whether a seg may be [`SEG_MIXED`]: only a projection of more than one delay
     // (or of the delay that stands for mixed) makes one. Else no synapse's delay is
     // kept but in its seg.
     let mixed = by_proj.iter().any(|(q, ..)| delays_apart(&net.projections()[*q].synapses));
+    // Each block's synapses are reserved at once for as many as the slice's rows hold
+    // (address space only: a page is taken when first written, and the block is cut
+    // to size at the end without a copy), rather than grown by doubling, which copies
+    // the synapses and takes pages for about twice as many.
+    let most: usize = by_proj
+        .iter()
+        .map(|(q, ..)| net.projections()[*q].synapses.rows_len(sl.lo as usize..(sl.lo + sl.len()) as usize))
+        .sum();
+    let mut blocks: Vec<Block> = (0..senders.len() * n_local)
+        .map(|_| Block {
+            syn: Vec::with_capacity(most),
+            delays: if mixed { Vec::with_capacity(most) } else { Vec::new() },
+            ..Block::default()
+        })
+        .collect();
     // Per place while building: this neuron's synapses; its seg in its block once it
     // has one; the delay its synapses share (u32::MAX - 1 before the first, u32::MAX
     // if mixed).
