@@ -18,6 +18,9 @@ pub struct Synapses {
     /// The largest |weight| ([`max_abs`]), found once: every simulator scales its
     /// weights by it, and finding it reads every weight.
     max_abs_weight: f32,
+    /// Some row's targets are not in increasing order (kept as the rows are built;
+    /// `false` when every row's are, as most connectors make them).
+    unsorted: bool,
 }
 
 /// One row: the synapses of one presynaptic neuron.
@@ -80,6 +83,13 @@ impl Synapses {
 
     pub fn max_delay(&self) -> u16 {
         self.max_delay
+    }
+
+    /// Whether every row's targets are in non-decreasing order (known from the
+    /// building, not scanned when asked): the targets in a range then lie together
+    /// in a row.
+    pub fn rows_in_target_order(&self) -> bool {
+        !self.unsorted
     }
 
     /// The largest |weight| (0 for an empty projection).
@@ -163,6 +173,9 @@ impl Synapses {
         let ranges = (n_pre >> shift) + 1;
         let mut at = vec![0usize; ranges + 1];
         let mut grouped: Vec<(u32, u32, f32, u16)> = Vec::new();
+        // Whether the targets come in increasing order (so every row's do: each row
+        // gets its synapses in input order).
+        let (mut in_order, mut last) = (true, 0u32);
         let block = block.max(1);
         for from in (0..n).step_by(block) {
             let to = (from + block).min(n);
@@ -178,6 +191,8 @@ impl Synapses {
                 let r = &mut at[pre[k] as usize >> shift];
                 grouped[*r] = (pre[k], post[k], weight[k], delay[k]);
                 *r += 1;
+                in_order &= post[k] >= last;
+                last = post[k];
             }
             for &(p, po, w, d) in &grouped {
                 let slot = &mut next[p as usize];
@@ -189,6 +204,9 @@ impl Synapses {
             }
         }
         let mut s = SynapsesBuilder::with_capacity(n_pre, n).finish_raw(row_start, o_post, o_weight, o_delay);
+        // Else each row is read until the first out of order (at once where the
+        // targets were drawn at random).
+        s.unsorted = !in_order && !s.row_start.windows(2).all(|r| s.post[r[0] as usize..r[1] as usize].is_sorted());
         s.min_delay = s.delay.iter().copied().min().unwrap_or(0);
         s.max_delay = s.delay.iter().copied().max().unwrap_or(0);
         Ok(s)
@@ -215,6 +233,8 @@ const SCATTER_BLOCK: usize = 1 << 22;
 #[derive(Debug)]
 pub struct SynapsesBuilder {
     s: Synapses,
+    /// Where the current row starts in `s.post`.
+    row_from: usize,
 }
 
 impl SynapsesBuilder {
@@ -230,12 +250,23 @@ impl SynapsesBuilder {
                 min_delay: u16::MAX,
                 max_delay: 0,
                 max_abs_weight: 0.0,
+                unsorted: false,
             },
+            row_from: 0,
+        }
+    }
+
+    /// Notes whether `post` keeps its row's targets in order.
+    #[inline]
+    fn order(&mut self, post: u32) {
+        if self.s.post.len() > self.row_from {
+            self.s.unsorted |= self.s.post.last().is_some_and(|&last| post < last);
         }
     }
 
     #[inline]
     pub fn push(&mut self, post: u32, weight: f32, delay: u16) {
+        self.order(post);
         self.s.post.push(post);
         self.s.weight.push(weight);
         self.s.delay.push(delay);
@@ -247,6 +278,7 @@ impl SynapsesBuilder {
     /// delay before the row ends.
     #[inline]
     pub(crate) fn push_post(&mut self, post: u32) {
+        self.order(post);
         self.s.post.push(post);
     }
 
@@ -277,6 +309,7 @@ impl SynapsesBuilder {
     pub fn end_row(&mut self) {
         debug_assert_eq!(self.s.weight.len(), self.s.post.len(), "targets without values at a row's end");
         self.s.row_start.push(self.s.post.len() as u64);
+        self.row_from = self.s.post.len();
     }
 
     pub fn rows_done(&self) -> usize {
@@ -325,6 +358,46 @@ mod tests {
         }
         assert_eq!(max_abs(&[f32::NAN, -f32::NAN, -0.5]), 0.5);
         assert_eq!(max_abs(&[]), 0.0);
+    }
+
+    /// Whether every row's targets are in order, as the builder and the scatter know
+    /// it, is what reading every row finds: for targets in order, at random, in order
+    /// within each row only, and out of order in one row of many.
+    #[test]
+    fn rows_known_in_target_order_are_in_order() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let scanned = |s: &Synapses| (0..s.n_pre()).all(|i| s.row(i).post.is_sorted());
+        for case in 0..4 {
+            let (n_pre, n) = (50usize, 2_000usize);
+            let (pre, post): (Vec<u32>, Vec<u32>) = match case {
+                // Targets in order (as a column-major connector makes them).
+                0 => (0..n).map(|k| (rng.random_range(0..n_pre as u32), k as u32 / 3)).unzip(),
+                // At random.
+                1 => (0..n).map(|_| (rng.random_range(0..n_pre as u32), rng.random_range(0..500))).unzip(),
+                // Row by row, each row's in order, the whole not.
+                2 => (0..n).map(|k| ((k * n_pre / n) as u32, (k % 40) as u32)).unzip(),
+                // In order but for one pair in one row.
+                _ => {
+                    let (pre, mut post): (Vec<u32>, Vec<u32>) = (0..n).map(|k| ((k % n_pre) as u32, k as u32)).unzip();
+                    post.swap(100, 100 + n_pre);
+                    (pre, post)
+                }
+            };
+            let (weight, delay) = (vec![1.0f32; n], vec![1u16; n]);
+            let s = Synapses::from_unsorted(n_pre, &pre, post, weight, delay).unwrap();
+            assert_eq!(s.rows_in_target_order(), scanned(&s), "case {case}");
+            assert_eq!(s.rows_in_target_order(), case != 1 && case != 3, "case {case}");
+            // The builder, row by row, knows the same.
+            let mut b = SynapsesBuilder::with_capacity(n_pre, n);
+            for i in 0..n_pre {
+                let r = s.row(i);
+                for k in 0..r.post.len() {
+                    b.push(r.post[k], r.weight[k], r.delay[k]);
+                }
+                b.end_row();
+            }
+            assert_eq!(b.finish(), s, "case {case}");
+        }
     }
 
     /// Rows in presynaptic order, each in input order, whatever the block size: against

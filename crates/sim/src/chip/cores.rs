@@ -418,14 +418,38 @@ fn sender_blocks(
             let (direct, delayed) = place_of.split_at(place_of.len() / 2);
             let beyond = u32::from(syn.max_delay()) > tg.max_delay;
             let some_elsewhere = direct.contains(&u32::MAX) || (beyond && delayed.contains(&u32::MAX));
-            some_elsewhere && !syn.row(sl.lo as usize).post.is_sorted()
+            some_elsewhere && !syn.rows_in_target_order()
+        })
+        .collect();
+    // Per projection whose rows are in target order, per target slice, the first
+    // target of the next slice with a local place (the population's size past the
+    // last): the stretch of slices without one (another process's cores) that a row
+    // enters there is passed over at once ([`below`]). Empty for other projections.
+    let next_local: Vec<Vec<u32>> = by_proj
+        .iter()
+        .map(|(q, place_of, _, _)| {
+            let pr = &net.projections()[*q];
+            if !pr.synapses.rows_in_target_order() {
+                return Vec::new();
+            }
+            let n_t = place_of.len() / 2;
+            let size = part.pop_slices[pr.post.index()].1;
+            let mut next = vec![0u32; n_t];
+            let mut at = net.pop(pr.post).size;
+            for t in (0..n_t).rev() {
+                next[t] = at;
+                if place_of[t] != u32::MAX || place_of[n_t + t] != u32::MAX {
+                    at = t as u32 * size;
+                }
+            }
+            next
         })
         .collect();
     // A row's synapses with a local place, by index.
     let mut kept: Vec<(u32, u32, u32)> = Vec::new();
     for j in 0..sl.len() as usize {
         let g = sl.lo as usize + j;
-        for ((q, place_of, shift, slicer), &compact) in by_proj.iter().zip(&compact) {
+        for (k, ((q, place_of, shift, slicer), &compact)) in by_proj.iter().zip(&compact).enumerate() {
             let pr = &net.projections()[*q];
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
@@ -481,6 +505,7 @@ fn sender_blocks(
                 // leaves the slice before; a slice with no local place is passed
                 // over reading only the targets.
                 let size = part.pop_slices[pr.post.index()].1;
+                let next_local = &next_local[k];
                 let (mut lo, mut hi, mut xs) = (1u32, 0u32, [u32::MAX; 2]);
                 let mut i = 0;
                 while i < row.post.len() {
@@ -491,7 +516,10 @@ fn sender_blocks(
                         hi = lo.saturating_add(size);
                         xs = [place_of[t as usize], place_of[n_t + t as usize]];
                         if xs == [u32::MAX; 2] {
-                            i += 1 + row.post[i + 1..].iter().take_while(|&&p| (lo..hi).contains(&p)).count();
+                            i += 1 + match next_local.get(t as usize) {
+                                Some(&end) => below(&row.post[i + 1..], end),
+                                None => row.post[i + 1..].iter().take_while(|&&p| (lo..hi).contains(&p)).count(),
+                            };
                             continue;
                         }
                     }
@@ -546,6 +574,20 @@ fn sender_blocks(
             (senders[at / n_local], at % n_local, b)
         })
         .collect()
+}
+
+/// How many of `posts`, in increasing order, are below `end`: read 16 at a time by
+/// the last of each 16 (a row's stretch of another process's targets is hundreds
+/// long), then one by one.
+fn below(posts: &[u32], end: u32) -> usize {
+    let mut n = 0;
+    for c in posts.chunks_exact(16) {
+        if c[15] >= end {
+            break;
+        }
+        n += 16;
+    }
+    n + posts[n..].iter().take_while(|&&p| p < end).count()
 }
 
 /// Each of this process's cores' row groups (`ids[h]`: the slices of local shard `h`),
@@ -802,6 +844,19 @@ mod tests {
     use super::*;
     use neuromap_compile::partition::{Slice, SliceKind};
     use neuromap_ir::PopId;
+
+    /// [`below`] counts what reading one by one counts, at every length and bound.
+    #[test]
+    fn targets_below_a_bound_are_counted_as_one_by_one() {
+        let posts: Vec<u32> = (0..100u32).map(|k| k * 7 + k % 7).collect();
+        assert!(posts.is_sorted());
+        for len in 0..posts.len() {
+            for end in 0..710 {
+                let p = &posts[..len];
+                assert_eq!(below(p, end), p.iter().take_while(|&&x| x < end).count(), "{len} {end}");
+            }
+        }
+    }
 
     fn slice(kind: SliceKind, synapse_bytes: u64) -> Slice {
         Slice { pop: PopId(0), lo: 0, hi: 200, kind, local_memory_bytes: 0, synapse_bytes, part: 0 }
