@@ -149,6 +149,9 @@ pub(super) struct Round {
     pub(super) stop: bool,
     pub(super) any: bool,
     pub(super) more: bool,
+    /// The local index of the shard that made it (its lists go back to that shard's
+    /// pool: [`Fabric::give_back`]); `None` for packets read from another process.
+    maker: Option<usize>,
 }
 
 impl Round {
@@ -156,7 +159,7 @@ impl Round {
     pub(super) fn of(shared: &Shared, packets: Packets, stop: bool) -> Round {
         let Packets { list, runs } = packets;
         let more = runs.iter().any(|r| shared.feeds_extension[r.sender as usize]);
-        Round { any: !list.is_empty(), list, runs, gid: Vec::new(), stop, more }
+        Round { any: !list.is_empty(), list, runs, gid: Vec::new(), stop, more, maker: None }
     }
 
     /// Each run with the indices of its packets in `list`.
@@ -407,17 +410,19 @@ pub(super) struct Fabric<'a> {
     up: Option<Receiver<Arc<Part>>>,
     /// Packet lists of finished rounds, emptied, to be filled again: a round's lists
     /// are megabytes in a large network, and allocated anew each round they cost
-    /// page faults. One pool for the process's shards: a list goes back from the
-    /// last shard that read it, which need not be the shard that filled it (with a
-    /// pool per shard, one shard's pool filled while the other allocated anew).
-    spare: Arc<std::sync::Mutex<Vec<Packets>>>,
+    /// page faults. A pool per shard of the process, each list going back to the
+    /// pool of the shard that filled it ([`Round::maker`]), from whichever shard read
+    /// it last: a shard then fills lists whose memory is in its own core's cache,
+    /// not lines another core wrote last (a pool shared by the shards mixed them; a
+    /// pool per reader filled one shard's pool while the other allocated anew).
+    spare: Arc<Vec<std::sync::Mutex<Vec<Packets>>>>,
 }
 
 impl<'a> Fabric<'a> {
     /// The ends of `n` shards of this process, the first one the leader.
     pub(super) fn local(n: usize, peers: Option<&'a dyn Peers>) -> Vec<Fabric<'a>> {
         let peers = peers.filter(|p| p.size() > 1);
-        let spare = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let spare = Arc::new((0..n).map(|_| std::sync::Mutex::new(Vec::new())).collect::<Vec<_>>());
         let mut all: Vec<Fabric<'a>> = (0..n)
             .map(|me| Fabric {
                 me,
@@ -451,7 +456,7 @@ impl<'a> Fabric<'a> {
 
     /// An empty packet list (one a finished round gave back, if any).
     pub(super) fn list(&self) -> Packets {
-        self.spare.lock().expect(GONE).pop().unwrap_or_default()
+        self.spare[self.me].lock().expect(GONE).pop().unwrap_or_default()
     }
 
     /// Takes back a round's packets once no shard reads them any more (when this is
@@ -459,9 +464,10 @@ impl<'a> Fabric<'a> {
     pub(super) fn give_back(&self, part: Arc<Part>) {
         match Arc::try_unwrap(part) {
             Ok(Part::Packets(mut r)) => {
-                let mut spare = self.spare.lock().expect(GONE);
-                // A few per shard: the lists of the rounds in flight.
-                if spare.len() < 4 * self.n {
+                let Some(maker) = r.maker else { return };
+                let mut spare = self.spare[maker].lock().expect(GONE);
+                // A few: the lists of the rounds in flight.
+                if spare.len() < 4 {
                     keep_room(&mut r.list);
                     keep_room(&mut r.runs);
                     spare.push(Packets { list: r.list, runs: r.runs });
@@ -476,7 +482,10 @@ impl<'a> Fabric<'a> {
     /// join it, without waiting for theirs. Every shard posts and collects its
     /// exchanges in the same order; work done between the two halves overlaps the
     /// other shards' work up to this exchange.
-    pub(super) fn post(&self, mine: Part) -> Posted {
+    pub(super) fn post(&self, mut mine: Part) -> Posted {
+        if let Part::Packets(r) = &mut mine {
+            r.maker = Some(self.me);
+        }
         let mine = Arc::new(mine);
         for t in &self.to {
             t.send(Arc::clone(&mine)).expect(GONE);
