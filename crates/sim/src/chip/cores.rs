@@ -380,19 +380,41 @@ fn sender_blocks(
     // (or of the delay that stands for mixed) makes one. Else no synapse's delay is
     // kept but in its seg.
     let mixed = by_proj.iter().any(|(q, ..)| delays_apart(&net.projections()[*q].synapses));
-    // Each block's synapses are reserved at once for as many as the slice's rows hold
-    // (address space only: a page is taken when first written, and the block is cut
-    // to size at the end without a copy), rather than grown by doubling, which copies
-    // the synapses and takes pages for about twice as many.
-    let most: usize = by_proj
+    // Each block's synapses are reserved at once rather than grown by doubling, which
+    // copies them and takes pages for about twice as many: for its share of the
+    // slice's rows, each projection's synapses in the proportion of the sender's
+    // target slices of that projection (wherever they run) that have a place in the
+    // block (none in the extension's block for a projection whose delays a core
+    // holds), with an eighth more. The reservation is address space (a page is taken
+    // when first written; the block is cut to size at the end without a copy), kept
+    // near what is used so that it stays within a strict overcommit limit; a block
+    // that outgrows it grows as any vector does.
+    let mut reserve = vec![0.0f64; senders.len() * n_local];
+    for (q, place_of, ..) in &by_proj {
+        let pr = &net.projections()[*q];
+        let rows = pr.synapses.rows_len(sl.lo as usize..(sl.lo + sl.len()) as usize) as f64;
+        let n_t = place_of.len() / 2;
+        let beyond = u32::from(pr.synapses.max_delay()) > tg.max_delay;
+        for (i, &sender) in senders.iter().enumerate().filter(|&(i, _)| i == 0 || beyond) {
+            let targets = shared.trees[sender as usize]
+                .dest
+                .iter()
+                .filter(|&&(d, _)| part.slices[d as usize].pop == pr.post && !shared.slice[d as usize].2)
+                .count();
+            for &x in place_of[i * n_t..(i + 1) * n_t].iter().filter(|&&x| x != u32::MAX) {
+                reserve[places[x as usize].block] += rows / targets.max(1) as f64;
+            }
+        }
+    }
+    let mut blocks: Vec<Block> = reserve
         .iter()
-        .map(|(q, ..)| net.projections()[*q].synapses.rows_len(sl.lo as usize..(sl.lo + sl.len()) as usize))
-        .sum();
-    let mut blocks: Vec<Block> = (0..senders.len() * n_local)
-        .map(|_| Block {
-            syn: Vec::with_capacity(most),
-            delays: if mixed { Vec::with_capacity(most) } else { Vec::new() },
-            ..Block::default()
+        .map(|&r| {
+            let n = (r * 1.125) as usize;
+            Block {
+                syn: Vec::with_capacity(n),
+                delays: if mixed { Vec::with_capacity(n) } else { Vec::new() },
+                ..Block::default()
+            }
         })
         .collect();
     // Per place while building: this neuron's synapses; its seg in its block once it
