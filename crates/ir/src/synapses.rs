@@ -259,9 +259,7 @@ impl SynapsesBuilder {
     /// Notes whether `post` keeps its row's targets in order.
     #[inline]
     fn order(&mut self, post: u32) {
-        if self.s.post.len() > self.row_from {
-            self.s.unsorted |= self.s.post.last().is_some_and(|&last| post < last);
-        }
+        self.s.unsorted |= self.s.post[self.row_from..].last().is_some_and(|&last| post < last);
     }
 
     #[inline]

@@ -318,6 +318,30 @@ struct Place {
     receptor: u8,
 }
 
+/// A projection out of a sender slice, as its blocks are built: the place of each
+/// target slice (by its place in the population, `t`) for direct then for delayed
+/// synapses, and how its rows are read.
+struct Out {
+    q: usize,
+    place_of: Vec<u32>,
+    shift: i32,
+    slicer: neuromap_compile::partition::SliceOf,
+    /// Some synapse's delay is beyond a core's (it goes by the delay extension).
+    beyond: bool,
+    /// Whether a row's synapses with a local place are listed first (`kept`): where
+    /// some may have none (over ranks, their targets are another process's cores; a
+    /// delay extension's places count only when some synapse is delayed beyond a
+    /// core's delays), unless the rows are in target order
+    /// ([`neuromap_ir::Synapses::rows_in_target_order`]), where a target slice's
+    /// synapses lie together and a branch on each predicts well.
+    compact: bool,
+    /// For rows in target order, per target slice, the first target of the next slice
+    /// with a local place (the population's size past the last): the stretch of
+    /// slices without one (another process's cores) that a row enters there is passed
+    /// over at once ([`below`]). Empty for other projections.
+    next_local: Vec<u32>,
+}
+
 /// The blocks of neuron slice `s` and of its delay extension (which carries its
 /// synapses of delays beyond a core's) on the local shards that hold their targets,
 /// read in one pass over each presynaptic neuron's synapses: each goes to its place's
@@ -335,11 +359,9 @@ fn sender_blocks(
     // The senders: the slice (direct packets), and its extension (delayed ones).
     let senders: Vec<u32> = std::iter::once(s as u32).chain(part.delay_extension[s]).collect();
     let n_local = local.len();
-    // Every place, and per projection out of the slice's population the place of each
-    // target slice (by its place in the population, `t`), for direct then for delayed
-    // synapses.
+    // Every place, and the projections out of the slice's population with one.
     let mut places: Vec<Place> = Vec::new();
-    let mut by_proj: Vec<(usize, Vec<u32>, i32, neuromap_compile::partition::SliceOf)> = Vec::new();
+    let mut by_proj: Vec<Out> = Vec::new();
     for &q in net.outgoing(sl.pop) {
         let pr = net.proj(q);
         if net.pop(pr.post).is_source() || pr.synapses.is_empty() {
@@ -369,9 +391,33 @@ fn sender_blocks(
                 }
             }
         }
-        if place_of.iter().any(|&x| x != u32::MAX) {
-            by_proj.push((q.index(), place_of, tg.shifts[pr.post.index()][receptor], part.slicer(pr.post)));
+        if place_of.iter().all(|&x| x == u32::MAX) {
+            continue;
         }
+        let syn = &pr.synapses;
+        let beyond = u32::from(syn.max_delay()) > tg.max_delay;
+        let (direct, delayed) = place_of.split_at(n_t);
+        let some_elsewhere = direct.contains(&u32::MAX) || (beyond && delayed.contains(&u32::MAX));
+        let mut next_local = Vec::new();
+        if syn.rows_in_target_order() {
+            next_local = vec![0u32; n_t];
+            let mut at = net.pop(pr.post).size;
+            for t in (0..n_t).rev() {
+                next_local[t] = at;
+                if place_of[t] != u32::MAX || place_of[n_t + t] != u32::MAX {
+                    at = t as u32 * size;
+                }
+            }
+        }
+        by_proj.push(Out {
+            q: q.index(),
+            shift: tg.shifts[pr.post.index()][receptor],
+            slicer: part.slicer(pr.post),
+            beyond,
+            compact: some_elsewhere && !syn.rows_in_target_order(),
+            next_local,
+            place_of,
+        });
     }
     if by_proj.is_empty() {
         return Vec::new();
@@ -379,7 +425,7 @@ fn sender_blocks(
     // Whether a seg may be [`SEG_MIXED`]: only a projection of more than one delay
     // (or of the delay that stands for mixed) makes one. Else no synapse's delay is
     // kept but in its seg.
-    let mixed = by_proj.iter().any(|(q, ..)| delays_apart(&net.projections()[*q].synapses));
+    let mixed = by_proj.iter().any(|o| delays_apart(&net.projections()[o.q].synapses));
     // Each block's synapses are reserved at once rather than grown by doubling, which
     // copies them and takes pages for about twice as many: for its share of the
     // slice's rows, each projection's synapses in the proportion of the sender's
@@ -390,12 +436,11 @@ fn sender_blocks(
     // near what is used so that it stays within a strict overcommit limit; a block
     // that outgrows it grows as any vector does.
     let mut reserve = vec![0.0f64; senders.len() * n_local];
-    for (q, place_of, ..) in &by_proj {
+    for Out { q, place_of, beyond, .. } in &by_proj {
         let pr = &net.projections()[*q];
         let rows = pr.synapses.rows_len(sl.lo as usize..(sl.lo + sl.len()) as usize) as f64;
         let n_t = place_of.len() / 2;
-        let beyond = u32::from(pr.synapses.max_delay()) > tg.max_delay;
-        for (i, &sender) in senders.iter().enumerate().filter(|&(i, _)| i == 0 || beyond) {
+        for (i, &sender) in senders.iter().enumerate().filter(|&(i, _)| i == 0 || *beyond) {
             let targets = shared.trees[sender as usize]
                 .dest
                 .iter()
@@ -427,51 +472,11 @@ fn sender_blocks(
     for b in &mut blocks {
         b.first.push(0);
     }
-    // Per projection: whether its rows' synapses with a local place are listed first
-    // (`kept`): where some may have none (over ranks, their targets are another
-    // process's cores; a delay extension's places count only when some synapse is
-    // delayed beyond a core's delays), unless the rows are in target order (as the
-    // slice's first row is), where a target slice's synapses lie together and a
-    // branch on each predicts well.
-    let compact: Vec<bool> = by_proj
-        .iter()
-        .map(|(q, place_of, _, _)| {
-            let syn = &net.projections()[*q].synapses;
-            let (direct, delayed) = place_of.split_at(place_of.len() / 2);
-            let beyond = u32::from(syn.max_delay()) > tg.max_delay;
-            let some_elsewhere = direct.contains(&u32::MAX) || (beyond && delayed.contains(&u32::MAX));
-            some_elsewhere && !syn.rows_in_target_order()
-        })
-        .collect();
-    // Per projection whose rows are in target order, per target slice, the first
-    // target of the next slice with a local place (the population's size past the
-    // last): the stretch of slices without one (another process's cores) that a row
-    // enters there is passed over at once ([`below`]). Empty for other projections.
-    let next_local: Vec<Vec<u32>> = by_proj
-        .iter()
-        .map(|(q, place_of, _, _)| {
-            let pr = &net.projections()[*q];
-            if !pr.synapses.rows_in_target_order() {
-                return Vec::new();
-            }
-            let n_t = place_of.len() / 2;
-            let size = part.pop_slices[pr.post.index()].1;
-            let mut next = vec![0u32; n_t];
-            let mut at = net.pop(pr.post).size;
-            for t in (0..n_t).rev() {
-                next[t] = at;
-                if place_of[t] != u32::MAX || place_of[n_t + t] != u32::MAX {
-                    at = t as u32 * size;
-                }
-            }
-            next
-        })
-        .collect();
     // A row's synapses with a local place, by index.
     let mut kept: Vec<(u32, u32, u32)> = Vec::new();
     for j in 0..sl.len() as usize {
         let g = sl.lo as usize + j;
-        for (k, ((q, place_of, shift, slicer), &compact)) in by_proj.iter().zip(&compact).enumerate() {
+        for Out { q, place_of, shift, slicer, compact, next_local, .. } in &by_proj {
             let pr = &net.projections()[*q];
             let n_t = place_of.len() / 2;
             let row = pr.synapses.row(g);
@@ -504,7 +509,7 @@ fn sender_blocks(
                     _ => u32::MAX,
                 };
             };
-            if compact {
+            if *compact {
                 // First the synapses with a local place, listed without a branch on
                 // each (where about half go elsewhere, it would mispredict about as
                 // often as not); then those alone.
@@ -525,9 +530,9 @@ fn sender_blocks(
                 // Rows in target order (or all of whose targets are local): a target
                 // slice's synapses lie together. Its places are found when a synapse
                 // leaves the slice before; a slice with no local place is passed
-                // over reading only the targets.
+                // over with the stretch of such slices after it, 16 targets a read
+                // where the rows are known in target order, else reading its targets.
                 let size = part.pop_slices[pr.post.index()].1;
-                let next_local = &next_local[k];
                 let (mut lo, mut hi, mut xs) = (1u32, 0u32, [u32::MAX; 2]);
                 let mut i = 0;
                 while i < row.post.len() {
