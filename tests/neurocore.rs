@@ -2,6 +2,9 @@
 //! for a measured example, TrueNorth at its published operating point, golden
 //! summaries of the examples on both models.
 
+mod common;
+use common::scratch_file;
+
 use neuromap::cost::Basis;
 use neuromap::pipeline::neurocore::run_neurocore_job;
 use neuromap::pipeline::{JobError, RunOptions, load_hw, load_job};
@@ -152,18 +155,8 @@ fn grouped(groups: usize, size: u32, weights: &[f64]) -> String {
     s
 }
 
-/// A file of its own in the temporary folder holding `text`, removed once loaded
-/// (tests run side by side: no two calls share a name).
-fn scratch_file(tag: &str, text: &str) -> std::path::PathBuf {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("neuromap-{tag}-{}-{n}.toml", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn run_grouped(text: &str, model: &str, quantise: bool) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
-    let path = scratch_file("axon", text);
+    let path = scratch_file("axon", "toml", text);
     let mut job = load_job(path.to_str().unwrap(), "truenorth", &RunOptions::default()).unwrap();
     std::fs::remove_file(&path).unwrap();
     job.model = neuromap::hw::load_str("hw-models/m.toml", model).unwrap();
@@ -209,7 +202,7 @@ fn truenorth_chooses_each_neurons_weights_from_four_axon_types() {
 
 /// A network written to a temporary file, run on `hw`.
 fn run_text(text: &str, hw: &str, steps: u32) -> Result<neuromap::pipeline::neurocore::NcoreOutcome, String> {
-    let path = scratch_file("int", text);
+    let path = scratch_file("int", "toml", text);
     let o = RunOptions { steps: Some(steps), ..RunOptions::default() };
     let job = load_job(path.to_str().unwrap(), hw, &o).unwrap();
     std::fs::remove_file(&path).unwrap();

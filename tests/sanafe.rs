@@ -1,6 +1,9 @@
 //! SANA-FE's own files: its architectures become chip models, its networks run with
 //! their mappings; the same YAML files give SANA-FE's energy; mistakes are named.
 
+mod common;
+use common::scratch_file;
+
 use std::path::Path;
 
 use neuromap::import::sanafe::{load_arch, load_net};
@@ -89,8 +92,7 @@ fn mistakes_are_named() {
     for d in load_arch(Path::new("tests/sanafe/huge_mesh.yaml")).unwrap_err().iter() {
         text.push_str(&format!("{d}\n"));
     }
-    let bad = std::env::temp_dir().join(format!("neuromap-bad-{}.yaml", std::process::id()));
-    std::fs::write(&bad, "network: [unclosed\n").unwrap();
+    let bad = scratch_file("bad", "yaml", "network: [unclosed\n");
     for d in load_net(&bad, 4).unwrap_err().iter() {
         text.push_str(&format!("{}\n", d.message));
     }

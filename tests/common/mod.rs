@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 /// The `.toml` files of a folder (relative to the repository root), sorted.
+#[allow(dead_code)] // not every test file that includes this module reads folders
 pub fn toml_files(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{dir}: {e}"))
@@ -11,4 +12,16 @@ pub fn toml_files(dir: &str) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// A file of its own in the temporary folder holding `text`, named by `tag` and
+/// ending in `.ext`: tests run side by side, so no two calls share a name. The caller
+/// removes it.
+#[allow(dead_code)] // not every test file that includes this module writes files
+pub fn scratch_file(tag: &str, ext: &str, text: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("neuromap-{tag}-{}-{n}.{ext}", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
 }
