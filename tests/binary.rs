@@ -81,7 +81,7 @@ fn spiking_networks_are_refused_with_the_reason() {
 
 #[test]
 fn mac_baseline_refuses_multi_bit_weights() {
-    let dir = std::env::temp_dir().join(format!("neuromap-binary-{}", std::process::id()));
+    let dir = common::scratch_path("binary", "");
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("w2.toml");
     std::fs::write(

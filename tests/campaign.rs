@@ -1,6 +1,8 @@
 //! Fault campaigns: the fault-free setting is the plain run, exactly; faults lose
 //! packets, and every loss is counted; the command writes its CSV and SVG plots.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -68,7 +70,7 @@ fn the_fault_free_setting_equals_the_plain_run() {
 
 #[test]
 fn the_command_writes_csv_and_plots() {
-    let dir = std::env::temp_dir().join(format!("neuromap-campaign-{}", std::process::id()));
+    let dir = common::scratch_path("campaign", "");
     let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
         .args(["campaign", "netlists/brunel_1k.toml", "--hw", "spinnaker1-spinn3", "--steps", "100", "--seeds", "2"])
         .args(["--drop-rates", "0.01", "-o", dir.to_str().unwrap()])

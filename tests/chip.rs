@@ -254,7 +254,7 @@ fn slowed(tag: &str, from: &str, to: &str) -> neuromap::hw::HwModel {
     let chip = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
     let slow = chip.replace(from, to);
     assert_ne!(slow, chip);
-    let dir = std::env::temp_dir().join(format!("neuromap-{tag}-{}", std::process::id()));
+    let dir = common::scratch_path(tag, "");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("spinnaker1.toml"), slow).unwrap();
     std::fs::copy("hw-models/spinnaker1-spinn5.toml", dir.join("spinn5.toml")).unwrap();

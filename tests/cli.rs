@@ -38,7 +38,7 @@ fn every_subcommand_rejects_every_invalid_file_cleanly() {
 
 #[test]
 fn diff_rejects_bad_documents_cleanly() {
-    let bad = std::env::temp_dir().join(format!("neuromap-bad-{}.json", std::process::id()));
+    let bad = common::scratch_path("bad", "json");
     std::fs::write(&bad, "{\"slices\": [1, 2,\n").unwrap();
     let b = bad.to_str().unwrap();
     for args in [vec!["diff", b, b], vec!["diff", "no/such.json", b], vec!["diff", b, "netlists/cuba.toml"]] {
@@ -64,7 +64,7 @@ fn a_missing_file_is_an_error_not_a_panic() {
 
 #[test]
 fn simulate_writes_complete_outputs() {
-    let dir = std::env::temp_dir().join(format!("neuromap-cli-test-{}", std::process::id()));
+    let dir = common::scratch_path("cli-test", "");
     let _ = std::fs::remove_dir_all(&dir);
     let out =
         neuromap(&["simulate", "--reference", "netlists/cuba.toml", "--steps", "200", "--out", dir.to_str().unwrap()]);
@@ -122,7 +122,7 @@ fn every_hw_command_rejects_every_invalid_chip_model_cleanly() {
 
 #[test]
 fn compile_writes_a_complete_artifact_and_reports_faults() {
-    let path = std::env::temp_dir().join(format!("neuromap-map-{}.json", std::process::id()));
+    let path = common::scratch_path("map", "json");
     let out = neuromap(&[
         "compile",
         "netlists/brunel_1k.toml",
@@ -163,7 +163,7 @@ fn hw_commands_describe_the_models() {
 
 #[test]
 fn run_compiles_simulates_the_chip_and_prices_it() {
-    let dir = std::env::temp_dir().join(format!("neuromap-run-{}", std::process::id()));
+    let dir = common::scratch_path("run", "");
     let out = neuromap(&[
         "run",
         "netlists/synfire.toml",
@@ -195,7 +195,7 @@ fn run_compiles_simulates_the_chip_and_prices_it() {
     // instead of guessing.
     let text = std::fs::read_to_string("hw-models/spinnaker1.toml").unwrap();
     let (a, b) = (text.find("[energy]").unwrap(), text.find("[timing]").unwrap());
-    let model = std::env::temp_dir().join(format!("neuromap-no-energy-{}.toml", std::process::id()));
+    let model = common::scratch_path("no-energy", "toml");
     std::fs::write(&model, format!("{}{}", &text[..a], &text[b..])).unwrap();
     let out = neuromap(&["run", "netlists/lsm.toml", "--hw", model.to_str().unwrap(), "--no-output"]);
     std::fs::remove_file(&model).unwrap();
@@ -232,7 +232,7 @@ fn bad_paths_and_budgets_are_refused_up_front() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = std::env::temp_dir().join(format!("neuromap-paths-{}", std::process::id()));
+    let dir = common::scratch_path("paths", "");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("a-file");
     std::fs::write(&file, "x").unwrap();

@@ -1,13 +1,15 @@
 //! The golden-corpus workflow (`neuromap snapshot` / `neuromap verify`): a corpus
 //! recorded, then checked after one change at a time, with and without budgets.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use neuromap::pipeline::corpus;
 
 fn temp_corpus(tag: &str, budget: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("neuromap-corpus-{tag}-{}", std::process::id()));
+    let dir = common::scratch_path(&format!("corpus-{tag}"), "");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy("netlists/brunel_1k.toml", dir.join("net.toml")).unwrap();

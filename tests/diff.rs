@@ -1,6 +1,8 @@
 //! `diff` reports exactly the change that was made, and budgets pass or fail as they
 //! should. Each test changes one thing.
 
+mod common;
+
 use std::path::Path;
 
 use neuromap::compile::{CompileOptions, artifact, compile};
@@ -139,7 +141,7 @@ fn budgets_parse_and_unknown_metrics_do_not_pass_silently() {
 
 #[test]
 fn the_cli_exits_3_on_a_broken_budget() {
-    let dir = std::env::temp_dir().join(format!("neuromap-diff-{}", std::process::id()));
+    let dir = common::scratch_path("diff", "");
     std::fs::create_dir_all(&dir).unwrap();
     let exe = env!("CARGO_BIN_EXE_neuromap");
     let compile_to = |seed: &str, out: &Path| {

@@ -2,6 +2,8 @@
 //! current step, and the run writes complete files for the steps done and says so;
 //! a second Ctrl-C quits at once. Either way no file under a final name is partial.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -82,7 +84,7 @@ fn check_complete(dir: &Path) -> Vec<String> {
 
 #[test]
 fn ctrl_c_stops_cleanly_and_writes_what_was_simulated() {
-    let dir = std::env::temp_dir().join(format!("neuromap-interrupt-{}", std::process::id()));
+    let dir = common::scratch_path("interrupt", "");
     let _ = std::fs::remove_dir_all(&dir);
     let (child, err) = start(&dir);
     interrupt(&child);
@@ -105,7 +107,7 @@ fn ctrl_c_stops_cleanly_and_writes_what_was_simulated() {
 
 #[test]
 fn a_second_ctrl_c_quits_at_once_without_partial_files() {
-    let dir = std::env::temp_dir().join(format!("neuromap-interrupt2-{}", std::process::id()));
+    let dir = common::scratch_path("interrupt2", "");
     let _ = std::fs::remove_dir_all(&dir);
     let (mut child, _err) = start(&dir);
     interrupt(&child);
@@ -121,7 +123,7 @@ fn a_second_ctrl_c_quits_at_once_without_partial_files() {
 /// run writes complete files for the steps done.
 #[test]
 fn sigterm_stops_cleanly_and_writes_what_was_simulated() {
-    let dir = std::env::temp_dir().join(format!("neuromap-term-{}", std::process::id()));
+    let dir = common::scratch_path("term", "");
     let _ = std::fs::remove_dir_all(&dir);
     let (child, err) = start(&dir);
     signal(&child, "-TERM");
@@ -141,7 +143,7 @@ fn sigterm_stops_cleanly_and_writes_what_was_simulated() {
 /// run (the same step count).
 #[test]
 fn kill_9_while_writing_leaves_one_complete_folder() {
-    let dir = std::env::temp_dir().join(format!("neuromap-kill9-{}", std::process::id()));
+    let dir = common::scratch_path("kill9", "");
     let _ = std::fs::remove_dir_all(&dir);
     let run = |steps: &str| {
         Command::new(env!("CARGO_BIN_EXE_neuromap"))
@@ -183,7 +185,7 @@ fn kill_9_while_writing_leaves_one_complete_folder() {
 /// says over how many steps the chip was compared.
 #[test]
 fn ctrl_c_during_the_checks_cuts_them_short() {
-    let dir = std::env::temp_dir().join(format!("neuromap-checks-{}", std::process::id()));
+    let dir = common::scratch_path("checks", "");
     let _ = std::fs::remove_dir_all(&dir);
     let (child, err) = start_until(&dir, &["--time-limit", "5"], "checking");
     interrupt(&child);
@@ -201,7 +203,7 @@ fn ctrl_c_during_the_checks_cuts_them_short() {
 /// ends the run with an error and writes nothing.
 #[test]
 fn a_time_limit_reached_while_preparing_writes_nothing() {
-    let dir = std::env::temp_dir().join(format!("neuromap-prepare-{}", std::process::id()));
+    let dir = common::scratch_path("prepare", "");
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
         .args(["run", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "1000"])

@@ -42,7 +42,7 @@ fn bad(args: &[&str]) -> Option<String> {
 
 #[test]
 fn every_subcommand_on_every_invalid_file_fails_cleanly() {
-    let tmp = std::env::temp_dir().join(format!("neuromap-walk-{}", std::process::id()));
+    let tmp = common::scratch_path("walk", "");
     std::fs::create_dir_all(&tmp).unwrap();
     let out = tmp.join("out");
     let o = out.to_str().unwrap();

@@ -14,14 +14,22 @@ pub fn toml_files(dir: &str) -> Vec<PathBuf> {
     v
 }
 
-/// A file of its own in the temporary folder holding `text`, named by `tag` and
-/// ending in `.ext`: tests run side by side, so no two calls share a name. The caller
-/// removes it.
+/// A path of its own in the temporary folder, named by `tag` and ending in `.ext`
+/// (no extension when `ext` is empty): tests run side by side, so no two calls share a
+/// name. Nothing is made there; the caller removes what it makes.
 #[allow(dead_code)] // not every test file that includes this module writes files
-pub fn scratch_file(tag: &str, ext: &str, text: &str) -> PathBuf {
+pub fn scratch_path(tag: &str, ext: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("neuromap-{tag}-{}-{n}.{ext}", std::process::id()));
+    let dot = if ext.is_empty() { "" } else { "." };
+    std::env::temp_dir().join(format!("neuromap-{tag}-{}-{n}{dot}{ext}", std::process::id()))
+}
+
+/// A file of its own in the temporary folder holding `text` ([`scratch_path`]). The
+/// caller removes it.
+#[allow(dead_code)] // not every test file that includes this module writes files
+pub fn scratch_file(tag: &str, ext: &str, text: &str) -> PathBuf {
+    let path = scratch_path(tag, ext);
     std::fs::write(&path, text).unwrap();
     path
 }
