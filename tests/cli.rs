@@ -161,6 +161,42 @@ fn hw_commands_describe_the_models() {
     assert!(s.contains("spinnaker2-board") && !s.contains("invalid"), "{s}");
 }
 
+/// A run over several threads says how long they waited for each other, shard by
+/// shard, against the chip's time; one thread has nothing to wait for.
+#[test]
+fn run_reports_how_long_its_threads_waited_for_each_other() {
+    let run = |threads: &str| {
+        let out = neuromap(&[
+            "run",
+            "netlists/brunel_1k.toml",
+            "--hw",
+            "spinnaker1-spinn3",
+            "--steps",
+            "200",
+            "--no-check",
+            "--no-output",
+            "--threads",
+            threads,
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("3");
+    let line =
+        text.lines().find(|l| l.starts_with("3 threads waited for each other: ")).unwrap_or_else(|| panic!("{text}"));
+    let ms: Vec<f64> = (0..3)
+        .map(|i| {
+            let at =
+                line.find(&format!("shard {i} ")).unwrap_or_else(|| panic!("{line}")) + format!("shard {i} ").len();
+            line[at..].split(' ').next().unwrap().parse().unwrap_or_else(|e| panic!("{line}: {e}"))
+        })
+        .collect();
+    assert!(ms.iter().all(|&w| w >= 0.0), "{line}");
+    let share: f64 = line.split("at most ").nth(1).and_then(|r| r.split(' ').next()).unwrap().parse().unwrap();
+    assert!((0.0..=100.0).contains(&share), "{line}");
+    assert!(!run("1").contains("waited for each other"));
+}
+
 #[test]
 fn run_compiles_simulates_the_chip_and_prices_it() {
     let dir = common::scratch_path("run", "");

@@ -133,6 +133,9 @@ pub(crate) fn run(a: &RunArgs, processes: &ranks::Processes, color: bool) -> Res
             println!("  rank {r}: chip simulated in {s:.3} s, peak memory {:.2} GiB", *m as f64 / (1u64 << 30) as f64);
         }
     }
+    if let Some(line) = shard_waits(&out.chip.shard_wait_s, out.chip_s, !per_rank.is_empty()) {
+        println!("{line}");
+    }
     let (net, model, mapping, chip) = (&out.job.net, &out.job.model, &out.mapping, &out.chip);
     let mapping_summary = out.mapping_summary();
     let summary = out.run_summary(true);
@@ -312,4 +315,23 @@ pub(crate) fn energy_steps_csv(per_step: Option<&[f64]>, passes: &[u64]) -> Stri
         s.push_str(&format!("{t},{e},{p}\n"));
     }
     s
+}
+
+/// How long the threads of a run over several waited for each other, against the
+/// chip's time: a shard that waits long ran on a faster core or had less work, so
+/// the split or the host's cores, not the simulator's work, set the run's time.
+fn shard_waits(waits: &[f64], chip_s: f64, ranks: bool) -> Option<String> {
+    if waits.len() < 2 {
+        return None;
+    }
+    let most = waits.iter().copied().fold(0.0, f64::max);
+    let each =
+        waits.iter().enumerate().map(|(i, w)| format!("shard {i} {:.1} ms", w * 1e3)).collect::<Vec<_>>().join(", ");
+    let whose = if ranks { "rank 0's threads" } else { "threads" };
+    Some(format!(
+        "{} {whose} waited for each other: {each} (at most {:.1} % of the chip's {chip_s:.3} s; \
+         a shard that waits long ran on a faster core or had less work)",
+        waits.len(),
+        if chip_s > 0.0 { 100.0 * most / chip_s } else { 0.0 }
+    ))
 }

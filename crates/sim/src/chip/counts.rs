@@ -322,4 +322,8 @@ pub(super) fn as_list<S: serde::Serializer>(m: &BTreeMap<(u32, u8), u64>, s: S) 
 pub struct ChipRun {
     pub result: RunResult,
     pub counts: ChipCounts,
+    /// Per shard of this process: the host seconds it spent blocked waiting for the
+    /// others. A measure of the host's run, not of the chip: it changes from run to
+    /// run, and a shard that waits long ran on a faster core or had less work.
+    pub shard_wait_s: Vec<f64>,
 }

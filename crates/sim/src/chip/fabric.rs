@@ -416,6 +416,9 @@ pub(super) struct Fabric<'a> {
     /// not lines another core wrote last (a pool shared by the shards mixed them; a
     /// pool per reader filled one shard's pool while the other allocated anew).
     spare: Arc<Vec<std::sync::Mutex<Vec<Packets>>>>,
+    /// Host time this shard spent blocked waiting for the other shards of its
+    /// process (ns): how unevenly the shards' work or their cores' speeds went.
+    waited_ns: std::cell::Cell<u64>,
 }
 
 impl<'a> Fabric<'a> {
@@ -433,6 +436,7 @@ impl<'a> Fabric<'a> {
                 down: Vec::new(),
                 up: None,
                 spare: Arc::clone(&spare),
+                waited_ns: std::cell::Cell::new(0),
             })
             .collect();
         for i in 0..n {
@@ -452,6 +456,27 @@ impl<'a> Fabric<'a> {
             }
         }
         all
+    }
+
+    /// The next part from `r`, counting the time blocked for it when it is not there
+    /// yet.
+    fn wait(&self, r: &Receiver<Arc<Part>>) -> Arc<Part> {
+        match r.try_recv() {
+            Ok(part) => part,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => panic!("{GONE}"),
+            Err(crossbeam_channel::TryRecvError::Empty) => {
+                let from = std::time::Instant::now();
+                let part = r.recv().expect(GONE);
+                self.waited_ns.set(self.waited_ns.get() + from.elapsed().as_nanos() as u64);
+                part
+            }
+        }
+    }
+
+    /// The host seconds this shard spent blocked waiting for its process's other
+    /// shards (under MPI, the leader's exchange with the other processes included).
+    pub(super) fn waited_s(&self) -> f64 {
+        self.waited_ns.get() as f64 * 1e-9
     }
 
     /// An empty packet list (one a finished round gave back, if any).
@@ -504,7 +529,7 @@ impl<'a> Fabric<'a> {
             return mine;
         }
         if let Some(up) = &self.up {
-            return up.recv().expect(GONE);
+            return self.wait(up);
         }
         if self.n == 1 && self.peers.is_none() && matches!(*mine, Part::Net(_)) {
             return mine;
@@ -556,7 +581,7 @@ impl<'a> Fabric<'a> {
     fn join_local(&self, mine: Arc<Part>) -> Part {
         let mut parts: Vec<Option<Arc<Part>>> = vec![None; self.n];
         for (i, r) in &self.from {
-            parts[*i] = Some(r.recv().expect(GONE));
+            parts[*i] = Some(self.wait(r));
         }
         parts[self.me] = Some(mine);
         if let Some(Part::Packets(_)) = parts[0].as_deref() {

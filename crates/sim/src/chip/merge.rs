@@ -189,7 +189,7 @@ pub(super) fn merge(shared: &Shared, shards: Vec<ShardOut>, tiles: Vec<Tile>, st
         tm.level_hz = shared.level_hz.clone();
     }
     counts.timing = timing;
-    ChipRun { result, counts }
+    ChipRun { result, counts, shard_wait_s: Vec::new() }
 }
 
 /// Per population: whether its spikes are recorded.

@@ -631,19 +631,23 @@ pub fn simulate_chip_with(
     let mut fabrics = fabrics;
     let first = shards.remove(0);
     let fabric0 = fabrics.remove(0);
-    let done: Vec<Shard> = std::thread::scope(|scope| {
+    let done: Vec<(Shard, f64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = shards
             .into_iter()
             .zip(fabrics)
             .map(|(shard, fabric)| {
                 let shared = &shared;
-                scope.spawn(move || run_shard(shared, shard, &fabric, steps, &mut |_| true))
+                scope.spawn(move || {
+                    let shard = run_shard(shared, shard, &fabric, steps, &mut |_| true);
+                    (shard, fabric.waited_s())
+                })
             })
             .collect();
-        let mut out = vec![run_shard(&shared, first, &fabric0, steps, after_step)];
+        let mut out = vec![(run_shard(&shared, first, &fabric0, steps, after_step), fabric0.waited_s())];
         out.extend(handles.into_iter().map(|h| h.join().expect("a chip-simulator worker panicked")));
         out
     });
+    let (done, shard_wait_s): (Vec<Shard>, Vec<f64>) = done.into_iter().unzip();
     let done_steps = done.first().map_or(0, |s| s.result.steps);
     let (mut outs, mut tiles) = (Vec::new(), Vec::new());
     for s in done {
@@ -662,5 +666,7 @@ pub fn simulate_chip_with(
             .map(|b| ShardOut::decode(&b))
             .collect();
     }
-    Ok(merge(&shared, outs, tiles, done_steps, slices.len()))
+    let mut run = merge(&shared, outs, tiles, done_steps, slices.len());
+    run.shard_wait_s = shard_wait_s;
+    Ok(run)
 }
