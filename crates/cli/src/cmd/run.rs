@@ -318,8 +318,10 @@ pub(crate) fn energy_steps_csv(per_step: Option<&[f64]>, passes: &[u64]) -> Stri
 }
 
 /// How long the threads of a run over several waited for each other, against the
-/// chip's time: a shard that waits long ran on a faster core or had less work, so
-/// the split or the host's cores, not the simulator's work, set the run's time.
+/// chip's time ([`ChipRun::shard_wait_s`]): the time the split or the host's cores,
+/// not the simulator's work, added to the run.
+///
+/// [`ChipRun::shard_wait_s`]: neuromap_sim::chip::ChipRun::shard_wait_s
 fn shard_waits(waits: &[f64], chip_s: f64, ranks: bool) -> Option<String> {
     if waits.len() < 2 {
         return None;
@@ -330,7 +332,7 @@ fn shard_waits(waits: &[f64], chip_s: f64, ranks: bool) -> Option<String> {
     let whose = if ranks { "rank 0's threads" } else { "threads" };
     Some(format!(
         "{} {whose} waited for each other: {each} (at most {:.1} % of the chip's {chip_s:.3} s; \
-         a shard that waits long ran on a faster core or had less work)",
+         one shard waiting far longer than another had less work or a faster core; all waiting long, the host held them up)",
         waits.len(),
         if chip_s > 0.0 { 100.0 * most / chip_s } else { 0.0 }
     ))

@@ -324,6 +324,7 @@ pub struct ChipRun {
     pub counts: ChipCounts,
     /// Per shard of this process: the host seconds it spent blocked waiting for the
     /// others. A measure of the host's run, not of the chip: it changes from run to
-    /// run, and a shard that waits long ran on a faster core or had less work.
+    /// run. One shard waiting far longer than another had less work or a faster core;
+    /// all of them waiting long were held up by the host.
     pub shard_wait_s: Vec<f64>,
 }
