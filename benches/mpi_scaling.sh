@@ -28,8 +28,9 @@ cargo build --release -q --features mpi
 # A copy: a build while the benchmark runs must not swap the binary under it.
 log=$(mktemp)
 log2=$(mktemp)
+res2=$(mktemp)
 bin=$(mktemp)
-trap 'rm -f "$log" "$log2" "$bin"' EXIT
+trap 'rm -f "$log" "$log2" "$res2" "$bin"' EXIT
 cp target/release/neuromap "$bin"
 chmod +x "$bin"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -37,27 +38,29 @@ repeats=${REPEATS:-3}
 if [ $# -eq 0 ]; then
     set -- netlists/brunel_10k.toml --hw spinnaker1-spinn5 --steps 1000
 fi
-# One run of a configuration: its chip time (the slowest rank's, under mpirun), the
-# packets sent and the peak memory of each rank.
+# One run of a configuration, its output in the file $LOG (default $log): its chip
+# time (the slowest rank's, under mpirun), the packets sent and the peak memory of
+# each rank.
 once() {
-    "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "FAILED"; return; }
+    local out=${LOG:-$log}
+    "$@" >"$out" 2>&1 || { cat "$out" >&2; echo "FAILED"; return; }
     local t mem="-"
-    if grep -q "MPI ranks" "$log"; then
-        t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$log" | sort -g | tail -1)
-        mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$log" | paste -sd/ -)
+    if grep -q "MPI ranks" "$out"; then
+        t=$(grep -oP "rank \d+: chip simulated in \K[0-9.]+" "$out" | sort -g | tail -1)
+        mem=$(grep -oP "peak memory \K[0-9.]+ GiB" "$out" | paste -sd/ -)
     else
-        t=$(grep -oP "^wall time \K[0-9.]+" "$log")
+        t=$(grep -oP "^wall time \K[0-9.]+" "$out")
     fi
-    echo "$t $(grep -oP "packets sent \K[0-9]+" "$log") $mem"
+    echo "$t $(grep -oP "packets sent \K[0-9]+" "$out") $mem"
 }
 # Two 1-thread runs at once: their chip times (each process does the whole job, so
 # their simulations overlap).
 pair() {
-    "$@" >"$log2" 2>&1 &
+    LOG=$log2 once "$@" >"$res2" &
     local pid=$! x y
     read -r x _ < <(once "$@")
-    wait "$pid" || { cat "$log2" >&2; echo "FAILED FAILED"; return; }
-    y=$(grep -oP "^wall time \K[0-9.]+" "$log2")
+    wait "$pid"
+    read -r y _ <"$res2"
     echo "$x $y"
 }
 # The configurations take turns, repeat by repeat, so that the machine's load moves
