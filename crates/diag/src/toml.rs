@@ -123,11 +123,17 @@ impl<'d, 'a> Value<'d, 'a> {
         }
     }
 
-    /// Records "expected X, found Y" at this value.
+    /// Records "expected X, found Y" at this value. A number is named by its text
+    /// ("found -4"): its kind alone can be the kind expected ("expected a
+    /// non-negative integer, found an integer").
     pub fn expected(&self, what: &str) {
+        let found = match self.v {
+            DeValue::Integer(_) | DeValue::Float(_) => self.doc.file.text[self.span()].to_string(),
+            _ => self.kind().to_string(),
+        };
         self.doc.emit(
             self.doc
-                .error(self.span(), format!("expected {what}, found {}", self.kind()))
+                .error(self.span(), format!("expected {what}, found {found}"))
                 .with_label(format!("expected {what}")),
         );
     }
