@@ -160,6 +160,10 @@ impl<'d, 'a> Value<'d, 'a> {
         matches!(self.v, DeValue::Array(_))
     }
 
+    pub fn is_number(&self) -> bool {
+        matches!(self.v, DeValue::Integer(_) | DeValue::Float(_))
+    }
+
     pub fn is_str(&self) -> bool {
         matches!(self.v, DeValue::String(_))
     }

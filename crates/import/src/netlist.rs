@@ -764,8 +764,14 @@ impl<'d, 'a> Reader<'d, 'a> {
     /// A distribution: a number, `{ uniform = [lo, hi] }` or `{ normal = [mean, sd] }`
     /// with optional `min` and `max`.
     fn dist(&self, v: Value<'d, 'a>) -> Option<Dist> {
-        if !v.is_table() {
+        if v.is_number() {
             return v.get::<f64>().map(Dist::constant);
+        }
+        if !v.is_table() {
+            v.expected(
+                "a number or a distribution ({ uniform = [a, b] }, { normal = [mean, sd] }, { choice = [...] })",
+            );
+            return None;
         }
         let t = v.table("a distribution")?;
         let pair = |key: &'static str| -> Option<(f64, f64)> {
@@ -1125,6 +1131,10 @@ impl<'d, 'a> Reader<'d, 'a> {
                     None
                 }
             };
+        }
+        if !v.is_table() {
+            v.expected("a connector name or a table (\"one_to_one\", or { kind = \"fixed_probability\", p = 0.1 })");
+            return None;
         }
         let t = v.table("the connector")?;
         let kind = t.req::<String>("kind")?;
