@@ -117,20 +117,20 @@ fn brunel() {
     let events = one.result.total_synaptic_events() as f64;
     let rate = events / t1;
     println!(
-        "  1 thread : {t1:.2} s (best of 5), {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
+        "  1 thread : {t1:.3} s (best of 5), {:.3e} synaptic events, {:.3e} events/s per thread (target 2e7: {})",
         events,
         rate,
         common::verdict(rate >= 2e7)
     );
     println!(
-        "  quantised model alone: {tq:.2} s (best of 5, taking turns with the chip); the chip with full accounting takes {:.2}× its time (target ≤ 2×: {}); median of the 5 turns' own ratios {:.2}×",
+        "  quantised model alone: {tq:.3} s (best of 5, taking turns with the chip); the chip with full accounting takes {:.2}× its time (target ≤ 2×: {}); median of the 5 turns' own ratios {:.2}×",
         t1 / tq,
         common::verdict(t1 / tq <= 2.0),
         median(&times, |t| t[0] / t[2])
     );
     let speedup = t1 / t2;
     println!(
-        "  2 threads: {t2:.2} s (best of 5, taking turns with 1 thread), speed-up {speedup:.2}× (target 1.8×: {}); median of the 5 turns' own ratios {:.2}×; identical results",
+        "  2 threads: {t2:.3} s (best of 5, taking turns with 1 thread), speed-up {speedup:.3}× (target 1.8×: {}); median of the 5 turns' own ratios {:.3}×; identical results",
         common::verdict(speedup >= 1.8),
         median(&times, |t| t[0] / t[1])
     );
