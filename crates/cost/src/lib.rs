@@ -327,7 +327,8 @@ fn overrun_cause(
             if n == 1 { "" } else { "s" }
         ),
         None => format!(
-            "the packets it takes fill the tick by themselves, so smaller slices cannot keep real time: a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet = {}) would",
+            "in its worst step the packets it takes fill {:.0} % of the tick by themselves, so smaller slices cannot keep real time: it needs a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet = {})",
+            100.0 * share * t.max_cycles[s] / t.budget_cycles,
             cost.packet
         ),
     };

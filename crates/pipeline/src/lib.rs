@@ -253,7 +253,7 @@ fn next_caps(out: &Outcome) -> Result<Option<std::collections::BTreeMap<String, 
         let share = neuromap_cost::packet_share(t, s, &cost);
         let Some(fit) = neuromap_cost::neurons_that_fit(sl.len(), t.max_cycles[s], share, budget) else {
             return Err(format!(
-                "the packets a core of `{pop}` takes fill {:.0} % of the tick by themselves, so smaller slices cannot keep real time; a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet) would",
+                "in its worst step, the packets a core of `{pop}` takes fill {:.0} % of the tick by themselves, so smaller slices cannot keep real time: it needs a longer dt, a faster clock or cheaper packets (timing.cycles_per_packet)",
                 100.0 * share * t.max_cycles[s] / t.budget_cycles
             ));
         };
