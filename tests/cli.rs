@@ -139,6 +139,13 @@ fn compile_writes_a_complete_artifact_and_reports_faults() {
     let slices = doc["slices"].as_array().unwrap();
     assert!(slices.iter().all(|s| s["chip"] != serde_json::json!([0, 0])), "a slice sits on the dead chip");
     assert_eq!(doc["summary"]["machine_working_chips"], 3);
+    // Each resource is shown against its capacity, neurons per core too (the model's
+    // `core.max_neurons`, 255 on SpiNNaker 1), and no core holds more.
+    assert_eq!(doc["summary"]["neurons_capacity"], 255);
+    assert!(doc["summary"]["neurons_per_core"]["max"].as_f64().unwrap() <= 255.0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text.lines().find(|l| l.starts_with("neurons per core")).expect("a neurons-per-core row");
+    assert!(row.trim_end().ends_with(" 255"), "{row}");
     std::fs::remove_file(&path).unwrap();
     for (flag, value) in
         [("--dead-chip", "9,9"), ("--dead-link", "0,0,up"), ("--dead-core", "0,0,99"), ("--dead-chip", "x")]

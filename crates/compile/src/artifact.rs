@@ -57,6 +57,8 @@ pub struct Summary {
     pub delay_extension_slices: usize,
     /// Over cores that hold neurons or sources.
     pub neurons_per_core: MinMeanMax,
+    /// The most neurons the model lets one core hold (`core.max_neurons`).
+    pub neurons_capacity: u32,
     pub local_memory_bytes_per_core: MinMeanMax,
     pub local_memory_capacity: u64,
     pub synapse_bytes_per_core: MinMeanMax,
@@ -180,6 +182,7 @@ pub fn summary(net: &Network, model: &HwModel, m: &Mapping, opts: &CompileOption
         source_slices: count(|k| matches!(k, SliceKind::Source)),
         delay_extension_slices: count(|k| matches!(k, SliceKind::DelayExtension { .. })),
         neurons_per_core: MinMeanMax::of(real().map(|s| f64::from(s.len()))),
+        neurons_capacity: m.hw.max_neurons,
         local_memory_bytes_per_core: MinMeanMax::of(on_cores().map(|s| s.local_memory_bytes as f64)),
         local_memory_capacity: m.hw.local_memory_bytes,
         synapse_bytes_per_core: MinMeanMax::of(on_cores().map(|s| s.synapse_bytes as f64)),

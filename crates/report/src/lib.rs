@@ -271,7 +271,7 @@ pub fn mapping_text(s: &neuromap_compile::artifact::Summary) -> String {
         format!("{:.dec$} / {:.dec$} / {:.dec$}", m.min, m.mean, m.max)
     };
     let mut t = table::Table::new(["resource", "min / mean / max", "capacity"]);
-    t.row(["neurons per core".into(), mmm(&s.neurons_per_core, 1), String::new()]);
+    t.row(["neurons per core".into(), mmm(&s.neurons_per_core, 1), s.neurons_capacity.to_string()]);
     t.row([
         "local memory per core (bytes)".into(),
         mmm(&s.local_memory_bytes_per_core, 0),
