@@ -79,11 +79,38 @@ fn the_command_writes_csv_and_plots() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("no faults") && text.contains("drop rate 0.01"), "{text}");
+    // Brunel-1k sits on one chip of the board: no packet crosses a link, so a drop
+    // rate per crossing cannot lose one, and the command says why.
+    assert!(
+        text.contains("no packet of the fault-free run crossed a link between chips (its 1 chip(s) sent none"),
+        "{text}"
+    );
     let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 2, "{csv}");
     for svg in ["fidelity.svg", "losses.svg", "energy.svg"] {
         let s = std::fs::read_to_string(dir.join(svg)).unwrap();
         assert!(s.starts_with("<svg") && s.contains("drop rate 0.01"), "{svg}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Where packets do cross links, drops lose some and the one-chip explanation is not
+/// printed.
+#[test]
+fn the_command_explains_link_faults_only_where_no_packet_crosses_a_link() {
+    let dir = common::scratch_path("campaign", "");
+    let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
+        .args(["campaign", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "50", "--seeds", "1"])
+        .args(["--drop-rates", "0.01", "-o", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("crossed a link"), "{text}");
+    let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "lost_random").expect("a lost_random column");
+    let lost: u64 = csv.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse::<u64>().unwrap()).sum();
+    assert!(lost > 0, "{csv}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -43,6 +43,15 @@ pub(crate) fn campaign(a: &CampaignArgs, processes: &ranks::Processes, color: bo
         base.chip.result.neuron_spikes(&net)
     );
     print!("{}", fc::summary_text(&sums));
+    // Link faults touch only packets that cross links: say so when none does.
+    let crossed: u64 = base.chip.counts.link_packets.values().sum();
+    if crossed == 0 && settings.iter().any(|s| s.drop_rate > 0.0 || s.dead_links > 0 || s.fail_links > 0) {
+        let chips: std::collections::BTreeSet<_> = base.mapping.placement.core_of.iter().map(|&(c, _)| c).collect();
+        println!(
+            "\nno packet of the fault-free run crossed a link between chips (its {} chip(s) sent none to each other), so dead links, failing links and drop rates per link crossing cannot touch it",
+            chips.len()
+        );
+    }
     let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}-campaign", net.name, model.name)));
     let labels: Vec<String> = sums.iter().map(|s| s.setting.clone()).collect();
     let col = |f: &dyn Fn(&fc::Summary) -> (f64, f64), k: f64| -> (Vec<f64>, Vec<f64>) {
