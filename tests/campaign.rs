@@ -68,16 +68,24 @@ fn the_fault_free_setting_equals_the_plain_run() {
     assert_eq!(sums[0].count_error, (0.0, 0.0));
 }
 
-#[test]
-fn the_command_writes_csv_and_plots() {
+/// `neuromap campaign NET --hw HW --steps STEPS --seeds SEEDS --drop-rates 0.01` into a
+/// fresh folder: the folder, what it printed and its `campaign.csv`.
+fn campaign_with_drops(net: &str, hw: &str, steps: &str, seeds: &str) -> (std::path::PathBuf, String, String) {
     let dir = common::scratch_path("campaign", "");
     let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
-        .args(["campaign", "netlists/brunel_1k.toml", "--hw", "spinnaker1-spinn3", "--steps", "100", "--seeds", "2"])
+        .args(["campaign", net, "--hw", hw, "--steps", steps, "--seeds", seeds])
         .args(["--drop-rates", "0.01", "-o", dir.to_str().unwrap()])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
+    (dir, text, csv)
+}
+
+#[test]
+fn the_command_writes_csv_and_plots() {
+    let (dir, text, csv) = campaign_with_drops("netlists/brunel_1k.toml", "spinnaker1-spinn3", "100", "2");
     assert!(text.contains("no faults") && text.contains("drop rate 0.01"), "{text}");
     // Brunel-1k sits on one chip of the board: no packet crosses a link, so a drop
     // rate per crossing cannot lose one, and the command says why.
@@ -85,7 +93,6 @@ fn the_command_writes_csv_and_plots() {
         text.contains("no packet of the fault-free run crossed a link between chips (its 1 chip(s) sent none"),
         "{text}"
     );
-    let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 2, "{csv}");
     for svg in ["fidelity.svg", "losses.svg", "energy.svg"] {
         let s = std::fs::read_to_string(dir.join(svg)).unwrap();
@@ -98,16 +105,8 @@ fn the_command_writes_csv_and_plots() {
 /// printed.
 #[test]
 fn the_command_explains_link_faults_only_where_no_packet_crosses_a_link() {
-    let dir = common::scratch_path("campaign", "");
-    let out = Command::new(env!("CARGO_BIN_EXE_neuromap"))
-        .args(["campaign", "netlists/brunel_10k.toml", "--hw", "spinnaker1-spinn5", "--steps", "50", "--seeds", "1"])
-        .args(["--drop-rates", "0.01", "-o", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let (dir, text, csv) = campaign_with_drops("netlists/brunel_10k.toml", "spinnaker1-spinn5", "50", "1");
     assert!(!text.contains("crossed a link"), "{text}");
-    let csv = std::fs::read_to_string(dir.join("campaign.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
     let col = header.iter().position(|h| *h == "lost_random").expect("a lost_random column");
     let lost: u64 = csv.lines().skip(1).map(|l| l.split(',').nth(col).unwrap().parse::<u64>().unwrap()).sum();
