@@ -812,7 +812,7 @@ impl Outcome {
             "packets sent {}, router passes {}, links crossed {}\nlost: {} to congestion, {} to the drop rate, {} at dead links ({} deliveries); {} emergency-routed",
             c.packets_sent,
             c.router_passes.iter().sum::<u64>(),
-            c.link_packets.values().sum::<u64>(),
+            c.links_crossed(),
             l.congestion,
             l.random,
             l.dead_link,

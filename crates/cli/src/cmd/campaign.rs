@@ -44,12 +44,12 @@ pub(crate) fn campaign(a: &CampaignArgs, processes: &ranks::Processes, color: bo
     );
     print!("{}", fc::summary_text(&sums));
     // Link faults touch only packets that cross links: say so when none does.
-    let crossed: u64 = base.chip.counts.link_packets.values().sum();
-    if crossed == 0 && settings.iter().any(|s| s.drop_rate > 0.0 || s.dead_links > 0 || s.fail_links > 0) {
-        let chips: std::collections::BTreeSet<_> = base.mapping.placement.core_of.iter().map(|&(c, _)| c).collect();
+    if base.chip.counts.links_crossed() == 0
+        && settings.iter().any(|s| s.drop_rate > 0.0 || s.dead_links > 0 || s.fail_links > 0)
+    {
         println!(
             "\nno packet of the fault-free run crossed a link between chips (its {} chip(s) sent none to each other), so dead links, failing links and drop rates per link crossing cannot touch it",
-            chips.len()
+            base.mapping_summary().chips_used
         );
     }
     let dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-{}-campaign", net.name, model.name)));

@@ -288,6 +288,11 @@ impl ChipCounts {
         w.updates(self.update_kind.get(s).copied().unwrap_or(0), self.neuron_updates[s]);
         w
     }
+
+    /// Packet copies that crossed a link between chips, over the run.
+    pub fn links_crossed(&self) -> u64 {
+        self.link_packets.values().sum()
+    }
 }
 
 impl Timing {

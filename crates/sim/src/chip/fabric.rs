@@ -474,7 +474,9 @@ impl<'a> Fabric<'a> {
     }
 
     /// The host seconds this shard spent blocked waiting for its process's other
-    /// shards (under MPI, the leader's exchange with the other processes included).
+    /// shards. Under MPI a shard other than the leader also waits for the leader's
+    /// exchange with the other processes, and that counts; the leader's own time in
+    /// that exchange does not.
     pub(super) fn waited_s(&self) -> f64 {
         self.waited_ns.get() as f64 * 1e-9
     }
