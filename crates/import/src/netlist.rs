@@ -762,7 +762,7 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 
     /// A distribution: a number, `{ uniform = [lo, hi] }` or `{ normal = [mean, sd] }`
-    /// with optional `min` and `max`.
+    /// with optional `min` and `max`, or `{ choice = [a, b, ...] }`.
     fn dist(&self, v: Value<'d, 'a>) -> Option<Dist> {
         if v.is_number() {
             return v.get::<f64>().map(Dist::constant);
